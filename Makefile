@@ -1,0 +1,94 @@
+# jitmem build.  `make` builds build/jitmem; `make test` runs every test, then again
+# under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan/).
+#
+#   make                 build/jitmem
+#   make test            unit + end-to-end tests, plain and sanitized
+#   make check           the same suite once, in $(BUILD) only
+#   make bench           sampling cost against psutil and the bare system calls
+#   make demo            `jitmem env` and a short recorded run of a bundled workload
+#   make install PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1      a sanitized build in build-asan/
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     ?= -O1 -g
+else
+BUILD   ?= build
+SANFLAGS :=
+OPT     ?= -O2 -g
+endif
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation -Werror
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CPPFLAGS += -D_GNU_SOURCE -DJITMEM_VERSION='"$(VERSION)"' -Isrc $(JANSSON_CFLAGS)
+CFLAGS   += $(OPT) $(WARN) $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(JANSSON_LIBS) -lm
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/main.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FIX_SRC  := $(wildcard tests/fixtures/*.c)
+FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+BENCH_BIN := $(BUILD)/bench/bench_sample
+
+.PHONY: all check test bench demo install clean tests-build
+
+all: $(BUILD)/jitmem
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libjitmem.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/jitmem: $(MAIN_OBJ) $(BUILD)/libjitmem.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libjitmem.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
+
+# Fixture programs are plain C with no dependency on the library.
+$(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/fixtures $(BUILD)/bench:
+	mkdir -p $@
+
+tests-build: $(BUILD)/jitmem $(UNIT_BIN) $(FIX_BIN)
+
+# One pass of the whole suite against $(BUILD).
+check: tests-build
+	BUILD=$(BUILD) bash tests/run
+
+# The test command: the suite plain, then sanitized.
+test:
+	$(MAKE) check
+	$(MAKE) SANITIZE=1 check
+
+bench: $(BUILD)/jitmem $(BENCH_BIN) $(FIX_BIN)
+	BUILD=$(BUILD) bash bench/run
+
+demo: $(BUILD)/jitmem
+	BUILD=$(BUILD) bash workloads/demo
+
+install: $(BUILD)/jitmem
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/jitmem $(DESTDIR)$(PREFIX)/bin/jitmem
+	install -m 0644 docs/jitmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/jitmem.1
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,38 @@
+/* What every subcommand shares: exit codes, messages, stdout handling. Only the CLI prints. */
+#ifndef JITMEM_CLI_H
+#define JITMEM_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes (the table in `jitmem --help`, README.md and docs/jitmem.1). */
+enum {
+        CLI_EXIT_OK = 0,
+        CLI_EXIT_FAILURE = 1,      /* env: what was asked could not be done (e.g. the interpreter probe failed) */
+        CLI_EXIT_USAGE = 2,        /* bad option or value */
+        CLI_EXIT_RUN_FAILED = 125, /* run: jitmem itself failed (output unwritable, disk full, ...) */
+        CLI_EXIT_NOT_EXEC = 126,   /* run: the command exists but cannot be executed */
+        CLI_EXIT_NOT_FOUND = 127,  /* run: the command was not found */
+};
+
+#define CLI_EXIT_CODES_HELP                                                                         \
+        "Exit status:\n"                                                                            \
+        "  0    success (run: the command's own status is returned; 128+N when killed by signal N)\n" \
+        "  1    env: the interpreter could not be probed\n"                                          \
+        "  2    usage error: unknown option, bad size, duration or value\n"                          \
+        "  125  run: jitmem failed (output directory unwritable, disk full, ...)\n"                  \
+        "  126  run: the command was found but cannot be executed\n"                                \
+        "  127  run: the command was not found\n"
+
+/* Prints "jitmem: <message>\n" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a usage error and a pointer to --help for the subcommand; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Flushes and checks stdout (a failed write of stdout is an error). Returns 0 or -errno. */
+int cli_close_stdout(void);
+
+int cmd_env(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,297 @@
+/* jitmem env: the interpreter, its JIT, the container and the machine. */
+#include "cgroup.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "kfile.h"
+#include "machine.h"
+#include "python_probe.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENV_SCHEMA "jitmem.env/1"
+
+static void env_usage(FILE *f)
+{
+        fputs("Usage: jitmem env [--python PY] [--json] [OPTIONS]\n"
+              "\n"
+              "Tells what an interpreter is and what its JIT does, by running it with a short probe\n"
+              "program (no shell, under a timeout); measures its start-up RSS and PSS with the JIT\n"
+              "off and on; reads the memory cgroup's limits and usage and the machine's memory.\n"
+              "\n"
+              "Options:\n"
+              "  --python PY        interpreter to probe (default: python3 on PATH)\n"
+              "  --json             print one JSON object (schema " ENV_SCHEMA ", see docs/schemas.md)\n"
+              "  --runs N           start-up measurements per mode, medians reported (default 3)\n"
+              "  --no-startup       skip the start-up measurement\n"
+              "  --timeout DUR      bound on each interpreter launch (default 10s)\n"
+              "  --root DIR         read /proc and /sys facts below DIR (a host's root mounted in a\n"
+              "                     container, or a fixture tree); the interpreter runs locally\n"
+              "  -h, --help         this help\n"
+              "\n"
+              "JIT status is one of: not built in; built in, off by default (yes-off); built in, on by\n"
+              "default; tier-2 interpreter only, no machine code (interpreter build). PYTHON_JIT turns\n"
+              "it on for any non-empty value not starting with '0', off for one starting with '0'.\n"
+              "\n" CLI_EXIT_CODES_HELP,
+              f);
+}
+
+static const char *yes_no_unknown(int v, const char *yes, const char *no)
+{
+        return v < 0 ? "unknown" : v ? yes : no;
+}
+
+static void print_bytes_line(const char *label, int known, uint64_t v)
+{
+        char b[32];
+
+        printf("  %-16s %s\n", label, known ? util_format_bytes(v, b, sizeof(b)) : "unknown");
+}
+
+static void print_python(const struct python_info *pi)
+{
+        char a[32], b[32], c[32];
+
+        printf("Interpreter\n");
+        printf("  %-16s %s", "path", pi->path);
+        if (pi->executable[0] && strcmp(pi->executable, pi->path) != 0)
+                printf("  (sys.executable %s)", pi->executable);
+        printf("\n  %-16s %s (%s%s)\n", "version", pi->version, pi->implementation,
+               pi->free_threaded ? ", free-threaded" : "");
+        printf("  %-16s %s", "JIT", python_jit_build_text(pi->build));
+        if (pi->config_jit[0])
+                printf("  [%s]", pi->config_jit);
+        printf("\n");
+        if (pi->build != PY_JIT_NOT_BUILT) {
+                printf("  %-16s %s\n", "on by default", yes_no_unknown(pi->jit_default, "yes", "no"));
+                printf("  %-16s %s  (from %s)\n", "on now", yes_no_unknown(pi->jit_now, "yes", "no"),
+                       pi->jit_now_evidence);
+        }
+        if (pi->env_python_jit_set) {
+                int eff = python_jit_env_effect(pi->env_python_jit);
+                printf("  %-16s \"%s\": %s\n", "PYTHON_JIT", pi->env_python_jit,
+                       eff < 0 ? "empty, no effect (the build default applies)"
+                               : eff ? "turns the JIT on (non-empty, not starting with 0)"
+                                     : "turns the JIT off (starts with 0)");
+        } else {
+                printf("  %-16s unset%s\n", "PYTHON_JIT",
+                       pi->build == PY_JIT_NOT_BUILT ? " (no JIT to switch)" : ": the build default applies");
+        }
+        if (pi->perf_disables_jit >= 0)
+                printf("  %-16s %s (measured with -X perf)\n", "perf support",
+                       pi->perf_disables_jit ? "turns the JIT off" : "leaves the JIT on");
+        if (pi->perf_env_set)
+                printf("  %-16s PYTHONPERFSUPPORT is set: perf trampolines (anonymous executable memory) are on%s\n",
+                       "note", pi->perf_disables_jit == 1 ? ", and they turn the JIT off" : "");
+        if (pi->startup_measured_off && pi->startup_measured_on) {
+                int64_t d = (int64_t)pi->startup_rss_on - (int64_t)pi->startup_rss_off;
+                printf("  %-16s RSS %s off, %s on (%s%s); PSS %s off, %s on  (median of %d)\n", "start-up",
+                       util_format_bytes(pi->startup_rss_off, a, sizeof(a)),
+                       util_format_bytes(pi->startup_rss_on, b, sizeof(b)), d < 0 ? "-" : "+",
+                       util_format_bytes((uint64_t)(d < 0 ? -d : d), c, sizeof(c)),
+                       util_format_bytes(pi->startup_pss_off, a, sizeof(a)),
+                       util_format_bytes(pi->startup_pss_on, b, sizeof(b)), pi->startup_runs);
+        } else if (pi->startup_measured_off) {
+                printf("  %-16s RSS %s, PSS %s  (median of %d)\n", "start-up",
+                       util_format_bytes(pi->startup_rss_off, a, sizeof(a)),
+                       util_format_bytes(pi->startup_pss_off, b, sizeof(b)), pi->startup_runs);
+        }
+}
+
+static void print_limit(const char *label, const struct cgroup_info *cg, unsigned bit, uint64_t v)
+{
+        char b[32];
+
+        if (!(cg->have & bit))
+                printf("  %-16s unknown\n", label);
+        else if (v == CGROUP_NO_LIMIT)
+                printf("  %-16s no limit\n", label);
+        else
+                printf("  %-16s %s (%" PRIu64 " bytes)\n", label, util_format_bytes(v, b, sizeof(b)), v);
+}
+
+static void print_cgroup(const struct cgroup_info *cg)
+{
+        printf("\nContainer (cgroup %s)\n", cgroup_version_name(cg->version));
+        if (cg->version == CGROUP_NONE) {
+                printf("  no memory cgroup found: no limit but the machine's\n");
+                return;
+        }
+        printf("  %-16s %s\n", "cgroup", cg->path);
+        printf("  %-16s %s%s\n", "directory", kfile_root(), cg->dir);
+        print_limit("memory limit", cg, CGROUP_HAVE_LIMIT, cg->limit_bytes);
+        if ((cg->have & CGROUP_HAVE_LIMIT) && cg->limit_bytes != CGROUP_NO_LIMIT && cg->limit_dir[0] &&
+            strcmp(cg->limit_dir, cg->dir) != 0)
+                printf("  %-16s set by %s\n", "", cg->limit_dir);
+        print_bytes_line("usage", cg->have & CGROUP_HAVE_USAGE, cg->usage_bytes);
+        print_bytes_line("peak", cg->have & CGROUP_HAVE_PEAK, cg->peak_bytes);
+        print_bytes_line("working set", cg->have & CGROUP_HAVE_WORKING_SET, cg->working_set_bytes);
+        if (cg->have & CGROUP_HAVE_OOM_KILLS)
+                printf("  %-16s %" PRIu64 "\n", "OOM kills", cg->oom_kills);
+        else
+                printf("  %-16s unknown\n", "OOM kills");
+        print_limit("swap limit", cg, CGROUP_HAVE_SWAP_LIMIT, cg->swap_limit_bytes);
+        if (!(cg->have & CGROUP_HAVE_CPU))
+                printf("  %-16s unknown\n", "CPU quota");
+        else if (cg->cpu_quota_us < 0)
+                printf("  %-16s no quota\n", "CPU quota");
+        else
+                printf("  %-16s %.2f CPUs (%" PRId64 " us per %" PRIu64 " us)\n", "CPU quota",
+                       (double)cg->cpu_quota_us / (double)(cg->cpu_period_us ? cg->cpu_period_us : 1),
+                       cg->cpu_quota_us, cg->cpu_period_us);
+}
+
+static void print_machine(const struct machine_info *m)
+{
+        char a[32], b[32];
+
+        printf("\nMachine\n");
+        printf("  %-16s %s %s, %ld CPUs online\n", "kernel", m->kernel, m->arch, m->cpus_online);
+        printf("  %-16s %" PRIu64 " bytes\n", "page size", m->page_size);
+        printf("  %-16s %s\n", "THP", m->thp_enabled[0] ? m->thp_enabled : "unknown");
+        if (m->have_meminfo) {
+                printf("  %-16s %s total, %s available\n", "memory",
+                       util_format_bytes(m->meminfo.mem_total, a, sizeof(a)),
+                       util_format_bytes(m->meminfo.mem_available, b, sizeof(b)));
+                if (m->meminfo.swap_total == 0)
+                        printf("  %-16s none\n", "swap");
+                else
+                        printf("  %-16s %s total, %s free\n", "swap",
+                               util_format_bytes(m->meminfo.swap_total, a, sizeof(a)),
+                               util_format_bytes(m->meminfo.swap_free, b, sizeof(b)));
+        }
+}
+
+int cmd_env(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "python", required_argument, NULL, 'p' },
+                { "json", no_argument, NULL, 'j' },
+                { "runs", required_argument, NULL, 'n' },
+                { "no-startup", no_argument, NULL, 'S' },
+                { "timeout", required_argument, NULL, 't' },
+                { "root", required_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *python = NULL, *root = NULL;
+        int json = 0, startup = 1, runs = 3, c, r, exit_code = CLI_EXIT_OK;
+        uint64_t timeout_ns = 10000000000ULL;
+        char resolved[KFILE_PATH_MAX], err[512] = "";
+        struct python_info *pi = NULL;
+        struct cgroup_info *cg = NULL;
+        struct machine_info m;
+        int have_python = 0, have_cg = 0;
+        const char *py_problem = NULL;
+        char py_problem_buf[1024];
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'p': python = optarg; break;
+                case 'j': json = 1; break;
+                case 'S': startup = 0; break;
+                case 'r': root = optarg; break;
+                case 'n': {
+                        uint64_t v;
+                        if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v < 1 || v > 15)
+                                return cli_usage_error("env", "bad --runs '%s': expected a whole number from 1 to 15", optarg);
+                        runs = (int)v;
+                        break;
+                }
+                case 't':
+                        if (util_parse_duration(optarg, &timeout_ns) < 0 || timeout_ns < 1000000ULL)
+                                return cli_usage_error("env", "bad --timeout '%s': expected a duration such as 5s or 500ms", optarg);
+                        break;
+                case 'h':
+                        env_usage(stdout);
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                default:
+                        return cli_usage_error("env", "unknown or incomplete option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error("env", "unexpected argument '%s'", argv[optind]);
+        if (root) {
+                if (kfile_set_root(root) < 0)
+                        return cli_usage_error("env", "bad --root '%s': path too long", root);
+        }
+
+        pi = calloc(1, sizeof(*pi));
+        cg = calloc(1, sizeof(*cg));
+        if (!pi || !cg) {
+                cli_error("out of memory");
+                exit_code = CLI_EXIT_FAILURE;
+                goto out;
+        }
+
+        /* The interpreter. */
+        r = spawn_resolve(python ? python : "python3", resolved, sizeof(resolved));
+        if (r < 0) {
+                snprintf(py_problem_buf, sizeof(py_problem_buf), "%s %s", python ? python : "python3",
+                         r == -ENOENT ? (python ? "does not exist" : "is not on PATH")
+                                      : r == -EACCES ? "is not executable" : util_strerror(r));
+                py_problem = py_problem_buf;
+        } else {
+                r = python_probe(resolved, timeout_ns, startup, runs, pi, err, sizeof(err));
+                if (r < 0) {
+                        snprintf(py_problem_buf, sizeof(py_problem_buf), "cannot probe %s: %s", resolved,
+                                 err[0] ? err : util_strerror(r));
+                        py_problem = py_problem_buf;
+                } else {
+                        have_python = 1;
+                }
+        }
+        if (py_problem && python) {
+                /* Asked for by name: a failure is the answer. */
+                cli_error("%s", py_problem);
+                exit_code = CLI_EXIT_FAILURE;
+                goto out;
+        }
+
+        machine_read(&m);
+        r = cgroup_detect(0, cg);
+        if (r == 0)
+                have_cg = 1;
+        else
+                cli_error("cannot read the cgroup of this process: %s", util_strerror(r));
+
+        if (json) {
+                json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+                                      "schema", ENV_SCHEMA,
+                                      "jitmem_version", JITMEM_VERSION,
+                                      "python", have_python ? jsonout_python(pi) : json_null(),
+                                      "python_problem", py_problem ? json_string(py_problem) : json_null(),
+                                      "cgroup", have_cg ? jsonout_cgroup(cg) : json_null(),
+                                      "machine", jsonout_machine(&m));
+                if (!o || json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+                        json_decref(o);
+                        cli_error("cannot write JSON to stdout");
+                        exit_code = CLI_EXIT_FAILURE;
+                        goto out;
+                }
+                fputc('\n', stdout);
+                json_decref(o);
+        } else {
+                if (have_python)
+                        print_python(pi);
+                else
+                        printf("Interpreter\n  %s\n", py_problem);
+                if (have_cg)
+                        print_cgroup(cg);
+                print_machine(&m);
+        }
+        if (cli_close_stdout() < 0) {
+                cli_error("cannot write to stdout: %s", strerror(errno ? errno : EIO));
+                exit_code = CLI_EXIT_FAILURE;
+        }
+out:
+        free(pi);
+        free(cg);
+        return exit_code;
+}

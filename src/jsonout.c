@@ -1,0 +1,164 @@
+#include "jsonout.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+json_t *jsonout_u64_or_null(int known, uint64_t v)
+{
+        if (!known)
+                return json_null();
+        if (v > (uint64_t)INT64_MAX)
+                return json_null();
+        return json_integer((json_int_t)v);
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *tristate(int v)
+{
+        return v < 0 ? json_null() : json_boolean(v);
+}
+
+json_t *jsonout_machine(const struct machine_info *m)
+{
+        const struct procfs_meminfo *mi = &m->meminfo;
+
+        return json_pack("{s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o, s:o, s:o}",
+                         "kernel", str_or_null(m->kernel),
+                         "arch", str_or_null(m->arch),
+                         "hostname", str_or_null(m->hostname),
+                         "page_size_bytes", (json_int_t)m->page_size,
+                         "thp_enabled", str_or_null(m->thp_enabled),
+                         "cpus_online", (json_int_t)m->cpus_online,
+                         "mem_total_bytes", jsonout_u64_or_null(m->have_meminfo, mi->mem_total),
+                         "mem_available_bytes", jsonout_u64_or_null(m->have_meminfo, mi->mem_available),
+                         "swap_total_bytes", jsonout_u64_or_null(m->have_meminfo, mi->swap_total),
+                         "swap_free_bytes", jsonout_u64_or_null(m->have_meminfo, mi->swap_free));
+}
+
+static json_t *limit_json(int known, uint64_t v)
+{
+        if (!known)
+                return json_null();
+        if (v == CGROUP_NO_LIMIT)
+                return json_string("max");
+        return jsonout_u64_or_null(1, v);
+}
+
+json_t *jsonout_cgroup(const struct cgroup_info *cg)
+{
+        json_t *cpu;
+        unsigned h = cg->have;
+
+        if (!(h & CGROUP_HAVE_CPU))
+                cpu = json_null();
+        else if (cg->cpu_quota_us < 0)
+                cpu = json_pack("{s:s, s:I, s:n}", "quota", "max", "period_us", (json_int_t)cg->cpu_period_us,
+                                "cores");
+        else
+                cpu = json_pack("{s:I, s:I, s:f}", "quota_us", (json_int_t)cg->cpu_quota_us,
+                                "period_us", (json_int_t)cg->cpu_period_us,
+                                "cores", cg->cpu_period_us ? (double)cg->cpu_quota_us / (double)cg->cpu_period_us : 0.0);
+        return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                         "version", cgroup_version_name(cg->version),
+                         "path", str_or_null(cg->version == CGROUP_NONE ? "" : cg->path),
+                         "dir", str_or_null(cg->version == CGROUP_NONE ? "" : cg->dir),
+                         "memory_limit_bytes", limit_json(h & CGROUP_HAVE_LIMIT, cg->limit_bytes),
+                         "memory_limit_dir", str_or_null(cg->limit_dir),
+                         "memory_usage_bytes", jsonout_u64_or_null(h & CGROUP_HAVE_USAGE, cg->usage_bytes),
+                         "memory_peak_bytes", jsonout_u64_or_null(h & CGROUP_HAVE_PEAK, cg->peak_bytes),
+                         "working_set_bytes", jsonout_u64_or_null(h & CGROUP_HAVE_WORKING_SET, cg->working_set_bytes),
+                         "oom_kills", jsonout_u64_or_null(h & CGROUP_HAVE_OOM_KILLS, cg->oom_kills),
+                         "swap_limit_bytes", limit_json(h & CGROUP_HAVE_SWAP_LIMIT, cg->swap_limit_bytes),
+                         "swap_usage_bytes", jsonout_u64_or_null(h & CGROUP_HAVE_SWAP_USAGE, cg->swap_usage_bytes),
+                         "cpu", cpu);
+}
+
+json_t *jsonout_python(const struct python_info *pi)
+{
+        json_t *startup = json_pack("{s:i, s:o, s:o, s:o, s:o}",
+                                    "runs", pi->startup_runs,
+                                    "rss_jit_off_bytes", jsonout_u64_or_null(pi->startup_measured_off, pi->startup_rss_off),
+                                    "pss_jit_off_bytes", jsonout_u64_or_null(pi->startup_measured_off, pi->startup_pss_off),
+                                    "rss_jit_on_bytes", jsonout_u64_or_null(pi->startup_measured_on, pi->startup_rss_on),
+                                    "pss_jit_on_bytes", jsonout_u64_or_null(pi->startup_measured_on, pi->startup_pss_on));
+        json_t *jit = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                                "build", python_jit_build_key(pi->build),
+                                "build_text", python_jit_build_text(pi->build),
+                                "configure_arg", str_or_null(pi->config_jit),
+                                "machine_code", json_boolean(pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF),
+                                "sys_jit_available", tristate(pi->has_sys_jit ? pi->jit_available : -1),
+                                "enabled_by_default", tristate(pi->jit_default),
+                                "enabled_now", tristate(pi->jit_now),
+                                "enabled_now_evidence", str_or_null(pi->jit_now_evidence),
+                                "env_PYTHON_JIT", pi->env_python_jit_set ? json_string(pi->env_python_jit) : json_null(),
+                                "env_PYTHON_JIT_effect",
+                                !pi->env_python_jit_set || python_jit_env_effect(pi->env_python_jit) < 0
+                                        ? json_string("none")
+                                        : json_string(python_jit_env_effect(pi->env_python_jit) ? "on" : "off"),
+                                "perf_support_disables_jit", tristate(pi->perf_disables_jit));
+        return json_pack("{s:s, s:o, s:s, s:s, s:[i,i,i], s:s, s:b, s:o, s:s, s:o, s:o, s:b}",
+                         "path", pi->path,
+                         "executable", str_or_null(pi->executable),
+                         "version", pi->version,
+                         "version_full", pi->version_full,
+                         "version_info", pi->major, pi->minor, pi->micro,
+                         "implementation", pi->implementation,
+                         "free_threaded", pi->free_threaded,
+                         "gil_enabled", tristate(pi->gil_enabled),
+                         "config_args", pi->config_args,
+                         "jit", jit,
+                         "startup", startup,
+                         "env_PYTHONPERFSUPPORT", pi->perf_env_set);
+}
+
+int jsonout_write_atomic(int dirfd, const char *name, json_t *obj)
+{
+        char tmp[256];
+        char *text;
+        int fd, r;
+
+        snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
+        text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!text)
+                return -ENOMEM;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                r = -errno;
+                free(text);
+                return r;
+        }
+        r = util_write_all(fd, text, strlen(text));
+        if (r == 0)
+                r = util_write_all(fd, "\n", 1);
+        free(text);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+void jsonout_iso8601(uint64_t wall_ns, char *buf, size_t size)
+{
+        time_t s = (time_t)(wall_ns / 1000000000ULL);
+        struct tm tm;
+        char base[32];
+
+        gmtime_r(&s, &tm);
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%03uZ", base, (unsigned)((wall_ns / 1000000ULL) % 1000));
+}

@@ -1,0 +1,55 @@
+/* jitmem: what CPython's JIT costs a workload in memory. The subcommands live in cmd_*.c. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+        fputs("Usage: jitmem COMMAND [OPTIONS]\n"
+              "\n"
+              "Measures what CPython's JIT costs a workload in memory: JIT code bytes (anonymous\n"
+              "executable mappings, which tracemalloc never sees), RSS, PSS and USS of a whole\n"
+              "process tree, and the container's limits.\n"
+              "\n"
+              "Commands:\n"
+              "  env       what this Python is, whether it has a JIT and whether it is on, the\n"
+              "            start-up RSS with the JIT off and on, the cgroup's limits, the machine\n"
+              "  run       run a command and sample its whole process tree until it exits\n"
+              "\n"
+              "Examples:\n"
+              "  jitmem env\n"
+              "  jitmem env --python /opt/python3.14/bin/python3.14 --json\n"
+              "  jitmem run --out runs/r1 -- python3 myjob.py --flag\n"
+              "  jitmem run --jit on --interval 20ms --out runs/r2 -- gunicorn -w 4 app:app\n"
+              "\n"
+              "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual.\n"
+              "\n" CLI_EXIT_CODES_HELP,
+              f);
+}
+
+int main(int argc, char **argv)
+{
+        const char *cmd = argc > 1 ? argv[1] : NULL;
+        int r;
+
+        if (!cmd) {
+                usage(stderr);
+                return CLI_EXIT_USAGE;
+        }
+        if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+                usage(stdout);
+                return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        }
+        if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+                printf("jitmem %s\n", JITMEM_VERSION);
+                return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        }
+        if (strcmp(cmd, "env") == 0)
+                r = cmd_env(argc - 1, argv + 1);
+        else if (strcmp(cmd, "run") == 0)
+                r = cmd_run(argc - 1, argv + 1);
+        else
+                return cli_usage_error(NULL, "unknown command '%s'", cmd);
+        return r;
+}

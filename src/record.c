@@ -1,0 +1,384 @@
+#include "record.h"
+#include "jsonout.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ROW_MAX 512
+
+struct record {
+        int fd;
+        off_t good; /* length of the file up to its last whole tick */
+        int failed;
+        char *buf;
+        size_t buf_cap;
+        struct record_proc *procs;
+        size_t nprocs;
+        struct record_tree tree;
+        uint64_t costs[RECORD_COST_RESERVOIR];
+        uint64_t ncosts;
+        uint64_t rng;
+};
+
+int record_open(int dirfd, struct record **ret)
+{
+        struct record *r = calloc(1, sizeof(*r));
+        int e;
+
+        if (!r)
+                return -ENOMEM;
+        r->rng = 0x9e3779b97f4a7c15ULL;
+        r->fd = openat(dirfd, "samples.csv", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (r->fd < 0) {
+                e = -errno;
+                free(r);
+                return e;
+        }
+        e = util_write_all(r->fd, RECORD_CSV_HEADER, strlen(RECORD_CSV_HEADER));
+        if (e < 0) {
+                close(r->fd);
+                free(r);
+                return e;
+        }
+        r->good = (off_t)strlen(RECORD_CSV_HEADER);
+        *ret = r;
+        return 0;
+}
+
+/* Appends fmt to the tick buffer, growing it. */
+static int append(struct record *r, size_t *len, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int append(struct record *r, size_t *len, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (r->buf_cap - *len < ROW_MAX) {
+                size_t cap = r->buf_cap ? r->buf_cap * 2 : 64 * 1024;
+                char *b = realloc(r->buf, cap);
+                if (!b)
+                        return -ENOMEM;
+                r->buf = b;
+                r->buf_cap = cap;
+        }
+        va_start(ap, fmt);
+        n = vsnprintf(r->buf + *len, r->buf_cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= r->buf_cap - *len)
+                return -EOVERFLOW;
+        *len += (size_t)n;
+        return 0;
+}
+
+/* comm, quoted for CSV: double quotes doubled, control bytes as '?'. */
+static void csv_comm(const char *in, char *out, size_t size)
+{
+        size_t o = 0;
+
+        out[o++] = '"';
+        for (; *in && o + 3 < size; in++) {
+                unsigned char c = (unsigned char)*in;
+                if (c == '"') {
+                        out[o++] = '"';
+                        out[o++] = '"';
+                } else {
+                        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+                }
+        }
+        out[o++] = '"';
+        out[o] = '\0';
+}
+
+static int ensure_procs(struct record *r, uint32_t index)
+{
+        if (index < r->nprocs)
+                return 0;
+        size_t n = r->nprocs ? r->nprocs : 16;
+        while (n <= index)
+                n *= 2;
+        struct record_proc *p = realloc(r->procs, n * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        memset(p + r->nprocs, 0, (n - r->nprocs) * sizeof(*p));
+        r->procs = p;
+        r->nprocs = n;
+        return 0;
+}
+
+#define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
+
+static void note_cost(struct record *r, uint64_t cost)
+{
+        /* Reservoir sampling keeps a uniform sample of all tick costs in fixed memory. */
+        if (r->ncosts < RECORD_COST_RESERVOIR) {
+                r->costs[r->ncosts] = cost;
+        } else {
+                r->rng ^= r->rng << 13;
+                r->rng ^= r->rng >> 7;
+                r->rng ^= r->rng << 17;
+                uint64_t k = r->rng % (r->ncosts + 1);
+                if (k < RECORD_COST_RESERVOIR)
+                        r->costs[k] = cost;
+        }
+        r->ncosts++;
+        MAX_SET(r->tree.tick_cost_max_ns, cost);
+}
+
+int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
+                int have_cg, uint64_t cg_usage)
+{
+        struct record_tree *tr = &r->tree;
+        uint64_t sum_rss = 0, sum_pss = 0, sum_uss = 0, sum_jit = 0, sum_jit_pss = 0, sum_vsz = 0;
+        uint64_t sum_anon = 0, sum_file = 0, sum_shmem = 0, sum_swap = 0, sum_other = 0, cu = 0, cs = 0;
+        uint32_t sum_maps = 0, threads = 0;
+        double ts = (double)t->t_ns / 1e9;
+        size_t len = 0;
+        int e;
+
+        (void)s;
+        if (r->failed)
+                return -EIO;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct sample *x = &t->samples[i];
+                char comm[2 * PROCFS_COMM_MAX + 3];
+                struct record_proc *p;
+
+                e = ensure_procs(r, x->index);
+                if (e < 0)
+                        return e;
+                p = &r->procs[x->index];
+                p->samples++;
+                MAX_SET(p->peak_rss, x->rss);
+                MAX_SET(p->peak_jit, x->jit_bytes);
+                MAX_SET(p->peak_jit_mappings, x->jit_mappings);
+                MAX_SET(p->exec_other_peak, x->exec_other_bytes);
+                p->final_rss = x->rss;
+                p->final_jit = x->jit_bytes;
+                p->final_jit_mappings = x->jit_mappings;
+                p->cpu_user_ns = x->cpu_user_ns;
+                p->cpu_sys_ns = x->cpu_sys_ns;
+                if (x->heavy) {
+                        MAX_SET(p->peak_pss, x->pss);
+                        MAX_SET(p->peak_uss, x->uss);
+                        MAX_SET(p->peak_jit_pss, x->jit_pss);
+                        MAX_SET(p->hwm, x->hwm);
+                        p->have_pss = 1;
+                }
+                sum_rss += x->rss;
+                sum_vsz += x->vsz;
+                sum_anon += x->rss_anon;
+                sum_jit += x->jit_bytes;
+                sum_maps += x->jit_mappings;
+                sum_other += x->exec_other_bytes;
+                sum_pss += x->pss;
+                sum_uss += x->uss;
+                sum_jit_pss += x->jit_pss;
+                sum_file += x->rss_file;
+                sum_shmem += x->rss_shmem;
+                sum_swap += x->swap;
+                cu += x->cpu_user_ns;
+                cs += x->cpu_sys_ns;
+                threads += x->threads;
+
+                csv_comm(x->comm, comm, sizeof(comm));
+                if (x->heavy)
+                        e = append(r, &len,
+                                   "%.6f,process,%d,%d,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                                   ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64
+                                   ",%u,,\n",
+                                   ts, x->pid, x->ppid, comm, x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem,
+                                   x->pss, x->uss, x->swap, (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9,
+                                   x->jit_bytes, x->jit_mappings, x->jit_pss, x->exec_other_bytes, x->threads);
+                else
+                        e = append(r, &len,
+                                   "%.6f,process,%d,%d,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,,,,,%.3f,%.3f,%" PRIu64
+                                   ",%u,,%" PRIu64 ",%u,,\n",
+                                   ts, x->pid, x->ppid, comm, x->rss, x->vsz, x->rss_anon,
+                                   (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit_bytes,
+                                   x->jit_mappings, x->exec_other_bytes, x->threads);
+                if (e < 0)
+                        return e;
+        }
+
+        /* The tree row. */
+        char cg[32] = "";
+        if (have_cg)
+                snprintf(cg, sizeof(cg), "%" PRIu64, cg_usage);
+        if (t->heavy && t->n > 0)
+                e = append(r, &len,
+                           "%.6f,tree,%d,,,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                           ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%u,%zu,%s\n",
+                           ts, root_pid, sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap,
+                           (double)cu / 1e9, (double)cs / 1e9, sum_jit, sum_maps, sum_jit_pss, sum_other, threads,
+                           t->n, cg);
+        else
+                e = append(r, &len,
+                           "%.6f,tree,%d,,,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,,,,,%.3f,%.3f,%" PRIu64 ",%u,,%" PRIu64
+                           ",%u,%zu,%s\n",
+                           ts, root_pid, sum_rss, sum_vsz, sum_anon, (double)cu / 1e9, (double)cs / 1e9, sum_jit,
+                           sum_maps, sum_other, threads, t->n, cg);
+        if (e < 0)
+                return e;
+
+        e = util_write_all(r->fd, r->buf, len);
+        if (e < 0) {
+                /* Keep the file whole: cut back any partial tick, and write nothing more. */
+                if (ftruncate(r->fd, r->good) == 0)
+                        lseek(r->fd, r->good, SEEK_SET);
+                r->failed = 1;
+                return e;
+        }
+        r->good += (off_t)len;
+
+        tr->ticks++;
+        tr->rows += t->n + 1;
+        note_cost(r, t->cost_ns);
+        if (t->n > 0) {
+                if (sum_rss > tr->peak_rss) {
+                        tr->peak_rss = sum_rss;
+                        tr->peak_rss_t_ns = t->t_ns;
+                }
+                if (sum_jit > tr->final_jit)
+                        tr->jit_last_growth_t_ns = t->t_ns; /* JIT code grew since the last tick */
+                MAX_SET(tr->peak_jit, sum_jit);
+                MAX_SET(tr->peak_jit_mappings, sum_maps);
+                MAX_SET(tr->max_processes, (uint32_t)t->n);
+                tr->final_jit = sum_jit;
+                tr->final_jit_mappings = sum_maps;
+                tr->final_rss = sum_rss;
+                tr->have_final = 1;
+                if (t->heavy) {
+                        tr->heavy_ticks++;
+                        MAX_SET(tr->peak_pss, sum_pss);
+                        MAX_SET(tr->peak_uss, sum_uss);
+                        MAX_SET(tr->peak_jit_pss, sum_jit_pss);
+                        tr->have_pss = 1;
+                }
+        }
+        if (have_cg) {
+                MAX_SET(tr->peak_cgroup, cg_usage);
+                tr->have_cgroup = 1;
+        }
+        return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+void record_tree_figures(const struct record *r, struct record_tree *ret)
+{
+        uint64_t tmp[RECORD_COST_RESERVOIR];
+        size_t n = r->ncosts < RECORD_COST_RESERVOIR ? (size_t)r->ncosts : RECORD_COST_RESERVOIR;
+
+        *ret = r->tree;
+        if (n > 0) {
+                memcpy(tmp, r->costs, n * sizeof(*tmp));
+                qsort(tmp, n, sizeof(*tmp), cmp_u64);
+                ret->tick_cost_median_ns = n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+        }
+}
+
+const struct record_proc *record_proc(const struct record *r, uint32_t index)
+{
+        if (index >= r->nprocs || r->procs[index].samples == 0)
+                return NULL;
+        return &r->procs[index];
+}
+
+json_t *record_tree_json(const struct record *r)
+{
+        struct record_tree t;
+
+        record_tree_figures(r, &t);
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
+                         "peak_rss_bytes", jsonout_u64_or_null(t.have_final, t.peak_rss),
+                         "peak_rss_t_s", t.have_final ? json_real((double)t.peak_rss_t_ns / 1e9) : json_null(),
+                         "final_rss_bytes", jsonout_u64_or_null(t.have_final, t.final_rss),
+                         "peak_pss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_pss),
+                         "peak_uss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_uss),
+                         "peak_jit_code_bytes", jsonout_u64_or_null(t.have_final, t.peak_jit),
+                         "final_jit_code_bytes", jsonout_u64_or_null(t.have_final, t.final_jit),
+                         "peak_jit_mappings", jsonout_u64_or_null(t.have_final, t.peak_jit_mappings),
+                         "final_jit_mappings", jsonout_u64_or_null(t.have_final, t.final_jit_mappings),
+                         "max_processes", (int)t.max_processes,
+                         "peak_jit_pss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_jit_pss),
+                         "jit_code_last_growth_t_s",
+                         t.have_final && t.peak_jit > 0 ? json_real((double)t.jit_last_growth_t_ns / 1e9) : json_null(),
+                         "peak_cgroup_usage_bytes", jsonout_u64_or_null(t.have_cgroup, t.peak_cgroup));
+}
+
+json_t *record_ticks_json(const struct record *r)
+{
+        struct record_tree t;
+
+        record_tree_figures(r, &t);
+        return json_pack("{s:I, s:I, s:I, s:f, s:f}",
+                         "count", (json_int_t)t.ticks,
+                         "heavy", (json_int_t)t.heavy_ticks,
+                         "rows", (json_int_t)t.rows,
+                         "cost_median_s", (double)t.tick_cost_median_ns / 1e9,
+                         "cost_max_s", (double)t.tick_cost_max_ns / 1e9);
+}
+
+json_t *record_processes_json(const struct record *r, const struct sampler *s)
+{
+        json_t *arr = json_array();
+
+        if (!arr)
+                return NULL;
+        for (uint32_t i = 0; i < sampler_nprocs(s); i++) {
+                const struct sampler_proc *sp = sampler_proc(s, i);
+                const struct record_proc *p = record_proc(r, i);
+                if (!sp || !p)
+                        continue;
+                json_t *o = json_pack("{s:i, s:i, s:s, s:I, s:f, s:f, s:I, s:o, s:o, s:o, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
+                                      "pid", sp->pid,
+                                      "ppid", sp->ppid,
+                                      "cmdline", sp->cmdline ? sp->cmdline : "",
+                                      "samples", (json_int_t)p->samples,
+                                      "first_t_s", (double)sp->first_ns / 1e9,
+                                      "last_t_s", (double)sp->last_ns / 1e9,
+                                      "peak_rss_bytes", (json_int_t)p->peak_rss,
+                                      "peak_pss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_pss),
+                                      "peak_uss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_uss),
+                                      "hwm_rss_bytes", jsonout_u64_or_null(p->have_pss, p->hwm),
+                                      "peak_jit_code_bytes", (json_int_t)p->peak_jit,
+                                      "final_jit_code_bytes", (json_int_t)p->final_jit,
+                                      "jit_mappings", (int)p->peak_jit_mappings,
+                                      "final_jit_mappings", (int)p->final_jit_mappings,
+                                      "peak_jit_pss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_jit_pss),
+                                      "peak_exec_other_bytes", (json_int_t)p->exec_other_peak,
+                                      "final_rss_bytes", (json_int_t)p->final_rss,
+                                      "cpu_user_s", (double)p->cpu_user_ns / 1e9,
+                                      "cpu_sys_s", (double)p->cpu_sys_ns / 1e9);
+                if (!o || json_array_append_new(arr, o) < 0) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return arr;
+}
+
+int record_close(struct record *r)
+{
+        int e = 0;
+
+        if (!r)
+                return 0;
+        if (r->fd >= 0 && close(r->fd) < 0)
+                e = -errno;
+        free(r->buf);
+        free(r->procs);
+        free(r);
+        return e;
+}

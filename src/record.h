@@ -1,0 +1,63 @@
+/* A run's recording: streams every tick to samples.csv as it is taken (one write() per tick,
+ * so an interrupted run leaves whole rows only) and keeps the figures summary.json needs:
+ * per-process and tree peaks and final values. Its memory does not grow with the run's length
+ * (per-process state grows with the number of distinct processes, bounded by the sampler). */
+#ifndef JITMEM_RECORD_H
+#define JITMEM_RECORD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "sampler.h"
+
+/* The samples.csv header, documented in docs/run-directory.md. */
+#define RECORD_CSV_HEADER                                                                              \
+        "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
+        "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
+        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes\n"
+
+#define RECORD_COST_RESERVOIR 4096
+
+struct record;
+
+/* Creates dirfd/samples.csv (truncating) and writes the header. Returns 0 and *ret or -errno. */
+int record_open(int dirfd, struct record **ret);
+
+/* Appends a tick: a row per sampled process and a tree row (pid = root_pid). cgroup usage is
+ * written when have_cg. Returns 0 or -errno; on failure the file is cut back to its last whole
+ * tick and nothing more is written. */
+int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
+                int have_cg, uint64_t cg_usage);
+
+/* The summary's "tree", "processes" and "ticks" parts (new references), see docs. */
+json_t *record_tree_json(const struct record *r);
+json_t *record_processes_json(const struct record *r, const struct sampler *s);
+json_t *record_ticks_json(const struct record *r);
+
+/* Tree figures for the terminal summary. */
+struct record_tree {
+        uint64_t ticks, heavy_ticks, rows;
+        uint64_t peak_rss, peak_pss, peak_uss, peak_jit, final_jit, peak_jit_pss;
+        uint32_t peak_jit_mappings, final_jit_mappings, max_processes;
+        uint64_t peak_rss_t_ns, jit_last_growth_t_ns, peak_cgroup;
+        int have_pss, have_cgroup, have_final;
+        uint64_t final_rss;
+        uint64_t tick_cost_median_ns, tick_cost_max_ns;
+};
+void record_tree_figures(const struct record *r, struct record_tree *ret);
+
+/* Per-process figures for the terminal summary; NULL when index was never sampled. */
+struct record_proc {
+        uint64_t samples;
+        uint64_t peak_rss, peak_pss, peak_uss, peak_jit, peak_jit_pss, hwm, final_rss, final_jit;
+        uint32_t peak_jit_mappings, final_jit_mappings;
+        uint64_t exec_other_peak;
+        int have_pss;
+        uint64_t cpu_user_ns, cpu_sys_ns;
+};
+const struct record_proc *record_proc(const struct record *r, uint32_t index);
+
+/* Closes samples.csv and frees. Returns 0 or the -errno of close(). Accepts NULL. */
+int record_close(struct record *r);
+
+#endif

@@ -1,0 +1,518 @@
+#include "sampler.h"
+#include "kfile.h"
+#include "tree.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCAN_BUF (64 * 1024)
+#define SMALL_BUF 4096
+
+enum { F_STAT, F_STATM, F_MAPS, F_STATUS, F_ROLLUP, F_SMAPS, F_MAX };
+static const char *const file_names[F_MAX] = { "stat", "statm", "maps", "status", "smaps_rollup", "smaps" };
+
+struct live {
+        uint32_t index;
+        int pid;
+        int dirfd;
+        int fd[F_MAX];
+        uint64_t threads;
+        char comm[PROCFS_COMM_MAX];
+        int sampled;  /* 0 for a root that is not sampled (jitmem itself) */
+        int gone;
+};
+
+struct sampler {
+        struct sampler_options opt;
+        uint64_t t0_ns;
+        uint64_t page_size;
+        uint64_t clk_tck;
+        int children_files;
+        struct live *live;
+        size_t nlive;
+        struct sampler_proc *procs;
+        size_t nprocs, procs_cap;
+        struct sample *samples;
+        uint64_t next_heavy_ns;
+        char *scan_buf;
+        uint32_t untracked;
+        /* scratch for discovery */
+        int *found;
+        size_t nfound;
+};
+
+static void live_close(struct live *l)
+{
+        for (int i = 0; i < F_MAX; i++)
+                if (l->fd[i] >= 0) {
+                        close(l->fd[i]);
+                        l->fd[i] = -1;
+                }
+        if (l->dirfd >= 0) {
+                close(l->dirfd);
+                l->dirfd = -1;
+        }
+}
+
+static struct live *live_find(struct sampler *s, int pid)
+{
+        for (size_t i = 0; i < s->nlive; i++)
+                if (s->live[i].pid == pid)
+                        return &s->live[i];
+        return NULL;
+}
+
+/* Opens (once) and returns the fd of one of a process's files, or -errno. */
+static int live_fd(struct live *l, int which)
+{
+        if (l->fd[which] < 0) {
+                int fd = kfile_openat(l->dirfd, file_names[which]);
+                if (fd < 0)
+                        return fd;
+                l->fd[which] = fd;
+        }
+        return l->fd[which];
+}
+
+static void live_reopen(struct live *l, int which)
+{
+        if (l->fd[which] >= 0) {
+                close(l->fd[which]);
+                l->fd[which] = -1;
+        }
+}
+
+static void read_cmdline(struct sampler *s, struct live *l)
+{
+        char buf[SAMPLER_CMDLINE_MAX], out[SAMPLER_CMDLINE_MAX];
+        int fd = kfile_openat(l->dirfd, "cmdline");
+        ssize_t n;
+        char *copy;
+
+        if (fd < 0)
+                return;
+        do
+                n = pread(fd, buf, sizeof(buf), 0);
+        while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n <= 0)
+                return; /* kernel threads and exiting processes have none: keep the old one */
+        procfs_cmdline_to_string(buf, (size_t)n, out, sizeof(out));
+        copy = strdup(out);
+        if (!copy)
+                return;
+        free(s->procs[l->index].cmdline);
+        s->procs[l->index].cmdline = copy;
+}
+
+/* Starts tracking pid, found as a child of ppid (or the root when ppid is 0).
+ * Returns 1 when added, 0 when skipped (gone, reused, not ours, over the limits), -errno. */
+static int live_add(struct sampler *s, int pid, int ppid, int sampled)
+{
+        char path[64], buf[SMALL_BUF];
+        struct procfs_stat st;
+        struct live l;
+        ssize_t n;
+        int fd;
+
+        if (s->nlive >= SAMPLER_MAX_LIVE + 1 || s->nprocs >= SAMPLER_MAX_SEEN) {
+                s->untracked++;
+                return 0;
+        }
+        snprintf(path, sizeof(path), "/proc/%d", pid);
+        fd = kfile_open(path, O_DIRECTORY);
+        if (fd < 0)
+                return fd == -ENOENT || fd == -ESRCH || fd == -EACCES ? 0 : fd;
+        n = kfile_read_at(fd, "stat", buf, sizeof(buf));
+        if (n < 0 || procfs_parse_stat(buf, (size_t)n, &st) < 0 || st.pid != pid ||
+            (ppid > 0 && st.ppid != ppid) || st.state == 'Z' || st.state == 'X') {
+                /* Gone, or the PID now names a process that is not the child we were told of. */
+                close(fd);
+                return 0;
+        }
+        if (s->nprocs == s->procs_cap) {
+                size_t cap = s->procs_cap ? s->procs_cap * 2 : 64;
+                struct sampler_proc *p = realloc(s->procs, cap * sizeof(*p));
+                if (!p) {
+                        close(fd);
+                        return -ENOMEM;
+                }
+                s->procs = p;
+                s->procs_cap = cap;
+        }
+        memset(&l, 0, sizeof(l));
+        l.index = (uint32_t)s->nprocs;
+        l.pid = pid;
+        l.dirfd = fd;
+        for (int i = 0; i < F_MAX; i++)
+                l.fd[i] = -1;
+        l.threads = st.num_threads;
+        l.sampled = sampled;
+        memcpy(l.comm, st.comm, sizeof(l.comm));
+
+        struct sampler_proc *p = &s->procs[s->nprocs++];
+        memset(p, 0, sizeof(*p));
+        p->pid = pid;
+        p->ppid = st.ppid;
+        p->starttime_ticks = st.starttime_ticks;
+        p->alive = 1;
+        s->live[s->nlive++] = l;
+        read_cmdline(s, &s->live[s->nlive - 1]);
+        return 1;
+}
+
+int sampler_new(const struct sampler_options *opt, struct sampler **ret)
+{
+        struct sampler *s;
+        long ps, tck;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->opt = *opt;
+        s->t0_ns = util_now_ns();
+        ps = sysconf(_SC_PAGESIZE);
+        tck = sysconf(_SC_CLK_TCK);
+        s->page_size = ps > 0 ? (uint64_t)ps : 4096;
+        s->clk_tck = tck > 0 ? (uint64_t)tck : 100;
+        s->children_files = tree_have_children_files();
+        s->live = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->live));
+        s->samples = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->samples));
+        s->found = calloc(SAMPLER_MAX_LIVE * 2, sizeof(*s->found));
+        s->scan_buf = malloc(SCAN_BUF);
+        if (!s->live || !s->samples || !s->found || !s->scan_buf) {
+                sampler_free(s);
+                return -ENOMEM;
+        }
+        r = live_add(s, opt->root_pid, 0, opt->include_root);
+        if (r <= 0) {
+                sampler_free(s);
+                return r == 0 ? -ESRCH : r;
+        }
+        *ret = s;
+        return 0;
+}
+
+void sampler_free(struct sampler *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->nlive; i++)
+                live_close(&s->live[i]);
+        for (size_t i = 0; i < s->nprocs; i++)
+                free(s->procs[i].cmdline);
+        free(s->procs);
+        free(s->live);
+        free(s->samples);
+        free(s->found);
+        free(s->scan_buf);
+        free(s);
+}
+
+static int found_cb(int pid, void *userdata)
+{
+        struct sampler *s = userdata;
+
+        if (s->nfound < SAMPLER_MAX_LIVE * 2)
+                s->found[s->nfound++] = pid;
+        return 0;
+}
+
+static int discover_children(struct sampler *s)
+{
+        /* Every live process is asked for its children, so descendants of a root that has
+         * exited are still followed. New processes are appended and visited in turn. */
+        for (size_t i = 0; i < s->nlive; i++) {
+                struct live *l = &s->live[i];
+                int parent = l->pid, r;
+
+                if (l->gone)
+                        continue;
+                s->nfound = 0;
+                r = tree_children(l->dirfd, l->pid, l->threads, found_cb, s);
+                if (r == -ESRCH) {
+                        continue; /* it is ending; the tick notices */
+                }
+                if (r < 0)
+                        continue;
+                for (size_t k = 0; k < s->nfound; k++) {
+                        if (live_find(s, s->found[k]))
+                                continue;
+                        r = live_add(s, s->found[k], parent, 1);
+                        if (r < 0)
+                                return r;
+                        l = &s->live[i]; /* (the array does not move, but stay explicit) */
+                }
+        }
+        return 0;
+}
+
+struct scan_ctx {
+        struct sampler *s;
+        int added;
+        int err;
+};
+
+static int scan_cb(int pid, int ppid, void *userdata)
+{
+        struct scan_ctx *c = userdata;
+        struct live *parent;
+        int r;
+
+        if (live_find(c->s, pid))
+                return 0;
+        parent = live_find(c->s, ppid);
+        if (!parent || parent->gone)
+                return 0;
+        r = live_add(c->s, pid, ppid, 1);
+        if (r < 0) {
+                c->err = r;
+                return 1;
+        }
+        c->added += r;
+        return 0;
+}
+
+static int discover_scan(struct sampler *s)
+{
+        struct scan_ctx c = { s, 0, 0 };
+        int rounds = 0;
+
+        /* A new grandchild may be listed before its new parent: repeat while anything was added. */
+        do {
+                c.added = 0;
+                int r = tree_scan_all(scan_cb, &c);
+                if (c.err)
+                        return c.err;
+                if (r < 0)
+                        return r;
+        } while (c.added > 0 && ++rounds < 8);
+        return 0;
+}
+
+/* Reads the maps-type file `which` (maps or smaps) of a process. A kept-open maps fd follows
+ * the address space it was opened on: after an exec it reads empty, so reopen once. */
+static int read_maps(struct sampler *s, struct live *l, int which, struct maps_totals *t,
+                     struct procfs_mem *all, struct procfs_mem *jit)
+{
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int fd = live_fd(l, which), r;
+                if (fd < 0)
+                        return fd;
+                if (which == F_MAPS)
+                        r = maps_scan(fd, s->scan_buf, SCAN_BUF, t);
+                else
+                        r = maps_scan_smaps(fd, s->scan_buf, SCAN_BUF, t, all, jit);
+                if (r < 0)
+                        return r;
+                uint32_t total = 0;
+                for (int c = 0; c < MAPS_CLASS_MAX; c++)
+                        total += t->count[c];
+                if (total > 0)
+                        return 0;
+                live_reopen(l, which);
+        }
+        return -ESRCH;
+}
+
+static int read_small(struct live *l, int which, char *buf, size_t size)
+{
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int fd = live_fd(l, which);
+                ssize_t n;
+                if (fd < 0)
+                        return fd;
+                n = kfile_pread(fd, buf, size);
+                if (n < 0)
+                        return (int)n;
+                if (n > 0)
+                        return (int)n;
+                if (which != F_ROLLUP)
+                        return -ESRCH;
+                live_reopen(l, which); /* smaps_rollup follows its address space, like maps */
+        }
+        return -ESRCH;
+}
+
+/* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
+ * -EAGAIN when its files could not be parsed this time. */
+static int sample_one(struct sampler *s, struct live *l, int heavy, struct sample *out,
+                      uint64_t *heavy_cost_ns)
+{
+        char buf[SMALL_BUF];
+        struct procfs_stat st;
+        struct procfs_statm sm;
+        struct maps_totals t;
+        int n, r;
+
+        memset(out, 0, sizeof(*out));
+        r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
+        if (r < 0)
+                return r == -EINVAL ? -EAGAIN : 0;
+        out->jit_bytes = t.bytes[MAPS_JIT];
+        out->jit_mappings = t.count[MAPS_JIT];
+        for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
+                out->exec_other_bytes += t.bytes[c];
+                out->exec_other_mappings += t.count[c];
+        }
+
+        if (heavy) {
+                uint64_t h0 = util_now_ns();
+                struct procfs_status status;
+                struct procfs_mem mem, jit;
+
+                n = read_small(l, F_STATUS, buf, sizeof(buf));
+                if (n < 0)
+                        return n == -EFBIG ? -EAGAIN : 0;
+                if (procfs_parse_status(buf, (size_t)n, &status) < 0)
+                        return -EAGAIN;
+                if (out->jit_mappings > 0) {
+                        struct maps_totals t2;
+                        r = read_maps(s, l, F_SMAPS, &t2, &mem, &jit);
+                        if (r < 0)
+                                return r == -EINVAL ? -EAGAIN : 0;
+                        out->jit_pss = jit.pss;
+                } else {
+                        n = read_small(l, F_ROLLUP, buf, sizeof(buf));
+                        if (n < 0)
+                                return n == -EFBIG ? -EAGAIN : 0;
+                        if (procfs_parse_rollup(buf, (size_t)n, &mem) < 0)
+                                return -EAGAIN;
+                        out->jit_pss = 0;
+                }
+                out->pss = mem.pss;
+                out->uss = procfs_mem_uss(&mem);
+                out->swap = mem.swap;
+                out->rss_file = status.rss_file;
+                out->rss_shmem = status.rss_shmem;
+                out->hwm = status.vm_hwm;
+                out->heavy = 1;
+                *heavy_cost_ns += util_now_ns() - h0;
+        }
+
+        n = read_small(l, F_STAT, buf, sizeof(buf));
+        if (n < 0)
+                return n == -EFBIG ? -EAGAIN : 0;
+        if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
+                return -EAGAIN;
+        if (st.state == 'Z' || st.state == 'X')
+                return 0;
+        n = read_small(l, F_STATM, buf, sizeof(buf));
+        if (n < 0)
+                return n == -EFBIG ? -EAGAIN : 0;
+        if (procfs_parse_statm(buf, (size_t)n, s->page_size, &sm) < 0)
+                return -EAGAIN;
+        if (sm.size == 0)
+                return 0; /* no address space: exiting (or a kernel thread) */
+
+        out->index = l->index;
+        out->pid = l->pid;
+        out->ppid = st.ppid;
+        memcpy(out->comm, st.comm, sizeof(out->comm));
+        out->rss = sm.resident;
+        out->vsz = sm.size;
+        out->rss_shared = sm.shared;
+        out->rss_anon = sm.resident > sm.shared ? sm.resident - sm.shared : 0;
+        out->cpu_user_ns = st.utime_ticks * (1000000000ULL / s->clk_tck);
+        out->cpu_sys_ns = st.stime_ticks * (1000000000ULL / s->clk_tck);
+        out->threads = (uint32_t)(st.num_threads > UINT32_MAX ? UINT32_MAX : st.num_threads);
+        l->threads = st.num_threads;
+        if (strcmp(l->comm, st.comm) != 0) {
+                /* A new program image (exec): its command line changed too. */
+                memcpy(l->comm, st.comm, sizeof(l->comm));
+                read_cmdline(s, l);
+        }
+        s->procs[l->index].ppid = st.ppid;
+        return 1;
+}
+
+static void live_compact(struct sampler *s)
+{
+        size_t w = 0;
+
+        for (size_t i = 0; i < s->nlive; i++) {
+                if (s->live[i].gone) {
+                        live_close(&s->live[i]);
+                        s->procs[s->live[i].index].alive = 0;
+                        continue;
+                }
+                s->live[w++] = s->live[i];
+        }
+        s->nlive = w;
+}
+
+int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
+{
+        uint64_t start = util_now_ns(), heavy_cost = 0;
+        uint64_t t = start - s->t0_ns;
+        int heavy, r;
+        size_t n = 0;
+
+        r = s->children_files ? discover_children(s) : discover_scan(s);
+        if (r < 0)
+                return r;
+        heavy = force_heavy || t >= s->next_heavy_ns;
+        for (size_t i = 0; i < s->nlive; i++) {
+                struct live *l = &s->live[i];
+                if (l->gone)
+                        continue;
+                if (!l->sampled) {
+                        /* the root, when it is not sampled: only check that it still exists */
+                        if (faccessat(l->dirfd, "stat", F_OK, 0) != 0)
+                                l->gone = 1;
+                        continue;
+                }
+                r = sample_one(s, l, heavy, &s->samples[n], &heavy_cost);
+                if (r == 1) {
+                        struct sampler_proc *p = &s->procs[l->index];
+                        if (p->first_ns == 0)
+                                p->first_ns = t ? t : 1;
+                        p->last_ns = t;
+                        n++;
+                } else if (r == 0) {
+                        l->gone = 1;
+                }
+                /* -EAGAIN: unparsable this time; left out of this tick */
+        }
+        live_compact(s);
+        if (heavy) {
+                uint64_t gap = s->opt.heavy_interval_ns;
+                if (gap == 0)
+                        gap = (uint64_t)((double)heavy_cost / SAMPLER_HEAVY_BUDGET);
+                s->next_heavy_ns = t + gap;
+        }
+        ret->t_ns = t;
+        ret->cost_ns = util_now_ns() - start;
+        ret->heavy = heavy;
+        ret->n = n;
+        ret->samples = s->samples;
+        ret->untracked = s->untracked;
+        return 0;
+}
+
+const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index)
+{
+        if (!s || index >= s->nprocs)
+                return NULL;
+        return &s->procs[index];
+}
+
+uint32_t sampler_nprocs(const struct sampler *s)
+{
+        return (uint32_t)s->nprocs;
+}
+
+uint32_t sampler_nlive(const struct sampler *s)
+{
+        uint32_t n = 0;
+
+        for (size_t i = 0; i < s->nlive; i++)
+                n += s->live[i].sampled && !s->live[i].gone;
+        return n;
+}

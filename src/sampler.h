@@ -1,0 +1,98 @@
+/* The process-tree sampler: finds a root process and all its descendants (forked and exec'd,
+ * including processes that appear later), and takes one consistent sample of each per tick.
+ *
+ * Identity: every process is held by a pidfd and an open /proc/PID directory fd, and the files
+ * read every tick stay open and are re-read with pread(). A /proc/PID directory fd is bound to
+ * the process it was opened for: once that process is gone, reads fail instead of reading a
+ * newcomer that reused the PID.
+ *
+ * Consistency: per process, maps (and on heavy ticks status and smaps_rollup/smaps) are read
+ * first, then stat, then statm. A process whose stat says zombie, whose statm has no address
+ * space (it is exiting), or any of whose reads fails is left out of that tick entirely: a
+ * sample is whole or absent.
+ *
+ * Cost: "cheap" figures (statm, stat, maps) are read every tick. "Heavy" ones (PSS, USS, swap,
+ * RssFile/RssShmem, the PSS of JIT mappings) need a page-table walk in the kernel; by default
+ * their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
+#ifndef JITMEM_SAMPLER_H
+#define JITMEM_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maps.h"
+#include "procfs.h"
+
+/* Fraction of one CPU that heavy reads may take when their cadence is automatic. */
+#define SAMPLER_HEAVY_BUDGET 0.005
+/* At most this many processes are sampled at once; more are counted in `untracked`. */
+#define SAMPLER_MAX_LIVE 4096
+/* At most this many distinct processes are remembered over a sampler's life. */
+#define SAMPLER_MAX_SEEN 100000
+#define SAMPLER_CMDLINE_MAX 4096
+
+struct sample {
+        uint32_t index; /* the process's stable index in this sampler (see sampler_proc()) */
+        int pid;
+        int ppid;
+        char comm[PROCFS_COMM_MAX];
+        /* every tick */
+        uint64_t rss, vsz, rss_anon, rss_shared; /* statm; rss_shared = RssFile + RssShmem */
+        uint64_t cpu_user_ns, cpu_sys_ns;         /* stat */
+        uint64_t jit_bytes;                       /* maps: anonymous read+exec, see maps.h */
+        uint32_t jit_mappings;
+        uint64_t exec_other_bytes; /* perf trampolines, W+X and other named anonymous exec */
+        uint32_t exec_other_mappings;
+        uint32_t threads;
+        /* heavy ticks only (heavy != 0) */
+        int heavy;
+        uint64_t pss, uss, swap, rss_file, rss_shmem, hwm, jit_pss;
+};
+
+struct sampler_proc {
+        int pid;
+        int ppid;
+        uint64_t starttime_ticks;
+        char *cmdline; /* owned by the sampler; updated after an exec */
+        uint64_t first_ns, last_ns; /* first and last sample, relative to sampler_new() */
+        int alive;
+};
+
+struct sampler_tick {
+        uint64_t t_ns;       /* monotonic time of the tick, relative to sampler_new() */
+        uint64_t cost_ns;    /* how long the tick took (discovery + reads) */
+        int heavy;           /* heavy figures were read for every sample of this tick */
+        size_t n;
+        const struct sample *samples; /* owned by the sampler, valid until the next tick */
+        uint32_t untracked;  /* processes found but not sampled (over SAMPLER_MAX_LIVE) */
+};
+
+struct sampler_options {
+        int root_pid;       /* the tree's root */
+        int include_root;   /* sample the root itself (0 when the root is jitmem) */
+        uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
+};
+
+struct sampler;
+
+/* Creates a sampler. Returns 0 and *ret, or -errno (-ESRCH when the root does not exist). */
+int sampler_new(const struct sampler_options *opt, struct sampler **ret);
+
+/* Frees the sampler, closing every fd. Accepts NULL. */
+void sampler_free(struct sampler *s);
+
+/* Discovers the tree and samples it. Heavy figures are read when due, or when force_heavy.
+ * Returns 0 and *ret (valid until the next call), or -errno on a failure that is not a
+ * process ending (a process ending is never an error). */
+int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret);
+
+/* The process with the given stable index, or NULL. */
+const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index);
+
+/* Number of distinct processes seen so far (indices are 0 .. n-1). */
+uint32_t sampler_nprocs(const struct sampler *s);
+
+/* Number of processes currently sampled. */
+uint32_t sampler_nlive(const struct sampler *s);
+
+#endif

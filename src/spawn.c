@@ -1,0 +1,191 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int check_exec(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EACCES;
+        if (access(path, X_OK) < 0)
+                return -errno;
+        return 0;
+}
+
+int spawn_resolve(const char *cmd, char *ret_path, size_t size)
+{
+        const char *path, *p;
+        int saw_eacces = 0;
+
+        if (!cmd || !*cmd)
+                return -ENOENT;
+        if (strchr(cmd, '/')) {
+                int r = check_exec(cmd);
+                if (r < 0)
+                        return r == -ENOTDIR ? -ENOENT : r;
+                if (strlen(cmd) >= size)
+                        return -ENAMETOOLONG;
+                memcpy(ret_path, cmd, strlen(cmd) + 1);
+                return 0;
+        }
+        path = getenv("PATH");
+        if (!path)
+                path = "/usr/local/bin:/usr/bin:/bin";
+        for (p = path;; p++) {
+                const char *end = strchr(p, ':');
+                size_t dlen = end ? (size_t)(end - p) : strlen(p);
+                char buf[4096];
+                int n;
+
+                if (dlen == 0)
+                        n = snprintf(buf, sizeof(buf), "%s", cmd); /* empty entry: the current dir */
+                else
+                        n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)dlen, p, cmd);
+                if (n > 0 && (size_t)n < sizeof(buf)) {
+                        int r = check_exec(buf);
+                        if (r == 0) {
+                                if ((size_t)n >= size)
+                                        return -ENAMETOOLONG;
+                                memcpy(ret_path, buf, (size_t)n + 1);
+                                return 0;
+                        }
+                        if (r == -EACCES)
+                                saw_eacces = 1;
+                }
+                if (!end)
+                        break;
+                p = end;
+        }
+        return saw_eacces ? -EACCES : -ENOENT;
+}
+
+int spawn_pidfd_open(int pid)
+{
+#ifdef SYS_pidfd_open
+        long fd = syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -errno;
+        int flags = fcntl((int)fd, F_GETFD);
+        if (flags >= 0)
+                fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+        return (int)fd;
+#else
+        (void)pid;
+        return -ENOSYS;
+#endif
+}
+
+static void child_exec(const struct spawn_options *o, int err_fd)
+{
+        sigset_t none;
+        int e;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (o->new_pgrp)
+                setpgid(0, 0);
+        if ((o->stdin_fd >= 0 && dup2(o->stdin_fd, 0) < 0) ||
+            (o->stdout_fd >= 0 && dup2(o->stdout_fd, 1) < 0) ||
+            (o->stderr_fd >= 0 && dup2(o->stderr_fd, 2) < 0))
+                goto fail;
+        execve(o->path, o->argv, o->envp);
+fail:
+        e = errno;
+        while (write(err_fd, &e, sizeof(e)) < 0 && errno == EINTR)
+                ;
+        _exit(127);
+}
+
+int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
+{
+        int pipefd[2], e = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                e = errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                close(pipefd[0]);
+                child_exec(o, pipefd[1]);
+        }
+        close(pipefd[1]);
+        if (o->new_pgrp)
+                setpgid(pid, pid); /* also here, so the group exists before we signal it */
+        do
+                n = read(pipefd[0], &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        close(pipefd[0]);
+        if (n == (ssize_t)sizeof(e)) {
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return -(e ? e : EIO);
+        }
+        ret->pid = (int)pid;
+        ret->pidfd = spawn_pidfd_open((int)pid);
+        if (ret->pidfd < 0)
+                ret->pidfd = -1;
+        return 0;
+}
+
+char **spawn_env_with(char *const *environ_in, const char *name, const char *value)
+{
+        size_t n = 0, k = 0, nlen = strlen(name);
+        char **out;
+
+        while (environ_in && environ_in[n])
+                n++;
+        out = calloc(n + 2, sizeof(*out));
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (strncmp(environ_in[i], name, nlen) == 0 && environ_in[i][nlen] == '=')
+                        continue;
+                out[k] = strdup(environ_in[i]);
+                if (!out[k])
+                        goto oom;
+                k++;
+        }
+        if (value) {
+                size_t len = nlen + strlen(value) + 2;
+                out[k] = malloc(len);
+                if (!out[k])
+                        goto oom;
+                snprintf(out[k], len, "%s=%s", name, value);
+                k++;
+        }
+        out[k] = NULL;
+        return out;
+oom:
+        spawn_env_free(out);
+        return NULL;
+}
+
+void spawn_env_free(char **envp)
+{
+        if (!envp)
+                return;
+        for (size_t i = 0; envp[i]; i++)
+                free(envp[i]);
+        free(envp);
+}

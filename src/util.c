@@ -1,0 +1,204 @@
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+int util_parse_u64(const char *s, size_t len, uint64_t *ret)
+{
+        uint64_t v = 0;
+        size_t i = 0;
+
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+                unsigned d = (unsigned)(s[i] - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+                i++;
+        }
+        if (i == 0)
+                return -EINVAL;
+        if (i > INT32_MAX)
+                return -ERANGE;
+        *ret = v;
+        return (int)i;
+}
+
+int util_parse_i64(const char *s, size_t len, int64_t *ret)
+{
+        uint64_t v;
+        int neg = 0, r;
+
+        if (len > 0 && s[0] == '-') {
+                neg = 1;
+                s++;
+                len--;
+        }
+        r = util_parse_u64(s, len, &v);
+        if (r < 0)
+                return r;
+        if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+                return -ERANGE;
+        *ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+        return r + neg;
+}
+
+/* Parses "<digits>[.<digits>]" and returns the consumed length; the value is split into
+ * an integer part and a fraction numerator/denominator so that no precision is lost. */
+static int parse_decimal(const char *s, uint64_t *ret_int, uint64_t *ret_frac, uint64_t *ret_den)
+{
+        uint64_t in = 0, fr = 0, den = 1;
+        size_t n = strlen(s), i;
+        int r;
+
+        r = util_parse_u64(s, n, &in);
+        if (r < 0)
+                return r;
+        i = (size_t)r;
+        if (s[i] == '.') {
+                i++;
+                if (!(s[i] >= '0' && s[i] <= '9'))
+                        return -EINVAL;
+                while (s[i] >= '0' && s[i] <= '9') {
+                        if (den < 1000000000ULL) {
+                                fr = fr * 10 + (uint64_t)(s[i] - '0');
+                                den *= 10;
+                        }
+                        i++;
+                }
+        }
+        *ret_int = in;
+        *ret_frac = fr;
+        *ret_den = den;
+        return (int)i;
+}
+
+static int scale(uint64_t in, uint64_t fr, uint64_t den, uint64_t mult, uint64_t *ret)
+{
+        if (mult != 0 && in > UINT64_MAX / mult)
+                return -ERANGE;
+        uint64_t v = in * mult;
+        /* fr/den < 1 and mult <= 2^60, so fr * (mult / den) cannot overflow for den > 1. */
+        long double extra = (long double)fr * (long double)mult / (long double)den;
+        if ((long double)(UINT64_MAX - v) < extra)
+                return -ERANGE;
+        *ret = v + (uint64_t)llroundl(extra);
+        return 0;
+}
+
+int util_parse_size(const char *s, uint64_t *ret_bytes)
+{
+        static const struct {
+                const char *suffix;
+                uint64_t mult;
+        } units[] = {
+                { "", 1 }, { "b", 1 },
+                { "k", 1ULL << 10 }, { "kb", 1ULL << 10 }, { "kib", 1ULL << 10 },
+                { "m", 1ULL << 20 }, { "mb", 1ULL << 20 }, { "mib", 1ULL << 20 },
+                { "g", 1ULL << 30 }, { "gb", 1ULL << 30 }, { "gib", 1ULL << 30 },
+                { "t", 1ULL << 40 }, { "tb", 1ULL << 40 }, { "tib", 1ULL << 40 },
+        };
+        uint64_t in, fr, den;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_decimal(s, &in, &fr, &den);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+                if (strcasecmp(s + r, units[i].suffix) == 0)
+                        return scale(in, fr, den, units[i].mult, ret_bytes);
+        return -EINVAL;
+}
+
+int util_parse_duration(const char *s, uint64_t *ret_ns)
+{
+        static const struct {
+                const char *suffix;
+                uint64_t mult;
+        } units[] = {
+                { "", 1000000000ULL }, { "s", 1000000000ULL }, { "ns", 1 }, { "us", 1000 },
+                { "ms", 1000000ULL }, { "m", 60000000000ULL }, { "min", 60000000000ULL },
+                { "h", 3600000000000ULL },
+        };
+        uint64_t in, fr, den;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_decimal(s, &in, &fr, &den);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+                if (strcmp(s + r, units[i].suffix) == 0)
+                        return scale(in, fr, den, units[i].mult, ret_ns);
+        return -EINVAL;
+}
+
+char *util_format_bytes(uint64_t bytes, char *buf, size_t size)
+{
+        static const char *const names[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double v = (double)bytes;
+        size_t u = 0;
+
+        while (v >= 1024.0 && u + 1 < ARRAY_SIZE(names)) {
+                v /= 1024.0;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, size, "%llu B", (unsigned long long)bytes);
+        else if (v < 10.0)
+                snprintf(buf, size, "%.2f %s", v, names[u]);
+        else if (v < 100.0)
+                snprintf(buf, size, "%.1f %s", v, names[u]);
+        else
+                snprintf(buf, size, "%.0f %s", v, names[u]);
+        return buf;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+        struct timespec ts;
+
+        clock_gettime(id, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_now_ns(void)
+{
+        return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t util_wall_ns(void)
+{
+        return clock_ns(CLOCK_REALTIME);
+}
+
+int util_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+const char *util_strerror(int r)
+{
+        return strerror(r < 0 ? -r : r);
+}

@@ -1,0 +1,39 @@
+/* Small shared helpers: bounded number parsing, sizes, durations, clocks. */
+#ifndef JITMEM_UTIL_H
+#define JITMEM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parses a decimal unsigned integer from s[0..len), stopping at the first non-digit.
+ * Returns the number of bytes consumed (> 0), -EINVAL when there is no digit, -ERANGE on
+ * overflow. *ret is written only on success. */
+int util_parse_u64(const char *s, size_t len, uint64_t *ret);
+
+/* Same for an optional leading '-' (cgroup v1 files say -1 for "no limit"). */
+int util_parse_i64(const char *s, size_t len, int64_t *ret);
+
+/* Parses a whole string as a size: "384M", "1.5G", "4096", "64k", "2GiB", "100MB".
+ * Suffixes are binary (K = 1024). Returns 0, or -EINVAL / -ERANGE. */
+int util_parse_size(const char *s, uint64_t *ret_bytes);
+
+/* Parses a whole string as a duration: "250ms", "30s", "5m", "1h", "20us", "1.5s";
+ * a bare number is seconds. Returns 0, or -EINVAL / -ERANGE. */
+int util_parse_duration(const char *s, uint64_t *ret_ns);
+
+/* Formats bytes for people: "0 B", "812 KiB", "1.3 MiB", "2.00 GiB" into buf. Returns buf. */
+char *util_format_bytes(uint64_t bytes, char *buf, size_t size);
+
+/* Monotonic and wall clocks in nanoseconds. */
+uint64_t util_now_ns(void);
+uint64_t util_wall_ns(void);
+
+/* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Returns the message for a negative errno code, like strerror(-r). */
+const char *util_strerror(int r);
+
+#endif
