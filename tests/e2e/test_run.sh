@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# End-to-end tests of `jitmem run` against fixture programs with known memory patterns.
+. "$(dirname "$0")/lib.sh"
+PAGE=$(getconf PAGESIZE)
+
+# 1. Exact JIT code bytes and mapping counts: 6 regions of 12 KiB, growing then plateauing,
+#    plus 2 writable+executable pages that must not count as JIT.
+out="$TMP/exact"
+"$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/jitlike" --regions 6 --size 12288 --step-ms 40 --wx 2 --hold-ms 600 >/dev/null
+ok $? "jitlike run exits 0"
+jcheck "final JIT bytes exact" "$out/summary.json" "d['tree']['final_jit_code_bytes'] == 6*12288"
+jcheck "final JIT mappings exact" "$out/summary.json" "d['tree']['final_jit_mappings'] == 6"
+jcheck "peak JIT equals final (plateau)" "$out/summary.json" "d['tree']['peak_jit_code_bytes'] == 6*12288"
+jcheck "W+X pages are not JIT" "$out/summary.json" "d['processes'][0]['peak_exec_other_bytes'] == 2*$PAGE"
+jcheck "required summary keys" "$out/summary.json" "all(k in d for k in ('schema','exit_status','duration_s','tree','processes','observer')) and all(k in d['tree'] for k in ('peak_rss_bytes','peak_pss_bytes','peak_jit_code_bytes','final_jit_code_bytes','max_processes')) and all(k in d['processes'][0] for k in ('pid','cmdline','peak_rss_bytes','peak_pss_bytes','peak_jit_code_bytes','jit_mappings')) and 'cpu_s' in d['observer']"
+jcheck "schema named" "$out/summary.json" "d['schema'] == 'jitmem.run.summary/1'"
+# The growth is visible tick by tick: JIT bytes never shrink, pass through intermediate values,
+# and the region count grows one by one.
+"$PY" - "$out/samples.csv" <<'PYEOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree' and r['processes'] != '0']
+jit = [int(r['jit_code_bytes']) for r in rows]
+assert all(b >= a for a, b in zip(jit, jit[1:])), jit
+assert len(set(jit)) >= 4, sorted(set(jit))
+assert all(v % 12288 == 0 for v in jit), jit
+assert jit[-1] == 6 * 12288
+PYEOF
+ok $? "JIT bytes grow monotonically in 12 KiB steps, then plateau"
+header=$(head -n 1 "$out/samples.csv")
+check_eq "documented CSV header" "$header" "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes"
+grep -q 'docs/run-directory.md\|t_s,scope,pid' docs/run-directory.md 2>/dev/null
+ok $? "the CSV header is documented in docs/run-directory.md"
+
+# 2. Pre-fork workers: 4 regions in the parent, inherited, plus 2 of each worker's own.
+out="$TMP/workers"
+"$JITMEM" run -q --interval 20ms --pss-interval 20ms --out "$out" -- "$FIX/jitlike" --regions 4 --size 8192 --workers 3 --worker-regions 2 --hold-ms 800 >/dev/null
+ok $? "workers run exits 0"
+jcheck "4 processes at most" "$out/summary.json" "d['tree']['max_processes'] == 4"
+jcheck "parent JIT: 4 regions" "$out/summary.json" "d['processes'][0]['final_jit_code_bytes'] == 4*8192 and d['processes'][0]['final_jit_mappings'] == 4"
+jcheck "each worker: 6 regions" "$out/summary.json" "sorted((p['final_jit_code_bytes'], p['final_jit_mappings']) for p in d['processes'][1:]) == [(6*8192, 6)]*3"
+jcheck "tree JIT is the sum" "$out/summary.json" "d['tree']['peak_jit_code_bytes'] == 4*8192 + 3*6*8192"
+jcheck "workers' ppid is the parent" "$out/summary.json" "all(p['ppid'] == d['processes'][0]['pid'] for p in d['processes'][1:])"
+"$PY" - "$out/samples.csv" <<'PYEOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree' and r['jit_pss_bytes'] and r['processes'] == '4']
+assert rows, "no heavy tree row with 4 processes"
+last = rows[-1]
+# Copy-on-write sharing: the PSS of JIT code is less than its RSS-style sum.
+assert 0 < int(last['jit_pss_bytes']) < int(last['jit_code_bytes']), last
+PYEOF
+ok $? "PSS of shared JIT code is below its summed size"
+
+# 3. Heap growth only: RSS grows by the allocated amount, no JIT code.
+out="$TMP/heap"
+"$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/heapgrow" --mb 48 --steps 6 --step-ms 60 --hold-ms 400 --delay-ms 300 >/dev/null
+ok $? "heapgrow run exits 0"
+"$PY" - "$out/samples.csv" <<'PYEOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree' and r['processes'] == '1']
+rss = [int(r['rss_bytes']) for r in rows]
+base = [int(r['rss_bytes']) for r in rows if 0.1 < float(r['t_s']) < 0.25][-1]  # loaded, not yet grown
+growth = max(rss) - base
+MiB = 1 << 20
+assert 47 * MiB <= growth <= 50 * MiB, growth / MiB
+assert all(int(r['jit_code_bytes']) == 0 for r in rows)
+PYEOF
+ok $? "RSS grows by 48 MiB (within 47..50 MiB), JIT code stays 0"
+
+# 4. Exit statuses.
+"$JITMEM" run -q --out "$TMP/e1" -- false; check_eq "false -> 1" $? 1
+"$JITMEM" run -q --out "$TMP/e2" -- sh -c 'exit 7'; check_eq "exit 7 -> 7" $? 7
+"$JITMEM" run -q --out "$TMP/e3" -- sh -c 'kill -TERM $$'; check_eq "killed by SIGTERM -> 143" $? 143
+jcheck "signal recorded" "$TMP/e3/summary.json" "d['exit'] == {'code': None, 'signal': 15} and d['exit_status'] == 143"
+err=$("$JITMEM" run --out "$TMP/e4" -- no-such-command-jitmem 2>&1); check_eq "not found -> 127" $? 127
+check "not found: one clear sentence" -- test "$err" = "jitmem: no-such-command-jitmem: command not found (searched PATH)"
+check "nothing created for a command not found" -- test ! -e "$TMP/e4"
+printf 'not a program\n' > "$TMP/noexec"; chmod 644 "$TMP/noexec"
+"$JITMEM" run --out "$TMP/e5" -- "$TMP/noexec" 2>/dev/null; check_eq "not executable -> 126" $? 126
+printf 'touch %s/shell-ran\n' "$TMP" > "$TMP/noshebang"; chmod 755 "$TMP/noshebang"
+"$JITMEM" run -q --out "$TMP/e6" -- "$TMP/noshebang" 2>/dev/null; check_eq "no #! line -> 126" $? 126
+check "a file without #! is never handed to a shell" -- test ! -e "$TMP/shell-ran"
+
+# 5. Usage errors: exit 2 and one sentence naming the bad value.
+for args in "--interval 0.5ms" "--interval 2h" "--interval abc" "--jit maybe" "--limit 12Q" "--limit 0" "--pss-interval nope" "--grace -1s" "--bogus"; do
+        # shellcheck disable=SC2086
+        err=$("$JITMEM" run $args -- true 2>&1); st=$?
+        check_eq "usage error for $args" $st 2
+done
+err=$("$JITMEM" run --interval 0.5ms -- true 2>&1)
+check "bad value is named" -- grep -q "bad --interval '0.5ms'" <<<"$err"
+"$JITMEM" run 2>/dev/null; check_eq "no command -> 2" $? 2
+"$JITMEM" run --help | grep -q -- '--interval'; ok $? "run --help teaches the options"
+"$JITMEM" run --help | grep -q '127'; ok $? "run --help lists exit codes"
+
+# 6. --jit sets PYTHON_JIT, or leaves it alone.
+"$JITMEM" run -q --jit on --out "$TMP/j1" -- sh -c 'printf %s "$PYTHON_JIT" > "$0"' "$TMP/jit-on"
+check_eq "--jit on sets PYTHON_JIT=1" "$(cat "$TMP/jit-on")" 1
+"$JITMEM" run -q --jit off --out "$TMP/j2" -- sh -c 'printf %s "$PYTHON_JIT" > "$0"' "$TMP/jit-off"
+check_eq "--jit off sets PYTHON_JIT=0" "$(cat "$TMP/jit-off")" 0
+PYTHON_JIT=zz "$JITMEM" run -q --out "$TMP/j3" -- sh -c 'printf %s "$PYTHON_JIT" > "$0"' "$TMP/jit-inherit"
+check_eq "--jit inherit leaves PYTHON_JIT alone" "$(cat "$TMP/jit-inherit")" zz
+jcheck "meta.json records the change" "$TMP/j1/meta.json" "d['environment_changes'] == {'PYTHON_JIT': '1'} and d['jit_mode'] == 'on' and d['schema'] == 'jitmem.run.meta/1'"
+jcheck "meta.json records the command" "$TMP/j1/meta.json" "d['command'][0] == 'sh' and d['machine']['page_size_bytes'] > 0 and 'cgroup' in d"
+
+# 7. Signals are forwarded to the command's process group.
+start=$(date +%s%N)
+"$JITMEM" run -q --out "$TMP/s1" -- sleep 30 &
+jpid=$!
+sleep 0.5
+kill -TERM $jpid
+wait $jpid; st=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "SIGTERM forwarded: command dies of it" $st 143
+check "SIGTERM handled promptly (${elapsed} ms)" -- test "$elapsed" -lt 5000
+jcheck "forwarded signal counted" "$TMP/s1/summary.json" "d['signals_forwarded'] == {'SIGTERM': 1}"
+
+# 8. Orphans: the command exits at once, its background child lives on and is still sampled.
+out="$TMP/orphan"
+"$JITMEM" run -q --interval 20ms --out "$out" -- sh -c "\"$FIX/jitlike\" --regions 2 --size 4096 --hold-ms 700 >/dev/null & exit 0"
+check_eq "orphan run returns the command's status" $? 0
+jcheck "orphaned grandchild sampled with its JIT code" "$out/summary.json" "any(p['final_jit_code_bytes'] == 2*4096 and 'jitlike' in p['cmdline'] for p in d['processes'])"
+jcheck "orphan ran to its end, not terminated" "$out/summary.json" "d['leftovers_terminated'] == 0"
+start=$(date +%s%N)
+"$JITMEM" run -q --grace 300ms --out "$TMP/leftover" -- sh -c 'sleep 30 & exit 0'
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "leftovers are terminated after --grace (${elapsed} ms)" -- test "$elapsed" -lt 4000
+jcheck "leftover counted" "$TMP/leftover/summary.json" "d['leftovers_terminated'] == 1"
+
+# 9. An exec'd program replaces the command line.
+"$JITMEM" run -q --interval 20ms --out "$TMP/exec" -- sh -c "exec \"$FIX/jitlike\" --regions 3 --hold-ms 400 >/dev/null"
+jcheck "exec'd image is sampled under its new command line" "$TMP/exec/summary.json" "'jitlike' in d['processes'][0]['cmdline'] and d['processes'][0]['final_jit_mappings'] == 3"
+
+# 10. Interrupted: jitmem killed outright keeps every whole row already written.
+"$JITMEM" run -q --interval 5ms --out "$TMP/killed" -- "$FIX/heapgrow" --mb 8 --hold-ms 1500 >/dev/null &
+jpid=$!
+sleep 0.8
+kill -KILL $jpid
+wait $jpid 2>/dev/null
+"$PY" - "$TMP/killed/samples.csv" <<'PYEOF'
+import csv, sys
+text = open(sys.argv[1]).read()
+assert text.endswith('\n')
+rows = list(csv.reader(text.splitlines()))
+assert len(rows) > 20, len(rows)
+assert all(len(r) == len(rows[0]) for r in rows), "a partial row"
+PYEOF
+ok $? "SIGKILLed run leaves whole rows only"
+jcheck "meta.json intact after SIGKILL" "$TMP/killed/meta.json" "d['schema'] == 'jitmem.run.meta/1'"
+check "no half-written summary.json" -- test ! -e "$TMP/killed/summary.json"
+sleep 1
+
+# 11. A full disk (here: a file-size limit): one sentence, exit 125, the command stopped, whole rows kept.
+start=$(date +%s%N)
+err=$( (ulimit -f 16; "$JITMEM" run -q --interval 2ms --out "$TMP/full" -- "$FIX/heapgrow" --mb 4 --hold-ms 5000 >/dev/null) 2>&1)
+st=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "disk full -> 125" $st 125
+check "disk full: says so (${err%%$'\n'*})" -- grep -q "cannot write $TMP/full/samples.csv: File too large" <<<"$err"
+check "disk full: the command was stopped (${elapsed} ms)" -- test "$elapsed" -lt 4500
+"$PY" - "$TMP/full/samples.csv" <<'PYEOF'
+import csv, sys
+text = open(sys.argv[1]).read()
+rows = list(csv.reader(text.splitlines()))
+assert text.endswith('\n') and len(rows) > 5 and all(len(r) == len(rows[0]) for r in rows)
+PYEOF
+ok $? "disk full: every row kept is whole"
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/tiny" && mount -t tmpfs -o size=64k tmpfs "$TMP/tiny" 2>/dev/null; then
+        "$JITMEM" run -q --interval 2ms --out "$TMP/tiny/run" -- "$FIX/heapgrow" --mb 4 --hold-ms 5000 >/dev/null 2>"$TMP/tiny.err"
+        check_eq "ENOSPC on a full tmpfs -> 125" $? 125
+        check "ENOSPC named" -- grep -q "No space left on device" "$TMP/tiny.err"
+        umount "$TMP/tiny"
+else
+        skip "tmpfs full-disk test needs root and mount"
+fi
+
+# 12. Unusable --out.
+"$JITMEM" run -q --out /proc/jitmem-no -- true 2>/dev/null; check_eq "unwritable --out -> 125" $? 125
+: > "$TMP/afile"
+"$JITMEM" run -q --out "$TMP/afile" -- true 2>/dev/null; check_eq "--out is a file -> 125" $? 125
+"$JITMEM" run -q --out "$TMP/e1" -- true 2>/dev/null; check_eq "existing run is not overwritten -> 125" $? 125
+"$JITMEM" run -q --force --out "$TMP/e1" -- true; check_eq "--force replaces it" $? 0
+
+# 13. The real python3 here (no JIT): measured, and said so.
+if command -v python3 >/dev/null; then
+        "$JITMEM" run -q --jit on --out "$TMP/py" -- python3 -c "import time; sum(i*i for i in range(300000)); time.sleep(0.3)"
+        ok $? "python3 run exits 0"
+        build=$(jget "$TMP/py/meta.json" "d['python']['jit']['build']")
+        if [ "$build" = not_built ]; then
+                jcheck "no JIT: no JIT code" "$TMP/py/summary.json" "d['tree']['final_jit_code_bytes'] == 0 and d['tree']['peak_jit_code_bytes'] == 0"
+        else
+                skip "python3 on PATH has a JIT ($build): the no-JIT check needs one without"
+        fi
+        jcheck "python3 measured" "$TMP/py/summary.json" "d['tree']['peak_rss_bytes'] > 5*2**20 and d['tree']['peak_pss_bytes'] > 0"
+fi
+
+# 14. A JIT-enabled CPython, when one is named.
+if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
+        hot="$TMP/hot.py"
+        printf 'import time\ndef f(n):\n    s = 0\n    for i in range(n):\n        s += i * i\n    return s\nfor _ in range(5): f(1000000)\ntime.sleep(0.3)\n' > "$hot"
+        "$JITMEM" run -q --jit on --interval 20ms --out "$TMP/jon" -- "$JITMEM_TEST_PYTHON" "$hot"
+        ok $? "JIT python run (on) exits 0"
+        jcheck "JIT on: JIT code measured, whole pages" "$TMP/jon/summary.json" "d['tree']['peak_jit_code_bytes'] > 0 and d['tree']['peak_jit_code_bytes'] % $PAGE == 0"
+        jcheck "JIT python probed as having machine code" "$TMP/jon/meta.json" "d['python']['jit']['machine_code'] is True"
+        "$JITMEM" run -q --jit off --interval 20ms --out "$TMP/joff" -- "$JITMEM_TEST_PYTHON" "$hot"
+        jcheck "JIT off: no JIT code" "$TMP/joff/summary.json" "d['tree']['peak_jit_code_bytes'] == 0"
+else
+        skip "JITMEM_TEST_PYTHON is not set: the JIT-enabled CPython checks did not run"
+fi
+
+finish test_run
