@@ -454,31 +454,40 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
         int heavy, r;
         size_t n = 0;
 
-        r = s->children_files ? discover_children(s) : discover_scan(s);
-        if (r < 0)
-                return r;
         heavy = force_heavy || t >= s->next_heavy_ns;
-        for (size_t i = 0; i < s->nlive; i++) {
-                struct live *l = &s->live[i];
-                if (l->gone)
-                        continue;
-                if (!l->sampled) {
-                        /* the root, when it is not sampled: only check that it still exists */
-                        if (faccessat(l->dirfd, "stat", F_OK, 0) != 0)
+        /* Known processes first, so that one that has ended is dropped before discovery
+         * meets its PID again (reused by a newcomer); then the newcomers. */
+        for (int pass = 0; pass < 2; pass++) {
+                size_t from = 0;
+                if (pass == 1) {
+                        live_compact(s);
+                        from = s->nlive;
+                        r = s->children_files ? discover_children(s) : discover_scan(s);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t i = from; i < s->nlive; i++) {
+                        struct live *l = &s->live[i];
+                        if (l->gone)
+                                continue;
+                        if (!l->sampled) {
+                                /* the root, when it is not sampled: only check that it still exists */
+                                if (faccessat(l->dirfd, "stat", F_OK, 0) != 0)
+                                        l->gone = 1;
+                                continue;
+                        }
+                        r = sample_one(s, l, heavy, &s->samples[n], &heavy_cost);
+                        if (r == 1) {
+                                struct sampler_proc *p = &s->procs[l->index];
+                                if (p->first_ns == 0)
+                                        p->first_ns = t ? t : 1;
+                                p->last_ns = t;
+                                n++;
+                        } else if (r == 0) {
                                 l->gone = 1;
-                        continue;
+                        }
+                        /* -EAGAIN: unparsable this time; left out of this tick */
                 }
-                r = sample_one(s, l, heavy, &s->samples[n], &heavy_cost);
-                if (r == 1) {
-                        struct sampler_proc *p = &s->procs[l->index];
-                        if (p->first_ns == 0)
-                                p->first_ns = t ? t : 1;
-                        p->last_ns = t;
-                        n++;
-                } else if (r == 0) {
-                        l->gone = 1;
-                }
-                /* -EAGAIN: unparsable this time; left out of this tick */
         }
         live_compact(s);
         if (heavy) {

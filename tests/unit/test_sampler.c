@@ -1,0 +1,304 @@
+/* The sampler against real processes: children, grandchildren, exits, PID reuse, churn, and
+ * the exact JIT figures of the jitlike fixture. */
+#include "sampler.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static pid_t spawn_sleeper(void)
+{
+        pid_t p = fork();
+        if (p == 0) {
+                for (;;)
+                        pause();
+        }
+        return p;
+}
+
+static const struct sample *find(const struct sampler_tick *t, int pid)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (t->samples[i].pid == pid)
+                        return &t->samples[i];
+        return NULL;
+}
+
+static struct sampler *new_sampler(uint64_t heavy_ns)
+{
+        struct sampler_options o = { .root_pid = getpid(), .include_root = 0, .heavy_interval_ns = heavy_ns };
+        struct sampler *s = NULL;
+        CHECK_EQ_INT(sampler_new(&o, &s), 0);
+        return s;
+}
+
+static void test_children_and_exit(void)
+{
+        pid_t a = spawn_sleeper(), b = spawn_sleeper(), c = spawn_sleeper();
+        struct sampler *s = new_sampler(0);
+        struct sampler_tick t;
+
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(t.n, 3);
+        CHECK(t.heavy); /* the first tick is always heavy */
+        const struct sample *x = find(&t, b);
+        CHECK(x != NULL);
+        if (x) {
+                CHECK(x->rss > 0 && x->vsz >= x->rss && x->pss > 0 && x->pss <= x->rss);
+                CHECK_EQ_INT(x->ppid, getpid());
+                CHECK_EQ_U64(x->jit_bytes, 0);
+        }
+        kill(b, SIGKILL);
+        waitpid(b, NULL, 0);
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(t.n, 2);
+        CHECK(find(&t, b) == NULL);
+        CHECK_EQ_INT(sampler_nlive(s), 2);
+        CHECK_EQ_INT(sampler_nprocs(s), 4); /* the root (this test) and its 3 children */
+        kill(a, SIGKILL);
+        kill(c, SIGKILL);
+        waitpid(a, NULL, 0);
+        waitpid(c, NULL, 0);
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(t.n, 0);
+        sampler_free(s);
+}
+
+static void test_late_grandchild(void)
+{
+        struct sampler *s = new_sampler(0);
+        struct sampler_tick t;
+        int pfd[2];
+        pid_t child, grandchild = 0;
+
+        CHECK_EQ_INT(pipe(pfd), 0);
+        child = fork();
+        if (child == 0) {
+                sleep_ms(100);
+                pid_t g = fork();
+                if (g == 0) {
+                        for (;;)
+                                pause();
+                }
+                if (write(pfd[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(t.n, 1);
+        CHECK_EQ_INT(read(pfd[0], &grandchild, sizeof(grandchild)), (int)sizeof(grandchild));
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(t.n, 2);
+        const struct sample *g = find(&t, grandchild);
+        CHECK(g != NULL);
+        if (g)
+                CHECK_EQ_INT(g->ppid, child);
+        kill(grandchild, SIGKILL);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        close(pfd[0]);
+        close(pfd[1]);
+        sampler_free(s);
+}
+
+/* A PID that comes back as a different process gets a new identity, never the old one's. */
+static void test_pid_reuse(void)
+{
+        struct sampler *s = new_sampler(0);
+        struct sampler_tick t;
+        pid_t a = spawn_sleeper(), b = -1;
+        uint32_t a_index = UINT32_MAX;
+        char buf[32];
+        int fd;
+
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        if (find(&t, a))
+                a_index = find(&t, a)->index;
+        kill(a, SIGKILL);
+        waitpid(a, NULL, 0);
+        /* Other processes on the machine may take the PID first: try a few times. */
+        for (int attempt = 0; attempt < 20 && b != a; attempt++) {
+                if (b > 0) {
+                        kill(b, SIGKILL);
+                        waitpid(b, NULL, 0);
+                        b = -1;
+                }
+                fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        break;
+                int n = snprintf(buf, sizeof(buf), "%d", a - 1);
+                if (write(fd, buf, (size_t)n) == n)
+                        b = spawn_sleeper();
+                close(fd);
+        }
+        if (b != a) {
+                fprintf(stderr, "SKIP test_pid_reuse: cannot force PID reuse here (needs root: /proc/sys/kernel/ns_last_pid)\n");
+                if (b > 0) {
+                        kill(b, SIGKILL);
+                        waitpid(b, NULL, 0);
+                }
+                sampler_free(s);
+                return;
+        }
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        const struct sample *x = find(&t, b);
+        CHECK(x != NULL);
+        if (x)
+                CHECK(x->index != a_index);
+        CHECK_EQ_INT(sampler_proc(s, a_index)->alive, 0);
+        CHECK_EQ_INT(sampler_nprocs(s), 3); /* root, a, b */
+        kill(b, SIGKILL);
+        waitpid(b, NULL, 0);
+        sampler_free(s);
+}
+
+/* Processes born and dying all the time: every sample is whole (never a process with no
+ * address space or no name), and no tick fails. */
+static void test_churn(void)
+{
+        struct sampler *s = new_sampler(2000000); /* heavy every 2 ms: the hardest case */
+        struct sampler_tick t;
+        pid_t churner = fork();
+        int bad = 0, errors = 0;
+        uint64_t samples = 0, ticks = 0;
+
+        if (churner == 0) {
+                struct timespec start, now;
+                clock_gettime(CLOCK_MONOTONIC, &start);
+                do {
+                        pid_t p = fork();
+                        if (p == 0) {
+                                char *m = malloc(1 << 20);
+                                if (m)
+                                        memset(m, 1, 1 << 20);
+                                sleep_ms(3);
+                                _exit(0);
+                        }
+                        if (p > 0)
+                                waitpid(p, NULL, 0);
+                        clock_gettime(CLOCK_MONOTONIC, &now);
+                } while (now.tv_sec - start.tv_sec < 1);
+                _exit(0);
+        }
+        for (int i = 0; i < 2000; i++) {
+                if (sampler_tick(s, 0, &t) < 0) {
+                        errors++;
+                        continue;
+                }
+                ticks++;
+                for (size_t k = 0; k < t.n; k++) {
+                        const struct sample *x = &t.samples[k];
+                        samples++;
+                        if (x->vsz == 0 || x->rss == 0 || x->comm[0] == '\0' || (x->heavy && x->pss == 0))
+                                bad++;
+                }
+                if (waitpid(churner, NULL, WNOHANG) == churner)
+                        break;
+                sleep_ms(1);
+        }
+        CHECK_EQ_INT(errors, 0);
+        CHECK_EQ_INT(bad, 0);
+        CHECK(samples > ticks); /* the churner's children were seen */
+        CHECK(sampler_nprocs(s) > 10);
+        kill(churner, SIGKILL);
+        waitpid(churner, NULL, 0);
+        sampler_free(s);
+}
+
+/* The jitlike fixture's JIT regions, exactly; their PSS equals their size when nothing shares them. */
+static void test_jitlike_exact(void)
+{
+        const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+        char path[256];
+        int pfd[2];
+        pid_t p;
+        struct sampler *s = new_sampler(0);
+        struct sampler_tick t;
+        char ready[16];
+
+        snprintf(path, sizeof(path), "%s/fixtures/jitlike", build);
+        CHECK_EQ_INT(pipe(pfd), 0);
+        p = fork();
+        if (p == 0) {
+                dup2(pfd[1], 1);
+                execl(path, path, "--regions", "5", "--size", "10000", "--wx", "1", "--hold-ms", "2000", (char *)NULL);
+                _exit(127);
+        }
+        close(pfd[1]);
+        CHECK(read(pfd[0], ready, sizeof(ready)) > 0); /* "ready" */
+        CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+        const struct sample *x = find(&t, p);
+        CHECK(x != NULL);
+        if (x) {
+                long page = sysconf(_SC_PAGESIZE);
+                uint64_t rounded = (10000 + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
+                CHECK_EQ_U64(x->jit_bytes, 5 * rounded);
+                CHECK_EQ_INT(x->jit_mappings, 5);
+                CHECK_EQ_U64(x->jit_pss, 5 * rounded);
+                CHECK_EQ_U64(x->exec_other_bytes, (uint64_t)page);
+                CHECK_EQ_INT(x->exec_other_mappings, 1);
+                CHECK(strcmp(x->comm, "jitlike") == 0);
+                CHECK(strstr(sampler_proc(s, x->index)->cmdline, "--regions 5") != NULL);
+        }
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        close(pfd[0]);
+        sampler_free(s);
+}
+
+static void test_heavy_cadence(void)
+{
+        struct sampler *s;
+        struct sampler_tick t;
+        pid_t a = spawn_sleeper();
+        int heavy = 0;
+
+        s = new_sampler(50000000); /* 50 ms */
+        for (int i = 0; i < 25; i++) {
+                CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+                heavy += t.heavy;
+                if (!t.heavy && t.n == 1)
+                        CHECK_EQ_U64(t.samples[0].pss, 0); /* not measured on a cheap tick */
+                sleep_ms(10);
+        }
+        /* ~250 ms of 10 ms ticks with a 50 ms heavy interval: about 5 heavy ticks. */
+        CHECK(heavy >= 3 && heavy <= 8);
+        kill(a, SIGKILL);
+        waitpid(a, NULL, 0);
+        sampler_free(s);
+}
+
+static void test_bad_root(void)
+{
+        struct sampler_options o = { .root_pid = 0x3ffffff0, .include_root = 1 };
+        struct sampler *s = NULL;
+        CHECK_EQ_INT(sampler_new(&o, &s), -ESRCH);
+        CHECK(s == NULL);
+        sampler_free(NULL);
+}
+
+int main(void)
+{
+        test_children_and_exit();
+        test_late_grandchild();
+        test_pid_reuse();
+        test_churn();
+        test_jitlike_exact();
+        test_heavy_cadence();
+        test_bad_root();
+        return unit_finish("test_sampler");
+}
