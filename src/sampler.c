@@ -24,6 +24,7 @@ struct live {
         uint64_t threads;
         char comm[PROCFS_COMM_MAX];
         int sampled;  /* 0 for a root that is not sampled (jitmem itself) */
+        int exec_seen; /* its address space was replaced (an exec) since the last sample */
         int gone;
 };
 
@@ -309,13 +310,21 @@ static int read_maps(struct sampler *s, struct live *l, int which, struct maps_t
                         r = maps_scan(fd, s->scan_buf, SCAN_BUF, t);
                 else
                         r = maps_scan_smaps(fd, s->scan_buf, SCAN_BUF, t, all, jit);
+                if (r == -ESRCH && attempt == 0) {
+                        live_reopen(l, which);
+                        l->exec_seen = 1;
+                        continue;
+                }
                 if (r < 0)
                         return r;
                 uint32_t total = 0;
                 for (int c = 0; c < MAPS_CLASS_MAX; c++)
                         total += t->count[c];
-                if (total > 0)
+                if (total > 0) {
+                        if (attempt > 0)
+                                l->exec_seen = 1;
                         return 0;
+                }
                 live_reopen(l, which);
         }
         return -ESRCH;
@@ -329,13 +338,13 @@ static int read_small(struct live *l, int which, char *buf, size_t size)
                 if (fd < 0)
                         return fd;
                 n = kfile_pread(fd, buf, size);
-                if (n < 0)
-                        return (int)n;
                 if (n > 0)
                         return (int)n;
-                if (which != F_ROLLUP)
-                        return -ESRCH;
-                live_reopen(l, which); /* smaps_rollup follows its address space, like maps */
+                if (which != F_ROLLUP || (n < 0 && n != -ESRCH))
+                        return n < 0 ? (int)n : -ESRCH;
+                /* smaps_rollup is bound to the address space it was opened on: after an exec
+                 * it reads -ESRCH (or nothing) although the process lives. Reopen once. */
+                live_reopen(l, which);
         }
         return -ESRCH;
 }
@@ -423,9 +432,12 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
         out->cpu_sys_ns = st.stime_ticks * (1000000000ULL / s->clk_tck);
         out->threads = (uint32_t)(st.num_threads > UINT32_MAX ? UINT32_MAX : st.num_threads);
         l->threads = st.num_threads;
-        if (strcmp(l->comm, st.comm) != 0) {
-                /* A new program image (exec): its command line changed too. */
+        if (l->exec_seen || strcmp(l->comm, st.comm) != 0) {
+                /* A new program image (exec): its command line changed too. The name alone
+                 * may not change (a script named python3 exec'ing python3), the address
+                 * space always does. */
                 memcpy(l->comm, st.comm, sizeof(l->comm));
+                l->exec_seen = 0;
                 read_cmdline(s, l);
         }
         s->procs[l->index].ppid = st.ppid;
