@@ -109,8 +109,10 @@ static json_t *argv_json(char **argv)
 {
         json_t *a = json_array();
 
-        for (int i = 0; a && argv[i]; i++)
-                json_array_append_new(a, json_string(argv[i]) ? json_string(argv[i]) : json_string("?"));
+        for (int i = 0; a && argv[i]; i++) {
+                json_t *s = json_string(argv[i]); /* NULL when not UTF-8 */
+                json_array_append_new(a, s ? s : json_string("(not UTF-8)"));
+        }
         return a;
 }
 
