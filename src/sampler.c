@@ -12,9 +12,11 @@
 
 #define SCAN_BUF (64 * 1024)
 #define SMALL_BUF 4096
+#define CHILDREN_BUF 16384 /* over a thousand PIDs; more reads as -EFBIG and falls back */
 
-enum { F_STAT, F_STATM, F_MAPS, F_STATUS, F_ROLLUP, F_SMAPS, F_MAX };
-static const char *const file_names[F_MAX] = { "stat", "statm", "maps", "status", "smaps_rollup", "smaps" };
+/* F_CHILDREN is task/PID/children, the main thread's: its name is built per process. */
+enum { F_STAT, F_STATM, F_MAPS, F_STATUS, F_ROLLUP, F_SMAPS, F_CHILDREN, F_MAX };
+static const char *const file_names[F_MAX] = { "stat", "statm", "maps", "status", "smaps_rollup", "smaps", NULL };
 
 struct live {
         uint32_t index;
@@ -72,7 +74,10 @@ static struct live *live_find(struct sampler *s, int pid)
 static int live_fd(struct live *l, int which)
 {
         if (l->fd[which] < 0) {
-                int fd = kfile_openat(l->dirfd, file_names[which]);
+                char name[48];
+                if (which == F_CHILDREN)
+                        snprintf(name, sizeof(name), "task/%d/children", l->pid);
+                int fd = kfile_openat(l->dirfd, which == F_CHILDREN ? name : file_names[which]);
                 if (fd < 0)
                         return fd;
                 l->fd[which] = fd;
@@ -236,7 +241,19 @@ static int discover_children(struct sampler *s)
                 if (l->gone)
                         continue;
                 s->nfound = 0;
-                r = tree_children(l->dirfd, l->pid, l->threads, found_cb, s);
+                if (l->threads <= 1) {
+                        /* One thread: its children file stays open and is re-read. */
+                        char buf[CHILDREN_BUF];
+                        int fd = live_fd(l, F_CHILDREN);
+                        ssize_t n = fd < 0 ? fd : kfile_pread(fd, buf, sizeof(buf));
+                        r = n < 0 ? (int)n : procfs_parse_pid_list(buf, (size_t)n, found_cb, s);
+                        if (r == -EFBIG) {
+                                s->nfound = 0;
+                                r = tree_children(l->dirfd, l->pid, l->threads, found_cb, s);
+                        }
+                } else {
+                        r = tree_children(l->dirfd, l->pid, l->threads, found_cb, s);
+                }
                 if (r == -ESRCH) {
                         continue; /* it is ending; the tick notices */
                 }
