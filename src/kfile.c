@@ -127,6 +127,9 @@ int kfile_read_u64(const char *path, uint64_t *ret)
         r = util_parse_u64(buf, (size_t)n, &v);
         if (r < 0)
                 return r;
+        for (ssize_t i = r; i < n; i++)
+                if (buf[i] != '\n' && buf[i] != ' ')
+                        return -EINVAL;
         *ret = v;
         return 0;
 }

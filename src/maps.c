@@ -80,6 +80,8 @@ int maps_parse_line(const char *line, size_t len, struct maps_entry *ret)
         if (r < 0)
                 return -EINVAL;
         pos += (size_t)r;
+        if (pos < len && line[pos] != ' ')
+                return -EINVAL;
         pos = skip_sp(line, pos, len);
         e.name = line + pos;
         e.name_len = len - pos;
@@ -110,8 +112,8 @@ enum maps_class maps_classify(const struct maps_entry *e)
                 return MAPS_OTHER; /* [vdso], [vsyscall], [heap], [stack] ... */
         if (e->perms[1] == 'w')
                 return MAPS_EXEC_WX;
-        if (e->name_len > 0)
-                return MAPS_EXEC_ANON_OTHER;
+        if (e->name_len > 0 || e->perms[0] != 'r')
+                return MAPS_EXEC_ANON_OTHER; /* named, or execute-only: not CPython's shape */
         return MAPS_JIT;
 }
 

@@ -9,7 +9,7 @@
  *   - [vdso], [vsyscall] and other [bracketed] kernel mappings         -> other
  *   - writable and executable (libffi closures, other JITs; CPython's JIT never keeps W+X on Linux)
  *                                                                      -> writable+executable
- *   - any other [anon:NAME]                                            -> other anonymous executable
+ *   - any other [anon:NAME], or execute-only (--x)                    -> other anonymous executable
  *   - unnamed, read+execute, anonymous                                 -> JIT
  * The kernel merges neighbouring mappings with equal flags, so a "mapping" here is a VMA: one
  * mapping may hold several JIT allocations. */

@@ -63,7 +63,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *ret)
         if (!close)
                 return -EINVAL;
         r = util_parse_u64(buf, (size_t)(open - buf), &v);
-        if (r < 0 || v > INT32_MAX)
+        if (r < 0 || v > INT32_MAX || buf[r] != ' ')
                 return -EINVAL;
         st.pid = (int)v;
         clen = (size_t)(close - open - 1);
@@ -78,7 +78,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *ret)
                 return -EINVAL;
         st.state = buf[pos++];
         /* Fields from 4 (ppid) on, numbered as in proc(5). */
-        for (int field = 4; field <= 24; field++) {
+        for (int field = 4; field <= 25; field++) { /* 25 (rsslim) only proves 24 is whole */
                 if (field == 4 || field == 5) {
                         r = next_i64(buf, len, &pos, &sv);
                         if (r < 0 || sv < INT32_MIN || sv > INT32_MAX)
@@ -118,6 +118,8 @@ int procfs_parse_statm(const char *buf, size_t len, uint64_t page_size, struct p
         uint64_t v[3];
         size_t pos = 0;
 
+        if (page_size == 0)
+                return -EINVAL;
         for (int i = 0; i < 3; i++)
                 if (next_u64(buf, len, &pos, &v[i]) < 0)
                         return -EINVAL;

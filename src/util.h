@@ -23,7 +23,7 @@ int util_parse_size(const char *s, uint64_t *ret_bytes);
  * a bare number is seconds. Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_duration(const char *s, uint64_t *ret_ns);
 
-/* Formats bytes for people: "0 B", "812 KiB", "1.3 MiB", "2.00 GiB" into buf. Returns buf. */
+/* Formats bytes for people: "0 B", "812 KiB", "1.30 MiB", "12.5 MiB", "2.00 GiB" into buf. Returns buf. */
 char *util_format_bytes(uint64_t bytes, char *buf, size_t size);
 
 /* Monotonic and wall clocks in nanoseconds. */

@@ -1,0 +1,276 @@
+/* Unit tests for src/util.c: bounded number parsing, sizes, durations, byte formatting. */
+#include "util.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SENTINEL 0x5a5a5a5a5a5a5a5aULL
+
+/* Parses s (exactly strlen(s) bytes, copied to the heap so that ASan sees any over-read). */
+static int parse_u64(const char *s, uint64_t *ret)
+{
+        size_t n = strlen(s);
+        char *copy = malloc(n ? n : 1);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, s, n);
+        r = util_parse_u64(copy, n, ret);
+        free(copy);
+        return r;
+}
+
+static int parse_i64(const char *s, int64_t *ret)
+{
+        size_t n = strlen(s);
+        char *copy = malloc(n ? n : 1);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, s, n);
+        r = util_parse_i64(copy, n, ret);
+        free(copy);
+        return r;
+}
+
+static void check_u64(const char *s, int want_r, uint64_t want)
+{
+        uint64_t v = SENTINEL;
+
+        CHECK_EQ_INT(parse_u64(s, &v), want_r);
+        CHECK_EQ_U64(v, want_r > 0 ? want : SENTINEL);
+}
+
+static void check_i64(const char *s, int want_r, int64_t want)
+{
+        int64_t v = (int64_t)SENTINEL;
+
+        CHECK_EQ_INT(parse_i64(s, &v), want_r);
+        CHECK_EQ_INT(v, want_r > 0 ? want : (int64_t)SENTINEL);
+}
+
+static void test_parse_u64(void)
+{
+        uint64_t v = SENTINEL;
+
+        check_u64("0", 1, 0);
+        check_u64("42", 2, 42);
+        check_u64("007", 3, 7);
+        check_u64("000000000000000000000000000001", 30, 1); /* long, but no overflow */
+        check_u64("18446744073709551615", 20, UINT64_MAX);
+        check_u64("18446744073709551616", -ERANGE, 0);  /* 2^64 */
+        check_u64("18446744073709551620", -ERANGE, 0);
+        check_u64("99999999999999999999", -ERANGE, 0);
+        check_u64("184467440737095516150", -ERANGE, 0); /* UINT64_MAX * 10 */
+        check_u64("", -EINVAL, 0);
+        check_u64("abc", -EINVAL, 0);
+        check_u64(" 1", -EINVAL, 0);
+        check_u64("+1", -EINVAL, 0);
+        check_u64("-1", -EINVAL, 0);
+        /* Partial consumption: the count of digits is returned, the rest is the caller's. */
+        check_u64("123abc", 3, 123);
+        check_u64("4096 kB", 4, 4096);
+        check_u64("7\n", 1, 7);
+        check_u64("1.5", 1, 1);
+
+        /* len bounds the parse even when more digits follow. */
+        CHECK_EQ_INT(util_parse_u64("12345", 2, &v), 2);
+        CHECK_EQ_U64(v, 12);
+        v = SENTINEL;
+        CHECK_EQ_INT(util_parse_u64("12345", 0, &v), -EINVAL);
+        CHECK_EQ_U64(v, SENTINEL);
+        /* An overflowing number stays an overflow when cut by len only after the 21st digit. */
+        CHECK_EQ_INT(util_parse_u64("184467440737095516159", 20, &v), 20);
+        CHECK_EQ_U64(v, UINT64_MAX);
+}
+
+static void test_parse_i64(void)
+{
+        check_i64("0", 1, 0);
+        check_i64("-0", 2, 0);
+        check_i64("-1", 2, -1);
+        check_i64("123", 3, 123);
+        check_i64("9223372036854775807", 19, INT64_MAX);
+        check_i64("9223372036854775808", -ERANGE, 0);
+        check_i64("-9223372036854775808", 20, INT64_MIN);
+        check_i64("-9223372036854775809", -ERANGE, 0);
+        check_i64("18446744073709551615", -ERANGE, 0);
+        check_i64("-18446744073709551616", -ERANGE, 0);
+        check_i64("", -EINVAL, 0);
+        check_i64("-", -EINVAL, 0);
+        check_i64("--1", -EINVAL, 0);
+        check_i64("-x", -EINVAL, 0);
+        check_i64("+1", -EINVAL, 0);
+        check_i64("x1", -EINVAL, 0);
+        check_i64("-12x", 3, -12);
+        check_i64("-5 6", 2, -5);
+}
+
+static void check_size(const char *s, int want_r, uint64_t want)
+{
+        uint64_t v = SENTINEL;
+
+        CHECK_EQ_INT(util_parse_size(s, &v), want_r);
+        CHECK_EQ_U64(v, want_r == 0 ? want : SENTINEL);
+}
+
+static void test_parse_size(void)
+{
+        uint64_t v = SENTINEL;
+
+        check_size("384M", 0, 402653184);
+        check_size("1.5G", 0, 1610612736);
+        check_size("64k", 0, 65536);
+        check_size("64K", 0, 65536);
+        check_size("2GiB", 0, 2147483648ULL);
+        check_size("2gib", 0, 2147483648ULL);
+        check_size("100MB", 0, 104857600);
+        check_size("4096", 0, 4096);
+        check_size("4096b", 0, 4096);
+        check_size("0", 0, 0);
+        check_size("0M", 0, 0);
+        check_size("1T", 0, 1ULL << 40);
+        check_size("0.5K", 0, 512);
+        check_size("1.25M", 0, 1310720);
+        check_size("0.1G", 0, 107374182);    /* 107374182.4, rounded */
+        check_size("1.0000000001G", 0, 1ULL << 30); /* digits past the 9th are dropped */
+        check_size("18446744073709551615", 0, UINT64_MAX);
+        check_size("16777215T", 0, 16777215ULL << 40);
+
+        check_size("", -EINVAL, 0);
+        check_size("M", -EINVAL, 0);
+        check_size("12X", -EINVAL, 0);
+        check_size("-1", -EINVAL, 0);
+        check_size("1.", -EINVAL, 0);
+        check_size(".5M", -EINVAL, 0);
+        check_size("1.5.5M", -EINVAL, 0);
+        check_size(" 1M", -EINVAL, 0);
+        check_size("1 M", -EINVAL, 0);
+        check_size("1M ", -EINVAL, 0);
+        check_size("1MM", -EINVAL, 0);
+        check_size("1Mi", -EINVAL, 0);
+        check_size("1E", -EINVAL, 0);
+        check_size("99999999999T", -ERANGE, 0);
+        check_size("16777216T", -ERANGE, 0);               /* exactly 2^64 */
+        check_size("18446744073709551616", -ERANGE, 0);    /* 2^64 bytes */
+        check_size("18446744073709551615.9", -ERANGE, 0);  /* the fraction tips it over */
+        check_size("17179869184G", -ERANGE, 0);            /* 2^34 G = 2^64 */
+
+        CHECK_EQ_INT(util_parse_size(NULL, &v), -EINVAL);
+        CHECK_EQ_U64(v, SENTINEL);
+}
+
+static void check_duration(const char *s, int want_r, uint64_t want)
+{
+        uint64_t v = SENTINEL;
+
+        CHECK_EQ_INT(util_parse_duration(s, &v), want_r);
+        CHECK_EQ_U64(v, want_r == 0 ? want : SENTINEL);
+}
+
+static void test_parse_duration(void)
+{
+        uint64_t v = SENTINEL;
+
+        check_duration("250ms", 0, 250000000ULL);
+        check_duration("30s", 0, 30000000000ULL);
+        check_duration("5m", 0, 300000000000ULL);
+        check_duration("2min", 0, 120000000000ULL);
+        check_duration("1h", 0, 3600000000000ULL);
+        check_duration("1.5h", 0, 5400000000000ULL);
+        check_duration("20us", 0, 20000);
+        check_duration("10ns", 0, 10);
+        check_duration("1.5s", 0, 1500000000ULL);
+        check_duration("0.5ms", 0, 500000);
+        check_duration("100", 0, 100000000000ULL); /* a bare number is seconds */
+        check_duration("0", 0, 0);
+        check_duration("18446744073s", 0, 18446744073000000000ULL);
+        check_duration("18446744073709551615ns", 0, UINT64_MAX);
+
+        check_duration("5 s", -EINVAL, 0);
+        check_duration("ms", -EINVAL, 0);
+        check_duration("1.5.5s", -EINVAL, 0);
+        check_duration("", -EINVAL, 0);
+        check_duration("s", -EINVAL, 0);
+        check_duration("-1s", -EINVAL, 0);
+        check_duration("1.s", -EINVAL, 0);
+        check_duration("5d", -EINVAL, 0);
+        check_duration("5sec", -EINVAL, 0);
+        check_duration("5S", -EINVAL, 0);  /* units are case-sensitive: "M" is not "m" */
+        check_duration("5M", -EINVAL, 0);
+        check_duration("5s ", -EINVAL, 0);
+        check_duration("18446744074s", -ERANGE, 0);
+        check_duration("5124095h", 0, 5124095ULL * 3600000000000ULL);
+        check_duration("5124096h", -ERANGE, 0);
+        check_duration("18446744073709551616ns", -ERANGE, 0);
+
+        CHECK_EQ_INT(util_parse_duration(NULL, &v), -EINVAL);
+        CHECK_EQ_U64(v, SENTINEL);
+}
+
+static void check_format(uint64_t bytes, const char *want)
+{
+        char buf[32];
+
+        memset(buf, 'x', sizeof(buf));
+        CHECK(util_format_bytes(bytes, buf, sizeof(buf)) == buf);
+        CHECK_STR(buf, want);
+}
+
+static void test_format_bytes(void)
+{
+        char small[4];
+        char one[1] = { 'x' };
+
+        check_format(0, "0 B");
+        check_format(1, "1 B");
+        check_format(1023, "1023 B");
+        check_format(1024, "1.00 KiB");
+        check_format(1536, "1.50 KiB");
+        check_format(10 * 1024, "10.0 KiB");
+        check_format(812 * 1024, "812 KiB");
+        check_format(1363149, "1.30 MiB");
+        check_format(2ULL << 30, "2.00 GiB");
+        check_format(402653184, "384 MiB");
+        check_format(5ULL << 40, "5.00 TiB");
+        check_format(3ULL << 50, "3.00 PiB");
+        check_format(UINT64_MAX, "16384 PiB"); /* PiB is the largest unit */
+
+        /* A short buffer is truncated and stays NUL-terminated. */
+        memset(small, 'x', sizeof(small));
+        CHECK(util_format_bytes(2ULL << 30, small, sizeof(small)) == small);
+        CHECK_STR(small, "2.0");
+        util_format_bytes(2ULL << 30, one, sizeof(one));
+        CHECK_EQ_INT(one[0], '\0');
+}
+
+static void test_misc(void)
+{
+        uint64_t a, b;
+
+        a = util_now_ns();
+        b = util_now_ns();
+        CHECK(a > 0);
+        CHECK(b >= a);
+        CHECK(util_wall_ns() > 1500000000ULL * 1000000000ULL); /* after 2017 */
+        CHECK_STR(util_strerror(-ENOENT), strerror(ENOENT));
+        CHECK_STR(util_strerror(EACCES), strerror(EACCES));
+        CHECK_EQ_INT(util_write_all(-1, "x", 1), -EBADF);
+        CHECK_EQ_INT(util_write_all(-1, "", 0), 0);
+}
+
+int main(void)
+{
+        test_parse_u64();
+        test_parse_i64();
+        test_parse_size();
+        test_parse_duration();
+        test_format_bytes();
+        test_misc();
+        return unit_finish("test_util");
+}
