@@ -133,6 +133,7 @@ struct run {
         int record_error;
         char record_error_what[64];
         uint32_t leftovers_terminated;
+        uint32_t untracked_max;
         int have_limit;
         uint64_t limit;
         struct cgroup_info cg;
@@ -187,6 +188,8 @@ static int do_tick(struct run *R, int force_heavy)
         r = sampler_tick(R->sampler, force_heavy, &t);
         if (r < 0)
                 return r;
+        if (t.untracked > R->untracked_max)
+                R->untracked_max = t.untracked;
         if (R->cgfd >= 0 && cgroup_read_usage(R->cgfd, &cg_usage) == 0)
                 have_cg = 1;
         if (R->record_error)
@@ -271,7 +274,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                          "ticks", record_ticks_json(R->rec),
                          "limit", limit,
                          "leftovers_terminated", (json_int_t)R->leftovers_terminated,
-                         "untracked_processes", (json_int_t)0,
+                         "untracked_processes_max", (json_int_t)R->untracked_max,
                          "recording_error", R->record_error ? json_string(util_strerror(R->record_error)) : json_null(),
                          "observer",
                          "cpu_s", cpu_s, "cpu_user_s", cpu_user, "cpu_sys_s", cpu_sys,

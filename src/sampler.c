@@ -484,6 +484,7 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
         size_t n = 0;
 
         heavy = force_heavy || t >= s->next_heavy_ns;
+        s->untracked = 0;
         /* Known processes first, so that one that has ended is dropped before discovery
          * meets its PID again (reused by a newcomer); then the newcomers. */
         for (int pass = 0; pass < 2; pass++) {

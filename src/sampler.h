@@ -64,7 +64,7 @@ struct sampler_tick {
         int heavy;           /* heavy figures were read for every sample of this tick */
         size_t n;
         const struct sample *samples; /* owned by the sampler, valid until the next tick */
-        uint32_t untracked;  /* processes found but not sampled (over SAMPLER_MAX_LIVE) */
+        uint32_t untracked;  /* processes found at this tick but not sampled (over the limits) */
 };
 
 struct sampler_options {
