@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +127,7 @@ struct run {
         struct sampler *sampler;
         struct spawn_child child;
         int sfd, tfd, cgfd;
+        int tty; /* the controlling terminal handed to the command, or -1 */
         int root_done, root_status;
         uint64_t t_start_ns, wall_start_ns, t_root_end_ns;
         int forwarded[3];
@@ -140,13 +142,34 @@ struct run {
         int have_cg;
 };
 
+/* The command was stopped from the terminal (^Z): stop with it, so the shell sees the job
+ * stopped, and when continued give the terminal back to the command and continue it. */
+static void follow_stop(struct run *R)
+{
+        if (R->tty < 0)
+                return;
+        signal(SIGTTOU, SIG_IGN);
+        tcsetpgrp(R->tty, getpgrp());
+        kill(getpid(), SIGSTOP);
+        /* continued (fg) */
+        tcsetpgrp(R->tty, R->child.pid);
+        signal(SIGTTOU, SIG_DFL);
+        kill(-R->child.pid, SIGCONT);
+}
+
 static void reap(struct run *R)
 {
         for (;;) {
                 int st;
-                pid_t p = waitpid(-1, &st, WNOHANG);
+                pid_t p = waitpid(-1, &st, WNOHANG | WUNTRACED);
                 if (p <= 0)
                         break;
+                if (p == R->child.pid && WIFSTOPPED(st)) {
+                        follow_stop(R);
+                        continue;
+                }
+                if (WIFSTOPPED(st))
+                        continue;
                 if (p == R->child.pid) {
                         R->root_done = 1;
                         R->root_status = st;
@@ -421,7 +444,7 @@ int cmd_run(int argc, char **argv)
                 cli_error("out of memory");
                 return CLI_EXIT_RUN_FAILED;
         }
-        R->dirfd = R->sfd = R->tfd = R->cgfd = -1;
+        R->dirfd = R->sfd = R->tfd = R->cgfd = R->tty = -1;
         R->child.pid = -1;
         R->child.pidfd = -1;
         R->o.interval_ns = 100000000ULL;
@@ -550,6 +573,12 @@ int cmd_run(int argc, char **argv)
                 .path = R->path, .argv = R->argv, .envp = envp ? envp : environ,
                 .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
         };
+        /* Run from an interactive shell, the command gets the terminal (it may read it, and ^C
+         * and ^Z reach it directly), as a shell gives it to a job. */
+        if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+                R->tty = STDIN_FILENO;
+                sp.foreground = 1;
+        }
         R->t_start_ns = util_now_ns();
         r = spawn_start(&sp, &R->child);
         if (r < 0) {
@@ -634,6 +663,11 @@ int cmd_run(int argc, char **argv)
                 }
         }
         reap(R);
+        if (R->tty >= 0) {
+                signal(SIGTTOU, SIG_IGN);
+                tcsetpgrp(R->tty, getpgrp());
+                signal(SIGTTOU, SIG_DFL);
+        }
 
         /* The summary. */
         {

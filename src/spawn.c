@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static int check_exec(const char *path)
@@ -91,13 +92,18 @@ static void child_exec(const struct spawn_options *o, int err_fd)
         sigset_t none;
         int e;
 
+        if (o->new_pgrp) {
+                setpgid(0, 0);
+                if (o->foreground) {
+                        signal(SIGTTOU, SIG_IGN); /* we are not yet the foreground group */
+                        tcsetpgrp(STDIN_FILENO, getpid());
+                }
+        }
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (o->new_pgrp)
-                setpgid(0, 0);
         if ((o->stdin_fd >= 0 && dup2(o->stdin_fd, 0) < 0) ||
             (o->stdout_fd >= 0 && dup2(o->stdout_fd, 1) < 0) ||
             (o->stderr_fd >= 0 && dup2(o->stderr_fd, 2) < 0))

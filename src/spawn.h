@@ -16,6 +16,9 @@ struct spawn_options {
         char *const *argv;
         char *const *envp;
         int new_pgrp;          /* put the child in a new process group of its own */
+        int foreground;        /* with new_pgrp: make the child's group the foreground process group
+                                * of the terminal on stdin, so that it can read the terminal and
+                                * gets ^C and ^Z from it directly (0: leave the terminal alone) */
         int stdin_fd;          /* -1 to inherit, else dup2()'d onto 0 */
         int stdout_fd;         /* -1 to inherit, else dup2()'d onto 1 */
         int stderr_fd;         /* -1 to inherit, else dup2()'d onto 2 */

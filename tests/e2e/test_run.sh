@@ -207,4 +207,14 @@ else
         skip "JITMEM_TEST_PYTHON is not set: the JIT-enabled CPython checks did not run"
 fi
 
+# 15. On a terminal, the command is the foreground job: it can read the terminal (without the
+#     hand-over it would be stopped by SIGTTIN and the run would hang).
+if command -v script >/dev/null && command -v timeout >/dev/null; then
+        out=$( (sleep 1; echo hello) | timeout 20 script -qec "\"$JITMEM\" run -q --out \"$TMP/tty\" -- sh -c 'read line; echo got \$line'" /dev/null 2>&1)
+        check_eq "command reads the terminal through jitmem (exit)" $? 0
+        check "command reads the terminal through jitmem (${out//$'\r'/})" -- grep -q "got hello" <<<"$out"
+else
+        skip "script(1) is not installed: the terminal test did not run"
+fi
+
 finish test_run
