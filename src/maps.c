@@ -3,7 +3,36 @@
 #include "util.h"
 
 #include <errno.h>
+#include <linux/ioctl.h>
 #include <string.h>
+#include <sys/ioctl.h>
+
+/* PROCMAP_QUERY, from Linux 6.11's include/uapi/linux/fs.h, for headers that predate it. */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+        uint64_t size;
+        uint64_t query_flags;
+        uint64_t query_addr;
+        uint64_t vma_start;
+        uint64_t vma_end;
+        uint64_t vma_flags;
+        uint64_t vma_page_size;
+        uint64_t vma_offset;
+        uint64_t inode;
+        uint32_t dev_major;
+        uint32_t dev_minor;
+        uint32_t vma_name_size;
+        uint32_t build_id_size;
+        uint64_t vma_name_addr;
+        uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#endif
 
 static int hex_u64(const char *s, size_t len, size_t *pos, uint64_t *ret)
 {
@@ -155,6 +184,59 @@ int maps_scan(int fd, char *buf, size_t cap, struct maps_totals *ret)
         r = kfile_scan_lines(fd, buf, cap, maps_line, &t);
         if (r < 0)
                 return r;
+        *ret = t;
+        return 0;
+}
+
+int maps_query_exec(int fd, struct maps_totals *ret)
+{
+        struct maps_totals t;
+        uint64_t addr = 0;
+        char name[256];
+
+        memset(&t, 0, sizeof(t));
+        for (;;) {
+                struct procmap_query q;
+                struct maps_entry e;
+
+                memset(&q, 0, sizeof(q));
+                q.size = sizeof(q);
+                q.query_flags = PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA;
+                q.query_addr = addr;
+                if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+                        if (errno == ENOENT)
+                                break; /* no executable mapping at or above addr */
+                        if (errno == ENOTTY || errno == EOPNOTSUPP)
+                                return -ENOTSUP;
+                        return -errno;
+                }
+                memset(&e, 0, sizeof(e));
+                e.start = q.vma_start;
+                e.end = q.vma_end;
+                e.perms[0] = (q.vma_flags & PROCMAP_QUERY_VMA_READABLE) ? 'r' : '-';
+                e.perms[1] = (q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) ? 'w' : '-';
+                e.perms[2] = 'x';
+                e.perms[3] = (q.vma_flags & PROCMAP_QUERY_VMA_SHARED) ? 's' : 'p';
+                e.inode = q.inode;
+                if (q.inode == 0) {
+                        /* Anonymous or special ([vdso], [anon:NAME]): its name decides. */
+                        struct procmap_query n;
+                        memset(&n, 0, sizeof(n));
+                        n.size = sizeof(n);
+                        n.query_flags = PROCMAP_QUERY_VMA_EXECUTABLE;
+                        n.query_addr = q.vma_start;
+                        n.vma_name_size = sizeof(name);
+                        n.vma_name_addr = (uint64_t)(uintptr_t)name;
+                        if (ioctl(fd, PROCMAP_QUERY, &n) < 0)
+                                return errno == ENOENT ? -EAGAIN : -errno; /* unmapped meanwhile */
+                        e.name = name;
+                        e.name_len = n.vma_name_size > 0 ? n.vma_name_size - 1 : 0;
+                }
+                totals_add(&t, &e, maps_classify(&e));
+                if (q.vma_end <= addr)
+                        return -EINVAL;
+                addr = q.vma_end;
+        }
         *ret = t;
         return 0;
 }

@@ -59,6 +59,13 @@ struct maps_totals {
  * each class. Returns 0 or -errno (-ESRCH when the process is gone). */
 int maps_scan(int fd, char *buf, size_t cap, struct maps_totals *ret);
 
+/* Sums each class like maps_scan(), but asks the kernel with the PROCMAP_QUERY ioctl (Linux
+ * 6.11+) on an open /proc/PID/maps fd for executable mappings only, and for the names of the
+ * anonymous ones only: no line of text is formatted (printing every library's path is most of
+ * the cost of reading maps). Totals of MAPS_OTHER cover executable mappings only.
+ * Returns 0, -ENOTSUP when the kernel lacks the ioctl, or -errno (-ESRCH: process gone). */
+int maps_query_exec(int fd, struct maps_totals *ret);
+
 /* Reads /proc/PID/smaps from an open fd: the class totals, the sum over all mappings (what
  * smaps_rollup would say) and the sum over JIT mappings only (their PSS above all).
  * Returns 0 or -errno. Out-parameters are written only on success. */

@@ -112,6 +112,34 @@ static int ensure_procs(struct record *r, uint32_t index)
         return 0;
 }
 
+/* The figures of one CSV row (a process, or the sums of a tree). */
+struct row {
+        uint64_t rss, vsz, anon, file, shmem, pss, uss, swap, cpu_user_ns, cpu_sys_ns, jit, jit_maps, jit_pss, other;
+        uint64_t threads;
+};
+
+/* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
+ * heavy (not measured at this tick); ppid < 0, nproc/cg NULL or "" are empty cells too. */
+static int append_row(struct record *r, size_t *len, double ts, const char *scope, int pid, int ppid,
+                      const char *comm, int heavy, const struct row *x, const char *nproc, const char *cg)
+{
+        char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "";
+
+        if (ppid >= 0)
+                snprintf(pp, sizeof(pp), "%d", ppid);
+        if (heavy) {
+                snprintf(pss, sizeof(pss), "%" PRIu64, x->pss);
+                snprintf(uss, sizeof(uss), "%" PRIu64, x->uss);
+                snprintf(jpss, sizeof(jpss), "%" PRIu64, x->jit_pss);
+        }
+        return append(r, len,
+                      "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s\n",
+                      ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
+                      (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
+                      x->threads, nproc ? nproc : "", cg ? cg : "");
+}
+
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
 
 static void note_cost(struct record *r, uint64_t cost)
@@ -164,11 +192,11 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 p->final_jit_mappings = x->jit_mappings;
                 p->cpu_user_ns = x->cpu_user_ns;
                 p->cpu_sys_ns = x->cpu_sys_ns;
+                MAX_SET(p->hwm, x->hwm);
                 if (x->heavy) {
                         MAX_SET(p->peak_pss, x->pss);
                         MAX_SET(p->peak_uss, x->uss);
                         MAX_SET(p->peak_jit_pss, x->jit_pss);
-                        MAX_SET(p->hwm, x->hwm);
                         p->have_pss = 1;
                 }
                 sum_rss += x->rss;
@@ -188,21 +216,11 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 threads += x->threads;
 
                 csv_comm(x->comm, comm, sizeof(comm));
-                if (x->heavy)
-                        e = append(r, &len,
-                                   "%.6f,process,%d,%d,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                                   ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64
-                                   ",%u,,\n",
-                                   ts, x->pid, x->ppid, comm, x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem,
-                                   x->pss, x->uss, x->swap, (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9,
-                                   x->jit_bytes, x->jit_mappings, x->jit_pss, x->exec_other_bytes, x->threads);
-                else
-                        e = append(r, &len,
-                                   "%.6f,process,%d,%d,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,,,,,%.3f,%.3f,%" PRIu64
-                                   ",%u,,%" PRIu64 ",%u,,\n",
-                                   ts, x->pid, x->ppid, comm, x->rss, x->vsz, x->rss_anon,
-                                   (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit_bytes,
-                                   x->jit_mappings, x->exec_other_bytes, x->threads);
+                e = append_row(r, &len, ts, "process", x->pid, x->ppid, comm, x->heavy,
+                               &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
+                                              x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
+                                              x->jit_pss, x->exec_other_bytes, x->threads },
+                               NULL, NULL);
                 if (e < 0)
                         return e;
         }
@@ -211,19 +229,12 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         char cg[32] = "";
         if (have_cg)
                 snprintf(cg, sizeof(cg), "%" PRIu64, cg_usage);
-        if (t->heavy && t->n > 0)
-                e = append(r, &len,
-                           "%.6f,tree,%d,,,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                           ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%u,%zu,%s\n",
-                           ts, root_pid, sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap,
-                           (double)cu / 1e9, (double)cs / 1e9, sum_jit, sum_maps, sum_jit_pss, sum_other, threads,
-                           t->n, cg);
-        else
-                e = append(r, &len,
-                           "%.6f,tree,%d,,,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,,,,,%.3f,%.3f,%" PRIu64 ",%u,,%" PRIu64
-                           ",%u,%zu,%s\n",
-                           ts, root_pid, sum_rss, sum_vsz, sum_anon, (double)cu / 1e9, (double)cs / 1e9, sum_jit,
-                           sum_maps, sum_other, threads, t->n, cg);
+        char nproc[16];
+        snprintf(nproc, sizeof(nproc), "%zu", t->n);
+        e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
+                       &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
+                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads },
+                       nproc, cg);
         if (e < 0)
                 return e;
 
@@ -341,7 +352,7 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                 const struct record_proc *p = record_proc(r, i);
                 if (!sp || !p)
                         continue;
-                json_t *o = json_pack("{s:i, s:i, s:s, s:I, s:f, s:f, s:I, s:o, s:o, s:o, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
+                json_t *o = json_pack("{s:i, s:i, s:s, s:I, s:f, s:f, s:I, s:o, s:o, s:I, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
                                       "pid", sp->pid,
                                       "ppid", sp->ppid,
                                       "cmdline", sp->cmdline ? sp->cmdline : "",
@@ -351,7 +362,7 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                                       "peak_rss_bytes", (json_int_t)p->peak_rss,
                                       "peak_pss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_pss),
                                       "peak_uss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_uss),
-                                      "hwm_rss_bytes", jsonout_u64_or_null(p->have_pss, p->hwm),
+                                      "hwm_rss_bytes", (json_int_t)p->hwm,
                                       "peak_jit_code_bytes", (json_int_t)p->peak_jit,
                                       "final_jit_code_bytes", (json_int_t)p->final_jit,
                                       "jit_mappings", (int)p->peak_jit_mappings,

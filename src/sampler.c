@@ -15,8 +15,8 @@
 #define CHILDREN_BUF 16384 /* over a thousand PIDs; more reads as -EFBIG and falls back */
 
 /* F_CHILDREN is task/PID/children, the main thread's: its name is built per process. */
-enum { F_STAT, F_STATM, F_MAPS, F_STATUS, F_ROLLUP, F_SMAPS, F_CHILDREN, F_MAX };
-static const char *const file_names[F_MAX] = { "stat", "statm", "maps", "status", "smaps_rollup", "smaps", NULL };
+enum { F_STAT, F_STATUS, F_MAPS, F_ROLLUP, F_SMAPS, F_CHILDREN, F_MAX };
+static const char *const file_names[F_MAX] = { "stat", "status", "maps", "smaps_rollup", "smaps", NULL };
 
 struct live {
         uint32_t index;
@@ -44,6 +44,7 @@ struct sampler {
         uint64_t next_heavy_ns;
         char *scan_buf;
         uint32_t untracked;
+        int use_query; /* maps through PROCMAP_QUERY (until the kernel says it lacks it) */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -188,6 +189,7 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
         s->page_size = ps > 0 ? (uint64_t)ps : 4096;
         s->clk_tck = tck > 0 ? (uint64_t)tck : 100;
         s->children_files = tree_have_children_files();
+        s->use_query = !opt->maps_text;
         s->live = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->live));
         s->samples = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->samples));
         s->found = calloc(SAMPLER_MAX_LIVE * 2, sizeof(*s->found));
@@ -323,7 +325,13 @@ static int read_maps(struct sampler *s, struct live *l, int which, struct maps_t
                 int fd = live_fd(l, which), r;
                 if (fd < 0)
                         return fd;
-                if (which == F_MAPS)
+                if (which == F_MAPS && s->use_query) {
+                        r = maps_query_exec(fd, t);
+                        if (r == -ENOTSUP) {
+                                s->use_query = 0; /* a kernel before 6.11: read the text */
+                                r = maps_scan(fd, s->scan_buf, SCAN_BUF, t);
+                        }
+                } else if (which == F_MAPS)
                         r = maps_scan(fd, s->scan_buf, SCAN_BUF, t);
                 else
                         r = maps_scan_smaps(fd, s->scan_buf, SCAN_BUF, t, all, jit);
@@ -373,7 +381,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
 {
         char buf[SMALL_BUF];
         struct procfs_stat st;
-        struct procfs_statm sm;
+        struct procfs_status status;
         struct maps_totals t;
         int n, r;
 
@@ -390,14 +398,8 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
 
         if (heavy) {
                 uint64_t h0 = util_now_ns();
-                struct procfs_status status;
                 struct procfs_mem mem, jit;
 
-                n = read_small(l, F_STATUS, buf, sizeof(buf));
-                if (n < 0)
-                        return n == -EFBIG ? -EAGAIN : 0;
-                if (procfs_parse_status(buf, (size_t)n, &status) < 0)
-                        return -EAGAIN;
                 if (out->jit_mappings > 0) {
                         struct maps_totals t2;
                         r = read_maps(s, l, F_SMAPS, &t2, &mem, &jit);
@@ -414,10 +416,6 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
                 }
                 out->pss = mem.pss;
                 out->uss = procfs_mem_uss(&mem);
-                out->swap = mem.swap;
-                out->rss_file = status.rss_file;
-                out->rss_shmem = status.rss_shmem;
-                out->hwm = status.vm_hwm;
                 out->heavy = 1;
                 *heavy_cost_ns += util_now_ns() - h0;
         }
@@ -429,22 +427,25 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
                 return -EAGAIN;
         if (st.state == 'Z' || st.state == 'X')
                 return 0;
-        n = read_small(l, F_STATM, buf, sizeof(buf));
+        n = read_small(l, F_STATUS, buf, sizeof(buf));
         if (n < 0)
                 return n == -EFBIG ? -EAGAIN : 0;
-        if (procfs_parse_statm(buf, (size_t)n, s->page_size, &sm) < 0)
+        if (procfs_parse_status(buf, (size_t)n, &status) < 0)
                 return -EAGAIN;
-        if (sm.size == 0)
+        if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
                 return 0; /* no address space: exiting (or a kernel thread) */
 
         out->index = l->index;
         out->pid = l->pid;
         out->ppid = st.ppid;
         memcpy(out->comm, st.comm, sizeof(out->comm));
-        out->rss = sm.resident;
-        out->vsz = sm.size;
-        out->rss_shared = sm.shared;
-        out->rss_anon = sm.resident > sm.shared ? sm.resident - sm.shared : 0;
+        out->rss = status.vm_rss;
+        out->vsz = status.vm_size;
+        out->rss_anon = status.rss_anon;
+        out->rss_file = status.rss_file;
+        out->rss_shmem = status.rss_shmem;
+        out->swap = status.vm_swap;
+        out->hwm = status.vm_hwm;
         out->cpu_user_ns = st.utime_ticks * (1000000000ULL / s->clk_tck);
         out->cpu_sys_ns = st.stime_ticks * (1000000000ULL / s->clk_tck);
         out->threads = (uint32_t)(st.num_threads > UINT32_MAX ? UINT32_MAX : st.num_threads);

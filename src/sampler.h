@@ -6,14 +6,15 @@
  * the process it was opened for: once that process is gone, reads fail instead of reading a
  * newcomer that reused the PID.
  *
- * Consistency: per process, maps (and on heavy ticks status and smaps_rollup/smaps) are read
- * first, then stat, then statm. A process whose stat says zombie, whose statm has no address
- * space (it is exiting), or any of whose reads fails is left out of that tick entirely: a
- * sample is whole or absent.
+ * Consistency: per process, maps (and on heavy ticks smaps_rollup or smaps) are read first,
+ * then stat, then status. A process whose stat says zombie, whose status has no address space
+ * (it is exiting), or any of whose reads fails is left out of that tick entirely: a sample is
+ * whole or absent.
  *
- * Cost: "cheap" figures (statm, stat, maps) are read every tick. "Heavy" ones (PSS, USS, swap,
- * RssFile/RssShmem, the PSS of JIT mappings) need a page-table walk in the kernel; by default
- * their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
+ * Cost: "cheap" figures (status: RSS, VSZ, RssAnon/File/Shmem, swap, VmHWM; stat: CPU; maps:
+ * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick.
+ * "Heavy" ones (PSS, USS, the PSS of JIT mappings) need a page-table walk in the kernel; by
+ * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
 #ifndef JITMEM_SAMPLER_H
 #define JITMEM_SAMPLER_H
 
@@ -37,8 +38,8 @@ struct sample {
         int ppid;
         char comm[PROCFS_COMM_MAX];
         /* every tick */
-        uint64_t rss, vsz, rss_anon, rss_shared; /* statm; rss_shared = RssFile + RssShmem */
-        uint64_t cpu_user_ns, cpu_sys_ns;         /* stat */
+        uint64_t rss, vsz, rss_anon, rss_file, rss_shmem, swap, hwm; /* status (counters) */
+        uint64_t cpu_user_ns, cpu_sys_ns;                            /* stat */
         uint64_t jit_bytes;                       /* maps: anonymous read+exec, see maps.h */
         uint32_t jit_mappings;
         uint64_t exec_other_bytes; /* perf trampolines, W+X and other named anonymous exec */
@@ -46,7 +47,7 @@ struct sample {
         uint32_t threads;
         /* heavy ticks only (heavy != 0) */
         int heavy;
-        uint64_t pss, uss, swap, rss_file, rss_shmem, hwm, jit_pss;
+        uint64_t pss, uss, jit_pss; /* smaps_rollup, or smaps when there are JIT mappings */
 };
 
 struct sampler_proc {
@@ -71,6 +72,7 @@ struct sampler_options {
         int root_pid;       /* the tree's root */
         int include_root;   /* sample the root itself (0 when the root is jitmem) */
         uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
+        int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
 };
 
 struct sampler;

@@ -253,6 +253,22 @@ static void test_jitlike_exact(void)
                 CHECK_EQ_INT(x->exec_other_mappings, 1);
                 CHECK(strcmp(x->comm, "jitlike") == 0);
                 CHECK(strstr(sampler_proc(s, x->index)->cmdline, "--regions 5") != NULL);
+                /* The two ways of reading maps (PROCMAP_QUERY where the kernel has it, the text
+                 * otherwise) agree exactly. */
+                struct sampler_options o = { .root_pid = getpid(), .maps_text = 1 };
+                struct sampler *s2 = NULL;
+                struct sampler_tick t2;
+                CHECK_EQ_INT(sampler_new(&o, &s2), 0);
+                CHECK_EQ_INT(sampler_tick(s2, 1, &t2), 0);
+                const struct sample *y = find(&t2, p);
+                CHECK(y != NULL);
+                if (y) {
+                        CHECK_EQ_U64(y->jit_bytes, x->jit_bytes);
+                        CHECK_EQ_INT(y->jit_mappings, x->jit_mappings);
+                        CHECK_EQ_U64(y->exec_other_bytes, x->exec_other_bytes);
+                        CHECK_EQ_U64(y->jit_pss, x->jit_pss);
+                }
+                sampler_free(s2);
         }
         kill(p, SIGKILL);
         waitpid(p, NULL, 0);
