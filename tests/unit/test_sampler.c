@@ -185,7 +185,7 @@ static void test_churn(void)
                                 char *m = malloc(1 << 20);
                                 if (m)
                                         memset(m, 1, 1 << 20);
-                                sleep_ms(3);
+                                sleep_ms(20); /* long enough to be seen on a loaded machine */
                                 _exit(0);
                         }
                         if (p > 0)
@@ -194,7 +194,7 @@ static void test_churn(void)
                 } while (now.tv_sec - start.tv_sec < 1);
                 _exit(0);
         }
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 20000; i++) {
                 if (sampler_tick(s, 0, &t) < 0) {
                         errors++;
                         continue;
