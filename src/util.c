@@ -90,54 +90,51 @@ static int scale(uint64_t in, uint64_t fr, uint64_t den, uint64_t mult, uint64_t
         return 0;
 }
 
+struct unit {
+        const char *suffix;
+        uint64_t mult;
+};
+
+/* "<decimal><suffix>" with a suffix from units (compared without case when nocase). */
+static int parse_with_units(const char *s, const struct unit *units, size_t n, int nocase, uint64_t *ret)
+{
+        uint64_t in, fr, den;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_decimal(s, &in, &fr, &den);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if ((nocase ? strcasecmp(s + r, units[i].suffix) : strcmp(s + r, units[i].suffix)) == 0)
+                        return scale(in, fr, den, units[i].mult, ret);
+        return -EINVAL;
+}
+
 int util_parse_size(const char *s, uint64_t *ret_bytes)
 {
-        static const struct {
-                const char *suffix;
-                uint64_t mult;
-        } units[] = {
+        static const struct unit units[] = {
                 { "", 1 }, { "b", 1 },
                 { "k", 1ULL << 10 }, { "kb", 1ULL << 10 }, { "kib", 1ULL << 10 },
                 { "m", 1ULL << 20 }, { "mb", 1ULL << 20 }, { "mib", 1ULL << 20 },
                 { "g", 1ULL << 30 }, { "gb", 1ULL << 30 }, { "gib", 1ULL << 30 },
                 { "t", 1ULL << 40 }, { "tb", 1ULL << 40 }, { "tib", 1ULL << 40 },
         };
-        uint64_t in, fr, den;
-        int r;
 
-        if (!s)
-                return -EINVAL;
-        r = parse_decimal(s, &in, &fr, &den);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-                if (strcasecmp(s + r, units[i].suffix) == 0)
-                        return scale(in, fr, den, units[i].mult, ret_bytes);
-        return -EINVAL;
+        return parse_with_units(s, units, ARRAY_SIZE(units), 1, ret_bytes);
 }
 
 int util_parse_duration(const char *s, uint64_t *ret_ns)
 {
-        static const struct {
-                const char *suffix;
-                uint64_t mult;
-        } units[] = {
+        /* Case matters: "m" is minutes, "ms" milliseconds. */
+        static const struct unit units[] = {
                 { "", 1000000000ULL }, { "s", 1000000000ULL }, { "ns", 1 }, { "us", 1000 },
                 { "ms", 1000000ULL }, { "m", 60000000000ULL }, { "min", 60000000000ULL },
                 { "h", 3600000000000ULL },
         };
-        uint64_t in, fr, den;
-        int r;
 
-        if (!s)
-                return -EINVAL;
-        r = parse_decimal(s, &in, &fr, &den);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-                if (strcmp(s + r, units[i].suffix) == 0)
-                        return scale(in, fr, den, units[i].mult, ret_ns);
-        return -EINVAL;
+        return parse_with_units(s, units, ARRAY_SIZE(units), 0, ret_ns);
 }
 
 char *util_format_bytes(uint64_t bytes, char *buf, size_t size)
