@@ -135,6 +135,7 @@ struct run {
         int record_error;
         char record_error_what[64];
         uint32_t leftovers_terminated;
+        uint32_t unreadable;
         uint32_t untracked_max;
         int have_limit;
         uint64_t limit;
@@ -262,6 +263,15 @@ static json_t *meta_json(struct run *R, const struct python_info *pi, int have_p
                          "cgroup", R->have_cg ? jsonout_cgroup(&R->cg) : json_null());
 }
 
+static uint32_t count_unreadable(const struct sampler *s)
+{
+        uint32_t n = 0;
+
+        for (uint32_t i = 0; i < sampler_nprocs(s); i++)
+                n += sampler_proc(s, i)->unreadable;
+        return n;
+}
+
 static json_t *summary_json(struct run *R, double duration, double cpu_s, double cpu_user, double cpu_sys,
                             long maxrss_kb, int code)
 {
@@ -286,7 +296,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                                   "peak_rss_fraction", (double)t.peak_rss / (double)R->limit,
                                   "peak_pss_fraction",
                                   t.have_pss ? json_real((double)t.peak_pss / (double)R->limit) : json_null());
-        return json_pack("{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
+        return json_pack("{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
                          "schema", SUMMARY_SCHEMA,
                          "exit_status", code,
                          "exit", exit_obj,
@@ -298,6 +308,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                          "limit", limit,
                          "leftovers_terminated", (json_int_t)R->leftovers_terminated,
                          "untracked_processes_max", (json_int_t)R->untracked_max,
+                         "unreadable_processes", (json_int_t)R->unreadable,
                          "recording_error", R->record_error ? json_string(util_strerror(R->record_error)) : json_null(),
                          "observer",
                          "cpu_s", cpu_s, "cpu_user_s", cpu_user, "cpu_sys_s", cpu_sys,
@@ -353,10 +364,18 @@ static void print_table(struct run *R, double duration, double cpu_s, int code)
         fprintf(stderr, "\n");
         if (t.have_cgroup)
                 fprintf(stderr, "  cgroup usage peak %s\n", util_format_bytes(t.peak_cgroup, a, sizeof(a)));
-        if (R->have_limit)
-                fprintf(stderr, "  limit %s: peak RSS at %.1f%%%s\n", util_format_bytes(R->limit, a, sizeof(a)),
-                        100.0 * (double)t.peak_rss / (double)R->limit,
-                        t.have_pss ? "" : "");
+        if (R->have_limit) {
+                fprintf(stderr, "  limit %s: tree peak PSS at ", util_format_bytes(R->limit, a, sizeof(a)));
+                if (t.have_pss)
+                        fprintf(stderr, "%.1f%%", 100.0 * (double)t.peak_pss / (double)R->limit);
+                else
+                        fprintf(stderr, "(not measured)");
+                fprintf(stderr, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n",
+                        100.0 * (double)t.peak_rss / (double)R->limit);
+        }
+        if (R->unreadable)
+                fprintf(stderr, "  %u process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
+                        R->unreadable, R->unreadable == 1 ? "" : "es");
         fprintf(stderr, "  jitmem: %.3f s CPU (%.2f%% of one core), median tick %.0f us\n", cpu_s,
                 duration > 0 ? 100.0 * cpu_s / duration : 0.0, (double)t.tick_cost_median_ns / 1e3);
 }
@@ -478,7 +497,12 @@ int cmd_run(int argc, char **argv)
                 time_t now = (time_t)(R->wall_start_ns / 1000000000ULL);
                 struct tm tm;
                 localtime_r(&now, &tm);
-                strftime(default_out, sizeof(default_out), "jitmem-run-%Y%m%d-%H%M%S", &tm);
+                char base[48];
+                strftime(base, sizeof(base), "jitmem-run-%Y%m%d-%H%M%S", &tm);
+                /* Never reuse a directory by default: a second run in the same second gets -2. */
+                snprintf(default_out, sizeof(default_out), "%s", base);
+                for (int k = 2; k < 1000 && access(default_out, F_OK) == 0; k++)
+                        snprintf(default_out, sizeof(default_out), "%s-%d", base, k);
                 R->o.out = default_out;
         }
         r = mkdir_p(R->o.out);
@@ -680,6 +704,7 @@ int cmd_run(int argc, char **argv)
                         cs = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
                 }
                 code = R->root_done ? exit_code_of(R->root_status) : CLI_EXIT_RUN_FAILED;
+                R->unreadable = count_unreadable(R->sampler);
                 json_t *sum = summary_json(R, duration, cu + cs, cu, cs, ru.ru_maxrss, code);
                 r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
                 json_decref(sum);

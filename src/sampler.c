@@ -374,8 +374,19 @@ static int read_small(struct live *l, int which, char *buf, size_t size)
         return -ESRCH;
 }
 
+/* What a failed read means for a sample: -EAGAIN (unparsable or too long this time: skip the
+ * tick), -EACCES (not ours to read), or 0 (the process ended). */
+static int read_failure(int r)
+{
+        if (r == -EINVAL || r == -EFBIG)
+                return -EAGAIN;
+        if (r == -EACCES || r == -EPERM)
+                return -EACCES;
+        return 0;
+}
+
 /* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
- * -EAGAIN when its files could not be parsed this time. */
+ * -EAGAIN when its files could not be parsed this time, -EACCES when they may not be read. */
 static int sample_one(struct sampler *s, struct live *l, int heavy, struct sample *out,
                       uint64_t *heavy_cost_ns)
 {
@@ -388,7 +399,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
         memset(out, 0, sizeof(*out));
         r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
         if (r < 0)
-                return r == -EINVAL ? -EAGAIN : 0;
+                return read_failure(r);
         out->jit_bytes = t.bytes[MAPS_JIT];
         out->jit_mappings = t.count[MAPS_JIT];
         for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
@@ -404,12 +415,12 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
                         struct maps_totals t2;
                         r = read_maps(s, l, F_SMAPS, &t2, &mem, &jit);
                         if (r < 0)
-                                return r == -EINVAL ? -EAGAIN : 0;
+                                return read_failure(r);
                         out->jit_pss = jit.pss;
                 } else {
                         n = read_small(l, F_ROLLUP, buf, sizeof(buf));
                         if (n < 0)
-                                return n == -EFBIG ? -EAGAIN : 0;
+                                return read_failure(n);
                         if (procfs_parse_rollup(buf, (size_t)n, &mem) < 0)
                                 return -EAGAIN;
                         out->jit_pss = 0;
@@ -422,14 +433,14 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
 
         n = read_small(l, F_STAT, buf, sizeof(buf));
         if (n < 0)
-                return n == -EFBIG ? -EAGAIN : 0;
+                return read_failure(n);
         if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
                 return -EAGAIN;
         if (st.state == 'Z' || st.state == 'X')
                 return 0;
         n = read_small(l, F_STATUS, buf, sizeof(buf));
         if (n < 0)
-                return n == -EFBIG ? -EAGAIN : 0;
+                return read_failure(n);
         if (procfs_parse_status(buf, (size_t)n, &status) < 0)
                 return -EAGAIN;
         if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
@@ -515,6 +526,10 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                                 p->last_ns = t;
                                 n++;
                         } else if (r == 0) {
+                                l->gone = 1;
+                        } else if (r == -EACCES) {
+                                /* e.g. a setuid program: say so, and stop trying */
+                                s->procs[l->index].unreadable = 1;
                                 l->gone = 1;
                         }
                         /* -EAGAIN: unparsable this time; left out of this tick */

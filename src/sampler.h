@@ -57,6 +57,7 @@ struct sampler_proc {
         char *cmdline; /* owned by the sampler; updated after an exec */
         uint64_t first_ns, last_ns; /* first and last sample, relative to sampler_new() */
         int alive;
+        int unreadable; /* its files could not be read (permission denied): never sampled since */
 };
 
 struct sampler_tick {

@@ -217,4 +217,13 @@ else
         skip "script(1) is not installed: the terminal test did not run"
 fi
 
+# 16. The default run directory is new every time; --limit is judged against.
+mkdir -p "$TMP/cwd"
+(cd "$TMP/cwd" && "$OLDPWD/$JITMEM" run -q -- true && "$OLDPWD/$JITMEM" run -q -- true)
+check_eq "two default run directories" "$(ls -d "$TMP"/cwd/jitmem-run-* | wc -l)" 2
+"$JITMEM" run -q --limit 64M --interval 20ms --out "$TMP/limit" -- "$FIX/heapgrow" --mb 16 --steps 2 --hold-ms 200 >/dev/null
+jcheck "limit fractions" "$TMP/limit/summary.json" "d['limit']['bytes'] == 64*2**20 and 0.2 < d['limit']['peak_rss_fraction'] < 0.4 and d['limit']['peak_pss_fraction'] <= d['limit']['peak_rss_fraction']"
+jcheck "limit in meta.json" "$TMP/limit/meta.json" "d['limit_bytes'] == 64*2**20"
+jcheck "nothing unreadable or untracked" "$TMP/limit/summary.json" "d['unreadable_processes'] == 0 and d['untracked_processes_max'] == 0"
+
 finish test_run
