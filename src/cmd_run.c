@@ -329,8 +329,12 @@ static void print_table(struct run *R, double duration, double cpu_s, int code)
         else
                 fprintf(stderr, "exited with status %d", code);
         fprintf(stderr, " after %.2f s; %" PRIu64 " ticks recorded in %s\n\n", duration, t.ticks, R->o.out);
+        if (R->unreadable)
+                fprintf(stderr, "  %u process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
+                        R->unreadable, R->unreadable == 1 ? "" : "es");
         if (!t.have_final) {
-                fprintf(stderr, "  no sample was taken: the command ended before the first tick\n");
+                if (!R->unreadable)
+                        fprintf(stderr, "  no sample was taken: the command ended before the first tick\n");
                 return;
         }
         fprintf(stderr, "  %-34s %10s %10s %10s %12s %5s\n", "", "peak RSS", "peak PSS", "final RSS", "JIT code", "maps");
@@ -373,9 +377,6 @@ static void print_table(struct run *R, double duration, double cpu_s, int code)
                 fprintf(stderr, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n",
                         100.0 * (double)t.peak_rss / (double)R->limit);
         }
-        if (R->unreadable)
-                fprintf(stderr, "  %u process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
-                        R->unreadable, R->unreadable == 1 ? "" : "es");
         fprintf(stderr, "  jitmem: %.3f s CPU (%.2f%% of one core), median tick %.0f us\n", cpu_s,
                 duration > 0 ? 100.0 * cpu_s / duration : 0.0, (double)t.tick_cost_median_ns / 1e3);
 }

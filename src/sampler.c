@@ -513,7 +513,8 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                         if (l->gone)
                                 continue;
                         if (!l->sampled) {
-                                /* the root, when it is not sampled: only check that it still exists */
+                                /* the root when it is not sampled, or an unreadable process:
+                                 * only check that it still exists */
                                 if (faccessat(l->dirfd, "stat", F_OK, 0) != 0)
                                         l->gone = 1;
                                 continue;
@@ -528,9 +529,10 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                         } else if (r == 0) {
                                 l->gone = 1;
                         } else if (r == -EACCES) {
-                                /* e.g. a setuid program: say so, and stop trying */
+                                /* e.g. a setuid program: say so, stop sampling it, but keep
+                                 * following it (its children may be readable) until it ends */
                                 s->procs[l->index].unreadable = 1;
-                                l->gone = 1;
+                                l->sampled = 0;
                         }
                         /* -EAGAIN: unparsable this time; left out of this tick */
                 }
@@ -568,6 +570,6 @@ uint32_t sampler_nlive(const struct sampler *s)
         uint32_t n = 0;
 
         for (size_t i = 0; i < s->nlive; i++)
-                n += s->live[i].sampled && !s->live[i].gone;
+                n += !s->live[i].gone && (s->live[i].sampled || s->live[i].index != 0);
         return n;
 }

@@ -95,7 +95,8 @@ const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index)
 /* Number of distinct processes seen so far (indices are 0 .. n-1). */
 uint32_t sampler_nprocs(const struct sampler *s);
 
-/* Number of processes currently sampled. */
+/* Number of live processes in the tree, the root aside when it is not sampled (processes
+ * that cannot be read count: they are in the tree). */
 uint32_t sampler_nlive(const struct sampler *s);
 
 #endif

@@ -226,4 +226,16 @@ jcheck "limit fractions" "$TMP/limit/summary.json" "d['limit']['bytes'] == 64*2*
 jcheck "limit in meta.json" "$TMP/limit/meta.json" "d['limit_bytes'] == 64*2**20"
 jcheck "nothing unreadable or untracked" "$TMP/limit/summary.json" "d['unreadable_processes'] == 0 and d['untracked_processes_max'] == 0"
 
+# 17. A process jitmem may not read (setuid, jitmem not root) is reported, not silently dropped.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        d=$(mktemp -d); chmod 755 "$d"; cp "$FIX/jitlike" "$d/suid"; chmod 4755 "$d/suid"; mkdir "$d/out"; chmod 777 "$d/out"
+        err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$JITMEM" run --interval 20ms --out "$d/out/r" -- "$d/suid" --hold-ms 400 2>&1 >/dev/null)
+        check_eq "unreadable command still runs to its status" $? 0
+        check "unreadable process said so" -- grep -q "1 process could not be read (permission denied" <<<"$err"
+        jcheck "unreadable process counted" "$d/out/r/summary.json" "d['unreadable_processes'] == 1"
+        rm -rf "$d"
+else
+        skip "the unreadable-process test needs root (to make a setuid fixture) and setpriv"
+fi
+
 finish test_run
