@@ -14,7 +14,9 @@
  *
  * --serve: prints "pids P1 P2 P3 P4" on stdout, then reads commands on stdin, one a line:
  *   "round"                 run one round of every C contender, answer "ok"
- *   "ext NAME V1 V2 ..."    nanosecond samples of an external contender (psutil_rss, psutil_full)
+ *   "ext NAME V1 V2 ..."    nanosecond samples of an external contender (psutil_tree_rss,
+ *                           psutil_rss, psutil_tree_full, psutil_full)
+ *   "procs N"               how many processes psutil's discovery read a stat file of
  *   "table" or end of input stop the tree, print the table and exit
  * The tree is killed and reaped on every way out; should this process die without cleaning
  * up, the tree still ends: it blocks reading a pipe whose only writer is this process. */
@@ -33,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,31 +49,6 @@
 #define CHUNK 50   /* samples of one contender in a row */
 #define TREE_WAIT_NS (10ULL * 1000000000ULL)
 
-/* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h), for headers that predate it: asks
- * /proc/PID/maps for one VMA at a time, filtered by flags, without formatting every line. */
-#ifndef PROCMAP_QUERY
-struct procmap_query {
-        uint64_t size;
-        uint64_t query_flags;
-        uint64_t query_addr;
-        uint64_t vma_start;
-        uint64_t vma_end;
-        uint64_t vma_flags;
-        uint64_t vma_page_size;
-        uint64_t vma_offset;
-        uint64_t inode;
-        uint32_t dev_major;
-        uint32_t dev_minor;
-        uint32_t vma_name_size;
-        uint32_t build_id_size;
-        uint64_t vma_name_addr;
-        uint64_t build_id_addr;
-};
-#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
-#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
-#endif
-
 /* The tree: the parent forks three children; all four block reading fd 3 until it reaches
  * end of file (this process closing, or losing, the pipe's write end). */
 static const char tree_code[] =
@@ -83,27 +59,31 @@ static const char tree_code[] =
         "        os._exit(0)\n"
         "os.read(3, 1)\n";
 
+/* The rows of the table. A rows: what one cheap tick reads; B rows: what a heavy tick adds;
+ * P rows: a cheap tick taken apart, file by file. */
 enum contender {
-        C_BARE,         /* A1 */
-        C_BARE_MAPS,    /* A1b */
+        C_BARE,         /* A1: the cheap tick's reads, nothing parsed */
+        C_BARE_QUERY,   /* A1b: A1 + the PROCMAP_QUERY walk */
         C_CHEAP,        /* A2 */
         C_ROLLUP,       /* B1 */
-        C_HEAVY,        /* B2 (full heavy tick) */
-        C_BARE_HEAVY,
+        C_HEAVY,        /* B2w (B2 = B2w - A2) */
+        C_BARE_HEAVY,   /* B1h */
         C_P_STAT,
-        C_P_STATM,
+        C_P_STATUS,
         C_P_CHILDREN,
         C_P_CHILDREN_OPEN,
+        C_P_QUERY,
         C_P_MAPS,
         C_P_MAPS_SCAN,
+        C_P_BARE_MAPS,
+        C_P_CHEAP_TEXT,
         C_P_PARSE,
+        C_P_PARSE_ROLLUP,
         C_P_ROOT,
-        C_P_STATUS,
-        C_P_PARSE_HEAVY,
-        C_P_QUERY,
-        C_P_ROLLUP_STATUS,
         C_N_TIMED,      /* the contenders above are timed here; the ones below come from bench/run */
-        C_PSUTIL_RSS = C_N_TIMED,
+        C_PSUTIL_TREE_RSS = C_N_TIMED,
+        C_PSUTIL_RSS,
+        C_PSUTIL_TREE_FULL,
         C_PSUTIL_FULL,
         C_MAX
 };
@@ -114,40 +94,40 @@ struct contender_info {
 };
 
 static const struct contender_info info[C_MAX] = {
-        [C_BARE] = { "bare", "bare syscalls: pread stat+statm+children" },
-        [C_BARE_MAPS] = { "bare_maps", "bare syscalls + maps (lseek+read)" },
+        [C_BARE] = { "bare", "bare syscalls: pread stat+status+children" },
+        [C_BARE_QUERY] = { "bare_query", "A1 + PROCMAP_QUERY walk (maps_query_exec)" },
         [C_CHEAP] = { "cheap", "jitmem cheap tick (sampler_tick)" },
         [C_ROLLUP] = { "rollup", "kernel smaps_rollup (pread)" },
         [C_HEAVY] = { "heavy", "jitmem heavy tick, whole" },
-        [C_P_ROLLUP_STATUS] = { "rollup_status", "pread status + smaps_rollup" },
+        [C_BARE_HEAVY] = { "bare_heavy", "bare heavy: A1b + smaps_rollup" },
         [C_P_STAT] = { "stat", "pread stat" },
-        [C_P_STATM] = { "statm", "pread statm" },
+        [C_P_STATUS] = { "status", "pread status" },
         [C_P_CHILDREN] = { "children", "pread children, fd kept open, root too" },
         [C_P_CHILDREN_OPEN] = { "children_open", "children: open+read+close, root too" },
-        [C_P_MAPS] = { "maps", "maps: lseek + read to EOF" },
-        [C_P_MAPS_SCAN] = { "maps_scan", "maps_scan(): read + parse + classify" },
-        [C_P_PARSE] = { "parse", "parse stat+statm+maps text, no syscall" },
+        [C_P_QUERY] = { "query", "PROCMAP_QUERY walk: maps_query_exec()" },
+        [C_P_MAPS] = { "maps", "text maps: lseek + read to EOF" },
+        [C_P_MAPS_SCAN] = { "maps_scan", "text maps: maps_scan(), read+parse" },
+        [C_P_BARE_MAPS] = { "bare_maps", "A1 + text maps (lseek+read)" },
+        [C_P_CHEAP_TEXT] = { "cheap_text", "jitmem cheap tick, maps_text = 1" },
+        [C_P_PARSE] = { "parse", "parse stat+status+children, no syscall" },
+        [C_P_PARSE_ROLLUP] = { "parse_rollup", "parse smaps_rollup text, no syscall" },
         [C_P_ROOT] = { "root", "root alive check: faccessat(stat)" },
-        [C_P_STATUS] = { "status", "pread status" },
-        [C_BARE_HEAVY] = { "bare_heavy", "bare heavy: A1b + status + smaps_rollup" },
-        [C_P_QUERY] = { "query", "PROCMAP_QUERY ioctl: exec VMAs only" },
-        [C_P_PARSE_HEAVY] = { "parse_heavy", "parse status+smaps_rollup text, no syscall" },
-        [C_PSUTIL_RSS] = { "psutil_rss", "psutil memory_info()" },
-        [C_PSUTIL_FULL] = { "psutil_full", "psutil memory_full_info()" },
+        [C_PSUTIL_TREE_RSS] = { "psutil_tree_rss", "psutil: find tree + memory_info() each" },
+        [C_PSUTIL_RSS] = { "psutil_rss", "psutil: memory_info(), 4 known pids" },
+        [C_PSUTIL_TREE_FULL] = { "psutil_tree_full", "psutil: find tree + memory_full_info()" },
+        [C_PSUTIL_FULL] = { "psutil_full", "psutil: memory_full_info(), known pids" },
 };
 
-enum pfile { PF_STAT, PF_STATM, PF_CHILDREN, PF_MAPS, PF_STATUS, PF_ROLLUP, PF_MAX };
+enum pfile { PF_STAT, PF_STATUS, PF_CHILDREN, PF_MAPS, PF_ROLLUP, PF_MAX };
 
 struct proc {
         int pid;
         int dirfd;
         int fd[PF_MAX]; /* kept open, re-read from offset 0 */
         uint64_t threads;
-        /* captured once, for the parse-only contender */
-        char stat_text[SMALL_BUF], statm_text[SMALL_BUF], status_text[SMALL_BUF], rollup_text[SMALL_BUF];
-        size_t stat_len, statm_len, status_len, rollup_len;
-        char *maps_text;
-        size_t maps_len;
+        /* captured once, for the parse-only contenders */
+        char stat_text[SMALL_BUF], status_text[SMALL_BUF], children_text[SMALL_BUF], rollup_text[SMALL_BUF];
+        size_t stat_len, status_len, children_len, rollup_len;
 };
 
 struct series {
@@ -163,20 +143,24 @@ struct bench {
         int self_pid;
         int self_dirfd;
         int self_children; /* /proc/self/task/PID/children, kept open */
+        char self_children_text[SMALL_BUF]; /* captured once: the tree's parent */
+        size_t self_children_len;
         struct proc p[NPROC];
-        struct sampler *sampler;
+        struct sampler *sampler;      /* default options: maps through PROCMAP_QUERY where it exists */
+        struct sampler *sampler_text; /* maps_text = 1: the path of kernels before 6.11 */
         char *buf;      /* MAPS_BUF bytes */
         int tree_pid;
         int tree_wfd;   /* the pipe's write end: the tree lives while it is open */
         unsigned rounds_done;
         unsigned jit_mappings;
-        uint64_t jit_bytes, query_jit_bytes;
+        uint64_t jit_bytes, text_jit_bytes; /* by A2's sampler, and by the maps_text one */
         int have_query; /* the kernel answers PROCMAP_QUERY */
+        unsigned exec_vmas; /* executable VMAs in the tree: the walk's ioctls, not counting names */
+        unsigned host_procs; /* processes on the machine, as psutil saw them (0: not told) */
         struct series s[C_MAX];
         double cpu_fraction, observer_rss;
         int have_cpu;
         const char *run_info;
-        int no_psutil;
 };
 
 static volatile sig_atomic_t tree_pgid;
@@ -378,7 +362,7 @@ static void proc_init(struct proc *p, int pid)
 static int proc_open(struct proc *p, int pid)
 {
         char children[64];
-        const char *names[PF_MAX] = { "stat", "statm", children, "maps", "status", "smaps_rollup" };
+        const char *names[PF_MAX] = { "stat", "status", children, "maps", "smaps_rollup" };
         char path[64];
 
         proc_init(p, pid);
@@ -406,12 +390,10 @@ static void proc_close(struct proc *p)
                 close(p->dirfd);
                 p->dirfd = -1;
         }
-        free(p->maps_text);
-        p->maps_text = NULL;
 }
 
-/* Captures the texts the parse-only contender parses, and the thread count. */
-static int proc_capture(struct proc *p, char *buf)
+/* Captures the texts the parse-only contenders parse, and the thread count. */
+static int proc_capture(struct proc *p)
 {
         struct procfs_stat st;
         ssize_t n;
@@ -423,28 +405,18 @@ static int proc_capture(struct proc *p, char *buf)
         if (procfs_parse_stat(p->stat_text, p->stat_len, &st) < 0)
                 return -EINVAL;
         p->threads = st.num_threads;
-        n = pread0(p->fd[PF_STATM], p->statm_text, sizeof(p->statm_text) - 1);
-        if (n <= 0)
-                return n < 0 ? (int)n : -EIO;
-        p->statm_len = (size_t)n;
         n = pread0(p->fd[PF_STATUS], p->status_text, sizeof(p->status_text) - 1);
         if (n <= 0)
                 return n < 0 ? (int)n : -EIO;
         p->status_len = (size_t)n;
+        n = pread0(p->fd[PF_CHILDREN], p->children_text, sizeof(p->children_text) - 1);
+        if (n < 0)
+                return (int)n; /* empty for a process without children */
+        p->children_len = (size_t)n;
         n = pread0(p->fd[PF_ROLLUP], p->rollup_text, sizeof(p->rollup_text) - 1);
         if (n <= 0)
                 return n < 0 ? (int)n : -EIO;
         p->rollup_len = (size_t)n;
-        if (lseek(p->fd[PF_MAPS], 0, SEEK_SET) < 0)
-                return -errno;
-        n = read(p->fd[PF_MAPS], buf, MAPS_BUF);
-        if (n <= 0 || n == MAPS_BUF)
-                return n < 0 ? -errno : -EIO; /* one read must hold it all for the parse test */
-        p->maps_text = malloc((size_t)n);
-        if (!p->maps_text)
-                return -ENOMEM;
-        memcpy(p->maps_text, buf, (size_t)n);
-        p->maps_len = (size_t)n;
         return 0;
 }
 
@@ -500,10 +472,14 @@ static int tree_wait(struct bench *b)
                 r = proc_open(&b->p[i], pids[i]);
                 if (r < 0)
                         return r;
-                r = proc_capture(&b->p[i], b->buf);
+                r = proc_capture(&b->p[i]);
                 if (r < 0)
                         return r;
         }
+        ssize_t n = pread0(b->self_children, b->self_children_text, sizeof(b->self_children_text) - 1);
+        if (n <= 0)
+                return n < 0 ? (int)n : -EIO; /* it lists the tree's parent */
+        b->self_children_len = (size_t)n;
         return 0;
 }
 
@@ -529,33 +505,74 @@ static int maps_read(int fd, char *buf)
         return total > 0 ? 0 : -EIO;
 }
 
-/* with_maps: 0 (A1), 1 (A1b), 2 (A1b plus the heavy files, in the sampler's order) */
-static int run_bare(struct bench *b, int with_maps)
+/* The discovery half of a cheap tick: one pread of each kept-open children file, the root's
+ * (it lists the tree's parent) and the four processes' (the children's are empty). */
+static int run_children(struct bench *b)
+{
+        char buf[SMALL_BUF];
+
+        if (pread(b->self_children, buf, sizeof(buf), 0) <= 0)
+                return -EIO;
+        for (int i = 0; i < NPROC; i++)
+                if (pread(b->p[i].fd[PF_CHILDREN], buf, sizeof(buf), 0) < 0)
+                        return -errno;
+        return 0;
+}
+
+/* JIT bytes of one process through PROCMAP_QUERY, the same walk as the sampler's, added to
+ * *acc_jit, and the executable VMAs it visited (one ioctl each) to *acc_vmas, when not NULL. */
+static int query_one(struct bench *b, int i, uint64_t *acc_jit, unsigned *acc_vmas)
+{
+        struct maps_totals t;
+        int r = maps_query_exec(b->p[i].fd[PF_MAPS], &t);
+
+        if (r < 0)
+                return r;
+        if (acc_jit)
+                *acc_jit += t.bytes[MAPS_JIT];
+        if (acc_vmas)
+                for (int c = 0; c < MAPS_CLASS_MAX; c++)
+                        *acc_vmas += t.count[c];
+        return 0;
+}
+
+enum bare_kind {
+        BARE_NO_MAPS, /* A1 */
+        BARE_QUERY,   /* A1b: with PROCMAP_QUERY (text maps where the kernel lacks it, as the sampler) */
+        BARE_TEXT,    /* A1b's text-maps variant */
+        BARE_HEAVY,   /* B1h: A1b + smaps_rollup */
+};
+
+/* What a cheap tick reads, in the sampler's order and from the same kept-open fds, with no
+ * parsing: per process maps, (smaps_rollup), stat, status; then every children file. */
+static int run_bare(struct bench *b, enum bare_kind kind)
 {
         char buf[SMALL_BUF];
         int r;
 
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &b->p[i];
-                if (with_maps && (r = maps_read(p->fd[PF_MAPS], b->buf)) < 0)
+                if (kind == BARE_TEXT || (kind != BARE_NO_MAPS && !b->have_query))
+                        r = maps_read(p->fd[PF_MAPS], b->buf);
+                else if (kind != BARE_NO_MAPS)
+                        r = query_one(b, i, NULL, NULL);
+                else
+                        r = 0;
+                if (r < 0)
                         return r;
-                if (with_maps == 2 && ((r = pread_ok(p->fd[PF_STATUS], buf, sizeof(buf))) < 0 ||
-                                       (r = pread_ok(p->fd[PF_ROLLUP], buf, sizeof(buf))) < 0))
+                if (kind == BARE_HEAVY && (r = pread_ok(p->fd[PF_ROLLUP], buf, sizeof(buf))) < 0)
                         return r;
                 if ((r = pread_ok(p->fd[PF_STAT], buf, sizeof(buf))) < 0 ||
-                    (r = pread_ok(p->fd[PF_STATM], buf, sizeof(buf))) < 0)
+                    (r = pread_ok(p->fd[PF_STATUS], buf, sizeof(buf))) < 0)
                         return r;
-                /* the children of a child are an empty file: a 0-byte read is the answer */
-                if (pread(p->fd[PF_CHILDREN], buf, sizeof(buf), 0) < 0)
-                        return -errno;
         }
-        return 0;
+        return run_children(b);
 }
 
-static int run_tick(struct bench *b, int heavy)
+static int run_tick(struct sampler *s, int heavy)
 {
         struct sampler_tick t;
-        int r = sampler_tick(b->sampler, heavy, &t);
+        int r = sampler_tick(s, heavy, &t);
 
         if (r < 0)
                 return r;
@@ -567,19 +584,15 @@ static int run_tick(struct bench *b, int heavy)
         return 0;
 }
 
-/* One pread of file f (and of f2 unless PF_MAX) per process. */
-static int run_files(struct bench *b, enum pfile f, enum pfile f2)
+/* One pread of file f per process. */
+static int run_file(struct bench *b, enum pfile f)
 {
         char buf[SMALL_BUF];
         int r;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &b->p[i];
-                if ((r = pread_ok(p->fd[f], buf, sizeof(buf))) < 0)
+        for (int i = 0; i < NPROC; i++)
+                if ((r = pread_ok(b->p[i].fd[f], buf, sizeof(buf))) < 0)
                         return r;
-                if (f2 != PF_MAX && (r = pread_ok(p->fd[f2], buf, sizeof(buf))) < 0)
-                        return r;
-        }
         return 0;
 }
 
@@ -605,15 +618,18 @@ static int run_children_open(struct bench *b)
         return n == NPROC ? 0 : -EPROTO;
 }
 
-static int run_children(struct bench *b)
+/* Walks the executable VMAs of the tree with PROCMAP_QUERY. Returns 0 (and how many VMAs it
+ * visited in *ret_vmas when not NULL), -ENOTSUP on kernels before 6.11, or -errno. */
+static int run_query(struct bench *b, unsigned *ret_vmas)
 {
-        char buf[SMALL_BUF];
+        unsigned vmas = 0;
+        int r;
 
-        if (pread(b->self_children, buf, sizeof(buf), 0) <= 0)
-                return -EIO; /* the root lists the tree's parent */
         for (int i = 0; i < NPROC; i++)
-                if (pread(b->p[i].fd[PF_CHILDREN], buf, sizeof(buf), 0) < 0)
-                        return -errno;
+                if ((r = query_one(b, i, NULL, &vmas)) < 0)
+                        return r;
+        if (ret_vmas)
+                *ret_vmas = vmas;
         return 0;
 }
 
@@ -628,103 +644,40 @@ static int run_maps(struct bench *b, int parse)
         return 0;
 }
 
-static int parse_maps_line(const char *line, size_t len, struct maps_totals *t)
-{
-        struct maps_entry e;
-        enum maps_class c;
-
-        if (maps_parse_line(line, len, &e) < 0)
-                return -EINVAL;
-        c = maps_classify(&e);
-        t->bytes[c] += e.end - e.start;
-        t->count[c]++;
-        return 0;
-}
-
+/* Parses what a cheap tick parses, from texts captured once: stat and status of each process,
+ * and the children lists (the root's and the four processes'). */
 static int run_parse(struct bench *b)
 {
         static volatile uint64_t sink;
+        int kids = 0;
 
+        if (procfs_parse_pid_list(b->self_children_text, b->self_children_len, count_cb, &kids) < 0)
+                return -EINVAL;
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &b->p[i];
                 struct procfs_stat st;
-                struct procfs_statm sm;
-                struct maps_totals t;
-                const char *s = p->maps_text, *end = s + p->maps_len;
+                struct procfs_status status;
 
                 if (procfs_parse_stat(p->stat_text, p->stat_len, &st) < 0 ||
-                    procfs_parse_statm(p->statm_text, p->statm_len, 4096, &sm) < 0)
+                    procfs_parse_status(p->status_text, p->status_len, &status) < 0 ||
+                    procfs_parse_pid_list(p->children_text, p->children_len, count_cb, &kids) < 0)
                         return -EINVAL;
-                memset(&t, 0, sizeof(t));
-                while (s < end) {
-                        const char *nl = memchr(s, '\n', (size_t)(end - s));
-                        size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-                        if (parse_maps_line(s, len, &t) < 0)
-                                return -EINVAL;
-                        s += len + 1;
-                }
-                sink += st.utime_ticks + sm.resident + t.bytes[MAPS_JIT];
+                sink += st.utime_ticks + status.vm_rss + status.vm_hwm;
         }
-        return 0;
+        return kids == NPROC ? 0 : -EPROTO;
 }
 
-static int run_parse_heavy(struct bench *b)
+static int run_parse_rollup(struct bench *b)
 {
         static volatile uint64_t sink;
 
         for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &b->p[i];
-                struct procfs_status st;
                 struct procfs_mem mem;
 
-                if (procfs_parse_status(p->status_text, p->status_len, &st) < 0 ||
-                    procfs_parse_rollup(p->rollup_text, p->rollup_len, &mem) < 0)
+                if (procfs_parse_rollup(b->p[i].rollup_text, b->p[i].rollup_len, &mem) < 0)
                         return -EINVAL;
-                sink += st.vm_hwm + mem.pss;
+                sink += mem.pss;
         }
-        return 0;
-}
-
-/* Sums the anonymous executable VMAs of every process of the tree the way maps.h classifies
- * them, with PROCMAP_QUERY: one ioctl per executable VMA, and a name only for those with no
- * file. Returns 0 (and the JIT bytes in *ret_jit when not NULL), -ENOTTY on older kernels. */
-static int run_query(struct bench *b, uint64_t *ret_jit)
-{
-        uint64_t jit = 0;
-
-        for (int i = 0; i < NPROC; i++) {
-                uint64_t addr = 0;
-                for (;;) {
-                        struct procmap_query q;
-                        char name[80];
-                        memset(&q, 0, sizeof(q));
-                        q.size = sizeof(q);
-                        q.query_flags = PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA;
-                        q.query_addr = addr;
-                        if (ioctl(b->p[i].fd[PF_MAPS], PROCMAP_QUERY, &q) < 0) {
-                                if (errno == ENOENT)
-                                        break; /* no executable VMA above addr */
-                                return -errno;
-                        }
-                        addr = q.vma_end;
-                        if (q.inode != 0)
-                                continue; /* file-backed: never JIT, and no d_path() */
-                        q.query_flags = 0;
-                        q.query_addr = q.vma_start;
-                        q.vma_name_size = sizeof(name);
-                        q.vma_name_addr = (uint64_t)(uintptr_t)name;
-                        if (ioctl(b->p[i].fd[PF_MAPS], PROCMAP_QUERY, &q) < 0)
-                                return -errno;
-                        struct maps_entry e = { .start = q.vma_start, .end = q.vma_end, .inode = q.inode,
-                                                .name = name, .name_len = q.vma_name_size ? q.vma_name_size - 1 : 0 };
-                        snprintf(e.perms, sizeof(e.perms), "%c%c%c%c", q.vma_flags & 1 ? 'r' : '-',
-                                 q.vma_flags & 2 ? 'w' : '-', q.vma_flags & 4 ? 'x' : '-', q.vma_flags & 8 ? 's' : 'p');
-                        if (maps_classify(&e) == MAPS_JIT)
-                                jit += q.vma_end - q.vma_start;
-                }
-        }
-        if (ret_jit)
-                *ret_jit = jit;
         return 0;
 }
 
@@ -736,25 +689,27 @@ static int run_root(struct bench *b)
 static int run_one(struct bench *b, enum contender c)
 {
         switch (c) {
-        case C_BARE: return run_bare(b, 0);
-        case C_BARE_MAPS: return run_bare(b, 1);
-        case C_BARE_HEAVY: return run_bare(b, 2);
-        case C_P_QUERY: return run_query(b, NULL);
-        case C_CHEAP: return run_tick(b, 0);
-        case C_HEAVY: return run_tick(b, 1);
-        case C_ROLLUP: return run_files(b, PF_ROLLUP, PF_MAX);
-        case C_P_ROLLUP_STATUS: return run_files(b, PF_STATUS, PF_ROLLUP);
-        case C_P_STAT: return run_files(b, PF_STAT, PF_MAX);
-        case C_P_STATM: return run_files(b, PF_STATM, PF_MAX);
-        case C_P_STATUS: return run_files(b, PF_STATUS, PF_MAX);
+        case C_BARE: return run_bare(b, BARE_NO_MAPS);
+        case C_BARE_QUERY: return run_bare(b, BARE_QUERY);
+        case C_BARE_HEAVY: return run_bare(b, BARE_HEAVY);
+        case C_CHEAP: return run_tick(b->sampler, 0);
+        case C_HEAVY: return run_tick(b->sampler, 1);
+        case C_ROLLUP: return run_file(b, PF_ROLLUP);
+        case C_P_STAT: return run_file(b, PF_STAT);
+        case C_P_STATUS: return run_file(b, PF_STATUS);
         case C_P_CHILDREN: return run_children(b);
         case C_P_CHILDREN_OPEN: return run_children_open(b);
+        case C_P_QUERY: return run_query(b, NULL);
         case C_P_MAPS: return run_maps(b, 0);
         case C_P_MAPS_SCAN: return run_maps(b, 1);
+        case C_P_BARE_MAPS: return run_bare(b, BARE_TEXT);
+        case C_P_CHEAP_TEXT: return run_tick(b->sampler_text, 0);
         case C_P_PARSE: return run_parse(b);
+        case C_P_PARSE_ROLLUP: return run_parse_rollup(b);
         case C_P_ROOT: return run_root(b);
-        case C_P_PARSE_HEAVY: return run_parse_heavy(b);
+        case C_PSUTIL_TREE_RSS:
         case C_PSUTIL_RSS:
+        case C_PSUTIL_TREE_FULL:
         case C_PSUTIL_FULL:
         case C_MAX: break;
         }
@@ -842,6 +797,8 @@ static const char *fmt_ns(double ns, char *buf, size_t size)
         return buf;
 }
 
+#define ROW_FMT "  %-4s %-42s %12s  %-23s %-22s %-8s %s\n"
+
 static void row(const struct bench *b, const char *id, enum contender c, const char *ratio, const char *target,
                 const char *result)
 {
@@ -849,7 +806,7 @@ static void row(const struct bench *b, const char *id, enum contender c, const c
         char m[32], lo[32], hi[32], spread[80];
 
         if (s->n == 0) {
-                printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", id, info[c].what, "-", "",
+                printf(ROW_FMT, id, info[c].what, "-", "",
                        c >= C_N_TIMED ? "skipped (no psutil)" : "skipped (no data)", "", "SKIP");
                 return;
         }
@@ -858,13 +815,28 @@ static void row(const struct bench *b, const char *id, enum contender c, const c
                          fmt_ns(s->round_median_hi, hi, sizeof(hi)));
         else
                 spread[0] = '\0';
-        printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", id, info[c].what, fmt_ns(series_median(s), m, sizeof(m)),
+        printf(ROW_FMT, id, info[c].what, fmt_ns(series_median(s), m, sizeof(m)),
                spread, ratio, target, result);
 }
 
 static const char *verdict(int ok)
 {
         return ok ? "PASS" : "FAIL";
+}
+
+/* A row whose ratio is this row's median over the median of `of` (named `of_id`). */
+static void row_ratio(const struct bench *b, const char *id, enum contender c, enum contender of, const char *of_id,
+                      const char *target, const char *result)
+{
+        char r[64];
+        double x = series_median(&b->s[of]);
+
+        if (b->s[c].n == 0 || x <= 0) {
+                row(b, id, c, "", "", "");
+                return;
+        }
+        snprintf(r, sizeof(r), "%.2fx %s", series_median(&b->s[c]) / x, of_id);
+        row(b, id, c, r, target, result);
 }
 
 static int print_table(struct bench *b)
@@ -880,7 +852,7 @@ static int print_table(struct bench *b)
                         return -ENODATA;
 
         double inc = med[C_HEAVY] - med[C_CHEAP];
-        double x_cheap_1b = med[C_CHEAP] / med[C_BARE_MAPS];
+        double x_cheap_1b = med[C_CHEAP] / med[C_BARE_QUERY];
         double x_cheap_1 = med[C_CHEAP] / med[C_BARE];
         double x_inc = inc / med[C_ROLLUP];
 
@@ -888,91 +860,129 @@ static int print_table(struct bench *b)
                "(profile rows P: %u), contenders interleaved in rotating order; ns = median per sample of the whole\n"
                "tree over all rounds; round medians = lowest..highest median of one round (the machine's noise)\n\n",
                b->python, b->rounds_done, b->iters, b->profile_iters);
-        printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "", "contender", "median ns", "round medians", "ratio",
-               "target", "result");
-        printf("  A. RSS level (statm, stat, tree discovery; maps for JIT code bytes)\n");
+        printf(ROW_FMT, "", "contender", "median ns", "round medians", "ratio", "target", "result");
+        printf("  A. RSS level: one cheap tick (stat, status, tree discovery; JIT code bytes through %s)\n",
+               b->have_query ? "PROCMAP_QUERY" : "text maps: this kernel has no PROCMAP_QUERY");
         row(b, "A1", C_BARE, "reference", "", "");
-        row(b, "A1b", C_BARE_MAPS, "reference", "", "");
+        row(b, "A1b", C_BARE_QUERY, "reference", "", "");
         snprintf(r1, sizeof(r1), "%.2fx A1b", x_cheap_1b);
         row(b, "A2", C_CHEAP, r1, "<= 1.20x", verdict(x_cheap_1b <= 1.2));
         fails += x_cheap_1b > 1.2;
         snprintf(r2, sizeof(r2), "%.2fx A1", x_cheap_1);
-        printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "", "", "", "", r2, "", "info");
-        if (b->s[C_PSUTIL_RSS].n) {
-                double x = med[C_PSUTIL_RSS] / med[C_CHEAP];
+        printf(ROW_FMT, "", "", "", "", r2, "", "info");
+        if (b->s[C_PSUTIL_TREE_RSS].n) {
+                double x = med[C_PSUTIL_TREE_RSS] / med[C_CHEAP];
                 snprintf(r1, sizeof(r1), "%.2fx A2", x);
-                row(b, "A3", C_PSUTIL_RSS, r1, ">= 10x", verdict(x >= 10));
+                row(b, "A3", C_PSUTIL_TREE_RSS, r1, ">= 10x", verdict(x >= 10));
                 fails += x < 10;
         } else {
-                row(b, "A3", C_PSUTIL_RSS, "", "", "");
+                row(b, "A3", C_PSUTIL_TREE_RSS, "", "", "");
         }
+        row_ratio(b, "A3k", C_PSUTIL_RSS, C_CHEAP, "A2", "", "info");
+        if (b->host_procs)
+                printf("  %-4s psutil finds the tree by reading /proc/PID/stat of every process on the machine: %u here\n",
+                       "", b->host_procs);
         printf("  B. PSS level (smaps_rollup: a page-table walk in the kernel)\n");
         row(b, "B1", C_ROLLUP, "reference", "", "");
         {
                 char lo[32];
                 snprintf(r1, sizeof(r1), "%.2fx B1", x_inc);
-                printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "B2", "jitmem heavy increment (B2w - A2)",
-                       fmt_ns(inc, lo, sizeof(lo)), "", r1, "<= 1.10x", verdict(x_inc <= 1.1));
+                printf(ROW_FMT, "B2", "jitmem heavy increment (B2w - A2)", fmt_ns(inc, lo, sizeof(lo)), "", r1,
+                       "<= 1.10x", verdict(x_inc <= 1.1));
                 fails += x_inc > 1.1;
         }
-        snprintf(r1, sizeof(r1), "%.2fx B1", med[C_HEAVY] / med[C_ROLLUP]);
-        row(b, "B2w", C_HEAVY, r1, "", "info");
+        row_ratio(b, "B2w", C_HEAVY, C_ROLLUP, "B1", "", "info");
         snprintf(r1, sizeof(r1), "B2w = %.2fx B1h", med[C_HEAVY] / med[C_BARE_HEAVY]);
         row(b, "B1h", C_BARE_HEAVY, r1, "", "info");
-        if (b->s[C_PSUTIL_FULL].n) {
-                snprintf(r1, sizeof(r1), "%.2fx B2w", med[C_PSUTIL_FULL] / med[C_HEAVY]);
-                row(b, "B3", C_PSUTIL_FULL, r1, "", "info");
-        } else {
-                row(b, "B3", C_PSUTIL_FULL, "", "", "");
-        }
+        row_ratio(b, "B3", C_PSUTIL_TREE_FULL, C_HEAVY, "B2w", "", "info");
+        row_ratio(b, "B3k", C_PSUTIL_FULL, C_HEAVY, "B2w", "", "info");
         printf("  C. jitmem run -q at default settings (100ms ticks, automatic PSS cadence) on the same tree\n");
         if (b->have_cpu) {
                 char v[32], rss[32];
                 snprintf(v, sizeof(v), "%.3f%%", 100 * b->cpu_fraction);
-                printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "C1", "observer CPU, % of one core", v, "", "",
-                       "< 1%", verdict(b->cpu_fraction < 0.01));
+                printf(ROW_FMT, "C1", "observer CPU, % of one core", v, "", "", "< 1%", verdict(b->cpu_fraction < 0.01));
                 fails += b->cpu_fraction >= 0.01;
                 util_format_bytes((uint64_t)b->observer_rss, rss, sizeof(rss));
-                printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "C2", "observer max RSS", rss, "", "", "", "info");
+                printf(ROW_FMT, "C2", "observer max RSS", rss, "", "", "", "info");
                 if (b->run_info)
                         printf("  %-4s %s\n", "C3", b->run_info);
         } else {
-                printf("  %-4s %-42s %12s  %-23s %-22s %-8s %s\n", "C1", "observer CPU, % of one core", "-", "",
-                       "skipped (no data)", "", "SKIP");
+                printf(ROW_FMT, "C1", "observer CPU, % of one core", "-", "", "skipped (no data)", "", "SKIP");
         }
 
         printf("\n  Profile: where a cheap tick goes (per sample of the tree, same rounds)\n");
         row(b, "P1", C_P_STAT, "", "", "");
-        row(b, "P2", C_P_STATM, "", "", "");
+        row(b, "P2", C_P_STATUS, "", "", "");
         row(b, "P3", C_P_CHILDREN, "", "", "");
         row(b, "P4", C_P_CHILDREN_OPEN, "", "", "");
-        row(b, "P5", C_P_MAPS, "", "", "");
-        row(b, "P6", C_P_MAPS_SCAN, "", "", "");
-        row(b, "P7", C_P_PARSE, "", "", "");
-        row(b, "P8", C_P_ROOT, "", "", "");
-        row(b, "P9", C_P_STATUS, "", "", "");
-        row(b, "P10", C_P_PARSE_HEAVY, "", "", "");
-        snprintf(r1, sizeof(r1), "%.2fx B1", med[C_P_ROLLUP_STATUS] / med[C_ROLLUP]);
-        row(b, "P11", C_P_ROLLUP_STATUS, r1, "", "");
-        if (b->have_query) {
-                snprintf(r1, sizeof(r1), "%.3fx P5", med[C_P_QUERY] / med[C_P_MAPS]);
-                row(b, "P12", C_P_QUERY, r1, "", "");
-        } else {
-                printf("  %-4s %-42s %12s  (this kernel has no PROCMAP_QUERY)\n", "P12", info[C_P_QUERY].what, "-");
-        }
-        double parts = med[C_P_STAT] + med[C_P_STATM] + med[C_P_CHILDREN] + med[C_P_MAPS_SCAN] + med[C_P_ROOT];
-        printf("  P1+P2+P3+P6+P8 (what the cheap tick does) = %s ns; A2 - that = %s ns of sampler bookkeeping\n",
-               fmt_ns(parts, m, sizeof(m)), fmt_ns(med[C_CHEAP] - parts, r1, sizeof(r1)));
-        parts = med[C_P_ROLLUP_STATUS] + med[C_P_PARSE_HEAVY];
-        printf("  P11+P10 (what the heavy increment adds: two preads and their parsing) = %s ns; B2 - that = %s ns\n",
+        if (b->have_query)
+                row_ratio(b, "P5", C_P_QUERY, C_P_MAPS, "P6", "", "");
+        else
+                printf("  %-4s %-42s %12s  (this kernel has no PROCMAP_QUERY)\n", "P5", info[C_P_QUERY].what, "-");
+        row(b, "P6", C_P_MAPS, "", "", "");
+        row(b, "P7", C_P_MAPS_SCAN, "", "", "");
+        row_ratio(b, "P8", C_P_BARE_MAPS, C_BARE, "A1", "", "");
+        row_ratio(b, "P9", C_P_CHEAP_TEXT, C_P_BARE_MAPS, "P8", "", "");
+        row(b, "P10", C_P_PARSE, "", "", "");
+        row(b, "P11", C_P_PARSE_ROLLUP, "", "", "");
+        row(b, "P12", C_P_ROOT, "", "", "");
+        double parts = med[C_P_STAT] + med[C_P_STATUS] + med[C_P_CHILDREN] + med[C_P_PARSE] + med[C_P_ROOT] +
+                       (b->have_query ? med[C_P_QUERY] : med[C_P_MAPS_SCAN]);
+        printf("  P1+P2+P3+%s+P10+P12 (what the cheap tick does) = %s ns; A2 - that = %s ns of sampler bookkeeping\n",
+               b->have_query ? "P5" : "P7", fmt_ns(parts, m, sizeof(m)), fmt_ns(med[C_CHEAP] - parts, r1, sizeof(r1)));
+        parts = med[C_ROLLUP] + med[C_P_PARSE_ROLLUP];
+        printf("  B1+P11 (what the heavy increment adds: a pread of smaps_rollup and its parsing) = %s ns; B2 - that = %s ns\n",
                fmt_ns(parts, m, sizeof(m)), fmt_ns(inc - parts, r1, sizeof(r1)));
-        printf("  JIT mappings in the tree: %u, %" PRIu64 " bytes (PROCMAP_QUERY: %" PRIu64 " bytes); with any, a heavy\n"
-               "  tick reads smaps instead of smaps_rollup\n", b->jit_mappings, b->jit_bytes, b->query_jit_bytes);
+        if (b->have_query)
+                printf("  P5 makes one ioctl per executable VMA (a second one for the name of each with inode 0):\n"
+                       "  %u executable VMAs in the tree, %.0f ns each\n", b->exec_vmas,
+                       b->exec_vmas ? med[C_P_QUERY] / b->exec_vmas : 0);
+        printf("  JIT mappings in the tree: %u, %" PRIu64 " bytes (text maps: %" PRIu64 " bytes); with any, a heavy\n"
+               "  tick reads smaps instead of smaps_rollup\n", b->jit_mappings, b->jit_bytes, b->text_jit_bytes);
         printf("\n  %d target(s) missed\n", fails);
         return 0;
 }
 
 /* ---- driving ---- */
+
+/* Creates a sampler of the tree and takes its first tick, untimed: it is always heavy and opens
+ * every file. Returns 0 with *ret (the caller frees it) and the tree's JIT figures, or -errno
+ * after saying why on stderr. */
+static int first_tick(const struct sampler_options *so, struct sampler **ret, unsigned *ret_jit_mappings,
+                      uint64_t *ret_jit_bytes, size_t *ret_n)
+{
+        struct sampler *s;
+        struct sampler_tick t;
+        unsigned mappings = 0;
+        uint64_t bytes = 0;
+        int r;
+
+        r = sampler_new(so, &s);
+        if (r < 0) {
+                fprintf(stderr, "bench_sample: sampler_new: %s\n", strerror(-r));
+                return r;
+        }
+        r = sampler_tick(s, 0, &t);
+        if (r < 0 || t.n != NPROC || !t.heavy) {
+                fprintf(stderr, "bench_sample: the first tick (maps_text %d) found %zu processes (heavy %d), "
+                        "expected %d: %s\n", so->maps_text, r < 0 ? 0 : t.n, r < 0 ? 0 : t.heavy, NPROC,
+                        r < 0 ? strerror(-r) : "tree mismatch");
+                sampler_free(s);
+                return r < 0 ? r : -EPROTO;
+        }
+        for (size_t i = 0; i < t.n; i++) {
+                mappings += t.samples[i].jit_mappings;
+                bytes += t.samples[i].jit_bytes;
+        }
+        *ret = s;
+        if (ret_jit_mappings)
+                *ret_jit_mappings = mappings;
+        if (ret_jit_bytes)
+                *ret_jit_bytes = bytes;
+        if (ret_n)
+                *ret_n = t.n;
+        return 0;
+}
 
 static int add_external(struct bench *b, char *line)
 {
@@ -1000,6 +1010,17 @@ static int add_external(struct bench *b, char *line)
         return series_close_round(&b->s[c], n);
 }
 
+static int parse_uint(const char *s, unsigned max, unsigned *ret)
+{
+        uint64_t v;
+        size_t len = strlen(s);
+
+        if (util_parse_u64(s, len, &v) != (int)len || v == 0 || v > max)
+                return -EINVAL;
+        *ret = (unsigned)v;
+        return 0;
+}
+
 static int serve(struct bench *b)
 {
         char *line = NULL;
@@ -1022,6 +1043,16 @@ static int serve(struct bench *b)
                                 fprintf(stderr, "bench_sample: bad ext line\n");
                                 break;
                         }
+                } else if (strncmp(line, "procs ", 6) == 0) {
+                        unsigned v;
+                        line[strcspn(line, "\n")] = '\0';
+                        if (parse_uint(line + 6, 10000000, &v) < 0) {
+                                fprintf(stderr, "bench_sample: bad procs line\n");
+                                r = -EINVAL;
+                                break;
+                        }
+                        if (v > b->host_procs)
+                                b->host_procs = v;
                 } else if (strncmp(line, "table", 5) == 0) {
                         break;
                 } else {
@@ -1032,17 +1063,6 @@ static int serve(struct bench *b)
         }
         free(line);
         return r;
-}
-
-static int parse_uint(const char *s, unsigned max, unsigned *ret)
-{
-        uint64_t v;
-        size_t len = strlen(s);
-
-        if (util_parse_u64(s, len, &v) != (int)len || v == 0 || v > max)
-                return -EINVAL;
-        *ret = (unsigned)v;
-        return 0;
 }
 
 static void usage(FILE *f)
@@ -1168,29 +1188,25 @@ int main(int argc, char **argv)
 
         struct sampler_options so = { .root_pid = b->self_pid, .include_root = 0,
                                       .heavy_interval_ns = 3600ULL * 1000000000ULL };
-        struct sampler_tick t;
-        r = sampler_new(&so, &b->sampler);
-        if (r < 0) {
-                fprintf(stderr, "bench_sample: sampler_new: %s\n", strerror(-r));
+        size_t seen = 0;
+        r = first_tick(&so, &b->sampler, &b->jit_mappings, &b->jit_bytes, &seen);
+        if (r < 0)
                 goto out;
-        }
-        /* The first tick is always heavy (and opens every file): untimed. */
-        r = sampler_tick(b->sampler, 0, &t);
-        if (r < 0 || t.n != NPROC || !t.heavy) {
-                fprintf(stderr, "bench_sample: the first tick found %zu processes (heavy %d), expected %d: %s\n",
-                        r < 0 ? 0 : t.n, r < 0 ? 0 : t.heavy, NPROC, r < 0 ? strerror(-r) : "tree mismatch");
+        so.maps_text = 1;
+        r = first_tick(&so, &b->sampler_text, NULL, &b->text_jit_bytes, NULL);
+        if (r < 0)
                 goto out;
-        }
-        for (size_t i = 0; i < t.n; i++) {
-                b->jit_mappings += t.samples[i].jit_mappings;
-                b->jit_bytes += t.samples[i].jit_bytes;
-        }
-        r = run_query(b, &b->query_jit_bytes);
+        r = run_query(b, &b->exec_vmas);
         b->have_query = r == 0;
-        if (r < 0 && r != -ENOTTY && r != -EINVAL)
+        if (r < 0 && r != -ENOTSUP) {
                 fprintf(stderr, "bench_sample: PROCMAP_QUERY: %s\n", strerror(-r));
+                goto out;
+        }
+        if (b->jit_bytes != b->text_jit_bytes)
+                fprintf(stderr, "bench_sample: warning: JIT bytes %" PRIu64 " through PROCMAP_QUERY, %" PRIu64
+                        " through text maps\n", b->jit_bytes, b->text_jit_bytes);
         fprintf(stderr, "bench_sample: tree of %d Python processes: %d (parent) %d %d %d; the sampler sees %zu\n",
-                NPROC, b->p[0].pid, b->p[1].pid, b->p[2].pid, b->p[3].pid, t.n);
+                NPROC, b->p[0].pid, b->p[1].pid, b->p[2].pid, b->p[3].pid, seen);
 
         if (only_c != C_MAX) {
                 for (unsigned k = 0; k < b->rounds_wanted; k++)
@@ -1222,6 +1238,7 @@ int main(int argc, char **argv)
 out:
         tree_stop(b);
         sampler_free(b->sampler);
+        sampler_free(b->sampler_text);
         for (int i = 0; i < NPROC; i++)
                 proc_close(&b->p[i]);
         if (b->self_dirfd >= 0)
