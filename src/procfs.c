@@ -205,6 +205,8 @@ static const struct field status_fields[] = {
         { "RssFile", offsetof(struct procfs_status, rss_file), PROCFS_ST_RSSFILE },
         { "RssShmem", offsetof(struct procfs_status, rss_shmem), PROCFS_ST_RSSSHMEM },
         { "VmSwap", offsetof(struct procfs_status, vm_swap), PROCFS_ST_VMSWAP },
+        { "VmExe", offsetof(struct procfs_status, vm_exe), PROCFS_ST_VMEXE },
+        { "VmLib", offsetof(struct procfs_status, vm_lib), PROCFS_ST_VMLIB },
 };
 
 static int status_line(const char *line, size_t len, void *userdata)

@@ -48,6 +48,8 @@ enum {
         PROCFS_ST_RSSFILE = 1 << 4,
         PROCFS_ST_RSSSHMEM = 1 << 5,
         PROCFS_ST_VMSWAP = 1 << 6,
+        PROCFS_ST_VMEXE = 1 << 7,
+        PROCFS_ST_VMLIB = 1 << 8,
 };
 struct procfs_status {
         uint64_t vm_size;
@@ -57,6 +59,8 @@ struct procfs_status {
         uint64_t rss_file;
         uint64_t rss_shmem;
         uint64_t vm_swap;
+        uint64_t vm_exe; /* VmExe + VmLib: every executable, non-writable mapping (JIT code too) */
+        uint64_t vm_lib;
         unsigned have;
 };
 

@@ -27,6 +27,10 @@ struct live {
         char comm[PROCFS_COMM_MAX];
         int sampled;  /* 0 for a root that is not sampled (jitmem itself) */
         int exec_seen; /* its address space was replaced (an exec) since the last sample */
+        int walked;            /* the fields below hold a walk of its executable mappings */
+        struct maps_totals totals;
+        uint64_t exec_vm;      /* VmExe + VmLib at that walk */
+        uint64_t walk_ns;
         int gone;
 };
 
@@ -387,19 +391,52 @@ static int read_failure(int r)
 
 /* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
  * -EAGAIN when its files could not be parsed this time, -EACCES when they may not be read. */
-static int sample_one(struct sampler *s, struct live *l, int heavy, struct sample *out,
+static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now, struct sample *out,
                       uint64_t *heavy_cost_ns)
 {
         char buf[SMALL_BUF];
         struct procfs_stat st;
         struct procfs_status status;
         struct maps_totals t;
-        int n, r;
+        uint64_t exec_vm = UINT64_MAX;
+        int n, r, walk;
 
         memset(out, 0, sizeof(*out));
-        r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
-        if (r < 0)
-                return read_failure(r);
+        n = read_small(l, F_STAT, buf, sizeof(buf));
+        if (n < 0)
+                return read_failure(n);
+        if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
+                return -EAGAIN;
+        if (st.state == 'Z' || st.state == 'X')
+                return 0;
+        n = read_small(l, F_STATUS, buf, sizeof(buf));
+        if (n < 0)
+                return read_failure(n);
+        if (procfs_parse_status(buf, (size_t)n, &status) < 0)
+                return -EAGAIN;
+        if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
+                return 0; /* no address space: exiting (or a kernel thread) */
+        if ((status.have & (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB)) == (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB))
+                exec_vm = status.vm_exe + status.vm_lib;
+
+        /* JIT code. The kernel's count of executable, non-writable memory (VmExe + VmLib) moves
+         * with every JIT region mapped or freed: while it stands still, the last walk's figures
+         * stand too. Walk anyway on heavy ticks, after an exec, and at least every
+         * SAMPLER_WALK_MAX_AGE_NS, which bounds how stale a rare equal-sized swap can leave
+         * them (a JIT region freed as a library of the very same size is mapped). */
+        walk = heavy || !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
+               strcmp(l->comm, st.comm) != 0 || now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
+        if (walk) {
+                r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
+                if (r < 0)
+                        return read_failure(r);
+                l->totals = t;
+                l->exec_vm = exec_vm;
+                l->walk_ns = now;
+                l->walked = 1;
+        } else {
+                t = l->totals;
+        }
         out->jit_bytes = t.bytes[MAPS_JIT];
         out->jit_mappings = t.count[MAPS_JIT];
         for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
@@ -430,21 +467,6 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, struct sampl
                 out->heavy = 1;
                 *heavy_cost_ns += util_now_ns() - h0;
         }
-
-        n = read_small(l, F_STAT, buf, sizeof(buf));
-        if (n < 0)
-                return read_failure(n);
-        if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
-                return -EAGAIN;
-        if (st.state == 'Z' || st.state == 'X')
-                return 0;
-        n = read_small(l, F_STATUS, buf, sizeof(buf));
-        if (n < 0)
-                return read_failure(n);
-        if (procfs_parse_status(buf, (size_t)n, &status) < 0)
-                return -EAGAIN;
-        if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
-                return 0; /* no address space: exiting (or a kernel thread) */
 
         out->index = l->index;
         out->pid = l->pid;
@@ -519,7 +541,7 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                                         l->gone = 1;
                                 continue;
                         }
-                        r = sample_one(s, l, heavy, &s->samples[n], &heavy_cost);
+                        r = sample_one(s, l, heavy, t, &s->samples[n], &heavy_cost);
                         if (r == 1) {
                                 struct sampler_proc *p = &s->procs[l->index];
                                 if (p->first_ns == 0)

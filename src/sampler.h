@@ -6,13 +6,14 @@
  * the process it was opened for: once that process is gone, reads fail instead of reading a
  * newcomer that reused the PID.
  *
- * Consistency: per process, maps (and on heavy ticks smaps_rollup or smaps) are read first,
- * then stat, then status. A process whose stat says zombie, whose status has no address space
- * (it is exiting), or any of whose reads fails is left out of that tick entirely: a sample is
- * whole or absent.
+ * Consistency: per process, stat, then status, then maps (and on heavy ticks smaps_rollup or
+ * smaps). A process whose stat says zombie, whose status has no address space (it is
+ * exiting), or any of whose reads fails is left out of that tick entirely: a sample is whole
+ * or absent. (A read of maps or smaps_rollup after the address space is gone fails.)
  *
  * Cost: "cheap" figures (status: RSS, VSZ, RssAnon/File/Shmem, swap, VmHWM; stat: CPU; maps:
- * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick.
+ * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick; the
+ * walk of executable mappings is skipped while VmExe + VmLib stand still (at most 1 s).
  * "Heavy" ones (PSS, USS, the PSS of JIT mappings) need a page-table walk in the kernel; by
  * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
 #ifndef JITMEM_SAMPLER_H
@@ -26,6 +27,9 @@
 
 /* Fraction of one CPU that heavy reads may take when their cadence is automatic. */
 #define SAMPLER_HEAVY_BUDGET 0.005
+/* The executable mappings are walked at least this often even when nothing executable
+ * seems to have changed (see sample_one() in sampler.c). */
+#define SAMPLER_WALK_MAX_AGE_NS 1000000000ULL
 /* At most this many processes are sampled at once; more are counted in `untracked`. */
 #define SAMPLER_MAX_LIVE 4096
 /* At most this many distinct processes are remembered over a sampler's life. */

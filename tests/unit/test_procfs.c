@@ -339,10 +339,12 @@ static void test_status(void)
         struct procfs_status st, before;
         const unsigned all = PROCFS_ST_VMSIZE | PROCFS_ST_VMRSS | PROCFS_ST_VMHWM |
                              PROCFS_ST_RSSANON | PROCFS_ST_RSSFILE | PROCFS_ST_RSSSHMEM |
-                             PROCFS_ST_VMSWAP;
+                             PROCFS_ST_VMSWAP | PROCFS_ST_VMEXE | PROCFS_ST_VMLIB;
 
         CHECK_EQ_INT(status_file("status-sleep", &st), 0);
         CHECK_EQ_INT(st.have, all);
+        CHECK_EQ_U64(st.vm_exe, 20 * KB);
+        CHECK_EQ_U64(st.vm_lib, 1528 * KB);
         CHECK_EQ_U64(st.vm_size, 2920 * KB);
         CHECK_EQ_U64(st.vm_rss, 1756 * KB);
         CHECK_EQ_U64(st.vm_hwm, 1756 * KB);

@@ -191,7 +191,7 @@ static void test_churn(void)
                         if (p > 0)
                                 waitpid(p, NULL, 0);
                         clock_gettime(CLOCK_MONOTONIC, &now);
-                } while (now.tv_sec - start.tv_sec < 1);
+                } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 1000000000L);
                 _exit(0);
         }
         for (int i = 0; i < 20000; i++) {
@@ -276,6 +276,46 @@ static void test_jitlike_exact(void)
         sampler_free(s);
 }
 
+/* Between heavy ticks the walk of executable mappings is skipped while VmExe + VmLib stand
+ * still: a region mapped between two cheap ticks must still show at the next one. */
+static void test_growth_between_cheap_ticks(void)
+{
+        const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+        char path[256];
+        pid_t p;
+        struct sampler *s = new_sampler(3600000000000ULL); /* heavy only at the first tick */
+        struct sampler_tick t;
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t last = 0;
+        int steps = 0;
+
+        snprintf(path, sizeof(path), "%s/fixtures/jitlike", build);
+        p = fork();
+        if (p == 0) {
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(devnull, 1);
+                execl(path, path, "--regions", "6", "--size", "4096", "--step-ms", "100", "--hold-ms", "300",
+                      (char *)NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 60; i++) {
+                CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+                const struct sample *x = find(&t, p);
+                if (x && x->jit_bytes != last) {
+                        steps++;
+                        last = x->jit_bytes;
+                }
+                sleep_ms(15);
+        }
+        /* Every region was seen as it came, one page at a time (6 regions, 100 ms apart, and a
+         * tick every ~15 ms), and the total is exact. */
+        CHECK_EQ_U64(last, 6 * (uint64_t)page);
+        CHECK(steps >= 5);
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        sampler_free(s);
+}
+
 static void test_heavy_cadence(void)
 {
         struct sampler *s;
@@ -315,6 +355,7 @@ int main(void)
         test_churn();
         test_jitlike_exact();
         test_heavy_cadence();
+        test_growth_between_cheap_ticks();
         test_bad_root();
         return unit_finish("test_sampler");
 }
