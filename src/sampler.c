@@ -421,10 +421,10 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
 
         /* JIT code. The kernel's count of executable, non-writable memory (VmExe + VmLib) moves
          * with every JIT region mapped or freed: while it stands still, the last walk's figures
-         * stand too. Walk anyway on heavy ticks, after an exec, and at least every
+         * stand too. Walk anyway after an exec, and at least every
          * SAMPLER_WALK_MAX_AGE_NS, which bounds how stale a rare equal-sized swap can leave
          * them (a JIT region freed as a library of the very same size is mapped). */
-        walk = heavy || !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
+        walk = !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
                strcmp(l->comm, st.comm) != 0 || now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
         if (walk) {
                 r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
@@ -454,6 +454,17 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                         if (r < 0)
                                 return read_failure(r);
                         out->jit_pss = jit.pss;
+                        /* smaps lists every mapping: a walk for free */
+                        out->jit_bytes = t2.bytes[MAPS_JIT];
+                        out->jit_mappings = t2.count[MAPS_JIT];
+                        out->exec_other_bytes = out->exec_other_mappings = 0;
+                        for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
+                                out->exec_other_bytes += t2.bytes[c];
+                                out->exec_other_mappings += t2.count[c];
+                        }
+                        l->totals = t2;
+                        l->exec_vm = exec_vm;
+                        l->walk_ns = now;
                 } else {
                         n = read_small(l, F_ROLLUP, buf, sizeof(buf));
                         if (n < 0)
