@@ -861,14 +861,15 @@ static int print_table(struct bench *b)
                "tree over all rounds; round medians = lowest..highest median of one round (the machine's noise)\n\n",
                b->python, b->rounds_done, b->iters, b->profile_iters);
         printf(ROW_FMT, "", "contender", "median ns", "round medians", "ratio", "target", "result");
-        printf("  A. RSS level: one cheap tick (stat, status, tree discovery; JIT code bytes through %s)\n",
+        printf("  A. RSS level: one cheap tick (stat, status, tree discovery; JIT code bytes through %s,\n"
+               "     walked when VmExe + VmLib moved, and at least once a second: not in this steady tree)\n",
                b->have_query ? "PROCMAP_QUERY" : "text maps: this kernel has no PROCMAP_QUERY");
         row(b, "A1", C_BARE, "reference", "", "");
-        row(b, "A1b", C_BARE_QUERY, "reference", "", "");
-        snprintf(r1, sizeof(r1), "%.2fx A1b", x_cheap_1b);
-        row(b, "A2", C_CHEAP, r1, "<= 1.20x", verdict(x_cheap_1b <= 1.2));
-        fails += x_cheap_1b > 1.2;
-        snprintf(r2, sizeof(r2), "%.2fx A1", x_cheap_1);
+        row(b, "A1b", C_BARE_QUERY, "with a walk", "", "info");
+        snprintf(r1, sizeof(r1), "%.2fx A1", x_cheap_1);
+        row(b, "A2", C_CHEAP, r1, "<= 1.20x", verdict(x_cheap_1 <= 1.2));
+        fails += x_cheap_1 > 1.2;
+        snprintf(r2, sizeof(r2), "%.2fx A1b", x_cheap_1b);
         printf(ROW_FMT, "", "", "", "", r2, "", "info");
         if (b->s[C_PSUTIL_TREE_RSS].n) {
                 double x = med[C_PSUTIL_TREE_RSS] / med[C_CHEAP];
@@ -926,10 +927,11 @@ static int print_table(struct bench *b)
         row(b, "P10", C_P_PARSE, "", "", "");
         row(b, "P11", C_P_PARSE_ROLLUP, "", "", "");
         row(b, "P12", C_P_ROOT, "", "", "");
-        double parts = med[C_P_STAT] + med[C_P_STATUS] + med[C_P_CHILDREN] + med[C_P_PARSE] + med[C_P_ROOT] +
-                       (b->have_query ? med[C_P_QUERY] : med[C_P_MAPS_SCAN]);
-        printf("  P1+P2+P3+%s+P10+P12 (what the cheap tick does) = %s ns; A2 - that = %s ns of sampler bookkeeping\n",
-               b->have_query ? "P5" : "P7", fmt_ns(parts, m, sizeof(m)), fmt_ns(med[C_CHEAP] - parts, r1, sizeof(r1)));
+        double parts = med[C_P_STAT] + med[C_P_STATUS] + med[C_P_CHILDREN] + med[C_P_PARSE] + med[C_P_ROOT];
+        printf("  P1+P2+P3+P10+P12 (what a steady cheap tick does) = %s ns; A2 - that = %s ns of sampler bookkeeping\n"
+               "  (plus, once a second or when executable memory changed, a walk: %s)\n",
+               fmt_ns(parts, m, sizeof(m)), fmt_ns(med[C_CHEAP] - parts, r1, sizeof(r1)),
+               b->have_query ? "P5" : "P7");
         parts = med[C_ROLLUP] + med[C_P_PARSE_ROLLUP];
         printf("  B1+P11 (what the heavy increment adds: a pread of smaps_rollup and its parsing) = %s ns; B2 - that = %s ns\n",
                fmt_ns(parts, m, sizeof(m)), fmt_ns(inc - parts, r1, sizeof(r1)));

@@ -170,9 +170,12 @@ static int for_each_line(const char *buf, size_t len,
 
 struct field {
         const char *name;
+        size_t name_len;
         size_t offset;
         unsigned bit;
 };
+
+#define FIELD(name, type, member, bit) { name, sizeof(name) - 1, offsetof(type, member), bit }
 
 static int match_field(const char *line, size_t len, const struct field *fields, size_t n,
                        void *base, unsigned *have)
@@ -184,7 +187,8 @@ static int match_field(const char *line, size_t len, const struct field *fields,
                 return 0;
         nlen = (size_t)(colon - line);
         for (size_t i = 0; i < n; i++) {
-                if (strlen(fields[i].name) != nlen || memcmp(line, fields[i].name, nlen) != 0)
+                if (fields[i].name_len != nlen || fields[i].name[0] != line[0] ||
+                    memcmp(line, fields[i].name, nlen) != 0)
                         continue;
                 uint64_t v;
                 if (parse_kb(line, len, nlen + 1, &v) < 0)
@@ -198,15 +202,15 @@ static int match_field(const char *line, size_t len, const struct field *fields,
 }
 
 static const struct field status_fields[] = {
-        { "VmSize", offsetof(struct procfs_status, vm_size), PROCFS_ST_VMSIZE },
-        { "VmRSS", offsetof(struct procfs_status, vm_rss), PROCFS_ST_VMRSS },
-        { "VmHWM", offsetof(struct procfs_status, vm_hwm), PROCFS_ST_VMHWM },
-        { "RssAnon", offsetof(struct procfs_status, rss_anon), PROCFS_ST_RSSANON },
-        { "RssFile", offsetof(struct procfs_status, rss_file), PROCFS_ST_RSSFILE },
-        { "RssShmem", offsetof(struct procfs_status, rss_shmem), PROCFS_ST_RSSSHMEM },
-        { "VmSwap", offsetof(struct procfs_status, vm_swap), PROCFS_ST_VMSWAP },
-        { "VmExe", offsetof(struct procfs_status, vm_exe), PROCFS_ST_VMEXE },
-        { "VmLib", offsetof(struct procfs_status, vm_lib), PROCFS_ST_VMLIB },
+        FIELD("VmSize", struct procfs_status, vm_size, PROCFS_ST_VMSIZE),
+        FIELD("VmRSS", struct procfs_status, vm_rss, PROCFS_ST_VMRSS),
+        FIELD("VmHWM", struct procfs_status, vm_hwm, PROCFS_ST_VMHWM),
+        FIELD("RssAnon", struct procfs_status, rss_anon, PROCFS_ST_RSSANON),
+        FIELD("RssFile", struct procfs_status, rss_file, PROCFS_ST_RSSFILE),
+        FIELD("RssShmem", struct procfs_status, rss_shmem, PROCFS_ST_RSSSHMEM),
+        FIELD("VmSwap", struct procfs_status, vm_swap, PROCFS_ST_VMSWAP),
+        FIELD("VmExe", struct procfs_status, vm_exe, PROCFS_ST_VMEXE),
+        FIELD("VmLib", struct procfs_status, vm_lib, PROCFS_ST_VMLIB),
 };
 
 static int status_line(const char *line, size_t len, void *userdata)
@@ -214,7 +218,10 @@ static int status_line(const char *line, size_t len, void *userdata)
         struct procfs_status *st = userdata;
         int r = match_field(line, len, status_fields, ARRAY_SIZE(status_fields), st, &st->have);
 
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        /* Every field found (they are all in the first half of the file): stop. */
+        return st->have == (1u << ARRAY_SIZE(status_fields)) - 1 ? 1 : 0;
 }
 
 int procfs_parse_status(const char *buf, size_t len, struct procfs_status *ret)
@@ -231,18 +238,18 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *ret)
 }
 
 static const struct field mem_fields[] = {
-        { "Rss", offsetof(struct procfs_mem, rss), 1 },
-        { "Pss", offsetof(struct procfs_mem, pss), 2 },
-        { "Pss_Anon", offsetof(struct procfs_mem, pss_anon), 0 },
-        { "Pss_File", offsetof(struct procfs_mem, pss_file), 0 },
-        { "Pss_Shmem", offsetof(struct procfs_mem, pss_shmem), 0 },
-        { "Shared_Clean", offsetof(struct procfs_mem, shared_clean), 0 },
-        { "Shared_Dirty", offsetof(struct procfs_mem, shared_dirty), 0 },
-        { "Private_Clean", offsetof(struct procfs_mem, private_clean), 0 },
-        { "Private_Dirty", offsetof(struct procfs_mem, private_dirty), 0 },
-        { "Anonymous", offsetof(struct procfs_mem, anonymous), 0 },
-        { "Swap", offsetof(struct procfs_mem, swap), 0 },
-        { "SwapPss", offsetof(struct procfs_mem, swap_pss), 0 },
+        FIELD("Rss", struct procfs_mem, rss, 1),
+        FIELD("Pss", struct procfs_mem, pss, 2),
+        FIELD("Pss_Anon", struct procfs_mem, pss_anon, 0),
+        FIELD("Pss_File", struct procfs_mem, pss_file, 0),
+        FIELD("Pss_Shmem", struct procfs_mem, pss_shmem, 0),
+        FIELD("Shared_Clean", struct procfs_mem, shared_clean, 0),
+        FIELD("Shared_Dirty", struct procfs_mem, shared_dirty, 0),
+        FIELD("Private_Clean", struct procfs_mem, private_clean, 0),
+        FIELD("Private_Dirty", struct procfs_mem, private_dirty, 0),
+        FIELD("Anonymous", struct procfs_mem, anonymous, 0),
+        FIELD("Swap", struct procfs_mem, swap, 0),
+        FIELD("SwapPss", struct procfs_mem, swap_pss, 0),
 };
 
 uint64_t procfs_mem_uss(const struct procfs_mem *m)
@@ -260,7 +267,7 @@ int procfs_mem_add_line(const char *line, size_t len, struct procfs_mem *acc)
                 return 0;
         nlen = (size_t)(colon - line);
         for (size_t i = 0; i < ARRAY_SIZE(mem_fields); i++) {
-                if (strlen(mem_fields[i].name) != nlen || memcmp(line, mem_fields[i].name, nlen) != 0)
+                if (mem_fields[i].name_len != nlen || memcmp(line, mem_fields[i].name, nlen) != 0)
                         continue;
                 uint64_t *dst = (uint64_t *)((char *)acc + mem_fields[i].offset);
                 memset(&one, 0, sizeof(one));
@@ -306,10 +313,10 @@ int procfs_parse_rollup(const char *buf, size_t len, struct procfs_mem *ret)
 }
 
 static const struct field meminfo_fields[] = {
-        { "MemTotal", offsetof(struct procfs_meminfo, mem_total), 1 },
-        { "MemAvailable", offsetof(struct procfs_meminfo, mem_available), 2 },
-        { "SwapTotal", offsetof(struct procfs_meminfo, swap_total), 4 },
-        { "SwapFree", offsetof(struct procfs_meminfo, swap_free), 8 },
+        FIELD("MemTotal", struct procfs_meminfo, mem_total, 1),
+        FIELD("MemAvailable", struct procfs_meminfo, mem_available, 2),
+        FIELD("SwapTotal", struct procfs_meminfo, swap_total, 4),
+        FIELD("SwapFree", struct procfs_meminfo, swap_free, 8),
 };
 
 struct meminfo_ctx {
