@@ -188,18 +188,24 @@ static int exit_code_of(int st)
         return CLI_EXIT_RUN_FAILED;
 }
 
-/* Signals every descendant still sampled (they are ours: children, or reparented to us as
- * subreaper, so their PIDs cannot be reused before we reap them). */
+/* Signals the command's process group, while the command is unreaped (its PID, and so its
+ * group's ID, cannot be reused before that). */
+static void signal_group(struct run *R, int sig)
+{
+        if (!R->root_done)
+                kill(-R->child.pid, sig);
+}
+
+/* Signals every descendant still in the tree, each through a pidfd checked against the
+ * process found at discovery (sampler_signal), then the group. Returns how many were signalled. */
 static uint32_t signal_leftovers(struct run *R, int sig)
 {
         uint32_t n = 0;
 
-        for (uint32_t i = 0; i < sampler_nprocs(R->sampler); i++) {
-                const struct sampler_proc *p = sampler_proc(R->sampler, i);
-                if (p && p->alive && p->pid != getpid() && kill(p->pid, sig) == 0)
+        for (uint32_t i = 1; i < sampler_nprocs(R->sampler); i++) /* 0 is jitmem itself */
+                if (sampler_signal(R->sampler, i, sig) == 0)
                         n++;
-        }
-        kill(-R->child.pid, sig);
+        signal_group(R, sig);
         return n;
 }
 
@@ -638,7 +644,7 @@ int cmd_run(int argc, char **argv)
                                 if (sig == SIGINT) R->forwarded[0]++;
                                 if (sig == SIGTERM) R->forwarded[1]++;
                                 if (sig == SIGHUP) R->forwarded[2]++;
-                                kill(-R->child.pid, R->nsignals >= 3 ? SIGKILL : sig);
+                                signal_group(R, R->nsignals >= 3 ? SIGKILL : sig);
                                 if (R->root_done)
                                         signal_leftovers(R, R->nsignals >= 3 ? SIGKILL : sig);
                         }
@@ -659,7 +665,7 @@ int cmd_run(int argc, char **argv)
                         cli_error("cannot write %s/%s: %s; stopping the command (every tick already written is kept)",
                                   R->o.out, R->record_error_what[0] ? R->record_error_what : "samples.csv",
                                   util_strerror(R->record_error));
-                        kill(-R->child.pid, SIGTERM);
+                        signal_group(R, SIGTERM);
                         signal_leftovers(R, SIGTERM);
                         term_sent = 1;
                         kill_deadline = util_now_ns() + TERM_WAIT_NS;
@@ -682,7 +688,7 @@ int cmd_run(int argc, char **argv)
                         }
                 }
                 if (term_sent && !kill_sent && kill_deadline && util_now_ns() >= kill_deadline) {
-                        kill(-R->child.pid, SIGKILL);
+                        signal_group(R, SIGKILL);
                         signal_leftovers(R, SIGKILL);
                         kill_sent = 1;
                 }

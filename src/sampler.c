@@ -1,5 +1,6 @@
 #include "sampler.h"
 #include "kfile.h"
+#include "spawn.h"
 #include "tree.h"
 #include "util.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define SCAN_BUF (64 * 1024)
@@ -584,6 +586,36 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
         ret->samples = s->samples;
         ret->untracked = s->untracked;
         return 0;
+}
+
+int sampler_signal(struct sampler *s, uint32_t index, int sig)
+{
+        struct live *l = NULL;
+        int pidfd, r = 0;
+
+        for (size_t i = 0; i < s->nlive; i++)
+                if (s->live[i].index == index && !s->live[i].gone)
+                        l = &s->live[i];
+        if (!l)
+                return -ESRCH;
+        pidfd = spawn_pidfd_open(l->pid);
+        if (pidfd == -ENOSYS) {
+                /* Before Linux 5.3: check, then kill(), with the small race that leaves. */
+                if (faccessat(l->dirfd, "stat", F_OK, 0) != 0)
+                        return -ESRCH;
+                return kill(l->pid, sig) < 0 ? -errno : 0;
+        }
+        if (pidfd < 0)
+                return pidfd;
+        /* The pidfd names whatever holds the PID now; the directory fd, the process found at
+         * discovery. If the latter still reads, they are one and the same. */
+        if (faccessat(l->dirfd, "stat", F_OK, 0) != 0) {
+                r = -ESRCH;
+        } else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+                r = -errno;
+        }
+        close(pidfd);
+        return r;
 }
 
 const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index)

@@ -93,6 +93,12 @@ void sampler_free(struct sampler *s);
  * process ending (a process ending is never an error). */
 int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret);
 
+/* Sends sig to the process with the given stable index, if it is still the process that index
+ * names: through a pidfd opened now and checked against the /proc/PID directory fd held since
+ * discovery, so a PID reused by another process is never signalled. Returns 0, -ESRCH when
+ * that process is gone, or -errno. */
+int sampler_signal(struct sampler *s, uint32_t index, int sig);
+
 /* The process with the given stable index, or NULL. */
 const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index);
 

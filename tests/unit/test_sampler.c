@@ -154,6 +154,9 @@ static void test_pid_reuse(void)
                 sampler_free(s);
                 return;
         }
+        /* Signalling the old process must never reach the newcomer holding its PID. */
+        CHECK_EQ_INT(sampler_signal(s, a_index, SIGKILL), -ESRCH);
+        CHECK_EQ_INT(waitpid(b, NULL, WNOHANG), 0); /* b still runs */
         CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
         const struct sample *x = find(&t, b);
         CHECK(x != NULL);
@@ -161,8 +164,12 @@ static void test_pid_reuse(void)
                 CHECK(x->index != a_index);
         CHECK_EQ_INT(sampler_proc(s, a_index)->alive, 0);
         CHECK_EQ_INT(sampler_nprocs(s), 3); /* root, a, b */
-        kill(b, SIGKILL);
-        waitpid(b, NULL, 0);
+        /* ... and signalling the newcomer by its own index does reach it. */
+        if (x)
+                CHECK_EQ_INT(sampler_signal(s, x->index, SIGKILL), 0);
+        int st = 0;
+        CHECK_EQ_INT(waitpid(b, &st, 0), b);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
         sampler_free(s);
 }
 
