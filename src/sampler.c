@@ -51,6 +51,7 @@ struct sampler {
         char *scan_buf;
         uint32_t untracked;
         int use_query; /* maps through PROCMAP_QUERY (until the kernel says it lacks it) */
+        int have_rollup; /* the kernel has smaps_rollup (4.14+); else heavy ticks read smaps */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -196,6 +197,14 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
         s->clk_tck = tck > 0 ? (uint64_t)tck : 100;
         s->children_files = tree_have_children_files();
         s->use_query = !opt->maps_text;
+        if (!opt->no_rollup) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)getpid());
+                int fd = kfile_open(path, 0);
+                s->have_rollup = fd >= 0;
+                if (fd >= 0)
+                        close(fd);
+        }
         s->live = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->live));
         s->samples = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->samples));
         s->found = calloc(SAMPLER_MAX_LIVE * 2, sizeof(*s->found));
@@ -450,7 +459,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 uint64_t h0 = util_now_ns();
                 struct procfs_mem mem, jit;
 
-                if (out->jit_mappings > 0) {
+                if (out->jit_mappings > 0 || !s->have_rollup) {
                         struct maps_totals t2;
                         r = read_maps(s, l, F_SMAPS, &t2, &mem, &jit);
                         if (r < 0)

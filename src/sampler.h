@@ -78,6 +78,7 @@ struct sampler_options {
         int include_root;   /* sample the root itself (0 when the root is jitmem) */
         uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
         int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
+        int no_rollup;              /* read smaps even where smaps_rollup exists (Linux < 4.14 has none) */
 };
 
 struct sampler;

@@ -345,6 +345,35 @@ static void test_heavy_cadence(void)
         sampler_free(s);
 }
 
+/* Without smaps_rollup (Linux < 4.14), heavy ticks sum smaps instead: the same figures. */
+static void test_no_rollup(void)
+{
+        pid_t a = spawn_sleeper();
+        struct sampler_options o1 = { .root_pid = getpid() }, o2 = { .root_pid = getpid(), .no_rollup = 1 };
+        struct sampler *s1 = NULL, *s2 = NULL;
+        struct sampler_tick t1, t2;
+
+        sleep_ms(50);
+        CHECK_EQ_INT(sampler_new(&o1, &s1), 0);
+        CHECK_EQ_INT(sampler_new(&o2, &s2), 0);
+        CHECK_EQ_INT(sampler_tick(s1, 1, &t1), 0);
+        CHECK_EQ_INT(sampler_tick(s2, 1, &t2), 0);
+        const struct sample *x = find(&t1, a), *y = find(&t2, a);
+        CHECK(x && y);
+        if (x && y) {
+                CHECK(x->heavy && y->heavy);
+                /* USS is the sleeper's own: exact. PSS shares libc with every process on the
+                 * machine, which may come and go between the two reads: within 5%. */
+                CHECK_EQ_U64(y->uss, x->uss);
+                CHECK(y->pss * 100 >= x->pss * 95 && y->pss * 100 <= x->pss * 105);
+                CHECK(y->pss > 0);
+        }
+        kill(a, SIGKILL);
+        waitpid(a, NULL, 0);
+        sampler_free(s1);
+        sampler_free(s2);
+}
+
 static void test_bad_root(void)
 {
         struct sampler_options o = { .root_pid = 0x3ffffff0, .include_root = 1 };
@@ -364,5 +393,6 @@ int main(void)
         test_heavy_cadence();
         test_growth_between_cheap_ticks();
         test_bad_root();
+        test_no_rollup();
         return unit_finish("test_sampler");
 }
