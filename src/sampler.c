@@ -195,7 +195,7 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
         tck = sysconf(_SC_CLK_TCK);
         s->page_size = ps > 0 ? (uint64_t)ps : 4096;
         s->clk_tck = tck > 0 ? (uint64_t)tck : 100;
-        s->children_files = tree_have_children_files();
+        s->children_files = !opt->scan_proc && tree_have_children_files();
         s->use_query = !opt->maps_text;
         if (!opt->no_rollup) {
                 char path[64];

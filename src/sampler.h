@@ -79,6 +79,7 @@ struct sampler_options {
         uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
         int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
         int no_rollup;              /* read smaps even where smaps_rollup exists (Linux < 4.14 has none) */
+        int scan_proc;              /* find children by scanning /proc even where children files exist */
 };
 
 struct sampler;

@@ -77,9 +77,11 @@ static void test_children_and_exit(void)
         sampler_free(s);
 }
 
-static void test_late_grandchild(void)
+static void test_late_grandchild_with(int scan_proc)
 {
-        struct sampler *s = new_sampler(0);
+        struct sampler_options o = { .root_pid = getpid(), .scan_proc = scan_proc };
+        struct sampler *s = NULL;
+        CHECK_EQ_INT(sampler_new(&o, &s), 0);
         struct sampler_tick t;
         int pfd[2];
         pid_t child, grandchild = 0;
@@ -386,7 +388,8 @@ static void test_bad_root(void)
 int main(void)
 {
         test_children_and_exit();
-        test_late_grandchild();
+        test_late_grandchild_with(0);
+        test_late_grandchild_with(1); /* kernels without children files: a /proc scan */
         test_pid_reuse();
         test_churn();
         test_jitlike_exact();
