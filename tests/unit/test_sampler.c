@@ -350,7 +350,13 @@ static void test_heavy_cadence(void)
 /* Without smaps_rollup (Linux < 4.14), heavy ticks sum smaps instead: the same figures. */
 static void test_no_rollup(void)
 {
-        pid_t a = spawn_sleeper();
+        /* A program of its own (not a fork of this one, whose writes would turn shared pages
+         * private in the child between the two reads). */
+        pid_t a = fork();
+        if (a == 0) {
+                execl("/bin/sleep", "sleep", "30", (char *)NULL);
+                _exit(127);
+        }
         struct sampler_options o1 = { .root_pid = getpid() }, o2 = { .root_pid = getpid(), .no_rollup = 1 };
         struct sampler *s1 = NULL, *s2 = NULL;
         struct sampler_tick t1, t2;
