@@ -136,6 +136,7 @@ struct run {
         char record_error_what[64];
         uint32_t leftovers_terminated;
         uint32_t unreadable;
+        uint64_t ticks_missed;
         uint32_t untracked_max;
         int have_limit;
         uint64_t limit;
@@ -269,6 +270,15 @@ static json_t *meta_json(struct run *R, const struct python_info *pi, int have_p
                          "cgroup", R->have_cg ? jsonout_cgroup(&R->cg) : json_null());
 }
 
+static json_t *ticks_json(struct run *R)
+{
+        json_t *t = record_ticks_json(R->rec);
+
+        if (t)
+                json_object_set_new(t, "missed", json_integer((json_int_t)R->ticks_missed));
+        return t;
+}
+
 static uint32_t count_unreadable(const struct sampler *s)
 {
         uint32_t n = 0;
@@ -310,7 +320,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                          "signals_forwarded", stopped,
                          "tree", record_tree_json(R->rec),
                          "processes", record_processes_json(R->rec, R->sampler),
-                         "ticks", record_ticks_json(R->rec),
+                         "ticks", ticks_json(R),
                          "limit", limit,
                          "leftovers_terminated", (json_int_t)R->leftovers_terminated,
                          "untracked_processes_max", (json_int_t)R->untracked_max,
@@ -653,6 +663,8 @@ int cmd_run(int argc, char **argv)
                 if (p[1].revents & POLLIN) {
                         uint64_t expirations;
                         if (read(R->tfd, &expirations, sizeof(expirations)) > 0) {
+                                if (expirations > 1)
+                                        R->ticks_missed += expirations - 1; /* a tick outlasted the interval */
                                 r = do_tick(R, 0);
                                 if (r < 0) {
                                         cli_error("sampling failed: %s", util_strerror(r));
