@@ -132,7 +132,7 @@ struct run {
         int tty; /* the controlling terminal handed to the command, or -1 */
         int root_done, root_status;
         uint64_t t_start_ns, wall_start_ns, t_root_end_ns;
-        int forwarded[3];
+        int forwarded[4]; /* SIGINT, SIGTERM, SIGHUP, SIGQUIT */
         int nsignals;
         int record_error;
         char record_error_what[64];
@@ -294,7 +294,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                             long maxrss_kb, int code)
 {
         json_t *exit_obj, *stopped;
-        const char *sig_names[3] = { "SIGINT", "SIGTERM", "SIGHUP" };
+        const char *sig_names[4] = { "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT" };
 
         if (!R->root_done)
                 exit_obj = json_null();
@@ -303,7 +303,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
         else
                 exit_obj = json_pack("{s:i, s:n}", "code", WEXITSTATUS(R->root_status), "signal");
         stopped = json_object();
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 if (R->forwarded[i])
                         json_object_set_new(stopped, sig_names[i], json_integer(R->forwarded[i]));
         struct record_tree t;
@@ -656,6 +656,7 @@ int cmd_run(int argc, char **argv)
                                 if (sig == SIGINT) R->forwarded[0]++;
                                 if (sig == SIGTERM) R->forwarded[1]++;
                                 if (sig == SIGHUP) R->forwarded[2]++;
+                                if (sig == SIGQUIT) R->forwarded[3]++;
                                 signal_group(R, R->nsignals >= 3 ? SIGKILL : sig);
                                 if (R->root_done)
                                         signal_leftovers(R, R->nsignals >= 3 ? SIGKILL : sig);
