@@ -74,10 +74,13 @@ static void print_python(const struct python_info *pi)
         }
         if (pi->env_python_jit_set) {
                 int eff = python_jit_env_effect(pi->env_python_jit);
+                int machine_code = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
                 printf("  %-16s \"%s\": %s\n", "PYTHON_JIT", pi->env_python_jit,
-                       eff < 0 ? "empty, no effect (the build default applies)"
-                               : eff ? "turns the JIT on (non-empty, not starting with 0)"
-                                     : "turns the JIT off (starts with 0)");
+                       !machine_code && pi->build != PY_JIT_INTERPRETER_ONLY
+                               ? "no effect: this interpreter has no JIT"
+                       : eff < 0 ? "empty, no effect (the build default applies)"
+                       : eff ? "turns the JIT on (non-empty, not starting with 0)"
+                             : "turns the JIT off (starts with 0)");
         } else {
                 printf("  %-16s unset%s\n", "PYTHON_JIT",
                        pi->build == PY_JIT_NOT_BUILT ? " (no JIT to switch)" : ": the build default applies");

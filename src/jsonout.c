@@ -102,7 +102,8 @@ json_t *jsonout_python(const struct python_info *pi)
                                 "enabled_now_evidence", str_or_null(pi->jit_now_evidence),
                                 "env_PYTHON_JIT", pi->env_python_jit_set ? json_string(pi->env_python_jit) : json_null(),
                                 "env_PYTHON_JIT_effect",
-                                !pi->env_python_jit_set || python_jit_env_effect(pi->env_python_jit) < 0
+                                !pi->env_python_jit_set || python_jit_env_effect(pi->env_python_jit) < 0 ||
+                                                pi->build == PY_JIT_NOT_BUILT
                                         ? json_string("none")
                                         : json_string(python_jit_env_effect(pi->env_python_jit) ? "on" : "off"),
                                 "perf_support_disables_jit", tristate(pi->perf_disables_jit));

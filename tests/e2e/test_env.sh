@@ -24,7 +24,7 @@ if command -v python3 >/dev/null; then
                 grep -q "not built in" "$TMP/env.txt"; ok $? "text says not built in"
         fi
         PYTHON_JIT=1 "$JITMEM" env --no-startup --json > "$TMP/env1.json"
-        jcheck "PYTHON_JIT=1 read" "$TMP/env1.json" "d['python']['jit']['env_PYTHON_JIT'] == '1' and d['python']['jit']['env_PYTHON_JIT_effect'] == 'on'"
+        jcheck "PYTHON_JIT=1 read" "$TMP/env1.json" "d['python']['jit']['env_PYTHON_JIT'] == '1' and d['python']['jit']['env_PYTHON_JIT_effect'] == ('none' if d['python']['jit']['build'] == 'not_built' else 'on')"
         PYTHON_JIT= "$JITMEM" env --no-startup --json > "$TMP/env2.json"
         jcheck "empty PYTHON_JIT has no effect" "$TMP/env2.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == 'none'"
         PYTHON_JIT=0abc "$JITMEM" env --no-startup --json > "$TMP/env3.json"
@@ -41,6 +41,7 @@ fake "$TMP/f1.json" 3.13.1 "'--enable-experimental-jit=yes-off'" 0 0 1
 jcheck "3.13 yes-off: built, off by default" "$TMP/f1.json" "d['python']['jit']['build'] == 'built_off' and d['python']['jit']['enabled_by_default'] is False and d['python']['jit']['enabled_now'] is False"
 jcheck "3.13 yes-off: start-up measured off and on" "$TMP/f1.json" "d['python']['startup']['rss_jit_off_bytes'] > 0 and d['python']['startup']['rss_jit_on_bytes'] > 0"
 fake "$TMP/f2.json" 3.13.1 "'--enable-experimental-jit=yes-off'" 0 0 1 1
+jcheck "3.13 yes-off + PYTHON_JIT=1: its effect is on" "$TMP/f2.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == 'on'"
 jcheck "3.13 yes-off + PYTHON_JIT=1: on now" "$TMP/f2.json" "d['python']['jit']['enabled_now'] is True and d['python']['jit']['enabled_now_evidence'] == '_testinternalcapi.get_optimizer()'"
 fake "$TMP/f3.json" 3.13.1 "'--enable-experimental-jit'" 0 0 0
 jcheck "3.13 yes, no test module: on by default, by the PYTHON_JIT rule" "$TMP/f3.json" "d['python']['jit']['build'] == 'built_on' and d['python']['jit']['enabled_now'] is True and d['python']['jit']['enabled_now_evidence'] == 'PYTHON_JIT rule'"
