@@ -28,7 +28,7 @@ if command -v python3 >/dev/null; then
         PYTHON_JIT= "$JITMEM" env --no-startup --json > "$TMP/env2.json"
         jcheck "empty PYTHON_JIT has no effect" "$TMP/env2.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == 'none'"
         PYTHON_JIT=0abc "$JITMEM" env --no-startup --json > "$TMP/env3.json"
-        jcheck "PYTHON_JIT=0abc turns it off" "$TMP/env3.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == 'off'"
+        jcheck "PYTHON_JIT=0abc: off, or none without a JIT" "$TMP/env3.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == ('none' if d['python']['jit']['build'] == 'not_built' else 'off')"
 fi
 
 # Fake interpreters for each build kind.
@@ -47,6 +47,7 @@ fake "$TMP/f3.json" 3.13.1 "'--enable-experimental-jit'" 0 0 0
 jcheck "3.13 yes, no test module: on by default, by the PYTHON_JIT rule" "$TMP/f3.json" "d['python']['jit']['build'] == 'built_on' and d['python']['jit']['enabled_now'] is True and d['python']['jit']['enabled_now_evidence'] == 'PYTHON_JIT rule'"
 fake "$TMP/f4.json" 3.13.1 "'--enable-experimental-jit'" 0 0 0 0
 jcheck "3.13 yes + PYTHON_JIT=0: off now" "$TMP/f4.json" "d['python']['jit']['enabled_now'] is False and d['python']['jit']['enabled_by_default'] is True"
+jcheck "3.13 yes + PYTHON_JIT=0: its effect is off" "$TMP/f4.json" "d['python']['jit']['env_PYTHON_JIT_effect'] == 'off'"
 fake "$TMP/f5.json" 3.13.1 "'--enable-experimental-jit=interpreter'" 0 0 0
 jcheck "interpreter build: no machine code" "$TMP/f5.json" "d['python']['jit']['build'] == 'interpreter_only' and d['python']['jit']['machine_code'] is False"
 fake "$TMP/f6.json" 3.14.0 "'--enable-experimental-jit=yes-off'" 1 1 0 1
