@@ -119,9 +119,10 @@ struct row {
 };
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
- * heavy (not measured at this tick); ppid < 0, nproc/cg NULL or "" are empty cells too. */
+ * heavy (not measured at this tick); ppid < 0, nproc/cg/progress NULL or "" are empty cells too. */
 static int append_row(struct record *r, size_t *len, double ts, const char *scope, int pid, int ppid,
-                      const char *comm, int heavy, const struct row *x, const char *nproc, const char *cg)
+                      const char *comm, int heavy, const struct row *x, const char *nproc, const char *cg,
+                      const char *progress)
 {
         char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "";
 
@@ -134,10 +135,10 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "");
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "");
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -160,8 +161,10 @@ static void note_cost(struct record *r, uint64_t cost)
 }
 
 int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
-                int have_cg, uint64_t cg_usage)
+                const struct record_extra *extra)
 {
+        int have_cg = extra->have_cg;
+        uint64_t cg_usage = extra->cg_usage;
         struct record_tree *tr = &r->tree;
         uint64_t sum_rss = 0, sum_pss = 0, sum_uss = 0, sum_jit = 0, sum_jit_pss = 0, sum_vsz = 0;
         uint64_t sum_anon = 0, sum_file = 0, sum_shmem = 0, sum_swap = 0, sum_other = 0, cu = 0, cs = 0;
@@ -220,7 +223,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
                                               x->jit_pss, x->exec_other_bytes, x->threads },
-                               NULL, NULL);
+                               NULL, NULL, NULL);
                 if (e < 0)
                         return e;
         }
@@ -229,12 +232,14 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         char cg[32] = "";
         if (have_cg)
                 snprintf(cg, sizeof(cg), "%" PRIu64, cg_usage);
-        char nproc[16];
+        char nproc[16], prog[24] = "";
         snprintf(nproc, sizeof(nproc), "%zu", t->n);
+        if (extra->have_progress)
+                snprintf(prog, sizeof(prog), "%" PRIu64, extra->progress);
         e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
                                       cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads },
-                       nproc, cg);
+                       nproc, cg, prog);
         if (e < 0)
                 return e;
 

@@ -14,7 +14,7 @@
 #define RECORD_CSV_HEADER                                                                              \
         "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
         "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
-        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes\n"
+        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units\n"
 
 #define RECORD_COST_RESERVOIR 4096
 
@@ -23,11 +23,18 @@ struct record;
 /* Creates dirfd/samples.csv (truncating) and writes the header. Returns 0 and *ret or -errno. */
 int record_open(int dirfd, struct record **ret);
 
-/* Appends a tick: a row per sampled process and a tree row (pid = root_pid). cgroup usage is
- * written when have_cg. Returns 0 or -errno; on failure the file is cut back to its last whole
- * tick and nothing more is written. */
+/* What a tree row carries besides the sums. */
+struct record_extra {
+        int have_cg;
+        uint64_t cg_usage;      /* the cgroup's memory usage */
+        int have_progress;
+        uint64_t progress;      /* work units the command reported so far */
+};
+
+/* Appends a tick: a row per sampled process and a tree row (pid = root_pid). Returns 0 or
+ * -errno; on failure the file is cut back to its last whole tick and nothing more is written. */
 int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
-                int have_cg, uint64_t cg_usage);
+                const struct record_extra *x);
 
 /* The summary's "tree", "processes" and "ticks" parts (new references), see docs. */
 json_t *record_tree_json(const struct record *r);

@@ -108,6 +108,11 @@ static void child_exec(const struct spawn_options *o, int err_fd)
             (o->stdout_fd >= 0 && dup2(o->stdout_fd, 1) < 0) ||
             (o->stderr_fd >= 0 && dup2(o->stderr_fd, 2) < 0))
                 goto fail;
+        if (o->keep_fd > 2) {
+                int fl = fcntl(o->keep_fd, F_GETFD);
+                if (fl < 0 || fcntl(o->keep_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                        goto fail;
+        }
         execve(o->path, o->argv, o->envp);
 fail:
         e = errno;

@@ -22,6 +22,8 @@ struct spawn_options {
         int stdin_fd;          /* -1 to inherit, else dup2()'d onto 0 */
         int stdout_fd;         /* -1 to inherit, else dup2()'d onto 1 */
         int stderr_fd;         /* -1 to inherit, else dup2()'d onto 2 */
+        int keep_fd;           /* an fd above 2 that the program inherits (its close-on-exec flag
+                                * is cleared in the child); 0: none */
 };
 
 struct spawn_child {

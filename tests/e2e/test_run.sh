@@ -28,7 +28,7 @@ assert jit[-1] == 6 * 12288
 PYEOF
 ok $? "JIT bytes grow monotonically in 12 KiB steps, then plateau"
 header=$(head -n 1 "$out/samples.csv")
-check_eq "documented CSV header" "$header" "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes"
+check_eq "documented CSV header" "$header" "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units"
 grep -q 'docs/run-directory.md\|t_s,scope,pid' docs/run-directory.md 2>/dev/null
 ok $? "the CSV header is documented in docs/run-directory.md"
 
@@ -238,5 +238,25 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
         skip "the unreadable-process test needs root (to make a setuid fixture) and setpriv"
 fi
+
+# 18. Progress: lines of counts on JITMEM_PROGRESS_FD, from the command and its children.
+"$JITMEM" run -q --progress --interval 20ms --out "$TMP/prog" -- sh -c '
+        for i in 1 2 3; do echo 2 >&"$JITMEM_PROGRESS_FD"; sleep 0.1; done
+        (echo 5 >&"$JITMEM_PROGRESS_FD") &
+        wait
+        echo bad >&"$JITMEM_PROGRESS_FD"; sleep 0.1'
+check_eq "progress run exits 0" $? 0
+jcheck "progress summed across processes" "$TMP/prog/summary.json" "d['progress']['units'] == 11 and d['progress']['bad_lines'] == 1 and d['progress']['units_per_s'] > 0"
+"$PY" - "$TMP/prog/samples.csv" <<'PYEOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree']
+units = [int(r['progress_units']) for r in rows]
+assert units == sorted(units) and units[-1] == 11 and len(set(units)) >= 3, units
+assert all(r['progress_units'] == '' for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'process')
+PYEOF
+ok $? "progress_units grows tick by tick in the tree rows"
+"$JITMEM" run -q --out "$TMP/noprog" -- sh -c 'test -z "$JITMEM_PROGRESS_FD"'
+check_eq "without --progress the variable is not set" $? 0
+jcheck "no progress without --progress" "$TMP/noprog/summary.json" "d['progress'] is None"
 
 finish test_run

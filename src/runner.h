@@ -1,0 +1,54 @@
+/* One recorded run: start a command (fork + exec, no shell) in its own process group, sample
+ * its whole process tree until it exits, stream the run directory (meta.json, samples.csv,
+ * summary.json). `jitmem run` is one runner_run(); `jitmem compare` is many. */
+#ifndef JITMEM_RUNNER_H
+#define JITMEM_RUNNER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define RUNNER_META_SCHEMA "jitmem.run.meta/1"
+#define RUNNER_SUMMARY_SCHEMA "jitmem.run.summary/1"
+/* The environment variable naming the fd a command may report progress on (docs/run-directory.md, "Progress"). */
+#define RUNNER_PROGRESS_ENV "JITMEM_PROGRESS_FD"
+
+enum runner_jit { RUNNER_JIT_INHERIT, RUNNER_JIT_ON, RUNNER_JIT_OFF };
+
+struct runner_options {
+        const char *out;            /* run directory, created if needed (required) */
+        int force;                  /* replace a run already in it */
+        enum runner_jit jit;        /* PYTHON_JIT=1, =0, or the environment as it is */
+        uint64_t interval_ns;       /* sampling interval */
+        uint64_t heavy_ns;          /* heavy cadence; 0: automatic */
+        uint64_t grace_ns;          /* leftovers' time after the command exits */
+        int have_limit;
+        uint64_t limit_bytes;       /* a limit to judge against (else the cgroup's, if any) */
+        int probe;                  /* probe the interpreter for meta.json */
+        int progress;               /* offer RUNNER_PROGRESS_ENV to the command */
+        int foreground;             /* on a terminal, make the command the foreground job */
+        void (*warn)(const char *message); /* told what goes wrong during the run; may be NULL */
+};
+
+struct runner_result {
+        int exit_code;       /* what `jitmem run` exits with: the command's status, 128+signal,
+                              * or 125/126/127 (see cli.h) */
+        int started;         /* the command was started */
+        int interrupted;     /* signals were forwarded to it */
+        char error[1024];    /* why jitmem failed, one sentence ("" when it did not) */
+        json_t *summary;     /* summary.json's content (the caller decrefs); NULL if none */
+};
+
+/* Fills the options with the defaults of `jitmem run` (100 ms, automatic heavy cadence, 10 s
+ * grace, probe on). */
+void runner_options_default(struct runner_options *o);
+
+/* Runs argv (argv[0] searched on PATH) and records it in o->out. Returns 0 once the command
+ * has run (ret->exit_code is its status; a recording failure makes it 125 with ret->error set),
+ * or -errno when it could not be run at all (ret->error says why, ret->exit_code is 125, 126
+ * or 127). ret is always written. */
+int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret);
+
+/* Frees what a result holds (its summary). */
+void runner_result_free(struct runner_result *ret);
+
+#endif
