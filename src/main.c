@@ -16,12 +16,15 @@ static void usage(FILE *f)
               "  env       what this Python is, whether it has a JIT and whether it is on, the\n"
               "            start-up RSS with the JIT off and on, the cgroup's limits, the machine\n"
               "  run       run a command and sample its whole process tree until it exits\n"
+              "  compare   run it with the JIT off and on, interleaved, and decide with statistics\n"
               "\n"
               "Examples:\n"
               "  jitmem env\n"
               "  jitmem env --python /opt/python3.14/bin/python3.14 --json\n"
               "  jitmem run --out runs/r1 -- python3 myjob.py --flag\n"
               "  jitmem run --jit on --interval 20ms --out runs/r2 -- gunicorn -w 4 app:app\n"
+              "  jitmem compare --python python3.14 --workload dynamic\n"
+              "  jitmem compare --runs 7 --limit 384M --workers 4 -- python3.14 worker.py\n"
               "\n"
               "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual.\n"
               "\n" CLI_EXIT_CODES_HELP,
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
                 r = cmd_env(argc - 1, argv + 1);
         else if (strcmp(cmd, "run") == 0)
                 r = cmd_run(argc - 1, argv + 1);
+        else if (strcmp(cmd, "compare") == 0)
+                r = cmd_compare(argc - 1, argv + 1);
         else
                 return cli_usage_error(NULL, "unknown command '%s'", cmd);
         return r;

@@ -1,0 +1,192 @@
+#include "analysis.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TREND_POINTS 2000     /* series are thinned to this many points for the O(n^2) trend */
+#define TREND_ALPHA 0.05
+#define NEGLIGIBLE 0.01       /* a trend moving RSS by less than 1% over its window does not matter */
+
+static double json_num(json_t *o, const char *key, double dflt)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* Trend of RSS over the points from index `from` to the end, thinned. */
+static int trend_from(const struct runfile_series *s, size_t from, struct stats_trend *ret)
+{
+        size_t n = s->n - from, stride = n / TREND_POINTS + 1, k = 0;
+        double *x, *y;
+        int r;
+
+        if (n < 3)
+                return -EINVAL;
+        x = malloc(sizeof(double) * (n / stride + 1));
+        y = malloc(sizeof(double) * (n / stride + 1));
+        if (!x || !y) {
+                free(x);
+                free(y);
+                return -ENOMEM;
+        }
+        for (size_t i = from; i < s->n; i += stride) {
+                x[k] = s->p[i].t;
+                y[k] = s->p[i].rss;
+                k++;
+        }
+        r = k >= 3 ? stats_trend(x, y, k, 0.95, ret) : -EINVAL;
+        free(x);
+        free(y);
+        return r;
+}
+
+static double median_from(const struct runfile_series *s, size_t from, int pss)
+{
+        double *v = malloc(sizeof(double) * (s->n - from + 1)), m = -1;
+        size_t k = 0;
+
+        if (!v)
+                return -1;
+        for (size_t i = from; i < s->n; i++) {
+                double x = pss ? s->p[i].pss : s->p[i].rss;
+                if (x >= 0)
+                        v[k++] = x;
+        }
+        if (k > 0)
+                stats_median(v, k, &m);
+        free(v);
+        return m;
+}
+
+static size_t first_at_time(const struct runfile_series *s, double t)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->p[i].t >= t)
+                        return i;
+        return s->n - 1;
+}
+
+/* The PSS of the heavy tick nearest to index i, or -1. */
+static double pss_near(const struct runfile_series *s, size_t i)
+{
+        for (size_t d = 0; d < s->n; d++) {
+                if (i >= d && s->p[i - d].pss >= 0)
+                        return s->p[i - d].pss;
+                if (i + d < s->n && s->p[i + d].pss >= 0)
+                        return s->p[i + d].pss;
+        }
+        return -1;
+}
+
+/* When a figure (RSS or VSZ) first reached 90% of its growth over the run; NAN if it never grew. */
+static double t90(const struct runfile_series *s, int vsz)
+{
+        double v0 = vsz ? s->p[0].vsz : s->p[0].rss, vmax = v0;
+
+        for (size_t i = 0; i < s->n; i++)
+                vmax = fmax(vmax, vsz ? s->p[i].vsz : s->p[i].rss);
+        if (vmax <= v0)
+                return NAN;
+        for (size_t i = 0; i < s->n; i++)
+                if ((vsz ? s->p[i].vsz : s->p[i].rss) >= v0 + 0.9 * (vmax - v0))
+                        return s->p[i].t;
+        return NAN;
+}
+
+int analysis_run(const struct runfile_series *s, json_t *summary, struct analysis *ret)
+{
+        struct analysis a;
+        struct stats_trend tr;
+        double t0, T, total;
+        size_t from;
+
+        if (!s || s->n < 3)
+                return -EINVAL;
+        memset(&a, 0, sizeof(a));
+        t0 = s->p[0].t;
+        T = s->p[s->n - 1].t;
+        a.peak_pss = -1;
+        a.jit_growth_end_s = -1;
+        for (size_t i = 0; i < s->n; i++) {
+                const struct runfile_point *p = &s->p[i];
+                a.peak_rss = fmax(a.peak_rss, p->rss);
+                if (p->pss >= 0)
+                        a.peak_pss = fmax(a.peak_pss, p->pss);
+                a.peak_jit = fmax(a.peak_jit, p->jit);
+                if (p->jit > 0 && (i == 0 || p->jit > s->p[i - 1].jit))
+                        a.jit_growth_end_s = p->t;
+        }
+        a.final_jit = s->p[s->n - 1].jit;
+
+        /* Figures of the whole run, from summary.json. */
+        a.wall_s = json_num(summary, "duration_s", T - t0);
+        a.cpu_s = 0;
+        json_t *procs = json_object_get(summary, "processes"), *p;
+        size_t idx;
+        json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
+        a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
+
+        /* Warm-up: the earliest start, in tenths of the run, after which RSS shows no trend that
+         * matters; and JIT code no longer grows. */
+        double rss_end = -1;
+        for (int tenth = 0; tenth <= 8; tenth++) {
+                double start = t0 + (T - t0) * tenth / 10.0;
+                size_t i = first_at_time(s, start);
+                double med = median_from(s, i, 0);
+                if (trend_from(s, i, &tr) < 0)
+                        break;
+                if (tr.p_value > TREND_ALPHA || fabs(tr.slope) * (T - start) < NEGLIGIBLE * med) {
+                        rss_end = s->p[i].t;
+                        break;
+                }
+        }
+        a.warmup_ended = rss_end >= 0;
+        if (rss_end < 0)
+                rss_end = t0 + (T - t0) * 0.8;
+        a.warmup_end_s = fmax(rss_end, a.jit_growth_end_s);
+        from = first_at_time(s, a.warmup_end_s);
+        if (s->n - from < 3)
+                from = s->n >= 3 ? s->n - 3 : 0;
+        a.steady_rss = median_from(s, from, 0);
+        a.steady_pss = median_from(s, from, 1);
+        if (trend_from(s, from, &tr) == 0) {
+                a.slope = tr.slope;
+                a.slope_p = tr.p_value;
+                a.growing = tr.p_value <= TREND_ALPHA &&
+                            tr.slope * (T - s->p[from].t) >= NEGLIGIBLE * a.steady_rss;
+        } else {
+                a.slope_p = 1;
+        }
+
+        /* Start-up, and the equivalent points. */
+        total = s->p[s->n - 1].progress;
+        a.by_progress = total > 0;
+        a.startup_rss = s->p[first_at_time(s, t0 + 0.05 * (T - t0))].rss;
+        if (a.by_progress)
+                for (size_t i = 0; i < s->n; i++)
+                        if (s->p[i].progress >= 1) {
+                                a.startup_rss = s->p[i].rss;
+                                break;
+                        }
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                size_t i = s->n - 1;
+                if (a.by_progress) {
+                        double target = total * (k + 1) / ANALYSIS_POINTS;
+                        for (size_t j = 0; j < s->n; j++)
+                                if (s->p[j].progress >= target) {
+                                        i = j;
+                                        break;
+                                }
+                } else {
+                        i = first_at_time(s, t0 + (T - t0) * (k + 1) / ANALYSIS_POINTS);
+                }
+                a.rss_at[k] = s->p[i].rss;
+                a.pss_at[k] = pss_near(s, i);
+        }
+        a.vsz_lead_s = t90(s, 0) - t90(s, 1);
+        *ret = a;
+        return 0;
+}

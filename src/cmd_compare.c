@@ -1,0 +1,373 @@
+/* jitmem compare: the JIT-off vs JIT-on experiment (compare.c), its command line and its
+ * terminal summary. */
+#include "cli.h"
+#include "compare.h"
+#include "kfile.h"
+#include "python_probe.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLI_EXIT_INTERRUPTED 130
+
+static void compare_usage(FILE *f)
+{
+        fputs("Usage: jitmem compare [OPTIONS] (--workload NAME | -- COMMAND [ARG...])\n"
+              "\n"
+              "Runs the command N times with PYTHON_JIT=0 and N times with PYTHON_JIT=1, interleaved\n"
+              "(off on on off off on on off ...) so that drift hits both modes alike, each a full\n"
+              "recorded run (see jitmem run) under OUT/runs/. Then compares the modes: medians, the\n"
+              "shift with a 95% confidence interval (Hodges-Lehmann) and a Mann-Whitney p-value for\n"
+              "every figure, memory at equal work done, warm-up and growth, and a verdict from the\n"
+              "operators' checklist with the number behind each rule. Writes OUT/comparison.json.\n"
+              "\n"
+              "Options:\n"
+              "      --workload NAME     a bundled workload: numeric, dynamic, orm, broad, startup\n"
+              "      --python PY         interpreter for --workload (default python3)\n"
+              "      --scale S           the workload's amount of work (default 1)\n"
+              "      --runs N            runs per mode (default 5: the fewest for which a Mann-Whitney\n"
+              "                          test can reach p < 0.05 and a 95% interval exists)\n"
+              "      --warmup            one unmeasured run per mode first\n"
+              "      --resume            reuse the completed runs already in OUT\n"
+              "  -o, --out DIR           comparison directory (default jitmem-compare-YYYYmmdd-HHMMSS)\n"
+              "      --limit SIZE        memory limit of the container (default: the cgroup's)\n"
+              "      --workers N         worker processes sharing the limit (passed to --workload too)\n"
+              "      --restart-every DUR how often workers restart (gunicorn --max-requests, a deploy)\n"
+              "      --min-per-worker SIZE   per-worker limit below which to take care (default 512M)\n"
+              "      --min-headroom PCT      headroom at peak with the JIT on, below: NO-GO (default 40)\n"
+              "      --max-delta PCT         JIT memory delta as a share of the headroom, above: NO-GO\n"
+              "                              (default 10)\n"
+              "  -i, --interval DUR      sampling interval (default 50ms)\n"
+              "      --force             compare even when the interpreter has no JIT machine code (a\n"
+              "                          control experiment: no difference expected)\n"
+              "      --json              print comparison.json on stdout instead of the summary\n"
+              "  -h, --help              this help\n"
+              "\n"
+              "Exit status: 0 the comparison completed (whatever the verdict); 1 it could not be run\n"
+              "(no JIT without --force, a run failed); 2 usage; 130 interrupted (completed runs are\n"
+              "kept: rerun with --resume).\n",
+              f);
+}
+
+static void status_cb(const char *line)
+{
+        cli_error("%s", line);
+}
+
+/* The bundled workloads' directory: $JITMEM_WORKLOADS, or beside the binary (the build tree's
+ * ../workloads, an install's ../share/jitmem/workloads). */
+static int find_workloads(char *out, size_t size)
+{
+        const char *env = getenv("JITMEM_WORKLOADS");
+        char exe[KFILE_PATH_MAX];
+        ssize_t n;
+
+        if (env && *env) {
+                snprintf(out, size, "%s", env);
+                return access(out, R_OK) == 0 ? 0 : -ENOENT;
+        }
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+                return -ENOENT;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+                return -ENOENT;
+        *slash = '\0';
+        static const char *const rel[] = { "/../workloads", "/../share/jitmem/workloads" };
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(out, size, "%s%s", exe, rel[i]);
+                char probe[KFILE_PATH_MAX + 32];
+                snprintf(probe, sizeof(probe), "%s/_common.py", out);
+                if (access(probe, R_OK) == 0)
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
+{
+        if (isnan(v))
+                snprintf(buf, size, "-");
+        else if (strcmp(unit, "bytes") == 0) {
+                char b[32];
+                util_format_bytes((uint64_t)fabs(v), b, sizeof(b));
+                snprintf(buf, size, "%s%s", v < 0 ? "-" : "", b);
+        } else if (strcmp(unit, "seconds") == 0)
+                snprintf(buf, size, "%.3f s", v);
+        else
+                snprintf(buf, size, "%.1f", v);
+        return buf;
+}
+
+static double num(json_t *o, const char *k)
+{
+        json_t *v = json_object_get(o, k);
+        return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void print_summary(json_t *c)
+{
+        json_t *v = json_object_get(c, "verdict"), *rules = json_object_get(v, "rules"), *r;
+        json_t *metrics = json_object_get(c, "metrics");
+        size_t i;
+        const char *key;
+        json_t *m;
+        char a[32], b[32], d[32], lo[32], hi[32];
+
+        printf("VERDICT: %s\n\n", json_string_value(json_object_get(v, "overall")));
+        json_array_foreach(rules, i, r) {
+                const char *st = json_string_value(json_object_get(r, "status"));
+                printf("  %-13s %-22s %s\n", st, json_string_value(json_object_get(r, "name")),
+                       json_string_value(json_object_get(r, "reason")));
+        }
+        printf("\n  %-24s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
+               "p");
+        json_object_foreach(metrics, key, m) {
+                const char *unit = json_string_value(json_object_get(m, "unit"));
+                if (!unit)
+                        unit = "";
+                json_t *ci = json_object_get(m, "ci95");
+                if (!json_is_array(ci)) {
+                        printf("  %-24s %12s\n", key, "not measured");
+                        continue;
+                }
+                char interval[64];
+                snprintf(interval, sizeof(interval), "[%s, %s]%s",
+                         fmt_value(json_number_value(json_array_get(ci, 0)), unit, lo, sizeof(lo)),
+                         fmt_value(json_number_value(json_array_get(ci, 1)), unit, hi, sizeof(hi)),
+                         json_is_true(json_object_get(m, "significant")) ? "" : " ~0");
+                printf("  %-24s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
+                       fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
+                       interval, num(m, "p_value"));
+        }
+        json_t *g = json_object_get(c, "growth");
+        json_t *goff = json_object_get(g, "off"), *gon = json_object_get(g, "on");
+        if (json_is_object(goff) && json_is_object(gon)) {
+                const char *so = json_string_value(json_object_get(goff, "shape"));
+                const char *sn = json_string_value(json_object_get(gon, "shape"));
+                printf("\n  after warm-up: JIT off %s, JIT on %s", so, sn);
+                if (strcmp(so, "growing") == 0 && strcmp(sn, "growing") == 0)
+                        printf(" -- growth in both modes: a leak, not the JIT");
+                else if (strcmp(sn, "growing") == 0)
+                        printf(" -- growth with the JIT on only");
+                printf("\n");
+        }
+        printf("  ~0: the interval holds 0, no measurable difference. Details: comparison.json\n");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "workload", required_argument, NULL, 'w' },
+                { "python", required_argument, NULL, 'p' },
+                { "scale", required_argument, NULL, 's' },
+                { "runs", required_argument, NULL, 'n' },
+                { "warmup", no_argument, NULL, 'W' },
+                { "resume", no_argument, NULL, 'R' },
+                { "out", required_argument, NULL, 'o' },
+                { "limit", required_argument, NULL, 'l' },
+                { "workers", required_argument, NULL, 'k' },
+                { "restart-every", required_argument, NULL, 'r' },
+                { "min-per-worker", required_argument, NULL, 'M' },
+                { "min-headroom", required_argument, NULL, 'H' },
+                { "max-delta", required_argument, NULL, 'D' },
+                { "interval", required_argument, NULL, 'i' },
+                { "force", no_argument, NULL, 'f' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct compare_options o;
+        struct python_info *pi = NULL;
+        const char *python = "python3", *scale = "1";
+        char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
+                resolved[KFILE_PATH_MAX], err[1024] = "", workers_s[16] = "1";
+        char *wargv[8];
+        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE;
+        json_t *result = NULL;
+        uint64_t u;
+
+        memset(&o, 0, sizeof(o));
+        runner_options_default(&o.run);
+        o.run.interval_ns = 50000000ULL;
+        o.runs = COMPARE_RUNS_DEFAULT;
+        o.workers = 1;
+        verdict_thresholds_default(&o.thresholds);
+        o.status = status_cb;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+o:i:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'w': o.workload = optarg; break;
+                case 'p': python = optarg; break;
+                case 's': {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (*end || !(v > 0) || v > 1000)
+                                return cli_usage_error("compare", "bad --scale '%s': expected a number above 0", optarg);
+                        scale = optarg;
+                        break;
+                }
+                case 'n':
+                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
+                                return cli_usage_error("compare", "bad --runs '%s': expected a whole number from 1 to 50", optarg);
+                        o.runs = (int)u;
+                        break;
+                case 'W': o.warmup = 1; break;
+                case 'R': o.resume = 1; break;
+                case 'o': o.out = optarg; break;
+                case 'l':
+                        if (util_parse_size(optarg, &o.limit_bytes) < 0 || o.limit_bytes == 0)
+                                return cli_usage_error("compare", "bad --limit '%s': expected a size such as 384M", optarg);
+                        o.have_limit = 1;
+                        break;
+                case 'k':
+                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 1024)
+                                return cli_usage_error("compare", "bad --workers '%s': expected a whole number from 1 to 1024", optarg);
+                        o.workers = (int)u;
+                        snprintf(workers_s, sizeof(workers_s), "%d", o.workers);
+                        break;
+                case 'r':
+                        if (util_parse_duration(optarg, &o.restart_ns) < 0 || o.restart_ns == 0)
+                                return cli_usage_error("compare", "bad --restart-every '%s': expected a duration such as 10m", optarg);
+                        break;
+                case 'M': {
+                        uint64_t v;
+                        if (util_parse_size(optarg, &v) < 0)
+                                return cli_usage_error("compare", "bad --min-per-worker '%s': expected a size", optarg);
+                        o.thresholds.per_worker_min_bytes = (double)v;
+                        break;
+                }
+                case 'H':
+                case 'D': {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (*end || v < 0 || v > 100)
+                                return cli_usage_error("compare", "bad --%s '%s': expected a percentage from 0 to 100",
+                                                       c == 'H' ? "min-headroom" : "max-delta", optarg);
+                        if (c == 'H')
+                                o.thresholds.headroom_min = v / 100;
+                        else
+                                o.thresholds.delta_max_of_headroom = v / 100;
+                        break;
+                }
+                case 'i':
+                        if (util_parse_duration(optarg, &o.run.interval_ns) < 0 || o.run.interval_ns < 1000000ULL ||
+                            o.run.interval_ns > 3600000000000ULL)
+                                return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
+                        break;
+                case 'f': force = 1; break;
+                case 'j': json = 1; break;
+                case 'h':
+                        compare_usage(stdout);
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                default:
+                        return cli_usage_error("compare", "unknown or incomplete option");
+                }
+        }
+        if (o.workload && optind < argc)
+                return cli_usage_error("compare", "give either --workload or a command, not both");
+        if (!o.workload && optind >= argc)
+                return cli_usage_error("compare", "no workload: --workload NAME or -- COMMAND [ARG...]");
+
+        /* The command. */
+        if (o.workload) {
+                static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup" };
+                int ok = 0;
+                for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                        ok |= strcmp(o.workload, known[i]) == 0;
+                if (!ok)
+                        return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad or startup",
+                                               o.workload);
+                if (find_workloads(wdir, sizeof(wdir)) < 0) {
+                        cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
+                        return CLI_EXIT_FAILURE;
+                }
+                r = spawn_resolve(python, resolved, sizeof(resolved));
+                if (r < 0) {
+                        cli_error("%s: %s", python, r == -ENOENT ? "not found" : util_strerror(r));
+                        return CLI_EXIT_FAILURE;
+                }
+                snprintf(script, sizeof(script), "%s/%s.py", wdir, o.workload);
+                wargv[0] = resolved;
+                wargv[1] = script;
+                wargv[2] = (char *)"--scale";
+                wargv[3] = (char *)scale;
+                wargv[4] = (char *)"--workers";
+                wargv[5] = workers_s;
+                wargv[6] = NULL;
+                o.argv = wargv;
+                snprintf(interp, sizeof(interp), "%s", resolved);
+                r = 1;
+        } else {
+                o.argv = argv + optind;
+                r = spawn_resolve(o.argv[0], resolved, sizeof(resolved));
+                if (r < 0) {
+                        cli_error("%s: command not found", o.argv[0]);
+                        return CLI_EXIT_FAILURE;
+                }
+                r = python_find_interpreter(resolved, interp, sizeof(interp));
+        }
+
+        /* Is there a JIT to compare? */
+        if (r == 1) {
+                pi = calloc(1, sizeof(*pi));
+                if (!pi || python_probe(interp, 10000000000ULL, 0, 0, pi, err, sizeof(err)) < 0) {
+                        cli_error("cannot probe %s: %s", interp, err[0] ? err : "out of memory");
+                        goto out;
+                }
+                o.python = pi;
+                int machine_code = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
+                if (!machine_code && !force) {
+                        cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
+                                  "would measure nothing. Use a JIT-enabled build (see README.md), or add --force "
+                                  "to run the comparison as a control experiment.",
+                                  interp, pi->version, python_jit_build_text(pi->build));
+                        goto out;
+                }
+                if (!machine_code)
+                        cli_error("control experiment: %s has no JIT machine code, no difference is expected", interp);
+        } else {
+                cli_error("note: %s is not a Python interpreter jitmem can probe; comparing PYTHON_JIT=0 and =1 as given",
+                          o.argv[0]);
+        }
+
+        if (!o.out) {
+                time_t now = time(NULL);
+                struct tm tm;
+                char base[48];
+                localtime_r(&now, &tm);
+                strftime(base, sizeof(base), "jitmem-compare-%Y%m%d-%H%M%S", &tm);
+                snprintf(default_out, sizeof(default_out), "%s", base);
+                for (int k = 2; k < 1000 && access(default_out, F_OK) == 0; k++)
+                        snprintf(default_out, sizeof(default_out), "%s-%d", base, k);
+                o.out = default_out;
+        }
+        r = compare_run(&o, &result, err, sizeof(err));
+        if (r < 0)
+                cli_error("%s", err);
+        if (result) {
+                if (json) {
+                        if (json_dumpf(result, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0)
+                                fputc('\n', stdout);
+                } else if (r == 0) {
+                        print_summary(result);
+                }
+        }
+        if (cli_close_stdout() < 0) {
+                cli_error("cannot write to stdout");
+                goto out;
+        }
+        code = r == 0 ? CLI_EXIT_OK : r == -EINTR ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILURE;
+out:
+        json_decref(result);
+        free(pi);
+        return code;
+}

@@ -1,0 +1,488 @@
+#include "compare.h"
+#include "analysis.h"
+#include "cgroup.h"
+#include "jsonout.h"
+#include "runfile.h"
+#include "stats.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RUNS_MAX 100
+#define LEVEL 0.95
+
+/* The interleaving: run i of the comparison is JIT on when this is 1 (A B B A A B B A ...). */
+static int mode_on(int i)
+{
+        return ((i + 1) / 2) % 2 == 1;
+}
+
+static void status(const struct compare_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status(const struct compare_options *o, const char *fmt, ...)
+{
+        char line[512];
+        va_list ap;
+
+        if (!o->status)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        o->status(line);
+}
+
+struct one {
+        int on;
+        char dir[4096];
+        json_t *summary;
+        struct analysis a;
+        int analysed;
+};
+
+/* A completed run already in dir: its summary.json, with exit status 0. */
+static json_t *completed(const char *dir)
+{
+        char path[4200];
+        json_t *j;
+
+        snprintf(path, sizeof(path), "%s/summary.json", dir);
+        j = json_load_file(path, 0, NULL);
+        if (j && json_integer_value(json_object_get(j, "exit_status")) == 0 &&
+            json_is_null(json_object_get(j, "recording_error")))
+                return j;
+        json_decref(j);
+        return NULL;
+}
+
+static int do_one(const struct compare_options *o, const char *dir, int on, json_t **ret_summary, char *err,
+                  size_t err_size, int *interrupted)
+{
+        struct runner_options ro = o->run;
+        struct runner_result res;
+        int r;
+
+        ro.out = dir;
+        ro.force = 1;
+        ro.jit = on ? RUNNER_JIT_ON : RUNNER_JIT_OFF;
+        ro.progress = 1;
+        ro.foreground = 0;
+        ro.probe = 0;
+        if (o->have_limit) {
+                ro.have_limit = 1;
+                ro.limit_bytes = o->limit_bytes;
+        }
+        r = runner_run(&ro, o->argv, &res);
+        *interrupted = res.interrupted;
+        if (r < 0 || res.exit_code != 0 || !res.summary) {
+                if (res.interrupted)
+                        snprintf(err, err_size, "interrupted");
+                else if (res.error[0])
+                        snprintf(err, err_size, "%s", res.error);
+                else
+                        snprintf(err, err_size, "the command exited with status %d (JIT %s): see %s", res.exit_code,
+                                 on ? "on" : "off", dir);
+                runner_result_free(&res);
+                return r < 0 ? r : -ECHILD;
+        }
+        *ret_summary = res.summary;
+        res.summary = NULL;
+        return 0;
+}
+
+/* One metric across runs: the figure of each run, by mode. */
+typedef double (*getter)(const struct analysis *a, int k);
+
+static double g_peak_rss(const struct analysis *a, int k) { (void)k; return a->peak_rss; }
+static double g_peak_pss(const struct analysis *a, int k) { (void)k; return a->peak_pss; }
+static double g_steady_rss(const struct analysis *a, int k) { (void)k; return a->steady_rss; }
+static double g_steady_pss(const struct analysis *a, int k) { (void)k; return a->steady_pss; }
+static double g_peak_jit(const struct analysis *a, int k) { (void)k; return a->peak_jit; }
+static double g_final_jit(const struct analysis *a, int k) { (void)k; return a->final_jit; }
+static double g_startup(const struct analysis *a, int k) { (void)k; return a->startup_rss; }
+static double g_cpu(const struct analysis *a, int k) { (void)k; return a->cpu_s; }
+static double g_wall(const struct analysis *a, int k) { (void)k; return a->wall_s; }
+static double g_tput(const struct analysis *a, int k) { (void)k; return a->throughput; }
+static double g_warm(const struct analysis *a, int k) { (void)k; return a->warmup_end_s; }
+static double g_rss_at(const struct analysis *a, int k) { return a->rss_at[k]; }
+static double g_pss_at(const struct analysis *a, int k) { return a->pss_at[k]; }
+
+struct metric_result {
+        int ok;
+        struct stats_shift s;
+        size_t n_off, n_on;
+};
+
+/* Collects the metric over the analysed runs (figures < 0 are "not measured") and compares. */
+static struct metric_result compare_metric(struct one *runs, int n, getter g, int k, int allow_negative)
+{
+        double off[RUNS_MAX], on[RUNS_MAX];
+        struct metric_result m;
+        size_t noff = 0, non = 0;
+
+        memset(&m, 0, sizeof(m));
+        for (int i = 0; i < n; i++) {
+                if (!runs[i].analysed)
+                        continue;
+                double v = g(&runs[i].a, k);
+                if (isnan(v) || (!allow_negative && v < 0))
+                        continue;
+                if (runs[i].on)
+                        on[non++] = v;
+                else
+                        off[noff++] = v;
+        }
+        m.n_off = noff;
+        m.n_on = non;
+        m.ok = noff > 0 && non > 0 && stats_shift(off, noff, on, non, LEVEL, &m.s) == 0;
+        return m;
+}
+
+static int metric_significant(const struct metric_result *m)
+{
+        return m->ok && (m->s.ci_low > 0 || m->s.ci_high < 0);
+}
+
+static json_t *metric_json(const struct metric_result *m, const char *unit)
+{
+        if (!m->ok)
+                return json_pack("{s:s, s:n, s:I, s:I}", "unit", unit, "off", "n_off", (json_int_t)m->n_off, "n_on",
+                                 (json_int_t)m->n_on);
+        return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
+                         "unit", unit,
+                         "off", m->s.median_a, "on", m->s.median_b,
+                         "delta", m->s.delta, "delta_rel", m->s.delta_rel,
+                         "shift_hl", m->s.hl,
+                         "ci95", m->s.ci_low, m->s.ci_high,
+                         "ci_level", m->s.ci_level,
+                         "p_value", m->s.p_value,
+                         "p_exact", m->s.exact,
+                         "significant", metric_significant(m),
+                         "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
+}
+
+static double median_of(struct one *runs, int n, int on, getter g, int *ret_count, int (*ok)(const struct analysis *))
+{
+        double v[RUNS_MAX], m = NAN;
+        size_t k = 0;
+
+        for (int i = 0; i < n; i++) {
+                if (!runs[i].analysed || runs[i].on != on)
+                        continue;
+                if (ok && !ok(&runs[i].a))
+                        continue;
+                double x = g(&runs[i].a, 0);
+                if (!isnan(x))
+                        v[k++] = x;
+        }
+        if (k > 0)
+                stats_median(v, k, &m);
+        if (ret_count)
+                *ret_count = (int)k;
+        return m;
+}
+
+static double g_slope(const struct analysis *a, int k) { (void)k; return a->slope; }
+static double g_lead(const struct analysis *a, int k) { (void)k; return a->vsz_lead_s; }
+static double g_growing(const struct analysis *a, int k) { (void)k; return a->growing; }
+static double g_ended(const struct analysis *a, int k) { (void)k; return a->warmup_ended; }
+
+static json_t *growth_json(struct one *runs, int n, int on)
+{
+        int count = 0;
+        double slope = median_of(runs, n, on, g_slope, &count, NULL);
+        double growing = 0, ended = 0;
+
+        for (int i = 0; i < n; i++)
+                if (runs[i].analysed && runs[i].on == on) {
+                        growing += g_growing(&runs[i].a, 0);
+                        ended += g_ended(&runs[i].a, 0);
+                }
+        if (count == 0)
+                return json_null();
+        const char *shape = growing * 2 > count ? "growing" : "plateau";
+        return json_pack("{s:s, s:f, s:i, s:i, s:i}", "shape", shape, "slope_bytes_per_s", slope,
+                         "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count);
+}
+
+/* Frameworks known to lean on dynamic attribute resolution, found on the command line. */
+static void detect_frameworks(char *const *argv, const char *workload, char *out, size_t size)
+{
+        static const char *const names[] = { "django", "sqlalchemy", "celery", "odoo", "pydantic", "marshmallow" };
+        size_t o = 0;
+
+        out[0] = '\0';
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+                int found = 0;
+                for (int i = 0; argv[i] && !found; i++) {
+                        char low[512];
+                        size_t j;
+                        for (j = 0; argv[i][j] && j + 1 < sizeof(low); j++)
+                                low[j] = (char)((argv[i][j] >= 'A' && argv[i][j] <= 'Z') ? argv[i][j] + 32 : argv[i][j]);
+                        low[j] = '\0';
+                        found = strstr(low, names[k]) != NULL;
+                }
+                if (found && o + strlen(names[k]) + 3 < size)
+                        o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", names[k]);
+        }
+        (void)workload;
+}
+
+static int mkdir_one(const char *path)
+{
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t err_size)
+{
+        struct one *runs = NULL;
+        char path[4200];
+        int total = 2 * o->runs, done = 0, r = 0, interrupted = 0;
+        json_t *order = NULL, *runs_json = NULL, *result = NULL;
+
+        if (o->runs < 1 || o->runs > RUNS_MAX / 2) {
+                snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
+                return -EINVAL;
+        }
+        r = mkdir_one(o->out);
+        if (r == 0) {
+                snprintf(path, sizeof(path), "%s/runs", o->out);
+                r = mkdir_one(path);
+        }
+        if (r < 0) {
+                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
+                return r;
+        }
+        runs = calloc((size_t)total, sizeof(*runs));
+        order = json_array();
+        runs_json = json_array();
+        if (!runs || !order || !runs_json) {
+                r = -ENOMEM;
+                snprintf(err, err_size, "out of memory");
+                goto out;
+        }
+
+        /* Warm-up runs: not counted, they only take the first-run costs (page cache, .pyc). */
+        if (o->warmup && !o->resume) {
+                for (int on = 0; on <= 1; on++) {
+                        json_t *s = NULL;
+                        char dir[4200];
+                        int intr = 0;
+                        snprintf(dir, sizeof(dir), "%s/runs/warmup-%s", o->out, on ? "on" : "off");
+                        status(o, "warm-up run, JIT %s (not counted)", on ? "on" : "off");
+                        r = do_one(o, dir, on, &s, err, err_size, &intr);
+                        json_decref(s);
+                        if (r < 0) {
+                                interrupted = intr;
+                                goto out;
+                        }
+                }
+        }
+
+        for (int i = 0; i < total; i++) {
+                struct one *x = &runs[i];
+                x->on = mode_on(i);
+                snprintf(x->dir, sizeof(x->dir), "%s/runs/%02d-%s", o->out, i + 1, x->on ? "on" : "off");
+                json_array_append_new(order, json_string(x->on ? "on" : "off"));
+                if (o->resume && (x->summary = completed(x->dir)) != NULL) {
+                        status(o, "run %d of %d, JIT %s: already done", i + 1, total, x->on ? "on" : "off");
+                } else {
+                        int intr = 0;
+                        status(o, "run %d of %d, JIT %s", i + 1, total, x->on ? "on" : "off");
+                        r = do_one(o, x->dir, x->on, &x->summary, err, err_size, &intr);
+                        if (r < 0) {
+                                interrupted = intr;
+                                break;
+                        }
+                }
+                done++;
+        }
+
+        /* Analysis of every completed run. */
+        for (int i = 0; i < done; i++) {
+                struct runfile_series s;
+                if (runfile_read_tree(runs[i].dir, &s) == 0) {
+                        runs[i].analysed = analysis_run(&s, runs[i].summary, &runs[i].a) == 0;
+                        runfile_series_free(&s);
+                }
+                json_array_append_new(runs_json,
+                                      json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
+                                                runs[i].dir, "analysed", runs[i].analysed,
+                                                "figures", runs[i].analysed
+                                                        ? json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f}",
+                                                                    "peak_rss_bytes", runs[i].a.peak_rss,
+                                                                    "peak_pss_bytes", runs[i].a.peak_pss,
+                                                                    "peak_jit_code_bytes", runs[i].a.peak_jit,
+                                                                    "startup_rss_bytes", runs[i].a.startup_rss,
+                                                                    "cpu_s", runs[i].a.cpu_s, "wall_s", runs[i].a.wall_s,
+                                                                    "throughput_units_per_s", runs[i].a.throughput,
+                                                                    "warmup_end_s", runs[i].a.warmup_end_s,
+                                                                    "slope_bytes_per_s", runs[i].a.slope,
+                                                                    "growing", runs[i].a.growing,
+                                                                    "rss_at_100_bytes", runs[i].a.rss_at[3],
+                                                                    "vsz_lead_s", isnan(runs[i].a.vsz_lead_s) ? 0.0 : runs[i].a.vsz_lead_s)
+                                                        : json_null()));
+        }
+
+        /* Statistics. */
+        static const struct {
+                const char *name, *unit;
+                getter g;
+        } metrics[] = {
+                { "peak_rss_bytes", "bytes", g_peak_rss },
+                { "peak_pss_bytes", "bytes", g_peak_pss },
+                { "steady_rss_bytes", "bytes", g_steady_rss },
+                { "steady_pss_bytes", "bytes", g_steady_pss },
+                { "peak_jit_code_bytes", "bytes", g_peak_jit },
+                { "final_jit_code_bytes", "bytes", g_final_jit },
+                { "startup_rss_bytes", "bytes", g_startup },
+                { "cpu_s", "seconds", g_cpu },
+                { "wall_s", "seconds", g_wall },
+                { "throughput_units_per_s", "units/s", g_tput },
+                { "warmup_end_s", "seconds", g_warm },
+        };
+        json_t *mj = json_object();
+        struct metric_result peak_pss = compare_metric(runs, done, g_peak_pss, 0, 0);
+        struct metric_result peak_rss = compare_metric(runs, done, g_peak_rss, 0, 0);
+        struct metric_result tput = compare_metric(runs, done, g_tput, 0, 0);
+        struct metric_result wall = compare_metric(runs, done, g_wall, 0, 0);
+        for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+                struct metric_result m = compare_metric(runs, done, metrics[k].g, 0, 0);
+                json_object_set_new(mj, metrics[k].name, metric_json(&m, metrics[k].unit));
+        }
+
+        /* Equivalent points: memory at equal work done (or equal time). */
+        json_t *eq = json_array();
+        int by_progress = 1;
+        for (int i = 0; i < done; i++)
+                if (runs[i].analysed && !runs[i].a.by_progress)
+                        by_progress = 0;
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                struct metric_result mr = compare_metric(runs, done, g_rss_at, k, 0);
+                struct metric_result mp = compare_metric(runs, done, g_pss_at, k, 0);
+                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o}", "percent", 25 * (k + 1), "basis",
+                                                    by_progress ? "work" : "time", "rss_bytes",
+                                                    metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes")));
+        }
+
+        /* The verdict. */
+        struct verdict_inputs in;
+        struct verdict v;
+        memset(&in, 0, sizeof(in));
+        in.workers = o->workers > 0 ? o->workers : 1;
+        if (o->have_limit) {
+                in.have_limit = 1;
+                in.limit_bytes = (double)o->limit_bytes;
+        } else {
+                struct cgroup_info cg;
+                if (cgroup_detect(0, &cg) == 0 && (cg.have & CGROUP_HAVE_LIMIT) && cg.limit_bytes != CGROUP_NO_LIMIT) {
+                        in.have_limit = 1;
+                        in.limit_bytes = (double)cg.limit_bytes;
+                }
+        }
+        const struct metric_result *mem = peak_pss.ok ? &peak_pss : &peak_rss;
+        in.memory_figure = peak_pss.ok ? "PSS" : "RSS";
+        if (mem->ok) {
+                in.peak_off = mem->s.median_a;
+                in.peak_on = mem->s.median_b;
+                in.mem_delta = mem->s.hl;
+                in.mem_delta_rel = mem->s.median_a > 0 ? mem->s.hl / mem->s.median_a : 0;
+                in.mem_delta_significant = metric_significant(mem);
+        }
+        if (tput.ok && tput.s.median_a > 0) {
+                in.have_speed = 1;
+                in.speed_gain_rel = tput.s.median_b / tput.s.median_a - 1;
+                in.speed_significant = metric_significant(&tput);
+        } else if (wall.ok && wall.s.median_b > 0) {
+                in.have_speed = 1;
+                in.speed_gain_rel = wall.s.median_a / wall.s.median_b - 1;
+                in.speed_significant = metric_significant(&wall);
+        }
+        int ended = 0, on_runs = 0;
+        double warm_on = median_of(runs, done, 1, g_warm, &on_runs, NULL);
+        for (int i = 0; i < done; i++)
+                if (runs[i].analysed && runs[i].on)
+                        ended += runs[i].a.warmup_ended;
+        in.have_warmup = on_runs > 0 && ended * 2 > on_runs;
+        in.warmup_s = warm_on;
+        in.have_restart = o->restart_ns > 0;
+        in.restart_s = (double)o->restart_ns / 1e9;
+        detect_frameworks(o->argv, o->workload, in.frameworks, sizeof(in.frameworks));
+        verdict_decide(&in, &o->thresholds, &v);
+
+        int n_lead_off = 0, n_lead_on = 0;
+        double lead_off = median_of(runs, done, 0, g_lead, &n_lead_off, NULL);
+        double lead_on = median_of(runs, done, 1, g_lead, &n_lead_on, NULL);
+        double warm_off = median_of(runs, done, 0, g_warm, NULL, NULL);
+
+        result = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s}",
+                           "schema", COMPARE_SCHEMA,
+                           "jitmem_version", JITMEM_VERSION,
+                           "complete", done == total,
+                           "python", o->python ? jsonout_python(o->python) : json_null(),
+                           "command", json_array(),
+                           "workload", o->workload ? json_string(o->workload) : json_null(),
+                           "runs_per_mode", o->runs,
+                           "runs_completed", done,
+                           "order", order,
+                           "runs", runs_json,
+                           "metrics", mj,
+                           "equivalent_points", eq,
+                           "warmup_end_s", "off", isnan(warm_off) ? json_null() : json_real(warm_off),
+                           "on", isnan(warm_on) ? json_null() : json_real(warm_on),
+                           "growth", "off", growth_json(runs, done, 0), "on", growth_json(runs, done, 1),
+                           "vsz_leads_rss_s", "off", n_lead_off ? json_real(lead_off) : json_null(),
+                           "on", n_lead_on ? json_real(lead_on) : json_null(),
+                           "limit_bytes", in.have_limit ? json_real(in.limit_bytes) : json_null(),
+                           "verdict", verdict_json(&v),
+                           "memory_figure", in.memory_figure);
+        order = runs_json = NULL;
+        if (!result) {
+                r = -ENOMEM;
+                snprintf(err, err_size, "out of memory");
+                goto out;
+        }
+        json_t *cmd = json_object_get(result, "command");
+        for (int i = 0; o->argv[i]; i++) {
+                json_t *s = json_string(o->argv[i]);
+                json_array_append_new(cmd, s ? s : json_string("(not UTF-8)"));
+        }
+        {
+                int dfd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int w = dfd < 0 ? -errno : jsonout_write_atomic(dfd, "comparison.json", result);
+                if (dfd >= 0)
+                        close(dfd);
+                if (w < 0 && r == 0) {
+                        r = w;
+                        snprintf(err, err_size, "cannot write %s/comparison.json: %s", o->out, util_strerror(w));
+                }
+        }
+        if (done < total && r == 0)
+                r = -EIO;
+        if (done < total && interrupted) {
+                r = -EINTR;
+                snprintf(err, err_size,
+                         "interrupted after %d of %d runs; the completed runs are kept in %s/runs: add --resume to the same command to go on",
+                         done, total, o->out);
+        }
+        *ret = result;
+        result = NULL;
+out:
+        if (runs)
+                for (int i = 0; i < total; i++)
+                        json_decref(runs[i].summary);
+        free(runs);
+        json_decref(order);
+        json_decref(runs_json);
+        json_decref(result);
+        return r;
+}
