@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/* Median of x[0..n). Returns 0, or -EINVAL when n == 0. */
+/* Median of x[0..n). Returns 0, or -EINVAL when n == 0 or a value is NaN. */
 int stats_median(const double *x, size_t n, double *ret);
 
 /* Quantile q in [0, 1] of x[0..n), linear interpolation between order statistics (the
@@ -33,8 +33,14 @@ struct stats_shift {
         int exact;           /* p_value is exact */
 };
 
-/* Compares b[0..nb) with a[0..na) at confidence level `level` (e.g. 0.95).
- * Returns 0, or -EINVAL when na or nb is 0 or level is not in (0, 1). */
+/* At most this many pairwise differences (na * nb); callers thin larger samples. */
+#define STATS_SHIFT_PAIRS_MAX 1000000
+
+/* Compares b[0..nb) with a[0..na) at confidence level `level` (e.g. 0.95). The p-value is
+ * exact only when all na + nb values are distinct (a tie, even within one sample, changes the
+ * null distribution) and na * nb <= 400.
+ * Returns 0, -EINVAL when na or nb is 0, a value is not finite or level is not in (0, 1),
+ * -E2BIG over STATS_SHIFT_PAIRS_MAX pairs, -ENOMEM. */
 int stats_shift(const double *a, size_t na, const double *b, size_t nb, double level,
                 struct stats_shift *ret);
 
@@ -51,9 +57,12 @@ struct stats_trend {
         int n;
 };
 
-/* Returns 0, or -EINVAL when fewer than 3 points or all x are equal. Pairs are O(n^2):
- * n is limited to STATS_TREND_MAX points (callers thin longer series). */
-#define STATS_TREND_MAX 4096
+/* Pairs with equal x count towards neither S nor the slopes (var(S) is Kendall's, with ties in
+ * x and y); the slope interval is rounded outwards. Returns 0, -EINVAL when fewer than 3 points,
+ * more than STATS_TREND_MAX, all x equal, a value not finite or level not in (0, 1), -ERANGE
+ * when a slope overflows, -ENOMEM. Pairs are O(n^2) in memory (16 MB at the maximum): callers
+ * thin longer series. */
+#define STATS_TREND_MAX 2048
 int stats_trend(const double *x, const double *y, size_t n, double level, struct stats_trend *ret);
 
 /* Standard normal CDF and its inverse (for levels and p-values). */
