@@ -1,0 +1,157 @@
+/* Per-run analysis on synthetic series with known shapes, and reading samples.csv back. */
+#include "analysis.h"
+#include "runfile.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MiB (1024.0 * 1024.0)
+#define N 400
+
+static struct runfile_point pts[N];
+
+/* Deterministic noise in [-1, 1]. */
+static double noise(int i)
+{
+        unsigned x = (unsigned)i * 2654435761u;
+        x ^= x >> 13;
+        return (double)(x % 2001) / 1000.0 - 1.0;
+}
+
+static json_t *summary(double duration, double units)
+{
+        return json_pack("{s:f, s:[{s:f, s:f}], s:o}", "duration_s", duration, "processes", "cpu_user_s", 1.5, "cpu_sys_s",
+                         0.5, "progress", units > 0 ? json_pack("{s:f}", "units_per_s", units / duration) : json_null());
+}
+
+static void test_warmup_then_plateau(void)
+{
+        struct runfile_series s = { pts, N };
+        struct analysis a;
+        json_t *sum = summary(40, 400);
+
+        /* 40 s; RSS climbs 50 -> 80 MiB over the first 10 s, then holds (+-0.2 MiB); JIT code grows
+         * 0 -> 1 MiB over the first 8 s; progress 1 unit per tick; VSZ jumps to its top at 1 s. */
+        for (int i = 0; i < N; i++) {
+                double t = i * 0.1;
+                pts[i].t = t;
+                pts[i].rss = (t < 10 ? 50 + 3 * t : 80) * MiB + 0.2 * MiB * noise(i);
+                pts[i].pss = i % 10 == 0 ? pts[i].rss * 0.5 : -1;
+                pts[i].vsz = (t < 1 ? 200 : 400) * MiB;
+                pts[i].jit = (t < 8 ? t / 8 : 1) * MiB;
+                pts[i].jit = floor(pts[i].jit / 4096) * 4096;
+                pts[i].progress = i + 1;
+                pts[i].processes = 1;
+        }
+        CHECK_EQ_INT(analysis_run(&s, sum, &a), 0);
+        CHECK(a.warmup_ended);
+        CHECK(a.warmup_end_s >= 8.0 && a.warmup_end_s <= 12.1); /* detected at a tenth of the run */
+        CHECK(!a.growing);
+        CHECK(fabs(a.steady_rss - 80 * MiB) < 0.3 * MiB);
+        CHECK(fabs(a.peak_jit - floor(MiB / 4096) * 4096) < 1);
+        CHECK(a.jit_growth_end_s > 7.5 && a.jit_growth_end_s < 8.05); /* its last page came at 8 s */
+        CHECK(fabs(a.cpu_s - 2.0) < 1e-9);
+        CHECK(fabs(a.throughput - 10.0) < 1e-9);
+        CHECK(a.by_progress);
+        CHECK(fabs(a.rss_at[3] - pts[N - 1].rss) < 1); /* 100% of the work: the last tick */
+        CHECK(fabs(a.startup_rss - pts[0].rss) < 1);  /* the first unit is reported at the first tick */
+        /* RSS reaches 90% of its growth at 9 s, VSZ at 1 s: VSZ leads by 8 s. */
+        CHECK(fabs(a.vsz_lead_s - 8.0) < 0.15);
+        CHECK(a.pss_at[0] > 0);
+        json_decref(sum);
+}
+
+static void test_leak(void)
+{
+        struct runfile_series s = { pts, N };
+        struct analysis a;
+        json_t *sum = summary(40, 0);
+
+        /* A leak: +0.5 MiB/s all along, in a mode with no JIT; no progress reported. */
+        for (int i = 0; i < N; i++) {
+                double t = i * 0.1;
+                pts[i].t = t;
+                pts[i].rss = (50 + 0.5 * t) * MiB + 0.1 * MiB * noise(i);
+                pts[i].pss = -1;
+                pts[i].vsz = 300 * MiB;
+                pts[i].jit = 0;
+                pts[i].progress = -1;
+                pts[i].processes = 2;
+        }
+        CHECK_EQ_INT(analysis_run(&s, sum, &a), 0);
+        CHECK(!a.warmup_ended);
+        CHECK(a.growing);
+        CHECK(fabs(a.slope - 0.5 * MiB) < 0.02 * MiB);
+        CHECK(a.slope_p < 0.001);
+        CHECK(a.jit_growth_end_s < 0);
+        CHECK(a.peak_pss < 0); /* never measured: not 0 */
+        CHECK(a.throughput < 0);
+        CHECK(!a.by_progress);
+        CHECK(isnan(a.vsz_lead_s)); /* VSZ never grew */
+        /* By time: 25% of the run (0 to 39.9 s) is the first tick at or after 9.975 s. */
+        CHECK(fabs(a.rss_at[0] - pts[100].rss) < 1);
+        json_decref(sum);
+}
+
+static void test_too_short(void)
+{
+        struct runfile_series s = { pts, 2 };
+        struct analysis a;
+        CHECK_EQ_INT(analysis_run(&s, NULL, &a), -EINVAL);
+}
+
+static void test_read_csv(void)
+{
+        char dir[] = "/tmp/jitmem-test-analysis.XXXXXX", path[256];
+        struct runfile_series s;
+        FILE *f;
+
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fputs("t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units,extra\n"
+              "0.1,process,10,1,\"a,\"\"b\",100,200,50,0,,,\n"
+              "0.1,tree,10,,,100,200,50,0,1,3,x\n"
+              "0.2,tree,10,,,110,200,,4096,1,5,x\n"
+              "0.3,tree,10,,,0,0,,0,0,5,x\n"          /* no process: left out */
+              "0.4,tree,10,,,120,200,60,4096,1,", f); /* cut short: left out */
+        fclose(f);
+        CHECK_EQ_INT(runfile_read_tree(dir, &s), 0);
+        CHECK_EQ_INT(s.n, 2);
+        if (s.n == 2) {
+                CHECK(fabs(s.p[0].rss - 100) < 1e-9 && fabs(s.p[0].pss - 50) < 1e-9 && fabs(s.p[0].progress - 3) < 1e-9);
+                CHECK(s.p[1].pss < 0 && fabs(s.p[1].jit - 4096) < 1e-9);
+        }
+        runfile_series_free(&s);
+        f = fopen(path, "w");
+        if (f) {
+                fputs("a,b,c\n1,2,3\n", f);
+                fclose(f);
+        }
+        CHECK_EQ_INT(runfile_read_tree(dir, &s), -EINVAL);
+        unlink(path);
+        rmdir(dir);
+        CHECK_EQ_INT(runfile_read_tree(dir, &s), -ENOENT);
+
+        char line[] = "1,\"x,\"\"y\"\"\",3";
+        char *fields[8];
+        CHECK_EQ_INT(runfile_split_csv(line, fields, 8), 3);
+        CHECK_STR(fields[1], "x,\"y\"");
+        char bad[] = "1,\"open";
+        CHECK_EQ_INT(runfile_split_csv(bad, fields, 8), -EINVAL);
+}
+
+int main(void)
+{
+        test_warmup_then_plateau();
+        test_leak();
+        test_too_short();
+        test_read_csv();
+        return unit_finish("test_analysis");
+}
