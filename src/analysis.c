@@ -9,6 +9,7 @@
 #define TREND_POINTS 2000     /* series are thinned to this many points for the O(n^2) trend */
 #define TREND_ALPHA 0.05
 #define NEGLIGIBLE 0.01       /* a trend moving RSS by less than 1% over its window does not matter */
+#define SMALL 0.05            /* ... nor one under 5% that is not significant */
 
 static double json_num(json_t *o, const char *key, double dflt)
 {
@@ -138,7 +139,10 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
                 double med = median_from(s, i, 0);
                 if (trend_from(s, i, &tr) < 0)
                         break;
-                if (tr.p_value > TREND_ALPHA || fabs(tr.slope) * (T - start) < NEGLIGIBLE * med) {
+                /* No trend that matters: negligible in size, or not significant and small (a short
+                 * tail cannot show significance, so that alone is not a plateau). */
+                double moved = fabs(tr.slope) * (T - start);
+                if (moved < NEGLIGIBLE * med || (tr.p_value > TREND_ALPHA && moved < SMALL * med)) {
                         rss_end = s->p[i].t;
                         break;
                 }
@@ -152,6 +156,10 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
                 from = s->n >= 3 ? s->n - 3 : 0;
         a.steady_rss = median_from(s, from, 0);
         a.steady_pss = median_from(s, from, 1);
+        /* Growth: after the warm-up; when RSS never stopped trending, over the whole run after
+         * JIT code stopped growing (a leak shows from the start). */
+        if (!a.warmup_ended)
+                from = first_at_time(s, fmax(t0, a.jit_growth_end_s));
         if (trend_from(s, from, &tr) == 0) {
                 a.slope = tr.slope;
                 a.slope_p = tr.p_value;

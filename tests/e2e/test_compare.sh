@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end tests of `jitmem compare` with fakejit, a C stand-in whose "JIT" (executable
+# regions and a faster loop) is switched by PYTHON_JIT, so the whole experiment runs anywhere.
+. "$(dirname "$0")/lib.sh"
+FJ="$FIX/fakejit"
+
+# 1. A full comparison: 5 runs per mode, interleaved, with a verdict.
+out="$TMP/c1"
+"$JITMEM" compare --runs 5 --limit 512M --interval 20ms --out "$out" -- "$FJ" > "$TMP/c1.txt" 2> "$TMP/c1.err"
+check_eq "compare exits 0" $? 0
+c="$out/comparison.json"
+jcheck "schema and required keys" "$c" "d['schema'] == 'jitmem.compare/1' and all(k in d for k in ('python', 'runs_per_mode', 'metrics', 'warmup_end_s', 'growth', 'verdict')) and d['complete'] is True"
+jcheck "ABBA order" "$c" "d['order'] == ['off','on','on','off','off','on','on','off','off','on'] and d['runs_per_mode'] == 5"
+jcheck "metric keys" "$c" "all(all(k in m for k in ('off','on','delta','delta_rel','ci95','p_value','significant')) for m in d['metrics'].values() if m.get('off') is not None)"
+jcheck "JIT code: 10 regions of 64 KiB with the JIT on, none off" "$c" "d['metrics']['peak_jit_code_bytes']['on'] == 655360 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
+jcheck "the JIT-code difference is significant (exact p for 5 v 5 = 2/252)" "$c" "d['metrics']['peak_jit_code_bytes']['significant'] and d['metrics']['peak_jit_code_bytes']['p_value'] < 0.01"
+jcheck "the PSS delta covers the JIT code" "$c" "d['metrics']['peak_pss_bytes']['significant'] and d['metrics']['peak_pss_bytes']['delta'] > 500000"
+jcheck "throughput measured from progress, faster with the JIT" "$c" "d['metrics']['throughput_units_per_s']['on'] > d['metrics']['throughput_units_per_s']['off']"
+jcheck "equal-work points" "$c" "[p['percent'] for p in d['equivalent_points']] == [25, 50, 75, 100] and all(p['basis'] == 'work' for p in d['equivalent_points'])"
+jcheck "verdict rules carry value, threshold, pass/fail" "$c" "d['verdict']['overall'] in ('GO', 'GO WITH CONDITIONS', 'NO-GO') and all(all(k in r for k in ('name','value','threshold','passed')) for r in d['verdict']['rules'])"
+jcheck "warm-up with the JIT on measured" "$c" "d['warmup_end_s']['on'] is not None and d['growth']['on']['shape'] == 'plateau'"
+check "summary: the verdict first" -- grep -q "^VERDICT: " <(head -n 1 "$TMP/c1.txt")
+check "summary: a table of deltas" -- grep -q "peak_jit_code_bytes" "$TMP/c1.txt"
+check "each run recorded" -- test "$(ls -d "$out"/runs/*-on "$out"/runs/*-off | wc -l)" = 10
+check "progress reported on each run" -- grep -q '"units": 60' "$out/runs/01-off/summary.json"
+
+# 2. A leak shows in both modes, and is called what it is.
+"$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 120 --iters 1500000 --leak-kb 400 > "$TMP/leak.txt" 2>/dev/null
+check_eq "leak comparison exits 0" $? 0
+jcheck "growth in both modes" "$TMP/leak/comparison.json" "d['growth']['off']['shape'] == 'growing' and d['growth']['on']['shape'] == 'growing'"
+check "summary names the leak" -- grep -q "a leak, not the JIT" "$TMP/leak.txt"
+
+# 3. --json on stdout.
+"$JITMEM" compare --runs 1 --json --out "$TMP/j" -- "$FJ" --units 10 2>/dev/null | "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["schema"] == "jitmem.compare/1" else 1)'
+ok $? "--json prints the comparison"
+
+# 4. Interrupted, then resumed: completed runs are kept and reused.
+"$JITMEM" compare --runs 3 --interval 50ms --out "$TMP/int" -- "$FJ" --units 600 > /dev/null 2> "$TMP/int.err" &
+cpid=$!
+for _ in $(seq 1 100); do [ -e "$TMP/int/runs/02-on/summary.json" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT $cpid
+wait $cpid; st=$?
+check_eq "interrupted comparison -> 130" $st 130
+check "says how to resume" -- grep -q "add --resume" "$TMP/int.err"
+jcheck "partial comparison written" "$TMP/int/comparison.json" "d['complete'] is False and d['runs_completed'] >= 2"
+"$JITMEM" compare --runs 3 --resume --interval 50ms --out "$TMP/int" -- "$FJ" --units 600 > /dev/null 2> "$TMP/res.err"
+check_eq "resumed comparison -> 0" $? 0
+check "resumed: completed runs reused" -- grep -q "already done" "$TMP/res.err"
+jcheck "resumed: complete" "$TMP/int/comparison.json" "d['complete'] is True and d['runs_completed'] == 6"
+
+# 5. An interpreter without a JIT: refused, unless as a control experiment.
+if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
+        err=$("$JITMEM" compare --runs 2 --out "$TMP/nojit" -- python3 -c 'pass' 2>&1); st=$?
+        check_eq "no JIT -> 1" $st 1
+        check "no JIT: said plainly" -- grep -q "has no JIT machine code" <<<"$err"
+        "$JITMEM" compare --force --runs 3 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
+        check_eq "control experiment runs" $? 0
+        jcheck "control: no JIT code in either mode" "$TMP/control/comparison.json" "d['metrics']['peak_jit_code_bytes']['off'] == 0 and d['metrics']['peak_jit_code_bytes']['on'] == 0 and not d['metrics']['peak_jit_code_bytes']['significant']"
+else
+        skip "python3 here has a JIT: the no-JIT refusal was not tested"
+fi
+
+# 6. Usage errors.
+"$JITMEM" compare --runs 0 -- "$FJ" 2>/dev/null; check_eq "--runs 0 -> 2" $? 2
+"$JITMEM" compare --workload numeric -- "$FJ" 2>/dev/null; check_eq "workload and command -> 2" $? 2
+"$JITMEM" compare --workload nope 2>/dev/null; check_eq "unknown workload -> 2" $? 2
+"$JITMEM" compare 2>/dev/null; check_eq "nothing to compare -> 2" $? 2
+"$JITMEM" compare --limit big -- "$FJ" 2>/dev/null; check_eq "bad --limit -> 2" $? 2
+"$JITMEM" compare --help | grep -q -- "--restart-every"; ok $? "compare --help"
+"$JITMEM" compare --runs 2 --out "$TMP/fail" -- sh -c 'exit 3' 2> "$TMP/fail.err"; st=$?
+check_eq "a failing run stops the comparison -> 1" $st 1
+check "the failure is named" -- grep -q "exited with status 3" "$TMP/fail.err"
+
+finish test_compare
