@@ -90,6 +90,8 @@ install: $(BUILD)/jitmem
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/jitmem $(DESTDIR)$(PREFIX)/bin/jitmem
 	install -m 0644 docs/jitmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/jitmem.1
+	install -d $(DESTDIR)$(PREFIX)/share/jitmem/workloads
+	install -m 0644 workloads/*.py workloads/README.md $(DESTDIR)$(PREFIX)/share/jitmem/workloads/
 
 clean:
 	rm -rf build build-asan

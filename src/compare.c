@@ -74,6 +74,7 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
         ro.jit = on ? RUNNER_JIT_ON : RUNNER_JIT_OFF;
         ro.progress = 1;
         ro.foreground = 0;
+        ro.capture_output = 1;
         ro.probe = 0;
         if (o->have_limit) {
                 ro.have_limit = 1;
@@ -87,8 +88,8 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
                 else if (res.error[0])
                         snprintf(err, err_size, "%s", res.error);
                 else
-                        snprintf(err, err_size, "the command exited with status %d (JIT %s): see %s", res.exit_code,
-                                 on ? "on" : "off", dir);
+                        snprintf(err, err_size, "the command exited with status %d (JIT %s): see %s/output.log",
+                                 res.exit_code, on ? "on" : "off", dir);
                 runner_result_free(&res);
                 return r < 0 ? r : -ECHILD;
         }

@@ -526,9 +526,18 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         R->cgfd = -1;
         }
 
+        int logfd = -1;
+        if (R->o.capture_output) {
+                logfd = openat(R->dirfd, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (logfd < 0) {
+                        rc = -errno;
+                        set_error(ret, "cannot write %s/output.log: %s", R->o.out, strerror(errno));
+                        goto out_restore;
+                }
+        }
         struct spawn_options sp = {
                 .path = R->path, .argv = R->argv, .envp = envp2 ? envp2 : envp ? envp : environ,
-                .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
                 .keep_fd = progress_pipe[1] > 2 ? progress_pipe[1] : 0,
         };
         /* Run from an interactive shell, the command gets the terminal (it may read it, and ^C
@@ -539,6 +548,8 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         }
         R->t_start_ns = util_now_ns();
         r = spawn_start(&sp, &R->child);
+        if (logfd >= 0)
+                close(logfd);
         if (r < 0) {
                 set_error(ret, "cannot execute %s: %s%s", R->path, util_strerror(r),
                           r == -ENOEXEC ? " (not a binary, and no #! line)" : "");

@@ -26,6 +26,7 @@ struct runner_options {
         int probe;                  /* probe the interpreter for meta.json */
         int progress;               /* offer RUNNER_PROGRESS_ENV to the command */
         int foreground;             /* on a terminal, make the command the foreground job */
+        int capture_output;         /* the command's stdout and stderr go to OUT/output.log */
         void (*warn)(const char *message); /* told what goes wrong during the run; may be NULL */
 };
 

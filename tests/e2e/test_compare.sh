@@ -68,8 +68,9 @@ fi
 "$JITMEM" compare 2>/dev/null; check_eq "nothing to compare -> 2" $? 2
 "$JITMEM" compare --limit big -- "$FJ" 2>/dev/null; check_eq "bad --limit -> 2" $? 2
 "$JITMEM" compare --help | grep -q -- "--restart-every"; ok $? "compare --help"
-"$JITMEM" compare --runs 2 --out "$TMP/fail" -- sh -c 'exit 3' 2> "$TMP/fail.err"; st=$?
+"$JITMEM" compare --runs 2 --out "$TMP/fail" -- sh -c 'echo the workload says why; exit 3' 2> "$TMP/fail.err"; st=$?
 check_eq "a failing run stops the comparison -> 1" $st 1
-check "the failure is named" -- grep -q "exited with status 3" "$TMP/fail.err"
+check "the failure is named, with where to look" -- grep -q "exited with status 3 (JIT off): see .*/runs/01-off/output.log" "$TMP/fail.err"
+check "the command's output is kept" -- grep -q "the workload says why" "$TMP/fail/runs/01-off/output.log"
 
 finish test_compare
