@@ -104,7 +104,7 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
         double t0, T, total;
         size_t from;
 
-        if (!s || s->n < 3)
+        if (!s || s->n < 1)
                 return -EINVAL;
         memset(&a, 0, sizeof(a));
         t0 = s->p[0].t;
@@ -129,6 +129,23 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
         size_t idx;
         json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
+
+        if (s->n < 3) {
+                /* Too short for any trend (a start-up, or a coarse interval): the peaks only. */
+                a.warmup_end_s = NAN;
+                a.steady_rss = a.steady_pss = -1;
+                a.slope = NAN;
+                a.slope_p = 1;
+                a.startup_rss = s->p[0].rss;
+                a.by_progress = s->p[s->n - 1].progress > 0;
+                for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                        a.rss_at[k] = s->p[s->n - 1].rss;
+                        a.pss_at[k] = pss_near(s, s->n - 1);
+                }
+                a.vsz_lead_s = NAN;
+                *ret = a;
+                return 0;
+        }
 
         /* Warm-up: the earliest start, in tenths of the run, after which RSS shows no trend that
          * matters; and JIT code no longer grows. */

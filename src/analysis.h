@@ -31,7 +31,9 @@ struct analysis {
         double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point (< 0 none) */
 };
 
-/* Analyses a series and the run's summary.json content. Returns 0 or -EINVAL (too few points). */
+/* Analyses a series and the run's summary.json content. With fewer than 3 points only the
+ * peaks, start-up and run figures are filled; the rest is NaN or negative (not measured).
+ * Returns 0 or -EINVAL (no point at all). */
 int analysis_run(const struct runfile_series *s, json_t *summary, struct analysis *ret);
 
 #endif

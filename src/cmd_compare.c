@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ static void compare_usage(FILE *f)
               "      --min-headroom PCT      headroom at peak with the JIT on, below: NO-GO (default 40)\n"
               "      --max-delta PCT         JIT memory delta as a share of the headroom, above: NO-GO\n"
               "                              (default 10)\n"
-              "  -i, --interval DUR      sampling interval (default 50ms)\n"
+              "  -i, --interval DUR      sampling interval (default 50ms; 2ms for --workload startup)\n"
               "      --force             compare even when the interpreter has no JIT machine code (a\n"
               "                          control experiment: no difference expected)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
@@ -54,6 +55,14 @@ static void compare_usage(FILE *f)
               "(no JIT without --force, a run failed); 2 usage; 130 interrupted (completed runs are\n"
               "kept: rerun with --resume).\n",
               f);
+}
+
+static volatile int stop_requested;
+
+static void on_stop_signal(int sig)
+{
+        (void)sig;
+        stop_requested = 1;
 }
 
 static void status_cb(const char *line)
@@ -191,7 +200,7 @@ int cmd_compare(int argc, char **argv)
         char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
                 resolved[KFILE_PATH_MAX], err[1024] = "", workers_s[16] = "1";
         char *wargv[8];
-        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE;
+        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE, interval_set = 0;
         json_t *result = NULL;
         uint64_t u;
 
@@ -259,6 +268,7 @@ int cmd_compare(int argc, char **argv)
                         break;
                 }
                 case 'i':
+                        interval_set = 1;
                         if (util_parse_duration(optarg, &o.run.interval_ns) < 0 || o.run.interval_ns < 1000000ULL ||
                             o.run.interval_ns > 3600000000000ULL)
                                 return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
@@ -296,6 +306,8 @@ int cmd_compare(int argc, char **argv)
                         return CLI_EXIT_FAILURE;
                 }
                 snprintf(script, sizeof(script), "%s/%s.py", wdir, o.workload);
+                if (strcmp(o.workload, "startup") == 0 && !interval_set)
+                        o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds */
                 wargv[0] = resolved;
                 wargv[1] = script;
                 wargv[2] = (char *)"--scale";
@@ -350,6 +362,14 @@ int cmd_compare(int argc, char **argv)
                         snprintf(default_out, sizeof(default_out), "%s-%d", base, k);
                 o.out = default_out;
         }
+        /* A signal between two runs stops the comparison there (during a run, the run's own
+         * handling forwards it to the command, which ends the run and the comparison). */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        o.stop = &stop_requested;
         r = compare_run(&o, &result, err, sizeof(err));
         if (r < 0)
                 cli_error("%s", err);

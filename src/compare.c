@@ -291,6 +291,10 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
 
         for (int i = 0; i < total; i++) {
                 struct one *x = &runs[i];
+                if (o->stop && *o->stop) {
+                        interrupted = 1; /* between two runs */
+                        break;
+                }
                 x->on = mode_on(i);
                 snprintf(x->dir, sizeof(x->dir), "%s/runs/%02d-%s", o->out, i + 1, x->on ? "on" : "off");
                 json_array_append_new(order, json_string(x->on ? "on" : "off"));

@@ -30,6 +30,7 @@ struct compare_options {
         struct verdict_thresholds thresholds;
         const struct python_info *python; /* the probed interpreter, or NULL */
         void (*status)(const char *line); /* told of each run as it starts and ends; may be NULL */
+        volatile int *stop;           /* set (by a signal handler) to stop before the next run; may be NULL */
 };
 
 /* Runs the experiment. Returns 0 with *ret (the comparison, also written to OUT/comparison.json;
