@@ -17,11 +17,12 @@ enum {
 #define CLI_EXIT_CODES_HELP                                                                         \
         "Exit status:\n"                                                                            \
         "  0    success (run: the command's own status is returned; 128+N when killed by signal N)\n" \
-        "  1    env: the interpreter could not be probed\n"                                          \
+        "  1    env: the interpreter could not be probed; compare: it could not be run\n"                                          \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
         "  125  run: jitmem failed (output directory unwritable, disk full, ...)\n"                  \
         "  126  run: the command was found but cannot be executed\n"                                \
-        "  127  run: the command was not found\n"
+        "  127  run: the command was not found\n"                                                   \
+        "  130  compare: interrupted (completed runs are kept: rerun with --resume)\n"
 
 /* Prints "jitmem: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
