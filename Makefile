@@ -77,11 +77,12 @@ check: tests-build
 
 # The test command: the suite plain, then sanitized.
 test:
-	$(MAKE) check
-	$(MAKE) SANITIZE=1 check
+	$(MAKE) -s check
+	$(MAKE) -s SANITIZE=1 check
 
 bench: $(BUILD)/jitmem $(BENCH_BIN) $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
+	BUILD=$(BUILD) bash bench/compare
 
 demo: $(BUILD)/jitmem
 	BUILD=$(BUILD) bash workloads/demo

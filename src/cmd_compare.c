@@ -306,8 +306,10 @@ int cmd_compare(int argc, char **argv)
                         return CLI_EXIT_FAILURE;
                 }
                 snprintf(script, sizeof(script), "%s/%s.py", wdir, o.workload);
-                if (strcmp(o.workload, "startup") == 0 && !interval_set)
-                        o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds */
+                if (strcmp(o.workload, "startup") == 0 && !interval_set) {
+                        o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
+                        o.run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
+                }
                 wargv[0] = resolved;
                 wargv[1] = script;
                 wargv[2] = (char *)"--scale";
