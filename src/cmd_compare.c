@@ -169,6 +169,27 @@ static void print_summary(json_t *c)
                         printf(" -- growth with the JIT on only");
                 printf("\n");
         }
+        json_t *eq = json_object_get(c, "equivalent_points"), *pt;
+        if (json_array_size(eq) > 0) {
+                printf("  RSS delta at equal %s:", json_string_value(json_object_get(json_array_get(eq, 0), "basis")) &&
+                                                          strcmp(json_string_value(json_object_get(json_array_get(eq, 0), "basis")), "work") == 0
+                                                  ? "work done"
+                                                  : "time");
+                json_array_foreach(eq, i, pt) {
+                        json_t *rm = json_object_get(pt, "rss_bytes");
+                        printf("%s %d%% %s%s", i ? "," : "", (int)json_integer_value(json_object_get(pt, "percent")),
+                               fmt_value(num(rm, "delta"), "bytes", a, sizeof(a)),
+                               json_is_true(json_object_get(rm, "significant")) ? "" : " ~0");
+                }
+                printf("\n");
+        }
+        json_t *lead = json_object_get(c, "vsz_leads_rss_s");
+        if (json_is_number(json_object_get(lead, "on")))
+                printf("  VSZ reached 90%% of its growth %.2f s before RSS with the JIT on (%s off)\n",
+                       json_number_value(json_object_get(lead, "on")),
+                       json_is_number(json_object_get(lead, "off"))
+                               ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
+                               : "-");
         printf("  ~0: the interval holds 0, no measurable difference. Details: comparison.json\n");
 }
 

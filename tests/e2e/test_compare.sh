@@ -21,6 +21,7 @@ jcheck "verdict rules carry value, threshold, pass/fail" "$c" "d['verdict']['ove
 jcheck "warm-up with the JIT on measured" "$c" "d['warmup_end_s']['on'] is not None and d['growth']['on']['shape'] == 'plateau'"
 check "summary: the verdict first" -- grep -q "^VERDICT: " <(head -n 1 "$TMP/c1.txt")
 check "summary: a table of deltas" -- grep -q "peak_jit_code_bytes" "$TMP/c1.txt"
+check "summary: memory at equal work done" -- grep -q "RSS delta at equal work done: 25%" "$TMP/c1.txt"
 check "each run recorded" -- test "$(ls -d "$out"/runs/*-on "$out"/runs/*-off | wc -l)" = 10
 check "progress reported on each run" -- grep -q '"units": 60' "$out/runs/01-off/summary.json"
 
@@ -72,5 +73,15 @@ fi
 check_eq "a failing run stops the comparison -> 1" $st 1
 check "the failure is named, with where to look" -- grep -q "exited with status 3 (JIT off): see .*/runs/01-off/output.log" "$TMP/fail.err"
 check "the command's output is kept" -- grep -q "the workload says why" "$TMP/fail/runs/01-off/output.log"
+
+# 7. A real JIT-enabled CPython, when one is named.
+if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
+        "$JITMEM" compare --python "$JITMEM_TEST_PYTHON" --workload numeric --scale 0.1 --runs 3 --out "$TMP/real" > /dev/null 2>&1
+        check_eq "real JIT comparison exits 0" $? 0
+        jcheck "real JIT: code with the JIT on, none off" "$TMP/real/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
+        jcheck "real JIT: probed" "$TMP/real/comparison.json" "d['python']['jit']['machine_code'] is True"
+else
+        skip "JITMEM_TEST_PYTHON is not set: the comparison on a JIT-enabled CPython did not run"
+fi
 
 finish test_compare
