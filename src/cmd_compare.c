@@ -131,6 +131,9 @@ static void print_summary(json_t *c)
         json_t *m;
         char a[32], b[32], d[32], lo[32], hi[32];
 
+        if (json_is_true(json_object_get(c, "control")))
+                printf("CONTROL EXPERIMENT: this interpreter makes no JIT machine code, so PYTHON_JIT changes\n"
+                       "nothing; every difference below should be \"no measurable difference\" (~0).\n\n");
         printf("VERDICT: %s\n\n", json_string_value(json_object_get(v, "overall")));
         json_array_foreach(rules, i, r) {
                 const char *st = json_string_value(json_object_get(r, "status"));

@@ -156,8 +156,10 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
         if (!m->ok)
                 return json_pack("{s:s, s:n, s:I, s:I}", "unit", unit, "off", "n_off", (json_int_t)m->n_off, "n_on",
                                  (json_int_t)m->n_on);
-        return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
+        int sig = metric_significant(m);
+        return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
                          "unit", unit,
+                         "finding", !sig ? "no measurable difference" : m->s.ci_low > 0 ? "higher with the JIT" : "lower with the JIT",
                          "off", m->s.median_a, "on", m->s.median_b,
                          "delta", m->s.delta, "delta_rel", m->s.delta_rel,
                          "shift_hl", m->s.hl,
@@ -165,7 +167,7 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
                          "ci_level", m->s.ci_level,
                          "p_value", m->s.p_value,
                          "p_exact", m->s.exact,
-                         "significant", metric_significant(m),
+                         "significant", sig,
                          "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
 }
 
@@ -429,7 +431,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         double lead_on = median_of(runs, done, 1, g_lead, &n_lead_on, NULL);
         double warm_off = median_of(runs, done, 0, g_warm, NULL, NULL);
 
-        result = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s}",
+        int control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
+        result = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s}",
+                           "control", control,
                            "schema", COMPARE_SCHEMA,
                            "jitmem_version", JITMEM_VERSION,
                            "complete", done == total,

@@ -13,7 +13,8 @@ jcheck "schema and required keys" "$c" "d['schema'] == 'jitmem.compare/1' and al
 jcheck "ABBA order" "$c" "d['order'] == ['off','on','on','off','off','on','on','off','off','on'] and d['runs_per_mode'] == 5"
 jcheck "metric keys" "$c" "all(all(k in m for k in ('off','on','delta','delta_rel','ci95','p_value','significant')) for m in d['metrics'].values() if m.get('off') is not None)"
 jcheck "JIT code: 10 regions of 64 KiB with the JIT on, none off" "$c" "d['metrics']['peak_jit_code_bytes']['on'] == 655360 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
-jcheck "the JIT-code difference is significant (exact p for 5 v 5 = 2/252)" "$c" "d['metrics']['peak_jit_code_bytes']['significant'] and d['metrics']['peak_jit_code_bytes']['p_value'] < 0.01"
+jcheck "the JIT-code difference is significant (exact p for 5 v 5 = 2/252)" "$c" "d['metrics']['peak_jit_code_bytes']['significant'] and d['metrics']['peak_jit_code_bytes']['p_value'] < 0.01 and d['metrics']['peak_jit_code_bytes']['finding'] == 'higher with the JIT'"
+jcheck "not a control experiment" "$c" "d['control'] is False"
 jcheck "the PSS delta covers the JIT code" "$c" "d['metrics']['peak_pss_bytes']['significant'] and d['metrics']['peak_pss_bytes']['delta'] > 500000"
 jcheck "throughput measured from progress, faster with the JIT" "$c" "d['metrics']['throughput_units_per_s']['on'] > d['metrics']['throughput_units_per_s']['off']"
 jcheck "equal-work points" "$c" "[p['percent'] for p in d['equivalent_points']] == [25, 50, 75, 100] and all(p['basis'] == 'work' for p in d['equivalent_points'])"
@@ -58,6 +59,7 @@ if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --jso
         "$JITMEM" compare --force --runs 3 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
         check_eq "control experiment runs" $? 0
         jcheck "control: no JIT code in either mode" "$TMP/control/comparison.json" "d['metrics']['peak_jit_code_bytes']['off'] == 0 and d['metrics']['peak_jit_code_bytes']['on'] == 0 and not d['metrics']['peak_jit_code_bytes']['significant']"
+        jcheck "control: labelled, and said plainly" "$TMP/control/comparison.json" "d['control'] is True and d['metrics']['peak_jit_code_bytes']['finding'] == 'no measurable difference'"
 else
         skip "python3 here has a JIT: the no-JIT refusal was not tested"
 fi
