@@ -36,6 +36,10 @@ static void compare_usage(FILE *f)
               "      --runs N            runs per mode (default 5: the fewest for which a Mann-Whitney\n"
               "                          test can reach p < 0.05 and a 95% interval exists)\n"
               "      --warmup            one unmeasured run per mode first\n"
+              "      --max-runs N        adaptive: after --runs, add a run per mode until the 95%\n"
+              "                          interval of peak memory is within --target-width of the\n"
+              "                          median, or N runs per mode are done\n"
+              "      --target-width PCT  half-width wanted for --max-runs (default 1)\n"
               "      --resume            reuse the completed runs already in OUT\n"
               "  -o, --out DIR           comparison directory (default jitmem-compare-YYYYmmdd-HHMMSS)\n"
               "      --limit SIZE        memory limit of the container (default: the cgroup's)\n"
@@ -204,6 +208,8 @@ int cmd_compare(int argc, char **argv)
                 { "scale", required_argument, NULL, 's' },
                 { "runs", required_argument, NULL, 'n' },
                 { "warmup", no_argument, NULL, 'W' },
+                { "max-runs", required_argument, NULL, 'X' },
+                { "target-width", required_argument, NULL, 'T' },
                 { "resume", no_argument, NULL, 'R' },
                 { "out", required_argument, NULL, 'o' },
                 { "limit", required_argument, NULL, 'l' },
@@ -232,6 +238,7 @@ int cmd_compare(int argc, char **argv)
         runner_options_default(&o.run);
         o.run.interval_ns = 50000000ULL;
         o.runs = COMPARE_RUNS_DEFAULT;
+        o.target_width = 0.01;
         o.workers = 1;
         verdict_thresholds_default(&o.thresholds);
         o.status = status_cb;
@@ -254,6 +261,19 @@ int cmd_compare(int argc, char **argv)
                         o.runs = (int)u;
                         break;
                 case 'W': o.warmup = 1; break;
+                case 'X':
+                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
+                                return cli_usage_error("compare", "bad --max-runs '%s': expected a whole number from 1 to 50", optarg);
+                        o.max_runs = (int)u;
+                        break;
+                case 'T': {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (*end || !(v > 0) || v > 100)
+                                return cli_usage_error("compare", "bad --target-width '%s': expected a percentage above 0", optarg);
+                        o.target_width = v / 100;
+                        break;
+                }
                 case 'R': o.resume = 1; break;
                 case 'o': o.out = optarg; break;
                 case 'l':

@@ -249,10 +249,11 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
 {
         struct one *runs = NULL;
         char path[4200];
-        int total = 2 * o->runs, done = 0, r = 0, interrupted = 0;
+        int max_runs = o->max_runs > o->runs ? o->max_runs : o->runs;
+        int total = 2 * o->runs, cap = 2 * max_runs, done = 0, r = 0, interrupted = 0;
         json_t *order = NULL, *runs_json = NULL, *result = NULL;
 
-        if (o->runs < 1 || o->runs > RUNS_MAX / 2) {
+        if (o->runs < 1 || o->runs > RUNS_MAX / 2 || max_runs > RUNS_MAX / 2) {
                 snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
                 return -EINVAL;
         }
@@ -265,7 +266,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
                 return r;
         }
-        runs = calloc((size_t)total, sizeof(*runs));
+        runs = calloc((size_t)cap, sizeof(*runs));
         order = json_array();
         runs_json = json_array();
         if (!runs || !order || !runs_json) {
@@ -311,16 +312,29 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                 break;
                         }
                 }
-                done++;
-        }
-
-        /* Analysis of every completed run. */
-        for (int i = 0; i < done; i++) {
                 struct runfile_series s;
-                if (runfile_read_tree(runs[i].dir, &s) == 0) {
-                        runs[i].analysed = analysis_run(&s, runs[i].summary, &runs[i].a) == 0;
+                if (runfile_read_tree(x->dir, &s) == 0) {
+                        x->analysed = analysis_run(&s, x->summary, &x->a) == 0;
                         runfile_series_free(&s);
                 }
+                done++;
+                /* Adaptive stopping: after the planned runs, a pair more (one per mode, in the
+                 * same interleaving) while the memory interval is wider than asked. */
+                if (done == total && total < cap && done % 2 == 0) {
+                        struct metric_result m = compare_metric(runs, done, g_peak_pss, 0, 0);
+                        if (!m.ok)
+                                m = compare_metric(runs, done, g_peak_rss, 0, 0);
+                        double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
+                        if (!m.ok || m.s.ci_level < LEVEL || width > o->target_width) {
+                                status(o, "the 95%% interval of peak memory is %.2f%% wide (target %.2f%%): two more runs",
+                                       100 * width, 100 * o->target_width);
+                                total += 2;
+                        }
+                }
+        }
+
+        /* Every completed run, as it was analysed. */
+        for (int i = 0; i < done; i++) {
                 json_array_append_new(runs_json,
                                       json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
                                                 runs[i].dir, "analysed", runs[i].analysed,
@@ -440,7 +454,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                            "python", o->python ? jsonout_python(o->python) : json_null(),
                            "command", json_array(),
                            "workload", o->workload ? json_string(o->workload) : json_null(),
-                           "runs_per_mode", o->runs,
+                           "runs_per_mode", done / 2,
                            "runs_completed", done,
                            "order", order,
                            "runs", runs_json,
@@ -487,7 +501,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         result = NULL;
 out:
         if (runs)
-                for (int i = 0; i < total; i++)
+                for (int i = 0; i < cap; i++)
                         json_decref(runs[i].summary);
         free(runs);
         json_decref(order);

@@ -20,6 +20,10 @@ struct compare_options {
         const char *workload;         /* the bundled workload's name, or NULL */
         const char *out;
         int runs;                     /* per mode */
+        int max_runs;                 /* adaptive stopping: add pairs of runs up to this many per
+                                       * mode while the memory interval is wider than target_width
+                                       * (<= runs: off) */
+        double target_width;          /* half-width of the 95% interval, fraction of the median */
         int warmup;                   /* one unmeasured run per mode first */
         int resume;                   /* reuse completed runs already in OUT/runs */
         struct runner_options run;    /* interval and the like; out and jit are set per run */
