@@ -35,7 +35,7 @@ check "summary names the leak" -- grep -q "a leak, not the JIT" "$TMP/leak.txt"
 # 2b. Adaptive stopping: pairs of runs are added while the interval is too wide, up to --max-runs.
 "$JITMEM" compare --runs 2 --max-runs 4 --target-width 0.0001 --out "$TMP/ad1" -- "$FJ" --units 10 >/dev/null 2>&1
 jcheck "adaptive: runs added up to --max-runs" "$TMP/ad1/comparison.json" "d['runs_per_mode'] == 4 and len(d['order']) == 8 and d['order'].count('on') == 4 and d['complete']"
-"$JITMEM" compare --runs 4 --max-runs 8 --target-width 100 --out "$TMP/ad2" -- "$FJ" --units 10 >/dev/null 2>&1
+"$JITMEM" compare --runs 4 --max-runs 8 --target-width 100 --interval 20ms --out "$TMP/ad2" -- "$FJ" >/dev/null 2>&1
 jcheck "adaptive: no run added once the interval is narrow enough" "$TMP/ad2/comparison.json" "d['runs_per_mode'] == 4"
 
 # 3. --json on stdout.
