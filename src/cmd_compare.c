@@ -397,17 +397,8 @@ int cmd_compare(int argc, char **argv)
                           o.argv[0]);
         }
 
-        if (!o.out) {
-                time_t now = time(NULL);
-                struct tm tm;
-                char base[48];
-                localtime_r(&now, &tm);
-                strftime(base, sizeof(base), "jitmem-compare-%Y%m%d-%H%M%S", &tm);
-                snprintf(default_out, sizeof(default_out), "%s", base);
-                for (int k = 2; k < 1000 && access(default_out, F_OK) == 0; k++)
-                        snprintf(default_out, sizeof(default_out), "%s-%d", base, k);
-                o.out = default_out;
-        }
+        if (!o.out)
+                o.out = util_new_dir_name("jitmem-compare", default_out, sizeof(default_out));
         /* A signal between two runs stops the comparison there (during a run, the run's own
          * handling forwards it to the command, which ends the run and the comparison). */
         struct sigaction sa;

@@ -230,18 +230,8 @@ int cmd_run(int argc, char **argv)
         r = parse_args(argc, argv, &o, &quiet, &cmd_index);
         if (r != 0)
                 return r < 0 ? CLI_EXIT_OK : r;
-        if (!o.out) {
-                time_t now = time(NULL);
-                struct tm tm;
-                char base[48];
-                localtime_r(&now, &tm);
-                strftime(base, sizeof(base), "jitmem-run-%Y%m%d-%H%M%S", &tm);
-                /* Never reuse a directory by default: a second run in the same second gets -2. */
-                snprintf(default_out, sizeof(default_out), "%s", base);
-                for (int k = 2; k < 1000 && access(default_out, F_OK) == 0; k++)
-                        snprintf(default_out, sizeof(default_out), "%s-%d", base, k);
-                o.out = default_out;
-        }
+        if (!o.out) /* never reuse a directory by default: a second run in the same second gets -2 */
+                o.out = util_new_dir_name("jitmem-run", default_out, sizeof(default_out));
         r = runner_run(&o, argv + cmd_index, &res);
         if (res.error[0])
                 cli_error("%s", res.error);

@@ -195,6 +195,21 @@ int util_write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+char *util_new_dir_name(const char *prefix, char *buf, size_t size)
+{
+        time_t now = time(NULL);
+        struct tm tm;
+        char stamp[32], base[256];
+
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        snprintf(base, sizeof(base), "%s-%s", prefix, stamp);
+        snprintf(buf, size, "%s", base);
+        for (int k = 2; k < 1000 && access(buf, F_OK) == 0; k++)
+                snprintf(buf, size, "%s-%d", base, k);
+        return buf;
+}
+
 const char *util_strerror(int r)
 {
         return strerror(r < 0 ? -r : r);

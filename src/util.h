@@ -33,6 +33,10 @@ uint64_t util_wall_ns(void);
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* A new directory name in the current directory: "<prefix>-YYYYmmdd-HHMMSS", with "-2", "-3"
+ * ... appended when that exists already. Returns buf. */
+char *util_new_dir_name(const char *prefix, char *buf, size_t size);
+
 /* Returns the message for a negative errno code, like strerror(-r). */
 const char *util_strerror(int r);
 
