@@ -43,7 +43,14 @@ BENCH_BIN := $(BUILD)/bench/bench_sample
 
 .PHONY: all check test bench demo install clean tests-build
 
-all: $(BUILD)/jitmem
+SHIM := $(BUILD)/libjitshim.so
+
+all: $(BUILD)/jitmem $(SHIM)
+
+# The LD_PRELOAD shim: apart from the library, exporting only the interposed calls, never
+# sanitized (it runs inside other programs).
+$(SHIM): shim/jitshim.c | $(BUILD)/obj
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -69,7 +76,7 @@ $(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/fixtures $(BUILD)/bench:
 	mkdir -p $@
 
-tests-build: $(BUILD)/jitmem $(UNIT_BIN) $(FIX_BIN)
+tests-build: $(BUILD)/jitmem $(SHIM) $(UNIT_BIN) $(FIX_BIN)
 
 # One pass of the whole suite against $(BUILD).
 check: tests-build
@@ -80,16 +87,18 @@ test:
 	$(MAKE) -s check
 	$(MAKE) -s SANITIZE=1 check
 
-bench: $(BUILD)/jitmem $(BENCH_BIN) $(FIX_BIN)
+bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
 	BUILD=$(BUILD) bash bench/compare
 
-demo: $(BUILD)/jitmem
+demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo
 
-install: $(BUILD)/jitmem
+install: $(BUILD)/jitmem $(SHIM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/jitmem $(DESTDIR)$(PREFIX)/bin/jitmem
+	install -d $(DESTDIR)$(PREFIX)/lib/jitmem
+	install -m 0644 $(SHIM) $(DESTDIR)$(PREFIX)/lib/jitmem/libjitshim.so
 	install -m 0644 docs/jitmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/jitmem.1
 	install -d $(DESTDIR)$(PREFIX)/share/jitmem/workloads
 	install -m 0644 workloads/*.py workloads/README.md $(DESTDIR)$(PREFIX)/share/jitmem/workloads/

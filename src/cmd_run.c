@@ -38,6 +38,9 @@ static void run_usage(FILE *f)
               "      --limit SIZE        the memory limit to judge against (e.g. 384M); recorded in\n"
               "                          meta.json and summary.json (default: the cgroup's limit)\n"
               "      --no-probe          do not probe the interpreter for meta.json\n"
+              "      --trace-jit         preload jitmem's shim to record every mmap/mprotect/munmap:\n"
+              "                          executors compiled and freed, churn, sizes, in events.jsonl\n"
+              "                          and summary.json \"jit\" (see docs/trace-jit.md)\n"
               "      --progress          offer the command a pipe to report work done on: its fd is in\n"
               "                          JITMEM_PROGRESS_FD, one line per write, \"<units>\\n\" (see\n"
               "                          docs/run-directory.md); counted in samples.csv and summary.json\n"
@@ -153,6 +156,7 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                 { "limit", required_argument, NULL, 'l' },
                 { "no-probe", no_argument, NULL, 'N' },
                 { "progress", no_argument, NULL, 'G' },
+                { "trace-jit", no_argument, NULL, 'T' },
                 { "force", no_argument, NULL, 'f' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -197,6 +201,7 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                         break;
                 case 'N': o->probe = 0; break;
                 case 'G': o->progress = 1; break;
+                case 'T': o->trace_shim = ""; break; /* resolved by cmd_run */
                 case 'f': o->force = 1; break;
                 case 'q': *quiet = 1; break;
                 case 'h':
@@ -232,6 +237,15 @@ int cmd_run(int argc, char **argv)
                 return r < 0 ? CLI_EXIT_OK : r;
         if (!o.out) /* never reuse a directory by default: a second run in the same second gets -2 */
                 o.out = util_new_dir_name("jitmem-run", default_out, sizeof(default_out));
+        char shim[4096];
+        if (o.trace_shim) {
+                static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
+                if (util_find_beside_binary("JITMEM_SHIM", rel, shim, sizeof(shim)) < 0) {
+                        cli_error("cannot find libjitshim.so beside jitmem (set JITMEM_SHIM to its path)");
+                        return 125;
+                }
+                o.trace_shim = shim;
+        }
         r = runner_run(&o, argv + cmd_index, &res);
         if (res.error[0])
                 cli_error("%s", res.error);

@@ -2,6 +2,7 @@
  * around the sampler and the recorder. */
 #include "runner.h"
 #include "cgroup.h"
+#include "jittrace.h"
 #include "jsonout.h"
 #include "kfile.h"
 #include "machine.h"
@@ -11,7 +12,9 @@
 #include "spawn.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -377,7 +380,8 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         struct run *R;
         struct python_info *pi = NULL;
         char interp[KFILE_PATH_MAX], err[512] = "", probe_problem[768] = "";
-        char **envp = NULL, **envp2 = NULL;
+        char **envp = NULL, **envp2 = NULL, **envp3 = NULL, **envp4 = NULL;
+        char trace_dir[KFILE_PATH_MAX] = "";
         int r, code = RUNNER_EXIT_FAILED, have_pi = 0, rc = -EIO;
         int progress_pipe[2] = { -1, -1 };
         sigset_t mask, oldmask;
@@ -526,6 +530,43 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         R->cgfd = -1;
         }
 
+        if (R->o.trace_shim) {
+                char abs_out[KFILE_PATH_MAX], preload[2 * KFILE_PATH_MAX];
+                const char *old = getenv("LD_PRELOAD");
+                if (!realpath(R->o.out, abs_out)) {
+                        rc = -errno;
+                        set_error(ret, "cannot resolve %s: %s", R->o.out, strerror(errno));
+                        goto out_restore;
+                }
+                snprintf(trace_dir, sizeof(trace_dir), "%s/trace", abs_out);
+                if (mkdir(trace_dir, 0755) < 0 && errno != EEXIST) {
+                        rc = -errno;
+                        set_error(ret, "cannot create %s: %s", trace_dir, strerror(errno));
+                        goto out_restore;
+                }
+                /* events of an earlier run in a reused directory must not mix in */
+                int tfd = open(trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (tfd >= 0) {
+                        DIR *d = fdopendir(tfd);
+                        struct dirent *de;
+                        while (d && (de = readdir(d)) != NULL)
+                                if (strncmp(de->d_name, "events.", 7) == 0)
+                                        unlinkat(tfd, de->d_name, 0);
+                        if (d)
+                                closedir(d);
+                        else
+                                close(tfd);
+                }
+                snprintf(preload, sizeof(preload), "%s%s%s", R->o.trace_shim, old && *old ? ":" : "", old ? old : "");
+                char **base = envp2 ? envp2 : envp ? envp : environ;
+                envp3 = spawn_env_with(base, "LD_PRELOAD", preload);
+                envp4 = envp3 ? spawn_env_with(envp3, "JITMEM_TRACE_DIR", trace_dir) : NULL;
+                if (!envp4) {
+                        rc = -ENOMEM;
+                        set_error(ret, "out of memory");
+                        goto out_restore;
+                }
+        }
         int logfd = -1;
         if (R->o.capture_output) {
                 logfd = openat(R->dirfd, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -536,7 +577,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 }
         }
         struct spawn_options sp = {
-                .path = R->path, .argv = R->argv, .envp = envp2 ? envp2 : envp ? envp : environ,
+                .path = R->path, .argv = R->argv, .envp = envp4 ? envp4 : envp2 ? envp2 : envp ? envp : environ,
                 .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
                 .keep_fd = progress_pipe[1] > 2 ? progress_pipe[1] : 0,
         };
@@ -669,6 +710,17 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 code = R->root_done ? exit_code_of(R->root_status) : RUNNER_EXIT_FAILED;
                 R->unreadable = count_unreadable(R->sampler);
                 json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code);
+                if (sum && R->o.trace_shim) {
+                        json_t *jit = NULL;
+                        char abs_out[KFILE_PATH_MAX];
+                        int tr = realpath(R->o.out, abs_out) ? jittrace_process(trace_dir, abs_out, sampler_t0_ns(R->sampler), &jit)
+                                                             : -errno;
+                        if (tr < 0)
+                                warnf(R, "cannot read the JIT trace in %s: %s", trace_dir, util_strerror(tr));
+                        json_object_set_new(sum, "jit", jit ? jit : json_null());
+                }
+                if (sum)
+                        json_object_set_new(sum, "t0_monotonic_ns", json_integer((json_int_t)sampler_t0_ns(R->sampler)));
                 r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
                 if (r < 0) {
                         set_error(ret, "cannot write %s/summary.json: %s (samples.csv holds every tick written)",
@@ -692,6 +744,8 @@ out:
         json_decref(meta);
         spawn_env_free(envp);
         spawn_env_free(envp2);
+        spawn_env_free(envp3);
+        spawn_env_free(envp4);
         for (int i = 0; i < 2; i++)
                 if (progress_pipe[i] >= 0)
                         close(progress_pipe[i]);

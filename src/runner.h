@@ -27,6 +27,9 @@ struct runner_options {
         int progress;               /* offer RUNNER_PROGRESS_ENV to the command */
         int foreground;             /* on a terminal, make the command the foreground job */
         int capture_output;         /* the command's stdout and stderr go to OUT/output.log */
+        const char *trace_shim;     /* --trace-jit: the shim library to preload (NULL: no tracing);
+                                     * its events go to OUT/trace/, then OUT/events.jsonl and the
+                                     * summary's "jit" object (jittrace.h) */
         void (*warn)(const char *message); /* told what goes wrong during the run; may be NULL */
 };
 

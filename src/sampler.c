@@ -634,6 +634,11 @@ const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index)
         return &s->procs[index];
 }
 
+uint64_t sampler_t0_ns(const struct sampler *s)
+{
+        return s->t0_ns;
+}
+
 uint32_t sampler_nprocs(const struct sampler *s)
 {
         return (uint32_t)s->nprocs;

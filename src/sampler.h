@@ -104,6 +104,9 @@ int sampler_signal(struct sampler *s, uint32_t index, int sig);
 /* The process with the given stable index, or NULL. */
 const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index);
 
+/* The monotonic time (CLOCK_MONOTONIC, ns) that tick times are relative to. */
+uint64_t sampler_t0_ns(const struct sampler *s);
+
 /* Number of distinct processes seen so far (indices are 0 .. n-1). */
 uint32_t sampler_nprocs(const struct sampler *s);
 

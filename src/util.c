@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,6 +209,32 @@ char *util_new_dir_name(const char *prefix, char *buf, size_t size)
         for (int k = 2; k < 1000 && access(buf, F_OK) == 0; k++)
                 snprintf(buf, size, "%s-%d", base, k);
         return buf;
+}
+
+int util_find_beside_binary(const char *env_name, const char *const *relative, char *buf, size_t size)
+{
+        const char *env = getenv(env_name);
+        char exe[4096];
+        ssize_t n;
+
+        if (env && *env) {
+                snprintf(buf, size, "%s", env);
+                return access(buf, R_OK) == 0 ? 0 : -ENOENT;
+        }
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+                return -ENOENT;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+                return -ENOENT;
+        *slash = '\0';
+        for (size_t i = 0; relative[i]; i++) {
+                snprintf(buf, size, "%s/%s", exe, relative[i]);
+                if (access(buf, R_OK) == 0)
+                        return 0;
+        }
+        return -ENOENT;
 }
 
 const char *util_strerror(int r)

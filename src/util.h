@@ -37,6 +37,10 @@ int util_write_all(int fd, const void *buf, size_t len);
  * ... appended when that exists already. Returns buf. */
 char *util_new_dir_name(const char *prefix, char *buf, size_t size);
 
+/* Finds a file jitmem ships beside its binary: $ENV_NAME if set, else each of the relative
+ * paths (NULL-terminated) below the binary's directory. Returns 0 with the path, or -ENOENT. */
+int util_find_beside_binary(const char *env_name, const char *const *relative, char *buf, size_t size);
+
 /* Returns the message for a negative errno code, like strerror(-r). */
 const char *util_strerror(int r);
 

@@ -1,0 +1,491 @@
+#include "jittrace.h"
+#include "runfile.h"
+#include "stats.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define MAX_EVENTS_PER_PROC 4000000
+#define MAX_REGIONS 1000000
+#define MAX_SECONDS 3600
+
+enum { ST_RW, ST_EXEC };
+
+struct region {
+        uint64_t start, len;
+        int state;
+        uint64_t t_exec;
+};
+
+struct change { /* live JIT bytes of one process after an event, for the cross-check */
+        uint64_t t;
+        uint64_t live;
+};
+
+/* A forked child starts with its parent's mappings as they were at the fork. */
+struct snap {
+        int child;
+        uint64_t t;
+        int taken;
+        struct region *regs;
+        size_t n;
+};
+
+struct proc_trace {
+        int pid;
+        int ppid;            /* from the "fork" line; 0 for a process jitmem started */
+        uint64_t t_fork;
+        int done;
+        char path[4200];
+        struct change *changes;
+        size_t nchanges, cap;
+};
+
+struct totals {
+        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum;
+        uint64_t *sizes;
+        size_t nsizes, cap;
+        uint64_t by_second[MAX_SECONDS];
+        int seconds;
+};
+
+static int push_size(struct totals *T, uint64_t v)
+{
+        if (T->nsizes == T->cap) {
+                size_t cap = T->cap ? T->cap * 2 : 1024;
+                uint64_t *p = realloc(T->sizes, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                T->sizes = p;
+                T->cap = cap;
+        }
+        T->sizes[T->nsizes++] = v;
+        return 0;
+}
+
+static int push_change(struct proc_trace *p, uint64_t t, uint64_t live)
+{
+        if (p->nchanges == p->cap) {
+                size_t cap = p->cap ? p->cap * 2 : 256;
+                struct change *c = realloc(p->changes, cap * sizeof(*c));
+                if (!c)
+                        return -ENOMEM;
+                p->changes = c;
+                p->cap = cap;
+        }
+        p->changes[p->nchanges++] = (struct change){ t, live };
+        return 0;
+}
+
+static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const struct region *reg, size_t nreg)
+{
+        for (size_t k = 0; k < nsnaps; k++) {
+                if (snaps[k].taken || snaps[k].t > before)
+                        continue;
+                snaps[k].taken = 1;
+                snaps[k].regs = nreg ? malloc(nreg * sizeof(*reg)) : NULL;
+                if (snaps[k].regs) {
+                        memcpy(snaps[k].regs, reg, nreg * sizeof(*reg));
+                        snaps[k].n = nreg;
+                }
+        }
+}
+
+/* Processes one events.PID file, starting from init (a fork's inheritance) and taking the
+ * snapshots its own forked children start from. */
+static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, FILE *out, struct totals *T,
+                    struct snap *snaps, size_t nsnaps)
+{
+        FILE *f = fopen(P->path, "re");
+        struct region *reg = NULL;
+        size_t nreg = 0, capreg = 0, nev = 0;
+        uint64_t live = 0;
+        char line[256];
+        int r = 0, pid = P->pid;
+
+        if (!f)
+                return -errno;
+        if (init && init->n > 0) {
+                reg = malloc(init->n * sizeof(*reg));
+                if (!reg) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                memcpy(reg, init->regs, init->n * sizeof(*reg));
+                nreg = capreg = init->n;
+                for (size_t i = 0; i < nreg; i++)
+                        if (reg[i].state == ST_EXEC)
+                                live += reg[i].len;
+                push_change(P, init->t, live);
+        }
+        while (fgets(line, sizeof(line), f) && nev++ < MAX_EVENTS_PER_PROC) {
+                uint64_t t, tid, addr, len, a, b, res;
+                char op[16], mod;
+                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %15s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c",
+                           &t, &tid, op, &addr, &len, &a, &b, &res, &mod) != 9)
+                        continue; /* a line cut by a crash */
+                take_snaps(snaps, nsnaps, t, reg, nreg);
+                double ts = t >= t0 ? (double)(t - t0) / 1e9 : 0;
+                if (strcmp(op, "mmap") == 0) {
+                        int prot = (int)a;
+                        if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
+                                T->wx++;
+                                continue;
+                        }
+                        if (!(prot & PROT_WRITE))
+                                continue; /* reservations (PROT_NONE) and the like */
+                        /* MAP_FIXED over tracked regions replaces them. */
+                        for (size_t i = 0; i < nreg;) {
+                                if (reg[i].start >= res && reg[i].start < res + len) {
+                                        if (reg[i].state == ST_EXEC) {
+                                                live -= reg[i].len;
+                                                T->freed++;
+                                        }
+                                        reg[i] = reg[--nreg];
+                                } else {
+                                        i++;
+                                }
+                        }
+                        if (nreg == MAX_REGIONS)
+                                continue;
+                        if (nreg == capreg) {
+                                size_t cap = capreg ? capreg * 2 : 256;
+                                struct region *p = realloc(reg, cap * sizeof(*p));
+                                if (!p) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                reg = p;
+                                capreg = cap;
+                        }
+                        reg[nreg++] = (struct region){ res, len, ST_RW, 0 };
+                } else if (strcmp(op, "mprotect") == 0) {
+                        int prot = (int)a;
+                        for (size_t i = 0; i < nreg; i++) {
+                                struct region *g = &reg[i];
+                                if (g->start < addr || g->start + g->len > addr + len)
+                                        continue;
+                                if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
+                                        /* writable and executable: a closure trampoline, not JIT code */
+                                        if (g->state == ST_EXEC) {
+                                                live -= g->len;
+                                                push_change(P, t, live);
+                                        }
+                                        T->wx++;
+                                        reg[i] = reg[--nreg];
+                                        i--;
+                                        continue;
+                                }
+                                if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
+                                        g->state = ST_EXEC;
+                                        g->t_exec = t;
+                                        T->compiled++;
+                                        live += g->len;
+                                        if (push_size(T, g->len) < 0 || push_change(P, t, live) < 0) {
+                                                r = -ENOMEM;
+                                                goto done;
+                                        }
+                                        int sec = (int)ts;
+                                        if (sec >= 0 && sec < MAX_SECONDS) {
+                                                T->by_second[sec]++;
+                                                if (sec + 1 > T->seconds)
+                                                        T->seconds = sec + 1;
+                                        }
+                                        fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"tid\": %" PRIu64
+                                                     ", \"event\": \"compile\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"module\": \"%c\"}\n",
+                                                ts, pid, tid, g->start, g->len, mod);
+                                } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
+                                        g->state = ST_RW;
+                                        live -= g->len;
+                                        push_change(P, t, live);
+                                }
+                        }
+                } else if (strcmp(op, "munmap") == 0 || strcmp(op, "mremap") == 0) {
+                        for (size_t i = 0; i < nreg;) {
+                                struct region *g = &reg[i];
+                                if (g->start >= addr && g->start + g->len <= addr + len) {
+                                        if (g->state == ST_EXEC) {
+                                                uint64_t age = t - g->t_exec;
+                                                live -= g->len;
+                                                T->freed++;
+                                                if (age < JITTRACE_CHURN_NS)
+                                                        T->churned++;
+                                                push_change(P, t, live);
+                                                fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
+                                                             "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f}\n",
+                                                        ts, pid, g->start, g->len, (double)age / 1e9);
+                                        } else {
+                                                T->never_exec++;
+                                        }
+                                        reg[i] = reg[--nreg];
+                                        continue;
+                                }
+                                i++;
+                        }
+                }
+                if (live > T->peak)
+                        T->peak = live; /* per process; the tree peak is summed below */
+        }
+done:
+        take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
+        T->live_final_sum += live;
+        free(reg);
+        fclose(f);
+        return r;
+}
+
+/* At time t, the live JIT bytes of a process from its change list (0 before the first). */
+static uint64_t live_at(const struct proc_trace *p, uint64_t t)
+{
+        uint64_t v = 0;
+        for (size_t i = 0; i < p->nchanges && p->changes[i].t <= t; i++)
+                v = p->changes[i].live;
+        return v;
+}
+
+static int near_change(const struct proc_trace *p, uint64_t t, uint64_t window)
+{
+        for (size_t i = 0; i < p->nchanges; i++)
+                if (p->changes[i].t + window >= t && p->changes[i].t <= t + window)
+                        return 1;
+        return 0;
+}
+
+/* Cross-check: every process row of samples.csv against the events' live bytes. */
+static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *procs, size_t nprocs)
+{
+        char path[4200], line[4096];
+        uint64_t checked = 0, agreed = 0, in_flight = 0, disagreed = 0, untraced = 0;
+        json_t *first = json_null();
+        FILE *f;
+        int cpid = -1, ct = -1, cjit = -1, cscope = -1;
+
+        snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
+        f = fopen(path, "re");
+        if (!f)
+                return json_null();
+        while (fgets(line, sizeof(line), f)) {
+                char *fields[64];
+                size_t len = strlen(line);
+                if (len && line[len - 1] == '\n')
+                        line[len - 1] = '\0';
+                int nf = runfile_split_csv(line, fields, 64);
+                if (nf < 0)
+                        continue;
+                if (cpid < 0) {
+                        for (int i = 0; i < nf; i++) {
+                                if (!strcmp(fields[i], "pid")) cpid = i;
+                                if (!strcmp(fields[i], "t_s")) ct = i;
+                                if (!strcmp(fields[i], "jit_code_bytes")) cjit = i;
+                                if (!strcmp(fields[i], "scope")) cscope = i;
+                        }
+                        if (cpid < 0 || ct < 0 || cjit < 0 || cscope < 0)
+                                break;
+                        continue;
+                }
+                if (nf <= cjit || strcmp(fields[cscope], "process") != 0)
+                        continue;
+                int pid = atoi(fields[cpid]);
+                uint64_t t = t0 + (uint64_t)(atof(fields[ct]) * 1e9);
+                uint64_t jit = strtoull(fields[cjit], NULL, 10);
+                struct proc_trace *p = NULL;
+                for (size_t i = 0; i < nprocs; i++)
+                        if (procs[i].pid == pid)
+                                p = &procs[i];
+                checked++;
+                if (!p) {
+                        if (jit == 0)
+                                agreed++;
+                        else
+                                untraced++;
+                        continue;
+                }
+                /* A tick reads maps at some moment within a few ms of its time stamp. */
+                if (near_change(p, t, 5000000ULL)) {
+                        in_flight++;
+                        continue;
+                }
+                uint64_t ev = live_at(p, t);
+                if (ev == jit) {
+                        agreed++;
+                } else {
+                        disagreed++;
+                        if (json_is_null(first))
+                                first = json_pack("{s:f, s:i, s:I, s:I}", "t_s", (double)(t - t0) / 1e9, "pid", pid,
+                                                  "proc_bytes", (json_int_t)jit, "events_bytes", (json_int_t)ev);
+                }
+        }
+        fclose(f);
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)checked, "agreed", (json_int_t)agreed,
+                         "in_flight", (json_int_t)in_flight, "disagreed", (json_int_t)disagreed,
+                         "untraced_with_jit", (json_int_t)untraced, "first_disagreement", first);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns, json_t **ret)
+{
+        struct totals *T = calloc(1, sizeof(*T));
+        struct proc_trace *procs = NULL;
+        size_t nprocs = 0, capp = 0;
+        char path[4200];
+        DIR *d;
+        FILE *out;
+        struct dirent *de;
+        int r = 0;
+
+        if (!T)
+                return -ENOMEM;
+        d = opendir(trace_dir);
+        if (!d) {
+                free(T);
+                return -errno;
+        }
+        snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+        out = fopen(path, "we");
+        if (!out) {
+                r = -errno;
+                closedir(d);
+                free(T);
+                return r;
+        }
+        uint64_t peak_sum = 0;
+        /* Every stream, with its fork line if it has one. */
+        while ((de = readdir(d)) != NULL) {
+                uint64_t pid;
+                if (strncmp(de->d_name, "events.", 7) != 0)
+                        continue;
+                size_t n = strlen(de->d_name + 7);
+                if (util_parse_u64(de->d_name + 7, n, &pid) != (int)n)
+                        continue;
+                if (nprocs == capp) {
+                        size_t cap = capp ? capp * 2 : 16;
+                        struct proc_trace *p = realloc(procs, cap * sizeof(*p));
+                        if (!p) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        procs = p;
+                        capp = cap;
+                }
+                struct proc_trace *P = &procs[nprocs++];
+                memset(P, 0, sizeof(*P));
+                P->pid = (int)pid;
+                snprintf(P->path, sizeof(P->path), "%s/%s", trace_dir, de->d_name);
+                FILE *f = fopen(P->path, "re");
+                char first[256];
+                uint64_t t, tid, x, y, ppid;
+                char op[16];
+                if (f && fgets(first, sizeof(first), f) &&
+                    sscanf(first, "%" SCNu64 " %" SCNu64 " %15s %" SCNx64 " %" SCNx64 " %" SCNx64, &t, &tid, op, &x, &y, &ppid) == 6 &&
+                    strcmp(op, "fork") == 0) {
+                        P->ppid = (int)ppid;
+                        P->t_fork = t;
+                }
+                if (f)
+                        fclose(f);
+        }
+        /* Parents before their children: a child starts from its parent's mappings at the fork. */
+        struct snap *snaps = calloc(nprocs ? nprocs : 1, sizeof(*snaps));
+        if (!snaps)
+                r = -ENOMEM;
+        for (int progress = 1; r == 0 && progress;) {
+                progress = 0;
+                for (size_t k = 0; k < nprocs && r == 0; k++) {
+                        struct proc_trace *P = &procs[k];
+                        struct snap *init = NULL;
+                        if (P->done)
+                                continue;
+                        if (P->ppid) {
+                                size_t pi;
+                                for (pi = 0; pi < nprocs && procs[pi].pid != P->ppid; pi++)
+                                        ;
+                                if (pi < nprocs && !procs[pi].done)
+                                        continue; /* its parent first */
+                                if (pi < nprocs)
+                                        init = &snaps[k];
+                        }
+                        /* the children of P, to snapshot */
+                        size_t ns = 0;
+                        struct snap *mine = malloc(sizeof(*mine) * (nprocs ? nprocs : 1));
+                        size_t *who = malloc(sizeof(*who) * (nprocs ? nprocs : 1));
+                        if (!mine || !who) {
+                                free(mine);
+                                free(who);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        for (size_t c = 0; c < nprocs; c++)
+                                if (procs[c].ppid == P->pid) {
+                                        memset(&mine[ns], 0, sizeof(mine[ns]));
+                                        mine[ns].child = procs[c].pid;
+                                        mine[ns].t = procs[c].t_fork;
+                                        who[ns++] = c;
+                                }
+                        uint64_t before = T->peak;
+                        T->peak = 0;
+                        r = one_file(P, init, t0_ns, out, T, mine, ns);
+                        peak_sum += T->peak; /* per-process peaks summed: an upper bound of the tree's */
+                        T->peak = before > T->peak ? before : T->peak;
+                        for (size_t c = 0; c < ns; c++)
+                                snaps[who[c]] = mine[c];
+                        free(mine);
+                        free(who);
+                        P->done = 1;
+                        progress = 1;
+                }
+        }
+        for (size_t k = 0; snaps && k < nprocs; k++)
+                free(snaps[k].regs);
+        free(snaps);
+        closedir(d);
+        if (fclose(out) != 0 && r == 0)
+                r = -errno;
+        if (r == 0) {
+                json_t *sizes = json_null(), *rate = json_array();
+                if (T->nsizes > 0) {
+                        qsort(T->sizes, T->nsizes, sizeof(*T->sizes), cmp_u64);
+                        double sum = 0;
+                        for (size_t i = 0; i < T->nsizes; i++)
+                                sum += (double)T->sizes[i];
+                        sizes = json_pack("{s:f, s:I, s:I, s:I, s:I}", "mean", sum / (double)T->nsizes,
+                                          "p50", (json_int_t)T->sizes[T->nsizes / 2],
+                                          "p90", (json_int_t)T->sizes[(T->nsizes * 9) / 10],
+                                          "min", (json_int_t)T->sizes[0], "max", (json_int_t)T->sizes[T->nsizes - 1]);
+                }
+                for (int s = 0; s < T->seconds; s++)
+                        json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
+                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
+                                 "executors_compiled", (json_int_t)T->compiled,
+                                 "executors_freed", (json_int_t)T->freed,
+                                 "live_bytes_final", (json_int_t)T->live_final_sum,
+                                 "peak_bytes", (json_int_t)peak_sum,
+                                 "processes_traced", (json_int_t)nprocs,
+                                 "churn_ratio", T->compiled ? json_real((double)T->churned / (double)T->compiled) : json_null(),
+                                 "bytes_per_executor", sizes,
+                                 "never_executable_mappings", (json_int_t)T->never_exec,
+                                 "writable_executable_mappings", (json_int_t)T->wx,
+                                 "churned", (json_int_t)T->churned,
+                                 "compiles_per_second", rate,
+                                 "cross_check", cross_check(run_dir, t0_ns, procs, nprocs));
+                if (!*ret)
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; i < nprocs; i++)
+                free(procs[i].changes);
+        free(procs);
+        free(T->sizes);
+        free(T);
+        return r;
+}
