@@ -68,7 +68,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libjitmem.a | $(BUIL
 # Fixture programs are plain C with no dependency on the library, and never sanitized:
 # their memory layout is what the tests assert.
 $(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
-	$(CC) -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -o $@ $< -lpthread
 
 $(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)

@@ -3,7 +3,8 @@
  *
  * It interposes mmap, mmap64, mprotect, munmap and mremap; every call goes on to the real
  * function, resolved once with dlsym(RTLD_NEXT). Calls that may concern anonymous private memory
- * are written as one text line each to JITMEM_TRACE_DIR/events.PID:
+ * are written as one text line each (munmap before the call, the others after it, so that the
+ * times order the events even when threads race for the same addresses) to JITMEM_TRACE_DIR/events.PID:
  *
  *     <ns> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
  *
@@ -274,10 +275,10 @@ EXPORT int munmap(void *addr, size_t len)
                 errno = ENOSYS;
                 return -1;
         }
-        int r = real_munmap(addr, len);
-        if (r == 0)
-                record("munmap", (uintptr_t)addr, len, 0, 0, 0, (uintptr_t)__builtin_return_address(0));
-        return r;
+        /* Recorded before the call: once it returns, another thread may be given the same
+         * address by mmap, and its record must come later in time. */
+        record("munmap", (uintptr_t)addr, len, 0, 0, 0, (uintptr_t)__builtin_return_address(0));
+        return real_munmap(addr, len);
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define MAX_EVENTS_PER_PROC 4000000
+#define MAX_EVENTS_PER_PROC 1000000
 #define MAX_REGIONS 1000000
 #define MAX_SECONDS 3600
 
@@ -84,6 +84,59 @@ static int push_change(struct proc_trace *p, uint64_t t, uint64_t live)
         return 0;
 }
 
+struct event {
+        uint64_t t, tid, addr, len, a, b, res;
+        size_t seq;
+        char op[12];
+        char mod;
+};
+
+static int cmp_event(const void *x, const void *y)
+{
+        const struct event *a = x, *b = y;
+        if (a->t != b->t)
+                return a->t < b->t ? -1 : 1;
+        return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Reads a stream and orders it by time: threads write their lines in the order their write()s
+ * happen, which may differ from the order of their calls. */
+static int load_events(const char *path, struct event **ret, size_t *ret_n)
+{
+        FILE *f = fopen(path, "re");
+        struct event *ev = NULL;
+        size_t n = 0, cap = 0;
+        char line[256];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f) && n < MAX_EVENTS_PER_PROC) {
+                struct event e;
+                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %11s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c",
+                           &e.t, &e.tid, e.op, &e.addr, &e.len, &e.a, &e.b, &e.res, &e.mod) != 9)
+                        continue; /* a line cut by a crash */
+                if (n == cap) {
+                        size_t c = cap ? cap * 2 : 1024;
+                        struct event *p = realloc(ev, c * sizeof(*p));
+                        if (!p) {
+                                free(ev);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        ev = p;
+                        cap = c;
+                }
+                e.seq = n;
+                ev[n++] = e;
+        }
+        fclose(f);
+        if (n > 0)
+                qsort(ev, n, sizeof(*ev), cmp_event);
+        *ret = ev;
+        *ret_n = n;
+        return 0;
+}
+
 static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const struct region *reg, size_t nreg)
 {
         for (size_t k = 0; k < nsnaps; k++) {
@@ -103,19 +156,19 @@ static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const
 static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, FILE *out, struct totals *T,
                     struct snap *snaps, size_t nsnaps)
 {
-        FILE *f = fopen(P->path, "re");
+        struct event *events = NULL;
         struct region *reg = NULL;
-        size_t nreg = 0, capreg = 0, nev = 0;
+        size_t nreg = 0, capreg = 0, nevents = 0;
         uint64_t live = 0;
-        char line[256];
         int r = 0, pid = P->pid;
 
-        if (!f)
-                return -errno;
+        r = load_events(P->path, &events, &nevents);
+        if (r < 0)
+                return r;
         if (init && init->n > 0) {
                 reg = malloc(init->n * sizeof(*reg));
                 if (!reg) {
-                        fclose(f);
+                        free(events);
                         return -ENOMEM;
                 }
                 memcpy(reg, init->regs, init->n * sizeof(*reg));
@@ -125,12 +178,11 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 live += reg[i].len;
                 push_change(P, init->t, live);
         }
-        while (fgets(line, sizeof(line), f) && nev++ < MAX_EVENTS_PER_PROC) {
-                uint64_t t, tid, addr, len, a, b, res;
-                char op[16], mod;
-                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %15s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c",
-                           &t, &tid, op, &addr, &len, &a, &b, &res, &mod) != 9)
-                        continue; /* a line cut by a crash */
+        for (size_t ei = 0; ei < nevents; ei++) {
+                const struct event *e = &events[ei];
+                uint64_t t = e->t, tid = e->tid, addr = e->addr, len = e->len, a = e->a, res = e->res;
+                const char *op = e->op;
+                char mod = e->mod;
                 take_snaps(snaps, nsnaps, t, reg, nreg);
                 double ts = t >= t0 ? (double)(t - t0) / 1e9 : 0;
                 if (strcmp(op, "mmap") == 0) {
@@ -237,7 +289,7 @@ done:
         take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
         T->live_final_sum += live;
         free(reg);
-        fclose(f);
+        free(events);
         return r;
 }
 

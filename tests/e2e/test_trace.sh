@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end tests of --trace-jit: the shim's counts against fixtures whose JIT-like calls are
+# known exactly, across threads and forked workers, and their agreement with /proc.
+. "$(dirname "$0")/lib.sh"
+
+# 1. 3 processes x 4 threads x 50 attempts: every 5th a failed compile, frees in batches of 7.
+out="$TMP/churn"
+"$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitchurn" --workers 3 --threads 4 --compiles 50 --batch 7 --fail-every 5 --hold-ms 300 >/dev/null
+check_eq "traced run exits 0" $? 0
+# per thread: 40 compiled, 35 freed (5 batches of 7), 10 never executable; 12 threads
+jcheck "executors compiled, exactly" "$out/summary.json" "d['jit']['executors_compiled'] == 480"
+jcheck "executors freed, exactly" "$out/summary.json" "d['jit']['executors_freed'] == 420"
+jcheck "failed compiles apart, exactly" "$out/summary.json" "d['jit']['never_executable_mappings'] == 120"
+jcheck "three processes traced" "$out/summary.json" "d['jit']['processes_traced'] == 3"
+jcheck "sizes of 1 to 3 pages" "$out/summary.json" "d['jit']['bytes_per_executor']['min'] == $(getconf PAGESIZE) and d['jit']['bytes_per_executor']['max'] == 3 * $(getconf PAGESIZE)"
+jcheck "churn: every freed executor was freed within a second" "$out/summary.json" "abs(d['jit']['churn_ratio'] - 420 / 480) < 1e-9"
+jcheck "the shim agrees with /proc at every sample not in flight" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0 and d['jit']['cross_check']['agreed'] > 10"
+jcheck "leftover executors of all processes match /proc's tree figure while all hold them" "$out/summary.json" "d['jit']['live_bytes_final'] == d['tree']['peak_jit_code_bytes']"
+"$PY" - "$out/events.jsonl" <<'PYEOF'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert sum(e['event'] == 'compile' for e in ev) == 480 and sum(e['event'] == 'free' for e in ev) == 420, len(ev)
+assert all(e['bytes'] > 0 and e['addr'].startswith('0x') for e in ev)
+assert len({e['tid'] for e in ev if e['event'] == 'compile'}) == 12
+PYEOF
+ok $? "events.jsonl: every compile and free, from 12 threads"
+
+# 2. Inherited executors: workers fork after the parent compiled; /proc and the shim agree.
+out="$TMP/fork"
+"$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitlike" --regions 4 --size 8192 --step-ms 20 --workers 3 --worker-regions 2 --wx 1 --hold-ms 300 >/dev/null
+jcheck "fork: compiles counted once, in the process that made them" "$out/summary.json" "d['jit']['executors_compiled'] == 4 + 3 * 2"
+jcheck "fork: writable+executable kept apart" "$out/summary.json" "d['jit']['writable_executable_mappings'] == 1"
+jcheck "fork: agreement with /proc" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0"
+jcheck "fork: live bytes, inherited ones included" "$out/summary.json" "d['jit']['live_bytes_final'] == 4 * 8192 + 3 * 6 * 8192"
+
+# 3. Exec keeps the shim (LD_PRELOAD), and a program that never maps code shows none.
+"$JITMEM" run -q --trace-jit --out "$TMP/exec" -- sh -c "exec \"$FIX/jitlike\" --regions 2 --hold-ms 100 >/dev/null"
+jcheck "exec: still traced" "$TMP/exec/summary.json" "d['jit']['executors_compiled'] == 2"
+"$JITMEM" run -q --trace-jit --out "$TMP/none" -- "$FIX/heapgrow" --mb 8 --steps 2 --hold-ms 100 >/dev/null
+jcheck "no JIT: nothing compiled" "$TMP/none/summary.json" "d['jit']['executors_compiled'] == 0 and d['jit']['cross_check']['disagreed'] == 0"
+"$JITMEM" run -q --out "$TMP/plain" -- true
+jcheck "without --trace-jit there is no jit object" "$TMP/plain/summary.json" "'jit' not in d"
+
+# 4. The program runs on unharmed when the trace cannot be written.
+d2=$(mktemp -d); mkdir "$d2/trace"; chmod 555 "$d2/trace"
+JITMEM_TRACE_DIR="$d2/trace" LD_PRELOAD="$PWD/$BUILD/libjitshim.so" setpriv --reuid=65534 --regid=65534 --clear-groups "$FIX/jitlike" --regions 2 --hold-ms 10 >/dev/null 2>&1
+check_eq "unwritable trace directory: the program is unharmed" $? 0
+rm -rf "$d2"
+
+# 5. A JIT-enabled CPython, when one is named.
+if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
+        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyn" -- "$JITMEM_TEST_PYTHON" workloads/numeric.py --scale 0.2 >/dev/null
+        jcheck "real JIT: executors compiled on numeric" "$TMP/pyn/summary.json" "d['jit']['executors_compiled'] > 0 and d['jit']['cross_check']['disagreed'] == 0"
+        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyd" -- "$JITMEM_TEST_PYTHON" workloads/dynamic.py --scale 0.2 >/dev/null
+        jcheck "real JIT: frees on a workload that invalidates code" "$TMP/pyd/summary.json" "d['jit']['executors_freed'] > 0 and d['jit']['cross_check']['disagreed'] == 0"
+else
+        skip "JITMEM_TEST_PYTHON is not set: the traced runs on a JIT-enabled CPython did not run"
+fi
+
+finish test_trace
