@@ -129,6 +129,10 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
         size_t idx;
         json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
+        json_t *jit = json_object_get(summary, "jit");
+        a.executors_compiled = json_num(jit, "executors_compiled", -1);
+        a.executors_freed = json_num(jit, "executors_freed", -1);
+        a.churn_ratio = json_num(jit, "churn_ratio", -1);
 
         if (s->n < 3) {
                 /* Too short for any trend (a start-up, or a coarse interval): the peaks only. */

@@ -27,6 +27,9 @@ struct analysis {
         double vsz_lead_s;                  /* how long before RSS VSZ reached 90% of its growth
                                              * (negative: it lagged); NaN when neither grew */
         int by_progress;                    /* the equivalent points are by work done */
+        double executors_compiled;          /* from --trace-jit (summary "jit"); < 0 without */
+        double executors_freed;
+        double churn_ratio;
         double rss_at[ANALYSIS_POINTS];     /* tree RSS at 25/50/75/100% */
         double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point (< 0 none) */
 };

@@ -50,6 +50,8 @@ static void compare_usage(FILE *f)
               "      --max-delta PCT         JIT memory delta as a share of the headroom, above: NO-GO\n"
               "                              (default 10)\n"
               "  -i, --interval DUR      sampling interval (default 50ms; 2ms for --workload startup)\n"
+              "      --trace-jit         record every JIT allocation in each run (see jitmem run --help):\n"
+              "                          executors compiled and freed and churn are compared too\n"
               "      --force             compare even when the interpreter has no JIT machine code (a\n"
               "                          control experiment: no difference expected)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
@@ -220,6 +222,7 @@ int cmd_compare(int argc, char **argv)
                 { "max-delta", required_argument, NULL, 'D' },
                 { "interval", required_argument, NULL, 'i' },
                 { "force", no_argument, NULL, 'f' },
+                { "trace-jit", no_argument, NULL, 't' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
@@ -318,6 +321,16 @@ int cmd_compare(int argc, char **argv)
                                 return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
                         break;
                 case 'f': force = 1; break;
+                case 't': {
+                        static char shim[4096];
+                        static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
+                        if (util_find_beside_binary("JITMEM_SHIM", rel, shim, sizeof(shim)) < 0) {
+                                cli_error("cannot find libjitshim.so beside jitmem (set JITMEM_SHIM to its path)");
+                                return CLI_EXIT_FAILURE;
+                        }
+                        o.run.trace_shim = shim;
+                        break;
+                }
                 case 'j': json = 1; break;
                 case 'h':
                         compare_usage(stdout);

@@ -75,7 +75,7 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
         ro.progress = 1;
         ro.foreground = 0;
         ro.capture_output = 1;
-        ro.probe = 0;
+        ro.probe = 0; /* (trace_shim comes with o->run) */
         if (o->have_limit) {
                 ro.have_limit = 1;
                 ro.limit_bytes = o->limit_bytes;
@@ -113,6 +113,9 @@ static double g_wall(const struct analysis *a, int k) { (void)k; return a->wall_
 static double g_tput(const struct analysis *a, int k) { (void)k; return a->throughput; }
 static double g_warm(const struct analysis *a, int k) { (void)k; return a->warmup_end_s; }
 static double g_rss_at(const struct analysis *a, int k) { return a->rss_at[k]; }
+static double g_compiled(const struct analysis *a, int k) { (void)k; return a->executors_compiled; }
+static double g_freed(const struct analysis *a, int k) { (void)k; return a->executors_freed; }
+static double g_churn(const struct analysis *a, int k) { (void)k; return a->churn_ratio; }
 static double g_pss_at(const struct analysis *a, int k) { return a->pss_at[k]; }
 
 struct metric_result {
@@ -370,6 +373,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "wall_s", "seconds", g_wall },
                 { "throughput_units_per_s", "units/s", g_tput },
                 { "warmup_end_s", "seconds", g_warm },
+                { "executors_compiled", "count", g_compiled },
+                { "executors_freed", "count", g_freed },
+                { "churn_ratio", "fraction", g_churn },
         };
         json_t *mj = json_object();
         struct metric_result peak_pss = compare_metric(runs, done, g_peak_pss, 0, 0);

@@ -38,6 +38,10 @@ jcheck "adaptive: runs added up to --max-runs" "$TMP/ad1/comparison.json" "d['ru
 "$JITMEM" compare --runs 4 --max-runs 8 --target-width 100 --interval 20ms --out "$TMP/ad2" -- "$FJ" >/dev/null 2>&1
 jcheck "adaptive: no run added once the interval is narrow enough" "$TMP/ad2/comparison.json" "d['runs_per_mode'] == 4"
 
+# 2c. With --trace-jit, executors are compared too.
+"$JITMEM" compare --trace-jit --runs 2 --interval 20ms --out "$TMP/tj" -- "$FJ" --units 20 >/dev/null 2>&1
+jcheck "--trace-jit: executors compiled per mode" "$TMP/tj/comparison.json" "d['metrics']['executors_compiled']['on'] == 10 and d['metrics']['executors_compiled']['off'] == 0"
+
 # 3. --json on stdout.
 "$JITMEM" compare --runs 1 --json --out "$TMP/j" -- "$FJ" --units 10 2>/dev/null | "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["schema"] == "jitmem.compare/1" else 1)'
 ok $? "--json prints the comparison"
