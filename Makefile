@@ -90,6 +90,7 @@ test:
 bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
 	BUILD=$(BUILD) bash bench/compare
+	BUILD=$(BUILD) bash bench/trace
 
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo

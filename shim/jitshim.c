@@ -58,6 +58,8 @@ static int enabled;
 static int trace_fd = -1;   /* the current process's file */
 static int trace_pid;       /* the process it belongs to */
 static int broken;          /* a write failed: stop */
+static int cached_pid;      /* this process's PID, refreshed in a forked child */
+static __thread int cached_tid;
 
 /* Address ranges of the main program (E) and of libpython (P). */
 static struct { uintptr_t lo, hi; char tag; } modules[MAX_MODULES];
@@ -103,6 +105,8 @@ static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uin
  * parent's mappings (the child inherits them). */
 static void after_fork_child(void)
 {
+        __atomic_store_n(&cached_pid, (int)syscall(SYS_getpid), __ATOMIC_RELEASE);
+        cached_tid = 0; /* the forking thread is the child's only thread: a new TID */
         record("fork", 0, 0, (uint64_t)syscall(SYS_getppid), 0, 0, 0);
 }
 
@@ -122,6 +126,7 @@ __attribute__((constructor)) static void shim_init(void)
                 enabled = 1;
         }
         dl_iterate_phdr(phdr_cb, NULL);
+        cached_pid = (int)syscall(SYS_getpid);
         if (enabled)
                 pthread_atfork(NULL, NULL, after_fork_child);
 }
@@ -170,7 +175,7 @@ static char *put_str(char *p, const char *s)
 /* The file of this process, opened on first use (again in a forked child). */
 static int stream(void)
 {
-        int pid = (int)syscall(SYS_getpid);
+        int pid = __atomic_load_n(&cached_pid, __ATOMIC_ACQUIRE);
         int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
 
         if (fd >= 0 && __atomic_load_n(&trace_pid, __ATOMIC_ACQUIRE) == pid)
@@ -210,10 +215,12 @@ static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uin
                 errno = saved;
                 return;
         }
-        syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call, no lock */
+        if (cached_tid == 0)
+                cached_tid = (int)syscall(SYS_gettid);
         p = put_dec(p, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
         *p++ = ' ';
-        p = put_dec(p, (uint64_t)syscall(SYS_gettid));
+        p = put_dec(p, (uint64_t)cached_tid);
         *p++ = ' ';
         p = put_str(p, op);
         *p++ = ' ';
