@@ -4,13 +4,13 @@
  * It interposes mmap, mmap64, mprotect, munmap and mremap; every call goes on to the real
  * function, resolved once with dlsym(RTLD_NEXT). Calls that may concern anonymous private memory
  * are written as one text line each (munmap before the call, the others after it, so that the
- * times order the events even when threads race for the same addresses) to JITMEM_TRACE_DIR/events.PID:
+ * order (seq) is right even when threads race for the same addresses) to JITMEM_TRACE_DIR/events.PID:
  *
- *     <ns> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
+ *     <ns> <seq> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
  *
- * ns: CLOCK_MONOTONIC; op: mmap, mprotect, munmap, mremap (for mremap, prot holds the new
+ * ns: CLOCK_MONOTONIC; seq: the call's place in the process's order (an atomic counter); op: mmap, mprotect, munmap, mremap (for mremap, prot holds the new
  * length and flags the new address), or fork (the first line of a forked child's stream; prot
- * holds the parent's PID); addr, len, result in hex; module: where the call came from
+ * holds the parent's PID, flags the parent's seq at the fork); addr, len, result in hex; module: where the call came from
  * (E the main program, P a libpython, O anything else).
  *
  * Rules it keeps, since it runs inside somebody else's program:
@@ -60,6 +60,13 @@ static int trace_pid;       /* the process it belongs to */
 static int broken;          /* a write failed: stop */
 static int cached_pid;      /* this process's PID, refreshed in a forked child */
 static __thread int cached_tid;
+static uint64_t sequence;   /* orders the calls of a process: one atomic add per event */
+static uint64_t fork_seq;   /* the parent's place in its order at a fork (the child inherits it) */
+
+static void before_fork(void)
+{
+        fork_seq = __atomic_fetch_add(&sequence, 1, __ATOMIC_SEQ_CST);
+}
 
 /* Address ranges of the main program (E) and of libpython (P). */
 static struct { uintptr_t lo, hi; char tag; } modules[MAX_MODULES];
@@ -107,7 +114,7 @@ static void after_fork_child(void)
 {
         __atomic_store_n(&cached_pid, (int)syscall(SYS_getpid), __ATOMIC_RELEASE);
         cached_tid = 0; /* the forking thread is the child's only thread: a new TID */
-        record("fork", 0, 0, (uint64_t)syscall(SYS_getppid), 0, 0, 0);
+        record("fork", 0, 0, (uint64_t)syscall(SYS_getppid), fork_seq, 0, 0);
 }
 
 __attribute__((constructor)) static void shim_init(void)
@@ -128,7 +135,7 @@ __attribute__((constructor)) static void shim_init(void)
         dl_iterate_phdr(phdr_cb, NULL);
         cached_pid = (int)syscall(SYS_getpid);
         if (enabled)
-                pthread_atfork(NULL, NULL, after_fork_child);
+                pthread_atfork(before_fork, NULL, after_fork_child);
 }
 
 static char module_of(uintptr_t ra)
@@ -215,10 +222,15 @@ static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uin
                 errno = saved;
                 return;
         }
+        /* The order: an atomic counter, taken where the time is (before munmap, after the
+         * others), so that causality orders the events even where CPUs' clocks differ. */
+        uint64_t seq = __atomic_fetch_add(&sequence, 1, __ATOMIC_SEQ_CST);
         clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call, no lock */
         if (cached_tid == 0)
                 cached_tid = (int)syscall(SYS_gettid);
         p = put_dec(p, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+        *p++ = ' ';
+        p = put_dec(p, seq);
         *p++ = ' ';
         p = put_dec(p, (uint64_t)cached_tid);
         *p++ = ' ';
