@@ -9,7 +9,8 @@
  *     <ns> <seq> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
  *
  * ns: CLOCK_MONOTONIC; seq: the call's place in the process's order (an atomic counter); op: mmap, mprotect, munmap, mremap (for mremap, prot holds the new
- * length and flags the new address), or fork (the first line of a forked child's stream; prot
+ * length and flags the new address), name (a prctl(PR_SET_VMA_ANON_NAME): the name follows
+ * the module, prot says whether the kernel took it), or fork (the first line of a forked child's stream; prot
  * holds the parent's PID, flags the parent's seq at the fork); addr, len, result in hex; module: where the call came from
  * (E the main program, P a libpython, O anything else).
  *
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,11 +49,13 @@ typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 typedef int (*mprotect_fn)(void *, size_t, int);
 typedef int (*munmap_fn)(void *, size_t);
 typedef void *(*mremap_fn)(void *, size_t, size_t, int, ...);
+typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 
 static mmap_fn real_mmap, real_mmap64;
 static mprotect_fn real_mprotect;
 static munmap_fn real_munmap;
 static mremap_fn real_mremap;
+static prctl_fn real_prctl;
 
 static char trace_dir[512];
 static int enabled;
@@ -126,6 +130,7 @@ __attribute__((constructor)) static void shim_init(void)
         real_mprotect = (mprotect_fn)dlsym(RTLD_NEXT, "mprotect");
         real_munmap = (munmap_fn)dlsym(RTLD_NEXT, "munmap");
         real_mremap = (mremap_fn)dlsym(RTLD_NEXT, "mremap");
+        real_prctl = (prctl_fn)dlsym(RTLD_NEXT, "prctl");
         if (!real_mmap64)
                 real_mmap64 = real_mmap;
         if (dir && *dir && strlen(dir) < sizeof(trace_dir) - 32) {
@@ -207,10 +212,19 @@ static int stream(void)
         return nfd;
 }
 
+static void record_named(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
+                         uintptr_t ra, const char *name);
+
 static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
                    uintptr_t ra)
 {
-        char line[200], *p = line;
+        record_named(op, addr, len, a, b, result, ra, NULL);
+}
+
+static void record_named(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
+                         uintptr_t ra, const char *name)
+{
+        char line[256], *p = line;
         struct timespec ts;
         int saved = errno, fd;
 
@@ -247,6 +261,13 @@ static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uin
         p = put_hex(p, result);
         *p++ = ' ';
         *p++ = module_of(ra);
+        if (name) {
+                /* the name asked for (the kernel may not support naming: it is recorded anyway),
+                 * printable and space-free, at most 64 bytes */
+                *p++ = ' ';
+                for (int i = 0; i < 64 && name[i]; i++)
+                        *p++ = (name[i] > ' ' && name[i] < 0x7f) ? name[i] : '_';
+        }
         *p++ = '\n';
         if (syscall(SYS_write, fd, line, (size_t)(p - line)) != p - line)
                 __atomic_store_n(&broken, 1, __ATOMIC_RELAXED);
@@ -298,6 +319,35 @@ EXPORT int munmap(void *addr, size_t len)
          * address by mmap, and its record must come later in time. */
         record("munmap", (uintptr_t)addr, len, 0, 0, 0, (uintptr_t)__builtin_return_address(0));
         return real_munmap(addr, len);
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) is how CPython names its mappings
+ * ("cpython:jit", "cpython:perf_trampoline"): the name tells them apart. */
+EXPORT int prctl(int option, ...)
+{
+        va_list ap;
+        unsigned long a2, a3, a4, a5;
+
+        va_start(ap, option);
+        a2 = va_arg(ap, unsigned long);
+        a3 = va_arg(ap, unsigned long);
+        a4 = va_arg(ap, unsigned long);
+        a5 = va_arg(ap, unsigned long);
+        va_end(ap);
+        if (!real_prctl) {
+                errno = ENOSYS;
+                return -1;
+        }
+        int r = real_prctl(option, a2, a3, a4, a5);
+        if (option == PR_SET_VMA && a2 == PR_SET_VMA_ANON_NAME && a5)
+                record_named("name", (uintptr_t)a3, a4, (uint64_t)(r == 0), 0, 0,
+                             (uintptr_t)__builtin_return_address(0), (const char *)a5);
+        return r;
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

@@ -22,6 +22,8 @@ struct region {
         uint64_t start, len;
         int state;
         uint64_t t_exec;
+        int perf; /* named cpython:perf_trampoline: a perf trampoline arena, not JIT code (2: the
+                   * kernel refused the name, so /proc sees it as JIT code) */
 };
 
 struct change { /* live JIT bytes of one process after an event, for the cross-check */
@@ -49,7 +51,7 @@ struct proc_trace {
 };
 
 struct totals {
-        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum;
+        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum, perf;
         uint64_t *sizes;
         size_t nsizes, cap;
         uint64_t by_second[MAX_SECONDS];
@@ -89,6 +91,7 @@ struct event {
         size_t seq;
         char op[12];
         char mod;
+        char name[68];
 };
 
 static int cmp_event(const void *x, const void *y)
@@ -112,8 +115,9 @@ static int load_events(const char *path, struct event **ret, size_t *ret_n)
                 return -errno;
         while (fgets(line, sizeof(line), f) && n < MAX_EVENTS_PER_PROC) {
                 struct event e;
-                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %11s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c",
-                           &e.t, &e.order, &e.tid, e.op, &e.addr, &e.len, &e.a, &e.b, &e.res, &e.mod) != 10)
+                e.name[0] = '\0';
+                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %11s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c %67s",
+                           &e.t, &e.order, &e.tid, e.op, &e.addr, &e.len, &e.a, &e.b, &e.res, &e.mod, e.name) < 10)
                         continue; /* a line cut by a crash */
                 if (n == cap) {
                         size_t c = cap ? cap * 2 : 1024;
@@ -159,24 +163,64 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
         struct event *events = NULL;
         struct region *reg = NULL;
         size_t nreg = 0, capreg = 0, nevents = 0;
-        uint64_t live = 0;
+        uint64_t live = 0, unnamed = 0; /* JIT bytes; perf arenas /proc cannot tell from them */
         int r = 0, pid = P->pid;
 
         r = load_events(P->path, &events, &nevents);
         if (r < 0)
                 return r;
+        /* First pass: the mappings CPython names cpython:perf_trampoline (the name may come
+         * after the mprotect), by the index of the mmap that made them. */
+        char *perf_flag = calloc(nevents ? nevents : 1, 1);
+        {
+                size_t *live_idx = malloc(sizeof(size_t) * (nevents ? nevents : 1));
+                uint64_t *live_start = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
+                uint64_t *live_len = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
+                size_t nl = 0;
+                for (size_t ei = 0; perf_flag && live_idx && live_start && live_len && ei < nevents; ei++) {
+                        const struct event *e = &events[ei];
+                        if (strcmp(e->op, "mmap") == 0 && (e->a & PROT_WRITE)) {
+                                live_idx[nl] = ei;
+                                live_start[nl] = e->res;
+                                live_len[nl++] = e->len;
+                        } else if (strcmp(e->op, "munmap") == 0) {
+                                for (size_t k = 0; k < nl;)
+                                        if (live_start[k] >= e->addr && live_start[k] + live_len[k] <= e->addr + e->len) {
+                                                nl--;
+                                                live_idx[k] = live_idx[nl];
+                                                live_start[k] = live_start[nl];
+                                                live_len[k] = live_len[nl];
+                                        } else {
+                                                k++;
+                                        }
+                        } else if (strcmp(e->op, "name") == 0 && strstr(e->name, "perf_trampoline")) {
+                                for (size_t k = 0; k < nl; k++)
+                                        if (live_start[k] >= e->addr && live_start[k] < e->addr + e->len)
+                                                perf_flag[live_idx[k]] = e->a ? 1 : 2; /* 2: the kernel refused the name */
+                        }
+                }
+                free(live_idx);
+                free(live_start);
+                free(live_len);
+        }
         if (init && init->n > 0) {
                 reg = malloc(init->n * sizeof(*reg));
                 if (!reg) {
+                        free(perf_flag);
                         free(events);
                         return -ENOMEM;
                 }
                 memcpy(reg, init->regs, init->n * sizeof(*reg));
                 nreg = capreg = init->n;
-                for (size_t i = 0; i < nreg; i++)
-                        if (reg[i].state == ST_EXEC)
+                for (size_t i = 0; i < nreg; i++) {
+                        if (reg[i].state != ST_EXEC || reg[i].perf == 1)
+                                continue;
+                        if (reg[i].perf == 2)
+                                unnamed += reg[i].len;
+                        else
                                 live += reg[i].len;
-                push_change(P, 0, live); /* inherited: live from the child's birth */
+                }
+                push_change(P, 0, live + unnamed); /* inherited: live from the child's birth */
         }
         for (size_t ei = 0; ei < nevents; ei++) {
                 const struct event *e = &events[ei];
@@ -196,7 +240,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                         /* MAP_FIXED over tracked regions replaces them. */
                         for (size_t i = 0; i < nreg;) {
                                 if (reg[i].start >= res && reg[i].start < res + len) {
-                                        if (reg[i].state == ST_EXEC) {
+                                        if (reg[i].state == ST_EXEC && !reg[i].perf) {
                                                 live -= reg[i].len;
                                                 T->freed++;
                                         }
@@ -217,7 +261,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 reg = p;
                                 capreg = cap;
                         }
-                        reg[nreg++] = (struct region){ res, len, ST_RW, 0 };
+                        reg[nreg++] = (struct region){ res, len, ST_RW, 0, perf_flag ? perf_flag[ei] : 0 };
                 } else if (strcmp(op, "mprotect") == 0) {
                         int prot = (int)a;
                         for (size_t i = 0; i < nreg; i++) {
@@ -228,11 +272,22 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         /* writable and executable: a closure trampoline, not JIT code */
                                         if (g->state == ST_EXEC) {
                                                 live -= g->len;
-                                                push_change(P, t, live);
+                                                push_change(P, t, live + unnamed);
                                         }
                                         T->wx++;
                                         reg[i] = reg[--nreg];
                                         i--;
+                                        continue;
+                                }
+                                if (g->perf) {
+                                        if (g->state == ST_RW && (prot & PROT_EXEC)) {
+                                                g->state = ST_EXEC; /* never counted as JIT */
+                                                T->perf++;
+                                                if (g->perf == 2) {
+                                                        unnamed += g->len;
+                                                        push_change(P, t, live + unnamed);
+                                                }
+                                        }
                                         continue;
                                 }
                                 if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
@@ -240,7 +295,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         g->t_exec = t;
                                         T->compiled++;
                                         live += g->len;
-                                        if (push_size(T, g->len) < 0 || push_change(P, t, live) < 0) {
+                                        if (push_size(T, g->len) < 0 || push_change(P, t, live + unnamed) < 0) {
                                                 r = -ENOMEM;
                                                 goto done;
                                         }
@@ -256,20 +311,28 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
                                         g->state = ST_RW;
                                         live -= g->len;
-                                        push_change(P, t, live);
+                                        push_change(P, t, live + unnamed);
                                 }
                         }
                 } else if (strcmp(op, "munmap") == 0 || strcmp(op, "mremap") == 0) {
                         for (size_t i = 0; i < nreg;) {
                                 struct region *g = &reg[i];
                                 if (g->start >= addr && g->start + g->len <= addr + len) {
+                                        if (g->perf) {
+                                                if (g->perf == 2 && g->state == ST_EXEC) {
+                                                        unnamed -= g->len;
+                                                        push_change(P, t, live + unnamed);
+                                                }
+                                                reg[i] = reg[--nreg];
+                                                continue;
+                                        }
                                         if (g->state == ST_EXEC) {
                                                 uint64_t age = t - g->t_exec;
                                                 live -= g->len;
                                                 T->freed++;
                                                 if (age < JITTRACE_CHURN_NS)
                                                         T->churned++;
-                                                push_change(P, t, live);
+                                                push_change(P, t, live + unnamed);
                                                 fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
                                                              "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f}\n",
                                                         ts, pid, g->start, g->len, (double)age / 1e9);
@@ -288,6 +351,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
 done:
         take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
         T->live_final_sum += live;
+        free(perf_flag);
         free(reg);
         free(events);
         return r;
@@ -520,7 +584,7 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 }
                 for (int s = 0; s < T->seconds; s++)
                         json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
-                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
+                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
                                  "executors_compiled", (json_int_t)T->compiled,
                                  "executors_freed", (json_int_t)T->freed,
                                  "live_bytes_final", (json_int_t)T->live_final_sum,
@@ -530,6 +594,7 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                                  "bytes_per_executor", sizes,
                                  "never_executable_mappings", (json_int_t)T->never_exec,
                                  "writable_executable_mappings", (json_int_t)T->wx,
+                                 "perf_trampoline_arenas", (json_int_t)T->perf,
                                  "churned", (json_int_t)T->churned,
                                  "compiles_per_second", rate,
                                  "cross_check", cross_check(run_dir, t0_ns, procs, nprocs));

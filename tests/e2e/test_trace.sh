@@ -33,6 +33,14 @@ jcheck "fork: writable+executable kept apart" "$out/summary.json" "d['jit']['wri
 jcheck "fork: agreement with /proc" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0"
 jcheck "fork: live bytes, inherited ones included" "$out/summary.json" "d['jit']['live_bytes_final'] == 4 * 8192 + 3 * 6 * 8192"
 
+# 2b. Perf trampoline arenas (named cpython:perf_trampoline, as CPython names them; the name is
+#     recorded even where the kernel refuses it) and W+X closures are not JIT code.
+out="$TMP/perf"
+"$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitlike" --regions 3 --perf 2 --wx 1 --hold-ms 200 >/dev/null 2>&1
+jcheck "perf: 3 executors, 2 perf arenas, 1 W+X closure, each apart" "$out/summary.json" "d['jit']['executors_compiled'] == 3 and d['jit']['perf_trampoline_arenas'] == 2 and d['jit']['writable_executable_mappings'] == 1"
+jcheck "perf: agreement with /proc" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0"
+jcheck "perf: JIT bytes without the arenas" "$out/summary.json" "d['jit']['live_bytes_final'] == 3 * 4096"
+
 # 3. Exec keeps the shim (LD_PRELOAD), and a program that never maps code shows none.
 "$JITMEM" run -q --trace-jit --out "$TMP/exec" -- sh -c "exec \"$FIX/jitlike\" --regions 2 --hold-ms 100 >/dev/null"
 jcheck "exec: still traced" "$TMP/exec/summary.json" "d['jit']['executors_compiled'] == 2"
