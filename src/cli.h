@@ -36,5 +36,6 @@ int cli_close_stdout(void);
 int cmd_env(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif

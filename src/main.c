@@ -17,6 +17,7 @@ static void usage(FILE *f)
               "            start-up RSS with the JIT off and on, the cgroup's limits, the machine\n"
               "  run       run a command and sample its whole process tree until it exits\n"
               "  compare   run it with the JIT off and on, interleaved, and decide with statistics\n"
+              "  load      identical HTTP load: a constant rate or N connections, latency percentiles\n"
               "\n"
               "Examples:\n"
               "  jitmem env\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
                 r = cmd_run(argc - 1, argv + 1);
         else if (strcmp(cmd, "compare") == 0)
                 r = cmd_compare(argc - 1, argv + 1);
+        else if (strcmp(cmd, "load") == 0)
+                r = cmd_load(argc - 1, argv + 1);
         else
                 return cli_usage_error(NULL, "unknown command '%s'", cmd);
         return r;

@@ -1,0 +1,719 @@
+#include "loadgen.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define HEAD_CAP 16384 /* a response's status line and headers, per connection */
+#define READ_BUF 65536
+#define RECONNECT_NS 50000000ULL
+
+/* ---- histogram: values below 128 us exactly, then 64 steps per power of two ---- */
+
+static size_t bucket_of(uint64_t us)
+{
+        if (us < 128)
+                return (size_t)us;
+        if (us >= (1ULL << 37))
+                us = (1ULL << 37) - 1;
+        int e = 63 - __builtin_clzll(us); /* 7..36 */
+        int shift = e - 6;
+        uint64_t mant = us >> shift;      /* 64..127 */
+        return 128 + (size_t)(e - 7) * 64 + (size_t)(mant - 64);
+}
+
+static double bucket_mid(size_t b)
+{
+        if (b < 128)
+                return (double)b;
+        size_t k = b - 128;
+        int e = (int)(k / 64) + 7, shift = e - 6;
+        uint64_t lo = (uint64_t)(k % 64 + 64) << shift;
+        return (double)lo + (double)(1ULL << shift) / 2.0;
+}
+
+void load_hist_add(struct load_hist *h, uint64_t us)
+{
+        h->counts[bucket_of(us)]++;
+        h->total++;
+        h->sum_us += (double)us;
+        if (us > h->max_us)
+                h->max_us = us;
+}
+
+double load_hist_quantile(const struct load_hist *h, double q)
+{
+        uint64_t rank, seen = 0;
+
+        if (h->total == 0)
+                return 0;
+        if (q >= 1)
+                return (double)h->max_us;
+        rank = (uint64_t)(q * (double)h->total);
+        if (rank >= h->total)
+                rank = h->total - 1;
+        for (size_t b = 0; b < LOAD_HIST_BUCKETS; b++) {
+                seen += h->counts[b];
+                if (seen > rank) {
+                        double m = bucket_mid(b);
+                        return m > (double)h->max_us ? (double)h->max_us : m;
+                }
+        }
+        return (double)h->max_us;
+}
+
+/* ---- URL and requests ---- */
+
+int load_parse_url(const char *url, struct load_target *ret)
+{
+        struct load_target t;
+        const char *p, *host, *slash;
+        char port[8] = "80";
+        struct addrinfo hints, *res = NULL;
+        size_t hlen;
+
+        memset(&t, 0, sizeof(t));
+        if (strncmp(url, "http://", 7) != 0)
+                return -EINVAL;
+        host = url + 7;
+        slash = strchr(host, '/');
+        hlen = slash ? (size_t)(slash - host) : strlen(host);
+        if (hlen == 0 || hlen >= sizeof(t.host))
+                return -EINVAL;
+        memcpy(t.host, host, hlen);
+        snprintf(t.path, sizeof(t.path), "%s", slash ? slash : "/");
+        /* [v6]:port, host:port, host */
+        char name[256];
+        snprintf(name, sizeof(name), "%s", t.host);
+        if (name[0] == '[') {
+                char *close = strchr(name, ']');
+                if (!close)
+                        return -EINVAL;
+                *close = '\0';
+                memmove(name, name + 1, strlen(name));
+                if (close[1] == ':')
+                        snprintf(port, sizeof(port), "%s", close + 2);
+        } else if ((p = strrchr(name, ':')) != NULL) {
+                snprintf(port, sizeof(port), "%s", p + 1);
+                name[p - name] = '\0';
+        }
+        uint64_t pv;
+        if (util_parse_u64(port, strlen(port), &pv) != (int)strlen(port) || pv == 0 || pv > 65535)
+                return -EINVAL;
+        t.port = (int)pv;
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_socktype = SOCK_STREAM;
+        if (getaddrinfo(name, port, &hints, &res) != 0 || !res)
+                return -ENOENT;
+        memcpy(&t.addr, res->ai_addr, res->ai_addrlen);
+        t.addrlen = res->ai_addrlen;
+        freeaddrinfo(res);
+        *ret = t;
+        return 0;
+}
+
+static int build_one(const struct load_target *t, const char *method, const char *path, const char *headers,
+                     const char *body, unsigned weight, struct load_request *r)
+{
+        size_t blen = body ? strlen(body) : 0;
+        size_t cap = strlen(method) + strlen(path) + strlen(t->host) + (headers ? strlen(headers) : 0) + blen + 128;
+        int n;
+
+        memset(r, 0, sizeof(*r));
+        r->wire = malloc(cap);
+        if (!r->wire)
+                return -ENOMEM;
+        n = snprintf(r->wire, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jitmem/%s\r\n%s", method, path, t->host,
+                     JITMEM_VERSION, headers ? headers : "");
+        if (body)
+                n += snprintf(r->wire + n, cap - (size_t)n, "Content-Length: %zu\r\n", blen);
+        n += snprintf(r->wire + n, cap - (size_t)n, "\r\n");
+        if (body) {
+                memcpy(r->wire + n, body, blen);
+                n += (int)blen;
+        }
+        r->wire_len = (size_t)n;
+        r->weight = weight;
+        snprintf(r->method, sizeof(r->method), "%s", method);
+        snprintf(r->path, sizeof(r->path), "%s", path);
+        return 0;
+}
+
+void load_requests_free(struct load_request *r, size_t n)
+{
+        for (size_t i = 0; r && i < n; i++)
+                free(r[i].wire);
+        free(r);
+}
+
+int load_requests_build(const struct load_target *t, const char *mix_path, struct load_request **ret, size_t *ret_n,
+                        char *err, size_t err_size)
+{
+        struct load_request *reqs = calloc(LOAD_MAX_REQUESTS, sizeof(*reqs));
+        size_t n = 0;
+        FILE *f;
+        char line[4096], headers[8192] = "", method[16] = "", path[1024] = "", body[4096] = "";
+        unsigned weight = 0;
+        int lineno = 0, have = 0, r = 0;
+
+        if (!reqs)
+                return -ENOMEM;
+        if (!mix_path) {
+                r = build_one(t, "GET", t->path, NULL, NULL, 1, &reqs[0]);
+                if (r < 0) {
+                        free(reqs);
+                        return r;
+                }
+                *ret = reqs;
+                *ret_n = 1;
+                return 0;
+        }
+        f = fopen(mix_path, "re");
+        if (!f) {
+                r = -errno;
+                snprintf(err, err_size, "cannot read %s: %s", mix_path, strerror(errno));
+                free(reqs);
+                return r;
+        }
+        for (;;) {
+                char *s = fgets(line, sizeof(line), f);
+                if (s)
+                        lineno++;
+                if (s && strlen(line) == sizeof(line) - 1 && line[sizeof(line) - 2] != '\n') {
+                        snprintf(err, err_size, "%s:%d: line too long", mix_path, lineno);
+                        r = -EINVAL;
+                        break;
+                }
+                if (s)
+                        line[strcspn(line, "\r\n")] = '\0';
+                int header = s && (line[0] == ' ' || line[0] == '\t');
+                if (header) {
+                        char *h = line + strspn(line, " \t");
+                        if (!have || !strchr(h, ':') || strlen(headers) + strlen(h) + 3 > sizeof(headers)) {
+                                snprintf(err, err_size, "%s:%d: a header line must follow a request and be 'Name: value'",
+                                         mix_path, lineno);
+                                r = -EINVAL;
+                                break;
+                        }
+                        strcat(headers, h);
+                        strcat(headers, "\r\n");
+                        continue;
+                }
+                if (have) { /* the previous request is complete */
+                        if (n == LOAD_MAX_REQUESTS) {
+                                snprintf(err, err_size, "%s: more than %d requests", mix_path, LOAD_MAX_REQUESTS);
+                                r = -EINVAL;
+                                break;
+                        }
+                        r = build_one(t, method, path, headers, body[0] ? body : NULL, weight, &reqs[n]);
+                        if (r < 0)
+                                break;
+                        n++;
+                        have = 0;
+                        headers[0] = body[0] = '\0';
+                }
+                if (!s)
+                        break;
+                char *p = line + strspn(line, " \t");
+                if (*p == '\0' || *p == '#')
+                        continue;
+                int consumed = 0;
+                unsigned long w = 0;
+                if (sscanf(p, "%lu %15s %1023s %n", &w, method, path, &consumed) < 3 || w == 0 || w > 1000000 ||
+                    path[0] != '/') {
+                        snprintf(err, err_size, "%s:%d: expected 'WEIGHT METHOD /PATH [BODY]'", mix_path, lineno);
+                        r = -EINVAL;
+                        break;
+                }
+                for (char *m = method; *m; m++)
+                        if (!isupper((unsigned char)*m)) {
+                                snprintf(err, err_size, "%s:%d: bad method '%s'", mix_path, lineno, method);
+                                r = -EINVAL;
+                                goto done;
+                        }
+                weight = (unsigned)w;
+                snprintf(body, sizeof(body), "%s", consumed > 0 ? p + consumed : "");
+                have = 1;
+        }
+done:
+        fclose(f);
+        if (r == 0 && n == 0) {
+                snprintf(err, err_size, "%s: no request in it", mix_path);
+                r = -EINVAL;
+        }
+        if (r < 0) {
+                load_requests_free(reqs, n);
+                return r;
+        }
+        *ret = reqs;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- connections ---- */
+
+enum { C_DOWN, C_CONNECTING, C_IDLE, C_BUSY };
+enum { P_HEAD, P_BODY, P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_END, P_TRAILER, P_UNTIL_CLOSE };
+
+struct conn {
+        int fd, state, phase, status, close_after, head_req;
+        const struct load_request *req;
+        size_t woff;
+        uint64_t intended, deadline, retry_at, remaining;
+        char *head;
+        size_t hlen;
+        char line[256];
+        size_t llen;
+};
+
+struct run {
+        const struct load_options *o;
+        struct load_result *res;
+        struct conn *c;
+        int ep, busy;
+        uint64_t rng;
+        uint64_t *cum;
+        uint64_t cum_total;
+};
+
+static const struct load_request *pick(struct run *R)
+{
+        if (R->o->nrequests == 1)
+                return &R->o->requests[0];
+        R->rng ^= R->rng >> 12;
+        R->rng ^= R->rng << 25;
+        R->rng ^= R->rng >> 27;
+        uint64_t x = (R->rng * 2685821657736338717ULL) % R->cum_total;
+        for (size_t i = 0; i < R->o->nrequests; i++)
+                if (x < R->cum[i])
+                        return &R->o->requests[i];
+        return &R->o->requests[R->o->nrequests - 1];
+}
+
+static void conn_close(struct run *R, struct conn *c, uint64_t now, int backoff)
+{
+        if (c->fd >= 0) {
+                epoll_ctl(R->ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+        }
+        if (c->state == C_BUSY)
+                R->busy--;
+        c->fd = -1;
+        c->state = C_DOWN;
+        c->retry_at = backoff ? now + RECONNECT_NS : now;
+}
+
+static void conn_open(struct run *R, struct conn *c)
+{
+        const struct load_target *t = R->o->target;
+        int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+        struct epoll_event ev;
+
+        if (fd < 0) {
+                R->res->errors[LOAD_ERR_CONNECT]++;
+                c->retry_at = util_now_ns() + RECONNECT_NS;
+                return;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->fd = fd;
+        c->state = C_CONNECTING;
+        if (connect(fd, (const struct sockaddr *)&t->addr, t->addrlen) == 0)
+                c->state = C_IDLE;
+        else if (errno != EINPROGRESS) {
+                R->res->errors[LOAD_ERR_CONNECT]++;
+                close(fd);
+                c->fd = -1;
+                c->state = C_DOWN;
+                c->retry_at = util_now_ns() + RECONNECT_NS;
+                return;
+        }
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+        ev.data.ptr = c;
+        epoll_ctl(R->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void conn_send(struct run *R, struct conn *c, const struct load_request *req, uint64_t intended, uint64_t now)
+{
+        c->req = req;
+        c->woff = 0;
+        c->intended = intended;
+        c->deadline = now + R->o->timeout_ns;
+        c->phase = P_HEAD;
+        c->hlen = 0;
+        c->llen = 0;
+        c->status = 0;
+        c->close_after = 0;
+        c->head_req = !strcmp(req->method, "HEAD");
+        c->state = C_BUSY;
+        R->busy++;
+        R->res->sent++;
+        while (c->woff < req->wire_len) {
+                ssize_t n = send(c->fd, req->wire + c->woff, req->wire_len - c->woff, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EAGAIN)
+                                return; /* the rest on EPOLLOUT */
+                        R->res->errors[LOAD_ERR_RESET]++;
+                        conn_close(R, c, now, 1);
+                        return;
+                }
+                c->woff += (size_t)n;
+        }
+}
+
+static void complete(struct run *R, struct conn *c, uint64_t now)
+{
+        uint64_t us = now > c->intended ? (now - c->intended) / 1000 : 0;
+        int cls = c->status / 100;
+
+        load_hist_add(&R->res->hist, us);
+        R->res->completed++;
+        R->res->status[cls >= 1 && cls <= 5 ? cls : 0]++;
+        R->busy--;
+        c->state = C_IDLE;
+        if (c->close_after) {
+                c->state = C_BUSY; /* (conn_close counts busy down) */
+                R->busy++;
+                conn_close(R, c, now, 0);
+        }
+}
+
+static int header_value(const char *head, size_t len, const char *name, char *out, size_t size)
+{
+        size_t nl = strlen(name);
+        for (const char *p = head; p < head + len;) {
+                const char *eol = memchr(p, '\n', (size_t)(head + len - p));
+                if (!eol)
+                        break;
+                if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+                        const char *v = p + nl + 1;
+                        while (v < eol && (*v == ' ' || *v == '\t'))
+                                v++;
+                        size_t vl = (size_t)(eol - v);
+                        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                                vl--;
+                        if (vl >= size)
+                                vl = size - 1;
+                        memcpy(out, v, vl);
+                        out[vl] = '\0';
+                        return 1;
+                }
+                p = eol + 1;
+        }
+        return 0;
+}
+
+/* Feeds received bytes to the response parser. Returns 0, or -1 on a parse error. */
+static int feed(struct run *R, struct conn *c, const char *buf, size_t n, uint64_t now)
+{
+        size_t i = 0;
+
+        while (i < n) {
+                if (c->state != C_BUSY)
+                        return -1; /* bytes nobody asked for */
+                switch (c->phase) {
+                case P_HEAD: {
+                        size_t take = n - i, room = HEAD_CAP - c->hlen;
+                        if (take > room)
+                                take = room;
+                        memcpy(c->head + c->hlen, buf + i, take);
+                        size_t from = c->hlen >= 3 ? c->hlen - 3 : 0;
+                        c->hlen += take;
+                        char *end = NULL;
+                        for (size_t k = from; k + 3 < c->hlen; k++)
+                                if (!memcmp(c->head + k, "\r\n\r\n", 4)) {
+                                        end = c->head + k + 4;
+                                        break;
+                                }
+                        if (!end) {
+                                if (c->hlen == HEAD_CAP)
+                                        return -1;
+                                i += take;
+                                break;
+                        }
+                        size_t head_len = (size_t)(end - c->head);
+                        i += take - (c->hlen - head_len); /* bytes past the head go on to the body */
+                        c->hlen = head_len;
+                        if (head_len < 12 || memcmp(c->head, "HTTP/1.", 7) != 0 || c->head[8] != ' ' ||
+                            !isdigit((unsigned char)c->head[9]) || !isdigit((unsigned char)c->head[10]) ||
+                            !isdigit((unsigned char)c->head[11]))
+                                return -1;
+                        c->status = (c->head[9] - '0') * 100 + (c->head[10] - '0') * 10 + (c->head[11] - '0');
+                        char v[64];
+                        if (header_value(c->head, head_len, "Connection", v, sizeof(v)) && !strcasecmp(v, "close"))
+                                c->close_after = 1;
+                        if (c->head[7] == '0')
+                                c->close_after = 1; /* HTTP/1.0 */
+                        if (c->head_req || c->status / 100 == 1 || c->status == 204 || c->status == 304) {
+                                complete(R, c, now);
+                                break;
+                        }
+                        if (header_value(c->head, head_len, "Transfer-Encoding", v, sizeof(v)) && strcasestr(v, "chunked")) {
+                                c->phase = P_CHUNK_SIZE;
+                                c->llen = 0;
+                        } else if (header_value(c->head, head_len, "Content-Length", v, sizeof(v))) {
+                                uint64_t cl;
+                                if (util_parse_u64(v, strlen(v), &cl) != (int)strlen(v))
+                                        return -1;
+                                c->remaining = cl;
+                                c->phase = P_BODY;
+                                if (cl == 0)
+                                        complete(R, c, now);
+                        } else {
+                                c->phase = P_UNTIL_CLOSE;
+                                c->close_after = 1;
+                        }
+                        break;
+                }
+                case P_BODY:
+                case P_CHUNK_DATA: {
+                        size_t take = n - i;
+                        if (take > c->remaining)
+                                take = (size_t)c->remaining;
+                        c->remaining -= take;
+                        i += take;
+                        if (c->remaining == 0) {
+                                if (c->phase == P_BODY)
+                                        complete(R, c, now);
+                                else {
+                                        c->phase = P_CHUNK_END;
+                                        c->llen = 0;
+                                }
+                        }
+                        break;
+                }
+                case P_UNTIL_CLOSE:
+                        i = n;
+                        break;
+                case P_CHUNK_SIZE:
+                case P_CHUNK_END:
+                case P_TRAILER: {
+                        char ch = buf[i++];
+                        if (ch != '\n') {
+                                if (c->llen >= sizeof(c->line) - 1)
+                                        return -1;
+                                c->line[c->llen++] = ch;
+                                break;
+                        }
+                        while (c->llen > 0 && c->line[c->llen - 1] == '\r')
+                                c->llen--;
+                        c->line[c->llen] = '\0';
+                        c->llen = 0;
+                        if (c->phase == P_CHUNK_END) {
+                                if (c->line[0] != '\0')
+                                        return -1;
+                                c->phase = P_CHUNK_SIZE;
+                        } else if (c->phase == P_CHUNK_SIZE) {
+                                char *end;
+                                errno = 0;
+                                unsigned long long sz = strtoull(c->line, &end, 16);
+                                if (end == c->line || errno || (*end && *end != ';' && *end != ' '))
+                                        return -1;
+                                if (sz == 0)
+                                        c->phase = P_TRAILER;
+                                else {
+                                        c->remaining = sz;
+                                        c->phase = P_CHUNK_DATA;
+                                }
+                        } else if (c->line[0] == '\0') { /* the end of the trailers */
+                                complete(R, c, now);
+                        }
+                        break;
+                }
+                }
+        }
+        return 0;
+}
+
+static void on_event(struct run *R, struct conn *c, uint32_t events, uint64_t now)
+{
+        char buf[READ_BUF];
+
+        if (c->state == C_CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+                int err = 0;
+                socklen_t l = sizeof(err);
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+                if (err) {
+                        R->res->errors[LOAD_ERR_CONNECT]++;
+                        conn_close(R, c, now, 1);
+                        return;
+                }
+                c->state = C_IDLE;
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+                epoll_ctl(R->ep, EPOLL_CTL_MOD, c->fd, &ev);
+                return;
+        }
+        if (c->state == C_BUSY && c->woff < c->req->wire_len && (events & EPOLLOUT)) {
+                ssize_t n = send(c->fd, c->req->wire + c->woff, c->req->wire_len - c->woff, MSG_NOSIGNAL);
+                if (n > 0)
+                        c->woff += (size_t)n;
+                else if (n < 0 && errno != EAGAIN) {
+                        R->res->errors[LOAD_ERR_RESET]++;
+                        conn_close(R, c, now, 1);
+                        return;
+                }
+        }
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                for (int rounds = 0; rounds < 64; rounds++) {
+                        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+                        if (n > 0) {
+                                R->res->bytes_read += (uint64_t)n;
+                                if (feed(R, c, buf, (size_t)n, now) < 0) {
+                                        R->res->errors[LOAD_ERR_PARSE]++;
+                                        conn_close(R, c, now, 0);
+                                        return;
+                                }
+                                if (c->fd < 0)
+                                        return; /* closed after a Connection: close answer */
+                                continue;
+                        }
+                        if (n < 0 && errno == EAGAIN)
+                                break;
+                        /* EOF or reset */
+                        if (c->state == C_BUSY && c->phase == P_UNTIL_CLOSE && n == 0) {
+                                complete(R, c, now);
+                                conn_close(R, c, now, 0);
+                        } else {
+                                if (c->state == C_BUSY)
+                                        R->res->errors[LOAD_ERR_RESET]++;
+                                conn_close(R, c, now, c->state == C_BUSY);
+                        }
+                        return;
+                }
+        }
+}
+
+int load_run(const struct load_options *o, struct load_result *ret)
+{
+        struct run R;
+        struct load_result *res;
+        uint64_t start, end, last_progress = 0;
+        int r = 0;
+
+        if (o->connections < 1 || o->connections > LOAD_MAX_CONNECTIONS || o->nrequests < 1 ||
+            (o->duration_ns == 0 && o->count == 0))
+                return -EINVAL;
+        memset(&R, 0, sizeof(R));
+        res = calloc(1, sizeof(*res));
+        R.c = calloc((size_t)o->connections, sizeof(*R.c));
+        R.cum = calloc(o->nrequests, sizeof(*R.cum));
+        R.ep = epoll_create1(EPOLL_CLOEXEC);
+        if (!res || !R.c || !R.cum || R.ep < 0) {
+                r = R.ep < 0 ? -errno : -ENOMEM;
+                goto out;
+        }
+        R.o = o;
+        R.res = res;
+        R.rng = o->seed ? o->seed : 0x2545F4914F6CDD1DULL;
+        for (size_t i = 0; i < o->nrequests; i++) {
+                R.cum_total += o->requests[i].weight;
+                R.cum[i] = R.cum_total;
+        }
+        for (int i = 0; i < o->connections; i++) {
+                R.c[i].fd = -1;
+                R.c[i].head = malloc(HEAD_CAP);
+                if (!R.c[i].head) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        }
+        start = util_now_ns();
+        end = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
+        for (int i = 0; i < o->connections; i++)
+                conn_open(&R, &R.c[i]);
+
+        int sending = 1;
+        uint64_t stopped_at = 0;
+        for (;;) {
+                uint64_t now = util_now_ns();
+                if (sending && ((o->stop && *o->stop) || now >= end || (o->count && res->sent >= o->count))) {
+                        sending = 0;
+                        stopped_at = now;
+                }
+                if (!sending && R.busy == 0)
+                        break;
+                if (!sending && now - stopped_at >= o->timeout_ns)
+                        break; /* bounded, whatever the server does (those in flight timed out) */
+
+                /* requests due: all of them in the closed model, by the clock in the open one */
+                uint64_t due = UINT64_MAX;
+                if (o->rate > 0)
+                        due = (uint64_t)((double)(now - start) * o->rate / 1e9) + 1;
+                if (o->count && due > o->count)
+                        due = o->count;
+                for (int i = 0; i < o->connections && sending; i++) {
+                        struct conn *c = &R.c[i];
+                        if (c->state == C_DOWN && now >= c->retry_at)
+                                conn_open(&R, c);
+                        if (c->state != C_IDLE || res->sent >= due)
+                                continue;
+                        uint64_t intended = o->rate > 0 ? start + (uint64_t)((double)res->sent * 1e9 / o->rate) : now;
+                        conn_send(&R, c, pick(&R), intended, now);
+                }
+                /* timeouts */
+                for (int i = 0; i < o->connections; i++) {
+                        struct conn *c = &R.c[i];
+                        if (c->state == C_BUSY && now >= c->deadline) {
+                                res->errors[LOAD_ERR_TIMEOUT]++;
+                                conn_close(&R, c, now, 0);
+                        }
+                }
+                /* sleep until the next due request, the nearest deadline, or 10 ms */
+                uint64_t wake = now + 10000000ULL;
+                if (sending && o->rate > 0) {
+                        uint64_t next = start + (uint64_t)((double)res->sent * 1e9 / o->rate);
+                        if (next < wake)
+                                wake = next > now ? next : now;
+                }
+                for (int i = 0; i < o->connections; i++)
+                        if (R.c[i].state == C_BUSY && R.c[i].deadline < wake)
+                                wake = R.c[i].deadline;
+                struct epoll_event evs[64];
+                struct timespec ts = { (time_t)((wake - now) / 1000000000ULL), (long)((wake - now) % 1000000000ULL) };
+                int n = epoll_pwait2(R.ep, evs, 64, &ts, NULL);
+                if (n < 0 && errno == ENOSYS)
+                        n = epoll_wait(R.ep, evs, 64, (int)((wake - now) / 1000000ULL));
+                if (n < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                now = util_now_ns();
+                for (int k = 0; k < n; k++)
+                        on_event(&R, evs[k].data.ptr, evs[k].events, now);
+                if (o->progress && now - last_progress >= 100000000ULL) {
+                        o->progress(res->completed, o->userdata);
+                        last_progress = now;
+                }
+        }
+        res->elapsed_s = (double)(util_now_ns() - start) / 1e9;
+        if (o->rate > 0) {
+                uint64_t should = (uint64_t)(res->elapsed_s * o->rate);
+                if (o->count && should > o->count)
+                        should = o->count;
+                res->unsent = should > res->sent ? should - res->sent : 0;
+        }
+        if (r == 0)
+                *ret = *res;
+out:
+        if (R.c)
+                for (int i = 0; i < o->connections; i++) {
+                        if (R.c[i].fd >= 0)
+                                close(R.c[i].fd);
+                        free(R.c[i].head);
+                }
+        free(R.c);
+        free(R.cum);
+        free(res);
+        if (R.ep >= 0)
+                close(R.ep);
+        return r;
+}
