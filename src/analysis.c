@@ -129,6 +129,11 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
         size_t idx;
         json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
+        json_t *load = json_object_get(json_object_get(summary, "driver"), "load");
+        a.latency_p50_us = json_num(json_object_get(load, "latency_us"), "p50", -1);
+        a.latency_p99_us = json_num(json_object_get(load, "latency_us"), "p99", -1);
+        if (json_is_object(load)) /* requests per second over the measured load, not the whole run */
+                a.throughput = json_num(json_object_get(load, "requests"), "per_second", a.throughput);
         json_t *jit = json_object_get(summary, "jit");
         a.executors_compiled = json_num(jit, "executors_compiled", -1);
         a.executors_freed = json_num(jit, "executors_freed", -1);

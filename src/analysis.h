@@ -27,6 +27,7 @@ struct analysis {
         double vsz_lead_s;                  /* how long before RSS VSZ reached 90% of its growth
                                              * (negative: it lagged); NaN when neither grew */
         int by_progress;                    /* the equivalent points are by work done */
+        double latency_p50_us, latency_p99_us; /* under an HTTP load (summary "driver"); < 0 without */
         double executors_compiled;          /* from --trace-jit (summary "jit"); < 0 without */
         double executors_freed;
         double churn_ratio;

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "kfile.h"
+#include "loadgen.h"
 #include "python_probe.h"
 #include "spawn.h"
 #include "util.h"
@@ -52,6 +53,12 @@ static void compare_usage(FILE *f)
               "  -i, --interval DUR      sampling interval (default 50ms; 2ms for --workload startup)\n"
               "      --trace-jit         record every JIT allocation in each run (see jitmem run --help):\n"
               "                          executors compiled and freed and churn are compared too\n"
+              "      --http URL          the command is a server: once URL answers, drive it with an HTTP\n"
+              "                          load (jitmem load), then stop it; memory is compared at equal\n"
+              "                          requests served, with throughput and latency\n"
+              "      --rate R  --duration DUR  --connections N  --requests FILE\n"
+              "                          the load (defaults: closed model, 30s, 16 connections, GET URL)\n"
+              "      --http-warmup DUR   an unmeasured load first; --ready-timeout DUR (default 30s)\n"
               "      --force             compare even when the interpreter has no JIT machine code (a\n"
               "                          control experiment: no difference expected)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
@@ -161,7 +168,9 @@ static void print_summary(json_t *c)
                 snprintf(interval, sizeof(interval), "[%s, %s]%s",
                          fmt_value(json_number_value(json_array_get(ci, 0)), unit, lo, sizeof(lo)),
                          fmt_value(json_number_value(json_array_get(ci, 1)), unit, hi, sizeof(hi)),
-                         json_is_true(json_object_get(m, "significant")) ? "" : " ~0");
+                         json_is_true(json_object_get(m, "significant")) ? ""
+                         : (json_string_value(json_object_get(m, "finding")) &&
+                            !strncmp(json_string_value(json_object_get(m, "finding")), "too few", 7)) ? " ?" : " ~0");
                 printf("  %-24s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
                        fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
                        interval, num(m, "p_value"));
@@ -199,7 +208,8 @@ static void print_summary(json_t *c)
                        json_is_number(json_object_get(lead, "off"))
                                ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
                                : "-");
-        printf("  ~0: the interval holds 0, no measurable difference. Details: comparison.json\n");
+        printf("  ~0: the interval holds 0, no measurable difference; ?: too few runs for a 95%% interval\n"
+               "  (4 per mode at least). Details: comparison.json\n");
 }
 
 int cmd_compare(int argc, char **argv)
@@ -223,11 +233,23 @@ int cmd_compare(int argc, char **argv)
                 { "interval", required_argument, NULL, 'i' },
                 { "force", no_argument, NULL, 'f' },
                 { "trace-jit", no_argument, NULL, 't' },
+                { "http", required_argument, NULL, 'U' },
+                { "rate", required_argument, NULL, 'q' },
+                { "duration", required_argument, NULL, 'd' },
+                { "connections", required_argument, NULL, 'c' },
+                { "requests", required_argument, NULL, 'Q' },
+                { "http-warmup", required_argument, NULL, 'w' + 256 },
+                { "ready-timeout", required_argument, NULL, 'y' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
         struct compare_options o;
+        struct httpdrive http;
+        struct load_target target;
+        struct load_request *reqs = NULL;
+        size_t nreqs = 0;
+        const char *http_url = NULL, *mix = NULL;
         struct python_info *pi = NULL;
         const char *python = "python3", *scale = "1";
         char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
@@ -238,6 +260,12 @@ int cmd_compare(int argc, char **argv)
         uint64_t u;
 
         memset(&o, 0, sizeof(o));
+        memset(&http, 0, sizeof(http));
+        http.connections = 16;
+        http.duration_ns = 30000000000ULL;
+        http.ready_timeout_ns = 30000000000ULL;
+        http.timeout_ns = 10000000000ULL;
+        http.seed = 1;
         runner_options_default(&o.run);
         o.run.interval_ns = 50000000ULL;
         o.runs = COMPARE_RUNS_DEFAULT;
@@ -321,6 +349,32 @@ int cmd_compare(int argc, char **argv)
                                 return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
                         break;
                 case 'f': force = 1; break;
+                case 'U': http_url = optarg; break;
+                case 'Q': mix = optarg; break;
+                case 'q': {
+                        char *end;
+                        http.rate = strtod(optarg, &end);
+                        if (*end || !(http.rate > 0))
+                                return cli_usage_error("compare", "bad --rate '%s': expected requests per second", optarg);
+                        break;
+                }
+                case 'c':
+                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
+                                return cli_usage_error("compare", "bad --connections '%s'", optarg);
+                        http.connections = (int)u;
+                        break;
+                case 'd':
+                        if (util_parse_duration(optarg, &http.duration_ns) < 0 || http.duration_ns == 0)
+                                return cli_usage_error("compare", "bad --duration '%s'", optarg);
+                        break;
+                case 'w' + 256:
+                        if (util_parse_duration(optarg, &http.warmup_ns) < 0)
+                                return cli_usage_error("compare", "bad --http-warmup '%s'", optarg);
+                        break;
+                case 'y':
+                        if (util_parse_duration(optarg, &http.ready_timeout_ns) < 0 || http.ready_timeout_ns == 0)
+                                return cli_usage_error("compare", "bad --ready-timeout '%s'", optarg);
+                        break;
                 case 't': {
                         static char shim[4096];
                         static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
@@ -338,6 +392,27 @@ int cmd_compare(int argc, char **argv)
                 default:
                         return cli_usage_error("compare", "unknown or incomplete option");
                 }
+        }
+        if (http_url) {
+                r = load_parse_url(http_url, &target);
+                if (r == -EINVAL)
+                        return cli_usage_error("compare", "bad --http '%s': expected http://HOST[:PORT][/PATH]", http_url);
+                if (r < 0) {
+                        cli_error("%s: host not found", http_url);
+                        return CLI_EXIT_FAILURE;
+                }
+                r = load_requests_build(&target, mix, &reqs, &nreqs, err, sizeof(err));
+                if (r < 0) {
+                        cli_error("%s", err);
+                        return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+                }
+                http.url = http_url;
+                http.target = &target;
+                http.requests = reqs;
+                http.nrequests = nreqs;
+                o.http = &http;
+        } else if (mix) {
+                return cli_usage_error("compare", "--requests goes with --http");
         }
         if (o.workload && optind < argc)
                 return cli_usage_error("compare", "give either --workload or a command, not both");
@@ -438,6 +513,7 @@ int cmd_compare(int argc, char **argv)
         code = r == 0 ? CLI_EXIT_OK : r == -EINTR ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILURE;
 out:
         json_decref(result);
+        load_requests_free(reqs, nreqs);
         free(pi);
         return code;
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD_SCHEMA "jitmem.load/1"
 
 static void load_usage(FILE *f)
 {
@@ -46,33 +45,6 @@ static void on_signal(int sig)
 {
         (void)sig;
         stop_flag = 1;
-}
-
-static json_t *result_json(const char *url, const struct load_options *o, const struct load_result *r)
-{
-        const struct load_hist *h = &r->hist;
-        return json_pack("{s:s, s:s, s:s, s:o, s:i, s:f, s:{s:I, s:I, s:f, s:I}, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f}, "
-                         "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
-                         "schema", LOAD_SCHEMA,
-                         "jitmem_version", JITMEM_VERSION,
-                         "url", url,
-                         "rate", o->rate > 0 ? json_real(o->rate) : json_null(),
-                         "connections", o->connections,
-                         "elapsed_s", r->elapsed_s,
-                         "requests", "sent", (json_int_t)r->sent, "completed", (json_int_t)r->completed,
-                         "per_second", r->elapsed_s > 0 ? (double)r->completed / r->elapsed_s : 0.0,
-                         "unsent_due", (json_int_t)r->unsent,
-                         "latency_us", "p50", load_hist_quantile(h, 0.50), "p90", load_hist_quantile(h, 0.90),
-                         "p99", load_hist_quantile(h, 0.99), "p99_9", load_hist_quantile(h, 0.999),
-                         "max", (double)h->max_us, "mean", h->total ? h->sum_us / (double)h->total : 0.0,
-                         "min", load_hist_quantile(h, 0.0),
-                         "errors", "connect", (json_int_t)r->errors[LOAD_ERR_CONNECT], "timeout",
-                         (json_int_t)r->errors[LOAD_ERR_TIMEOUT], "reset", (json_int_t)r->errors[LOAD_ERR_RESET], "parse",
-                         (json_int_t)r->errors[LOAD_ERR_PARSE],
-                         "status", "1xx", (json_int_t)r->status[1], "2xx", (json_int_t)r->status[2], "3xx",
-                         (json_int_t)r->status[3], "4xx", (json_int_t)r->status[4], "5xx", (json_int_t)r->status[5],
-                         "other", (json_int_t)r->status[0],
-                         "bytes_read", (json_int_t)r->bytes_read);
 }
 
 static void print_us(const char *label, double us)
@@ -186,7 +158,7 @@ int cmd_load(int argc, char **argv)
                 return CLI_EXIT_FAILURE;
         }
         if (json) {
-                json_t *j = result_json(url, &o, &res);
+                json_t *j = load_result_json(url, &o, &res);
                 if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
                         json_decref(j);
                         cli_error("cannot write JSON");

@@ -55,7 +55,8 @@ static json_t *completed(const char *dir)
 
         snprintf(path, sizeof(path), "%s/summary.json", dir);
         j = json_load_file(path, 0, NULL);
-        if (j && json_integer_value(json_object_get(j, "exit_status")) == 0 &&
+        int driven = json_is_object(json_object_get(json_object_get(j, "driver"), "load"));
+        if (j && (json_integer_value(json_object_get(j, "exit_status")) == 0 || driven) &&
             json_is_null(json_object_get(j, "recording_error")))
                 return j;
         json_decref(j);
@@ -67,6 +68,7 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
 {
         struct runner_options ro = o->run;
         struct runner_result res;
+        struct httpdrive drive;
         int r;
 
         ro.out = dir;
@@ -80,8 +82,29 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
                 ro.have_limit = 1;
                 ro.limit_bytes = o->limit_bytes;
         }
+        if (o->http) {
+                drive = *o->http;
+                drive.ready = drive.have_result = 0;
+                drive.error[0] = '\0';
+                ro.driver = httpdrive_run;
+                ro.driver_summary = httpdrive_summary;
+                ro.driver_ctx = &drive;
+                ro.progress = 0;
+        }
         r = runner_run(&ro, o->argv, &res);
         *interrupted = res.interrupted;
+        if (o->http && r == 0 && res.summary && !res.interrupted) {
+                /* a server: stopped by us once the load was over, whatever its status */
+                if (!drive.ready || !drive.have_result) {
+                        snprintf(err, err_size, "%s (JIT %s): see %s/output.log", drive.error[0] ? drive.error : "the load did not run",
+                                 on ? "on" : "off", dir);
+                        runner_result_free(&res);
+                        return -ECHILD;
+                }
+                *ret_summary = res.summary;
+                res.summary = NULL;
+                return 0;
+        }
         if (r < 0 || res.exit_code != 0 || !res.summary) {
                 if (res.interrupted)
                         snprintf(err, err_size, "interrupted");
@@ -113,6 +136,8 @@ static double g_wall(const struct analysis *a, int k) { (void)k; return a->wall_
 static double g_tput(const struct analysis *a, int k) { (void)k; return a->throughput; }
 static double g_warm(const struct analysis *a, int k) { (void)k; return a->warmup_end_s; }
 static double g_rss_at(const struct analysis *a, int k) { return a->rss_at[k]; }
+static double g_p50(const struct analysis *a, int k) { (void)k; return a->latency_p50_us; }
+static double g_p99(const struct analysis *a, int k) { (void)k; return a->latency_p99_us; }
 static double g_compiled(const struct analysis *a, int k) { (void)k; return a->executors_compiled; }
 static double g_freed(const struct analysis *a, int k) { (void)k; return a->executors_freed; }
 static double g_churn(const struct analysis *a, int k) { (void)k; return a->churn_ratio; }
@@ -149,9 +174,11 @@ static struct metric_result compare_metric(struct one *runs, int n, getter g, in
         return m;
 }
 
+/* A difference is claimed only from an interval that reaches the asked level (2 or 3 runs per
+ * mode cannot give a 95% interval) and excludes 0. */
 static int metric_significant(const struct metric_result *m)
 {
-        return m->ok && (m->s.ci_low > 0 || m->s.ci_high < 0);
+        return m->ok && m->s.ci_level >= LEVEL - 1e-9 && (m->s.ci_low > 0 || m->s.ci_high < 0);
 }
 
 static json_t *metric_json(const struct metric_result *m, const char *unit)
@@ -162,7 +189,9 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
         int sig = metric_significant(m);
         return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
                          "unit", unit,
-                         "finding", !sig ? "no measurable difference" : m->s.ci_low > 0 ? "higher with the JIT" : "lower with the JIT",
+                         "finding", m->s.ci_level < LEVEL - 1e-9 ? "too few runs for a 95% interval"
+                                    : !sig ? "no measurable difference"
+                                    : m->s.ci_low > 0 ? "higher with the JIT" : "lower with the JIT",
                          "off", m->s.median_a, "on", m->s.median_b,
                          "delta", m->s.delta, "delta_rel", m->s.delta_rel,
                          "shift_hl", m->s.hl,
@@ -372,6 +401,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "cpu_s", "seconds", g_cpu },
                 { "wall_s", "seconds", g_wall },
                 { "throughput_units_per_s", "units/s", g_tput },
+                { "latency_p50_us", "us", g_p50 },
+                { "latency_p99_us", "us", g_p99 },
                 { "warmup_end_s", "seconds", g_warm },
                 { "executors_compiled", "count", g_compiled },
                 { "executors_freed", "count", g_freed },

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "httpdrive.h"
 #include "python_probe.h"
 #include "runner.h"
 #include "verdict.h"
@@ -35,6 +36,8 @@ struct compare_options {
         const struct python_info *python; /* the probed interpreter, or NULL */
         void (*status)(const char *line); /* told of each run as it starts and ends; may be NULL */
         volatile int *stop;           /* set (by a signal handler) to stop before the next run; may be NULL */
+        const struct httpdrive *http; /* the command is a server: drive it with this load (a copy per
+                                       * run), then stop it; NULL: the command is the workload */
 };
 
 /* Runs the experiment. Returns 0 with *ret (the comparison, also written to OUT/comparison.json;

@@ -82,6 +82,12 @@ struct load_result {
         struct load_hist hist;       /* completed responses, from intended send time */
 };
 
+#define LOAD_SCHEMA "jitmem.load/1"
+
+/* The result as JSON (schema LOAD_SCHEMA, docs/load.md); a new reference. */
+struct json_t;
+struct json_t *load_result_json(const char *url, const struct load_options *o, const struct load_result *r);
+
 /* Runs the load. Returns 0 (errors are counted, not returned) or -errno when it cannot start. */
 int load_run(const struct load_options *o, struct load_result *ret);
 

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -104,7 +105,21 @@ struct run {
         uint64_t progress_bad;      /* lines that were not a count */
         char progress_buf[64];      /* a partial line */
         size_t progress_len;
+        pthread_t driver;
+        int driver_running;
+        volatile int driver_done;
+        volatile int command_ended;
+        volatile uint64_t driver_progress;
 };
+
+static void *driver_main(void *arg)
+{
+        struct run *R = arg;
+
+        R->o.driver(R->o.driver_ctx, &R->driver_progress, &R->command_ended);
+        __atomic_store_n(&R->driver_done, 1, __ATOMIC_RELEASE);
+        return NULL;
+}
 
 /* The command was stopped from the terminal (^Z): stop with it, so the shell sees the job
  * stopped, and when continued give the terminal back to the command and continue it. */
@@ -187,7 +202,8 @@ static int do_tick(struct run *R, int force_heavy)
                 have_cg = 1;
         if (R->record_error)
                 return 0;
-        struct record_extra x = { have_cg, cg_usage, R->o.progress, R->progress_units };
+        uint64_t units = R->o.driver ? __atomic_load_n(&R->driver_progress, __ATOMIC_ACQUIRE) : R->progress_units;
+        struct record_extra x = { have_cg, cg_usage, R->o.progress || R->o.driver != NULL, units };
         r = record_tick(R->rec, R->sampler, &t, R->child.pid, &x);
         if (r < 0) {
                 R->record_error = r;
@@ -612,6 +628,14 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         };
         timerfd_settime(R->tfd, 0, &its, NULL);
         do_tick(R, 1);
+        if (R->o.driver) {
+                /* the driver's thread must not take our signals: they are blocked here already */
+                if (pthread_create(&R->driver, NULL, driver_main, R) == 0)
+                        R->driver_running = 1;
+                else
+                        warnf(R, "cannot start the load driver: %s", strerror(errno));
+        }
+        int driver_stopped = 0;
 
         uint64_t grace_deadline = 0, kill_deadline = 0;
         int term_sent = 0, kill_sent = 0;
@@ -662,6 +686,12 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         term_sent = 1;
                         kill_deadline = util_now_ns() + TERM_WAIT_NS;
                 }
+                if (R->root_done)
+                        __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
+                if (R->driver_running && !driver_stopped && __atomic_load_n(&R->driver_done, __ATOMIC_ACQUIRE)) {
+                        driver_stopped = 1; /* the load is over: the server may go */
+                        signal_group(R, SIGTERM);
+                }
                 if (R->root_done) {
                         uint64_t now = util_now_ns();
                         if (sampler_nlive(R->sampler) == 0) {
@@ -685,6 +715,9 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         kill_sent = 1;
                 }
         }
+        __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
+        if (R->driver_running)
+                pthread_join(R->driver, NULL);
         reap(R);
         if (R->tty >= 0) {
                 signal(SIGTTOU, SIG_IGN);
@@ -694,6 +727,10 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
 
         if (R->progress_fd >= 0)
                 read_progress(R); /* what is left in the pipe */
+        if (R->o.driver && R->driver_progress > 0) {
+                R->progress_units = R->driver_progress;
+                R->progress_seen = 1;
+        }
 
         /* The summary. */
         {
@@ -719,6 +756,8 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                                 warnf(R, "cannot read the JIT trace in %s: %s", trace_dir, util_strerror(tr));
                         json_object_set_new(sum, "jit", jit ? jit : json_null());
                 }
+                if (sum && R->o.driver_summary)
+                        json_object_set_new(sum, "driver", R->o.driver_summary(R->o.driver_ctx));
                 if (sum)
                         json_object_set_new(sum, "t0_monotonic_ns", json_integer((json_int_t)sampler_t0_ns(R->sampler)));
                 r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;

@@ -31,6 +31,13 @@ struct runner_options {
                                      * its events go to OUT/trace/, then OUT/events.jsonl and the
                                      * summary's "jit" object (jittrace.h) */
         void (*warn)(const char *message); /* told what goes wrong during the run; may be NULL */
+        /* A driver run in a thread of its own once the command has started (an HTTP load, say):
+         * it may count work done in *progress (then recorded as progress_units, in place of the
+         * progress pipe), should stop soon after *command_ended becomes 1, and when it returns
+         * the command is sent SIGTERM. driver_summary, if set, adds "driver" to summary.json. */
+        void (*driver)(void *ctx, volatile uint64_t *progress, volatile int *command_ended);
+        json_t *(*driver_summary)(void *ctx);
+        void *driver_ctx;
 };
 
 struct runner_result {

@@ -66,7 +66,7 @@ if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --jso
         err=$("$JITMEM" compare --runs 2 --out "$TMP/nojit" -- python3 -c 'pass' 2>&1); st=$?
         check_eq "no JIT -> 1" $st 1
         check "no JIT: said plainly" -- grep -q "has no JIT machine code" <<<"$err"
-        "$JITMEM" compare --force --runs 3 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
+        "$JITMEM" compare --force --runs 4 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
         check_eq "control experiment runs" $? 0
         jcheck "control: no JIT code in either mode" "$TMP/control/comparison.json" "d['metrics']['peak_jit_code_bytes']['off'] == 0 and d['metrics']['peak_jit_code_bytes']['on'] == 0 and not d['metrics']['peak_jit_code_bytes']['significant']"
         jcheck "control: labelled, and said plainly" "$TMP/control/comparison.json" "d['control'] is True and d['metrics']['peak_jit_code_bytes']['finding'] == 'no measurable difference'"
@@ -85,6 +85,32 @@ fi
 check_eq "a failing run stops the comparison -> 1" $st 1
 check "the failure is named, with where to look" -- grep -q "exited with status 3 (JIT off): see .*/runs/01-off/output.log" "$TMP/fail.err"
 check "the command's output is kept" -- grep -q "the workload says why" "$TMP/fail/runs/01-off/output.log"
+
+# 6b. A server under identical HTTP load: readiness, the load, requests served as progress.
+if command -v python3 >/dev/null; then
+        PORT=$((20000 + RANDOM % 20000))
+        mkdir -p "$TMP/www" && echo hello > "$TMP/www/index.html"
+        (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --force --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
+                --out "$TMP/http" -- python3 -m http.server "$PORT" --bind 127.0.0.1 > "$TMP/http.txt" 2>&1)
+        check_eq "compare --http exits 0" $? 0
+        jcheck "each run was driven: ready, load completed" "$TMP/http/comparison.json" "len(d['runs']) == 4"
+        "$PY" - "$TMP/http" <<'PYEOF'
+import glob, json, sys
+for s in glob.glob(sys.argv[1] + "/runs/*/summary.json"):
+    d = json.load(open(s))
+    assert d["driver"]["ready"] and d["driver"]["load"]["requests"]["completed"] > 50, s
+    assert d["progress"]["units"] == d["driver"]["load"]["requests"]["completed"], s
+PYEOF
+        ok $? "requests served are each run's progress"
+        jcheck "latency and throughput compared" "$TMP/http/comparison.json" "d['metrics']['latency_p99_us']['off'] > 0 and d['metrics']['throughput_units_per_s']['on'] > 0"
+        jcheck "memory at equal requests served" "$TMP/http/comparison.json" "d['equivalent_points'][0]['basis'] == 'work'"
+        err=$("$JITMEM" compare --force --runs 1 --http "http://127.0.0.1:9/" --ready-timeout 1s --out "$TMP/noans" -- sleep 20 2>&1); st=$?
+        check_eq "a server that never answers -> 1" $st 1
+        check "never answers: said so" -- grep -q "did not answer within 1 s" <<<"$err"
+        err=$("$JITMEM" compare --force --runs 1 --http "http://127.0.0.1:9/" --out "$TMP/dies" -- sh -c 'exit 0' 2>&1); st=$?
+        check_eq "a server that exits -> 1" $st 1
+        check "exits: said so" -- grep -q "the server exited before" <<<"$err"
+fi
 
 # 7. A real JIT-enabled CPython, when one is named.
 if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then

@@ -1,0 +1,84 @@
+#include "httpdrive.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct progress_ctx {
+        volatile uint64_t *progress;
+};
+
+static void on_progress(uint64_t completed, void *userdata)
+{
+        struct progress_ctx *p = userdata;
+        __atomic_store_n(p->progress, completed, __ATOMIC_RELEASE);
+}
+
+void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command_ended)
+{
+        struct httpdrive *d = ctx;
+        uint64_t start = util_now_ns();
+        struct load_result res;
+        struct load_options o;
+
+        /* Ready: one request answered (any status), before the deadline or the server's end. */
+        memset(&o, 0, sizeof(o));
+        o.target = d->target;
+        o.requests = d->requests;
+        o.nrequests = 1;
+        o.connections = 1;
+        o.count = 1;
+        o.duration_ns = 1000000000ULL; /* each attempt: at most a second */
+        o.timeout_ns = 1000000000ULL;
+        o.seed = d->seed;
+        o.stop = command_ended;
+        for (;;) {
+                if (__atomic_load_n(command_ended, __ATOMIC_ACQUIRE)) {
+                        snprintf(d->error, sizeof(d->error), "the server exited before %s answered", d->url);
+                        return;
+                }
+                if (util_now_ns() - start > d->ready_timeout_ns) {
+                        snprintf(d->error, sizeof(d->error), "%s did not answer within %.0f s", d->url,
+                                 (double)d->ready_timeout_ns / 1e9);
+                        return;
+                }
+                if (load_run(&o, &res) == 0 && res.completed == 1)
+                        break;
+                struct timespec ts = { 0, 100000000L };
+                nanosleep(&ts, NULL);
+        }
+        d->ready = 1;
+        d->ready_s = (double)(util_now_ns() - start) / 1e9;
+
+        o.requests = d->requests;
+        o.nrequests = d->nrequests;
+        o.connections = d->connections;
+        o.rate = d->rate;
+        o.count = 0;
+        o.duration_ns = 0;
+        o.timeout_ns = d->timeout_ns;
+        if (d->warmup_ns > 0) { /* not counted */
+                o.duration_ns = d->warmup_ns;
+                load_run(&o, &res);
+        }
+        struct progress_ctx pc = { progress };
+        o.duration_ns = d->duration_ns;
+        o.progress = on_progress;
+        o.userdata = &pc;
+        if (load_run(&o, &d->result) == 0) {
+                d->have_result = 1;
+                d->used = o;
+                __atomic_store_n(progress, d->result.completed, __ATOMIC_RELEASE);
+        }
+}
+
+json_t *httpdrive_summary(void *ctx)
+{
+        struct httpdrive *d = ctx;
+        json_t *load = d->have_result ? load_result_json(d->url, &d->used, &d->result) : json_null();
+
+        return json_pack("{s:b, s:o, s:o, s:o}", "ready", d->ready,
+                         "ready_s", d->ready ? json_real(d->ready_s) : json_null(),
+                         "error", d->error[0] ? json_string(d->error) : json_null(), "load", load ? load : json_null());
+}
