@@ -88,11 +88,19 @@ check "the command's output is kept" -- grep -q "the workload says why" "$TMP/fa
 
 # 6b. A server under identical HTTP load: readiness, the load, requests served as progress.
 if command -v python3 >/dev/null; then
-        PORT=$((20000 + RANDOM % 20000))
+        # a port that is free now, below the ephemeral range (client ports of earlier tests)
+        PORT=$("$PY" -c 'import socket, random
+for _ in range(100):
+    p = random.randint(20000, 32000); s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError: pass
+    finally: s.close()')
         mkdir -p "$TMP/www" && echo hello > "$TMP/www/index.html"
         (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --force --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
                 --out "$TMP/http" -- python3 -m http.server "$PORT" --bind 127.0.0.1 > "$TMP/http.txt" 2>&1)
-        check_eq "compare --http exits 0" $? 0
+        st=$?; [ $st -ne 0 ] && tail -n 5 "$TMP/http.txt" >&2
+        check_eq "compare --http exits 0" $st 0
         jcheck "each run was driven: ready, load completed" "$TMP/http/comparison.json" "len(d['runs']) == 4"
         "$PY" - "$TMP/http" <<'PYEOF'
 import glob, json, sys
