@@ -91,6 +91,7 @@ bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
 	BUILD=$(BUILD) bash bench/compare
 	BUILD=$(BUILD) bash bench/trace
+	BUILD=$(BUILD) bash bench/load
 
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo

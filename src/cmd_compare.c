@@ -9,7 +9,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <math.h>
 #include <stdlib.h>
@@ -31,7 +34,9 @@ static void compare_usage(FILE *f)
               "operators' checklist with the number behind each rule. Writes OUT/comparison.json.\n"
               "\n"
               "Options:\n"
-              "      --workload NAME     a bundled workload: numeric, dynamic, orm, broad, startup\n"
+              "      --workload NAME     a bundled workload: numeric, dynamic, orm, broad, startup, or\n"
+              "                          webapp (a pre-forking web service on a free port, driven\n"
+              "                          with its request mix as with --http)\n"
               "      --python PY         interpreter for --workload (default python3)\n"
               "      --scale S           the workload's amount of work (default 1)\n"
               "      --runs N            runs per mode (default 5: the fewest for which a Mann-Whitney\n"
@@ -112,6 +117,24 @@ static int find_workloads(char *out, size_t size)
                         return 0;
         }
         return -ENOENT;
+}
+
+/* A TCP port free on 127.0.0.1 now (the kernel's choice), or -1. */
+static int free_port(void)
+{
+        struct sockaddr_in a;
+        socklen_t l = sizeof(a);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+        if (fd < 0)
+                return -1;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+                port = ntohs(a.sin_port);
+        close(fd);
+        return port;
 }
 
 static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
@@ -255,7 +278,7 @@ int cmd_compare(int argc, char **argv)
         char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
                 resolved[KFILE_PATH_MAX], err[1024] = "", workers_s[16] = "1";
         char *wargv[8];
-        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE, interval_set = 0;
+        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE, interval_set = 0, workers_set = 0;
         json_t *result = NULL;
         uint64_t u;
 
@@ -316,6 +339,7 @@ int cmd_compare(int argc, char **argv)
                         if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 1024)
                                 return cli_usage_error("compare", "bad --workers '%s': expected a whole number from 1 to 1024", optarg);
                         o.workers = (int)u;
+                        workers_set = 1;
                         snprintf(workers_s, sizeof(workers_s), "%d", o.workers);
                         break;
                 case 'r':
@@ -393,6 +417,27 @@ int cmd_compare(int argc, char **argv)
                         return cli_usage_error("compare", "unknown or incomplete option");
                 }
         }
+        /* The bundled web service: a pre-forking server on a free loopback port, driven with its
+         * default request mix. */
+        static char webapp_url[64], webapp_mix[KFILE_PATH_MAX + 32], port_s[16];
+        if (o.workload && strcmp(o.workload, "webapp") == 0) {
+                if (find_workloads(wdir, sizeof(wdir)) < 0) {
+                        cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
+                        return CLI_EXIT_FAILURE;
+                }
+                int port = free_port();
+                if (port < 0) {
+                        cli_error("cannot find a free port on 127.0.0.1");
+                        return CLI_EXIT_FAILURE;
+                }
+                snprintf(port_s, sizeof(port_s), "%d", port);
+                snprintf(webapp_url, sizeof(webapp_url), "http://127.0.0.1:%d/", port);
+                snprintf(webapp_mix, sizeof(webapp_mix), "%s/webapp-mix.txt", wdir);
+                if (!http_url)
+                        http_url = webapp_url;
+                if (!mix)
+                        mix = webapp_mix;
+        }
         if (http_url) {
                 r = load_parse_url(http_url, &target);
                 if (r == -EINVAL)
@@ -421,12 +466,12 @@ int cmd_compare(int argc, char **argv)
 
         /* The command. */
         if (o.workload) {
-                static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup" };
+                static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup", "webapp" };
                 int ok = 0;
                 for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
                         ok |= strcmp(o.workload, known[i]) == 0;
                 if (!ok)
-                        return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad or startup",
+                        return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad, startup or webapp",
                                                o.workload);
                 if (find_workloads(wdir, sizeof(wdir)) < 0) {
                         cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
@@ -449,6 +494,14 @@ int cmd_compare(int argc, char **argv)
                 wargv[4] = (char *)"--workers";
                 wargv[5] = workers_s;
                 wargv[6] = NULL;
+                if (strcmp(o.workload, "webapp") == 0) {
+                        wargv[2] = (char *)"--port";
+                        wargv[3] = port_s;
+                        if (o.workers == 1 && !workers_set) { /* a web service: 4 workers unless told */
+                                o.workers = 4;
+                                snprintf(workers_s, sizeof(workers_s), "4");
+                        }
+                }
                 o.argv = wargv;
                 snprintf(interp, sizeof(interp), "%s", resolved);
                 r = 1;
