@@ -523,6 +523,10 @@ int cmd_compare(int argc, char **argv)
                         goto out;
                 }
                 o.python = pi;
+                /* A bundled workload runs on the interpreter itself, not through a launcher (a
+                 * pyenv shim is a shell script whose helpers would be measured too). */
+                if (o.workload && pi->executable[0] && access(pi->executable, X_OK) == 0)
+                        wargv[0] = pi->executable;
                 int machine_code = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
                 if (!machine_code && !force) {
                         cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "

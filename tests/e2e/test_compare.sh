@@ -120,6 +120,24 @@ PYEOF
         check "exits: said so" -- grep -q "the server exited before" <<<"$err"
 fi
 
+# 6c. The bundled web service: refused on a Python without JIT, then a control under load.
+if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
+        "$JITMEM" compare --workload webapp --python python3 --runs 2 --duration 1s --out "$TMP/web0" >/dev/null 2>&1
+        check_eq "webapp on a Python without JIT: refused -> 1" $? 1
+        "$JITMEM" compare --force --workload webapp --python python3 --runs 2 --duration 1s --workers 2 --out "$TMP/web" >/dev/null 2>&1
+        check_eq "webapp control comparison exits 0" $? 0
+        jcheck "webapp: master and 2 workers sampled, load served" "$TMP/web/comparison.json" "all(r['figures'] and r['figures']['throughput_units_per_s'] > 100 for r in d['runs'])"
+        "$PY" - "$TMP/web" <<'PYEOF'
+import glob, json, sys
+for s in glob.glob(sys.argv[1] + "/runs/*/summary.json"):
+    d = json.load(open(s))
+    assert d["tree"]["max_processes"] == 3, d["tree"]["max_processes"]  # the interpreter itself, no launcher
+    load = d["driver"]["load"]
+    assert load["status"]["2xx"] == load["requests"]["completed"] and sum(load["errors"].values()) == 0, load
+PYEOF
+        ok $? "webapp: every request of the mix answered 2xx, in a 3-process tree"
+fi
+
 # 7. A real JIT-enabled CPython, when one is named.
 if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
         "$JITMEM" compare --python "$JITMEM_TEST_PYTHON" --workload numeric --scale 0.1 --runs 3 --out "$TMP/real" > /dev/null 2>&1
