@@ -129,6 +129,25 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
         size_t idx;
         json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
+        /* Per worker: the processes after the first (the command itself: a master). */
+        {
+                double rv[256], pv[256];
+                size_t nr = 0, np = 0;
+                a.worker_peak_rss = a.worker_peak_pss = -1;
+                json_array_foreach(procs, idx, p) {
+                        if (idx == 0 || nr == 256)
+                                continue;
+                        double r1 = json_num(p, "peak_rss_bytes", -1), p1 = json_num(p, "peak_pss_bytes", -1);
+                        if (r1 > 0)
+                                rv[nr++] = r1;
+                        if (p1 > 0)
+                                pv[np++] = p1;
+                }
+                if (nr > 0)
+                        stats_median(rv, nr, &a.worker_peak_rss);
+                if (np > 0)
+                        stats_median(pv, np, &a.worker_peak_pss);
+        }
         json_t *load = json_object_get(json_object_get(summary, "driver"), "load");
         a.latency_p50_us = json_num(json_object_get(load, "latency_us"), "p50", -1);
         a.latency_p99_us = json_num(json_object_get(load, "latency_us"), "p99", -1);

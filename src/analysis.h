@@ -28,6 +28,8 @@ struct analysis {
                                              * (negative: it lagged); NaN when neither grew */
         int by_progress;                    /* the equivalent points are by work done */
         double latency_p50_us, latency_p99_us; /* under an HTTP load (summary "driver"); < 0 without */
+        double worker_peak_rss, worker_peak_pss; /* median over the command's descendants (pre-forked
+                                                  * workers) of their peaks; < 0 when it has none */
         double executors_compiled;          /* from --trace-jit (summary "jit"); < 0 without */
         double executors_freed;
         double churn_ratio;

@@ -137,6 +137,8 @@ static double g_tput(const struct analysis *a, int k) { (void)k; return a->throu
 static double g_warm(const struct analysis *a, int k) { (void)k; return a->warmup_end_s; }
 static double g_rss_at(const struct analysis *a, int k) { return a->rss_at[k]; }
 static double g_p50(const struct analysis *a, int k) { (void)k; return a->latency_p50_us; }
+static double g_wrss(const struct analysis *a, int k) { (void)k; return a->worker_peak_rss; }
+static double g_wpss(const struct analysis *a, int k) { (void)k; return a->worker_peak_pss; }
 static double g_p99(const struct analysis *a, int k) { (void)k; return a->latency_p99_us; }
 static double g_compiled(const struct analysis *a, int k) { (void)k; return a->executors_compiled; }
 static double g_freed(const struct analysis *a, int k) { (void)k; return a->executors_freed; }
@@ -395,6 +397,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "peak_pss_bytes", "bytes", g_peak_pss },
                 { "steady_rss_bytes", "bytes", g_steady_rss },
                 { "steady_pss_bytes", "bytes", g_steady_pss },
+                { "worker_peak_rss_bytes", "bytes", g_wrss },
+                { "worker_peak_pss_bytes", "bytes", g_wpss },
                 { "peak_jit_code_bytes", "bytes", g_peak_jit },
                 { "final_jit_code_bytes", "bytes", g_final_jit },
                 { "startup_rss_bytes", "bytes", g_startup },

@@ -136,6 +136,7 @@ for s in glob.glob(sys.argv[1] + "/runs/*/summary.json"):
     assert load["status"]["2xx"] == load["requests"]["completed"] and sum(load["errors"].values()) == 0, load
 PYEOF
         ok $? "webapp: every request of the mix answered 2xx, in a 3-process tree"
+        jcheck "webapp: per-worker memory beside the tree's" "$TMP/web/comparison.json" "0 < d['metrics']['worker_peak_pss_bytes']['off'] < d['metrics']['peak_pss_bytes']['off'] and d['metrics']['worker_peak_rss_bytes']['off'] > 0"
 fi
 
 # 7. A real JIT-enabled CPython, when one is named.
@@ -144,6 +145,8 @@ if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
         check_eq "real JIT comparison exits 0" $? 0
         jcheck "real JIT: code with the JIT on, none off" "$TMP/real/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
         jcheck "real JIT: probed" "$TMP/real/comparison.json" "d['python']['jit']['machine_code'] is True"
+        "$JITMEM" compare --workload webapp --python "$JITMEM_TEST_PYTHON" --runs 2 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
+        jcheck "real JIT: the web service under load compiles JIT code in its workers" "$TMP/realweb/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
 else
         skip "JITMEM_TEST_PYTHON is not set: the comparison on a JIT-enabled CPython did not run"
 fi
