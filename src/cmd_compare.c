@@ -92,31 +92,16 @@ static void status_cb(const char *line)
  * ../workloads, an install's ../share/jitmem/workloads). */
 static int find_workloads(char *out, size_t size)
 {
-        const char *env = getenv("JITMEM_WORKLOADS");
-        char exe[KFILE_PATH_MAX];
-        ssize_t n;
+        static const char *const rel[] = { "../workloads/_common.py", "../share/jitmem/workloads/_common.py", NULL };
+        const char *tail = "/_common.py";
+        size_t n, t = strlen(tail);
 
-        if (env && *env) {
-                snprintf(out, size, "%s", env);
-                return access(out, R_OK) == 0 ? 0 : -ENOENT;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n <= 0)
+        if (util_find_beside_binary("JITMEM_WORKLOADS", rel, out, size) < 0)
                 return -ENOENT;
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-                return -ENOENT;
-        *slash = '\0';
-        static const char *const rel[] = { "/../workloads", "/../share/jitmem/workloads" };
-        for (size_t i = 0; i < 2; i++) {
-                snprintf(out, size, "%s%s", exe, rel[i]);
-                char probe[KFILE_PATH_MAX + 32];
-                snprintf(probe, sizeof(probe), "%s/_common.py", out);
-                if (access(probe, R_OK) == 0)
-                        return 0;
-        }
-        return -ENOENT;
+        n = strlen(out);
+        if (n > t && strcmp(out + n - t, tail) == 0)
+                out[n - t] = '\0'; /* the directory (JITMEM_WORKLOADS names it already) */
+        return 0;
 }
 
 /* A TCP port free on 127.0.0.1 now (the kernel's choice), or -1. */
