@@ -169,7 +169,10 @@ static void print_summary(json_t *c)
                         unit = "";
                 json_t *ci = json_object_get(m, "ci95");
                 if (!json_is_array(ci)) {
-                        printf("  %-24s %12s\n", key, "not measured");
+                        /* figures this kind of run never has (latency without --http ...) are left
+                         * out; one measured in a mode only is said so */
+                        if (num(m, "n_off") > 0 || num(m, "n_on") > 0)
+                                printf("  %-24s %12s\n", key, "in one mode only");
                         continue;
                 }
                 char interval[64];
