@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +98,167 @@ static double t90(const struct runfile_series *s, int vsz)
         return NAN;
 }
 
-int analysis_run(const struct runfile_series *s, json_t *summary, struct analysis *ret)
+/* The workers among the lives (see analysis.h): fills sel[] with their indices, returns how many. */
+static size_t select_workers(const struct runfile_procs *pr, size_t *sel)
 {
+        size_t n = 0, parent = SIZE_MAX;
+
+        for (size_t i = 0; i < pr->n; i++)
+                if (pr->l[i].ppid == pr->root_pid && pr->l[i].pid != pr->root_pid) {
+                        parent = i;
+                        sel[n++] = i;
+                }
+        if (n == 1) {
+                size_t m = 0;
+                for (size_t i = 0; i < pr->n; i++)
+                        if (pr->l[i].ppid == pr->l[parent].pid && i != parent && pr->l[i].first_tick >= pr->l[parent].first_tick)
+                                sel[m++] = i;
+                if (m > 0)
+                        n = m;
+        }
+        return n;
+}
+
+/* A life's PSS at the heavy point nearest time t, or -1. */
+static double life_pss_near(const struct runfile_life *l, double t)
+{
+        const struct runfile_ppoint *at = runfile_life_at(l, t);
+        size_t i;
+
+        if (!at)
+                return -1;
+        i = (size_t)(at - l->p);
+        for (size_t d = 0; d < l->n; d++) {
+                if (i + d < l->n && l->p[i + d].pss >= 0 && (i < d || l->p[i - d].pss < 0 ||
+                                                             l->p[i + d].t - t <= t - l->p[i - d].t))
+                        return l->p[i + d].pss;
+                if (i >= d && l->p[i - d].pss >= 0)
+                        return l->p[i - d].pss;
+        }
+        return -1;
+}
+
+static double median_or(double *v, size_t n)
+{
+        double m = -1;
+
+        if (n > 0)
+                stats_median(v, n, &m);
+        return m;
+}
+
+/* Per-worker figures: at the equivalent points (tree indices idx[]), restarts, warm-ups. */
+static void analyse_workers(const struct runfile_series *s, const struct runfile_procs *pr,
+                            const size_t idx[ANALYSIS_POINTS], struct analysis *a)
+{
+        size_t *sel = NULL, n, earliest_end = SIZE_MAX;
+        double *v = NULL, *w = NULL;
+        long *alive = NULL;
+
+        a->workers_max = a->worker_lives = a->restarts = -1;
+        a->first_warmup_s = a->restart_warmup_s = a->restart_jit = -1;
+        for (int k = 0; k < ANALYSIS_POINTS; k++)
+                a->worker_rss_at[k] = a->worker_pss_at[k] = a->worker_jit_at[k] = -1;
+        if (!pr || pr->n == 0 || s->n == 0)
+                return;
+        sel = malloc(pr->n * sizeof(*sel));
+        v = malloc(pr->n * sizeof(*v));
+        w = malloc(pr->n * sizeof(*w));
+        alive = calloc(s->n + 1, sizeof(*alive));
+        if (!sel || !v || !w || !alive)
+                goto out;
+        n = select_workers(pr, sel);
+        a->workers_max = a->worker_lives = a->restarts = 0;
+        if (n == 0)
+                goto out;
+        a->worker_lives = (int)n;
+
+        /* Most alive at once: a sweep over first and last ticks. */
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &pr->l[sel[j]];
+                alive[l->first_tick]++;
+                alive[l->last_tick + 1]--;
+                if (l->last_tick < earliest_end)
+                        earliest_end = l->last_tick;
+        }
+        for (size_t i = 0, cur = 0; i < s->n; i++) {
+                cur += (size_t)alive[i];
+                if ((int)cur > a->workers_max)
+                        a->workers_max = (int)cur;
+        }
+
+        /* Restarts, and the warm-up of the first workers against the restarted ones'. */
+        size_t nf = 0, nr = 0, nj = 0;
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &pr->l[sel[j]];
+                int restarted = l->first_tick > earliest_end;
+                a->restarts += restarted;
+                if (l->jit_growth_end_t < 0)
+                        continue;
+                if (restarted)
+                        w[nr++] = l->jit_growth_end_t - l->first_t;
+                else
+                        v[nf++] = l->jit_growth_end_t - l->first_t;
+        }
+        a->first_warmup_s = median_or(v, nf);
+        a->restart_warmup_s = median_or(w, nr);
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &pr->l[sel[j]];
+                if (l->first_tick > earliest_end)
+                        v[nj++] = l->peak_jit;
+        }
+        a->restart_jit = median_or(v, nj);
+
+        /* Peaks: the median worker's. */
+        size_t np = 0, nq = 0;
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &pr->l[sel[j]];
+                v[np++] = l->peak_rss;
+                if (l->peak_pss >= 0)
+                        w[nq++] = l->peak_pss;
+        }
+        a->worker_peak_rss = median_or(v, np);
+        a->worker_peak_pss = median_or(w, nq);
+
+        /* At the equivalent points: the workers alive at that tick. */
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                double t = s->p[idx[k]].t;
+                size_t m = 0, q = 0;
+                for (size_t j = 0; j < n; j++) {
+                        const struct runfile_life *l = &pr->l[sel[j]];
+                        if (l->first_tick > idx[k] || l->last_tick < idx[k])
+                                continue;
+                        const struct runfile_ppoint *p = runfile_life_at(l, t);
+                        double pss = life_pss_near(l, t);
+                        if (!p)
+                                continue;
+                        v[m++] = p->rss;
+                        if (pss >= 0)
+                                w[q++] = pss;
+                }
+                a->worker_rss_at[k] = median_or(v, m);
+                a->worker_pss_at[k] = median_or(w, q);
+                m = 0;
+                for (size_t j = 0; j < n; j++) {
+                        const struct runfile_life *l = &pr->l[sel[j]];
+                        const struct runfile_ppoint *p;
+                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
+                                continue;
+                        v[m++] = p->jit;
+                }
+                a->worker_jit_at[k] = median_or(v, m);
+        }
+out:
+        free(sel);
+        free(v);
+        free(w);
+        free(alive);
+}
+
+int analysis_run(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary,
+                 struct analysis *ret)
+{
+        size_t at[ANALYSIS_POINTS];
         struct analysis a;
         struct stats_trend tr;
         double t0, T, total;
@@ -169,8 +329,10 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
                 for (int k = 0; k < ANALYSIS_POINTS; k++) {
                         a.rss_at[k] = s->p[s->n - 1].rss;
                         a.pss_at[k] = pss_near(s, s->n - 1);
+                        at[k] = s->n - 1;
                 }
                 a.vsz_lead_s = NAN;
+                analyse_workers(s, lives, at, &a);
                 *ret = a;
                 return 0;
         }
@@ -238,8 +400,10 @@ int analysis_run(const struct runfile_series *s, json_t *summary, struct analysi
                 }
                 a.rss_at[k] = s->p[i].rss;
                 a.pss_at[k] = pss_near(s, i);
+                at[k] = i;
         }
         a.vsz_lead_s = t90(s, 0) - t90(s, 1);
+        analyse_workers(s, lives, at, &a);
         *ret = a;
         return 0;
 }

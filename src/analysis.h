@@ -28,18 +28,34 @@ struct analysis {
                                              * (negative: it lagged); NaN when neither grew */
         int by_progress;                    /* the equivalent points are by work done */
         double latency_p50_us, latency_p99_us; /* under an HTTP load (summary "driver"); < 0 without */
-        double worker_peak_rss, worker_peak_pss; /* median over the command's descendants (pre-forked
-                                                  * workers) of their peaks; < 0 when it has none */
+        double worker_peak_rss, worker_peak_pss; /* median over the workers (below) of their peaks;
+                                                  * < 0 when there are none */
         double executors_compiled;          /* from --trace-jit (summary "jit"); < 0 without */
         double executors_freed;
         double churn_ratio;
         double rss_at[ANALYSIS_POINTS];     /* tree RSS at 25/50/75/100% */
         double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point (< 0 none) */
+
+        /* Workers: the command's children (pre-forked workers under a master), or, when it has
+         * one child only and that child has children, the latter (a launcher before the
+         * master). From the process rows; all < 0 without them or without workers. */
+        int workers_max;                    /* most workers alive at one tick */
+        int worker_lives;                   /* workers seen in all */
+        int restarts;                       /* workers started after another one had ended */
+        double worker_rss_at[ANALYSIS_POINTS]; /* median over the workers alive at each point */
+        double worker_pss_at[ANALYSIS_POINTS]; /* ... at each one's heavy tick nearest the point */
+        double worker_jit_at[ANALYSIS_POINTS];
+        double first_warmup_s;              /* median, over the first workers with JIT code, time from
+                                             * their start to their JIT code's last growth */
+        double restart_warmup_s;            /* the same over the restarted workers: the warm-up paid again */
+        double restart_jit;                 /* median peak JIT code of the restarted workers */
 };
 
-/* Analyses a series and the run's summary.json content. With fewer than 3 points only the
+/* Analyses a series, the run's process lives (may be NULL: no per-worker figures) and the
+ * run's summary.json content. With fewer than 3 points only the
  * peaks, start-up and run figures are filled; the rest is NaN or negative (not measured).
  * Returns 0 or -EINVAL (no point at all). */
-int analysis_run(const struct runfile_series *s, json_t *summary, struct analysis *ret);
+int analysis_run(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary,
+                 struct analysis *ret);
 
 #endif

@@ -33,6 +33,10 @@ static void compare_usage(FILE *f)
               "every figure, memory at equal work done, warm-up and growth, and a verdict from the\n"
               "operators' checklist with the number behind each rule. Writes OUT/comparison.json.\n"
               "\n"
+              "When the command is a master with pre-forked workers (its children), each worker is\n"
+              "followed too: memory per worker at equal work done, workers at once, restarts (a\n"
+              "worker started after another one ended) and the JIT warm-up each restart pays again.\n"
+              "\n"
               "Options:\n"
               "      --workload NAME     a bundled workload: numeric, dynamic, orm, broad, startup, or\n"
               "                          webapp (a pre-forking web service on a free port, driven\n"
@@ -50,7 +54,8 @@ static void compare_usage(FILE *f)
               "  -o, --out DIR           comparison directory (default jitmem-compare-YYYYmmdd-HHMMSS)\n"
               "      --limit SIZE        memory limit of the container (default: the cgroup's)\n"
               "      --workers N         worker processes sharing the limit (passed to --workload too)\n"
-              "      --restart-every DUR how often workers restart (gunicorn --max-requests, a deploy)\n"
+              "      --restart-every DUR how often workers restart (gunicorn --max-requests, a deploy;\n"
+              "                          default: as often as they did in the runs, if they did)\n"
               "      --min-per-worker SIZE   per-worker limit below which to take care (default 512M)\n"
               "      --min-headroom PCT      headroom at peak with the JIT on, below: NO-GO (default 40)\n"
               "      --max-delta PCT         JIT memory delta as a share of the headroom, above: NO-GO\n"
@@ -143,6 +148,92 @@ static double num(json_t *o, const char *k)
         return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* After a delta: nothing when significant, " ?" with too few runs for an interval, " ~0" when
+ * the interval holds 0. */
+static const char *mark(json_t *m)
+{
+        const char *f = json_string_value(json_object_get(m, "finding"));
+
+        if (json_is_true(json_object_get(m, "significant")))
+                return "";
+        return f && !strncmp(f, "too few", 7) ? " ?" : " ~0";
+}
+
+/* The deltas at the equivalent points, one row per figure that was measured. */
+static void print_points(json_t *eq)
+{
+        static const struct {
+                const char *key, *label;
+        } rows[] = {
+                { "pss_bytes", "tree PSS (sum)" },
+                { "rss_bytes", "tree RSS (sum)" },
+                { "worker_pss_bytes", "PSS per worker" },
+                { "worker_rss_bytes", "RSS per worker" },
+                { "worker_jit_code_bytes", "JIT code per worker" },
+        };
+        const char *basis = json_string_value(json_object_get(json_array_get(eq, 0), "basis"));
+        json_t *pt;
+        size_t i;
+        char b[32], cell[48];
+
+        printf("\n  delta at equal %-15s", !basis ? "time" : !strcmp(basis, "requests") ? "requests served"
+                                                         : !strcmp(basis, "work") ? "work done" : "time");
+        json_array_foreach(eq, i, pt) printf(" %13d%%", (int)json_integer_value(json_object_get(pt, "percent")));
+        printf("\n");
+        for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+                int any = 0;
+                json_array_foreach(eq, i, pt) any |= json_is_number(json_object_get(json_object_get(pt, rows[r].key), "delta"));
+                if (!any)
+                        continue;
+                printf("  %-30s", rows[r].label);
+                json_array_foreach(eq, i, pt) {
+                        json_t *m = json_object_get(pt, rows[r].key);
+                        if (!json_is_number(json_object_get(m, "delta"))) {
+                                printf(" %14s", "-");
+                                continue;
+                        }
+                        snprintf(cell, sizeof(cell), "%s%s", fmt_value(num(m, "delta"), "bytes", b, sizeof(b)), mark(m));
+                        printf(" %14s", cell);
+                }
+                printf("\n");
+        }
+        /* The sum of RSS against the sum of PSS, at the last point, with the JIT on. */
+        json_t *last = json_array_get(eq, json_array_size(eq) - 1);
+        double rss = num(json_object_get(last, "rss_bytes"), "on"), pss = num(json_object_get(last, "pss_bytes"), "on");
+        if (isfinite(rss) && isfinite(pss) && pss > 0 && rss > pss * 1.05) {
+                char a[32];
+                printf("  the RSS sum (%s) is %.1fx the PSS sum (%s): it counts each shared page once per process\n"
+                       "  that maps it (pre-forked workers share the interpreter, libraries and copy-on-write heap);\n"
+                       "  PSS divides them among the sharers: judge a limit by PSS\n",
+                       fmt_value(rss, "bytes", a, sizeof(a)), rss / pss, fmt_value(pss, "bytes", b, sizeof(b)));
+        }
+}
+
+/* Workers at once, restarts, and the warm-up each restart pays again. */
+static void print_workers(json_t *c)
+{
+        json_t *w = json_object_get(c, "workers"), *m = json_object_get(c, "metrics");
+        json_t *off = json_object_get(w, "off"), *on = json_object_get(w, "on");
+        char a[32], b[32], d[32], e[32];
+
+        if (!json_is_object(off) && !json_is_object(on))
+                return;
+        snprintf(a, sizeof(a), "%g", num(off, "workers_at_once"));
+        snprintf(b, sizeof(b), "%g", num(on, "workers_at_once"));
+        snprintf(d, sizeof(d), "%g", num(off, "restarts_per_run"));
+        snprintf(e, sizeof(e), "%g", num(on, "restarts_per_run"));
+        printf("  workers at once: %s off, %s on; restarts per run (median): %s off, %s on\n",
+               json_is_object(off) ? a : "-", json_is_object(on) ? b : "-", json_is_object(off) ? d : "-",
+               json_is_object(on) ? e : "-");
+        json_t *rw = json_object_get(m, "restarted_worker_warmup_s"), *rj = json_object_get(m, "restarted_worker_jit_code_bytes");
+        json_t *fw = json_object_get(m, "worker_warmup_s");
+        if (num(rj, "on") > 0)
+                printf("  with the JIT on, a restarted worker compiled %s of JIT code again, its JIT growing for %s\n"
+                       "  (the first workers' JIT grew for %s)\n",
+                       fmt_value(num(rj, "on"), "bytes", a, sizeof(a)), fmt_value(num(rw, "on"), "seconds", b, sizeof(b)),
+                       json_is_number(json_object_get(fw, "on")) ? fmt_value(num(fw, "on"), "seconds", d, sizeof(d)) : "-");
+}
+
 static void print_summary(json_t *c)
 {
         json_t *v = json_object_get(c, "verdict"), *rules = json_object_get(v, "rules"), *r;
@@ -161,7 +252,7 @@ static void print_summary(json_t *c)
                 printf("  %-13s %-22s %s\n", st, json_string_value(json_object_get(r, "name")),
                        json_string_value(json_object_get(r, "reason")));
         }
-        printf("\n  %-24s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
+        printf("\n  %-32s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
                "p");
         json_object_foreach(metrics, key, m) {
                 const char *unit = json_string_value(json_object_get(m, "unit"));
@@ -172,17 +263,16 @@ static void print_summary(json_t *c)
                         /* figures this kind of run never has (latency without --http ...) are left
                          * out; one measured in a mode only is said so */
                         if (num(m, "n_off") > 0 || num(m, "n_on") > 0)
-                                printf("  %-24s %12s\n", key, "in one mode only");
+                                printf("  %-32s %12s %12s  (measured in one mode only)\n", key,
+                                       fmt_value(num(m, "off"), unit, a, sizeof(a)), fmt_value(num(m, "on"), unit, b, sizeof(b)));
                         continue;
                 }
                 char interval[64];
                 snprintf(interval, sizeof(interval), "[%s, %s]%s",
                          fmt_value(json_number_value(json_array_get(ci, 0)), unit, lo, sizeof(lo)),
                          fmt_value(json_number_value(json_array_get(ci, 1)), unit, hi, sizeof(hi)),
-                         json_is_true(json_object_get(m, "significant")) ? ""
-                         : (json_string_value(json_object_get(m, "finding")) &&
-                            !strncmp(json_string_value(json_object_get(m, "finding")), "too few", 7)) ? " ?" : " ~0");
-                printf("  %-24s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
+                         mark(m));
+                printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
                        fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
                        interval, num(m, "p_value"));
         }
@@ -198,27 +288,22 @@ static void print_summary(json_t *c)
                         printf(" -- growth with the JIT on only");
                 printf("\n");
         }
-        json_t *eq = json_object_get(c, "equivalent_points"), *pt;
-        if (json_array_size(eq) > 0) {
-                printf("  RSS delta at equal %s:", json_string_value(json_object_get(json_array_get(eq, 0), "basis")) &&
-                                                          strcmp(json_string_value(json_object_get(json_array_get(eq, 0), "basis")), "work") == 0
-                                                  ? "work done"
-                                                  : "time");
-                json_array_foreach(eq, i, pt) {
-                        json_t *rm = json_object_get(pt, "rss_bytes");
-                        printf("%s %d%% %s%s", i ? "," : "", (int)json_integer_value(json_object_get(pt, "percent")),
-                               fmt_value(num(rm, "delta"), "bytes", a, sizeof(a)),
-                               json_is_true(json_object_get(rm, "significant")) ? "" : " ~0");
-                }
-                printf("\n");
-        }
+        json_t *eq = json_object_get(c, "equivalent_points");
+        if (json_array_size(eq) > 0)
+                print_points(eq);
+        print_workers(c);
         json_t *lead = json_object_get(c, "vsz_leads_rss_s");
-        if (json_is_number(json_object_get(lead, "on")))
-                printf("  VSZ reached 90%% of its growth %.2f s before RSS with the JIT on (%s off)\n",
-                       json_number_value(json_object_get(lead, "on")),
+        if (json_is_number(json_object_get(lead, "on"))) {
+                double l = json_number_value(json_object_get(lead, "on"));
+                if (fabs(l) < 5e-4)
+                        printf("  VSZ and RSS reached 90%% of their growth at the same tick with the JIT on");
+                else
+                        printf("  VSZ reached 90%% of its growth %.2f s %s RSS with the JIT on", fabs(l), l > 0 ? "before" : "after");
+                printf(" (VSZ lead %s with it off)\n",
                        json_is_number(json_object_get(lead, "off"))
                                ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
                                : "-");
+        }
         printf("  ~0: the interval holds 0, no measurable difference; ?: too few runs for a 95%% interval\n"
                "  (4 per mode at least). Details: comparison.json\n");
 }

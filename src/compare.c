@@ -121,6 +121,12 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
         return 0;
 }
 
+/* A figure of one run: negative or NaN is "not measured". */
+static json_t *measured(double v)
+{
+        return isfinite(v) && v >= 0 ? json_real(v) : json_null();
+}
+
 /* One metric across runs: the figure of each run, by mode. */
 typedef double (*getter)(const struct analysis *a, int k);
 
@@ -144,11 +150,20 @@ static double g_compiled(const struct analysis *a, int k) { (void)k; return a->e
 static double g_freed(const struct analysis *a, int k) { (void)k; return a->executors_freed; }
 static double g_churn(const struct analysis *a, int k) { (void)k; return a->churn_ratio; }
 static double g_pss_at(const struct analysis *a, int k) { return a->pss_at[k]; }
+static double g_wrss_at(const struct analysis *a, int k) { return a->worker_rss_at[k]; }
+static double g_wpss_at(const struct analysis *a, int k) { return a->worker_pss_at[k]; }
+static double g_wjit_at(const struct analysis *a, int k) { return a->worker_jit_at[k]; }
+static double g_restarts(const struct analysis *a, int k) { (void)k; return a->restarts; }
+static double g_workers_max(const struct analysis *a, int k) { (void)k; return a->workers_max; }
+static double g_first_warm(const struct analysis *a, int k) { (void)k; return a->first_warmup_s; }
+static double g_restart_warm(const struct analysis *a, int k) { (void)k; return a->restart_warmup_s; }
+static double g_restart_jit(const struct analysis *a, int k) { (void)k; return a->restart_jit; }
 
 struct metric_result {
         int ok;
         struct stats_shift s;
         size_t n_off, n_on;
+        double median_off, median_on;   /* NaN when the mode has no figure */
 };
 
 /* Collects the metric over the analysed runs (figures < 0 are "not measured") and compares. */
@@ -172,6 +187,11 @@ static struct metric_result compare_metric(struct one *runs, int n, getter g, in
         }
         m.n_off = noff;
         m.n_on = non;
+        m.median_off = m.median_on = NAN;
+        if (noff > 0)
+                stats_median(off, noff, &m.median_off);
+        if (non > 0)
+                stats_median(on, non, &m.median_on);
         m.ok = noff > 0 && non > 0 && stats_shift(off, noff, on, non, LEVEL, &m.s) == 0;
         return m;
 }
@@ -185,9 +205,11 @@ static int metric_significant(const struct metric_result *m)
 
 static json_t *metric_json(const struct metric_result *m, const char *unit)
 {
-        if (!m->ok)
-                return json_pack("{s:s, s:n, s:I, s:I}", "unit", unit, "off", "n_off", (json_int_t)m->n_off, "n_on",
-                                 (json_int_t)m->n_on);
+        if (!m->ok) /* measured in one mode only, or in none: the medians there are */
+                return json_pack("{s:s, s:o, s:o, s:I, s:I}", "unit", unit,
+                                 "off", isnan(m->median_off) ? json_null() : json_real(m->median_off),
+                                 "on", isnan(m->median_on) ? json_null() : json_real(m->median_on),
+                                 "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
         int sig = metric_significant(m);
         return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
                          "unit", unit,
@@ -347,9 +369,11 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         }
                 }
                 struct runfile_series s;
-                if (runfile_read_tree(x->dir, &s) == 0) {
-                        x->analysed = analysis_run(&s, x->summary, &x->a) == 0;
+                struct runfile_procs pr;
+                if (runfile_read(x->dir, &s, &pr) == 0) {
+                        x->analysed = analysis_run(&s, &pr, x->summary, &x->a) == 0;
                         runfile_series_free(&s);
+                        runfile_procs_free(&pr);
                 }
                 done++;
                 /* Adaptive stopping: after the planned runs, a pair more (one per mode, in the
@@ -367,24 +391,28 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 }
         }
 
-        /* Every completed run, as it was analysed. */
+        /* Every completed run, as it was analysed; figures it did not measure are null. */
         for (int i = 0; i < done; i++) {
+                const struct analysis *x = &runs[i].a;
                 json_array_append_new(runs_json,
                                       json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
                                                 runs[i].dir, "analysed", runs[i].analysed,
                                                 "figures", runs[i].analysed
-                                                        ? json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f}",
-                                                                    "peak_rss_bytes", runs[i].a.peak_rss,
-                                                                    "peak_pss_bytes", runs[i].a.peak_pss,
-                                                                    "peak_jit_code_bytes", runs[i].a.peak_jit,
-                                                                    "startup_rss_bytes", runs[i].a.startup_rss,
-                                                                    "cpu_s", runs[i].a.cpu_s, "wall_s", runs[i].a.wall_s,
-                                                                    "throughput_units_per_s", runs[i].a.throughput,
-                                                                    "warmup_end_s", runs[i].a.warmup_end_s,
-                                                                    "slope_bytes_per_s", runs[i].a.slope,
-                                                                    "growing", runs[i].a.growing,
-                                                                    "rss_at_100_bytes", runs[i].a.rss_at[3],
-                                                                    "vsz_lead_s", isnan(runs[i].a.vsz_lead_s) ? 0.0 : runs[i].a.vsz_lead_s)
+                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+                                                                    "peak_rss_bytes", measured(x->peak_rss),
+                                                                    "peak_pss_bytes", measured(x->peak_pss),
+                                                                    "peak_jit_code_bytes", measured(x->peak_jit),
+                                                                    "startup_rss_bytes", measured(x->startup_rss),
+                                                                    "cpu_s", measured(x->cpu_s), "wall_s", measured(x->wall_s),
+                                                                    "throughput_units_per_s", measured(x->throughput),
+                                                                    "warmup_end_s", measured(x->warmup_end_s),
+                                                                    "slope_bytes_per_s", isfinite(x->slope) ? json_real(x->slope) : json_null(),
+                                                                    "growing", x->growing,
+                                                                    "rss_at_100_bytes", measured(x->rss_at[3]),
+                                                                    "worker_rss_at_100_bytes", measured(x->worker_rss_at[3]),
+                                                                    "vsz_lead_s", isfinite(x->vsz_lead_s) ? json_real(x->vsz_lead_s) : json_null(),
+                                                                    "workers_at_once", x->workers_max < 0 ? json_null() : json_integer(x->workers_max),
+                                                                    "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts))
                                                         : json_null()));
         }
 
@@ -411,6 +439,10 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "executors_compiled", "count", g_compiled },
                 { "executors_freed", "count", g_freed },
                 { "churn_ratio", "fraction", g_churn },
+                { "worker_restarts", "count", g_restarts },
+                { "worker_warmup_s", "seconds", g_first_warm },
+                { "restarted_worker_warmup_s", "seconds", g_restart_warm },
+                { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit },
         };
         json_t *mj = json_object();
         struct metric_result peak_pss = compare_metric(runs, done, g_peak_pss, 0, 0);
@@ -431,9 +463,15 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
                 struct metric_result mr = compare_metric(runs, done, g_rss_at, k, 0);
                 struct metric_result mp = compare_metric(runs, done, g_pss_at, k, 0);
-                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o}", "percent", 25 * (k + 1), "basis",
-                                                    by_progress ? "work" : "time", "rss_bytes",
-                                                    metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes")));
+                struct metric_result wr = compare_metric(runs, done, g_wrss_at, k, 0);
+                struct metric_result wp = compare_metric(runs, done, g_wpss_at, k, 0);
+                struct metric_result wj = compare_metric(runs, done, g_wjit_at, k, 0);
+                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
+                                                    by_progress ? (o->http ? "requests" : "work") : "time", "rss_bytes",
+                                                    metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes"),
+                                                    "worker_rss_bytes", metric_json(&wr, "bytes"),
+                                                    "worker_pss_bytes", metric_json(&wp, "bytes"),
+                                                    "worker_jit_code_bytes", metric_json(&wj, "bytes")));
         }
 
         /* The verdict. */
@@ -478,6 +516,14 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         in.warmup_s = warm_on;
         in.have_restart = o->restart_ns > 0;
         in.restart_s = (double)o->restart_ns / 1e9;
+        int n_workers_on = 0, n_restarts_on = 0;
+        double workers_on = median_of(runs, done, 1, g_workers_max, &n_workers_on, NULL);
+        double restarts_on = median_of(runs, done, 1, g_restarts, &n_restarts_on, NULL);
+        if (!in.have_restart && n_restarts_on > 0 && restarts_on > 0 && workers_on > 0) {
+                /* each worker restarted every (workers x run time) / restarts, as the runs went */
+                in.have_restart = in.restart_observed = 1;
+                in.restart_s = workers_on * median_of(runs, done, 1, g_wall, NULL, NULL) / restarts_on;
+        }
         detect_frameworks(o->argv, o->workload, in.frameworks, sizeof(in.frameworks));
         verdict_decide(&in, &o->thresholds, &v);
 
@@ -486,8 +532,22 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         double lead_on = median_of(runs, done, 1, g_lead, &n_lead_on, NULL);
         double warm_off = median_of(runs, done, 0, g_warm, NULL, NULL);
 
+        json_t *workers_json = json_object();
+        for (int on = 0; on <= 1; on++) {
+                int nw = 0, total_restarts = 0;
+                double wmax = median_of(runs, done, on, g_workers_max, &nw, NULL);
+                for (int i = 0; i < done; i++)
+                        if (runs[i].analysed && runs[i].on == on && runs[i].a.restarts > 0)
+                                total_restarts += runs[i].a.restarts;
+                json_object_set_new(workers_json, on ? "on" : "off",
+                                    nw == 0 || wmax <= 0 ? json_null()
+                                    : json_pack("{s:f, s:i, s:f}", "workers_at_once", wmax, "restarts_in_all_runs",
+                                                total_restarts, "restarts_per_run",
+                                                median_of(runs, done, on, g_restarts, NULL, NULL)));
+        }
+
         int control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
-        result = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s}",
+        result = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s, s:o}",
                            "control", control,
                            "schema", COMPARE_SCHEMA,
                            "jitmem_version", JITMEM_VERSION,
@@ -508,7 +568,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                            "on", n_lead_on ? json_real(lead_on) : json_null(),
                            "limit_bytes", in.have_limit ? json_real(in.limit_bytes) : json_null(),
                            "verdict", verdict_json(&v),
-                           "memory_figure", in.memory_figure);
+                           "memory_figure", in.memory_figure,
+                           "workers", workers_json);
         order = runs_json = NULL;
         if (!result) {
                 r = -ENOMEM;

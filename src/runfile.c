@@ -63,15 +63,118 @@ static double num_or(const char *s, double dflt)
         return *end == '\0' ? v : dflt;
 }
 
-enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_MAX };
+enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_MAX };
+#define C_REQUIRED C_PROGRESS /* the columns before this one must be there */
 
-int runfile_read_tree(const char *dir, struct runfile_series *ret)
+#define PID_SLOTS 8192 /* open addressing, twice RUNFILE_MAX_LIVES */
+
+struct reader {
+        struct runfile_procs *pr;
+        int slot[PID_SLOTS];   /* index of a PID's latest life + 1; 0: empty */
+        size_t points;         /* kept in all */
+        size_t max_points;
+};
+
+static int *pid_slot(struct reader *rd, int pid)
+{
+        unsigned h = ((unsigned)pid * 2654435761u) % PID_SLOTS;
+
+        for (unsigned k = 0; k < PID_SLOTS; k++, h = (h + 1) % PID_SLOTS) {
+                int i = rd->slot[h];
+                if (i == 0 || rd->pr->l[i - 1].pid == pid)
+                        return &rd->slot[h];
+        }
+        return NULL; /* cannot happen: at most RUNFILE_MAX_LIVES PIDs in PID_SLOTS slots */
+}
+
+/* Halves every life's points and doubles the stride. */
+static void thin(struct reader *rd)
+{
+        rd->points = 0;
+        for (size_t i = 0; i < rd->pr->n; i++) {
+                struct runfile_life *l = &rd->pr->l[i];
+                size_t k = 0;
+                for (size_t j = 0; j < l->n; j += 2)
+                        l->p[k++] = l->p[j];
+                l->n = k;
+                rd->points += k;
+        }
+        rd->pr->stride *= 2;
+}
+
+static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, const char *comm,
+                           const struct runfile_ppoint *pt)
+{
+        struct runfile_procs *pr = rd->pr;
+        int *slot = pid_slot(rd, pid);
+        struct runfile_life *l = slot && *slot ? &pr->l[*slot - 1] : NULL;
+
+        if (l && l->last_tick == tick)
+                return 0; /* the same process twice in one tick: the first row counts */
+        if (!l || l->last_tick + 1 != tick || l->ppid != ppid) {
+                if (pr->n == RUNFILE_MAX_LIVES || !slot) {
+                        pr->rows_dropped++;
+                        return 0;
+                }
+                if (pr->n % 64 == 0) {
+                        struct runfile_life *nl = realloc(pr->l, (pr->n + 64) * sizeof(*nl));
+                        if (!nl)
+                                return -ENOMEM;
+                        pr->l = nl;
+                }
+                l = &pr->l[pr->n];
+                memset(l, 0, sizeof(*l));
+                l->pid = pid;
+                l->ppid = ppid;
+                snprintf(l->comm, sizeof(l->comm), "%s", comm ? comm : "");
+                l->first_tick = tick;
+                l->first_t = pt->t;
+                l->peak_pss = -1;
+                l->jit_growth_end_t = -1;
+                *slot = (int)++pr->n;
+        }
+        if (pt->jit > 0 && pt->jit > l->last_jit)
+                l->jit_growth_end_t = pt->t;
+        l->last_jit = pt->jit;
+        l->last_rss = pt->rss;
+        l->last_tick = tick;
+        l->last_t = pt->t;
+        l->peak_rss = l->peak_rss > pt->rss ? l->peak_rss : pt->rss;
+        if (pt->pss >= 0 && pt->pss > l->peak_pss)
+                l->peak_pss = pt->pss;
+        if (pt->jit > l->peak_jit)
+                l->peak_jit = pt->jit;
+        if (l->n > 0 && tick % pr->stride != 0)
+                return 0;
+        if (l->n == l->cap) {
+                size_t ncap = l->cap ? l->cap * 2 : 16;
+                struct runfile_ppoint *np = realloc(l->p, ncap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                l->p = np;
+                l->cap = ncap;
+        }
+        l->p[l->n++] = *pt;
+        if (++rd->points > rd->max_points)
+                thin(rd);
+        return 0;
+}
+
+int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_procs *procs)
+{
+        return runfile_read_bounded(dir, tree, procs, RUNFILE_MAX_PROC_POINTS);
+}
+
+int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points)
 {
         static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
-                                                  "jit_code_bytes", "processes", "progress_units" };
+                                                  "jit_code_bytes", "processes", "progress_units",
+                                                  "pid", "ppid", "comm" };
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
         int col[C_MAX], header = 1, r = 0;
         struct runfile_series s = { NULL, 0 };
+        struct runfile_procs pr = { .stride = 1 };
+        struct reader *rd = NULL;
         size_t cap = 0;
         FILE *f;
 
@@ -79,6 +182,15 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret)
         f = fopen(path, "re");
         if (!f)
                 return -errno;
+        if (procs) {
+                rd = calloc(1, sizeof(*rd));
+                if (!rd) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                rd->pr = &pr;
+                rd->max_points = max_points > 1 ? max_points : 2;
+        }
         for (int i = 0; i < C_MAX; i++)
                 col[i] = -1;
         while (fgets(line, sizeof(line), f)) {
@@ -97,7 +209,7 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret)
                                 for (int c = 0; c < C_MAX; c++)
                                         if (strcmp(fields[i], names[c]) == 0)
                                                 col[c] = i;
-                        for (int c = 0; c < C_PROGRESS; c++)
+                        for (int c = 0; c < C_REQUIRED; c++)
                                 if (col[c] < 0) {
                                         r = -EINVAL;
                                         goto out;
@@ -105,10 +217,28 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret)
                         header = 0;
                         continue;
                 }
-                if (col[C_SCOPE] >= nf || strcmp(fields[col[C_SCOPE]], "tree") != 0)
+#define F(c) (col[c] >= 0 && col[c] < nf ? fields[col[c]] : NULL)
+                if (col[C_SCOPE] >= nf)
+                        continue;
+                if (strcmp(fields[col[C_SCOPE]], "process") == 0) {
+                        struct runfile_ppoint pt;
+                        int pid = (int)num_or(F(C_PID), -1);
+                        if (!rd || pid <= 0 || s.n == RUNFILE_MAX_ROWS)
+                                continue;
+                        pt.t = num_or(F(C_T), -1);
+                        pt.rss = num_or(F(C_RSS), -1);
+                        pt.pss = num_or(F(C_PSS), -1);
+                        pt.jit = num_or(F(C_JIT), 0);
+                        if (pt.t < 0 || pt.rss < 0)
+                                continue;
+                        r = add_process_row(rd, s.n, pid, (int)num_or(F(C_PPID), 0), F(C_COMM), &pt);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
+                if (strcmp(fields[col[C_SCOPE]], "tree") != 0)
                         continue;
                 struct runfile_point p;
-#define F(c) (col[c] >= 0 && col[c] < nf ? fields[col[c]] : NULL)
                 p.t = num_or(F(C_T), -1);
                 p.rss = num_or(F(C_RSS), -1);
                 p.vsz = num_or(F(C_VSZ), -1);
@@ -116,6 +246,8 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret)
                 p.jit = num_or(F(C_JIT), -1);
                 p.progress = num_or(F(C_PROGRESS), -1);
                 p.processes = (int)num_or(F(C_PROCS), 0);
+                if (pr.root_pid == 0)
+                        pr.root_pid = (int)num_or(F(C_PID), 0);
 #undef F
                 if (p.t < 0 || p.rss < 0 || p.processes <= 0)
                         continue;
@@ -135,14 +267,70 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret)
         }
         if (header)
                 r = -EINVAL;
+        /* Process rows of a last tick with no tree row (a file cut short) are left out. */
+        for (size_t i = 0; r == 0 && i < pr.n; i++) {
+                struct runfile_life *l = &pr.l[i];
+                if (l->first_tick >= s.n) {
+                        free(l->p);
+                        memmove(l, l + 1, (pr.n - i - 1) * sizeof(*l));
+                        pr.n--;
+                        i--;
+                        continue;
+                }
+                if (l->last_tick >= s.n) {
+                        l->last_tick = s.n - 1;
+                        l->last_t = s.p[s.n - 1].t;
+                        while (l->n > 1 && l->p[l->n - 1].t > l->last_t)
+                                l->n--;
+                }
+        }
 out:
         fclose(f);
+        free(rd);
         if (r < 0) {
                 free(s.p);
+                runfile_procs_free(&pr);
                 return r;
         }
-        *ret = s;
+        *tree = s;
+        if (procs)
+                *procs = pr;
         return 0;
+}
+
+int runfile_read_tree(const char *dir, struct runfile_series *ret)
+{
+        return runfile_read(dir, ret, NULL);
+}
+
+void runfile_procs_free(struct runfile_procs *p)
+{
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                free(p->l[i].p);
+        free(p->l);
+        p->l = NULL;
+        p->n = 0;
+}
+
+const struct runfile_ppoint *runfile_life_at(const struct runfile_life *l, double t)
+{
+        size_t lo = 0, hi;
+
+        if (!l || l->n == 0)
+                return NULL;
+        if (t < l->p[0].t)
+                return &l->p[0];
+        hi = l->n; /* the last point with p.t <= t: binary search in [lo, hi) */
+        while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (l->p[mid].t <= t)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        return &l->p[lo];
 }
 
 void runfile_series_free(struct runfile_series *s)

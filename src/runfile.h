@@ -1,4 +1,5 @@
-/* Reading a run directory back: the tree rows of samples.csv as a time series. */
+/* Reading a run directory back: the tree rows of samples.csv as a time series, and the process
+ * rows as one series per process life. */
 #ifndef JITMEM_RUNFILE_H
 #define JITMEM_RUNFILE_H
 
@@ -23,6 +24,52 @@ struct runfile_series {
  * by the header's names, so files with more columns read alike. Returns 0, -ENOENT, -EINVAL
  * (not a jitmem samples.csv: a required column is missing), -ENOMEM or another -errno. */
 int runfile_read_tree(const char *dir, struct runfile_series *ret);
+
+/* One process row, kept. pss < 0 when the tick was not a heavy one. */
+struct runfile_ppoint {
+        double t, rss, pss, jit;
+};
+
+/* One life of a process: a PID seen at consecutive ticks (a PID that comes back after a tick
+ * without it, or with another parent, is a new life). The peaks and the JIT growth are taken
+ * over every row; the points may be thinned (see runfile_procs.stride). */
+struct runfile_life {
+        int pid, ppid;
+        char comm[20];
+        size_t first_tick, last_tick;       /* indices into the tree series */
+        double first_t, last_t;
+        double peak_rss, peak_pss, peak_jit;/* peak_pss < 0 when never measured */
+        double jit_growth_end_t;            /* when its JIT code last grew; < 0: it never had any */
+        double last_rss, last_jit;          /* at its last row */
+        struct runfile_ppoint *p;
+        size_t n, cap;
+};
+
+struct runfile_procs {
+        int root_pid;                       /* the command's PID (the tree rows' pid) */
+        struct runfile_life *l;             /* in order of first appearance */
+        size_t n;
+        unsigned stride;                    /* points are kept at every stride-th tick (1: all) */
+        size_t rows_dropped;                /* rows of lives over RUNFILE_MAX_LIVES, not kept */
+};
+
+/* Bounds: lives kept, and process points kept in all (past it, every life's points are halved
+ * and the stride doubled, so a long recording is thinned evenly, never cut). */
+#define RUNFILE_MAX_LIVES 4096
+#define RUNFILE_MAX_PROC_POINTS (1u << 20)
+
+/* runfile_read_tree, and with procs non-NULL the process rows too. */
+int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_procs *procs);
+
+/* The same with another bound on the process points (for tests). */
+int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points);
+
+/* Frees the lives. Accepts NULL. */
+void runfile_procs_free(struct runfile_procs *p);
+
+/* The kept point of a life at or before time t (the first one when t is earlier), or NULL
+ * when the life has no point. */
+const struct runfile_ppoint *runfile_life_at(const struct runfile_life *l, double t);
 
 /* Frees a series' points. Accepts NULL. */
 void runfile_series_free(struct runfile_series *s);

@@ -116,11 +116,12 @@ int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresho
         r = add(&v, "warmup_vs_restart", "seconds");
         if (in->have_restart && in->have_warmup) {
                 judge(r, in->warmup_s, in->restart_s, in->warmup_s <= in->restart_s, VERDICT_WARN);
-                snprintf(r->reason, sizeof(r->reason), "warm-up %.1f s against a restart every %.0f s%s", in->warmup_s,
-                         in->restart_s, r->passed ? "" : ": the warm-up cost is paid again on every restart");
+                snprintf(r->reason, sizeof(r->reason), "warm-up %.1f s against a restart every %.0f s%s%s", in->warmup_s,
+                         in->restart_s, in->restart_observed ? " per worker (observed in the runs)" : "",
+                         r->passed ? "" : ": the warm-up cost is paid again on every restart");
         } else {
                 snprintf(r->reason, sizeof(r->reason), in->have_restart ? "no warm-up end was detected"
-                                                                        : "no restart interval given (--restart-every)");
+                                                                        : "no restart seen and no interval given (--restart-every)");
         }
 
         r = add(&v, "dynamic_frameworks", "");

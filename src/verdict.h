@@ -29,7 +29,8 @@ struct verdict_inputs {
         int have_warmup;
         double warmup_s;                 /* warm-up with the JIT on */
         int have_restart;
-        double restart_s;                /* --restart-every */
+        double restart_s;                /* --restart-every, or the interval observed in the runs */
+        int restart_observed;            /* restart_s is what the runs showed, not what was given */
         char frameworks[128];            /* dynamic frameworks detected ("" none) */
 };
 

@@ -46,7 +46,7 @@ static void test_warmup_then_plateau(void)
                 pts[i].progress = i + 1;
                 pts[i].processes = 1;
         }
-        CHECK_EQ_INT(analysis_run(&s, sum, &a), 0);
+        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
         CHECK(a.warmup_ended);
         CHECK(a.warmup_end_s >= 8.0 && a.warmup_end_s <= 12.1); /* detected at a tenth of the run */
         CHECK(!a.growing);
@@ -81,7 +81,7 @@ static void test_leak(void)
                 pts[i].progress = -1;
                 pts[i].processes = 2;
         }
-        CHECK_EQ_INT(analysis_run(&s, sum, &a), 0);
+        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
         CHECK(!a.warmup_ended);
         CHECK(a.growing);
         CHECK(fabs(a.slope - 0.5 * MiB) < 0.02 * MiB);
@@ -103,11 +103,11 @@ static void test_too_short(void)
         /* Two ticks: peaks, no trend (a start-up run). */
         pts[0] = (struct runfile_point){ 0.0, 10 * MiB, 50 * MiB, -1, 0, 1, 1 };
         pts[1] = (struct runfile_point){ 0.05, 12 * MiB, 60 * MiB, 6 * MiB, 4096, 2, 1 };
-        CHECK_EQ_INT(analysis_run(&s, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
         CHECK(fabs(a.peak_rss - 12 * MiB) < 1 && fabs(a.peak_pss - 6 * MiB) < 1 && fabs(a.peak_jit - 4096) < 1);
         CHECK(isnan(a.warmup_end_s) && a.steady_rss < 0 && !a.growing);
         s.n = 0;
-        CHECK_EQ_INT(analysis_run(&s, NULL, &a), -EINVAL);
+        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), -EINVAL);
 }
 
 static void test_read_csv(void)
@@ -154,11 +154,157 @@ static void test_read_csv(void)
         CHECK_EQ_INT(runfile_split_csv(bad, fields, 8), -EINVAL);
 }
 
+/* One process row of the fixture below. */
+static void prow(FILE *f, int tick, int pid, int ppid, double rss, double jit)
+{
+        double t = tick * 0.1;
+        if (tick % 5 == 0)
+                fprintf(f, "%.1f,process,%d,%d,w,%.0f,1000,%.0f,%.0f,,\n", t, pid, ppid, rss, rss / 2, jit);
+        else
+                fprintf(f, "%.1f,process,%d,%d,w,%.0f,1000,,%.0f,,\n", t, pid, ppid, rss, jit);
+}
+
+/* A master (10) with two workers (11, 12) from tick 1; 11 dies after tick 15, 13 replaces it at
+ * tick 17, and PID 11 comes back at tick 30 as a new worker (the second restart); a helper
+ * (30) of worker 12 lives at ticks 5-6 and is not a worker. Progress 10 units per tick. */
+static void write_workers(const char *path)
+{
+        FILE *f = fopen(path, "w");
+        const double K64 = 65536;
+
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fputs("t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n", f);
+        for (int tick = 0; tick < 40; tick++) {
+                int procs = 1;
+                prow(f, tick, 10, 1, 5 * MiB, 0);
+                if (tick >= 1 && tick <= 15) {
+                        prow(f, tick, 11, 10, 20 * MiB + tick * 0.1 * MiB, fmin(tick, 8) * K64);
+                        procs++;
+                }
+                if (tick >= 1) {
+                        prow(f, tick, 12, 10, 20 * MiB + tick * 0.1 * MiB, fmin(tick, 10) * K64);
+                        procs++;
+                }
+                if (tick >= 5 && tick <= 6) {
+                        prow(f, tick, 30, 12, 1 * MiB, 0);
+                        procs++;
+                }
+                if (tick >= 17) {
+                        prow(f, tick, 13, 10, 18 * MiB + (tick - 17) * 0.2 * MiB, fmin(tick - 16, 9) * K64);
+                        procs++;
+                }
+                if (tick >= 30) {
+                        prow(f, tick, 11, 10, 19 * MiB, 0);
+                        procs++;
+                }
+                fprintf(f, "%.1f,tree,10,,,%.0f,1000,,0,%d,%d\n", tick * 0.1, 100 * MiB, procs, tick * 10);
+        }
+        fclose(f);
+}
+
+static void test_workers(void)
+{
+        char dir[] = "/tmp/jitmem-test-workers.XXXXXX", path[256];
+        struct runfile_series s;
+        struct runfile_procs pr;
+        struct analysis a;
+
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        write_workers(path);
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK_EQ_INT(s.n, 40);
+        CHECK_EQ_INT(pr.root_pid, 10);
+        CHECK_EQ_INT(pr.n, 6); /* 10, 11, 12, 30, 13, 11 again */
+        CHECK_EQ_INT(pr.stride, 1);
+        if (pr.n == 6) {
+                CHECK_EQ_INT(pr.l[1].pid, 11);
+                CHECK_EQ_INT(pr.l[1].first_tick, 1);
+                CHECK_EQ_INT(pr.l[1].last_tick, 15);
+                CHECK_EQ_INT(pr.l[1].n, 15);
+                CHECK(fabs(pr.l[1].jit_growth_end_t - 0.8) < 1e-9);
+                CHECK(fabs(pr.l[1].peak_pss - (20 + 1.5) * MiB / 2) < 1);
+                CHECK_EQ_INT(pr.l[5].pid, 11);
+                CHECK_EQ_INT(pr.l[5].first_tick, 30);
+                CHECK(pr.l[5].jit_growth_end_t < 0);
+                const struct runfile_ppoint *p = runfile_life_at(&pr.l[2], 2.05);
+                CHECK(p && fabs(p->t - 2.0) < 1e-9);
+                CHECK(runfile_life_at(&pr.l[2], 0) == &pr.l[2].p[0]);
+        }
+        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(a.worker_lives, 4);
+        CHECK_EQ_INT(a.workers_max, 3);
+        CHECK_EQ_INT(a.restarts, 2);
+        CHECK(a.by_progress);
+        /* The points: ticks 10, 20, 30 and 39. */
+        CHECK(fabs(a.worker_rss_at[0] - 21 * MiB) < 1);
+        CHECK(fabs(a.worker_pss_at[0] - 10.5 * MiB) < 1);
+        CHECK(fabs(a.worker_jit_at[0] - 9 * 65536) < 1); /* median of 8 and 10 x 64 KiB */
+        CHECK(fabs(a.worker_rss_at[1] - 20.3 * MiB) < 1); /* 12 at 22 MiB, 13 at 18.6 */
+        CHECK(fabs(a.worker_rss_at[2] - 20.6 * MiB) < 1); /* 12, 13, and 11 again */
+        CHECK(fabs(a.first_warmup_s - 0.8) < 1e-9);       /* 0.7 and 0.9 s */
+        CHECK(fabs(a.restart_warmup_s - 0.8) < 1e-9);     /* 13: ticks 17 to 25 */
+        CHECK(fabs(a.restart_jit - 9 * 65536 / 2.0) < 1); /* 13: 576 KiB, 11 again: none */
+        CHECK(fabs(a.worker_peak_rss - 21.95 * MiB) < 1); /* median of 19, 21.5, 22.4, 23.9 MiB */
+
+        /* Thinned to at most 40 points: the lives and their peaks are the same. */
+        struct runfile_procs th;
+        struct runfile_series s2;
+        CHECK_EQ_INT(runfile_read_bounded(dir, &s2, &th, 40), 0);
+        CHECK(th.stride >= 2);
+        size_t total = 0;
+        for (size_t i = 0; i < th.n; i++)
+                total += th.l[i].n;
+        CHECK(total <= 40 && total >= 20);
+        CHECK_EQ_INT(th.n, 6);
+        if (th.n == 6) {
+                CHECK_EQ_INT(th.l[1].last_tick, 15);
+                CHECK(fabs(th.l[1].jit_growth_end_t - 0.8) < 1e-9);
+                CHECK(fabs(th.l[2].peak_rss - pr.l[2].peak_rss) < 1);
+        }
+        runfile_series_free(&s2);
+        runfile_procs_free(&th);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+
+        /* A launcher: the command's only child is the master of the workers. */
+        FILE *f = fopen(path, "w");
+        if (f) {
+                fputs("t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n", f);
+                for (int tick = 0; tick < 5; tick++) {
+                        prow(f, tick, 10, 1, MiB, 0);
+                        prow(f, tick, 20, 10, MiB, 0);
+                        prow(f, tick, 21, 20, 7 * MiB, 0);
+                        prow(f, tick, 22, 20, 9 * MiB, 0);
+                        fprintf(f, "%.1f,tree,10,,,%.0f,1000,,0,4,\n", tick * 0.1, 18 * MiB);
+                }
+                fclose(f);
+        }
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(a.worker_lives, 2);
+        CHECK_EQ_INT(a.restarts, 0);
+        CHECK(fabs(a.worker_rss_at[3] - 8 * MiB) < 1);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+        /* Without process lives: no worker figures. */
+        write_workers(path);
+        CHECK_EQ_INT(runfile_read(dir, &s, NULL), 0);
+        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
+        CHECK(a.workers_max < 0 && a.restarts < 0 && a.worker_rss_at[0] < 0 && a.worker_peak_rss < 0);
+        runfile_series_free(&s);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void)
 {
         test_warmup_then_plateau();
         test_leak();
         test_too_short();
         test_read_csv();
+        test_workers();
         return unit_finish("test_analysis");
 }
