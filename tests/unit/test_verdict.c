@@ -97,9 +97,20 @@ int main(void)
                         CHECK(v.rules[k].reason[0] != '\0'); /* every rule says why */
         }
 
-        /* The JSON carries value, threshold and pass/fail for each rule. */
+        /* A restart interval observed in the runs is said to be one. */
         struct verdict_inputs in = base();
         struct verdict v;
+        set_restart(&in, 700);
+        in.restart_observed = 1;
+        verdict_decide(&in, &t, &v);
+        CHECK(strstr(rule(&v, "warmup_vs_restart")->reason, "observed in the runs") != NULL);
+        CHECK_EQ_INT(rule(&v, "warmup_vs_restart")->status, VERDICT_WARN);
+        in.restart_observed = 0;
+        verdict_decide(&in, &t, &v);
+        CHECK(strstr(rule(&v, "warmup_vs_restart")->reason, "observed") == NULL);
+
+        /* The JSON carries value, threshold and pass/fail for each rule. */
+        in = base();
         verdict_decide(&in, &t, &v);
         json_t *j = verdict_json(&v);
         CHECK(j != NULL);
