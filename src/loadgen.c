@@ -630,8 +630,13 @@ int load_run(const struct load_options *o, struct load_result *ret)
         }
         start = util_now_ns();
         end = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
-        for (int i = 0; i < o->connections; i++)
-                conn_open(&R, &R.c[i]);
+        /* The closed model keeps every connection busy from the start; the open model opens one
+         * when a request is due and none is free, as clients do: a connection opened ahead and
+         * left idle would hold a worker of a server that serves one connection at a time
+         * (gunicorn's sync workers) while the requests queue behind it. */
+        if (o->rate <= 0)
+                for (int i = 0; i < o->connections; i++)
+                        conn_open(&R, &R.c[i]);
 
         int sending = 1;
         uint64_t stopped_at = 0;
@@ -652,10 +657,16 @@ int load_run(const struct load_options *o, struct load_result *ret)
                         due = (uint64_t)((double)(now - start) * o->rate / 1e9) + 1;
                 if (o->count && due > o->count)
                         due = o->count;
+                uint64_t ready = 0, pending = due > res->sent ? due - res->sent : 0;
+                if (o->rate > 0)
+                        for (int i = 0; i < o->connections; i++)
+                                ready += R.c[i].state == C_IDLE || R.c[i].state == C_CONNECTING;
                 for (int i = 0; i < o->connections && sending; i++) {
                         struct conn *c = &R.c[i];
-                        if (c->state == C_DOWN && now >= c->retry_at)
+                        if (c->state == C_DOWN && now >= c->retry_at && (o->rate <= 0 || ready < pending)) {
                                 conn_open(&R, c);
+                                ready++;
+                        }
                         if (c->state != C_IDLE || res->sent >= due)
                                 continue;
                         uint64_t intended = o->rate > 0 ? start + (uint64_t)((double)res->sent * 1e9 / o->rate) : now;
