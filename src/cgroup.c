@@ -813,3 +813,55 @@ int cgroup_read_usage(int fd, uint64_t *ret)
         *ret = v;
         return 0;
 }
+
+int cgroup_read_dir(const char *dir, struct cgroup_info *ret)
+{
+        struct detect *d;
+        struct cg_hier *h;
+        char probe[KFILE_PATH_MAX];
+        int v2, v1, r;
+
+        if (!dir || !ret || dir[0] != '/' || has_dotdot(dir) || strlen(dir) >= KFILE_PATH_MAX)
+                return -EINVAL;
+        if (!dir_exists(dir))
+                return -ENOENT;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        v2 = file_path(probe, sizeof(probe), dir, "memory.current") == 0 && kfile_read_u64(probe, &(uint64_t){ 0 }) == 0;
+        v1 = !v2 && file_path(probe, sizeof(probe), dir, "memory.usage_in_bytes") == 0 &&
+             kfile_read_u64(probe, &(uint64_t){ 0 }) == 0;
+        if (!v1 && !v2) {
+                free(d);
+                return -ENOTSUP; /* not a memory cgroup directory */
+        }
+        /* The mount the directory is in bounds the walk up for the smallest limit: our own
+         * mountinfo names it (a missing one: the directory alone). */
+        (void)scan_proc_file(d, 0, "/proc/self", "mountinfo", mountinfo_line);
+        h = v2 ? &d->v2 : &d->mem;
+        if (!h->mnt.found || strncmp(dir, h->mnt.point, strlen(h->mnt.point)) != 0)
+                copy_str(h->mnt.point, sizeof(h->mnt.point), dir);
+        copy_str(h->dir, sizeof(h->dir), dir);
+        h->have_dir = 1;
+        h->have_path = 1;
+        copy_str(h->path, sizeof(h->path), dir + strlen(h->mnt.point));
+        if (h->path[0] == '\0')
+                copy_str(h->path, sizeof(h->path), "/");
+        d->info.limit_bytes = CGROUP_NO_LIMIT;
+        d->info.swap_limit_bytes = CGROUP_NO_LIMIT;
+        d->info.cpu_quota_us = -1;
+        d->info.version = v2 ? CGROUP_V2 : CGROUP_V1;
+        d->info.memory_on_v2 = v2;
+        copy_str(d->info.dir, sizeof(d->info.dir), dir);
+        copy_str(d->info.path, sizeof(d->info.path), h->path);
+        if (v2) {
+                read_v2_memory(d, h);
+                read_v2_cpu(&d->info, dir);
+        } else {
+                read_v1_memory(d, h);
+        }
+        *ret = d->info;
+        r = 0;
+        free(d);
+        return r;
+}

@@ -80,6 +80,14 @@ struct cgroup_info {
  * /proc/PID/mountinfo or /proc/PID/cgroup cannot be read. Nothing to free. */
 int cgroup_detect(int pid, struct cgroup_info *ret);
 
+/* Reads the memory figures of one cgroup directory (without the kfile root), v2 when it has
+ * memory.current, v1 when it has memory.usage_in_bytes: for watching a cgroup named by the
+ * user rather than found from a process. The limit is the smallest from the directory up to
+ * its mount point (from jitmem's own mountinfo; the directory alone when it is not found).
+ * version is CGROUP_V2 or CGROUP_V1. Returns 0, -EINVAL (not an absolute path, or ".."),
+ * -ENOENT (no such directory), -ENOTSUP (not a memory cgroup directory) or -ENOMEM. */
+int cgroup_read_dir(const char *dir, struct cgroup_info *ret);
+
 /* "none", "v1", "v2", "hybrid" ("unknown" for any other value). A static string. */
 const char *cgroup_version_name(enum cgroup_version v);
 

@@ -461,6 +461,38 @@ static void test_usage_fd(void)
 }
 
 /* Whatever this machine has: detection works, and a usage it reads is plausible. */
+/* A directory named by the user (watch --cgroup), read without a process. */
+static void test_read_dir(void)
+{
+        struct cgroup_info c;
+
+        CHECK_EQ_INT(kfile_set_root(FIXTURES "v2-nested"), 0);
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/app.slice/parent/child", &c), 0);
+        CHECK_EQ_INT(c.version, CGROUP_V2);
+        CHECK_EQ_U64(c.limit_bytes, 268435456);
+        CHECK_STR(c.limit_dir, "/sys/fs/cgroup/app.slice/parent");
+        CHECK_EQ_U64(c.usage_bytes, 52428800);
+        CHECK_EQ_U64(c.working_set_bytes, 52428800 - 8388608);
+        CHECK(c.have & CGROUP_HAVE_OOM_KILLS);
+        CHECK_STR(c.path, "/app.slice/parent/child");
+        /* the parent: its own usage, the same limit */
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/app.slice/parent", &c), 0);
+        CHECK_EQ_U64(c.limit_bytes, 268435456);
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/app.slice", &c), -ENOTSUP); /* no memory.current */
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/no-such", &c), -ENOENT);
+        CHECK_EQ_INT(cgroup_read_dir("sys/fs/cgroup/app.slice/parent", &c), -EINVAL);
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/app.slice/../app.slice/parent", &c), -EINVAL);
+
+        CHECK_EQ_INT(kfile_set_root(FIXTURES "v1-limited"), 0);
+        CHECK_EQ_INT(cgroup_read_dir("/sys/fs/cgroup/memory/docker/4f1e2d", &c), 0);
+        CHECK_EQ_INT(c.version, CGROUP_V1);
+        CHECK_EQ_U64(c.limit_bytes, 402653184);
+        CHECK_EQ_U64(c.usage_bytes, 201326592);
+        CHECK_EQ_U64(c.oom_kills, 3);
+        CHECK_EQ_U64(c.working_set_bytes, 201326592 - 50331648);
+        CHECK_EQ_INT(kfile_set_root(NULL), 0);
+}
+
 static void test_live(void)
 {
         struct cgroup_info info;
@@ -510,6 +542,7 @@ int main(void)
         test_errors();
         test_version_name();
         test_usage_fd();
+        test_read_dir();
         test_live();
         return unit_finish("test_cgroup");
 }
