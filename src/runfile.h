@@ -8,7 +8,7 @@
 /* One tree row. Figures a tick did not measure are negative (-1). */
 struct runfile_point {
         double t;          /* seconds since sampling started */
-        double rss, vsz, pss, jit, progress;
+        double rss, vsz, pss, uss, jit, progress; /* pss, uss: heavy ticks only */
         int processes;
 };
 
@@ -27,7 +27,7 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret);
 
 /* One process row, kept. pss < 0 when the tick was not a heavy one. */
 struct runfile_ppoint {
-        double t, rss, pss, jit;
+        double t, rss, pss, uss, jit;
 };
 
 /* One life of a process: a PID seen at consecutive ticks (a PID that comes back after a tick

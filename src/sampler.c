@@ -213,13 +213,24 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
                 sampler_free(s);
                 return -ENOMEM;
         }
-        r = live_add(s, opt->root_pid, 0, opt->include_root);
-        if (r <= 0) {
-                sampler_free(s);
-                return r == 0 ? -ESRCH : r;
+        if (opt->root_pid > 0) {
+                r = live_add(s, opt->root_pid, 0, opt->include_root);
+                if (r <= 0) {
+                        sampler_free(s);
+                        return r == 0 ? -ESRCH : r;
+                }
         }
         *ret = s;
         return 0;
+}
+
+int sampler_add_root(struct sampler *s, int pid)
+{
+        if (!s || pid <= 0)
+                return -EINVAL;
+        if (live_find(s, pid))
+                return 0;
+        return live_add(s, pid, 0, 1);
 }
 
 void sampler_free(struct sampler *s)

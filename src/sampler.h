@@ -74,7 +74,7 @@ struct sampler_tick {
 };
 
 struct sampler_options {
-        int root_pid;       /* the tree's root */
+        int root_pid;       /* the tree's root; 0: none yet (see sampler_add_root()) */
         int include_root;   /* sample the root itself (0 when the root is jitmem) */
         uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
         int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
@@ -86,6 +86,11 @@ struct sampler;
 
 /* Creates a sampler. Returns 0 and *ret, or -errno (-ESRCH when the root does not exist). */
 int sampler_new(const struct sampler_options *opt, struct sampler **ret);
+
+/* Adds another root: pid and, from the next tick, its descendants (for watching processes that
+ * were not started by jitmem: several PIDs, or those matching a pattern as they appear).
+ * Returns 1 when added, 0 when already sampled or gone, or -errno. */
+int sampler_add_root(struct sampler *s, int pid);
 
 /* Frees the sampler, closing every fd. Accepts NULL. */
 void sampler_free(struct sampler *s);

@@ -101,8 +101,8 @@ static void test_too_short(void)
         struct runfile_series s = { pts, 2 };
         struct analysis a;
         /* Two ticks: peaks, no trend (a start-up run). */
-        pts[0] = (struct runfile_point){ 0.0, 10 * MiB, 50 * MiB, -1, 0, 1, 1 };
-        pts[1] = (struct runfile_point){ 0.05, 12 * MiB, 60 * MiB, 6 * MiB, 4096, 2, 1 };
+        pts[0] = (struct runfile_point){ .t = 0.0, .rss = 10 * MiB, .vsz = 50 * MiB, .pss = -1, .uss = -1, .jit = 0, .progress = 1, .processes = 1 };
+        pts[1] = (struct runfile_point){ .t = 0.05, .rss = 12 * MiB, .vsz = 60 * MiB, .pss = 6 * MiB, .uss = -1, .jit = 4096, .progress = 2, .processes = 1 };
         CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
         CHECK(fabs(a.peak_rss - 12 * MiB) < 1 && fabs(a.peak_pss - 6 * MiB) < 1 && fabs(a.peak_jit - 4096) < 1);
         CHECK(isnan(a.warmup_end_s) && a.steady_rss < 0 && !a.growing);
