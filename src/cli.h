@@ -37,5 +37,7 @@ int cmd_env(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

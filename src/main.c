@@ -18,6 +18,9 @@ static void usage(FILE *f)
               "  run       run a command and sample its whole process tree until it exits\n"
               "  compare   run it with the JIT off and on, interleaved, and decide with statistics\n"
               "  load      identical HTTP load: a constant rate or N connections, latency percentiles\n"
+              "  watch     watch running processes live: warm-up or leak, time to the limit, restarts;\n"
+              "            a terminal view, JSON ticks, or Prometheus metrics\n"
+              "  analyze   the same growth analysis, offline, on a recorded run\n"
               "\n"
               "Examples:\n"
               "  jitmem env\n"
@@ -26,6 +29,8 @@ static void usage(FILE *f)
               "  jitmem run --jit on --interval 20ms --out runs/r2 -- gunicorn -w 4 app:app\n"
               "  jitmem compare --python python3.14 --workload dynamic\n"
               "  jitmem compare --runs 7 --limit 384M --workers 4 -- python3.14 worker.py\n"
+              "  jitmem watch --match 'gunicorn' --limit 384M --listen 127.0.0.1:9464\n"
+              "  jitmem analyze runs/r1\n"
               "\n"
               "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual.\n"
               "\n" CLI_EXIT_CODES_HELP,
@@ -57,6 +62,10 @@ int main(int argc, char **argv)
                 r = cmd_compare(argc - 1, argv + 1);
         else if (strcmp(cmd, "load") == 0)
                 r = cmd_load(argc - 1, argv + 1);
+        else if (strcmp(cmd, "watch") == 0)
+                r = cmd_watch(argc - 1, argv + 1);
+        else if (strcmp(cmd, "analyze") == 0)
+                r = cmd_analyze(argc - 1, argv + 1);
         else
                 return cli_usage_error(NULL, "unknown command '%s'", cmd);
         return r;

@@ -1,0 +1,454 @@
+/* jitmem watch: the command line, the loop (a timerfd, a signalfd, the /metrics endpoint) and
+ * the terminal view. The figures come from watch.c. */
+#include "cli.h"
+#include "prom.h"
+#include "util.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VIEW_ROWS 30      /* processes shown in the live view (the largest) */
+#define SPARK_POINTS 24
+
+static void watch_usage(FILE *f)
+{
+        fputs("Usage: jitmem watch [OPTIONS] [PID...]\n"
+              "\n"
+              "Watches processes that are already running, without restarting them: the PIDs given\n"
+              "and their descendants, those whose command line matches --match (new ones are picked\n"
+              "up as they appear), or those in a cgroup. For each process and for the total: RSS,\n"
+              "PSS, JIT code, and a growth class over the last --window: warming up (growing while\n"
+              "JIT code grows), plateau, steady growth (a leak suspect), sawtooth, copy-on-write\n"
+              "(a pre-forked worker's shared pages becoming private), or not enough data; with a\n"
+              "robust slope (Theil-Sen) and its 95% interval, and the time left until the limit.\n"
+              "Workers that end and are replaced are counted as restarts: each pays the JIT warm-up\n"
+              "again.\n"
+              "\n"
+              "On a terminal the view refreshes in place; otherwise one line per tick (and one per\n"
+              "event). --json prints one JSON object per tick instead. --listen serves the same\n"
+              "figures to Prometheus at /metrics; --textfile writes them for node_exporter.\n"
+              "\n"
+              "Options:\n"
+              "      --match REGEX       processes whose command line (arguments joined by spaces)\n"
+              "                          matches this POSIX extended regular expression\n"
+              "      --cgroup DIR        processes in this cgroup directory (v1 or v2), and its\n"
+              "                          usage, working set, limit and OOM kills\n"
+              "      --limit SIZE        the memory limit to judge against (default: the cgroup's)\n"
+              "  -i, --interval DUR      sampling interval (default 1s)\n"
+              "      --window DUR        how far back the growth analysis looks (default 30m)\n"
+              "      --rescan DUR        how often --match and --cgroup look for new processes\n"
+              "                          (default 5s)\n"
+              "      --pss-interval DUR|auto  interval of the page-table walks (PSS, USS); auto keeps\n"
+              "                          their cost under 0.5% of one CPU (default auto)\n"
+              "      --listen ADDR:PORT  serve /metrics (Prometheus text format); the address\n"
+              "                          defaults to 127.0.0.1 (\":9464\"); 0.0.0.0 must be asked for\n"
+              "      --textfile PATH     write the metrics to PATH at every tick, atomically\n"
+              "      --max-series N      processes exported one by one, the largest (default 64);\n"
+              "                          the totals count them all\n"
+              "      --json              one JSON object per tick on stdout (jitmem.watch/1)\n"
+              "  -n, --count N           stop after N ticks\n"
+              "      --duration DUR      stop after this long\n"
+              "  -h, --help              this help\n"
+              "\n"
+              "Examples:\n"
+              "  jitmem watch 4211 4212\n"
+              "  jitmem watch --match 'gunicorn: worker' --limit 384M\n"
+              "  jitmem watch --match uvicorn --listen 127.0.0.1:9464\n"
+              "  jitmem watch --cgroup /sys/fs/cgroup/kubepods.slice/... --textfile /var/lib/node_exporter/jitmem.prom\n"
+              "\n"
+              "Processes of another user can be read only by root (or with CAP_SYS_PTRACE): they are\n"
+              "reported once and left out. Stops on SIGINT or SIGTERM. Exit status: 0, 1 when\n"
+              "nothing can be watched (no such process, bad cgroup) or the endpoint cannot listen,\n"
+              "2 usage.\n",
+              f);
+}
+
+static const char *bytes(double v, char *buf, size_t size)
+{
+        if (!isfinite(v) || v < 0)
+                snprintf(buf, size, "-");
+        else
+                util_format_bytes((uint64_t)v, buf, size);
+        return buf;
+}
+
+static const char *rate(double v, char *buf, size_t size)
+{
+        char b[32];
+
+        if (!isfinite(v))
+                snprintf(buf, size, "-");
+        else
+                snprintf(buf, size, "%s%s/min", v < 0 ? "-" : "+", util_format_bytes((uint64_t)fabs(v * 60), b, sizeof(b)));
+        return buf;
+}
+
+static const char *duration(double s, char *buf, size_t size)
+{
+        if (isnan(s))
+                snprintf(buf, size, "-");
+        else if (isinf(s))
+                snprintf(buf, size, "not growing");
+        else if (s < 120)
+                snprintf(buf, size, "%.0f s", s);
+        else if (s < 7200)
+                snprintf(buf, size, "%.0f min", s / 60);
+        else if (s < 172800)
+                snprintf(buf, size, "%.1f h", s / 3600);
+        else
+                snprintf(buf, size, "%.1f days", s / 86400);
+        return buf;
+}
+
+/* The last points of a history as a sparkline (UTF-8 blocks). */
+static void sparkline(const struct watch_ring *r, char *out, size_t size)
+{
+        static const char *const blocks[] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+        double t[WATCH_RING], v[WATCH_RING], u[WATCH_RING], j[WATCH_RING], lo = INFINITY, hi = -INFINITY;
+        size_t n = watch_ring_copy(r, t, v, u, j), from = n > SPARK_POINTS ? n - SPARK_POINTS : 0, o = 0;
+
+        out[0] = '\0';
+        for (size_t i = from; i < n; i++) {
+                lo = fmin(lo, v[i]);
+                hi = fmax(hi, v[i]);
+        }
+        for (size_t i = from; i < n && o + 4 < size; i++) {
+                int b = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7.999) : 0;
+                o += (size_t)snprintf(out + o, size - o, "%s", blocks[b]);
+        }
+}
+
+static const char *class_of(const struct growth_result *g, int valid)
+{
+        return valid ? growth_class_name(g->cls) : "not_enough_data";
+}
+
+static void print_events(const struct watch *w, FILE *f)
+{
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        localtime_r(&now, &tm);
+        strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+        for (size_t i = 0; i < w->nev; i++) {
+                const struct watch_event *e = &w->ev[i];
+                switch (e->kind) {
+                case WATCH_EV_STARTED:
+                        fprintf(f, "%s  pid %d (%s) appeared, child of %d\n", ts, e->pid, e->comm, e->ppid);
+                        break;
+                case WATCH_EV_RESTARTED:
+                        fprintf(f, "%s  pid %d (%s) restarted a worker of %d: restart %lu, it pays the JIT warm-up again\n", ts,
+                                e->pid, e->comm, e->ppid, w->restarts);
+                        break;
+                case WATCH_EV_ENDED:
+                        fprintf(f, "%s  pid %d (%s) ended after %.0f s\n", ts, e->pid, e->comm, e->lived_s);
+                        break;
+                case WATCH_EV_UNREADABLE:
+                        fprintf(f, "%s  pid %d cannot be read (another user's process): left out; run jitmem as root or as its owner\n",
+                                ts, e->pid);
+                        break;
+                }
+        }
+}
+
+static void print_line(const struct watch *w)
+{
+        char ts[32], a[32], b[32], c[32], d[32], e[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        localtime_r(&now, &tm);
+        strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+        print_events(w, stdout);
+        printf("%s  %d processes  RSS %s  %s %s  JIT %s  %s %s", ts, w->tot.processes, bytes((double)w->tot.rss, a, sizeof(a)),
+               w->tot.judged_name, bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)),
+               class_of(&w->g, w->g_valid), w->g_valid ? rate(w->g.slope, d, sizeof(d)) : "-");
+        if (w->limit)
+                printf("  limit %s, time to limit %s", bytes((double)w->limit, e, sizeof(e)),
+                       w->g_valid ? duration(w->g.time_to_limit_s, a, sizeof(a)) : "-");
+        if (w->restarts)
+                printf("  restarts %lu", w->restarts);
+        printf("\n");
+}
+
+static int by_rss_desc(const void *x, const void *y)
+{
+        const struct watch_proc *p = *(const struct watch_proc *const *)x, *q = *(const struct watch_proc *const *)y;
+        return p->rss < q->rss ? 1 : p->rss > q->rss ? -1 : p->pid - q->pid;
+}
+
+static void print_view(const struct watch *w, double interval_s)
+{
+        const struct watch_proc *rows[WATCH_MAX_PROCS];
+        size_t n = 0;
+        char a[32], b[32], c[32], d[32], e[32], sp[SPARK_POINTS * 4 + 1];
+
+        for (int i = 0; i < WATCH_MAX_PROCS; i++)
+                if (w->procs[i].used && w->procs[i].alive)
+                        rows[n++] = &w->procs[i];
+        qsort(rows, n, sizeof(rows[0]), by_rss_desc);
+        printf("\033[H\033[2J");
+        printf("jitmem watch: %d processes, every %.3g s, %.0f s watched; growth over the last %s\n\n", w->tot.processes,
+               interval_s, w->t, duration((double)(w->opt.window_ns ? w->opt.window_ns : 1800000000000ULL) / 1e9, a, sizeof(a)));
+        printf("%8s %-7s %-15s %10s %10s %10s %-16s %12s  %s\n", "PID", "ROLE", "COMMAND", "RSS", "PSS", "JIT", "GROWTH",
+               "SLOPE", "RSS, recent");
+        for (size_t i = 0; i < n && i < VIEW_ROWS; i++) {
+                const struct watch_proc *p = rows[i];
+                sparkline(&p->ring, sp, sizeof(sp));
+                printf("%8d %-7s %-15s %10s %10s %10s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), p->comm,
+                       bytes((double)p->rss, a, sizeof(a)), p->have_pss ? bytes((double)p->pss, b, sizeof(b)) : "-",
+                       bytes((double)p->jit, c, sizeof(c)), class_of(&p->g, p->g_valid), p->g_valid ? rate(p->g.slope, d, sizeof(d)) : "-",
+                       sp, p->restarted ? "  (restarted)" : "");
+        }
+        if (n > VIEW_ROWS)
+                printf("%8s ... %zu more (all in the totals)\n", "", n - VIEW_ROWS);
+        sparkline(&w->ring, sp, sizeof(sp));
+        printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
+               bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)), sp);
+        if (w->g_valid) {
+                printf("  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), rate(w->g.slope, a, sizeof(a)),
+                       rate(w->g.slope_low, b, sizeof(b)), rate(w->g.slope_high, c, sizeof(c)), w->g.p_value);
+                if (w->g.explanation[0])
+                        printf("           %s\n", w->g.explanation);
+        }
+        if (w->limit) {
+                double used = w->have_cgroup && (w->cg.have & CGROUP_HAVE_USAGE) ? (double)w->cg.usage_bytes : w->tot.judged;
+                printf("  limit    %s (%s): %s used, %.1f%%; time to the limit %s", bytes((double)w->limit, a, sizeof(a)),
+                       w->limit_source, bytes(used, b, sizeof(b)), 100.0 * used / (double)w->limit,
+                       w->g_valid ? duration(w->g.time_to_limit_s, c, sizeof(c)) : "-");
+                if (w->g_valid && isfinite(w->g.time_to_limit_s))
+                        printf(" [%s, %s]", duration(w->g.ttl_low, d, sizeof(d)), duration(w->g.ttl_high, e, sizeof(e)));
+                printf("\n");
+        } else {
+                printf("  limit    none known (use --limit or --cgroup)\n");
+        }
+        if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_OOM_KILLS))
+                printf("  cgroup   %s, working set %s, OOM kills %llu\n", w->cg.dir,
+                       w->cg.have & CGROUP_HAVE_WORKING_SET ? bytes((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
+                       (unsigned long long)w->cg.oom_kills);
+        printf("  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",
+               w->untracked ? "; some processes over jitmem's limits are not watched" : "");
+        printf("  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, bytes((double)w->self_rss, a, sizeof(a)));
+        print_events(w, stdout);
+        fflush(stdout);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "match", required_argument, NULL, 'm' },
+                { "cgroup", required_argument, NULL, 'g' },
+                { "limit", required_argument, NULL, 'L' },
+                { "interval", required_argument, NULL, 'i' },
+                { "window", required_argument, NULL, 'w' },
+                { "rescan", required_argument, NULL, 'r' },
+                { "pss-interval", required_argument, NULL, 'P' },
+                { "listen", required_argument, NULL, 'l' },
+                { "textfile", required_argument, NULL, 't' },
+                { "max-series", required_argument, NULL, 'S' },
+                { "json", no_argument, NULL, 'j' },
+                { "count", required_argument, NULL, 'n' },
+                { "duration", required_argument, NULL, 'd' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct watch_options o;
+        static struct watch w;
+        static int pids[WATCH_MAX_PIDS];
+        const char *listen = NULL, *textfile = NULL;
+        uint64_t count = 0, duration_ns = 0, v;
+        int json = 0, c, code = CLI_EXIT_FAILURE, r;
+        char err[512];
+        struct prom_server *srv = NULL;
+        struct prom_text text;
+
+        memset(&o, 0, sizeof(o));
+        o.interval_ns = 1000000000ULL;
+        o.window_ns = 1800ULL * 1000000000ULL;
+        o.rescan_ns = 5000000000ULL;
+        o.max_series = 64;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "i:n:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'm': o.match = optarg; break;
+                case 'g': o.cgroup_dir = optarg; break;
+                case 'L':
+                        if (util_parse_size(optarg, &v) < 0 || v == 0)
+                                return cli_usage_error("watch", "bad --limit '%s': expected a size such as 384M", optarg);
+                        o.limit_bytes = v;
+                        break;
+                case 'i':
+                        if (util_parse_duration(optarg, &o.interval_ns) < 0 || o.interval_ns < 1000000ULL ||
+                            o.interval_ns > 3600ULL * 1000000000ULL)
+                                return cli_usage_error("watch", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
+                        break;
+                case 'w':
+                        if (util_parse_duration(optarg, &o.window_ns) < 0 || o.window_ns < 1000000000ULL)
+                                return cli_usage_error("watch", "bad --window '%s': expected a duration of 1s or more", optarg);
+                        break;
+                case 'r':
+                        if (util_parse_duration(optarg, &o.rescan_ns) < 0 || o.rescan_ns == 0)
+                                return cli_usage_error("watch", "bad --rescan '%s': expected a duration", optarg);
+                        break;
+                case 'P':
+                        if (strcmp(optarg, "auto") == 0)
+                                o.heavy_interval_ns = 0;
+                        else if (util_parse_duration(optarg, &o.heavy_interval_ns) < 0 || o.heavy_interval_ns == 0)
+                                return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto", optarg);
+                        break;
+                case 'l': listen = optarg; break;
+                case 't': textfile = optarg; break;
+                case 'S':
+                        if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v > WATCH_MAX_PROCS)
+                                return cli_usage_error("watch", "bad --max-series '%s': expected 0 to %d", optarg, WATCH_MAX_PROCS);
+                        o.max_series = (int)v;
+                        break;
+                case 'j': json = 1; break;
+                case 'n':
+                        if (util_parse_u64(optarg, strlen(optarg), &count) != (int)strlen(optarg) || count == 0)
+                                return cli_usage_error("watch", "bad --count '%s': expected a whole number of ticks", optarg);
+                        break;
+                case 'd':
+                        if (util_parse_duration(optarg, &duration_ns) < 0 || duration_ns == 0)
+                                return cli_usage_error("watch", "bad --duration '%s'", optarg);
+                        break;
+                case 'h':
+                        watch_usage(stdout);
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                default:
+                        return cli_usage_error("watch", "unknown option");
+                }
+        }
+        for (int i = optind; i < argc; i++) {
+                uint64_t pid;
+                if (util_parse_u64(argv[i], strlen(argv[i]), &pid) != (int)strlen(argv[i]) || pid == 0 || pid > INT32_MAX)
+                        return cli_usage_error("watch", "'%s' is not a PID", argv[i]);
+                if (o.npids == WATCH_MAX_PIDS)
+                        return cli_usage_error("watch", "at most %d PIDs", WATCH_MAX_PIDS);
+                pids[o.npids++] = (int)pid;
+        }
+        o.pids = pids;
+        if (o.npids == 0 && !o.match && !o.cgroup_dir)
+                return cli_usage_error("watch", "nothing to watch: give PIDs, --match REGEX or --cgroup DIR");
+
+        /* Signals through a signalfd: a clean stop flushes the last tick. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (sfd < 0 || tfd < 0) {
+                cli_error("cannot set up the loop: %s", strerror(errno));
+                goto out;
+        }
+        r = watch_init(&w, &o, err, sizeof(err));
+        if (r < 0) {
+                if (r == -EINVAL) { /* a bad pattern: the user's to fix */
+                        code = cli_usage_error("watch", "%s", err);
+                        goto out;
+                }
+                cli_error("%s", err);
+                goto out;
+        }
+        prom_text_init(&text, 0);
+        if (listen) {
+                r = prom_server_open(listen, &srv, err, sizeof(err));
+                if (r < 0) {
+                        cli_error("%s", err);
+                        goto out_watch;
+                }
+                if (!json)
+                        fprintf(stderr, "jitmem: serving /metrics on port %d\n", prom_server_port(srv));
+        }
+        struct itimerspec its = { { (time_t)(o.interval_ns / 1000000000ULL), (long)(o.interval_ns % 1000000000ULL) },
+                                  { 0, 1 } };
+        timerfd_settime(tfd, 0, &its, NULL);
+        int tty = !json && isatty(STDOUT_FILENO);
+        uint64_t start = util_now_ns();
+        int stop = 0;
+        code = CLI_EXIT_OK;
+        while (!stop) {
+                struct pollfd pf[3] = { { tfd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { srv ? prom_server_fd(srv) : -1, POLLIN, 0 } };
+                if (poll(pf, 3, -1) < 0 && errno != EINTR)
+                        break;
+                if (pf[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                                stop = 1;
+                }
+                if (srv && (pf[2].revents & POLLIN))
+                        (void)prom_server_service(srv, util_now_ns());
+                if (!(pf[0].revents & POLLIN) || stop)
+                        continue;
+                uint64_t expirations;
+                if (read(tfd, &expirations, sizeof(expirations)) < 0)
+                        continue;
+                r = watch_tick(&w);
+                if (r < 0) {
+                        cli_error("sampling failed: %s", util_strerror(r));
+                        code = CLI_EXIT_FAILURE;
+                        break;
+                }
+                if (srv || textfile) {
+                        watch_prometheus(&w, &text);
+                        if (srv)
+                                (void)prom_server_set_body(srv, text.buf ? text.buf : "", text.len);
+                        if (textfile) {
+                                r = prom_write_textfile(textfile, text.buf ? text.buf : "", text.len);
+                                if (r < 0) {
+                                        cli_error("cannot write %s: %s", textfile, util_strerror(r));
+                                        code = CLI_EXIT_FAILURE;
+                                        break;
+                                }
+                        }
+                }
+                if (json) {
+                        json_t *j = watch_json(&w);
+                        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+                        if (s) {
+                                printf("%s\n", s);
+                                fflush(stdout);
+                        }
+                        free(s);
+                        json_decref(j);
+                } else if (tty) {
+                        print_view(&w, (double)o.interval_ns / 1e9);
+                } else {
+                        print_line(&w);
+                        fflush(stdout);
+                }
+                if (ferror(stdout)) {
+                        code = CLI_EXIT_FAILURE;
+                        break;
+                }
+                if ((count && w.ticks >= count) || (duration_ns && util_now_ns() - start >= duration_ns))
+                        stop = 1;
+        }
+        prom_server_close(srv);
+out_watch:
+        prom_text_free(&text);
+        watch_free(&w);
+out:
+        if (sfd >= 0)
+                close(sfd);
+        if (tfd >= 0)
+                close(tfd);
+        if (cli_close_stdout() < 0 && code == CLI_EXIT_OK)
+                code = CLI_EXIT_FAILURE;
+        return code;
+}

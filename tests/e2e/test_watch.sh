@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# End-to-end tests of `jitmem watch` and `jitmem analyze`: processes found by PID, by pattern
+# and by cgroup, JIT code counted exactly (tests/fixtures/jitlike), worker restarts of a real
+# pre-fork server (workloads/webapp.py), the JSON ticks, the textfile, the /metrics endpoint
+# under bad clients, and Debian's Prometheus server scraping it.
+. "$(dirname "$0")/lib.sh"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+K64=65536
+
+# 1. Usage.
+"$JITMEM" watch --help | grep -q "time left until the limit"; ok $? "watch --help"
+"$JITMEM" watch 2>/dev/null; check_eq "nothing to watch -> 2" $? 2
+"$JITMEM" watch --match '(' 2>/dev/null; check_eq "bad pattern -> 2" $? 2
+"$JITMEM" watch abc 2>/dev/null; check_eq "not a PID -> 2" $? 2
+err=$("$JITMEM" watch --count 1 999999999 2>&1); check_eq "no such process -> 1" $? 1
+check "no such process: said so" -- grep -q "no process 999999999" <<<"$err"
+err=$("$JITMEM" watch --count 1 --cgroup /nonexistent 2>&1); check_eq "no such cgroup -> 1" $? 1
+
+# 2. By PID: a JIT-like master and two workers; JIT code exact, roles, one JSON object per tick.
+"$FIX/jitlike" --regions 8 --size $K64 --step-ms 1 --hold-ms 60000 --workers 2 --worker-regions 4 > "$TMP/jl.out" &
+JL=$!; pids+=($JL)
+for _ in $(seq 1 50); do grep -q ready "$TMP/jl.out" 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+"$JITMEM" watch --json --count 3 --interval 100ms $JL > "$TMP/w1.jsonl"
+check_eq "watch --json --count 3 exits 0" $? 0
+check_eq "one JSON object per tick" "$(wc -l < "$TMP/w1.jsonl")" 3
+tail -n 1 "$TMP/w1.jsonl" > "$TMP/w1.json"
+jcheck "schema and the three processes" "$TMP/w1.json" "d['schema'] == 'jitmem.watch/1' and d['totals']['processes'] == 3"
+jcheck "JIT code exact: 8 regions in the master, 8 + 4 in each worker" "$TMP/w1.json" \
+        "d['totals']['jit_code_bytes'] == (8 + 2 * 12) * $K64 and sorted(p['jit_code_bytes'] for p in d['processes']) == [8 * $K64, 12 * $K64, 12 * $K64]"
+jcheck "roles: one master, two workers" "$TMP/w1.json" "sorted(p['role'] for p in d['processes']) == ['master', 'worker', 'worker']"
+jcheck "PSS measured on the first tick" "$TMP/w1.json" "d['totals']['pss_bytes'] > 0 and all(p['pss_bytes'] > 0 for p in d['processes'])"
+jcheck "too short a history: not enough data, said so" "$TMP/w1.json" "d['growth']['class'] == 'not_enough_data'"
+
+# Plain lines when stdout is not a terminal.
+"$JITMEM" watch --count 2 --interval 100ms $JL > "$TMP/w1.txt"
+check_eq "plain output: one line per tick" "$(grep -c ' 3 processes ' "$TMP/w1.txt")" 2
+
+# 3. By pattern: a process that appears later is picked up at the next rescan.
+marker="jitmem-watch-test-$$"
+"$FIX/heapgrow" --mb 4 --steps 2 --hold-ms 60000 "$marker" > /dev/null 2>&1 &
+pids+=($!)
+( sleep 0.6; exec -a "$marker-late" "$FIX/heapgrow" --mb 4 --steps 2 --hold-ms 60000 > /dev/null 2>&1 ) &
+pids+=($!)
+"$JITMEM" watch --json --match "$marker" --rescan 200ms --interval 100ms --count 15 > "$TMP/w2.jsonl"
+check_eq "watch --match exits 0" $? 0
+"$PY" - "$TMP/w2.jsonl" <<'PYEOF'
+import json, sys
+ticks = [json.loads(l) for l in open(sys.argv[1])]
+assert ticks[0]["totals"]["processes"] == 1, ticks[0]["totals"]
+assert ticks[-1]["totals"]["processes"] == 2, ticks[-1]["totals"]
+started = [e for t in ticks for e in t["events"] if e["event"] == "started"]
+assert len(started) == 1, started
+# jitmem's own command line holds the pattern too: never watched
+assert all(p["comm"] != "jitmem" for t in ticks for p in t["processes"])
+PYEOF
+ok $? "--match: the first process at once, the late one at a rescan, jitmem itself never"
+
+# 4. Worker restarts of a real pre-fork server, and the events.
+if command -v python3 > /dev/null; then
+        PORT=$(free_port)
+        python3 workloads/webapp.py --port "$PORT" --workers 2 > /dev/null 2> "$TMP/web.err" &
+        WEB=$!; pids+=($WEB)
+        for _ in $(seq 1 50); do grep -q listening "$TMP/web.err" 2>/dev/null && break; sleep 0.1; done
+        "$JITMEM" watch --json --interval 100ms --count 25 $WEB > "$TMP/w3.jsonl" &
+        WP=$!
+        sleep 0.8
+        victim=$(pgrep -P $WEB | head -n 1)
+        kill -KILL "$victim"
+        wait $WP
+        "$PY" - "$TMP/w3.jsonl" "$victim" <<'PYEOF'
+import json, sys
+ticks = [json.loads(l) for l in open(sys.argv[1])]
+victim = int(sys.argv[2])
+ev = [e for t in ticks for e in t["events"]]
+assert any(e["event"] == "ended" and e["pid"] == victim for e in ev), ev
+assert sum(e["event"] == "restarted" for e in ev) == 1, ev
+assert ticks[-1]["worker_restarts"] == 1, ticks[-1]["worker_restarts"]
+last = ticks[-1]
+assert sorted(p["role"] for p in last["processes"]) == ["master", "worker", "worker"], last["processes"]
+assert sum(p["restarted"] for p in last["processes"]) == 1
+PYEOF
+        ok $? "a killed worker: ended, its replacement counted as a restart"
+        kill $WEB 2>/dev/null
+else
+        skip "python3 not installed: the pre-fork restart test did not run"
+fi
+
+# 5. The textfile and the endpoint.
+"$JITMEM" watch --count 2 --interval 100ms --textfile "$TMP/jitmem.prom" $JL > /dev/null
+check_eq "--textfile exits 0" $? 0
+check "textfile written, no temporary file left" -- test -s "$TMP/jitmem.prom" -a "$(ls -A "$TMP" | grep -c '^\.')" = 0
+grep -q "^jitmem_total_jit_code_bytes $(( (8 + 24) * K64 ))$" "$TMP/jitmem.prom"; ok $? "textfile: total JIT code exact"
+grep -q '^jitmem_process_jit_code_bytes{pid="[0-9]*",role="worker",command="jitlike"} 786432$' "$TMP/jitmem.prom"; ok $? "textfile: per-process labels"
+if command -v promtool > /dev/null; then
+        promtool check metrics < "$TMP/jitmem.prom" > "$TMP/promtool.out" 2>&1
+        ok $? "promtool check metrics: clean ($(head -c 200 "$TMP/promtool.out"))"
+else
+        skip "promtool not installed (Debian package prometheus): the exposition was not checked by it"
+fi
+
+MP=$(free_port)
+"$JITMEM" watch --interval 200ms --listen "127.0.0.1:$MP" $JL > /dev/null 2>&1 &
+WL=$!; pids+=($WL)
+for _ in $(seq 1 50); do "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$MP" 2>/dev/null && break; sleep 0.1; done
+"$PY" - "$MP" <<'PYEOF'
+import socket, sys, time, urllib.request
+port = int(sys.argv[1])
+def get(path="/metrics"):
+    return urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5)
+time.sleep(0.5)
+body = get().read().decode()
+assert "jitmem_total_jit_code_bytes" in body, body[:200]
+# bad clients: garbage, a huge header, a slow one, many at once
+s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"\x00\x01garbage\r\n\r\n"); s.settimeout(5)
+assert s.recv(100).startswith(b"HTTP/1.1 400"); s.close()
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+try:
+    s.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 65536 + b"\r\n\r\n")
+except OSError:
+    pass
+assert s.recv(100).startswith(b"HTTP/1.1 431"); s.close()
+slow = socket.create_connection(("127.0.0.1", port)); slow.sendall(b"GET /met")
+many = [socket.create_connection(("127.0.0.1", port)) for _ in range(150)]
+for c in many:
+    c.close()
+assert "jitmem_processes 3" in get().read().decode()
+try:
+    get("/nope")
+    assert False
+except urllib.error.HTTPError as e:
+    assert e.code == 404
+slow.close()
+PYEOF
+ok $? "/metrics: served, and still served after garbage, a 64 KiB header, a slow client and 150 connections"
+grep -q 'listen.*0.0.0.0' /proc/$WL/cmdline 2>/dev/null; check "listens on 127.0.0.1 only" -- sh -c "! ss -ltn 2>/dev/null | grep -q '0.0.0.0:$MP'"
+
+# Debian's Prometheus scraping jitmem on loopback; the value read back through its HTTP API.
+if command -v prometheus > /dev/null; then
+        PP=$(free_port)
+        cat > "$TMP/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: jitmem
+    static_configs: [{targets: ['127.0.0.1:$MP']}]
+EOF
+        prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+                --web.listen-address="127.0.0.1:$PP" > "$TMP/prometheus.log" 2>&1 &
+        PR=$!; pids+=($PR)
+        "$PY" - "$PP" "$(( (8 + 24) * K64 ))" <<'PYEOF'
+import json, sys, time, urllib.parse, urllib.request
+port, want = int(sys.argv[1]), float(sys.argv[2])
+deadline = time.time() + 40
+got = None
+while time.time() < deadline:
+    try:
+        q = urllib.parse.urlencode({"query": "jitmem_total_jit_code_bytes"})
+        r = json.load(urllib.request.urlopen("http://127.0.0.1:%d/api/v1/query?%s" % (port, q), timeout=2))
+        res = r["data"]["result"]
+        if res:
+            got = float(res[0]["value"][1])
+            q = urllib.parse.urlencode({"query": 'count(jitmem_process_jit_code_bytes{role="worker"})'})
+            r = json.load(urllib.request.urlopen("http://127.0.0.1:%d/api/v1/query?%s" % (port, q), timeout=2))
+            workers = float(r["data"]["result"][0]["value"][1]) if r["data"]["result"] else 0
+            if got == want and workers == 2:
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.5)
+print("prometheus read back %r, wanted %r" % (got, want), file=sys.stderr)
+sys.exit(1)
+PYEOF
+        ok $? "Prometheus scraped jitmem: the total JIT code and two workers read back through its API"
+        kill $PR 2>/dev/null
+else
+        skip "prometheus not installed (Debian package prometheus): the real scrape did not run"
+fi
+kill $WL 2>/dev/null
+
+# 6. A memory cgroup (v1 here; v2 through fixture trees in the unit tests).
+CG=/sys/fs/cgroup/memory/jitmem-test-$$
+if [ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/memory ] && mkdir "$CG" 2>/dev/null; then
+        echo $((64 << 20)) > "$CG/memory.limit_in_bytes"
+        # joins the cgroup before it allocates (v1 does not move charges made before)
+        sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --mb 8 --steps 2 --hold-ms 60000' sh "$CG" "$FIX/heapgrow" > /dev/null 2>&1 &
+        HG=$!; pids+=($HG)
+        sleep 0.5
+        "$JITMEM" watch --json --count 2 --interval 100ms --cgroup "$CG" > "$TMP/w4.jsonl"
+        check_eq "watch --cgroup exits 0" $? 0
+        tail -n 1 "$TMP/w4.jsonl" > "$TMP/w4.json"
+        jcheck "cgroup: its process, usage, and its limit judged against" "$TMP/w4.json" \
+                "d['totals']['processes'] == 1 and d['processes'][0]['pid'] == $HG and d['cgroup']['usage_bytes'] > 8 << 20 and d['limit_bytes'] == 64 << 20 and d['limit_source'] == 'cgroup'"
+        kill $HG; wait $HG 2>/dev/null
+        rmdir "$CG" 2>/dev/null
+else
+        skip "cannot create a v1 memory cgroup here (not root, or no v1 memory hierarchy): --cgroup tested on fixtures only"
+fi
+
+# 7. Another user's process: said once, with the fix.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+        out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$JITMEM" watch --count 2 --interval 100ms $JL 2>&1)
+        check_eq "unreadable: one line per process, once" "$(grep -c 'cannot be read' <<<"$out")" 3
+        check "unreadable: the fix named" -- grep -q "run jitmem as root or as its owner" <<<"$out"
+else
+        skip "not root: the unreadable-process report was not tested"
+fi
+
+# 8. jitmem analyze on a recorded run: a leak is a leak, a JIT warm-up is not.
+"$JITMEM" run -q --interval 20ms --out "$TMP/leak" -- "$FIX/heapgrow" --mb 64 --steps 60 --step-ms 40 --hold-ms 0 > /dev/null
+"$JITMEM" analyze --json "$TMP/leak" > "$TMP/a1.json"
+check_eq "analyze exits 0" $? 0
+jcheck "analyze: steady growth of a heap that only grows" "$TMP/a1.json" "d['schema'] == 'jitmem.analyze/1' and d['tree']['class'] == 'steady_growth'"
+"$JITMEM" run -q --interval 20ms --out "$TMP/warm" -- "$FIX/jitlike" --regions 40 --size $K64 --step-ms 40 --hold-ms 4000 > /dev/null
+"$JITMEM" analyze --json "$TMP/warm" > "$TMP/a2.json"
+jcheck "analyze: JIT growth then a plateau is not a leak" "$TMP/a2.json" "d['tree']['class'] in ('plateau', 'warming_up') and d['tree']['jit_growth_end_s'] is not None"
+"$JITMEM" analyze "$TMP/warm" > "$TMP/a2.txt"
+check "analyze: a readable report" -- grep -q "^tree: " "$TMP/a2.txt"
+"$JITMEM" analyze "$TMP/nothing" 2>/dev/null; check_eq "analyze: not a run -> 1" $? 1
+"$JITMEM" analyze 2>/dev/null; check_eq "analyze: no directory -> 2" $? 2
+
+finish test_watch
