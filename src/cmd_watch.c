@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -342,6 +343,11 @@ int cmd_watch(int argc, char **argv)
         o.pids = pids;
         if (o.npids == 0 && !o.match && !o.cgroup_dir)
                 return cli_usage_error("watch", "nothing to watch: give PIDs, --match REGEX or --cgroup DIR");
+
+        /* A fixed mmap threshold: the sampler is rebuilt now and then (see watch.h), and glibc's
+         * adaptive threshold would otherwise move its large, short-lived tables onto the heap,
+         * where they fragment it; mapped, they go back to the kernel whole. */
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         /* Signals through a signalfd: a clean stop flushes the last tick. */
         sigset_t mask;

@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define REBUILD_SLACK 1024  /* processes seen but gone before the sampler is rebuilt */
+#define REBUILD_SLACK 256   /* processes seen but gone before the sampler is rebuilt */
 #define CMDLINE_CAP 4096
 
 const char *watch_role_name(enum watch_role r)
