@@ -1,4 +1,5 @@
 #include "analysis.h"
+#include "growth.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -255,6 +256,36 @@ out:
         free(alive);
 }
 
+/* The growth class of the tree's RSS (with its USS and JIT code where measured). */
+static int tree_class(const struct runfile_series *s)
+{
+        double *buf = malloc(sizeof(double) * 4 * s->n);
+        struct growth_input in;
+        struct growth_result g;
+        int cls = GROWTH_NOT_ENOUGH_DATA;
+
+        if (!buf)
+                return cls;
+        for (size_t i = 0; i < s->n; i++) {
+                buf[i] = s->p[i].t;
+                buf[s->n + i] = s->p[i].rss;
+                buf[2 * s->n + i] = s->p[i].uss;
+                buf[3 * s->n + i] = s->p[i].jit;
+        }
+        memset(&in, 0, sizeof(in));
+        in.t = buf;
+        in.rss = buf + s->n;
+        in.uss = buf + 2 * s->n;
+        in.jit = buf + 3 * s->n;
+        in.n = s->n;
+        in.current = -1;
+        in.min_span_s = 1; /* a run is judged however short; the class says when data is thin */
+        if (growth_classify(&in, &g) == 0)
+                cls = (int)g.cls;
+        free(buf);
+        return cls;
+}
+
 int analysis_run(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary,
                  struct analysis *ret)
 {
@@ -333,6 +364,7 @@ int analysis_run(const struct runfile_series *s, const struct runfile_procs *liv
                 }
                 a.vsz_lead_s = NAN;
                 analyse_workers(s, lives, at, &a);
+                a.growth_class = GROWTH_NOT_ENOUGH_DATA;
                 *ret = a;
                 return 0;
         }
@@ -404,6 +436,7 @@ int analysis_run(const struct runfile_series *s, const struct runfile_procs *liv
         }
         a.vsz_lead_s = t90(s, 0) - t90(s, 1);
         analyse_workers(s, lives, at, &a);
+        a.growth_class = tree_class(s);
         *ret = a;
         return 0;
 }

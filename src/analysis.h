@@ -49,6 +49,10 @@ struct analysis {
                                              * their start to their JIT code's last growth */
         double restart_warmup_s;            /* the same over the restarted workers: the warm-up paid again */
         double restart_jit;                 /* median peak JIT code of the restarted workers */
+
+        /* The growth class of the tree's RSS over the run (growth.h, as jitmem watch and
+         * analyze give it); GROWTH_NOT_ENOUGH_DATA when it could not be judged. */
+        int growth_class;
 };
 
 /* Analyses a series, the run's process lives (may be NULL: no per-worker figures) and the

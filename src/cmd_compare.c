@@ -287,6 +287,10 @@ static void print_summary(json_t *c)
                 else if (strcmp(sn, "growing") == 0)
                         printf(" -- growth with the JIT on only");
                 printf("\n");
+                const char *co = json_string_value(json_object_get(goff, "class"));
+                const char *cn = json_string_value(json_object_get(gon, "class"));
+                if (co && cn)
+                        printf("  growth class over the run (most runs; see jitmem analyze): JIT off %s, JIT on %s\n", co, cn);
         }
         json_t *eq = json_object_get(c, "equivalent_points");
         if (json_array_size(eq) > 0)

@@ -1,4 +1,5 @@
 #include "compare.h"
+#include "growth.h"
 #include "analysis.h"
 #include "cgroup.h"
 #include "jsonout.h"
@@ -267,8 +268,21 @@ static json_t *growth_json(struct one *runs, int n, int on)
         if (count == 0)
                 return json_null();
         const char *shape = growing * 2 > count ? "growing" : "plateau";
-        return json_pack("{s:s, s:f, s:i, s:i, s:i}", "shape", shape, "slope_bytes_per_s", slope,
-                         "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count);
+        /* The growth class most runs of the mode have (ties: the first in growth.h's order). */
+        int votes[GROWTH_CLASS_MAX] = { 0 }, best = 0;
+        for (int i = 0; i < n; i++)
+                if (runs[i].analysed && runs[i].on == on && runs[i].a.growth_class >= 0 && runs[i].a.growth_class < GROWTH_CLASS_MAX)
+                        votes[runs[i].a.growth_class]++;
+        for (int c = 1; c < GROWTH_CLASS_MAX; c++)
+                if (votes[c] > votes[best])
+                        best = c;
+        json_t *classes = json_object();
+        for (int c = 0; c < GROWTH_CLASS_MAX; c++)
+                if (votes[c])
+                        json_object_set_new(classes, growth_class_name((enum growth_class)c), json_integer(votes[c]));
+        return json_pack("{s:s, s:f, s:i, s:i, s:i, s:s, s:o}", "shape", shape, "slope_bytes_per_s", slope,
+                         "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count,
+                         "class", growth_class_name((enum growth_class)best), "classes", classes);
 }
 
 /* Frameworks known to lean on dynamic attribute resolution, found on the command line. */
