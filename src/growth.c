@@ -110,11 +110,37 @@ static size_t thin_at(const struct thin *s, double x)
         return lo;
 }
 
+/* The trend of s over [from, to), its p-value and interval widened for noise correlated from
+ * point to point: memory wanders, and Mann-Kendall assumes independent points. The variance of
+ * S is scaled by (1 + rho) / (1 - rho), rho being the lag-1 autocorrelation of the residuals
+ * from the Theil-Sen line (kept within [0, 0.95]), as in Yue and Wang's correction; the
+ * interval's half-widths by its square root. */
 static int thin_trend(const struct thin *s, size_t from, size_t to, struct stats_trend *ret)
 {
+        struct stats_trend tr;
+        double num = 0, den = 0, prev = 0, rho, f;
+        int r;
+
         if (to > s->n || to < from + 3)
                 return -EINVAL;
-        return stats_trend(s->t + from, s->y + from, to - from, LEVEL, ret);
+        r = stats_trend(s->t + from, s->y + from, to - from, LEVEL, &tr);
+        if (r < 0)
+                return r;
+        for (size_t i = from; i < to; i++) {
+                double e = s->y[i] - tr.intercept - tr.slope * s->t[i];
+                if (i > from)
+                        num += e * prev;
+                den += e * e;
+                prev = e;
+        }
+        rho = den > 0 ? fmin(fmax(num / den, 0), 0.95) : 0;
+        f = sqrt((1 + rho) / (1 - rho));
+        tr.z /= f;
+        tr.p_value = fmin(1, erfc(fabs(tr.z) / M_SQRT2));
+        tr.slope_low = tr.slope - (tr.slope - tr.slope_low) * f;
+        tr.slope_high = tr.slope + (tr.slope_high - tr.slope) * f;
+        *ret = tr;
+        return 0;
 }
 
 /* Median of s->y over [from, to); scratch holds TREND_POINTS doubles. */
@@ -270,12 +296,12 @@ static double rise_end(const struct growth_input *in, double sigma, double *scra
         return in->t[0];
 }
 
-/* Turning points of f swinging by at least h (a zig-zag): the peaks after which f fell by h
- * or more (the releases), and the troughs: the lowest point before the first rise, and the
- * lowest point after each release. Indices into f; peaks and troughs hold n entries. */
+/* Turning points of f swinging by at least h (a zig-zag): each peak after which f fell by h or
+ * more, and the lowest point after that fall (where f rose by h again, or the lowest since,
+ * at the end). Indices into f; peak and after hold n entries. */
 struct swings {
-        size_t *peak, *trough;
-        size_t npeaks, ntroughs;
+        size_t *peak, *after;
+        size_t n;
 };
 
 static void zigzag(const double *f, size_t n, double h, struct swings *sw)
@@ -283,7 +309,7 @@ static void zigzag(const double *f, size_t n, double h, struct swings *sw)
         size_t mx = 0, mn = 0, cand = 0;
         int dir = 0;
 
-        sw->npeaks = sw->ntroughs = 0;
+        sw->n = 0;
         for (size_t i = 1; i < n; i++) {
                 if (dir == 0) {
                         if (f[i] > f[mx])
@@ -293,11 +319,10 @@ static void zigzag(const double *f, size_t n, double h, struct swings *sw)
                         if (f[mx] - f[mn] < h)
                                 continue;
                         if (mn < mx) {
-                                sw->trough[sw->ntroughs++] = mn;
                                 dir = 1;
                                 cand = mx;
                         } else {
-                                sw->peak[sw->npeaks++] = mx;
+                                sw->peak[sw->n] = mx;
                                 dir = -1;
                                 cand = mn;
                         }
@@ -305,7 +330,7 @@ static void zigzag(const double *f, size_t n, double h, struct swings *sw)
                         if (f[i] > f[cand]) {
                                 cand = i;
                         } else if (f[cand] - f[i] >= h) {
-                                sw->peak[sw->npeaks++] = cand;
+                                sw->peak[sw->n] = cand;
                                 dir = -1;
                                 cand = i;
                         }
@@ -313,15 +338,35 @@ static void zigzag(const double *f, size_t n, double h, struct swings *sw)
                         if (f[i] < f[cand]) {
                                 cand = i;
                         } else if (f[i] - f[cand] >= h) {
-                                sw->trough[sw->ntroughs++] = cand;
+                                sw->after[sw->n++] = cand;
                                 dir = 1;
                                 cand = i;
                         }
                 }
         }
-        /* The lowest point after the last release, though nothing rose from it yet. */
         if (dir < 0)
-                sw->trough[sw->ntroughs++] = cand;
+                sw->after[sw->n++] = cand;
+}
+
+/* Keeps the swings whose fall is a release: at least h within 3 samples somewhere on the way
+ * down. Memory is let go at once (a collection, a freed arena, a worker exiting), while noise
+ * that wanders (correlated from one sample to the next) comes down as slowly as it went up. */
+static void keep_releases(const double *f, double h, struct swings *sw)
+{
+        size_t kept = 0;
+
+        for (size_t k = 0; k < sw->n; k++) {
+                size_t p = sw->peak[k], q = sw->after[k];
+                double fastest = 0;
+
+                for (size_t i = p; i < q; i++)
+                        fastest = fmax(fastest, f[i] - f[i + 3 < q ? i + 3 : q]);
+                if (fastest >= h) {
+                        sw->peak[kept] = p;
+                        sw->after[kept++] = q;
+                }
+        }
+        sw->n = kept;
 }
 
 /* ---- formatting for the explanation --------------------------------------------------------- */
@@ -391,6 +436,7 @@ struct judged {
         double level;             /* median of what was judged */
         double saw_drop, saw_low, saw_high; /* sawtooth: median drop, lowest trough, highest peak */
         double peak_slope;        /* sawtooth: trend of the peaks when significant, else NaN */
+        int floor_rises;          /* sawtooth: its troughs move up by as much as a leak's */
         double uss_moved, shared_moved, shared_left;
 };
 
@@ -465,11 +511,11 @@ static int judge_sawtooth(const struct growth_input *in, double level, double si
                           struct growth_result *g, struct judged *j)
 {
         double *y = scratch, *f = scratch + in->n, *tt = scratch + 2 * in->n, *vv = scratch + 3 * in->n;
-        size_t *idx = malloc(2 * in->n * sizeof(*idx)), n = in->n;
-        struct swings sw = { idx, idx ? idx + in->n : NULL, 0, 0 };
-        double h = fmax(SAW_SIGMAS * sigma, SAW_MIN_REL * level), W = in->t[n - 1] - in->t[0];
+        size_t *idx = malloc(2 * in->n * sizeof(*idx)), n = in->n, m;
+        struct swings sw = { idx, idx ? idx + in->n : NULL, 0 };
+        double h = fmax(SAW_SIGMAS * sigma, SAW_MIN_REL * level), W = in->t[n - 1] - in->t[0], need;
         struct stats_trend tr;
-        int r = 0;
+        int r = 0, rising = 1;
 
         if (!idx)
                 return -ENOMEM;
@@ -478,90 +524,70 @@ static int judge_sawtooth(const struct growth_input *in, double level, double si
         despike(in->rss, n, h / 2, y);
         median3(y, n, f);
         zigzag(f, n, h, &sw);
-        g->cycles = (int)sw.npeaks;
-        if (sw.npeaks < SAW_MIN_CYCLES)
+        keep_releases(f, h, &sw);
+        g->cycles = (int)sw.n;
+        if (sw.n < SAW_MIN_CYCLES)
                 goto out;
+        m = sw.n;
 
-        /* Turning points where the unfiltered (despiked) series has them: the median moved
+        /* Peaks and troughs where the unfiltered (despiked) series has them: the median moved
          * them by a step of the ramp, which varies from cycle to cycle. */
-        for (size_t k = 0; k < sw.npeaks; k++) {
-                size_t i = sw.peak[k], lo = i >= 1 ? i - 1 : 0, hi = i + 2 < n ? i + 2 : n;
-                double v = -INFINITY;
-                for (size_t q = lo; q < hi; q++)
-                        v = fmax(v, y[q]);
-                f[i] = v;
-        }
-        for (size_t k = 0; k < sw.ntroughs; k++) {
-                size_t i = sw.trough[k], lo = i >= 2 ? i - 2 : 0, hi = i + 3 < n ? i + 3 : n;
-                double v = INFINITY;
-                for (size_t q = lo; q < hi; q++)
-                        v = fmin(v, y[q]);
-                f[i] = v;
-        }
-
-        /* The drops, and the range the cycles span. */
         j->saw_low = INFINITY;
         j->saw_high = -INFINITY;
-        for (size_t k = 0; k < sw.npeaks; k++) {
-                double low = f[sw.peak[k]];
-                for (size_t q = 0; q < sw.ntroughs; q++)
-                        if (sw.trough[q] > sw.peak[k]) {
-                                low = f[sw.trough[q]];
-                                break;
-                        }
-                vv[k] = f[sw.peak[k]] - low;
-                j->saw_high = fmax(j->saw_high, f[sw.peak[k]]);
+        for (size_t k = 0; k < m; k++) {
+                size_t p = sw.peak[k], q = sw.after[k];
+                double hi = -INFINITY, lo = INFINITY;
+
+                for (size_t i = p >= 1 ? p - 1 : 0; i < p + 2 && i < n; i++)
+                        hi = fmax(hi, y[i]);
+                for (size_t i = q >= 2 ? q - 2 : 0; i < q + 3 && i < n; i++)
+                        lo = fmin(lo, y[i]);
+                tt[k] = hi;             /* peak */
+                vv[k] = lo;             /* trough after it */
+                j->saw_high = fmax(j->saw_high, hi);
+                j->saw_low = fmin(j->saw_low, lo);
         }
-        for (size_t q = 0; q < sw.ntroughs; q++)
-                j->saw_low = fmin(j->saw_low, f[sw.trough[q]]);
-        qsort(vv, sw.npeaks, sizeof(*vv), cmp_double);
-        j->saw_drop = sw.npeaks % 2 ? vv[sw.npeaks / 2] : (vv[sw.npeaks / 2 - 1] + vv[sw.npeaks / 2]) / 2;
+        for (size_t k = 0; k < m; k++)
+                f[k] = tt[k] - vv[k];
+        qsort(f, m, sizeof(*f), cmp_double);
+        j->saw_drop = m % 2 ? f[m / 2] : (f[m / 2 - 1] + f[m / 2]) / 2;
+        memcpy(y, tt, m * sizeof(*y));  /* y: peaks, vv: troughs, tt: times */
 
         /* The peaks' trend, for the explanation only. */
+        need = fmax(NEGLIGIBLE * level, h);
         j->peak_slope = NAN;
-        if (sw.npeaks >= SAW_TEST_TROUGHS) {
-                for (size_t k = 0; k < sw.npeaks; k++) {
-                        tt[k] = in->t[sw.peak[k]];
-                        vv[k] = f[sw.peak[k]];
-                }
-                r = stats_trend(tt, vv, sw.npeaks, LEVEL, &tr);
+        for (size_t k = 0; k < m; k++)
+                tt[k] = in->t[sw.peak[k]];
+        if (m >= SAW_TEST_TROUGHS) {
+                r = stats_trend(tt, y, m, LEVEL, &tr);
                 if (r < 0)
                         goto out;
-                if (tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= fmax(NEGLIGIBLE * level, h))
+                if (tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= need)
                         j->peak_slope = tr.slope;
         }
 
-        /* The floor: what is left after each release (the lowest point before the first
-         * rise is left out: the series may have begun halfway up a ramp). It rises when it
-         * moves by 1% of the level and by more than a release we would count: with 5 troughs
-         * or more, by a significant trend; with 3 or 4 (too few for any test at 5%), each
-         * above the one before. */
-        {
-                size_t q0 = sw.ntroughs > 0 && sw.npeaks > 0 && sw.trough[0] < sw.peak[0] ? 1 : 0, m = 0;
-                double need = fmax(NEGLIGIBLE * level, h);
-                int rising = 1;
-
-                for (size_t q = q0; q < sw.ntroughs; q++, m++) {
-                        tt[m] = in->t[sw.trough[q]];
-                        vv[m] = f[sw.trough[q]];
-                        if (m > 0 && !(vv[m] > vv[m - 1]))
-                                rising = 0;
-                }
-                g->cls = GROWTH_SAWTOOTH;
-                g->confidence = (double)(sw.npeaks - 2) / (double)(sw.npeaks - 1);
-                g->window_s = W;
-                if (m >= 3) {
-                        r = stats_trend(tt, vv, m, LEVEL, &tr);
-                        if (r < 0)
-                                goto out;
-                        set_trend(g, &tr, W);
-                        if (m >= SAW_TEST_TROUGHS ? tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= need
-                                                  : rising && vv[m - 1] - vv[0] >= need) {
-                                g->cls = GROWTH_STEADY;
-                                g->confidence = 1 - tr.p_value;
-                                j->saw_leak = 1;
-                        }
-                }
+        /* The floor: what is left after each release. It rises when it moves by 1% of the
+         * level and by more than a release we would count: with 5 troughs or more, by a
+         * significant trend; with 3 or 4 (too few for any test at 5%), each above the one
+         * before. */
+        for (size_t k = 0; k < m; k++) {
+                tt[k] = in->t[sw.after[k]];
+                if (k > 0 && !(vv[k] > vv[k - 1]))
+                        rising = 0;
+        }
+        g->cls = GROWTH_SAWTOOTH;
+        g->confidence = (double)(m - 2) / (double)(m - 1);
+        g->window_s = W;
+        r = stats_trend(tt, vv, m, LEVEL, &tr);
+        if (r < 0)
+                goto out;
+        set_trend(g, &tr, W);
+        j->floor_rises = tr.slope * W >= need;
+        if (m >= SAW_TEST_TROUGHS ? tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= need
+                                  : rising && vv[m - 1] - vv[0] >= need) {
+                g->cls = GROWTH_STEADY;
+                g->confidence = 1 - tr.p_value;
+                j->saw_leak = 1;
         }
         r = 1;
 out:
@@ -719,7 +745,9 @@ static void explain(const struct growth_input *in, struct growth_result *g, cons
                 snprintf(x, xs, "Sawtooth: %d release cycles over %s, each dropping about %s, between %s and %s; "
                          "%s%s.", g->cycles, fmt_dur(g->window_s, a, sizeof(a)), fmt_bytes(j->saw_drop, b, sizeof(b)),
                          fmt_bytes(j->saw_low, c, sizeof(c)), fmt_bytes(j->saw_high, d, sizeof(d)),
-                         isnan(j->peak_slope) ? "the floor holds" : "the floor holds but peaks rise", lim);
+                         j->floor_rises ? "the floor rises, but not steadily enough to call a leak"
+                                        : isnan(j->peak_slope) ? "the floor holds" : "the floor holds but peaks rise",
+                         lim);
                 break;
         case GROWTH_COPY_ON_WRITE:
                 snprintf(x, xs, "Copy-on-write: private memory (USS) grew by %s over %s while shared fell by %s and "

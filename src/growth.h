@@ -7,17 +7,21 @@
  * A trend "matters" as in analysis.c: it is significant (Mann-Kendall, 5%) and moves the level
  * (the median of the part judged) by 1% or more over its span, or it moves it by 5% or more
  * whatever its p-value. Trends are taken on at most 400 points: the first and the last, and
- * the medians of blocks in between. The rules, in order:
+ * the medians of blocks in between; their p-values and intervals allow for noise correlated
+ * from point to point (the variance of S scaled by (1 + rho) / (1 - rho), rho the lag-1
+ * autocorrelation of the residuals). The rules, in order:
  *
  *  1. Fewer than 3 points, or a span under min_span_s: GROWTH_NOT_ENOUGH_DATA.
  *  2. Release cycles: with one- and two-point spikes cut and a running median of 3, the series
- *     swings down by h = max(6 sigma, 2% of the level) or more at least 3 times (sigma: the
- *     noise, from the median absolute successive difference). GROWTH_SAWTOOTH, unless the
- *     floor (the lowest point after each release) rises by max(1% of the level, h) or more
- *     over the span: with 5 troughs or more by a significant Theil-Sen trend, with 3 or 4 (too
- *     few for any test at 5%) each above the one before. Then it is a leak under its release
- *     cycles: GROWTH_STEADY. Peaks that rise over a level floor stay a sawtooth (what is taken
- *     is given back); the explanation says they rise.
+ *     swings down by h = max(6 sigma, 2% of the level) or more at least 3 times, each time
+ *     falling by h within 3 samples somewhere on the way down (memory is released at once;
+ *     noise that wanders comes down as slowly as it went up). sigma is the noise, from the
+ *     median absolute successive difference. GROWTH_SAWTOOTH, unless the floor (the lowest
+ *     point after each release) rises by max(1% of the level, h) or more over the span: with
+ *     5 troughs or more by a significant Theil-Sen trend, with 3 or 4 (too few for any test at
+ *     5%) each above the one before. Then it is a leak under its release cycles:
+ *     GROWTH_STEADY. Peaks that rise over a level floor stay a sawtooth (what is taken is
+ *     given back); the explanation says they rise.
  *  3. No upward trend that matters over the whole span (a falling one included):
  *     GROWTH_PLATEAU. A rise to it at the start (the last point below the level by more than
  *     max(4 sigma, 1%)) or JIT code growing until then, within the first half of the span, is

@@ -3,6 +3,7 @@
  * limit on a noiseless line, JIT growth, its share and when it ended. Noise comes from a fixed
  * generator (splitmix64 and Box-Muller), the same on every run and every machine. */
 #include "growth.h"
+#include "stats.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -454,6 +455,17 @@ static void test_sawtooth(void)
         CHECK_EQ_INT(classify(&in, &g), 0);
         CHECK_CLASS(g, GROWTH_SAWTOOTH);
 
+        /* Memory that comes down as slowly as it went up (a triangle of 900 s, 60 MiB high)
+         * releases nothing at once: no cycles, a plateau. */
+        setup(n, 5, 15);
+        for (size_t i = 0; i < n; i++) {
+                double ph = fmod(t[i], 900) / 900;
+                rss[i] = 400 * MiB * (1 + 0.003 * gauss()) + 60 * MiB * (1 - fabs(2 * ph - 1));
+        }
+        CHECK_EQ_INT(classify(&in, &g), 0);
+        CHECK_CLASS(g, GROWTH_PLATEAU);
+        CHECK_EQ_INT(g.cycles, 0);
+
         /* Two drops are not cycles. */
         setup(n, 5, 13);
         for (size_t i = 0; i < n; i++)
@@ -637,6 +649,29 @@ static void test_jit_share(void)
         CHECK(g.jit_growth_bytes == 0 && g.jit_growth_end_t == 1);
 }
 
+static void test_correlated_noise(void)
+{
+        struct growth_input in;
+        struct growth_result g;
+        struct stats_trend plain;
+        size_t n = 300;
+
+        /* A leak of 100 MiB with a slow wave of 2 MiB around it: the residuals are correlated
+         * from point to point (lag-1 autocorrelation near 1, kept at 0.95), so the interval is
+         * sqrt(1.95 / 0.05) times as wide as Mann-Kendall's for independent points. */
+        setup(n, 10, 20);
+        for (size_t i = 0; i < n; i++)
+                rss[i] = 500 * MiB + 100 * MiB * t[i] / t[n - 1] + 2 * MiB * sin(2 * M_PI * t[i] / 1500);
+        in = input(n);
+        CHECK_EQ_INT(classify(&in, &g), 0);
+        CHECK_CLASS(g, GROWTH_STEADY);
+        CHECK(g.window_s == t[n - 1]);
+        CHECK_EQ_INT(stats_trend(t, rss, n, 0.95, &plain), 0);
+        CHECK(g.slope == plain.slope);
+        CHECK_NEAR((g.slope_high - g.slope_low) / (plain.slope_high - plain.slope_low), sqrt(1.95 / 0.05), 1e-9);
+        CHECK(g.p_value > plain.p_value);
+}
+
 static void test_long_series(void)
 {
         struct growth_input in;
@@ -672,6 +707,7 @@ int main(void)
         test_falling();
         test_time_to_limit();
         test_jit_share();
+        test_correlated_noise();
         test_long_series();
         return unit_finish("test_growth");
 }
