@@ -218,14 +218,16 @@ static void print_view(const struct watch *w, double interval_s)
         sparkline(&w->ring, sp, sizeof(sp));
         printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
                bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)), sp);
-        if (w->g_valid) {
+        if (w->g_valid && w->g.cls == GROWTH_NOT_ENOUGH_DATA) {
+                printf("  growth   %s\n", w->g.explanation);
+        } else if (w->g_valid) {
                 printf("  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), rate(w->g.slope, a, sizeof(a)),
                        rate(w->g.slope_low, b, sizeof(b)), rate(w->g.slope_high, c, sizeof(c)), w->g.p_value);
                 if (w->g.explanation[0])
                         printf("           %s\n", w->g.explanation);
         }
         if (w->limit) {
-                double used = w->have_cgroup && (w->cg.have & CGROUP_HAVE_USAGE) ? (double)w->cg.usage_bytes : w->tot.judged;
+                double used = w->current;
                 printf("  limit    %s (%s): %s used, %.1f%%; time to the limit %s", bytes((double)w->limit, a, sizeof(a)),
                        w->limit_source, bytes(used, b, sizeof(b)), 100.0 * used / (double)w->limit,
                        w->g_valid ? duration(w->g.time_to_limit_s, c, sizeof(c)) : "-");

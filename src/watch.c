@@ -66,7 +66,8 @@ size_t watch_ring_copy(const struct watch_ring *r, double *t, double *rss, doubl
         return r->n;
 }
 
-static void classify(const struct watch_ring *r, double limit, double current, struct growth_result *g, int *valid)
+static void classify(const struct watch_ring *r, double window_s, double limit, double current, struct growth_result *g,
+                     int *valid)
 {
         double t[WATCH_RING], rss[WATCH_RING], uss[WATCH_RING], jit[WATCH_RING];
         struct growth_input in;
@@ -79,10 +80,16 @@ static void classify(const struct watch_ring *r, double limit, double current, s
         in.jit = jit;
         in.limit = limit;
         in.current = current;
+        in.min_span_s = window_s / 2 < 30 ? window_s / 2 : 30; /* a short --window is judged sooner */
         *valid = growth_classify(&in, g) == 0;
 }
 
 /* ---- finding processes ---- */
+
+static double window_s(const struct watch *w)
+{
+        return (double)(w->opt.window_ns ? w->opt.window_ns : 1800ULL * 1000000000ULL) / 1e9;
+}
 
 static int proc_slot(struct watch *w, int pid, uint64_t starttime)
 {
@@ -377,7 +384,7 @@ static void update_proc(struct watch *w, struct watch_proc *p, const struct samp
         }
         watch_ring_add(&p->ring, w->stride, w->t, (double)s->rss, s->heavy ? (double)s->uss : -1, (double)s->jit_bytes);
         if (p->ring.acc_ticks == 0) /* a new point: judge again */
-                classify(&p->ring, 0, -1, &p->g, &p->g_valid);
+                classify(&p->ring, window_s(w), 0, -1, &p->g, &p->g_valid);
 }
 
 /* Ended: a slot not sampled this tick whose process is gone (one left out of a tick while it
@@ -506,12 +513,16 @@ int watch_tick(struct watch *w)
         }
         w->tot.judged = w->tot.have_pss ? (double)w->tot.pss : (double)w->tot.rss;
         w->tot.judged_name = w->tot.have_pss ? "PSS sum" : "RSS sum";
+        /* Against the cgroup's own limit, its usage is what the OOM killer judges; against a
+         * --limit for the watched processes, their PSS sum (a cgroup found from a process may
+         * hold much else). */
         double current = w->tot.judged;
-        if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_USAGE))
+        if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_USAGE) && (w->opt.cgroup_dir || !w->opt.limit_bytes))
                 current = (double)w->cg.usage_bytes;
+        w->current = current;
         watch_ring_add(&w->ring, w->stride, w->t, w->tot.judged, w->tot.have_pss ? (double)w->tot.uss : -1, (double)w->tot.jit);
         if (w->ring.acc_ticks == 0 || !w->g_valid)
-                classify(&w->ring, w->limit ? (double)w->limit : 0, current, &w->g, &w->g_valid);
+                classify(&w->ring, window_s(w), w->limit ? (double)w->limit : 0, current, &w->g, &w->g_valid);
 
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0) {

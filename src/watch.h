@@ -103,6 +103,7 @@ struct watch {
         int have_cgroup;
         struct cgroup_info cg;
         uint64_t limit;                 /* 0: none known */
+        double current;                 /* the figure compared with the limit (see watch_tick) */
         const char *limit_source;       /* "--limit", "cgroup", NULL */
         /* this tick's events */
         struct watch_event ev[WATCH_EVENTS];
