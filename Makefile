@@ -73,6 +73,9 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
 $(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
 
+$(BUILD)/bench/bench_classify: bench/bench_classify.c $(BUILD)/libjitmem.a | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
+
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/fixtures $(BUILD)/bench:
 	mkdir -p $@
 
@@ -87,11 +90,12 @@ test:
 	$(MAKE) -s check
 	$(MAKE) -s SANITIZE=1 check
 
-bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(FIX_BIN)
+bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
 	BUILD=$(BUILD) bash bench/compare
 	BUILD=$(BUILD) bash bench/trace
 	BUILD=$(BUILD) bash bench/load
+	$(BUILD)/bench/bench_classify
 
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo
