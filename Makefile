@@ -4,7 +4,8 @@
 #   make                 build/jitmem
 #   make test            unit + end-to-end tests, plain and sanitized
 #   make check           the same suite once, in $(BUILD) only
-#   make bench           sampling cost against psutil and the bare system calls
+#   make bench           sampling cost against psutil and the bare system calls, and the other
+#                        benchmarks (bench/README.md)
 #   make demo            `jitmem env` and a short recorded run of a bundled workload
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1      a sanitized build in build-asan/
@@ -96,6 +97,7 @@ bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_
 	BUILD=$(BUILD) bash bench/trace
 	BUILD=$(BUILD) bash bench/load
 	$(BUILD)/bench/bench_classify
+	BUILD=$(BUILD) bash bench/watch
 
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo
