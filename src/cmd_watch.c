@@ -97,19 +97,7 @@ static const char *rate(double v, char *buf, size_t size)
 
 static const char *duration(double s, char *buf, size_t size)
 {
-        if (isnan(s))
-                snprintf(buf, size, "-");
-        else if (isinf(s))
-                snprintf(buf, size, "not growing");
-        else if (s < 120)
-                snprintf(buf, size, "%.0f s", s);
-        else if (s < 7200)
-                snprintf(buf, size, "%.0f min", s / 60);
-        else if (s < 172800)
-                snprintf(buf, size, "%.1f h", s / 3600);
-        else
-                snprintf(buf, size, "%.1f days", s / 86400);
-        return buf;
+        return util_format_seconds(s, "not growing", buf, size);
 }
 
 /* The last points of a history as a sparkline (UTF-8 blocks). */

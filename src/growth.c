@@ -402,17 +402,7 @@ static char *fmt_rate(double r, char *buf, size_t size)
 
 static char *fmt_dur(double s, char *buf, size_t size)
 {
-        if (!isfinite(s))
-                snprintf(buf, size, "never");
-        else if (s < 120)
-                snprintf(buf, size, "%.0f s", s);
-        else if (s < 7200)
-                snprintf(buf, size, "%.0f min", s / 60);
-        else if (s < 172800)
-                snprintf(buf, size, "%.1f h", s / 3600);
-        else
-                snprintf(buf, size, "%.1f d", s / 86400);
-        return buf;
+        return util_format_seconds(isnan(s) ? INFINITY : s, "never", buf, size);
 }
 
 static char *fmt_p(double p, char *buf, size_t size)

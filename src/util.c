@@ -241,3 +241,20 @@ const char *util_strerror(int r)
 {
         return strerror(r < 0 ? -r : r);
 }
+
+char *util_format_seconds(double s, const char *never, char *buf, size_t size)
+{
+        if (isnan(s))
+                snprintf(buf, size, "-");
+        else if (isinf(s))
+                snprintf(buf, size, "%s", never);
+        else if (s < 120)
+                snprintf(buf, size, "%.0f s", s);
+        else if (s < 7200)
+                snprintf(buf, size, "%.0f min", s / 60);
+        else if (s < 172800)
+                snprintf(buf, size, "%.1f h", s / 3600);
+        else
+                snprintf(buf, size, "%.1f days", s / 86400);
+        return buf;
+}

@@ -26,6 +26,10 @@ int util_parse_duration(const char *s, uint64_t *ret_ns);
 /* Formats bytes for people: "0 B", "812 KiB", "1.30 MiB", "12.5 MiB", "2.00 GiB" into buf. Returns buf. */
 char *util_format_bytes(uint64_t bytes, char *buf, size_t size);
 
+/* Formats a duration for people: "45 s", "12 min", "3.5 h", "2.1 days"; `never` for an
+ * infinite one and "-" for NaN. Returns buf. */
+char *util_format_seconds(double s, const char *never, char *buf, size_t size);
+
 /* Monotonic and wall clocks in nanoseconds. */
 uint64_t util_now_ns(void);
 uint64_t util_wall_ns(void);

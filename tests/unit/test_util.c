@@ -2,6 +2,8 @@
 #include "util.h"
 #include "unit.h"
 
+#include <math.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -249,6 +251,20 @@ static void test_format_bytes(void)
         CHECK_EQ_INT(one[0], '\0');
 }
 
+static void test_format_seconds(void)
+{
+        char b[32];
+
+        CHECK_STR(util_format_seconds(0, "never", b, sizeof(b)), "0 s");
+        CHECK_STR(util_format_seconds(119.4, "never", b, sizeof(b)), "119 s");
+        CHECK_STR(util_format_seconds(120, "never", b, sizeof(b)), "2 min");
+        CHECK_STR(util_format_seconds(7199, "never", b, sizeof(b)), "120 min");
+        CHECK_STR(util_format_seconds(7200, "never", b, sizeof(b)), "2.0 h");
+        CHECK_STR(util_format_seconds(172800, "never", b, sizeof(b)), "2.0 days");
+        CHECK_STR(util_format_seconds(INFINITY, "not growing", b, sizeof(b)), "not growing");
+        CHECK_STR(util_format_seconds(NAN, "never", b, sizeof(b)), "-");
+}
+
 static void test_misc(void)
 {
         uint64_t a, b;
@@ -271,6 +287,7 @@ int main(void)
         test_parse_size();
         test_parse_duration();
         test_format_bytes();
+        test_format_seconds();
         test_misc();
         return unit_finish("test_util");
 }
