@@ -96,7 +96,7 @@ bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_
 	BUILD=$(BUILD) bash bench/compare
 	BUILD=$(BUILD) bash bench/trace
 	BUILD=$(BUILD) bash bench/load
-	$(BUILD)/bench/bench_classify
+	BUILD=$(BUILD) bash bench/classify
 	BUILD=$(BUILD) bash bench/watch
 
 demo: $(BUILD)/jitmem $(SHIM)

@@ -520,11 +520,13 @@ struct score {
         long total;
 };
 
-static int classify_series(const struct series *s, enum growth_class *ret, char *why, size_t why_size)
+/* min_span_s: 0 for the default (30 s); a recorded run is judged however short, as jitmem
+ * analyze judges it. */
+static int classify_series(const struct series *s, double min_span_s, enum growth_class *ret, char *why, size_t why_size)
 {
         struct growth_input in = {
                 .t = s->t, .rss = s->rss, .uss = s->has_uss ? s->uss : NULL, .jit = s->has_jit ? s->jit : NULL,
-                .n = s->n, .limit = 0, .current = -1, .min_span_s = 0,
+                .n = s->n, .limit = 0, .current = -1, .min_span_s = min_span_s,
         };
         struct growth_result g;
         int r = growth_classify(&in, &g);
@@ -692,7 +694,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 {
         struct series s = { 0 };
         enum growth_class label = GROWTH_NOT_ENOUGH_DATA, said = GROWTH_NOT_ENOUGH_DATA;
-        char dir[4096];
+        char dir[4096], why[256] = "";
         int r;
 
         (void)st;
@@ -712,14 +714,15 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
                 printf("  %s: cannot read samples.csv (%s), skipped\n", dir, strerror(-r));
                 goto out;
         }
-        r = classify_series(&s, &said, NULL, 0);
+        r = classify_series(&s, 1, &said, why, sizeof(why));
         if (r < 0) {
                 printf("  %s: the classifier refused it (%s), skipped\n", dir, strerror(-r));
                 goto out;
         }
         recorded.m[label][said]++;
         recorded.total++;
-        printf("  %s: %s, said %s\n", dir, growth_class_name(label), growth_class_name(said));
+        printf("  %s: %s, said %s%s%s\n", dir, growth_class_name(label), growth_class_name(said),
+               said == label ? "" : ": ", said == label ? "" : why);
 out:
         free(s.t);
         free(s.rss);
@@ -758,7 +761,7 @@ static int run_corpus(long per_class, uint64_t seed, double rho, int verbose, st
                                 break;
                         }
                         double t0 = now_s();
-                        r = classify_series(&s, &said, why, sizeof(why));
+                        r = classify_series(&s, 0, &said, why, sizeof(why));
                         spent += now_s() - t0;
                         if (r < 0) {
                                 fprintf(stderr, "bench_classify: the classifier failed on %s: %s\n", s.desc,
