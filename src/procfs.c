@@ -100,6 +100,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *ret)
                 if (r < 0)
                         return -EINVAL;
                 switch (field) {
+                case 9: st.flags = v; break;
                 case 14: st.utime_ticks = v; break;
                 case 15: st.stime_ticks = v; break;
                 case 20: st.num_threads = v; break;

@@ -15,6 +15,7 @@ struct procfs_stat {
         int pid;
         char comm[PROCFS_COMM_MAX]; /* as the kernel gives it, at most 63 bytes */
         char state;                 /* R S D Z T t X I ... */
+        uint64_t flags;             /* the kernel's PF_* flags (PROCFS_PF_EXITING: tearing down) */
         int ppid;
         int pgrp;
         uint64_t utime_ticks;
@@ -24,6 +25,8 @@ struct procfs_stat {
         uint64_t vsize_bytes;
         uint64_t rss_pages;
 };
+
+#define PROCFS_PF_EXITING 0x4 /* include/linux/sched.h: set before the address space is torn down */
 
 /* Parses /proc/PID/stat. comm may contain spaces and parentheses: its end is the last ')'.
  * Returns 0, or -EINVAL on a malformed or truncated line. */

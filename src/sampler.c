@@ -429,7 +429,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 return read_failure(n);
         if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
                 return -EAGAIN;
-        if (st.state == 'Z' || st.state == 'X')
+        if (st.state == 'Z' || st.state == 'X' || (st.flags & PROCFS_PF_EXITING))
                 return 0;
         n = read_small(l, F_STATUS, buf, sizeof(buf));
         if (n < 0)
@@ -499,6 +499,22 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 out->uss = procfs_mem_uss(&mem);
                 out->heavy = 1;
                 *heavy_cost_ns += util_now_ns() - h0;
+        }
+
+        /* A process that began to exit after the first read may have had part of its address
+         * space torn down under the walk (the kernel unmaps on exit while maps is read): when
+         * mappings were read this tick, make sure it was not exiting by then. */
+        if (walk || heavy) {
+                struct procfs_stat st2;
+                n = read_small(l, F_STAT, buf, sizeof(buf));
+                if (n < 0)
+                        return read_failure(n);
+                if (procfs_parse_stat(buf, (size_t)n, &st2) < 0)
+                        return -EAGAIN;
+                if (st2.state == 'Z' || st2.state == 'X' || (st2.flags & PROCFS_PF_EXITING)) {
+                        l->walked = 0; /* the walk may be partial: not to be reused */
+                        return 0;
+                }
         }
 
         out->index = l->index;

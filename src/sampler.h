@@ -7,9 +7,11 @@
  * newcomer that reused the PID.
  *
  * Consistency: per process, stat, then status, then maps (and on heavy ticks smaps_rollup or
- * smaps). A process whose stat says zombie, whose status has no address space (it is
- * exiting), or any of whose reads fails is left out of that tick entirely: a sample is whole
- * or absent. (A read of maps or smaps_rollup after the address space is gone fails.)
+ * smaps), then, when mappings were read, stat again. A process whose stat says zombie or
+ * exiting (PF_EXITING) at either read, whose status has no address space, or any of whose
+ * reads fails is left out of that tick entirely: a sample is whole or absent. (The kernel
+ * unmaps an exiting process's mappings while maps can still be read: without the second stat
+ * a last sample could count only part of them.)
  *
  * Cost: "cheap" figures (status: RSS, VSZ, RssAnon/File/Shmem, swap, VmHWM; stat: CPU; maps:
  * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick; the

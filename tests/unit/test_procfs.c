@@ -91,12 +91,24 @@ static void check_tail(const struct procfs_stat *st)
         CHECK_EQ_INT(st->state, 'S');
         CHECK_EQ_INT(st->ppid, 1);
         CHECK_EQ_INT(st->pgrp, 4242);
+        CHECK_EQ_U64(st->flags, 4194560); /* PF_RANDOMIZE | PF_FORKNOEXEC: not exiting */
+        CHECK(!(st->flags & PROCFS_PF_EXITING));
         CHECK_EQ_U64(st->utime_ticks, 250);
         CHECK_EQ_U64(st->stime_ticks, 75);
         CHECK_EQ_U64(st->num_threads, 4);
         CHECK_EQ_U64(st->starttime_ticks, 123456);
         CHECK_EQ_U64(st->vsize_bytes, 104857600);
         CHECK_EQ_U64(st->rss_pages, 2560);
+}
+
+static void test_stat_exiting(void)
+{
+        struct procfs_stat st;
+        const char line[] = "77 (py) R 1 77 77 0 -1 4194564 0 0 0 0 1 2 0 0 20 0 1 0 99 0 0 "
+                            "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+
+        CHECK_EQ_INT(procfs_parse_stat(line, sizeof(line) - 1, &st), 0);
+        CHECK(st.flags & PROCFS_PF_EXITING);
 }
 
 static void test_stat_captured(void)
@@ -750,6 +762,7 @@ int main(void)
 {
         test_stat_pid_end_checked();
         test_stat_captured();
+        test_stat_exiting();
         test_stat_comm();
         test_stat_malformed();
         test_statm();
