@@ -682,8 +682,8 @@ static void explain(const struct growth_input *in, struct growth_result *g, cons
         case GROWTH_NOT_ENOUGH_DATA: {
                 double span = in->n > 0 ? in->t[in->n - 1] - in->t[0] : 0;
                 double need = in->min_span_s > 0 ? in->min_span_s : DEFAULT_SPAN_S;
-                snprintf(x, xs, "Not enough data yet: %zu points over %s; at least 3 over %s are needed%s.", in->n,
-                         fmt_dur(span, a, sizeof(a)), fmt_dur(need, b, sizeof(b)), lim);
+                snprintf(x, xs, "Not enough data yet: %zu point%s over %.1f s; a judgement needs 3 points spanning %s or more%s.",
+                         in->n, in->n == 1 ? "" : "s", span, fmt_dur(need, b, sizeof(b)), lim);
                 break;
         }
         case GROWTH_WARMING_UP:

@@ -166,7 +166,7 @@ static void test_not_enough_data(void)
         CHECK_EQ_INT(classify(&in, &g), 0);
         CHECK_CLASS(g, GROWTH_NOT_ENOUGH_DATA);
         CHECK(g.window_s == 20);
-        CHECK(contains(g.explanation, "3 points over 20 s"));
+        CHECK(contains(g.explanation, "3 points over 20.0 s"));
         /* 4 points over 30 s: judged. */
         in = input(4);
         CHECK_EQ_INT(classify(&in, &g), 0);
