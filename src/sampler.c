@@ -29,6 +29,7 @@ struct live {
         char comm[PROCFS_COMM_MAX];
         int sampled;  /* 0 for a root that is not sampled (jitmem itself) */
         int exec_seen; /* its address space was replaced (an exec) since the last sample */
+        int cmdline_tries; /* reads of an empty command line left (see sample_one) */
         int walked;            /* the fields below hold a walk of its executable mappings */
         struct maps_totals totals;
         uint64_t exec_vm;      /* VmExe + VmLib at that walk */
@@ -175,6 +176,7 @@ static int live_add(struct sampler *s, int pid, int ppid, int sampled)
         p->ppid = st.ppid;
         p->starttime_ticks = st.starttime_ticks;
         p->alive = 1;
+        l.cmdline_tries = 10;
         s->live[s->nlive++] = l;
         read_cmdline(s, &s->live[s->nlive - 1]);
         return 1;
@@ -532,6 +534,12 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
         out->cpu_sys_ns = st.stime_ticks * (1000000000ULL / s->clk_tck);
         out->threads = (uint32_t)(st.num_threads > UINT32_MAX ? UINT32_MAX : st.num_threads);
         l->threads = st.num_threads;
+        /* Read in the middle of an exec (the new name set, the arguments not yet), a command
+         * line is empty: read it again at the next few ticks. */
+        if (!s->procs[l->index].cmdline && l->cmdline_tries > 0) {
+                l->cmdline_tries--;
+                read_cmdline(s, l);
+        }
         if (l->exec_seen || strcmp(l->comm, st.comm) != 0) {
                 /* A new program image (exec): its command line changed too. The name alone
                  * may not change (a script named python3 exec'ing python3), the address
