@@ -259,6 +259,7 @@ int watch_init(struct watch *w, const struct watch_options *o, char *err, size_t
                 if (r < 0) {
                         snprintf(err, errsize, "cannot watch the cgroup %s: %s", o->cgroup_dir,
                                  r == -ENOTSUP ? "not a memory cgroup directory (no memory.current or memory.usage_in_bytes)"
+                                 : r == -EINVAL ? "expected an absolute path without '..'"
                                                : util_strerror(r));
                         watch_free(w);
                         return r;
