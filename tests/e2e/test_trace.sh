@@ -14,8 +14,21 @@ jcheck "failed compiles apart, exactly" "$out/summary.json" "d['jit']['never_exe
 jcheck "three processes traced" "$out/summary.json" "d['jit']['processes_traced'] == 3"
 jcheck "sizes of 1 to 3 pages" "$out/summary.json" "d['jit']['bytes_per_executor']['min'] == $(getconf PAGESIZE) and d['jit']['bytes_per_executor']['max'] == 3 * $(getconf PAGESIZE)"
 jcheck "churn: every freed executor was freed within a second" "$out/summary.json" "abs(d['jit']['churn_ratio'] - 420 / 480) < 1e-9"
-jcheck "the shim agrees with /proc at every sample not in flight" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0 and d['jit']['cross_check']['agreed'] > 10"
-jcheck "leftover executors of all processes match /proc's tree figure while all hold them" "$out/summary.json" "d['jit']['live_bytes_final'] == d['tree']['peak_jit_code_bytes']"
+"$PY" -c 'import json, sys
+c = json.load(open(sys.argv[1]))["jit"]["cross_check"]
+sys.exit(0 if c["disagreed"] == 0 and c["agreed"] > 10 else "cross-check: %r" % c)' "$out/summary.json"
+ok $? "the shim agrees with /proc at every sample not in flight"
+# While all hold their leftovers (the last 300 ms), the tree's JIT code is what the shim says is
+# live; earlier ticks may catch a thread between a compile and its batch's free, above it.
+"$PY" - "$out" <<'PYEOF'
+import csv, json, sys
+d = json.load(open(sys.argv[1] + "/summary.json"))
+tree = [int(r["jit_code_bytes"]) for r in csv.DictReader(open(sys.argv[1] + "/samples.csv")) if r["scope"] == "tree"]
+live = d["jit"]["live_bytes_final"]
+held = [v for v in tree if v == live]
+assert len(held) >= 5 and max(tree) >= live, (live, max(tree), len(held))
+PYEOF
+ok $? "leftover executors of all processes match /proc's tree figure while all hold them"
 "$PY" - "$out/events.jsonl" <<'PYEOF'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
