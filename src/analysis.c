@@ -256,16 +256,17 @@ out:
         free(alive);
 }
 
-/* The growth class of the tree's RSS (with its USS and JIT code where measured). */
-static int tree_class(const struct runfile_series *s)
+int analysis_tree_growth(const struct runfile_series *s, double limit, struct growth_result *ret)
 {
-        double *buf = malloc(sizeof(double) * 4 * s->n);
+        double *buf;
         struct growth_input in;
-        struct growth_result g;
-        int cls = GROWTH_NOT_ENOUGH_DATA;
+        int r;
 
+        if (!s || s->n == 0)
+                return -EINVAL;
+        buf = malloc(sizeof(double) * 4 * s->n);
         if (!buf)
-                return cls;
+                return -ENOMEM;
         for (size_t i = 0; i < s->n; i++) {
                 buf[i] = s->p[i].t;
                 buf[s->n + i] = s->p[i].rss;
@@ -278,12 +279,12 @@ static int tree_class(const struct runfile_series *s)
         in.uss = buf + 2 * s->n;
         in.jit = buf + 3 * s->n;
         in.n = s->n;
+        in.limit = limit;
         in.current = -1;
         in.min_span_s = 1; /* a run is judged however short; the class says when data is thin */
-        if (growth_classify(&in, &g) == 0)
-                cls = (int)g.cls;
+        r = growth_classify(&in, ret);
         free(buf);
-        return cls;
+        return r;
 }
 
 int analysis_run(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary,
@@ -436,7 +437,8 @@ int analysis_run(const struct runfile_series *s, const struct runfile_procs *liv
         }
         a.vsz_lead_s = t90(s, 0) - t90(s, 1);
         analyse_workers(s, lives, at, &a);
-        a.growth_class = tree_class(s);
+        struct growth_result g;
+        a.growth_class = analysis_tree_growth(s, 0, &g) == 0 ? (int)g.cls : GROWTH_NOT_ENOUGH_DATA;
         *ret = a;
         return 0;
 }

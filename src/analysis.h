@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "growth.h"
 #include "runfile.h"
 
 #define ANALYSIS_POINTS 4 /* equivalent points: 25, 50, 75, 100% of the work (or of the time) */
@@ -61,5 +62,10 @@ struct analysis {
  * Returns 0 or -EINVAL (no point at all). */
 int analysis_run(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary,
                  struct analysis *ret);
+
+/* The growth class of a run's tree (its RSS, with USS and JIT code where measured), judged
+ * however short the run (growth.h), against limit (<= 0: none). Returns 0, -EINVAL (no point,
+ * or times that do not increase) or -ENOMEM. */
+int analysis_tree_growth(const struct runfile_series *s, double limit, struct growth_result *ret);
 
 #endif

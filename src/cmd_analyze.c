@@ -118,7 +118,6 @@ int cmd_analyze(int argc, char **argv)
         struct runfile_series s = { NULL, 0 };
         struct runfile_procs pr;
         json_t *meta = NULL, *summary = NULL, *out = NULL;
-        double *t = NULL, *v = NULL, *u = NULL, *j = NULL;
         struct shown *sh = NULL;
         char a[32], b[32], d[32];
 
@@ -154,23 +153,10 @@ int cmd_analyze(int argc, char **argv)
                 limit = (uint64_t)json_number_value(json_object_get(meta, "limit_bytes"));
 
         /* The tree. */
-        t = malloc(s.n * sizeof(double));
-        v = malloc(s.n * sizeof(double));
-        u = malloc(s.n * sizeof(double));
-        j = malloc(s.n * sizeof(double));
-        if (!t || !v || !u || !j) {
-                cli_error("out of memory");
-                goto out;
-        }
-        for (size_t i = 0; i < s.n; i++) {
-                t[i] = s.p[i].t;
-                v[i] = s.p[i].rss;
-                u[i] = s.p[i].uss;
-                j[i] = s.p[i].jit >= 0 ? s.p[i].jit : 0;
-        }
         struct growth_result tree;
-        if (classify(t, v, u, j, s.n, (double)limit, &tree) < 0) {
-                cli_error("%s: the samples' times do not increase", dir);
+        r = analysis_tree_growth(&s, (double)limit, &tree);
+        if (r < 0) {
+                cli_error("%s: %s", dir, r == -ENOMEM ? "out of memory" : "the samples' times do not increase");
                 goto out;
         }
         struct analysis an;
@@ -281,10 +267,6 @@ int cmd_analyze(int argc, char **argv)
         }
         code = CLI_EXIT_OK;
 out:
-        free(t);
-        free(v);
-        free(u);
-        free(j);
         free(sh);
         json_decref(meta);
         json_decref(summary);
