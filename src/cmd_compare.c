@@ -51,7 +51,11 @@ static void compare_usage(FILE *f)
               "                          median, or N runs per mode are done\n"
               "      --target-width PCT  half-width wanted for --max-runs (default 1)\n"
               "      --resume            reuse the completed runs already in OUT\n"
-              "  -o, --out DIR           comparison directory (default jitmem-compare-YYYYmmdd-HHMMSS)\n"
+              "  -o, --out DIR           comparison directory, created with its parents (default\n"
+              "                          jitmem-compare-YYYYmmdd-HHMMSS); one that holds a comparison\n"
+              "                          already is refused unless --resume or --force\n"
+              "      --force             replace the comparison already in OUT (its comparison.json and\n"
+              "                          runs; nothing else in OUT is touched)\n"
               "      --limit SIZE        memory limit of the container (default: the cgroup's)\n"
               "      --workers N         worker processes sharing the limit (passed to --workload too)\n"
               "      --restart-every DUR how often workers restart (gunicorn --max-requests, a deploy;\n"
@@ -69,14 +73,14 @@ static void compare_usage(FILE *f)
               "      --rate R  --duration DUR  --connections N  --requests FILE\n"
               "                          the load (defaults: closed model, 30s, 16 connections, GET URL)\n"
               "      --http-warmup DUR   an unmeasured load first; --ready-timeout DUR (default 30s)\n"
-              "      --force             compare even when the interpreter has no JIT machine code (a\n"
-              "                          control experiment: no difference expected)\n"
+              "      --control           compare even when the interpreter has no JIT machine code (a\n"
+              "                          control experiment: no difference expected, no verdict)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
               "  -h, --help              this help\n"
               "\n"
               "Exit status: 0 the comparison completed (whatever the verdict); 1 it could not be run\n"
-              "(no JIT without --force, a run failed); 2 usage; 130 interrupted (completed runs are\n"
-              "kept: rerun with --resume).\n",
+              "(no JIT without --control, OUT holds a comparison, a run failed); 2 usage; 130\n"
+              "interrupted (completed runs are kept: rerun with --resume).\n",
               f);
 }
 
@@ -331,7 +335,8 @@ int cmd_compare(int argc, char **argv)
                 { "min-headroom", required_argument, NULL, 'H' },
                 { "max-delta", required_argument, NULL, 'D' },
                 { "interval", required_argument, NULL, 'i' },
-                { "force", no_argument, NULL, 'f' },
+                { "force", no_argument, NULL, 'F' },
+                { "control", no_argument, NULL, 'f' },
                 { "trace-jit", no_argument, NULL, 't' },
                 { "http", required_argument, NULL, 'U' },
                 { "rate", required_argument, NULL, 'q' },
@@ -450,6 +455,7 @@ int cmd_compare(int argc, char **argv)
                                 return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
                         break;
                 case 'f': force = 1; break;
+                case 'F': o.force = 1; break;
                 case 'U': http_url = optarg; break;
                 case 'Q': mix = optarg; break;
                 case 'q': {
@@ -607,7 +613,7 @@ int cmd_compare(int argc, char **argv)
                 int machine_code = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
                 if (!machine_code && !force) {
                         cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
-                                  "would measure nothing. Use a JIT-enabled build (see README.md), or add --force "
+                                  "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
                                   "to run the comparison as a control experiment.",
                                   interp, pi->version, python_jit_build_text(pi->build));
                         goto out;

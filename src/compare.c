@@ -7,8 +7,10 @@
 #include "stats.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -308,17 +310,92 @@ static void detect_frameworks(char *const *argv, const char *workload, char *out
         (void)workload;
 }
 
-static int mkdir_one(const char *path)
+/* A name compare gives an entry of OUT/runs: NN-on, NN-off, warmup-on, warmup-off. */
+static int is_run_name(const char *n)
 {
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        const char *mode;
+
+        if (!strncmp(n, "warmup-", 7))
+                mode = n + 7;
+        else if (n[0] >= '0' && n[0] <= '9' && n[1] >= '0' && n[1] <= '9' && n[2] == '-')
+                mode = n + 3;
+        else
+                return 0;
+        return !strcmp(mode, "on") || !strcmp(mode, "off");
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
                 return -errno;
+        return 0;
+}
+
+/* Prepares OUT: created with its parents; refused when it holds a comparison already (its
+ * comparison.json or a run of one), unless resuming; with force, the earlier comparison's
+ * files are removed first (only those: anything else in OUT is left as it is). */
+static int prepare_out(const struct compare_options *o, char *err, size_t err_size)
+{
+        char path[4200];
+        int r = util_mkdir_p(o->out), held = 0;
+        DIR *d;
+        struct dirent *e;
+
+        if (r < 0) {
+                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
+                return r;
+        }
+        snprintf(path, sizeof(path), "%s/comparison.json", o->out);
+        held = access(path, F_OK) == 0;
+        snprintf(path, sizeof(path), "%s/runs", o->out);
+        d = opendir(path);
+        while (d && (e = readdir(d)) != NULL) {
+                if (!is_run_name(e->d_name))
+                        continue;
+                held = 1;
+                if (o->force && !o->resume) {
+                        char sub[4500];
+                        snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+                        r = nftw(sub, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                        if (r != 0) {
+                                r = errno ? -errno : -EIO;
+                                snprintf(err, err_size, "cannot remove the earlier run %s: %s", sub, util_strerror(r));
+                                closedir(d);
+                                return r;
+                        }
+                }
+        }
+        if (d)
+                closedir(d);
+        if (held && !o->resume && !o->force) {
+                snprintf(err, err_size,
+                         "%s already holds a comparison: choose another --out, add --resume to reuse its completed runs, "
+                         "or --force to replace it",
+                         o->out);
+                return -EEXIST;
+        }
+        if (held && o->force && !o->resume) {
+                snprintf(path, sizeof(path), "%s/comparison.json", o->out);
+                if (unlink(path) < 0 && errno != ENOENT) {
+                        r = -errno;
+                        snprintf(err, err_size, "cannot remove %s: %s", path, util_strerror(r));
+                        return r;
+                }
+        }
+        snprintf(path, sizeof(path), "%s/runs", o->out);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
+                return r;
+        }
         return 0;
 }
 
 int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t err_size)
 {
         struct one *runs = NULL;
-        char path[4200];
         int max_runs = o->max_runs > o->runs ? o->max_runs : o->runs;
         int total = 2 * o->runs, cap = 2 * max_runs, done = 0, r = 0, interrupted = 0;
         json_t *order = NULL, *runs_json = NULL, *result = NULL;
@@ -327,15 +404,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
                 return -EINVAL;
         }
-        r = mkdir_one(o->out);
-        if (r == 0) {
-                snprintf(path, sizeof(path), "%s/runs", o->out);
-                r = mkdir_one(path);
-        }
-        if (r < 0) {
-                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
+        r = prepare_out(o, err, err_size);
+        if (r < 0)
                 return r;
-        }
         runs = calloc((size_t)cap, sizeof(*runs));
         order = json_array();
         runs_json = json_array();

@@ -27,6 +27,7 @@ struct compare_options {
         double target_width;          /* half-width of the 95% interval, fraction of the median */
         int warmup;                   /* one unmeasured run per mode first */
         int resume;                   /* reuse completed runs already in OUT/runs */
+        int force;                    /* replace a comparison already in OUT */
         struct runner_options run;    /* interval and the like; out and jit are set per run */
         int have_limit;
         uint64_t limit_bytes;

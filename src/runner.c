@@ -42,26 +42,6 @@ extern char **environ;
 #define RUNNER_EXIT_NOT_EXEC 126
 #define RUNNER_EXIT_NOT_FOUND 127
 
-static int mkdir_p(const char *path)
-{
-        char buf[KFILE_PATH_MAX];
-        size_t n = strlen(path);
-
-        if (n == 0 || n >= sizeof(buf))
-                return -ENAMETOOLONG;
-        memcpy(buf, path, n + 1);
-        for (size_t i = 1; i <= n; i++) {
-                if (buf[i] != '/' && buf[i] != '\0')
-                        continue;
-                char save = buf[i];
-                buf[i] = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                buf[i] = save;
-        }
-        return 0;
-}
-
 static json_t *argv_json(char *const *argv)
 {
         json_t *a = json_array();
@@ -435,7 +415,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
 
         /* The run directory. */
         R->wall_start_ns = util_wall_ns();
-        r = mkdir_p(R->o.out);
+        r = util_mkdir_p(R->o.out);
         if (r == 0) {
                 R->dirfd = open(R->o.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (R->dirfd < 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,6 +193,28 @@ int util_write_all(int fd, const void *buf, size_t len)
                         return -EIO;
                 p += n;
                 len -= (size_t)n;
+        }
+        return 0;
+}
+
+int util_mkdir_p(const char *path)
+{
+        char buf[4096];
+        size_t n = strlen(path);
+
+        if (n == 0)
+                return -ENOENT;
+        if (n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        memcpy(buf, path, n + 1);
+        for (size_t i = 1; i <= n; i++) {
+                if (buf[i] != '/' && buf[i] != '\0')
+                        continue;
+                char save = buf[i];
+                buf[i] = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                buf[i] = save;
         }
         return 0;
 }

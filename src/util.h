@@ -37,6 +37,10 @@ uint64_t util_wall_ns(void);
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* Creates a directory and its missing parents (mode 0755), as mkdir -p. Returns 0 (also when
+ * it exists already) or -errno. */
+int util_mkdir_p(const char *path);
+
 /* A new directory name in the current directory: "<prefix>-YYYYmmdd-HHMMSS", with "-2", "-3"
  * ... appended when that exists already. Returns buf. */
 char *util_new_dir_name(const char *prefix, char *buf, size_t size);

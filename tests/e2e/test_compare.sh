@@ -36,7 +36,7 @@ check "summary names the leak" -- grep -q "a leak, not the JIT" "$TMP/leak.txt"
 # 2b. Adaptive stopping: pairs of runs are added while the interval is too wide, up to --max-runs.
 "$JITMEM" compare --runs 2 --max-runs 4 --target-width 0.0001 --out "$TMP/ad1" -- "$FJ" --units 10 >/dev/null 2>&1
 jcheck "adaptive: runs added up to --max-runs" "$TMP/ad1/comparison.json" "d['runs_per_mode'] == 4 and len(d['order']) == 8 and d['order'].count('on') == 4 and d['complete']"
-"$JITMEM" compare --runs 4 --max-runs 8 --target-width 100 --interval 20ms --out "$TMP/ad2" -- "$FJ" >/dev/null 2>&1
+"$JITMEM" compare --runs 4 --max-runs 8 --target-width 100 --interval 20ms --out "$TMP/ad2" -- "$FJ" --regions 0 --units 20 >/dev/null 2>&1
 jcheck "adaptive: no run added once the interval is narrow enough" "$TMP/ad2/comparison.json" "d['runs_per_mode'] == 4"
 
 # 2c. With --trace-jit, executors are compared too.
@@ -50,7 +50,7 @@ ok $? "--json prints the comparison"
 # 4. Interrupted, then resumed: completed runs are kept and reused.
 "$JITMEM" compare --runs 3 --interval 50ms --out "$TMP/int" -- "$FJ" --units 600 > /dev/null 2> "$TMP/int.err" &
 cpid=$!
-for _ in $(seq 1 100); do [ -e "$TMP/int/runs/02-on/summary.json" ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -e "$TMP/int/runs/02-on/summary.json" ] && break; sleep 0.1; done
 sleep 0.3
 kill -INT $cpid
 wait $cpid; st=$?
@@ -62,12 +62,32 @@ check_eq "resumed comparison -> 0" $? 0
 check "resumed: completed runs reused" -- grep -q "already done" "$TMP/res.err"
 jcheck "resumed: complete" "$TMP/int/comparison.json" "d['complete'] is True and d['runs_completed'] == 6"
 
+# 4b. The comparison directory: parents created; one that holds a comparison is refused, unless
+# --resume or --force; --force removes the earlier runs, and nothing else.
+"$JITMEM" compare --runs 1 --interval 20ms --out "$TMP/nest/a/b" -- "$FJ" --units 5 >/dev/null 2>&1
+check_eq "compare --out a/b/c: parents created -> 0" $? 0
+check "compare --out a/b/c: comparison written" -- test -s "$TMP/nest/a/b/comparison.json"
+"$JITMEM" compare --runs 2 --interval 20ms --out "$TMP/ow" -- "$FJ" --units 5 >/dev/null 2>&1
+touch "$TMP/ow/notes.txt"
+err=$("$JITMEM" compare --runs 1 --interval 20ms --out "$TMP/ow" -- "$FJ" --units 5 2>&1); st=$?
+check_eq "compare into a comparison -> 1" $st 1
+check "compare into a comparison: says how to go on" -- grep -q "already holds a comparison.*--resume.*--force" <<<"$err"
+check "compare into a comparison: the earlier runs kept" -- test -d "$TMP/ow/runs/04-off"
+"$JITMEM" compare --runs 1 --force --interval 20ms --out "$TMP/ow" -- "$FJ" --units 5 >/dev/null 2>&1
+check_eq "compare --force into a comparison -> 0" $? 0
+check_eq "compare --force: only the new runs" "$(ls "$TMP/ow/runs" | tr '\n' ' ')" "01-off 02-on "
+jcheck "compare --force: the comparison counts them" "$TMP/ow/comparison.json" "d['runs_completed'] == 2"
+check "compare --force: other files left" -- test -e "$TMP/ow/notes.txt"
+mkdir -p "$TMP/empty"
+"$JITMEM" compare --runs 1 --interval 20ms --out "$TMP/empty" -- "$FJ" --units 5 >/dev/null 2>&1
+check_eq "compare into an empty directory -> 0" $? 0
+
 # 5. An interpreter without a JIT: refused, unless as a control experiment.
 if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
         err=$("$JITMEM" compare --runs 2 --out "$TMP/nojit" -- python3 -c 'pass' 2>&1); st=$?
         check_eq "no JIT -> 1" $st 1
         check "no JIT: said plainly" -- grep -q "has no JIT machine code" <<<"$err"
-        "$JITMEM" compare --force --runs 4 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
+        "$JITMEM" compare --control --runs 4 --interval 20ms --out "$TMP/control" -- python3 -c 'sum(i*i for i in range(300000))' >/dev/null 2>&1
         check_eq "control experiment runs" $? 0
         jcheck "control: no JIT code in either mode" "$TMP/control/comparison.json" "d['metrics']['peak_jit_code_bytes']['off'] == 0 and d['metrics']['peak_jit_code_bytes']['on'] == 0 and not d['metrics']['peak_jit_code_bytes']['significant']"
         jcheck "control: labelled, and said plainly" "$TMP/control/comparison.json" "d['control'] is True and d['metrics']['peak_jit_code_bytes']['finding'] == 'no measurable difference'"
@@ -98,7 +118,7 @@ for _ in range(100):
     except OSError: pass
     finally: s.close()')
         mkdir -p "$TMP/www" && echo hello > "$TMP/www/index.html"
-        (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --force --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
+        (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --control --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
                 --out "$TMP/http" -- python3 -m http.server "$PORT" --bind 127.0.0.1 > "$TMP/http.txt" 2>&1)
         st=$?; [ $st -ne 0 ] && tail -n 5 "$TMP/http.txt" >&2
         check_eq "compare --http exits 0" $st 0
@@ -113,10 +133,10 @@ PYEOF
         ok $? "requests served are each run's progress"
         jcheck "latency and throughput compared" "$TMP/http/comparison.json" "d['metrics']['latency_p99_us']['off'] > 0 and d['metrics']['throughput_units_per_s']['on'] > 0"
         jcheck "memory at equal requests served" "$TMP/http/comparison.json" "d['equivalent_points'][0]['basis'] == 'requests'"
-        err=$("$JITMEM" compare --force --runs 1 --http "http://127.0.0.1:9/" --ready-timeout 1s --out "$TMP/noans" -- sleep 20 2>&1); st=$?
+        err=$("$JITMEM" compare --control --runs 1 --http "http://127.0.0.1:9/" --ready-timeout 1s --out "$TMP/noans" -- sleep 20 2>&1); st=$?
         check_eq "a server that never answers -> 1" $st 1
         check "never answers: said so" -- grep -q "did not answer within 1 s" <<<"$err"
-        err=$("$JITMEM" compare --force --runs 1 --http "http://127.0.0.1:9/" --out "$TMP/dies" -- sh -c 'exit 0' 2>&1); st=$?
+        err=$("$JITMEM" compare --control --runs 1 --http "http://127.0.0.1:9/" --out "$TMP/dies" -- sh -c 'exit 0' 2>&1); st=$?
         check_eq "a server that exits -> 1" $st 1
         check "exits: said so" -- grep -q "the server exited before" <<<"$err"
 fi
@@ -125,7 +145,7 @@ fi
 if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
         "$JITMEM" compare --workload webapp --python python3 --runs 2 --duration 1s --out "$TMP/web0" >/dev/null 2>&1
         check_eq "webapp on a Python without JIT: refused -> 1" $? 1
-        "$JITMEM" compare --force --workload webapp --python python3 --runs 2 --duration 1s --workers 2 --out "$TMP/web" >/dev/null 2>&1
+        "$JITMEM" compare --control --workload webapp --python python3 --runs 2 --duration 1s --workers 2 --out "$TMP/web" >/dev/null 2>&1
         check_eq "webapp control comparison exits 0" $? 0
         jcheck "webapp: master and 2 workers sampled, load served" "$TMP/web/comparison.json" "all(r['figures'] and r['figures']['throughput_units_per_s'] > 100 for r in d['runs'])"
         "$PY" - "$TMP/web" <<'PYEOF'
@@ -144,7 +164,7 @@ PYEOF
                 "d['workers']['off']['workers_at_once'] == 2 and all(r['figures']['worker_restarts'] == 0 for r in d['runs'])"
         # Workers that crash are restarted by the master; each restart is counted.
         printf '300 GET /json?n=20\n300 GET /health\n1 GET /crash\n' > "$TMP/crash-mix.txt"
-        "$JITMEM" compare --force --workload webapp --python python3 --runs 1 --duration 2s --workers 2 --interval 10ms \
+        "$JITMEM" compare --control --workload webapp --python python3 --runs 1 --duration 2s --workers 2 --interval 10ms \
                 --requests "$TMP/crash-mix.txt" --out "$TMP/webcrash" >/dev/null 2>&1
         check_eq "webapp with crashing workers: comparison exits 0" $? 0
         "$PY" - "$TMP/webcrash" <<'PYEOF'
