@@ -86,10 +86,15 @@ tests-build: $(BUILD)/jitmem $(SHIM) $(UNIT_BIN) $(FIX_BIN)
 check: tests-build
 	BUILD=$(BUILD) bash tests/run
 
-# The test command: the suite plain, then sanitized.
+# The test command: the suite plain, then sanitized; both passes run, and it fails if either did.
 test:
-	$(MAKE) -s check
-	$(MAKE) -s SANITIZE=1 check
+	@plain=0; sanitized=0; \
+	$(MAKE) -s check || plain=$$?; \
+	$(MAKE) -s SANITIZE=1 check || sanitized=$$?; \
+	if [ $$plain -ne 0 ] || [ $$sanitized -ne 0 ]; then \
+		echo "make test: FAILED (plain pass: $$([ $$plain -eq 0 ] && echo passed || echo failed), sanitized pass: $$([ $$sanitized -eq 0 ] && echo passed || echo failed))"; \
+		exit 1; \
+	fi
 
 bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
