@@ -184,17 +184,18 @@ PYEOF
 fi
 
 # 7. A real JIT-enabled CPython, when one is named.
-if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
-        "$JITMEM" compare --python "$JITMEM_TEST_PYTHON" --workload numeric --scale 0.1 --runs 3 --out "$TMP/real" > /dev/null 2>&1
+for i in "${!JIT_PYTHONS[@]}"; do
+        jit_begin "$i" || continue
+        "$JITMEM" compare --python "$JIT_PY" --workload numeric --scale 0.1 --runs 3 --out "$TMP/real" > /dev/null 2>&1
         check_eq "real JIT comparison exits 0" $? 0
         jcheck "real JIT: code with the JIT on, none off" "$TMP/real/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
         jcheck "real JIT: probed" "$TMP/real/comparison.json" "d['python']['jit']['machine_code'] is True"
-        "$JITMEM" compare --workload webapp --python "$JITMEM_TEST_PYTHON" --runs 2 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
+        "$JITMEM" compare --workload webapp --python "$JIT_PY" --runs 2 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
         jcheck "real JIT: the web service under load compiles JIT code in its workers" "$TMP/realweb/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
         jcheck "real JIT: JIT code per worker at equal requests served, none off" "$TMP/realweb/comparison.json" \
                 "all(p['worker_jit_code_bytes']['on'] > 0 and p['worker_jit_code_bytes']['off'] == 0 for p in d['equivalent_points'])"
-else
-        skip "JITMEM_TEST_PYTHON is not set: the comparison on a JIT-enabled CPython did not run"
-fi
+done
+jit_end
+jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the comparison on a JIT-enabled CPython did not run"
 
 finish test_compare

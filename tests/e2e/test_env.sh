@@ -95,14 +95,15 @@ if [ -w /dev/full ]; then
 fi
 
 # A JIT-enabled CPython, when one is named.
-if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
-        "$JITMEM" env --python "$JITMEM_TEST_PYTHON" --json > "$TMP/jit.json"
+for i in "${!JIT_PYTHONS[@]}"; do
+        jit_begin "$i" || continue
+        "$JITMEM" env --python "$JIT_PY" --json > "$TMP/jit.json"
         jcheck "JIT python: machine code" "$TMP/jit.json" "d['python']['jit']['machine_code'] is True"
         jcheck "JIT python: start-up RSS off and on measured" "$TMP/jit.json" "d['python']['startup']['rss_jit_off_bytes'] > 0 and d['python']['startup']['rss_jit_on_bytes'] > 0"
-        PYTHON_JIT=1 "$JITMEM" env --no-startup --python "$JITMEM_TEST_PYTHON" --json > "$TMP/jit1.json"
+        PYTHON_JIT=1 "$JITMEM" env --no-startup --python "$JIT_PY" --json > "$TMP/jit1.json"
         jcheck "JIT python with PYTHON_JIT=1: on now" "$TMP/jit1.json" "d['python']['jit']['enabled_now'] is True"
-else
-        skip "JITMEM_TEST_PYTHON is not set: the JIT-enabled CPython checks did not run"
-fi
+done
+jit_end
+jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the JIT-enabled CPython checks did not run"
 
 finish test_env

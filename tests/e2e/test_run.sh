@@ -195,18 +195,19 @@ if command -v python3 >/dev/null; then
 fi
 
 # 14. A JIT-enabled CPython, when one is named.
-if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
+for i in "${!JIT_PYTHONS[@]}"; do
+        jit_begin "$i" || continue
         hot="$TMP/hot.py"
         printf 'import time\ndef f(n):\n    s = 0\n    for i in range(n):\n        s += i * i\n    return s\nfor _ in range(5): f(1000000)\ntime.sleep(0.3)\n' > "$hot"
-        "$JITMEM" run -q --jit on --interval 20ms --out "$TMP/jon" -- "$JITMEM_TEST_PYTHON" "$hot"
+        "$JITMEM" run -q --jit on --interval 20ms --out "$TMP/jon" -- "$JIT_PY" "$hot"
         ok $? "JIT python run (on) exits 0"
         jcheck "JIT on: JIT code measured, whole pages" "$TMP/jon/summary.json" "d['tree']['peak_jit_code_bytes'] > 0 and d['tree']['peak_jit_code_bytes'] % $PAGE == 0"
         jcheck "JIT python probed as having machine code" "$TMP/jon/meta.json" "d['python']['jit']['machine_code'] is True"
-        "$JITMEM" run -q --jit off --interval 20ms --out "$TMP/joff" -- "$JITMEM_TEST_PYTHON" "$hot"
+        "$JITMEM" run -q --jit off --interval 20ms --out "$TMP/joff" -- "$JIT_PY" "$hot"
         jcheck "JIT off: no JIT code" "$TMP/joff/summary.json" "d['tree']['peak_jit_code_bytes'] == 0"
-else
-        skip "JITMEM_TEST_PYTHON is not set: the JIT-enabled CPython checks did not run"
-fi
+done
+jit_end
+jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the JIT-enabled CPython checks did not run"
 
 # 15. On a terminal, the command is the foreground job: it can read the terminal (without the
 #     hand-over it would be stopped by SIGTTIN and the run would hang).

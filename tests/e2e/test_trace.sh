@@ -69,13 +69,14 @@ check_eq "unwritable trace directory: the program is unharmed" $? 0
 rm -rf "$d2"
 
 # 5. A JIT-enabled CPython, when one is named.
-if [ -n "${JITMEM_TEST_PYTHON:-}" ]; then
-        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyn" -- "$JITMEM_TEST_PYTHON" workloads/numeric.py --scale 0.2 >/dev/null
+for i in "${!JIT_PYTHONS[@]}"; do
+        jit_begin "$i" || continue
+        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyn" -- "$JIT_PY" workloads/numeric.py --scale 0.2 >/dev/null
         jcheck "real JIT: executors compiled on numeric" "$TMP/pyn/summary.json" "d['jit']['executors_compiled'] > 0 and d['jit']['cross_check']['disagreed'] == 0"
-        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyd" -- "$JITMEM_TEST_PYTHON" workloads/dynamic.py --scale 0.2 >/dev/null
+        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyd" -- "$JIT_PY" workloads/dynamic.py --scale 0.2 >/dev/null
         jcheck "real JIT: frees on a workload that invalidates code" "$TMP/pyd/summary.json" "d['jit']['executors_freed'] > 0 and d['jit']['cross_check']['disagreed'] == 0"
-else
-        skip "JITMEM_TEST_PYTHON is not set: the traced runs on a JIT-enabled CPython did not run"
-fi
+done
+jit_end
+jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the traced runs on a JIT-enabled CPython did not run"
 
 finish test_trace
