@@ -4,7 +4,8 @@
 # option its --help lists is documented in that section, and the section documents no
 # option the subcommand does not accept; the --help texts list every option accepted; the
 # exit-status table has every status the --help texts and README.md give, for the commands
-# they give it for; the page renders without warnings.
+# they give it for; the page renders without warnings. And README.md's package list is the one
+# .ci/run installs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/options.sh"
 
@@ -123,6 +124,14 @@ while read -r st names; do
         # shellcheck disable=SC2086
         check_exit_entry "README.md" "$st" $names
 done < <(printf '%s\n' "$readme_rows" | exit_clauses "")
+
+# The README's package list is CI's (.ci/run installs what a fresh Debian lacks).
+readme_pkgs=$(grep -E '^(sudo )?apt-get install ' README.md | head -n 1 | sed -E 's/^(sudo )?apt-get install //; s/#.*//' | tr ' ' '\n' | grep -v '^-')
+ci_pkgs=$(sed -nE 's/^[[:space:]]*for pkg in (.*); do.*/\1/p' .ci/run | head -n 1 | tr ' ' '\n')
+check "README.md has an apt-get install line" -- test -n "$readme_pkgs"
+check ".ci/run has a package list" -- test -n "$ci_pkgs"
+check_eq "packages .ci/run installs that README.md's apt-get line lacks" "$(missing "$ci_pkgs" "$readme_pkgs")" ""
+check_eq "packages README.md's apt-get line has that .ci/run does not install" "$(missing "$readme_pkgs" "$ci_pkgs")" ""
 
 # Rendering.
 if command -v groff >/dev/null; then
