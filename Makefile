@@ -6,7 +6,9 @@
 #   make check           the same suite once, in $(BUILD) only
 #   make bench           sampling cost against psutil and the bare system calls, and the other
 #                        benchmarks (bench/README.md)
-#   make demo            `jitmem env` and a short recorded run of a bundled workload
+#   make demo            finds a JIT-enabled Python (or says there is none and runs a control),
+#                        shows `jitmem env` and compares JIT off and on on a bundled workload
+#                        (workloads/demo; JITMEM_PYTHON=, DEMO_WORKLOAD=, DEMO_SCALE= to choose)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1      a sanitized build in build-asan/
 
