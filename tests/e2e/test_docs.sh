@@ -22,7 +22,7 @@ man_options() {
                 /^\.SS / { ss = substr($0, 5); gsub(/"/, "", ss); next }
                 /^\.TP/ { tag = 1; next }
                 tag { tag = 0; if (sh == "COMMANDS" && ss == sub_) print }
-        ' "$MAN" | unroff | tr ' ,"|' '\n\n\n\n' | grep -E '^--?[A-Za-z0-9][A-Za-z0-9-]*$' | sort -u
+        ' "$MAN" | unroff | tr ' ,"|' '\n' | grep -E '^--?[A-Za-z0-9][A-Za-z0-9-]*$' | sort -u
 }
 
 # man_exit: one line per entry of EXIT STATUS: "STATUS<TAB>its text, in roff".
@@ -41,7 +41,7 @@ man_exit() {
 # exit_clauses OWN: reads an exit-status text on stdin; prints "STATUS NAME..." for each
 # status, NAME being each command named "NAME:" in its clauses, or OWN when none is.
 exit_clauses() {
-        tr ';,' '\n\n' | awk -v own="$1" -v subs="$(printf '%s ' $SUBS)" '
+        tr ';,' '\n' | awk -v own="$1" -v subs="${SUBS//$'\n'/ }" '
                 BEGIN { n = split(subs, S, " ") }
                 {
                         if (match($0, /^[ \t]*[0-9]+([ \t.]|$)/)) {
