@@ -10,6 +10,9 @@
 #                        shows `jitmem env` and compares JIT off and on on a bundled workload
 #                        (workloads/demo; JITMEM_PYTHON=, DEMO_WORKLOAD=, DEMO_SCALE= to choose)
 #   make install PREFIX=/usr/local DESTDIR=
+#                        the binary, the shim, the workloads, the man page, the bash completion
+#   make uninstall PREFIX=/usr/local DESTDIR=
+#                        removes what install put there
 #   make SANITIZE=1      a sanitized build in build-asan/
 
 CC      ?= cc
@@ -44,7 +47,7 @@ FIX_SRC  := $(wildcard tests/fixtures/*.c)
 FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 BENCH_BIN := $(BUILD)/bench/bench_sample
 
-.PHONY: all check test bench demo install clean tests-build
+.PHONY: all check test bench demo install uninstall clean tests-build
 
 SHIM := $(BUILD)/libjitshim.so
 
@@ -109,14 +112,35 @@ bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo
 
+# Where install puts things. jitmem finds the shim and the workloads relative to its binary
+# (../lib/jitmem, ../share/jitmem/workloads), so these stay under one PREFIX.
+BINDIR      := $(PREFIX)/bin
+MAN1DIR     := $(PREFIX)/share/man/man1
+SHIMDIR     := $(PREFIX)/lib/jitmem
+WORKLOADDIR := $(PREFIX)/share/jitmem/workloads
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+# The workloads and what they read (webapp's request mix); not workloads/demo, which is make demo.
+WORKLOAD_FILES := $(wildcard workloads/*.py) workloads/webapp-mix.txt workloads/README.md
+
 install: $(BUILD)/jitmem $(SHIM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(BUILD)/jitmem $(DESTDIR)$(PREFIX)/bin/jitmem
-	install -d $(DESTDIR)$(PREFIX)/lib/jitmem
-	install -m 0644 $(SHIM) $(DESTDIR)$(PREFIX)/lib/jitmem/libjitshim.so
-	install -m 0644 docs/jitmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/jitmem.1
-	install -d $(DESTDIR)$(PREFIX)/share/jitmem/workloads
-	install -m 0644 workloads/*.py workloads/README.md $(DESTDIR)$(PREFIX)/share/jitmem/workloads/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(SHIMDIR) \
+		$(DESTDIR)$(WORKLOADDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BUILD)/jitmem $(DESTDIR)$(BINDIR)/jitmem
+	install -m 0644 $(SHIM) $(DESTDIR)$(SHIMDIR)/libjitshim.so
+	install -m 0644 docs/jitmem.1 $(DESTDIR)$(MAN1DIR)/jitmem.1
+	install -m 0644 $(WORKLOAD_FILES) $(DESTDIR)$(WORKLOADDIR)/
+	install -m 0644 completions/jitmem.bash $(DESTDIR)$(BASHCOMPDIR)/jitmem
+
+# Removes what install put, the bytecode Python caches beside the installed workloads when
+# they run, and the directories of jitmem's own that are left empty (not bin/ or man1/).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/jitmem $(DESTDIR)$(SHIMDIR)/libjitshim.so \
+		$(DESTDIR)$(MAN1DIR)/jitmem.1 $(DESTDIR)$(BASHCOMPDIR)/jitmem \
+		$(addprefix $(DESTDIR)$(WORKLOADDIR)/,$(notdir $(WORKLOAD_FILES)))
+	rm -rf $(DESTDIR)$(WORKLOADDIR)/__pycache__
+	for d in $(DESTDIR)$(WORKLOADDIR) $(DESTDIR)$(PREFIX)/share/jitmem $(DESTDIR)$(SHIMDIR); do \
+		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
 
 clean:
 	rm -rf build build-asan

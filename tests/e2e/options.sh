@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by test_docs.sh and test_install.sh: the subcommands and options jitmem
 # accepts, read from its --help texts and from the getopt_long tables in src/cmd_*.c.
 # Sourced after lib.sh (uses $JITMEM and $TMP). Each function prints one name per line, sorted.
@@ -68,4 +69,12 @@ workloads_in_help() {
 # missing WANT HAVE: the lines of WANT (a list) that are not in HAVE (a list), space-separated.
 missing() {
         comm -23 <(printf '%s\n' "$1" | sed '/^$/d' | sort -u) <(printf '%s\n' "$2" | sed '/^$/d' | sort -u) | tr '\n' ' ' | sed 's/ $//'
+}
+
+# check_set MESSAGE GOT WANT: the lists GOT and WANT hold the same names (a check of lib.sh's).
+check_set() {
+        local m e
+        m=$(missing "$3" "$2")
+        e=$(missing "$2" "$3")
+        if [ -z "$m$e" ]; then ok 0 ""; else ok 1 "$1: missing '$m', not expected '$e'"; fi
 }
