@@ -17,7 +17,9 @@ enum {
 #define CLI_EXIT_CODES_HELP                                                                         \
         "Exit status:\n"                                                                            \
         "  0    success (run: the command's own status is returned; 128+N when killed by signal N)\n" \
-        "  1    env: the interpreter could not be probed; compare: it could not be run\n"                                          \
+        "  1    env: the interpreter could not be probed; compare: it could not be run; load: no\n"  \
+        "       request completed; watch: nothing to watch, or it cannot listen; analyze: not a\n"    \
+        "       run directory\n"                                                                    \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
         "  125  run: jitmem failed (output directory unwritable, disk full, ...)\n"                  \
         "  126  run: the command was found but cannot be executed\n"                                \

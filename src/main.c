@@ -32,7 +32,8 @@ static void usage(FILE *f)
               "  jitmem watch --match 'gunicorn' --limit 384M --listen 127.0.0.1:9464\n"
               "  jitmem analyze runs/r1\n"
               "\n"
-              "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual.\n"
+              "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual;\n"
+              "'jitmem --version' for the version.\n"
               "\n" CLI_EXIT_CODES_HELP,
               f);
 }
