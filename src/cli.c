@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,4 +40,18 @@ int cli_close_stdout(void)
         if (ferror(stdout) && e == 0)
                 e = -EIO;
         return e;
+}
+
+int cli_option_error(const char *cmd, int c, char *const argv[])
+{
+        const char *arg = optind > 0 ? argv[optind - 1] : "";
+        char name[64];
+
+        if (optopt > 0 && optopt < 256 && strncmp(arg, "--", 2) != 0)
+                snprintf(name, sizeof(name), "-%c", optopt); /* a short option, perhaps in a cluster */
+        else
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+        if (c == ':')
+                return cli_usage_error(cmd, "option '%s' needs a value", name);
+        return cli_usage_error(cmd, "unknown option '%s'", name);
 }

@@ -32,6 +32,11 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and a pointer to --help for the subcommand; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error for what getopt_long() returned as c ('?' or ':') when its option string
+ * starts with ':' (after any '+'): one line naming the option, and the pointer to --help.
+ * Returns CLI_EXIT_USAGE. */
+int cli_option_error(const char *cmd, int c, char *const argv[]);
+
 /* Flushes and checks stdout (a failed write of stdout is an error). Returns 0 or -errno. */
 int cli_close_stdout(void);
 

@@ -123,7 +123,8 @@ int cmd_analyze(int argc, char **argv)
 
         memset(&pr, 0, sizeof(pr));
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'L':
                         if (util_parse_size(optarg, &limit) < 0 || limit == 0)
@@ -134,7 +135,7 @@ int cmd_analyze(int argc, char **argv)
                         analyze_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
                 default:
-                        return cli_usage_error("analyze", "unknown option");
+                        return cli_option_error("analyze", c, argv);
                 }
         }
         if (optind != argc - 1)

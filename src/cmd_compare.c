@@ -384,7 +384,8 @@ int cmd_compare(int argc, char **argv)
         verdict_thresholds_default(&o.thresholds);
         o.status = status_cb;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+o:i:h", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:o:i:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'w': o.workload = optarg; break;
                 case 'p': python = optarg; break;
@@ -431,7 +432,7 @@ int cmd_compare(int argc, char **argv)
                         break;
                 case 'r':
                         if (util_parse_duration(optarg, &o.restart_ns) < 0 || o.restart_ns == 0)
-                                return cli_usage_error("compare", "bad --restart-every '%s': expected a duration such as 10m", optarg);
+                                return cli_usage_error("compare", "bad --restart-every '%s': expected a duration such as 10m; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'M': {
                         uint64_t v;
@@ -457,7 +458,7 @@ int cmd_compare(int argc, char **argv)
                         interval_set = 1;
                         if (util_parse_duration(optarg, &o.run.interval_ns) < 0 || o.run.interval_ns < 1000000ULL ||
                             o.run.interval_ns > 3600000000000ULL)
-                                return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
+                                return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'f': force = 1; break;
                 case 'F': o.force = 1; break;
@@ -477,15 +478,15 @@ int cmd_compare(int argc, char **argv)
                         break;
                 case 'd':
                         if (util_parse_duration(optarg, &http.duration_ns) < 0 || http.duration_ns == 0)
-                                return cli_usage_error("compare", "bad --duration '%s'", optarg);
+                                return cli_usage_error("compare", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'w' + 256:
                         if (util_parse_duration(optarg, &http.warmup_ns) < 0)
-                                return cli_usage_error("compare", "bad --http-warmup '%s'", optarg);
+                                return cli_usage_error("compare", "bad --http-warmup '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'y':
                         if (util_parse_duration(optarg, &http.ready_timeout_ns) < 0 || http.ready_timeout_ns == 0)
-                                return cli_usage_error("compare", "bad --ready-timeout '%s'", optarg);
+                                return cli_usage_error("compare", "bad --ready-timeout '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 't': {
                         static char shim[4096];
@@ -502,7 +503,7 @@ int cmd_compare(int argc, char **argv)
                         compare_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
                 default:
-                        return cli_usage_error("compare", "unknown or incomplete option");
+                        return cli_option_error("compare", c, argv);
                 }
         }
         /* The bundled web service: a pre-forking server on a free loopback port, driven with its

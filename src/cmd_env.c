@@ -194,7 +194,8 @@ int cmd_env(int argc, char **argv)
         char py_problem_buf[1024];
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'p': python = optarg; break;
                 case 'j': json = 1; break;
@@ -209,13 +210,13 @@ int cmd_env(int argc, char **argv)
                 }
                 case 't':
                         if (util_parse_duration(optarg, &timeout_ns) < 0 || timeout_ns < 1000000ULL)
-                                return cli_usage_error("env", "bad --timeout '%s': expected a duration such as 5s or 500ms", optarg);
+                                return cli_usage_error("env", "bad --timeout '%s': expected a duration such as 5s or 500ms; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'h':
                         env_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
                 default:
-                        return cli_usage_error("env", "unknown or incomplete option");
+                        return cli_option_error("env", c, argv);
                 }
         }
         if (optind < argc)

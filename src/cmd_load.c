@@ -87,7 +87,8 @@ int cmd_load(int argc, char **argv)
         o.timeout_ns = 10000000000ULL;
         o.seed = 1;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "r:c:d:n:h", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":r:c:d:n:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'r': {
                         char *end;
@@ -103,7 +104,7 @@ int cmd_load(int argc, char **argv)
                         break;
                 case 'd':
                         if (util_parse_duration(optarg, &o.duration_ns) < 0 || o.duration_ns == 0)
-                                return cli_usage_error("load", "bad --duration '%s': expected a duration such as 30s", optarg);
+                                return cli_usage_error("load", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
                         duration_set = 1;
                         break;
                 case 'n':
@@ -117,14 +118,14 @@ int cmd_load(int argc, char **argv)
                         break;
                 case 't':
                         if (util_parse_duration(optarg, &o.timeout_ns) < 0 || o.timeout_ns < 1000000ULL)
-                                return cli_usage_error("load", "bad --timeout '%s': expected a duration of 1ms or more", optarg);
+                                return cli_usage_error("load", "bad --timeout '%s': expected a duration of 1ms or more; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'j': json = 1; break;
                 case 'h':
                         load_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
                 default:
-                        return cli_usage_error("load", "unknown or incomplete option");
+                        return cli_option_error("load", c, argv);
                 }
         }
         if (optind != argc - 1)

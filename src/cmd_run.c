@@ -48,7 +48,7 @@ static void run_usage(FILE *f)
               "  -q, --quiet             no summary table\n"
               "  -h, --help              this help\n"
               "\n"
-              "Sizes: 4096, 64K, 384M, 1.5G (binary units). Durations: 250ms, 30s, 5m, 1h.\n"
+              "Sizes: 4096, 64K, 384M, 1.5G (binary units). Durations need a unit: 250ms, 30s, 5m, 1h.\n"
               "JIT code: anonymous read+execute mappings with no file (see docs/measurements.md).\n"
               "\n" CLI_EXIT_CODES_HELP,
               f);
@@ -165,8 +165,9 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
         int c;
 
         optind = 1;
+        opterr = 0;
         /* '+': stop at the first non-option, so the command's own options are left alone. */
-        while ((c = getopt_long(argc, argv, "+o:i:qh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+:o:i:qh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'o': o->out = optarg; break;
                 case 'J':
@@ -182,17 +183,17 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                 case 'i':
                         if (util_parse_duration(optarg, &o->interval_ns) < 0 || o->interval_ns < 1000000ULL ||
                             o->interval_ns > 3600000000000ULL)
-                                return cli_usage_error("run", "bad --interval '%s': expected a duration from 1ms to 1h, such as 100ms", optarg);
+                                return cli_usage_error("run", "bad --interval '%s': expected a duration from 1ms to 1h, such as 100ms; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'P':
                         if (strcmp(optarg, "auto") == 0)
                                 o->heavy_ns = 0;
                         else if (util_parse_duration(optarg, &o->heavy_ns) < 0 || o->heavy_ns < 1000000ULL)
-                                return cli_usage_error("run", "bad --pss-interval '%s': expected auto or a duration of 1ms or more", optarg);
+                                return cli_usage_error("run", "bad --pss-interval '%s': expected auto or a duration of 1ms or more; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'g':
                         if (util_parse_duration(optarg, &o->grace_ns) < 0)
-                                return cli_usage_error("run", "bad --grace '%s': expected a duration such as 10s", optarg);
+                                return cli_usage_error("run", "bad --grace '%s': expected a duration such as 10s; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'l':
                         if (util_parse_size(optarg, &o->limit_bytes) < 0 || o->limit_bytes == 0)
@@ -208,7 +209,7 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                         run_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : -1;
                 default:
-                        return cli_usage_error("run", "unknown or incomplete option");
+                        return cli_option_error("run", c, argv);
                 }
         }
         if (optind >= argc)

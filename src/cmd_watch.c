@@ -271,7 +271,8 @@ int cmd_watch(int argc, char **argv)
         o.rescan_ns = 5000000000ULL;
         o.max_series = 64;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "i:n:h", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":i:n:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'm': o.match = optarg; break;
                 case 'g': o.cgroup_dir = optarg; break;
@@ -283,21 +284,21 @@ int cmd_watch(int argc, char **argv)
                 case 'i':
                         if (util_parse_duration(optarg, &o.interval_ns) < 0 || o.interval_ns < 1000000ULL ||
                             o.interval_ns > 3600ULL * 1000000000ULL)
-                                return cli_usage_error("watch", "bad --interval '%s': expected a duration from 1ms to 1h", optarg);
+                                return cli_usage_error("watch", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'w':
                         if (util_parse_duration(optarg, &o.window_ns) < 0 || o.window_ns < 1000000000ULL)
-                                return cli_usage_error("watch", "bad --window '%s': expected a duration of 1s or more", optarg);
+                                return cli_usage_error("watch", "bad --window '%s': expected a duration of 1s or more; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'r':
                         if (util_parse_duration(optarg, &o.rescan_ns) < 0 || o.rescan_ns == 0)
-                                return cli_usage_error("watch", "bad --rescan '%s': expected a duration", optarg);
+                                return cli_usage_error("watch", "bad --rescan '%s': expected a duration; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'P':
                         if (strcmp(optarg, "auto") == 0)
                                 o.heavy_interval_ns = 0;
                         else if (util_parse_duration(optarg, &o.heavy_interval_ns) < 0 || o.heavy_interval_ns == 0)
-                                return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto", optarg);
+                                return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'l': listen = optarg; break;
                 case 't': textfile = optarg; break;
@@ -313,13 +314,13 @@ int cmd_watch(int argc, char **argv)
                         break;
                 case 'd':
                         if (util_parse_duration(optarg, &duration_ns) < 0 || duration_ns == 0)
-                                return cli_usage_error("watch", "bad --duration '%s'", optarg);
+                                return cli_usage_error("watch", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'h':
                         watch_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
                 default:
-                        return cli_usage_error("watch", "unknown option");
+                        return cli_option_error("watch", c, argv);
                 }
         }
         for (int i = optind; i < argc; i++) {

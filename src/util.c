@@ -129,13 +129,18 @@ int util_parse_size(const char *s, uint64_t *ret_bytes)
 
 int util_parse_duration(const char *s, uint64_t *ret_ns)
 {
-        /* Case matters: "m" is minutes, "ms" milliseconds. */
+        /* Case matters: "m" is minutes, "ms" milliseconds. No unit is no duration ("100"
+         * could mean 100 ms as well as 100 s), except for 0, the same in every unit. */
         static const struct unit units[] = {
-                { "", 1000000000ULL }, { "s", 1000000000ULL }, { "ns", 1 }, { "us", 1000 },
+                { "s", 1000000000ULL }, { "ns", 1 }, { "us", 1000 },
                 { "ms", 1000000ULL }, { "m", 60000000000ULL }, { "min", 60000000000ULL },
                 { "h", 3600000000000ULL },
         };
 
+        if (s && strcmp(s, "0") == 0) {
+                *ret_ns = 0;
+                return 0;
+        }
         return parse_with_units(s, units, ARRAY_SIZE(units), 0, ret_ns);
 }
 

@@ -19,9 +19,12 @@ int util_parse_i64(const char *s, size_t len, int64_t *ret);
  * Suffixes are binary (K = 1024). Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_size(const char *s, uint64_t *ret_bytes);
 
-/* Parses a whole string as a duration: "250ms", "30s", "5m", "1h", "20us", "1.5s";
- * a bare number is seconds. Returns 0, or -EINVAL / -ERANGE. */
+/* Parses a whole string as a duration: "250ms", "30s", "5m", "1h", "20us", "1.5s". The unit is
+ * required (a bare number other than "0" is -EINVAL). Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_duration(const char *s, uint64_t *ret_ns);
+
+/* The duration units, for messages: "a duration needs a unit: " UTIL_DURATION_UNITS. */
+#define UTIL_DURATION_UNITS "ns, us, ms, s, m (or min), h"
 
 /* Formats bytes for people: "0 B", "812 KiB", "1.30 MiB", "12.5 MiB", "2.00 GiB" into buf. Returns buf. */
 char *util_format_bytes(uint64_t bytes, char *buf, size_t size);

@@ -85,6 +85,7 @@ err=$(FAKE_SLEEP=5 "$JITMEM" env --python "$FAKE" --timeout 300ms 2>&1); st=$?
 check_eq "hung interpreter -> 1" $st 1
 check "hung interpreter: timeout said" -- grep -q "did not answer within 0.3 s" <<<"$err"
 "$JITMEM" env --timeout soon 2>/dev/null; check_eq "bad --timeout -> 2" $? 2
+"$JITMEM" env --timeout 5 2>/dev/null; check_eq "--timeout without a unit -> 2" $? 2
 "$JITMEM" env --runs 0 2>/dev/null; check_eq "bad --runs -> 2" $? 2
 "$JITMEM" env extra 2>/dev/null; check_eq "stray argument -> 2" $? 2
 "$JITMEM" env --help | grep -q "tier-2 interpreter only"; ok $? "env --help explains the JIT states"

@@ -77,6 +77,9 @@ err=$("$JITMEM" load "$U/" --requests "$TMP/bad.txt" --count 1 2>&1); check_eq "
 check "bad mix: the line is named" -- grep -q "bad.txt:1:" <<<"$err"
 "$JITMEM" load 2>/dev/null; check_eq "no URL -> 2" $? 2
 "$JITMEM" load "$U/" --rate 0 2>/dev/null; check_eq "bad --rate -> 2" $? 2
+err=$("$JITMEM" load "$U/" --duration 5 2>&1); check_eq "a duration without a unit -> 2" $? 2
+check "a duration without a unit: the units are named" -- grep -q "units: ns, us, ms, s, m (or min), h" <<<"$err"
+"$JITMEM" load "$U/" --timeout 10 2>/dev/null; check_eq "--timeout without a unit -> 2" $? 2
 "$JITMEM" load --help | grep -q "coordinated omission"; ok $? "load --help"
 
 finish test_load

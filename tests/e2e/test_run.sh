@@ -82,13 +82,21 @@ printf 'touch %s/shell-ran\n' "$TMP" > "$TMP/noshebang"; chmod 755 "$TMP/nosheba
 check "a file without #! is never handed to a shell" -- test ! -e "$TMP/shell-ran"
 
 # 5. Usage errors: exit 2 and one sentence naming the bad value.
-for args in "--interval 0.5ms" "--interval 2h" "--interval abc" "--jit maybe" "--limit 12Q" "--limit 0" "--pss-interval nope" "--grace -1s" "--bogus"; do
+for args in "--interval 0.5ms" "--interval 2h" "--interval abc" "--interval 100" "--grace 5" "--pss-interval 1" "--jit maybe" "--limit 12Q" "--limit 0" "--pss-interval nope" "--grace -1s" "--bogus"; do
         # shellcheck disable=SC2086
         err=$("$JITMEM" run $args -- true 2>&1); st=$?
         check_eq "usage error for $args" $st 2
 done
 err=$("$JITMEM" run --interval 0.5ms -- true 2>&1)
 check "bad value is named" -- grep -q "bad --interval '0.5ms'" <<<"$err"
+err=$("$JITMEM" run --interval 100 -- true 2>&1)
+check "a duration without a unit: the units are named ($err)" -- grep -q "bad --interval '100'.*units: ns, us, ms, s, m (or min), h" <<<"$err"
+"$JITMEM" run -q --grace 0 --out "$TMP/grace0" -- true; check_eq "--grace 0 needs no unit" $? 0
+err=$("$JITMEM" run --bogus -- true 2>&1)
+check_eq "an unknown option: one error line, then the pointer to --help" "$err" "jitmem: unknown option '--bogus'
+Try 'jitmem run --help' for more information."
+err=$("$JITMEM" run --out 2>&1)
+check_eq "a missing value: one error line naming the option" "${err%%$'\n'*}" "jitmem: option '--out' needs a value"
 "$JITMEM" run 2>/dev/null; check_eq "no command -> 2" $? 2
 "$JITMEM" run --help | grep -q -- '--interval'; ok $? "run --help teaches the options"
 "$JITMEM" run --help | grep -q '127'; ok $? "run --help lists exit codes"

@@ -16,6 +16,10 @@ K64=65536
 "$JITMEM" watch 2>/dev/null; check_eq "nothing to watch -> 2" $? 2
 "$JITMEM" watch --match '(' 2>/dev/null; check_eq "bad pattern -> 2" $? 2
 "$JITMEM" watch abc 2>/dev/null; check_eq "not a PID -> 2" $? 2
+"$JITMEM" watch --interval 1 $$ 2>/dev/null; check_eq "--interval without a unit -> 2" $? 2
+"$JITMEM" watch --window 30 $$ 2>/dev/null; check_eq "--window without a unit -> 2" $? 2
+err=$("$JITMEM" watch --bogus $$ 2>&1); check_eq "unknown option: one line and the pointer to --help" "$err" "jitmem: unknown option '--bogus'
+Try 'jitmem watch --help' for more information."
 err=$("$JITMEM" watch --count 1 999999999 2>&1); check_eq "no such process -> 1" $? 1
 check "no such process: said so" -- grep -q "no process 999999999" <<<"$err"
 err=$("$JITMEM" watch --count 1 --cgroup /nonexistent 2>&1); check_eq "no such cgroup -> 1" $? 1

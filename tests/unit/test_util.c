@@ -189,8 +189,12 @@ static void test_parse_duration(void)
         check_duration("10ns", 0, 10);
         check_duration("1.5s", 0, 1500000000ULL);
         check_duration("0.5ms", 0, 500000);
-        check_duration("100", 0, 100000000000ULL); /* a bare number is seconds */
-        check_duration("0", 0, 0);
+        check_duration("100", -EINVAL, 0); /* a bare number: 100 what? */
+        check_duration("1", -EINVAL, 0);
+        check_duration("0.5", -EINVAL, 0);
+        check_duration("00", -EINVAL, 0);
+        check_duration("0", 0, 0);          /* zero is zero in every unit */
+        check_duration("0s", 0, 0);
         check_duration("18446744073s", 0, 18446744073000000000ULL);
         check_duration("18446744073709551615ns", 0, UINT64_MAX);
 
