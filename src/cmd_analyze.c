@@ -211,7 +211,7 @@ int cmd_analyze(int argc, char **argv)
                                                     "restarted_jit_code_bytes", an.restart_jit >= 0 ? json_real(an.restart_jit) : json_null())
                                         : json_null(),
                                 "processes", procs);
-                char *txt = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+                char *txt = out ? jsonout_dumps(out, JSONOUT_DUMP_FLAGS) : NULL;
                 if (!txt) {
                         cli_error("out of memory");
                         goto out;

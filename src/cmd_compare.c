@@ -1,6 +1,7 @@
 /* jitmem compare: the JIT-off vs JIT-on experiment (compare.c), its command line and its
  * terminal summary. */
 #include "cli.h"
+#include "jsonout.h"
 #include "compare.h"
 #include "kfile.h"
 #include "loadgen.h"
@@ -646,7 +647,7 @@ int cmd_compare(int argc, char **argv)
                 cli_error("%s", err);
         if (result) {
                 if (json) {
-                        if (json_dumpf(result, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0)
+                        if (jsonout_dumpf(result, stdout, JSONOUT_DUMP_FLAGS) == 0)
                                 fputc('\n', stdout);
                 } else if (r == 0) {
                         print_summary(result);

@@ -273,7 +273,7 @@ int cmd_env(int argc, char **argv)
                                       "python_problem", py_problem ? json_string(py_problem) : json_null(),
                                       "cgroup", have_cg ? jsonout_cgroup(cg) : json_null(),
                                       "machine", jsonout_machine(&m));
-                if (!o || json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+                if (!o || jsonout_dumpf(o, stdout, JSONOUT_DUMP_FLAGS) < 0) {
                         json_decref(o);
                         cli_error("cannot write JSON to stdout");
                         exit_code = CLI_EXIT_FAILURE;

@@ -1,5 +1,6 @@
 /* jitmem load: identical synthetic HTTP load (loadgen.c), with a wrk2-like summary or JSON. */
 #include "cli.h"
+#include "jsonout.h"
 #include "loadgen.h"
 #include "util.h"
 
@@ -160,7 +161,7 @@ int cmd_load(int argc, char **argv)
         }
         if (json) {
                 json_t *j = load_result_json(url, &o, &res);
-                if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+                if (!j || jsonout_dumpf(j, stdout, JSONOUT_DUMP_FLAGS) < 0) {
                         json_decref(j);
                         cli_error("cannot write JSON");
                         return CLI_EXIT_FAILURE;

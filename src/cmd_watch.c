@@ -1,6 +1,7 @@
 /* jitmem watch: the command line, the loop (a timerfd, a signalfd, the /metrics endpoint) and
  * the terminal view. The figures come from watch.c. */
 #include "cli.h"
+#include "jsonout.h"
 #include "prom.h"
 #include "util.h"
 #include "watch.h"
@@ -416,7 +417,7 @@ int cmd_watch(int argc, char **argv)
                 }
                 if (json) {
                         json_t *j = watch_json(&w);
-                        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+                        char *s = j ? jsonout_dumps(j, JSONOUT_DUMP_LINE) : NULL;
                         if (s) {
                                 printf("%s\n", s);
                                 fflush(stdout);

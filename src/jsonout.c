@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,73 @@ json_t *jsonout_python(const struct python_info *pi)
                          "env_PYTHONPERFSUPPORT", pi->perf_env_set);
 }
 
+/* 2^53: every integer below it is exact as a double. */
+#define EXACT_MAX 9007199254740992.0
+
+static json_t *tidy_value(json_t *v, int bytes)
+{
+        if (!json_is_real(v))
+                return NULL;
+        double x = json_real_value(v);
+        if (!isfinite(x) || fabs(x) >= EXACT_MAX)
+                return NULL;
+        if (bytes)
+                return json_integer((json_int_t)llround(x));
+        if (x == floor(x))
+                return json_integer((json_int_t)x);
+        return NULL;
+}
+
+static int ends_with_bytes(const char *key)
+{
+        size_t n = strlen(key);
+
+        return n >= 6 && strcmp(key + n - 6, "_bytes") == 0;
+}
+
+static void tidy(json_t *j, int bytes)
+{
+        if (json_is_object(j)) {
+                for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
+                        json_t *v = json_object_iter_value(it);
+                        int b = ends_with_bytes(json_object_iter_key(it));
+                        json_t *n = tidy_value(v, b);
+                        if (n)
+                                json_object_iter_set_new(j, it, n);
+                        else if (json_is_array(v))
+                                tidy(v, b);
+                        else
+                                tidy(v, 0);
+                }
+        } else if (json_is_array(j)) {
+                for (size_t i = 0; i < json_array_size(j); i++) {
+                        json_t *v = json_array_get(j, i);
+                        json_t *n = tidy_value(v, bytes);
+                        if (n)
+                                json_array_set_new(j, i, n);
+                        else
+                                tidy(v, json_is_array(v) ? bytes : 0);
+                }
+        }
+}
+
+void jsonout_tidy(json_t *obj)
+{
+        tidy(obj, 0);
+}
+
+char *jsonout_dumps(json_t *obj, size_t flags)
+{
+        jsonout_tidy(obj);
+        return json_dumps(obj, flags);
+}
+
+int jsonout_dumpf(json_t *obj, FILE *f, size_t flags)
+{
+        jsonout_tidy(obj);
+        return json_dumpf(obj, f, flags);
+}
+
 int jsonout_write_atomic(int dirfd, const char *name, json_t *obj)
 {
         char tmp[256];
@@ -129,7 +197,7 @@ int jsonout_write_atomic(int dirfd, const char *name, json_t *obj)
         int fd, r;
 
         snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
-        text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+        text = jsonout_dumps(obj, JSONOUT_DUMP_FLAGS);
         if (!text)
                 return -ENOMEM;
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cgroup.h"
 #include "machine.h"
@@ -19,7 +20,23 @@ json_t *jsonout_python(const struct python_info *pi);
 /* An integer, or null when !known. */
 json_t *jsonout_u64_or_null(int known, uint64_t v);
 
-/* Writes obj to dir/name atomically: a temporary file in dir, fsync, rename.
+/* How every JSON document jitmem writes is dumped (files, stdout, the one-line ticks):
+ * reals with 10 significant digits (0.008788213, not 0.0087882129999999996). */
+#define JSONOUT_REAL_DIGITS 10
+#define JSONOUT_DUMP_FLAGS (JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(JSONOUT_REAL_DIGITS))
+#define JSONOUT_DUMP_LINE (JSON_COMPACT | JSON_REAL_PRECISION(JSONOUT_REAL_DIGITS))
+
+/* Integers as integers, throughout obj (in place): a real with a whole value becomes an
+ * integer (15207424, not 15207424.0), and so does any real under a key ending in "_bytes"
+ * (rounded: a median of byte counts is no more precise than a byte). */
+void jsonout_tidy(json_t *obj);
+
+/* jsonout_tidy(), then json_dumps() / json_dumpf() with flags (JSONOUT_DUMP_FLAGS or
+ * JSONOUT_DUMP_LINE). */
+char *jsonout_dumps(json_t *obj, size_t flags);
+int jsonout_dumpf(json_t *obj, FILE *f, size_t flags);
+
+/* Writes obj (tidied, JSONOUT_DUMP_FLAGS) to dir/name atomically: a temporary file in dir, fsync, rename.
  * Returns 0 or -errno. */
 int jsonout_write_atomic(int dirfd, const char *name, json_t *obj);
 

@@ -27,6 +27,30 @@ assert all(v % 12288 == 0 for v in jit), jit
 assert jit[-1] == 6 * 12288
 PYEOF
 ok $? "JIT bytes grow monotonically in 12 KiB steps, then plateau"
+# Numbers as written: byte counts are integers, whole values have no ".0", reals at most 10
+# significant digits (not 0.0087882129999999996).
+"$PY" - "$out/summary.json" "$out/meta.json" <<'PYEOF'
+import json, sys
+reals = []
+def real(s):
+    reals.append(s)
+    return float(s)
+def walk(o, key=""):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            walk(v, k)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v, key)
+    elif key.endswith("_bytes"):
+        assert o is None or isinstance(o, (int, str)), (key, o)
+for f in sys.argv[1:]:
+    walk(json.loads(open(f).read(), parse_float=real))
+digits = lambda s: len(s.lower().split("e")[0].lstrip("-").replace(".", "").strip("0"))
+bad = [s for s in reals if digits(s) > 10 or float(s) == int(float(s))]
+assert reals and not bad, bad
+PYEOF
+ok $? "JSON numbers: byte counts as integers, whole values without .0, reals with at most 10 digits"
 header=$(head -n 1 "$out/samples.csv")
 check_eq "documented CSV header" "$header" "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units"
 grep -q 'docs/run-directory.md\|t_s,scope,pid' docs/run-directory.md 2>/dev/null
