@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #define SHOWN 20 /* processes in the report (the largest) */
 
@@ -33,8 +36,85 @@ static void analyze_usage(FILE *f)
               "      --json         the analysis as JSON (jitmem.analyze/1) on stdout\n"
               "  -h, --help         this help\n"
               "\n"
+              "A comparison directory (jitmem compare --out) is not a run: analyze its runs one at\n"
+              "a time, OUT/runs/01-off and so on.\n"
+              "\n"
               "Exit status: 0; 1 the directory holds no readable run; 2 usage.\n",
               f);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A name fit to print: what compare names its runs ("01-off"), nothing a terminal acts on. */
+static int plain_name(const char *s)
+{
+        if (!*s || strlen(s) > 64)
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      *s == '-' || *s == '_' || *s == '.'))
+                        return 0;
+        return 1;
+}
+
+/* Says why dir cannot be analyzed, when that is plain before reading it: it does not exist,
+ * is not a directory, or is a comparison (its runs are in runs/). Returns 1 when it said so. */
+static int not_a_run(const char *dir)
+{
+        char path[4200];
+        struct stat st;
+
+        if (stat(dir, &st) < 0) {
+                if (errno == ENOENT)
+                        cli_error("%s does not exist", dir);
+                else
+                        cli_error("cannot read %s: %s", dir, strerror(errno));
+                return 1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                cli_error("%s is not a directory: analyze reads the run directory that jitmem run wrote", dir);
+                return 1;
+        }
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        if (access(path, F_OK) == 0)
+                return 0;
+        snprintf(path, sizeof(path), "%s/comparison.json", dir);
+        if (access(path, F_OK) != 0)
+                return 0;
+        /* A comparison: each of its runs is a run directory, analyzed one at a time. */
+        snprintf(path, sizeof(path), "%s/runs", dir);
+        DIR *d = opendir(path);
+        char *names[256];
+        size_t n = 0, runs = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+                char csv[4400];
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(csv, sizeof(csv), "%s/%s/samples.csv", path, de->d_name);
+                if (access(csv, F_OK) != 0)
+                        continue;
+                runs++;
+                if (n < ARRAY_SIZE(names) && plain_name(de->d_name) && (names[n] = strdup(de->d_name)) != NULL)
+                        n++;
+        }
+        if (d)
+                closedir(d);
+        qsort(names, n, sizeof(*names), name_cmp);
+        if (runs == 0)
+                cli_error("%s is a comparison directory (comparison.json) with no recorded run in %s/runs", dir, dir);
+        else if (n == 0)
+                cli_error("%s is a comparison directory (comparison.json): analyze one of its %zu runs, in %s/runs",
+                          dir, runs, dir);
+        else
+                cli_error("%s is a comparison directory (comparison.json): analyze one of its %zu run%s, such as\n"
+                          "  jitmem analyze %s/runs/%s", dir, runs, runs == 1 ? "" : "s", dir, names[0]);
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        return 1;
 }
 
 static json_t *read_json(const char *dir, const char *name)
@@ -141,6 +221,8 @@ int cmd_analyze(int argc, char **argv)
         if (optind != argc - 1)
                 return cli_usage_error("analyze", "expected one run directory");
         const char *dir = argv[optind];
+        if (not_a_run(dir))
+                goto out;
         r = runfile_read(dir, &s, &pr);
         if (r < 0 || s.n == 0) {
                 cli_error("%s: %s", dir, r == -ENOENT ? "no samples.csv: not a jitmem run directory"

@@ -230,6 +230,13 @@ jcheck "analyze: JIT growth then a plateau is not a leak" "$TMP/a2.json" "d['tre
 "$JITMEM" analyze "$TMP/warm" > "$TMP/a2.txt"
 check "analyze: a readable report" -- grep -q "^tree: " "$TMP/a2.txt"
 "$JITMEM" analyze "$TMP/nothing" 2>/dev/null; check_eq "analyze: not a run -> 1" $? 1
+err=$("$JITMEM" analyze "$TMP/nothing" 2>&1)
+check_eq "analyze: a path that does not exist is said to" "$err" "jitmem: $TMP/nothing does not exist"
+mkdir -p "$TMP/cmp/runs"; : > "$TMP/cmp/comparison.json"; cp -r "$TMP/leak" "$TMP/cmp/runs/02-on"; cp -r "$TMP/leak" "$TMP/cmp/runs/01-off"
+err=$("$JITMEM" analyze "$TMP/cmp" 2>&1); check_eq "analyze: a comparison directory -> 1" $? 1
+check "analyze: a comparison directory points to its runs ($err)" -- grep -q "comparison directory (comparison.json): analyze one of its 2 runs, such as" <<<"$err"
+"$JITMEM" analyze --json "$(grep -o "$TMP/cmp/runs/[0-9a-z-]*" <<<"$err")" > /dev/null
+check_eq "analyze: the run it points to is analyzed" $? 0
 "$JITMEM" analyze 2>/dev/null; check_eq "analyze: no directory -> 2" $? 2
 
 finish test_watch
