@@ -243,7 +243,10 @@ int cmd_env(int argc, char **argv)
                 py_problem = py_problem_buf;
         } else {
                 r = python_probe(resolved, timeout_ns, startup, runs, pi, err, sizeof(err));
-                if (r < 0) {
+                if (r == -ENOEXEC) {
+                        snprintf(py_problem_buf, sizeof(py_problem_buf), "%s is not a Python interpreter (%s)", resolved, err);
+                        py_problem = py_problem_buf;
+                } else if (r < 0) {
                         snprintf(py_problem_buf, sizeof(py_problem_buf), "cannot probe %s: %s", resolved,
                                  err[0] ? err : util_strerror(r));
                         py_problem = py_problem_buf;

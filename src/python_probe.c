@@ -275,6 +275,13 @@ static void first_line(const char *s, char *out, size_t size)
         out[n] = '\0';
 }
 
+/* Whether what a program wrote to stderr is what a Python interpreter writes when it fails:
+ * a traceback, or a fatal error. */
+static int looks_like_python(const char *err)
+{
+        return strstr(err, "Traceback (most recent call last):") || strstr(err, "Fatal Python error");
+}
+
 static int json_bool_or(json_t *o, const char *key, int dflt)
 {
         json_t *v = json_object_get(o, key);
@@ -354,14 +361,28 @@ static int run_probe(const char *path, const char *value, int keep, const char *
         if (!j || !json_is_object(j)) {
                 char line[200];
                 first_line(L.err_len ? L.err : L.out, line, sizeof(line));
+                for (char *c = line; *c; c++) /* its output is not ours to send to a terminal */
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                                *c = '?';
+                json_decref(j);
+                if (!looks_like_python(L.err)) {
+                        /* Not a Python that failed: a program that did not run the probe (and
+                         * whatever it said quotes the probe program back, so none of it is shown). */
+                        if (WIFSIGNALED(L.status))
+                                snprintf(err, err_size, "given -c and the probe program, it was killed by signal %d without answering",
+                                         WTERMSIG(L.status));
+                        else
+                                snprintf(err, err_size, "given -c and the probe program, it exited with status %d without answering",
+                                         WIFEXITED(L.status) ? WEXITSTATUS(L.status) : -1);
+                        return -ENOEXEC;
+                }
                 if (WIFEXITED(L.status) && WEXITSTATUS(L.status) != 0)
                         snprintf(err, err_size, "it exited with status %d%s%s", WEXITSTATUS(L.status),
                                  line[0] ? ": " : "", line);
                 else if (WIFSIGNALED(L.status))
                         snprintf(err, err_size, "it was killed by signal %d", WTERMSIG(L.status));
                 else
-                        snprintf(err, err_size, "its output is not a probe answer (is it a Python interpreter?)");
-                json_decref(j);
+                        snprintf(err, err_size, "its output is not a probe answer");
                 return -EPROTO;
         }
         *ret_json = j;

@@ -80,7 +80,15 @@ check_eq "missing interpreter -> 1" $st 1
 check_eq "missing interpreter: one sentence" "$err" "jitmem: /nonexistent/python does not exist"
 err=$("$JITMEM" env --python /bin/true 2>&1); st=$?
 check_eq "not a Python -> 1" $st 1
-check "not a Python: said so" -- grep -q "not a probe answer" <<<"$err"
+check_eq "not a Python: said so" "$err" "jitmem: /bin/true is not a Python interpreter (given -c and the probe program, it exited with status 0 without answering)"
+LS=$(command -v ls)
+err=$("$JITMEM" env --python ls 2>&1); st=$?
+check_eq "ls -> 1" $st 1
+check_eq "ls: one sentence, without the probe program it was given" "$err" "jitmem: $LS is not a Python interpreter (given -c and the probe program, it exited with status 2 without answering)"
+printf '#!/bin/sh\nprintf "Traceback (most recent call last):\\n  File x\\nModuleNotFoundError: No module named \\047encodings\\047\\n" >&2\nexit 1\n' > "$TMP/brokenpy"; chmod 755 "$TMP/brokenpy"
+err=$("$JITMEM" env --python "$TMP/brokenpy" 2>&1); st=$?
+check_eq "a Python that fails -> 1" $st 1
+check_eq "a Python that fails: its own last line" "$err" "jitmem: cannot probe $TMP/brokenpy: it exited with status 1: ModuleNotFoundError: No module named 'encodings'"
 err=$(FAKE_SLEEP=5 "$JITMEM" env --python "$FAKE" --timeout 300ms 2>&1); st=$?
 check_eq "hung interpreter -> 1" $st 1
 check "hung interpreter: timeout said" -- grep -q "did not answer within 0.3 s" <<<"$err"
