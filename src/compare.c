@@ -338,13 +338,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
  * files are removed first (only those: anything else in OUT is left as it is). */
 static int prepare_out(const struct compare_options *o, char *err, size_t err_size)
 {
-        char path[4200];
-        int r = util_mkdir_p(o->out), held = 0;
+        char path[4200], failed[4096] = "", why[8400];
+        int r = util_mkdir_p(o->out, failed, sizeof(failed)), held = 0;
         DIR *d;
         struct dirent *e;
 
         if (r < 0) {
-                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out, util_strerror(r));
+                snprintf(err, err_size, "cannot use %s as the comparison directory: %s", o->out,
+                         r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why)) ? why : util_strerror(r));
                 return r;
         }
         snprintf(path, sizeof(path), "%s/comparison.json", o->out);

@@ -415,7 +415,13 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
 
         /* The run directory. */
         R->wall_start_ns = util_wall_ns();
-        r = util_mkdir_p(R->o.out);
+        char failed[KFILE_PATH_MAX] = "", why[2 * KFILE_PATH_MAX + 128];
+        r = util_mkdir_p(R->o.out, failed, sizeof(failed));
+        if (r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why))) {
+                set_error(ret, "cannot use %s as the run directory: %s", R->o.out, why);
+                rc = r;
+                goto out;
+        }
         if (r == 0) {
                 R->dirfd = open(R->o.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (R->dirfd < 0)

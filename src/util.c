@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,7 +203,7 @@ int util_write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
-int util_mkdir_p(const char *path)
+int util_mkdir_p(const char *path, char *failed, size_t size)
 {
         char buf[4096];
         size_t n = strlen(path);
@@ -217,11 +218,57 @@ int util_mkdir_p(const char *path)
                         continue;
                 char save = buf[i];
                 buf[i] = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return -errno;
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+                        int e = -errno;
+                        if (failed)
+                                snprintf(failed, size, "%s", buf);
+                        return e;
+                }
                 buf[i] = save;
         }
         return 0;
+}
+
+/* The kernel's file systems that hold no directories of ours, by statfs() f_type. */
+static const char *virtual_fs_name(long type)
+{
+        switch ((unsigned long)type) {
+        case 0x9fa0UL: return "the proc file system";
+        case 0x62656572UL: return "sysfs";
+        case 0x27e0ebUL: return "a cgroup file system";
+        case 0x63677270UL: return "the cgroup2 file system";
+        case 0x1cd1UL: return "devpts";
+        case 0x64626720UL: return "debugfs";
+        case 0x74726163UL: return "tracefs";
+        case 0x73636673UL: return "securityfs";
+        case 0xcafe4a11UL: return "the BPF file system";
+        default: return NULL;
+        }
+}
+
+int util_mkdir_enoent_reason(const char *failed, char *why, size_t size)
+{
+        char parent[4096];
+        struct statfs sf;
+        struct stat st;
+
+        snprintf(parent, sizeof(parent), "%s", failed);
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+                snprintf(parent, sizeof(parent), ".");
+        else if (slash == parent)
+                parent[1] = '\0';
+        else
+                *slash = '\0';
+        if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(parent, &sf) < 0)
+                return 0;
+        const char *fs = virtual_fs_name((long)sf.f_type);
+        if (fs)
+                snprintf(why, size, "%s is %s, where no directory can be created", parent, fs);
+        else
+                snprintf(why, size, "%s exists, but its file system did not let %s be created (it says: %s)",
+                         parent, failed, strerror(ENOENT));
+        return 1;
 }
 
 char *util_new_dir_name(const char *prefix, char *buf, size_t size)

@@ -41,8 +41,14 @@ uint64_t util_wall_ns(void);
 int util_write_all(int fd, const void *buf, size_t len);
 
 /* Creates a directory and its missing parents (mode 0755), as mkdir -p. Returns 0 (also when
- * it exists already) or -errno. */
-int util_mkdir_p(const char *path);
+ * it exists already) or -errno; on failure, failed[] (may be NULL) names the directory that
+ * could not be created. */
+int util_mkdir_p(const char *path, char *failed, size_t size);
+
+/* When creating `failed` gave ENOENT although its parent exists (mkdir in /proc, sysfs, a
+ * cgroup file system says ENOENT), writes the true reason to why[] and returns 1; returns 0
+ * when ENOENT is the truth. */
+int util_mkdir_enoent_reason(const char *failed, char *why, size_t size);
 
 /* A new directory name in the current directory: "<prefix>-YYYYmmdd-HHMMSS", with "-2", "-3"
  * ... appended when that exists already. Returns buf. */

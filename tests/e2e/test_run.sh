@@ -207,7 +207,11 @@ else
 fi
 
 # 12. Unusable --out.
-"$JITMEM" run -q --out /proc/jitmem-no -- true 2>/dev/null; check_eq "unwritable --out -> 125" $? 125
+err=$("$JITMEM" run -q --out /proc/jitmem-no -- true 2>&1); check_eq "unwritable --out -> 125" $? 125
+check_eq "--out in /proc: the true reason" "$err" "jitmem: cannot use /proc/jitmem-no as the run directory: /proc is the proc file system, where no directory can be created"
+ln -s "$TMP/no-such-target" "$TMP/dangling"
+err=$("$JITMEM" run -q --out "$TMP/dangling/r" -- true 2>&1)
+check_eq "below a dangling link: no such directory is the truth there" "$err" "jitmem: cannot use $TMP/dangling/r as the run directory: No such file or directory"
 : > "$TMP/afile"
 "$JITMEM" run -q --out "$TMP/afile" -- true 2>/dev/null; check_eq "--out is a file -> 125" $? 125
 "$JITMEM" run -q --out "$TMP/e1" -- true 2>/dev/null; check_eq "existing run is not overwritten -> 125" $? 125
