@@ -71,8 +71,8 @@ static void watch_usage(FILE *f)
               "\n"
               "Processes of another user can be read only by root (or with CAP_SYS_PTRACE): they are\n"
               "reported once and left out. Stops on SIGINT or SIGTERM. Exit status: 0, 1 when\n"
-              "nothing can be watched (no such process, bad cgroup) or the endpoint cannot listen,\n"
-              "2 usage.\n",
+              "nothing can be watched (no such process, bad cgroup), nothing was ever watched (no\n"
+              "process matched --match, none in --cgroup) or the endpoint cannot listen, 2 usage.\n",
               f);
 }
 
@@ -124,6 +124,19 @@ static const char *class_of(const struct growth_result *g, int valid)
         return valid ? growth_class_name(g->cls) : "not_enough_data";
 }
 
+/* A growth class in words, for the plain lines. */
+static const char *class_words(enum growth_class c)
+{
+        switch (c) {
+        case GROWTH_WARMING_UP: return "warming up";
+        case GROWTH_PLATEAU: return "plateau";
+        case GROWTH_STEADY: return "steady growth (leak suspect)";
+        case GROWTH_SAWTOOTH: return "sawtooth (grows and is released)";
+        case GROWTH_COPY_ON_WRITE: return "copy-on-write (workers unsharing pages)";
+        default: return "not judged yet";
+        }
+}
+
 static void print_events(const struct watch *w, FILE *f)
 {
         char ts[32];
@@ -162,12 +175,19 @@ static void print_line(const struct watch *w)
         localtime_r(&now, &tm);
         strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
         print_events(w, stdout);
-        printf("%s  %d processes  RSS %s  %s %s  JIT %s  %s %s", ts, w->tot.processes, bytes((double)w->tot.rss, a, sizeof(a)),
-               w->tot.judged_name, bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)),
-               class_of(&w->g, w->g_valid), w->g_valid ? rate(w->g.slope, d, sizeof(d)) : "-");
-        if (w->limit)
-                printf("  limit %s, time to limit %s", bytes((double)w->limit, e, sizeof(e)),
-                       w->g_valid ? duration(w->g.time_to_limit_s, a, sizeof(a)) : "-");
+        int judged = w->g_valid && w->g.cls != GROWTH_NOT_ENOUGH_DATA;
+        printf("%s  %d process%s  RSS %s  %s %s  JIT %s  ", ts, w->tot.processes, w->tot.processes == 1 ? "" : "es",
+               bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name, bytes(w->tot.judged, b, sizeof(b)),
+               bytes((double)w->tot.jit, c, sizeof(c)));
+        if (judged)
+                printf("%s, %s", class_words(w->g.cls), rate(w->g.slope, d, sizeof(d)));
+        else
+                printf("growth not judged yet (too short a history)");
+        if (w->limit && judged)
+                printf("  limit %s, reached in %s", bytes((double)w->limit, e, sizeof(e)),
+                       duration(w->g.time_to_limit_s, a, sizeof(a)));
+        else if (w->limit)
+                printf("  limit %s", bytes((double)w->limit, e, sizeof(e)));
         if (w->restarts)
                 printf("  restarts %lu", w->restarts);
         printf("\n");
@@ -301,7 +321,15 @@ int cmd_watch(int argc, char **argv)
                         else if (util_parse_duration(optarg, &o.heavy_interval_ns) < 0 || o.heavy_interval_ns == 0)
                                 return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto; units: " UTIL_DURATION_UNITS, optarg);
                         break;
-                case 'l': listen = optarg; break;
+                case 'l': {
+                        struct sockaddr_storage ss;
+                        socklen_t sl;
+                        if (prom_parse_addr(optarg, &ss, &sl) < 0)
+                                return cli_usage_error("watch", "bad --listen '%s': expected HOST:PORT, :PORT or [V6]:PORT, with a port from 0 to 65535",
+                                                       optarg);
+                        listen = optarg;
+                        break;
+                }
                 case 't': textfile = optarg; break;
                 case 'S':
                         if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v > WATCH_MAX_PROCS)
@@ -378,7 +406,7 @@ int cmd_watch(int argc, char **argv)
         timerfd_settime(tfd, 0, &its, NULL);
         int tty = !json && isatty(STDOUT_FILENO);
         uint64_t start = util_now_ns();
-        int stop = 0;
+        int stop = 0, watched_any = 0;
         code = CLI_EXIT_OK;
         while (!stop) {
                 struct pollfd pf[3] = { { tfd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { srv ? prom_server_fd(srv) : -1, POLLIN, 0 } };
@@ -402,6 +430,11 @@ int cmd_watch(int argc, char **argv)
                         code = CLI_EXIT_FAILURE;
                         break;
                 }
+                if (w.tot.processes > 0)
+                        watched_any = 1;
+                else if (w.ticks == 1 && (o.match || o.cgroup_dir))
+                        cli_error("no process %s yet; looking again every %.3g s", o.match ? "matches --match" : "is in --cgroup",
+                                  (double)o.rescan_ns / 1e9);
                 if (srv || textfile) {
                         watch_prometheus(&w, &text);
                         if (srv)
@@ -436,6 +469,18 @@ int cmd_watch(int argc, char **argv)
                 }
                 if ((count && w.ticks >= count) || (duration_ns && util_now_ns() - start >= duration_ns))
                         stop = 1;
+        }
+        if (code == CLI_EXIT_OK && !watched_any) {
+                /* The watch ended and had nothing to watch at any tick. */
+                if (o.match)
+                        cli_error("no process matched --match '%s' in %llu tick%s", o.match,
+                                  (unsigned long long)w.ticks, w.ticks == 1 ? "" : "s");
+                else if (o.cgroup_dir)
+                        cli_error("no process was in the cgroup %s in %llu tick%s", o.cgroup_dir,
+                                  (unsigned long long)w.ticks, w.ticks == 1 ? "" : "s");
+                else
+                        cli_error("none of the processes named could be watched");
+                code = CLI_EXIT_FAILURE;
         }
         prom_server_close(srv);
 out_watch:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REBUILD_SLACK 256   /* processes seen but gone before the sampler is rebuilt */
@@ -411,7 +412,7 @@ static void find_ended(struct watch *w)
                 struct watch_proc *parent = alive_pid(w, p->ppid);
                 if (parent && p->role == WATCH_ROLE_WORKER)
                         parent->ended_children++;
-                event(w, WATCH_EV_ENDED, p, p->last_t - p->first_t);
+                event(w, WATCH_EV_ENDED, p, watch_proc_age(w, p, p->last_t));
                 p->used = 0;
         }
 }
@@ -434,6 +435,9 @@ int watch_tick(struct watch *w)
         if (r < 0)
                 return r;
         w->t = (double)(util_now_ns() - w->t0_ns) / 1e9;
+        struct timespec boot;
+        if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+                w->boot_offset_s = (double)boot.tv_sec + (double)boot.tv_nsec / 1e9 - w->t;
         w->ticks++;
         w->untracked = tk.untracked;
 
@@ -577,6 +581,17 @@ static json_t *str_or_null(const char *s)
         return j ? j : json_null();
 }
 
+double watch_proc_age(const struct watch *w, const struct watch_proc *p, double t)
+{
+        long hz = sysconf(_SC_CLK_TCK);
+
+        /* starttime counts clock ticks since boot, as CLOCK_BOOTTIME does seconds */
+        if (hz <= 0 || w->boot_offset_s <= 0)
+                return t - p->first_t;
+        double age = t + w->boot_offset_s - (double)p->starttime / (double)hz;
+        return age > 0 ? age : 0;
+}
+
 json_t *watch_json(const struct watch *w)
 {
         json_t *procs = json_array(), *events = json_array(), *cg = json_null();
@@ -593,7 +608,7 @@ json_t *watch_json(const struct watch *w)
                         "uss_bytes", p->have_pss ? json_integer((json_int_t)p->uss) : json_null(),
                         "jit_code_bytes", (json_int_t)p->jit, "jit_mappings", (json_int_t)p->jit_mappings,
                         "jit_growth_end_s", p->jit_growth_end_t >= 0 ? json_real(p->jit_growth_end_t) : json_null(),
-                        "age_s", p->last_t - p->first_t,
+                        "age_s", watch_proc_age(w, p, w->t),
                         "growth", growth_json(&p->g, p->g_valid)));
         }
         for (size_t i = 0; i < w->nev; i++) {

@@ -92,6 +92,7 @@ struct watch {
         uint32_t untracked;             /* live processes beyond the slots, or beyond the sampler's limits */
         uint64_t t0_ns, last_rescan_ns;
         double t;                       /* seconds since the start, at the last tick */
+        double boot_offset_s;           /* CLOCK_BOOTTIME less t, at the last tick */
         uint64_t ticks;
         unsigned stride;                /* ticks per history point */
         unsigned long restarts;
@@ -113,6 +114,10 @@ struct watch {
         double self_cpu_s;
         uint64_t self_rss;
 };
+
+/* Seconds from a watched process's start (stat's starttime) to t (seconds since the watch
+ * started); from when the watch first saw it, when its start cannot be placed. */
+double watch_proc_age(const struct watch *w, const struct watch_proc *p, double t);
 
 /* Sets up the watch: compiles --match, reads --cgroup, adds the named PIDs. err gets a message
  * for the user. Returns 0, -EINVAL (bad pattern, nothing to watch), -ESRCH (a named PID does not

@@ -23,6 +23,9 @@ Try 'jitmem watch --help' for more information."
 err=$("$JITMEM" watch --count 1 999999999 2>&1); check_eq "no such process -> 1" $? 1
 check "no such process: said so" -- grep -q "no process 999999999" <<<"$err"
 err=$("$JITMEM" watch --count 1 --cgroup /nonexistent 2>&1); check_eq "no such cgroup -> 1" $? 1
+"$JITMEM" watch --listen 127.0.0.1:99999 $$ 2>/dev/null; check_eq "a port over 65535 is a bad value -> 2" $? 2
+err=$("$JITMEM" watch --match "jitmem-no-such-process-$$" --count 1 2>&1 >/dev/null); check_eq "nothing matched -> 1" $? 1
+check "nothing matched: said so ($err)" -- grep -q "no process matched --match 'jitmem-no-such-process-$$' in 1 tick" <<<"$err"
 
 # 2. By PID: a JIT-like master and two workers; JIT code exact, roles, one JSON object per tick.
 "$FIX/jitlike" --regions 8 --size $K64 --step-ms 1 --hold-ms 60000 --workers 2 --worker-regions 4 > "$TMP/jl.out" &
@@ -43,6 +46,14 @@ jcheck "too short a history: not enough data, said so" "$TMP/w1.json" "d['growth
 # Plain lines when stdout is not a terminal.
 "$JITMEM" watch --count 2 --interval 100ms $JL > "$TMP/w1.txt"
 check_eq "plain output: one line per tick" "$(grep -c ' 3 processes ' "$TMP/w1.txt")" 2
+check "plain output: words, not class names ($(head -n 1 "$TMP/w1.txt"))" -- grep -q "JIT [0-9.]* [KMG]iB  growth not judged yet (too short a history)$" "$TMP/w1.txt"
+check "plain output: no snake_case class" -- test "$(grep -c "not_enough_data" "$TMP/w1.txt")" = 0
+# A process's age is from its start, not from when the watch first saw it.
+sleep 30 & SL=$!; pids+=($SL)
+sleep 2
+"$JITMEM" watch --json --count 1 $SL > "$TMP/age.json"
+jcheck "age_s from the process's start (started 2 s before the watch)" "$TMP/age.json" "1.8 <= d['processes'][0]['age_s'] <= 10"
+kill $SL
 
 # 3. By pattern: a process that appears later is picked up at the next rescan.
 marker="jitmem-watch-test-$$"
