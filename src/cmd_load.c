@@ -26,7 +26,8 @@ static void load_usage(FILE *f)
               "  -r, --rate R            requests per second (open model)\n"
               "  -c, --connections N     connections (default 10; up to 1024)\n"
               "  -d, --duration DUR      how long to send (default 10s unless --count)\n"
-              "  -n, --count N           how many requests to send\n"
+              "  -n, --count N           how many requests to send (a connection that cannot be made\n"
+              "                          uses one up)\n"
               "      --requests FILE     a request mix: lines 'WEIGHT METHOD /PATH [BODY]', each followed\n"
               "                          by indented 'Header: value' lines; replayed in the same order\n"
               "                          for the same --seed (default: GET of the URL's path)\n"
@@ -35,8 +36,10 @@ static void load_usage(FILE *f)
               "      --json              print one JSON object (schema " LOAD_SCHEMA ")\n"
               "  -h, --help              this help\n"
               "\n"
-              "Exit status: 0 the load ran (errors are counted in the report); 1 it could not\n"
-              "start (host not found); 2 usage error.\n",
+              "Exit status: 0 the load ran and at least one request had a response (errors are\n"
+              "counted in the report); 1 it could not start (host not found), or not one request\n"
+              "had a response (refused, reset, timed out, unparsable: the report says which);\n"
+              "2 usage error.\n",
               f);
 }
 
@@ -175,12 +178,16 @@ int cmd_load(int argc, char **argv)
                        o.rate > 0 ? "open model" : "closed model", o.connections, o.rate > 0 ? "" : "");
                 if (o.rate > 0)
                         printf("  asked for %.1f per second; latency from each request's intended send time\n", o.rate);
-                printf("\nLatency\n");
-                print_us("p50", load_hist_quantile(&res.hist, 0.50));
-                print_us("p90", load_hist_quantile(&res.hist, 0.90));
-                print_us("p99", load_hist_quantile(&res.hist, 0.99));
-                print_us("p99.9", load_hist_quantile(&res.hist, 0.999));
-                print_us("max", (double)res.hist.max_us);
+                if (res.hist.total) {
+                        printf("\nLatency\n");
+                        print_us("p50", load_hist_quantile(&res.hist, 0.50));
+                        print_us("p90", load_hist_quantile(&res.hist, 0.90));
+                        print_us("p99", load_hist_quantile(&res.hist, 0.99));
+                        print_us("p99.9", load_hist_quantile(&res.hist, 0.999));
+                        print_us("max", (double)res.hist.max_us);
+                } else {
+                        printf("\nLatency: none measured (no response was received)\n");
+                }
                 printf("\nResponses: %llu 2xx, %llu 3xx, %llu 4xx, %llu 5xx\n", (unsigned long long)res.status[2],
                        (unsigned long long)res.status[3], (unsigned long long)res.status[4], (unsigned long long)res.status[5]);
                 printf("Errors:    %llu connect, %llu timeout, %llu reset, %llu parse\n",
@@ -190,5 +197,14 @@ int cmd_load(int argc, char **argv)
                         printf("Behind:    %llu requests were due but never sent (the server could not keep up)\n",
                                (unsigned long long)res.unsent);
         }
-        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        if (cli_close_stdout() < 0)
+                return CLI_EXIT_FAILURE;
+        if (res.completed == 0) {
+                cli_error("%s: not one request had a response (errors: %llu connect, %llu timeout, %llu reset, %llu parse)",
+                          url, (unsigned long long)res.errors[LOAD_ERR_CONNECT],
+                          (unsigned long long)res.errors[LOAD_ERR_TIMEOUT], (unsigned long long)res.errors[LOAD_ERR_RESET],
+                          (unsigned long long)res.errors[LOAD_ERR_PARSE]);
+                return CLI_EXIT_FAILURE;
+        }
+        return CLI_EXIT_OK;
 }

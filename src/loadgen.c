@@ -642,7 +642,12 @@ int load_run(const struct load_options *o, struct load_result *ret)
         uint64_t stopped_at = 0;
         for (;;) {
                 uint64_t now = util_now_ns();
-                if (sending && ((o->stop && *o->stop) || now >= end || (o->count && res->sent >= o->count))) {
+                /* With --count, a connection that could not be made uses up a request: a server
+                 * that refuses every connection ends the load rather than holding it forever. */
+                uint64_t count = o->count;
+                if (count)
+                        count = res->errors[LOAD_ERR_CONNECT] < count ? count - res->errors[LOAD_ERR_CONNECT] : 0;
+                if (sending && ((o->stop && *o->stop) || now >= end || (o->count && res->sent >= count))) {
                         sending = 0;
                         stopped_at = now;
                 }
@@ -655,8 +660,8 @@ int load_run(const struct load_options *o, struct load_result *ret)
                 uint64_t due = UINT64_MAX;
                 if (o->rate > 0)
                         due = (uint64_t)((double)(now - start) * o->rate / 1e9) + 1;
-                if (o->count && due > o->count)
-                        due = o->count;
+                if (o->count && due > count)
+                        due = count;
                 uint64_t ready = 0, pending = due > res->sent ? due - res->sent : 0;
                 if (o->rate > 0)
                         for (int i = 0; i < o->connections; i++)
@@ -731,10 +736,16 @@ out:
         return r;
 }
 
+/* A latency quantile, or null when no response was timed. */
+static json_t *lat(const struct load_hist *h, double q)
+{
+        return h->total ? json_real(load_hist_quantile(h, q)) : json_null();
+}
+
 json_t *load_result_json(const char *url, const struct load_options *o, const struct load_result *r)
 {
         const struct load_hist *h = &r->hist;
-        return json_pack("{s:s, s:s, s:s, s:o, s:i, s:f, s:{s:I, s:I, s:f, s:I}, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f}, "
+        return json_pack("{s:s, s:s, s:s, s:o, s:i, s:f, s:{s:I, s:I, s:f, s:I}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
                          "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
                          "schema", LOAD_SCHEMA,
                          "jitmem_version", JITMEM_VERSION,
@@ -745,10 +756,9 @@ json_t *load_result_json(const char *url, const struct load_options *o, const st
                          "requests", "sent", (json_int_t)r->sent, "completed", (json_int_t)r->completed,
                          "per_second", r->elapsed_s > 0 ? (double)r->completed / r->elapsed_s : 0.0,
                          "unsent_due", (json_int_t)r->unsent,
-                         "latency_us", "p50", load_hist_quantile(h, 0.50), "p90", load_hist_quantile(h, 0.90),
-                         "p99", load_hist_quantile(h, 0.99), "p99_9", load_hist_quantile(h, 0.999),
-                         "max", (double)h->max_us, "mean", h->total ? h->sum_us / (double)h->total : 0.0,
-                         "min", load_hist_quantile(h, 0.0),
+                         "latency_us", "p50", lat(h, 0.50), "p90", lat(h, 0.90), "p99", lat(h, 0.99),
+                         "p99_9", lat(h, 0.999), "max", h->total ? json_real((double)h->max_us) : json_null(),
+                         "mean", h->total ? json_real(h->sum_us / (double)h->total) : json_null(), "min", lat(h, 0.0),
                          "errors", "connect", (json_int_t)r->errors[LOAD_ERR_CONNECT], "timeout",
                          (json_int_t)r->errors[LOAD_ERR_TIMEOUT], "reset", (json_int_t)r->errors[LOAD_ERR_RESET], "parse",
                          (json_int_t)r->errors[LOAD_ERR_PARSE],

@@ -67,9 +67,15 @@ got=$(cat "$TMP/port.count")
 check "the server answered what jitmem counted ($got answered)" -- test "$got" -ge $expected
 
 # Errors: refused, bad input.
-L http://127.0.0.1:9/ --count 5 -c 1 --timeout 1s --duration 1s
-check_eq "connection refused: still a report" $? 0
-jcheck "connection refused: counted" "$TMP/out.json" "d['errors']['connect'] > 0"
+L http://127.0.0.1:9/ --count 5 -c 1 --timeout 1s --duration 1s 2>/dev/null
+check_eq "connection refused: nothing completed -> 1" $? 1
+jcheck "connection refused: counted, still a report" "$TMP/out.json" "d['errors']['connect'] > 0 and d['requests']['completed'] == 0"
+jcheck "connection refused: no latency figures without a response" "$TMP/out.json" "all(v is None for v in d['latency_us'].values())"
+timeout 20 "$JITMEM" load http://127.0.0.1:9/ --count 3 -c 1 > "$TMP/refused.txt" 2> "$TMP/refused.err"
+check_eq "refused with --count alone: ends, nothing completed -> 1" $? 1
+check "refused: the text report prints no percentile" -- test "$(grep -c 'p50' "$TMP/refused.txt")" = 0
+check "refused: says no latency was measured" -- grep -q "Latency: none measured (no response was received)" "$TMP/refused.txt"
+check "refused: stderr says why the status is 1" -- grep -q "not one request had a response (errors: 3 connect" "$TMP/refused.err"
 "$JITMEM" load ftp://x/ 2>/dev/null; check_eq "bad URL -> 2" $? 2
 "$JITMEM" load http://no-such-host.invalid/ --count 1 2>/dev/null; check_eq "host not found -> 1" $? 1
 printf 'x GET /\n' > "$TMP/bad.txt"
