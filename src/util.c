@@ -333,3 +333,86 @@ char *util_format_seconds(double s, const char *never, char *buf, size_t size)
                 snprintf(buf, size, "%.1f days", s / 86400);
         return buf;
 }
+
+/* Length of the UTF-8 sequence at s that a terminal may be given as one printable character
+ * (a valid sequence, not a C1 control, not overlong, not a surrogate), or 0. */
+static size_t utf8_printable(const unsigned char *s)
+{
+        if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
+                return s[0] == 0xc2 && s[1] < 0xa0 ? 0 : 2; /* U+0080..U+009F are C1 controls */
+        if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+                if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
+                        return 0;
+                return 3;
+        }
+        if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) {
+                if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+                        return 0;
+                return 4;
+        }
+        return 0;
+}
+
+#define FIT_UNITS 1024 /* characters of a command line considered */
+
+size_t util_fit_command(const char *cmdline, size_t width, char *out, size_t size)
+{
+        static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
+        char clean[FIT_UNITS * 4 + 1];
+        size_t at[FIT_UNITS + 1], n = 0, len = 0, o = 0, cols = 0;
+        const unsigned char *s = (const unsigned char *)cmdline;
+
+        if (size == 0)
+                return 0;
+        /* One unit per character, each made safe. */
+        while (*s && n < FIT_UNITS) {
+                size_t k = *s >= 0x20 && *s < 0x7f ? 1 : *s >= 0x80 ? utf8_printable(s) : 0;
+                at[n++] = len;
+                if (k == 0) {
+                        clean[len++] = '?';
+                        s++;
+                } else {
+                        memcpy(clean + len, s, k);
+                        len += k;
+                        s += k;
+                }
+        }
+        at[n] = len;
+        clean[len] = '\0';
+
+        /* The program's name: after the last '/' of the first word. */
+        size_t word_end = 0, base = 0;
+        while (word_end < n && clean[at[word_end]] != ' ')
+                word_end++;
+        for (size_t i = 0; i < word_end; i++)
+                if (clean[at[i]] == '/')
+                        base = i + 1;
+
+#define PUT(from, to) do { size_t b_ = at[from], e_ = at[to]; \
+                if (o + (e_ - b_) < size) { memcpy(out + o, clean + b_, e_ - b_); o += e_ - b_; cols += (to) - (from); } } while (0)
+#define DOTS() do { if (o + 3 < size) { memcpy(out + o, ellipsis, 3); o += 3; cols++; } } while (0)
+        if (n <= width) {
+                PUT(0, n);
+        } else if (base > 0 && n - base + 2 <= width) {
+                /* the directory's head, "…/", the program and its arguments whole */
+                PUT(0, width - (n - base) - 2);
+                DOTS();
+                PUT(base - 1, n);
+        } else if (width >= 2 + 2 * (base > 0)) {
+                /* "…/" for the directory, the program, as much of the arguments as fits, "…" */
+                size_t room = width - 1 - 2 * (base > 0);
+                if (base > 0) {
+                        DOTS();
+                        PUT(base - 1, base + room);
+                } else {
+                        PUT(0, room);
+                }
+                DOTS();
+        } else if (width >= 1) {
+                DOTS();
+        }
+#undef PUT
+#undef DOTS
+        out[o] = '\0';
+        return cols;
+}

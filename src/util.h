@@ -58,6 +58,14 @@ char *util_new_dir_name(const char *prefix, char *buf, size_t size);
  * paths (NULL-terminated) below the binary's directory. Returns 0 with the path, or -ENOENT. */
 int util_find_beside_binary(const char *env_name, const char *const *relative, char *buf, size_t size);
 
+/* Fits a command line (untrusted: any bytes) into `width` terminal columns for a table. Control
+ * bytes, invalid UTF-8 and C1 controls become '?'. When it is too long, the program's name (the
+ * last path component of the first word) is kept and the middle is cut with "…": first the
+ * program's directory ("/root/.pye…/python3.11 -c x=1"), then, if that is not enough, the end of
+ * the arguments ("…/python3.11 -c import sys; p…"). Writes a NUL-terminated string into out
+ * (size >= 4 * width + 1 holds any result) and returns the columns it takes. */
+size_t util_fit_command(const char *cmdline, size_t width, char *out, size_t size);
+
 /* Returns the message for a negative errno code, like strerror(-r). */
 const char *util_strerror(int r);
 

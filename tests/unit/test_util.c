@@ -284,6 +284,37 @@ static void test_misc(void)
         CHECK_EQ_INT(util_write_all(-1, "", 0), 0);
 }
 
+static void check_fit(const char *in, size_t width, const char *want, size_t want_cols)
+{
+        char out[256];
+        size_t cols = util_fit_command(in, width, out, sizeof(out));
+
+        CHECK_STR(out, want);
+        CHECK_EQ_U64(cols, want_cols);
+}
+
+static void test_fit_command(void)
+{
+        /* fits: as it is */
+        check_fit("python3 -c pass", 26, "python3 -c pass", 15);
+        /* a pyenv interpreter: the program's name kept, the directory cut in the middle */
+        check_fit("/root/.pyenv/versions/3.11.9/bin/python3.11 -c x=[0]*10**6", 40,
+                  "/root/.pyenv/\u2026/python3.11 -c x=[0]*10**6", 40);
+        /* not even that fits: the directory goes, the arguments are cut at their end */
+        check_fit("/root/.pyenv/versions/3.11.9/bin/python3.11 -c x=[0]*10**6", 26,
+                  "\u2026/python3.11 -c x=[0]*10*\u2026", 26);
+        check_fit("gunicorn: worker [app:app] with a long title", 20, "gunicorn: worker [a\u2026", 20);
+        /* hostile bytes: control characters, escapes, invalid UTF-8, C1 controls */
+        check_fit("evil\x1b]0;owned\x07 \xff\xc2\x9b x", 40, "evil?]0;owned? ??? x", 20);
+        /* printable UTF-8 is kept, one column per character */
+        check_fit("caf\xc3\xa9 \xe2\x82\xac", 10, "caf\xc3\xa9 \xe2\x82\xac", 6);
+        check_fit("", 10, "", 0);
+        check_fit("abc", 1, "\u2026", 1);
+        char out[8];
+        util_fit_command("/usr/bin/python3 -c pass", 26, out, sizeof(out)); /* bounded by the buffer */
+        CHECK(strlen(out) < sizeof(out));
+}
+
 int main(void)
 {
         test_parse_u64();
@@ -293,5 +324,6 @@ int main(void)
         test_format_bytes();
         test_format_seconds();
         test_misc();
+        test_fit_command();
         return unit_finish("test_util");
 }
