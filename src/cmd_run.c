@@ -77,16 +77,29 @@ static const char *bytes_or_dash(double v, char *buf, size_t size)
         return util_format_bytes((uint64_t)v, buf, size);
 }
 
+/* The table's first column: "  PID command", the command cut in the middle to fit. */
+#define LABEL_COLS 34
+
+static void print_label(double pid, const char *cmdline)
+{
+        char cmd[4 * LABEL_COLS + 1];
+        size_t cols = util_fit_command(cmdline ? cmdline : "?", LABEL_COLS - 8, cmd, sizeof(cmd));
+
+        fprintf(stderr, "  %7.0f %s%*s", pid, cmd, (int)(LABEL_COLS - 8 - cols), "");
+}
+
 /* The table on stderr, from summary.json's content. */
 static void print_table(json_t *sum, const char *cmd, const char *out)
 {
-        char a[32], b[32], c[32], d[32];
+        char a[32], b[32], c[32], d[32], e[32];
         json_t *procs = json_object_get(sum, "processes"), *p;
         json_t *exit_obj = json_object_get(sum, "exit");
         size_t i, total = json_array_size(procs), shown = 0;
         double unreadable = jnum(sum, "unreadable_processes");
+        char safe_cmd[4 * 60 + 1];
 
-        fprintf(stderr, "\njitmem: %s ", cmd);
+        util_fit_command(cmd, 60, safe_cmd, sizeof(safe_cmd));
+        fprintf(stderr, "\njitmem: %s ", safe_cmd);
         if (json_is_integer(json_object_get(exit_obj, "signal")))
                 fprintf(stderr, "was killed by signal %d", (int)json_integer_value(json_object_get(exit_obj, "signal")));
         else
@@ -99,36 +112,65 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
         if (jnum(sum, "tree.peak_rss_bytes") < 0) {
                 if (unreadable <= 0)
                         fprintf(stderr, "  no sample was taken: the command ended before the first tick\n");
+                if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > 0)
+                        fprintf(stderr, "  the kernel's high-water mark of its largest process: %s RSS\n",
+                                bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), a, sizeof(a)));
                 return;
         }
-        fprintf(stderr, "  %-34s %10s %10s %10s %12s %5s\n", "", "peak RSS", "peak PSS", "final RSS", "JIT code", "maps");
-        fprintf(stderr, "  %-34s %10s %10s %10s %12s %5.0f\n", "tree",
-                bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), a, sizeof(a)),
+        fprintf(stderr, "  %-*s %10s %12s %10s %10s %12s %5s\n", LABEL_COLS, "", "peak RSS", "kernel peak", "peak PSS",
+                "final RSS", "JIT code", "maps");
+        fprintf(stderr, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree",
+                bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), a, sizeof(a)), "-",
                 bytes_or_dash(jnum(sum, "tree.peak_pss_bytes"), b, sizeof(b)),
                 bytes_or_dash(jnum(sum, "tree.final_rss_bytes"), c, sizeof(c)),
                 bytes_or_dash(jnum(sum, "tree.peak_jit_code_bytes"), d, sizeof(d)), jnum(sum, "tree.peak_jit_mappings"));
+        /* the process whose kernel high-water mark is furthest above its sampled peak */
+        json_t *missed = NULL;
+        double missed_by = 0;
         json_array_foreach(procs, i, p) {
-                char label[40];
+                double gap = jnum(p, "kernel_peak_rss_bytes") - jnum(p, "peak_rss_bytes");
+                if (jnum(p, "peak_rss_bytes") >= 0 && gap > missed_by && gap >= 0.05 * jnum(p, "peak_rss_bytes")) {
+                        missed = p;
+                        missed_by = gap;
+                }
                 if (shown >= TABLE_ROWS)
-                        break;
+                        continue;
                 shown++;
-                snprintf(label, sizeof(label), "%7.0f %s", jnum(p, "pid"),
-                         json_string_value(json_object_get(p, "cmdline")) ? json_string_value(json_object_get(p, "cmdline")) : "?");
-                fprintf(stderr, "  %-34.34s %10s %10s %10s %12s %5.0f\n", label,
+                print_label(jnum(p, "pid"), json_string_value(json_object_get(p, "cmdline")));
+                fprintf(stderr, " %10s %12s %10s %10s %12s %5.0f\n",
                         bytes_or_dash(jnum(p, "peak_rss_bytes"), a, sizeof(a)),
+                        bytes_or_dash(jnum(p, "kernel_peak_rss_bytes"), e, sizeof(e)),
                         bytes_or_dash(jnum(p, "peak_pss_bytes"), b, sizeof(b)),
                         bytes_or_dash(jnum(p, "final_rss_bytes"), c, sizeof(c)),
                         bytes_or_dash(jnum(p, "peak_jit_code_bytes"), d, sizeof(d)), jnum(p, "jit_mappings"));
         }
         if (total > shown)
                 fprintf(stderr, "  ... and %zu more processes (see summary.json)\n", total - shown);
+        fprintf(stderr, "\n  peak RSS: the most seen at a tick (sampled). kernel peak: the kernel's high-water mark,\n"
+                        "  VmHWM at the last tick, or wait4's ru_maxrss when jitmem reaped the process (that one\n"
+                        "  also covers the children it waited for itself); the kernel keeps none for the tree\n");
+        if (missed) {
+                /* ru_maxrss covers the children a process waited for, VmHWM the process alone */
+                int from_wait = jnum(missed, "maxrss_bytes") > jnum(missed, "hwm_rss_bytes");
+                fprintf(stderr, "  pid %.0f%s reached %s RSS by the kernel's count,\n"
+                                "  %s more than any tick saw of it: a peak fell between ticks (or after the last)",
+                        jnum(missed, "pid"), from_wait ? " (or a child it waited for)" : "",
+                        bytes_or_dash(jnum(missed, "kernel_peak_rss_bytes"), a, sizeof(a)), bytes_or_dash(missed_by, b, sizeof(b)));
+                if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > jnum(sum, "tree.peak_rss_bytes"))
+                        fprintf(stderr, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
+                                bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), c, sizeof(c)),
+                                bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), d, sizeof(d)));
+                fprintf(stderr, "\n");
+        }
         fprintf(stderr, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", jnum(sum, "tree.max_processes"),
                 total, bytes_or_dash(jnum(sum, "tree.final_jit_code_bytes"), a, sizeof(a)));
         if (jnum(sum, "tree.jit_code_last_growth_t_s") >= 0)
                 fprintf(stderr, ", last grew at %.2f s", jnum(sum, "tree.jit_code_last_growth_t_s"));
         fprintf(stderr, "\n");
         if (jnum(sum, "tree.peak_cgroup_usage_bytes") >= 0)
-                fprintf(stderr, "  cgroup usage peak %s\n", bytes_or_dash(jnum(sum, "tree.peak_cgroup_usage_bytes"), a, sizeof(a)));
+                fprintf(stderr, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
+                                "  at most %s at a tick\n",
+                        bytes_or_dash(jnum(sum, "tree.peak_cgroup_usage_bytes"), a, sizeof(a)));
         if (jnum(sum, "limit.bytes") > 0) {
                 fprintf(stderr, "  limit %s: tree peak PSS at ", bytes_or_dash(jnum(sum, "limit.bytes"), a, sizeof(a)));
                 if (jnum(sum, "limit.peak_pss_fraction") >= 0)
@@ -141,8 +183,11 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
         if (jnum(sum, "progress.units") >= 0)
                 fprintf(stderr, "  progress: %.0f units, %.1f per second\n", jnum(sum, "progress.units"),
                         jnum(sum, "progress.units_per_s"));
-        fprintf(stderr, "  jitmem: %.3f s CPU (%.2f%% of one core), median tick %.0f us\n", jnum(sum, "observer.cpu_s"),
-                100.0 * jnum(sum, "observer.cpu_fraction_of_one_core"), jnum(sum, "ticks.cost_median_s") * 1e6);
+        fprintf(stderr, "  jitmem: %.3f s CPU while the command ran", jnum(sum, "observer.cpu_during_run_s"));
+        if (jnum(sum, "observer.cpu_fraction_of_one_core") >= 0)
+                fprintf(stderr, " (%.2f%% of one core)", 100.0 * jnum(sum, "observer.cpu_fraction_of_one_core"));
+        fprintf(stderr, ", %.3f s in all; median tick %.0f us\n", jnum(sum, "observer.cpu_s"),
+                jnum(sum, "ticks.cost_median_s") * 1e6);
 }
 
 static int parse_args(int argc, char **argv, struct runner_options *o, int *quiet, int *ret_cmd_index)

@@ -25,6 +25,7 @@ struct record {
         uint64_t costs[RECORD_COST_RESERVOIR];
         uint64_t ncosts;
         uint64_t rng;
+        uint64_t unsampled_maxrss; /* the largest ru_maxrss of processes reaped but never sampled */
 };
 
 int record_open(int dirfd, struct record **ret)
@@ -311,12 +312,39 @@ const struct record_proc *record_proc(const struct record *r, uint32_t index)
         return &r->procs[index];
 }
 
+void record_note_reaped(struct record *r, uint32_t index, uint64_t maxrss_bytes)
+{
+        if (index < r->nprocs && r->procs[index].samples > 0) {
+                r->procs[index].reaped = 1;
+                r->procs[index].maxrss = maxrss_bytes;
+        } else {
+                MAX_SET(r->unsampled_maxrss, maxrss_bytes);
+        }
+}
+
+uint64_t record_kernel_peak(const struct record_proc *p)
+{
+        return p->reaped && p->maxrss > p->hwm ? p->maxrss : p->hwm;
+}
+
+/* The largest kernel high-water mark of any one process of the tree. */
+static uint64_t largest_kernel_peak(const struct record *r)
+{
+        uint64_t m = r->unsampled_maxrss;
+
+        for (size_t i = 0; i < r->nprocs; i++)
+                if (r->procs[i].samples > 0)
+                        MAX_SET(m, record_kernel_peak(&r->procs[i]));
+        return m;
+}
+
 json_t *record_tree_json(const struct record *r)
 {
         struct record_tree t;
+        uint64_t kpeak = largest_kernel_peak(r);
 
         record_tree_figures(r, &t);
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
+        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
                          "peak_rss_bytes", jsonout_u64_or_null(t.have_final, t.peak_rss),
                          "peak_rss_t_s", t.have_final ? json_real((double)t.peak_rss_t_ns / 1e9) : json_null(),
                          "final_rss_bytes", jsonout_u64_or_null(t.have_final, t.final_rss),
@@ -331,6 +359,9 @@ json_t *record_tree_json(const struct record *r)
                          "jit_code_last_growth_t_s",
                          t.have_final && t.peak_jit > 0 ? json_real((double)t.jit_last_growth_t_ns / 1e9) : json_null(),
                          "peak_cgroup_usage_bytes", jsonout_u64_or_null(t.have_cgroup, t.peak_cgroup));
+        if (o)
+                json_object_set_new(o, "largest_process_kernel_peak_rss_bytes", jsonout_u64_or_null(kpeak > 0, kpeak));
+        return o;
 }
 
 json_t *record_ticks_json(const struct record *r)
@@ -377,6 +408,10 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                                       "final_rss_bytes", (json_int_t)p->final_rss,
                                       "cpu_user_s", (double)p->cpu_user_ns / 1e9,
                                       "cpu_sys_s", (double)p->cpu_sys_ns / 1e9);
+                if (o) {
+                        json_object_set_new(o, "maxrss_bytes", jsonout_u64_or_null(p->reaped, p->maxrss));
+                        json_object_set_new(o, "kernel_peak_rss_bytes", json_integer((json_int_t)record_kernel_peak(p)));
+                }
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);
                         return NULL;

@@ -61,8 +61,19 @@ struct record_proc {
         uint64_t exec_other_peak;
         int have_pss;
         uint64_t cpu_user_ns, cpu_sys_ns;
+        int reaped;             /* jitmem reaped it, and maxrss is wait4()'s ru_maxrss */
+        uint64_t maxrss;        /* bytes */
 };
 const struct record_proc *record_proc(const struct record *r, uint32_t index);
+
+/* The kernel's high-water mark of a process jitmem reaped, from wait4()'s rusage (ru_maxrss, in
+ * bytes): the process at `index` of the sampler, or, for a process never sampled, index
+ * RECORD_UNSAMPLED (it counts in the tree's largest kernel peak only). */
+#define RECORD_UNSAMPLED UINT32_MAX
+void record_note_reaped(struct record *r, uint32_t index, uint64_t maxrss_bytes);
+
+/* The larger of a process's VmHWM at its last sample and the ru_maxrss it was reaped with. */
+uint64_t record_kernel_peak(const struct record_proc *p);
 
 /* Closes samples.csv and frees. Returns 0 or the -errno of close(). Accepts NULL. */
 int record_close(struct record *r);

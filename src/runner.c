@@ -67,6 +67,7 @@ struct run {
         int tty; /* the controlling terminal handed to the command, or -1 */
         int root_done, root_status;
         uint64_t t_start_ns, wall_start_ns, t_root_end_ns;
+        double cpu_at_start_s;      /* jitmem's own CPU when the command was started */
         int forwarded[4]; /* SIGINT, SIGTERM, SIGHUP, SIGQUIT */
         int nsignals;
         int record_error;
@@ -116,13 +117,50 @@ static void follow_stop(struct run *R)
         kill(-R->child.pid, SIGCONT);
 }
 
+/* The sampler's index of the process that is the zombie `pid`, told from an earlier process
+ * with the same PID by its start time (read while it is still a zombie), and among the entries
+ * of that process (a zombie found again by discovery gets a new one, never sampled) the one
+ * that was sampled; or RECORD_UNSAMPLED. */
+static uint32_t zombie_index(struct run *R, pid_t pid)
+{
+        char path[64], buf[1024];
+        struct procfs_stat st;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        ssize_t n = kfile_read(path, buf, sizeof(buf));
+        if (n <= 0 || procfs_parse_stat(buf, (size_t)n, &st) < 0)
+                return RECORD_UNSAMPLED;
+        for (uint32_t i = sampler_nprocs(R->sampler); i-- > 1;) { /* 0 is jitmem itself */
+                const struct sampler_proc *sp = sampler_proc(R->sampler, i);
+                if (sp && sp->pid == pid && sp->starttime_ticks == st.starttime_ticks && record_proc(R->rec, i))
+                        return i;
+        }
+        return RECORD_UNSAMPLED;
+}
+
 static void reap(struct run *R)
 {
         for (;;) {
                 int st;
-                pid_t p = waitpid(-1, &st, WNOHANG | WUNTRACED);
+                siginfo_t si;
+                struct rusage ru;
+                uint32_t index = RECORD_UNSAMPLED;
+                /* Which child has something to report, without reaping it yet: an ended one is
+                 * still a zombie, whose start time tells which process the sampler knew it as. */
+                memset(&si, 0, sizeof(si));
+                if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+                        break;
+                if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
+                        index = zombie_index(R, si.si_pid);
+                pid_t p = wait4(si.si_pid, &st, WNOHANG | WUNTRACED, &ru);
                 if (p <= 0)
                         break;
+                if (WIFEXITED(st) || WIFSIGNALED(st)) {
+                        /* ru_maxrss: the kernel's high-water mark, in KiB, over every program the
+                         * process ran and the descendants it waited for itself */
+                        if (R->rec)
+                                record_note_reaped(R->rec, index, (uint64_t)ru.ru_maxrss * 1024);
+                }
                 if (p == R->child.pid && WIFSTOPPED(st)) {
                         follow_stop(R);
                         continue;
@@ -277,7 +315,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                 progress = json_pack("{s:I, s:f, s:I}", "units", (json_int_t)R->progress_units,
                                      "units_per_s", duration > 0 ? (double)R->progress_units / duration : 0.0,
                                      "bad_lines", (json_int_t)R->progress_bad);
-        return json_pack("{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
+        json_t *o = json_pack("{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
                          "schema", RUNNER_SUMMARY_SCHEMA,
                          "exit_status", code,
                          "exit", exit_obj,
@@ -294,8 +332,14 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                          "progress", progress,
                          "observer",
                          "cpu_s", cpu_s, "cpu_user_s", cpu_user, "cpu_sys_s", cpu_sys,
-                         "cpu_fraction_of_one_core", duration > 0 ? cpu_s / duration : 0.0,
+                         "cpu_during_run_s", cpu_s - R->cpu_at_start_s,
                          "max_rss_bytes", (json_int_t)maxrss_kb * 1024);
+        /* A share of one core only over a run long enough for it to mean something: over 10 ms a
+         * few scheduler ticks of CPU are 100%. */
+        if (o)
+                json_object_set_new(json_object_get(o, "observer"), "cpu_fraction_of_one_core",
+                                    duration >= RUNNER_CPU_SHARE_MIN_S ? json_real((cpu_s - R->cpu_at_start_s) / duration) : json_null());
+        return o;
 }
 
 /* Reads what the command reported on the progress pipe: lines of "<units>\n". */
@@ -590,6 +634,10 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 sp.foreground = 1;
         }
         R->t_start_ns = util_now_ns();
+        struct rusage ru0;
+        if (getrusage(RUSAGE_SELF, &ru0) == 0)
+                R->cpu_at_start_s = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 +
+                                    (double)ru0.ru_stime.tv_sec + (double)ru0.ru_stime.tv_usec / 1e6;
         r = spawn_start(&sp, &R->child);
         if (logfd >= 0)
                 close(logfd);
@@ -624,7 +672,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         int driver_stopped = 0;
 
         uint64_t grace_deadline = 0, kill_deadline = 0;
-        int term_sent = 0, kill_sent = 0;
+        int term_sent = 0, kill_sent = 0, root_seen_done = 0;
         for (;;) {
                 struct pollfd p[3] = { { R->sfd, POLLIN, 0 }, { R->tfd, POLLIN, 0 }, { R->progress_fd, POLLIN, 0 } };
                 if (poll(p, 3, 1000) < 0 && errno != EINTR) {
@@ -677,6 +725,16 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 if (R->driver_running && !driver_stopped && __atomic_load_n(&R->driver_done, __ATOMIC_ACQUIRE)) {
                         driver_stopped = 1; /* the load is over: the server may go */
                         signal_group(R, SIGTERM);
+                }
+                if (R->root_done && !root_seen_done) {
+                        /* A tick now, not at the next interval: what is left of the tree (if
+                         * anything) is sampled, and a run that is over ends at once. */
+                        root_seen_done = 1;
+                        r = do_tick(R, 0);
+                        if (r < 0) {
+                                warnf(R, "sampling failed: %s", util_strerror(r));
+                                R->record_error = r;
+                        }
                 }
                 if (R->root_done) {
                         uint64_t now = util_now_ns();

@@ -4,6 +4,9 @@
 #ifndef JITMEM_RUNNER_H
 #define JITMEM_RUNNER_H
 
+/* The shortest run whose observer CPU is given as a share of one core (summary.json). */
+#define RUNNER_CPU_SHARE_MIN_S 1.0
+
 #include <jansson.h>
 #include <stdint.h>
 

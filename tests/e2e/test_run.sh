@@ -228,6 +228,7 @@ if command -v python3 >/dev/null; then
                 skip "python3 on PATH has a JIT ($build): the no-JIT check needs one without"
         fi
         jcheck "python3 measured" "$TMP/py/summary.json" "d['tree']['peak_rss_bytes'] > 5*2**20 and d['tree']['peak_pss_bytes'] > 0"
+        jcheck "python3 reaped by jitmem: its ru_maxrss, at least its VmHWM" "$TMP/py/summary.json" "d['processes'][0]['maxrss_bytes'] >= d['processes'][0]['hwm_rss_bytes'] > 5*2**20"
 fi
 
 # 14. A JIT-enabled CPython, when one is named.
@@ -295,5 +296,39 @@ ok $? "progress_units grows tick by tick in the tree rows"
 "$JITMEM" run -q --out "$TMP/noprog" -- sh -c 'test -z "$JITMEM_PROGRESS_FD"'
 check_eq "without --progress the variable is not set" $? 0
 jcheck "no progress without --progress" "$TMP/noprog/summary.json" "d['progress'] is None"
+
+# 19. A short job's peak: its allocation falls after the last tick, where only the kernel's
+#     high-water mark has it (wait4's ru_maxrss of the process jitmem reaps).
+out="$TMP/short"
+start=$(date +%s%N)
+"$JITMEM" run --interval 10s --out "$out" -- "$FIX/heapgrow" --mb 48 --steps 1 --step-ms 0 --delay-ms 300 --hold-ms 0 >/dev/null 2>"$TMP/short.err"
+ok $? "short job exits 0"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "a run ends when its command does, not at the next tick (${elapsed} ms, interval 10 s)" -- test "$elapsed" -lt 5000
+jcheck "the kernel's peak has the 48 MiB" "$out/summary.json" "d['processes'][0]['maxrss_bytes'] >= 48 << 20 and d['processes'][0]['kernel_peak_rss_bytes'] >= 48 << 20 and d['tree']['largest_process_kernel_peak_rss_bytes'] >= 48 << 20"
+jcheck "the sampled peak missed them" "$out/summary.json" "d['processes'][0]['peak_rss_bytes'] < 48 << 20 and d['tree']['peak_rss_bytes'] < 48 << 20"
+check "the table names the kernel's peak beside the sampled one" -- grep -q "peak RSS  kernel peak" "$TMP/short.err"
+check "the table says a peak fell between ticks" -- grep -q "a peak fell between ticks" "$TMP/short.err"
+check "the table gives the tree's RSS sum as at least the kernel's peak" -- grep -q "so the tree's RSS sum peaked at 4[89].[0-9] MiB or more" "$TMP/short.err"
+# A process its own parent waited for: no ru_maxrss of its own; its parent's covers it.
+out="$TMP/waited"
+"$JITMEM" run -q --interval 50ms --out "$out" -- sh -c "\"$FIX/heapgrow\" --mb 32 --steps 1 --step-ms 0 --delay-ms 200 --hold-ms 0 >/dev/null; true"
+jcheck "waited for by its parent: maxrss null for it, the parent's covers it" "$out/summary.json" \
+        "all(p['maxrss_bytes'] is None for p in d['processes'][1:]) and 'heapgrow' in d['processes'][1]['cmdline'] and d['processes'][0]['maxrss_bytes'] >= 32 << 20"
+
+# 20. The table: the program's name kept when the command line is cut; the container's usage
+#     named as such; no share of one core over a run too short for it.
+mkdir -p "$TMP/a/rather/long/directory/name/for/the/test"
+ln -s "$(command -v sleep)" "$TMP/a/rather/long/directory/name/for/the/test/sleepy"
+"$JITMEM" run --out "$TMP/label" -- "$TMP/a/rather/long/directory/name/for/the/test/sleepy" 0.2 2>"$TMP/label.err"
+row=$(grep -E "^ +[0-9]+ " "$TMP/label.err" | head -n 1)
+check "a long path: the middle cut, the program and its argument kept ($row)" -- grep -qE "^ +[0-9]+ /tmp.*…/sleepy 0\.2 " <<<"$row"
+check "the cgroup's usage is the container's" -- grep -q "container (jitmem's cgroup, every process in it, not the command's alone)" "$TMP/label.err"
+check "no bare 'cgroup usage peak'" -- test "$(grep -c "cgroup usage peak" "$TMP/label.err")" = 0
+check "a 0.2 s run: no share of one core" -- test "$(grep -c "of one core" "$TMP/label.err")" = 0
+jcheck "a 0.2 s run: the share is null, the CPU seconds are there" "$TMP/label/summary.json" "d['observer']['cpu_fraction_of_one_core'] is None and d['observer']['cpu_during_run_s'] >= 0 and d['observer']['cpu_s'] > 0"
+"$JITMEM" run --interval 20ms --out "$TMP/long" -- sleep 1.2 2>"$TMP/long.err"
+check "a 1.2 s run: the share of one core is given" -- grep -q "s CPU while the command ran ([0-9.]*% of one core)" "$TMP/long.err"
+jcheck "a 1.2 s run: the share is the CPU while the command ran over its duration" "$TMP/long/summary.json" "abs(d['observer']['cpu_fraction_of_one_core'] - d['observer']['cpu_during_run_s'] / d['duration_s']) < 1e-6"
 
 finish test_run
