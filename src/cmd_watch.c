@@ -147,16 +147,18 @@ static void print_events(const struct watch *w, FILE *f)
         strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
         for (size_t i = 0; i < w->nev; i++) {
                 const struct watch_event *e = &w->ev[i];
+                char comm[4 * 16 + 1]; /* a process's name is its own to choose: made safe to print */
+                util_fit_command(e->comm, 16, comm, sizeof(comm));
                 switch (e->kind) {
                 case WATCH_EV_STARTED:
-                        fprintf(f, "%s  pid %d (%s) appeared, child of %d\n", ts, e->pid, e->comm, e->ppid);
+                        fprintf(f, "%s  pid %d (%s) appeared, child of %d\n", ts, e->pid, comm, e->ppid);
                         break;
                 case WATCH_EV_RESTARTED:
                         fprintf(f, "%s  pid %d (%s) restarted a worker of %d: restart %lu, it pays the JIT warm-up again\n", ts,
-                                e->pid, e->comm, e->ppid, w->restarts);
+                                e->pid, comm, e->ppid, w->restarts);
                         break;
                 case WATCH_EV_ENDED:
-                        fprintf(f, "%s  pid %d (%s) ended after %.0f s\n", ts, e->pid, e->comm, e->lived_s);
+                        fprintf(f, "%s  pid %d (%s) ended after %.0f s\n", ts, e->pid, comm, e->lived_s);
                         break;
                 case WATCH_EV_UNREADABLE:
                         fprintf(f, "%s  pid %d cannot be read (another user's process): left out; run jitmem as root or as its owner\n",
@@ -216,8 +218,10 @@ static void print_view(const struct watch *w, double interval_s)
                "SLOPE", "RSS, recent");
         for (size_t i = 0; i < n && i < VIEW_ROWS; i++) {
                 const struct watch_proc *p = rows[i];
+                char comm[4 * 15 + 1];
+                size_t cols = util_fit_command(p->comm, 15, comm, sizeof(comm));
                 sparkline(&p->ring, sp, sizeof(sp));
-                printf("%8d %-7s %-15s %10s %10s %10s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), p->comm,
+                printf("%8d %-7s %s%*s %10s %10s %10s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
                        bytes((double)p->rss, a, sizeof(a)), p->have_pss ? bytes((double)p->pss, b, sizeof(b)) : "-",
                        bytes((double)p->jit, c, sizeof(c)), class_of(&p->g, p->g_valid), p->g_valid ? rate(p->g.slope, d, sizeof(d)) : "-",
                        sp, p->restarted ? "  (restarted)" : "");
