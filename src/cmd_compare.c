@@ -212,10 +212,17 @@ static void print_points(json_t *eq)
         double rss = num(json_object_get(last, "rss_bytes"), "on"), pss = num(json_object_get(last, "pss_bytes"), "on");
         if (isfinite(rss) && isfinite(pss) && pss > 0 && rss > pss * 1.05) {
                 char a[32];
+                /* What is shared depends on what runs: workers forked from a master share its
+                 * memory; otherwise the shared pages are those of files that other processes
+                 * (of the tree, or anywhere on the machine) map too. */
+                int workers = 0;
+                json_array_foreach(eq, i, pt) workers |= json_is_number(json_object_get(json_object_get(pt, "worker_pss_bytes"), "on"));
                 printf("  the RSS sum (%s) is %.1fx the PSS sum (%s): it counts each shared page once per process\n"
-                       "  that maps it (pre-forked workers share the interpreter, libraries and copy-on-write heap);\n"
+                       "  that maps it (%s);\n"
                        "  PSS divides them among the sharers: judge a limit by PSS\n",
-                       fmt_value(rss, "bytes", a, sizeof(a)), rss / pss, fmt_value(pss, "bytes", b, sizeof(b)));
+                       fmt_value(rss, "bytes", a, sizeof(a)), rss / pss, fmt_value(pss, "bytes", b, sizeof(b)),
+                       workers ? "pre-forked workers share the interpreter, libraries and copy-on-write heap"
+                               : "here the pages of the program's files and libraries, which other processes on the machine map too");
         }
 }
 

@@ -26,6 +26,8 @@ check "summary: a table of deltas" -- grep -q "peak_jit_code_bytes" "$TMP/c1.txt
 check "summary: memory at equal work done" -- grep -Eq "delta at equal work done +25% +50% +75% +100%" "$TMP/c1.txt"
 check "each run recorded" -- test "$(ls -d "$out"/runs/*-on "$out"/runs/*-off | wc -l)" = 10
 check "progress reported on each run" -- grep -q '"units": 60' "$out/runs/01-off/summary.json"
+check "one process, no workers: the RSS/PSS gap is not put down to pre-forked workers" -- test "$(grep -c "pre-forked workers" "$TMP/c1.txt")" = 0
+check "one process: the RSS/PSS gap explained by what it shares" -- grep -q "the pages of the program's files and libraries, which other processes on the machine map too" "$TMP/c1.txt"
 
 # 2. A leak shows in both modes, and is called what it is.
 "$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 120 --iters 1500000 --leak-kb 400 > "$TMP/leak.txt" 2>/dev/null
