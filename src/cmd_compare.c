@@ -284,11 +284,13 @@ static void print_summary(json_t *c)
                                        fmt_value(num(m, "off"), unit, a, sizeof(a)), fmt_value(num(m, "on"), unit, b, sizeof(b)));
                         continue;
                 }
-                char interval[64];
-                snprintf(interval, sizeof(interval), "[%s, %s]%s",
-                         fmt_value(json_number_value(json_array_get(ci, 0)), unit, lo, sizeof(lo)),
-                         fmt_value(json_number_value(json_array_get(ci, 1)), unit, hi, sizeof(hi)),
-                         mark(m));
+                /* each end in [ ] belongs to the interval, in ( ) not; null: unbounded */
+                char interval[96];
+                json_t *closed = json_object_get(m, "ci95_closed"), *l = json_array_get(ci, 0), *h = json_array_get(ci, 1);
+                snprintf(interval, sizeof(interval), "%c%s, %s%c%s", json_is_true(json_array_get(closed, 0)) ? '[' : '(',
+                         json_is_number(l) ? fmt_value(json_number_value(l), unit, lo, sizeof(lo)) : "-inf",
+                         json_is_number(h) ? fmt_value(json_number_value(h), unit, hi, sizeof(hi)) : "+inf",
+                         json_is_true(json_array_get(closed, 1)) ? ']' : ')', mark(m));
                 printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
                        fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
                        interval, num(m, "p_value"));
@@ -325,8 +327,9 @@ static void print_summary(json_t *c)
                                ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
                                : "-");
         }
-        printf("  ~0: the interval holds 0, no measurable difference; ?: too few runs for a 95%% interval\n"
-               "  (4 per mode at least). Details: comparison.json\n");
+        printf("  ~0: the interval holds 0, no measurable difference (exactly when p >= 0.05); ?: too few runs for\n"
+               "  a 95%% interval (4 per mode at least). An end in [ ] is in the interval, in ( ) it is not.\n"
+               "  Details: comparison.json\n");
 }
 
 int cmd_compare(int argc, char **argv)

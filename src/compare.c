@@ -199,11 +199,22 @@ static struct metric_result compare_metric(struct one *runs, int n, getter g, in
         return m;
 }
 
-/* A difference is claimed only from an interval that reaches the asked level (2 or 3 runs per
- * mode cannot give a 95% interval) and excludes 0. */
+/* A difference is claimed when the 95% interval of the shift excludes 0, which is the same as
+ * the test's p < 0.05 (stats.h): one rule for the interval, the p-value and the finding. */
 static int metric_significant(const struct metric_result *m)
 {
-        return m->ok && m->s.ci_level >= LEVEL - 1e-9 && (m->s.ci_low > 0 || m->s.ci_high < 0);
+        return m->ok && m->s.significant;
+}
+
+/* Too few runs for any outcome to show a difference at 95%: the interval is the whole line. */
+static int metric_too_few(const struct metric_result *m)
+{
+        return m->ok && isinf(m->s.ci_low) && isinf(m->s.ci_high);
+}
+
+static json_t *end_json(double v)
+{
+        return isfinite(v) ? json_real(v) : json_null();
 }
 
 static json_t *metric_json(const struct metric_result *m, const char *unit)
@@ -214,15 +225,16 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
                                  "on", isnan(m->median_on) ? json_null() : json_real(m->median_on),
                                  "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
         int sig = metric_significant(m);
-        return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[f,f], s:f, s:f, s:b, s:b, s:I, s:I}",
+        return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[o,o], s:[b,b], s:f, s:f, s:b, s:b, s:I, s:I}",
                          "unit", unit,
-                         "finding", m->s.ci_level < LEVEL - 1e-9 ? "too few runs for a 95% interval"
+                         "finding", metric_too_few(m) ? "too few runs for a 95% interval"
                                     : !sig ? "no measurable difference"
-                                    : m->s.ci_low > 0 ? "higher with the JIT" : "lower with the JIT",
+                                    : m->s.ci_low >= 0 ? "higher with the JIT" : "lower with the JIT",
                          "off", m->s.median_a, "on", m->s.median_b,
                          "delta", m->s.delta, "delta_rel", m->s.delta_rel,
                          "shift_hl", m->s.hl,
-                         "ci95", m->s.ci_low, m->s.ci_high,
+                         "ci95", end_json(m->s.ci_low), end_json(m->s.ci_high),
+                         "ci95_closed", m->s.ci_low_closed, m->s.ci_high_closed,
                          "ci_level", m->s.ci_level,
                          "p_value", m->s.p_value,
                          "p_exact", m->s.exact,
@@ -469,9 +481,12 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         if (!m.ok)
                                 m = compare_metric(runs, done, g_peak_rss, 0, 0);
                         double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
-                        if (!m.ok || m.s.ci_level < LEVEL || width > o->target_width) {
-                                status(o, "the 95%% interval of peak memory is %.2f%% wide (target %.2f%%): two more runs",
-                                       100 * width, 100 * o->target_width);
+                        if (!m.ok || !(width <= o->target_width)) {
+                                if (isfinite(width))
+                                        status(o, "the 95%% interval of peak memory is %.2f%% wide (target %.2f%%): two more runs",
+                                               100 * width, 100 * o->target_width);
+                                else
+                                        status(o, "no 95%% interval of peak memory yet (too few runs): two more runs");
                                 total += 2;
                         }
                 }

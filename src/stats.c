@@ -10,9 +10,6 @@
 
 /* Largest na * nb for which stats_shift builds its pairwise differences (8 MB of doubles). */
 #define SHIFT_PAIRS_MAX 1000000u
-/* Largest na * nb for which the Mann-Whitney null distribution is computed exactly. Up to
- * 20 x 20 the counts, at most C(40, 20) ~ 1.4e11, are exact in 64-bit integers. */
-#define SHIFT_EXACT_MAX 400u
 
 static int cmp_double(const void *pa, const void *pb)
 {
@@ -218,25 +215,129 @@ double stats_norm_quantile(double p)
         return x - u / (1 + x * u / 2);
 }
 
-/* Null distribution of the Mann-Whitney U for samples of sizes m and n without ties: stores in
- * c[u], u = 0..m*n, the number of the C(m+n, m) equally likely rankings that give U = u. These
- * are the coefficients of the Gaussian binomial [m+n choose m]_q, built one factor
- * (1 - q^(n+i)) / (1 - q^i) at a time; every intermediate is a polynomial with integer
- * coefficients. c needs m*n + m + 1 entries; m*n <= SHIFT_EXACT_MAX keeps them in range. */
-static void mw_counts(size_t m, size_t n, int64_t *c)
+/* The null distribution of the Mann-Whitney U that both the p-value and the interval use. U
+ * is handled doubled (u2 = 2U), an integer in [0, 2m] since ties count as halves. */
+struct mw_null {
+        size_t m;            /* na * nb */
+        int exact;
+        double *lo, *hi;     /* exact: P(2U <= v) and P(2U >= v), v = 0..2m */
+        double mu, sd;       /* normal: mean and tie-corrected standard deviation of U */
+};
+
+/* Two-sided p-value of U = u2 / 2: twice the smaller tail, at most 1. */
+static double mw_p(const struct mw_null *z, size_t u2)
 {
-        size_t len = m * n + m + 1;
+        double dev;
 
-        memset(c, 0, len * sizeof(*c));
-        c[0] = 1;
-        for (size_t i = 1; i <= m; i++) {
-                size_t deg = (i - 1) * n, step = n + i;
+        if (z->exact)
+                return fmin(1, 2 * fmin(z->lo[u2], z->hi[u2]));
+        dev = fabs((double)u2 / 2 - z->mu) - 0.5;
+        if (dev <= 0)
+                return 1;
+        if (!(z->sd > 0))
+                return 0;
+        return fmin(1, erfc(dev / z->sd / M_SQRT2));
+}
 
-                for (size_t u = deg + step; u >= step; u--)
-                        c[u] -= c[u - step];
-                for (size_t u = i; u <= deg + step; u++)
-                        c[u] += c[u - i];
+/* The exact permutation distribution of U over the mid-ranks of the sorted pooled values
+ * pool[0..na+nb): every choice of nb of them as b's equally likely. Counts the subsets of the
+ * smaller sample's size by their sum of doubled mid-ranks, one tie group at a time (choosing k
+ * of a group of t in C(t, k) ways). Counts are doubles: exact integers up to 2^53
+ * (C(56, 28)), a relative error of about 1e-16 per step above. */
+static int mw_exact(const double *pool, size_t na, size_t nb, struct mw_null *z)
+{
+        size_t n = na + nb, ns = na < nb ? na : nb, m = na * nb;
+        size_t smax = ns * (2 * n - ns + 1), width = smax + 1, reach = 0, rank = 1;
+        double *cur = calloc((ns + 1) * width, sizeof(*cur));
+        double *nxt = calloc((ns + 1) * width, sizeof(*nxt));
+        double *binom = malloc((n + 1) * sizeof(*binom)), total = 0;
+        int r = -ENOMEM;
+
+        z->lo = calloc(2 * m + 1, sizeof(*z->lo));
+        z->hi = calloc(2 * m + 1, sizeof(*z->hi));
+        if (!cur || !nxt || !binom || !z->lo || !z->hi)
+                goto out;
+        cur[0] = 1;
+        for (size_t i = 0; i < n;) {
+                size_t t = 1, w, top;
+
+                while (i + t < n && pool[i + t] == pool[i])
+                        t++;
+                w = 2 * rank + t - 1; /* doubled mid-rank: first + last rank */
+                binom[0] = 1;         /* row t of Pascal's triangle */
+                for (size_t k = 1; k <= t; k++) {
+                        binom[k] = 1;
+                        for (size_t q = k - 1; q > 0; q--)
+                                binom[q] += binom[q - 1];
+                }
+                top = reach + t * w < smax ? reach + t * w : smax;
+                memset(nxt, 0, (ns + 1) * width * sizeof(*nxt));
+                for (size_t c = 0; c <= ns; c++)
+                        for (size_t s = 0; s <= reach; s++) {
+                                double v = cur[c * width + s];
+
+                                if (v == 0)
+                                        continue;
+                                for (size_t k = 0; k <= t && c + k <= ns && s + k * w <= smax; k++)
+                                        nxt[(c + k) * width + s + k * w] += v * binom[k];
+                        }
+                double *x = cur;
+                cur = nxt;
+                nxt = x;
+                reach = top;
+                rank += t;
+                i += t;
         }
+        /* 2U of b: from b's doubled rank sum, or from a's (U of a and of b add up to m) */
+        for (size_t s = ns * (ns + 1); s <= smax; s++) {
+                double v = cur[ns * width + s];
+                size_t u2 = s - ns * (ns + 1);
+
+                if (v == 0)
+                        continue;
+                if (ns == na)
+                        u2 = 2 * m - u2;
+                z->lo[u2] += v; /* frequencies for now */
+                total += v;
+        }
+        for (size_t v = 2 * m + 1; v-- > 0;)
+                z->hi[v] = z->lo[v] + (v < 2 * m ? z->hi[v + 1] : 0);
+        for (size_t v = 1; v <= 2 * m; v++)
+                z->lo[v] += z->lo[v - 1];
+        for (size_t v = 0; v <= 2 * m; v++) {
+                z->lo[v] /= total;
+                z->hi[v] /= total;
+        }
+        z->exact = 1;
+        z->m = m;
+        r = 0;
+out:
+        free(cur);
+        free(nxt);
+        free(binom);
+        return r;
+}
+
+/* The normal approximation: mean m/2, variance na nb / 12 ((N + 1) - sum(t^3 - t) / (N (N - 1)))
+ * over the tie groups of the pooled values. */
+static void mw_normal(const double *pool, size_t na, size_t nb, struct mw_null *z)
+{
+        double tie_sum = 0, n = (double)(na + nb), var;
+
+        for (size_t i = 0; i < na + nb;) {
+                size_t j = i + 1;
+
+                while (j < na + nb && pool[j] == pool[i])
+                        j++;
+                double t = (double)(j - i);
+                tie_sum += t * t * t - t;
+                i = j;
+        }
+        var = (double)na * (double)nb / 12 * ((n + 1) - tie_sum / (n * (n - 1)));
+        z->exact = 0;
+        z->m = na * nb;
+        z->mu = (double)z->m / 2;
+        z->sd = var > 0 ? sqrt(var) : 0;
 }
 
 /* 1 / C(m + n, m) without overflow. */
@@ -250,86 +351,116 @@ static double inv_choose(size_t m, size_t n)
         return r;
 }
 
-/* Fills the confidence interval and the Mann-Whitney test of ret from the pairwise differences
- * d[0..na*nb), which it reorders, and the pooled values pool[0..na+nb), sorted. */
-static void shift_tests(double *d, const double *pool, size_t na, size_t nb, double level,
-                        double u, struct stats_shift *ret)
+int stats_shift_covers(const struct stats_shift *s, double x)
 {
-        size_t m = na * nb, npool = na + nb, k, idx[4];
-        double tie_sum = 0, out[4], coverage;
-        int ties = 0;
+        return (x > s->ci_low || (x == s->ci_low && s->ci_low_closed)) &&
+               (x < s->ci_high || (x == s->ci_high && s->ci_high_closed));
+}
 
-        for (size_t i = 0; i < npool;) {
-                size_t j = i + 1;
+/* Fills the test and the interval of ret from the pairwise differences d[0..na*nb), which it
+ * reorders, the pooled values pool[0..na+nb), sorted, and U. */
+static int shift_tests(double *d, const double *pool, size_t na, size_t nb, double level,
+                       double u, struct stats_shift *ret)
+{
+        struct mw_null z = { 0 };
+        size_t m = na * nb, m2 = 2 * m, u2 = (size_t)llround(2 * u), lo2, hi2;
+        size_t idx[4], order[4] = { 0, 1, 2, 3 }, sel[4];
+        double alpha = 1 - level, out[4], vals[4];
+        int r;
 
-                while (j < npool && pool[j] == pool[i])
-                        j++;
-                if (j - i > 1) {
-                        double t = (double)(j - i);
-                        ties = 1;
-                        tie_sum += t * t * t - t;
-                }
-                i = j;
-        }
-
-        /* The exact null distribution assumes all na + nb values distinct (as R's wilcox.test
-         * and SciPy do): a tie even within one sample changes the permutation distribution. */
-        ret->exact = 0;
-        if (m <= SHIFT_EXACT_MAX) {
-                size_t small = na < nb ? na : nb, big = na + nb - small;
-                int64_t c[SHIFT_EXACT_MAX + 20 + 2], total = 0; /* small <= 20 */
-                double cum_lo, cum_hi;
-
-                mw_counts(small, big, c);
-                for (size_t i = 1; i <= m; i++)
-                        c[i] += c[i - 1]; /* c[u] = #(U <= u) */
-                total = c[m];
-                /* Largest k with coverage 1 - 2 P(U <= k-1) >= level; k = 1 if none. */
-                k = 1;
-                while (k + 1 <= (m + 1) / 2 &&
-                       1 - 2 * (double)c[k] / (double)total >= level - 1e-12)
-                        k++;
-                coverage = 1 - 2 * (double)c[k - 1] / (double)total;
-                if (!ties) {
-                        /* no ties: U is an integer; P(U >= u) = P(U <= m - u) by symmetry */
-                        size_t ui = (size_t)u;
-
-                        cum_lo = (double)c[ui] / (double)total;
-                        cum_hi = (double)c[m - ui] / (double)total;
-                        ret->p_value = fmin(1, 2 * fmin(cum_lo, cum_hi));
-                        ret->exact = 1;
-                }
+        if (na + nb <= STATS_SHIFT_EXACT_N) {
+                r = mw_exact(pool, na, nb, &z);
+                if (r < 0)
+                        goto out;
         } else {
-                double sd = sqrt((double)na * (double)nb * (double)(npool + 1) / 12);
-                double kf = floor((double)m / 2 - stats_norm_quantile((1 + level) / 2) * sd);
-
-                k = kf < 1 ? 1 : (size_t)kf;
-                if (k == 1) /* exact whatever the sizes: only one ranking gives U = 0 */
-                        coverage = 1 - 2 * inv_choose(na, nb);
-                else
-                        coverage = 1 - 2 * stats_norm_cdf(((double)k - 0.5 - (double)m / 2) / sd);
+                mw_normal(pool, na, nb, &z);
         }
-        if (!ret->exact) {
-                double mu = (double)m / 2, n = (double)npool;
-                double var = (double)na * (double)nb / 12 * ((n + 1) - tie_sum / (n * (n - 1)));
-                double dev = fabs(u - mu) - 0.5;
+        ret->u = u;
+        ret->exact = z.exact;
+        ret->p_value = mw_p(&z, u2);
 
-                if (var <= 0 || dev <= 0)
-                        ret->p_value = 1;
-                else
-                        ret->p_value = fmin(1, erfc(dev / sqrt(var) / M_SQRT2));
+        /* The accepted values of 2U, [lo2, hi2]: p is unimodal in U (a rising tail against a
+         * falling one), so they are a range around the distribution's middle. */
+        if (2 * inv_choose(na, nb) >= alpha) {
+                lo2 = 0; /* no outcome can be rejected: every shift is accepted */
+                hi2 = m2;
+        } else if (z.exact) {
+                for (lo2 = 0; lo2 < m2 && mw_p(&z, lo2) < alpha; lo2++)
+                        ;
+                for (hi2 = m2; hi2 > lo2 && mw_p(&z, hi2) < alpha; hi2--)
+                        ;
+        } else {
+                /* symmetric about m: the last accepted value above it, by bisection */
+                size_t a = m, b = m2 + 1; /* mw_p(m) = 1; b: first rejected or past the end */
+
+                while (b - a > 1) {
+                        size_t c = a + (b - a) / 2;
+
+                        if (mw_p(&z, c) >= alpha)
+                                a = c;
+                        else
+                                b = c;
+                }
+                hi2 = a;
+                lo2 = m2 - a;
         }
 
-        idx[0] = k - 1;
+        /* With G2(D) = 2 #{d < D} + #{d == D} = 2m - 2U(D), rising with D, the interval is
+         * where m2 - hi2 <= G2 <= m2 - lo2. Its low end is the ceil((m2 - hi2) / 2)-th smallest
+         * difference, its high end the (floor((m2 - lo2) / 2) + 1)-th; each belongs to the
+         * interval when G2 there is in range. The Hodges-Lehmann estimate is the median. */
+        size_t g_lo = m2 - hi2, g_hi = m2 - lo2;
+        idx[0] = g_lo > 0 ? (g_lo + 1) / 2 - 1 : 0;
         idx[1] = (m - 1) / 2;
         idx[2] = m / 2;
-        idx[3] = m - k;
-        select_range(d, 0, m, idx, out, 4);
-        ret->ci_low = out[0];
-        ret->ci_high = out[3];
+        idx[3] = g_hi < m2 ? g_hi / 2 : m - 1;
+        for (int i = 1; i < 4; i++) /* ascending, for the selection */
+                for (int j = i; j > 0 && idx[order[j]] < idx[order[j - 1]]; j--) {
+                        size_t t = order[j];
+                        order[j] = order[j - 1];
+                        order[j - 1] = t;
+                }
+        for (int i = 0; i < 4; i++)
+                sel[i] = idx[order[i]];
+        select_range(d, 0, m, sel, vals, 4);
+        for (int i = 0; i < 4; i++)
+                out[order[i]] = vals[i];
         ret->hl = mid(out[1], out[2]);
-        ret->ci_level = coverage;
-        ret->u = u;
+        {
+                size_t below[2] = { 0, 0 }, equal[2] = { 0, 0 };
+
+                for (size_t i = 0; i < m; i++)
+                        for (int e = 0; e < 2; e++) {
+                                below[e] += d[i] < out[3 * e];
+                                equal[e] += d[i] == out[3 * e];
+                        }
+                for (int e = 0; e < 2; e++) {
+                        size_t g2 = 2 * below[e] + equal[e];
+                        int closed = g2 >= g_lo && g2 <= g_hi;
+
+                        if (e == 0) {
+                                ret->ci_low = g_lo > 0 ? out[0] : -INFINITY;
+                                ret->ci_low_closed = g_lo > 0 && closed;
+                        } else {
+                                ret->ci_high = g_hi < m2 ? out[3] : INFINITY;
+                                ret->ci_high_closed = g_hi < m2 && closed;
+                        }
+                }
+        }
+
+        /* Coverage: the chance of an accepted U under the null distribution. */
+        if (lo2 == 0 && hi2 == m2)
+                ret->ci_level = 1;
+        else if (z.exact)
+                ret->ci_level = 1 - (lo2 > 0 ? z.lo[lo2 - 1] : 0) - (hi2 < m2 ? z.hi[hi2 + 1] : 0);
+        else
+                ret->ci_level = 1 - mw_p(&z, hi2 + 1); /* a U as far out as the first rejected */
+        ret->significant = !stats_shift_covers(ret, 0);
+        r = 0;
+out:
+        free(z.lo);
+        free(z.hi);
+        return r;
 }
 
 int stats_shift(const double *a, size_t na, const double *b, size_t nb, double level,
@@ -370,9 +501,9 @@ int stats_shift(const double *a, size_t na, const double *b, size_t nb, double l
         memcpy(pool + na, b, nb * sizeof(*pool));
         qsort(pool, na + nb, sizeof(*pool), cmp_double);
 
-        shift_tests(d, pool, na, nb, level, u, &s);
-        *ret = s;
-        r = 0;
+        r = shift_tests(d, pool, na, nb, level, u, &s);
+        if (r == 0)
+                *ret = s;
 out:
         free(d);
         free(pool);

@@ -200,4 +200,30 @@ done
 jit_end
 jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the comparison on a JIT-enabled CPython did not run"
 
+# 8. The interval, the p-value and the finding say the same of every figure (docs/compare.md,
+#    Statistics): 0 outside the 95% interval (ends open or closed) exactly when p < 0.05.
+"$PY" - "$out/comparison.json" "$TMP/leak/comparison.json" <<'PYEOF'
+import json, sys
+bad, seen = [], 0
+for f in sys.argv[1:]:
+    d = json.load(open(f))
+    figs = [(k, m) for k, m in d["metrics"].items()]
+    figs += [("%s@%d%%" % (k, p["percent"]), p[k]) for p in d["equivalent_points"] for k in ("rss_bytes", "pss_bytes")]
+    for k, m in figs:
+        if m.get("ci95") is None:
+            continue
+        seen += 1
+        (lo, hi), (lc, hc) = m["ci95"], m["ci95_closed"]
+        holds = (lo is None or lo < 0 or (lo == 0 and lc)) and (hi is None or hi > 0 or (hi == 0 and hc))
+        finding_sig = m["finding"] in ("higher with the JIT", "lower with the JIT")
+        if not (m["significant"] == (not holds) == (m["p_value"] < 0.05) == finding_sig):
+            bad.append((f, k, m["ci95"], m["ci95_closed"], m["p_value"], m["significant"], m["finding"]))
+assert seen > 20 and not bad, (seen, bad)
+PYEOF
+ok $? "every figure: significant == interval excludes 0 == p < 0.05 == the finding"
+"$JITMEM" compare --runs 3 --interval 20ms --out "$TMP/few" -- "$FJ" --units 20 > "$TMP/few.txt" 2>/dev/null
+jcheck "3 v 3: no bounded 95% interval, too few runs said, nothing significant" "$TMP/few/comparison.json" \
+        "all(m['ci95'] == [None, None] and m['finding'] == 'too few runs for a 95% interval' and not m['significant'] for m in d['metrics'].values() if 'ci95' in m)"
+check "3 v 3: the summary prints the unbounded interval" -- grep -q "peak_jit_code_bytes .*(-inf, +inf) ?" "$TMP/few.txt"
+
 finish test_compare

@@ -253,12 +253,220 @@ static double *sorted_diffs(const double *a, size_t na, const double *b, size_t 
         return d;
 }
 
+/* The null distribution of U by brute force: every choice of nb of the pooled values'
+ * mid-ranks as b's. cnt[v] (v = 2U, 0..2 na nb) counts the choices. pooled = a then b. */
+static uint64_t enumerate_u_ties(const double *pooled, size_t na, size_t nb, uint64_t *cnt)
+{
+        size_t n = na + nb;
+        uint64_t total = 0;
+        size_t r2[32]; /* doubled mid-ranks: lowest rank + highest rank of the tie group */
+
+        for (size_t i = 0; i < n; i++) {
+                size_t below = 0, equal = 0;
+
+                for (size_t j = 0; j < n; j++) {
+                        below += pooled[j] < pooled[i];
+                        equal += pooled[j] == pooled[i];
+                }
+                r2[i] = (below + 1) + (below + equal);
+        }
+        memset(cnt, 0, (2 * na * nb + 1) * sizeof(*cnt));
+        for (uint32_t mask = 0; mask < (1u << n); mask++) {
+                size_t bits = 0, sum = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (mask & (1u << i)) {
+                                bits++;
+                                sum += r2[i];
+                        }
+                if (bits != nb)
+                        continue;
+                cnt[sum - nb * (nb + 1)]++;
+                total++;
+        }
+        return total;
+}
+
+/* Two-sided p of 2U = v from brute-force counts: twice the smaller tail, at most 1. */
+static double p_of(const uint64_t *cnt, uint64_t total, size_t m2, size_t v)
+{
+        uint64_t lo = 0, hi = 0;
+
+        for (size_t x = 0; x <= m2; x++) {
+                if (x <= v)
+                        lo += cnt[x];
+                if (x >= v)
+                        hi += cnt[x];
+        }
+        return fmin(1, 2 * fmin((double)lo / (double)total, (double)hi / (double)total));
+}
+
+/* 2U(D) = 2 #{b - a > D} + #{b - a == D}, counted directly. */
+static size_t u2_at(const double *a, size_t na, const double *b, size_t nb, double shift)
+{
+        size_t v = 0;
+
+        for (size_t i = 0; i < na; i++)
+                for (size_t j = 0; j < nb; j++)
+                        v += b[j] - a[i] > shift ? 2 : b[j] - a[i] == shift ? 1 : 0;
+        return v;
+}
+
+/* 0 in the interval, from the fields (not through stats_shift_covers). */
+static int holds_zero(const struct stats_shift *s)
+{
+        return (s->ci_low < 0 || (s->ci_low == 0 && s->ci_low_closed)) &&
+               (s->ci_high > 0 || (s->ci_high == 0 && s->ci_high_closed));
+}
+
+/* A sample of n values: from a small set of page multiples (ties everywhere), from {0, 1}, or
+ * continuous; b moved by `shift` pages. */
+static void draw(double *x, size_t n, int kind, int shift)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (kind == 0)
+                        x[i] = (double)(lcg() % 4 + (uint64_t)shift) * 4096;
+                else if (kind == 1)
+                        x[i] = (double)(lcg() % 2 + (uint64_t)(shift > 1));
+                else
+                        x[i] = (double)(lcg() % 1000000) / 7 + shift * 50000.0;
+        }
+}
+
+/* The interval and the test agree for every input: 0 lies outside the interval exactly when
+ * p < 1 - level, and `significant` says the same. Sizes 1..12 per side; values with frequent
+ * ties and continuous ones; with and without a real shift. */
+static void test_shift_agreement(void)
+{
+        static const double levels[] = { 0.95, 0.9, 0.99 };
+        int disagree = 0, flagged_wrong = 0, covers_wrong = 0, cases = 0, significant = 0;
+
+        for (int c = 0; c < 30000; c++) {
+                size_t na = 1 + lcg() % 12, nb = 1 + lcg() % 12;
+                int kind = c % 3, shift = (int)(lcg() % 3);
+                double a[12], b[12], level = levels[c % 3 == 0 ? (c / 3) % 3 : 0];
+                struct stats_shift s;
+
+                draw(a, na, kind, 0);
+                draw(b, nb, kind, shift);
+                if (stats_shift(a, na, b, nb, level, &s) != 0) {
+                        CHECK(0);
+                        continue;
+                }
+                cases++;
+                significant += s.significant;
+                disagree += !holds_zero(&s) != (s.p_value < 1 - level);
+                flagged_wrong += s.significant != (s.p_value < 1 - level);
+                covers_wrong += stats_shift_covers(&s, 0) != holds_zero(&s);
+        }
+        /* above STATS_SHIFT_EXACT_N pooled values: the normal approximation, the same rule */
+        for (int c = 0; c < 300; c++) {
+                size_t na = 45 + lcg() % 26, nb = 45 + lcg() % 26;
+                double a[70], b[70];
+                struct stats_shift s;
+
+                draw(a, na, c % 3, 0);
+                draw(b, nb, c % 3, (int)(lcg() % 2));
+                if (stats_shift(a, na, b, nb, 0.95, &s) != 0) {
+                        CHECK(0);
+                        continue;
+                }
+                cases++;
+                significant += s.significant;
+                disagree += !holds_zero(&s) != (s.p_value < 1 - 0.95);
+                flagged_wrong += s.significant != (s.p_value < 1 - 0.95);
+                covers_wrong += stats_shift_covers(&s, 0) != holds_zero(&s);
+        }
+        CHECK_EQ_INT(disagree, 0);
+        CHECK_EQ_INT(flagged_wrong, 0);
+        CHECK_EQ_INT(covers_wrong, 0);
+        CHECK(significant > cases / 10 && significant < cases - cases / 10); /* both outcomes occur */
+        if (disagree || flagged_wrong)
+                fprintf(stderr, "  %d of %d samples: interval and test disagree (%d flagged wrongly)\n",
+                        disagree, cases, flagged_wrong);
+}
+
+/* Against brute force (pooled sizes up to 14): the p-value is the exact permutation p over the
+ * mid-ranks, ties included; the interval is exactly the set of shifts the same test accepts
+ * (each distinct pairwise difference, each gap between two, and beyond both ends are tried);
+ * its level is the null probability of the accepted U. */
+static void test_shift_inversion(void)
+{
+        static uint64_t cnt[2 * 7 * 7 + 1];
+        int p_wrong = 0, member_wrong = 0, level_wrong = 0, cases = 0, bounded = 0, open_end = 0;
+
+        for (int c = 0; c < 3000; c++) {
+                size_t na = 1 + lcg() % 7, nb = 1 + lcg() % 7, m = na * nb;
+                int kind = c % 3, shift = (int)(lcg() % 3);
+                double a[7], b[7], pooled[14], d[49], alpha = 1 - 0.95;
+                struct stats_shift s;
+                uint64_t total;
+
+                draw(a, na, kind, 0);
+                draw(b, nb, kind, shift);
+                if (stats_shift(a, na, b, nb, 0.95, &s) != 0) {
+                        CHECK(0);
+                        continue;
+                }
+                cases++;
+                memcpy(pooled, a, na * sizeof(*a));
+                memcpy(pooled + na, b, nb * sizeof(*b));
+                total = enumerate_u_ties(pooled, na, nb, cnt);
+                p_wrong += s.exact != 1 || s.u * 2 != (double)u2_at(a, na, b, nb, 0) ||
+                           fabs(s.p_value - p_of(cnt, total, 2 * m, u2_at(a, na, b, nb, 0))) > 1e-12;
+
+                /* too few runs for any p below alpha: the whole line */
+                if (2.0 / (double)total >= alpha) {
+                        member_wrong += !(isinf(s.ci_low) && s.ci_low < 0 && isinf(s.ci_high) && s.ci_high > 0);
+                        level_wrong += s.ci_level != 1;
+                        continue;
+                }
+                bounded += isfinite(s.ci_low) && isfinite(s.ci_high);
+                open_end += (isfinite(s.ci_low) && !s.ci_low_closed) || (isfinite(s.ci_high) && !s.ci_high_closed);
+                for (size_t j = 0, k = 0; j < nb; j++)
+                        for (size_t i = 0; i < na; i++)
+                                d[k++] = b[j] - a[i];
+                qsort(d, m, sizeof(*d), cmp_double);
+                for (size_t k = 0; k <= 2 * m; k++) {
+                        double x;
+                        if (k % 2 == 1)
+                                x = d[k / 2]; /* a difference */
+                        else if (k == 0)
+                                x = d[0] - 1; /* below all */
+                        else if (k == 2 * m)
+                                x = d[m - 1] + 1; /* above all */
+                        else if (d[k / 2 - 1] < d[k / 2])
+                                x = d[k / 2 - 1] + (d[k / 2] - d[k / 2 - 1]) / 2; /* a gap */
+                        else
+                                continue;
+                        int accepted = p_of(cnt, total, 2 * m, u2_at(a, na, b, nb, x)) >= alpha;
+                        if (accepted != stats_shift_covers(&s, x)) {
+                                if (member_wrong++ < 3)
+                                        fprintf(stderr, "  %zu v %zu: shift %g accepted %d, in the interval %d\n", na,
+                                                nb, x, accepted, !accepted);
+                        }
+                }
+                /* level: the null probability of an accepted 2U */
+                double acc = 0;
+                for (size_t v = 0; v <= 2 * m; v++)
+                        if (p_of(cnt, total, 2 * m, v) >= alpha)
+                                acc += (double)cnt[v];
+                level_wrong += fabs(s.ci_level - acc / (double)total) > 1e-12 || s.ci_level < 0.95;
+        }
+        CHECK_EQ_INT(p_wrong, 0);
+        CHECK_EQ_INT(member_wrong, 0);
+        CHECK_EQ_INT(level_wrong, 0);
+        CHECK(bounded > cases / 10);  /* the checks above met real intervals */
+        CHECK(open_end > 0);          /* and ends of both kinds */
+}
+
 static void test_mw_known(void)
 {
         struct stats_shift s;
 
         /* a={1,2,3} b={4,5,6}: every b above every a, U = 9 = na nb; only 1 of C(6,3) = 20
-         * splits gives U = 9 (and 1 gives U = 0): two-sided p = 2/20. */
+         * splits gives U = 9 (and 1 gives U = 0): two-sided p = 2/20. No outcome of 3 v 3 can
+         * reach p < 0.05, so the 95% interval is the whole line. */
         {
                 const double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 };
 
@@ -266,15 +474,27 @@ static void test_mw_known(void)
                 CHECK_NEAR(s.u, 9, 0);
                 CHECK_NEAR(s.p_value, 0.1, 1e-15);
                 CHECK_EQ_INT(s.exact, 1);
+                CHECK(isinf(s.ci_low) && s.ci_low < 0 && isinf(s.ci_high) && s.ci_high > 0);
+                CHECK_NEAR(s.ci_level, 1, 0);
+                CHECK_EQ_INT(s.significant, 0);
                 CHECK_EQ_INT(stats_shift(b, 3, a, 3, 0.95, &s), 0);
                 CHECK_NEAR(s.u, 0, 0);
                 CHECK_NEAR(s.p_value, 0.1, 1e-15);
+                /* at 80%: P(U <= 0) = 1/20, 2/20 < 0.2 <= 2 P(U <= 1) = 4/20: U = 0 and 9 are
+                 * rejected; U(D) = 9 - #{d <= D} - ... gives the open interval (D(1), D(9)) */
+                CHECK_EQ_INT(stats_shift(a, 3, b, 3, 0.8, &s), 0);
+                CHECK_NEAR(s.ci_low, 1, 0);
+                CHECK_NEAR(s.ci_high, 5, 0);
+                CHECK(!s.ci_low_closed && !s.ci_high_closed);
+                CHECK_NEAR(s.ci_level, 0.9, 1e-15);
+                CHECK_EQ_INT(s.significant, 1); /* p = 0.1 < 0.2 */
         }
         /* 5 vs 5, complete separation: p = 2/C(10,5) = 2/252. Published tables (e.g. Mann &
          * Whitney 1947; enumerated in expected.py: counts of U = 0..6 are 1,1,2,3,5,7,9) give
-         * P(U <= 2) = 4/252 <= 0.025 < P(U <= 3) = 7/252, so the 95% interval uses the 3rd
-         * order statistic of the differences, covering 1 - 8/252. The differences j - i + 5
-         * for i, j in 1..5 sorted are 1,2,2,3,3,3,4,4,4,4,5x5,6x4,7x3,8x2,9. */
+         * 2 P(U <= 2) = 8/252 < 0.05 <= 2 P(U <= 3) = 14/252: U in 3..22 is accepted. The
+         * differences j - i + 5 for i, j in 1..5 sorted are 1,2,2,3,3,3,4,4,4,4,5x5,6x4,7x3,
+         * 8x2,9: U(2) = 22 + 2/2 = 23 is rejected, U just above 2 is 22: the interval is
+         * (2, 8), both ends open, covering 1 - 8/252. */
         {
                 const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
 
@@ -285,16 +505,39 @@ static void test_mw_known(void)
                 CHECK_NEAR(s.hl, 5, 0);
                 CHECK_NEAR(s.ci_low, 2, 0);
                 CHECK_NEAR(s.ci_high, 8, 0);
+                CHECK(!s.ci_low_closed && !s.ci_high_closed);
+                CHECK(!stats_shift_covers(&s, 2) && stats_shift_covers(&s, 2.001) && !stats_shift_covers(&s, 8));
                 CHECK_NEAR(s.ci_level, 1 - 8.0 / 252, 1e-15);
-                /* 99%: P(U <= 0) = 1/252 <= 0.005 < P(U <= 1) = 2/252: k = 1, the full range */
+                CHECK_EQ_INT(s.significant, 1);
+                /* 99%: 2 P(U <= 0) = 2/252 < 0.01 <= 4/252: U = 0 and 25 rejected, (1, 9) */
                 CHECK_EQ_INT(stats_shift(a, 5, b, 5, 0.99, &s), 0);
                 CHECK_NEAR(s.ci_low, 1, 0);
                 CHECK_NEAR(s.ci_high, 9, 0);
                 CHECK_NEAR(s.ci_level, 1 - 2.0 / 252, 1e-15);
         }
+        /* Closed ends: a = {0 x5}, b = {0, 0, 1, 1, 1} (page counts that tie). Pooled
+         * mid-ranks: 0 x7 -> 4, 1 x3 -> 9; b holds k of the three 1s in C(3,k) C(7,5-k) of the
+         * 252 ways, and U = 5 + 5k: P(U = 5, 10, 15, 20) = 21, 105, 105, 21 of 252. Observed
+         * U = 20 (two ties at 0 count 5, three 1s over five 0s 15): p = 2 x 21/252. Every U
+         * from 5 to 20 has p >= 0.05, none outside. Differences: 0 x10, 1 x15; U(0) = 15 +
+         * 10/2 = 20 and U(1) = 15/2 are accepted, U just below 0 (25) and just above 1 (0) are
+         * not: the interval is [0, 1], both ends closed, holding 0 as p says. */
+        {
+                const double a[] = { 0, 0, 0, 0, 0 }, b[] = { 0, 0, 1, 1, 1 };
+
+                CHECK_EQ_INT(stats_shift(a, 5, b, 5, 0.95, &s), 0);
+                CHECK_NEAR(s.u, 20, 0);
+                CHECK_EQ_INT(s.exact, 1);
+                CHECK_NEAR(s.p_value, 2.0 * 21 / 252, 1e-15);
+                CHECK_NEAR(s.ci_low, 0, 0);
+                CHECK_NEAR(s.ci_high, 1, 0);
+                CHECK(s.ci_low_closed && s.ci_high_closed);
+                CHECK(stats_shift_covers(&s, 0) && !s.significant);
+                CHECK_NEAR(s.ci_level, 1, 1e-15); /* every possible U is accepted */
+        }
         /* 10 vs 10: the tabled two-sided 5% critical value of U is 23 (also found by
-         * enumeration in expected.py), so the interval is [D(24), D(77)]. The differences
-         * j - i + 2.5 + 0.01 j are all distinct. */
+         * enumeration in expected.py), so U in 24..76 is accepted and the interval is the open
+         * (D(24), D(77)). The differences j - i + 2.5 + 0.01 j are all distinct. */
         {
                 double a[10], b[10], *d;
 
@@ -307,11 +550,12 @@ static void test_mw_known(void)
                 CHECK_EQ_INT(s.exact, 1);
                 CHECK_NEAR(s.ci_low, d[23], 0);
                 CHECK_NEAR(s.ci_high, d[76], 0);
+                CHECK(!s.ci_low_closed && !s.ci_high_closed);
                 CHECK_NEAR(s.hl, (d[49] + d[50]) / 2, 1e-12);
                 CHECK(s.ci_level >= 0.95);
                 free(d);
         }
-        /* a single pair: U is 0 or 1 with probability 1/2 each; p = 1 */
+        /* a single pair: U is 0 or 1 with probability 1/2 each; p = 1, the whole line */
         {
                 const double a[] = { 1 }, b[] = { 2 };
 
@@ -319,9 +563,8 @@ static void test_mw_known(void)
                 CHECK_NEAR(s.u, 1, 0);
                 CHECK_NEAR(s.p_value, 1, 0);
                 CHECK_NEAR(s.hl, 1, 0);
-                CHECK_NEAR(s.ci_low, 1, 0);
-                CHECK_NEAR(s.ci_high, 1, 0);
-                CHECK_NEAR(s.ci_level, 0, 1e-15); /* 1 - 2 * 1/2 */
+                CHECK(isinf(s.ci_low) && isinf(s.ci_high));
+                CHECK_NEAR(s.ci_level, 1, 0);
         }
 }
 
@@ -366,57 +609,56 @@ static void test_mw_bruteforce(void)
                         }
                         d = sorted_diffs(a, na, b, nb);
                         for (size_t l = 0; l < N_OF(levels); l++) {
-                                double cum = 0, cov, cov_next;
+                                double alpha = 1 - levels[l], cum = 0;
 
                                 CHECK_EQ_INT(stats_shift(a, na, b, nb, levels[l], &s), 0);
                                 CHECK_EQ_INT(s.exact, 1);
                                 CHECK_NEAR(s.u, (double)u, 0);
                                 CHECK_NEAR(s.p_value, fmin(1, 2 * fmin(lo, hi) / (double)total),
                                            1e-14);
-                                /* k: position of ci_low among the sorted differences */
-                                for (k = 1; k < m && d[k - 1] < s.ci_low; k++)
-                                        ;
-                                CHECK_NEAR(d[k - 1], s.ci_low, 0);
-                                CHECK_NEAR(d[m - k], s.ci_high, 0);
-                                /* [D(k), D(m+1-k)] covers 1 - 2 P(U <= k - 1) */
-                                for (size_t v = 0; v < k; v++)
-                                        cum += (double)cnt[v];
-                                cov = 1 - 2 * cum / (double)total;
-                                cov_next = cov - 2 * (double)cnt[k] / (double)total;
-                                CHECK_NEAR(s.ci_level, cov, 1e-14);
-                                /* the achieved level reaches the asked one, unless even the
-                                 * full range (k = 1) cannot; and k is the largest such */
-                                CHECK(cov >= levels[l] - 1e-12 || k == 1);
-                                CHECK(cov_next < levels[l] || 2 * (k + 1) > m + 1);
                                 CHECK_NEAR(s.hl, (d[(m - 1) / 2] + d[m / 2]) / 2, 1e-12);
+                                if (2.0 / (double)total >= alpha) { /* no p can be below alpha */
+                                        CHECK(isinf(s.ci_low) && isinf(s.ci_high));
+                                        continue;
+                                }
+                                /* without ties: c, the largest U with 2 P(U <= c) < alpha, and
+                                 * the open interval (D(c + 1), D(m - c)), covering 1 - 2 P(U <= c) */
+                                for (k = 0; k <= m && 2 * (cum + (double)cnt[k]) / (double)total < alpha; k++)
+                                        cum += (double)cnt[k];
+                                /* k = c + 1 */
+                                CHECK_NEAR(s.ci_low, d[k - 1], 0);
+                                CHECK_NEAR(s.ci_high, d[m - k], 0);
+                                CHECK(!s.ci_low_closed && !s.ci_high_closed);
+                                CHECK_NEAR(s.ci_level, 1 - 2 * cum / (double)total, 1e-14);
+                                CHECK(s.ci_level >= levels[l]);
                         }
                         free(d);
                 }
         }
 }
 
-static void test_mw_normal(void)
+static void test_mw_ties_and_normal(void)
 {
         struct stats_shift s;
 
-        /* Ties (the normal approximation). a = {1,2,2,3,4}, b = {2,3,5,5,6,7}:
-         * U = [b=2: 1 + 2 x 0.5] + [b=3: 3 + 0.5] + [b=5: 5] x 2 + [b=6: 5] + [b=7: 5] = 25.5.
-         * Pooled tie groups: 2 (x3), 3 (x2), 5 (x2): sum(t^3 - t) = 24 + 6 + 6 = 36; N = 11;
-         * var = 5*6/12 * (12 - 36/110) = 29.1818...; z = (|25.5 - 15| - 0.5)/sqrt(var);
-         * p = 2(1 - Phi(z)) = 0.06414661873440441 (mw_normal in expected.py). */
+        /* Ties, exact: a = {1,2,2,3,4}, b = {2,3,5,5,6,7}: U = [b=2: 1 + 2 x 0.5] + [b=3: 3 +
+         * 0.5] + [b=5: 5] x 2 + [b=6: 5] + [b=7: 5] = 25.5; over the 462 choices of b's
+         * mid-ranks p = 2/33 (mw_exact tie case in expected.py; the normal approximation would
+         * say 0.064). */
         {
                 const double a[] = { 1, 2, 2, 3, 4 }, b[] = { 2, 3, 5, 5, 6, 7 };
 
                 CHECK_EQ_INT(stats_shift(a, 5, b, 6, 0.95, &s), 0);
                 CHECK_NEAR(s.u, 25.5, 0);
-                CHECK_EQ_INT(s.exact, 0);
-                CHECK_REL(s.p_value, 0.06414661873440441, 1e-12);
+                CHECK_EQ_INT(s.exact, 1);
+                CHECK_REL(s.p_value, 2.0 / 33, 1e-14);
+                CHECK_EQ_INT(s.significant, 0);
+                CHECK(stats_shift_covers(&s, 0));
         }
-        /* No ties but 21 x 20 = 420 > 400 pairs: a = 0..20, b = 3.5..22.5; U = 267,
-         * var = 21*20*42/12 = 1470, p = 0.14058002714895768 (expected.py). The interval uses
-         * k = floor(420/2 - 1.95996 sqrt(1470)) = floor(134.85) = 134. */
+        /* No ties, 21 x 20, exact: a = 0..20, b = 3.5..22.5; U = 267, p = 0.1418371246002277
+         * (expected.py, by the counting recursion). */
         {
-                double a[21], b[20], *d;
+                double a[21], b[20];
 
                 for (int i = 0; i < 21; i++)
                         a[i] = i;
@@ -424,32 +666,88 @@ static void test_mw_normal(void)
                         b[j] = j + 3.5;
                 CHECK_EQ_INT(stats_shift(a, 21, b, 20, 0.95, &s), 0);
                 CHECK_NEAR(s.u, 267, 0);
-                CHECK_EQ_INT(s.exact, 0);
-                CHECK_REL(s.p_value, 0.14058002714895768, 1e-12);
-                d = sorted_diffs(a, 21, b, 20);
-                CHECK_NEAR(s.ci_low, d[133], 0);
-                CHECK_NEAR(s.ci_high, d[420 - 134], 0);
+                CHECK_EQ_INT(s.exact, 1);
+                CHECK_REL(s.p_value, 0.1418371246002277, 1e-12);
                 CHECK(s.ci_level >= 0.95 && s.ci_level < 1);
+        }
+        /* Above 100 pooled values, the normal approximation: a = 0..60, b = 3.5..62.5; U = 2007,
+         * var = 61*60*122/12 = 37210, p = 0.3601985090503428 (expected.py). The interval is the
+         * shifts D whose U(D) has a normal p >= 0.05, tried at every distinct difference and
+         * between them. */
+        {
+                double a[61], b[60], *d;
+                int wrong = 0;
+
+                for (int i = 0; i < 61; i++)
+                        a[i] = i;
+                for (int j = 0; j < 60; j++)
+                        b[j] = j + 3.5;
+                CHECK_EQ_INT(stats_shift(a, 61, b, 60, 0.95, &s), 0);
+                CHECK_NEAR(s.u, 2007, 0);
+                CHECK_EQ_INT(s.exact, 0);
+                CHECK_REL(s.p_value, 0.3601985090503428, 1e-12);
+                CHECK(s.ci_level >= 0.95 && s.ci_level < 1);
+                CHECK(stats_shift_covers(&s, 0) && !s.significant);
+                d = sorted_diffs(a, 61, b, 60);
+                for (size_t k = 0; k < 3660; k++) {
+                        double x[2] = { d[k], k + 1 < 3660 ? (d[k] + d[k + 1]) / 2 : d[k] + 1 };
+                        for (int e = 0; e < 2; e++) {
+                                double u = (double)u2_at(a, 61, b, 60, x[e]) / 2;
+                                double dev = fmax(0, fabs(u - 1830) - 0.5);
+                                int accepted = erfc(dev / sqrt(37210.0) / M_SQRT2) >= 1 - 0.95;
+                                wrong += accepted != stats_shift_covers(&s, x[e]);
+                        }
+                }
+                CHECK_EQ_INT(wrong, 0);
+                CHECK(isfinite(s.ci_low) && isfinite(s.ci_high) && s.ci_low < s.hl && s.hl < s.ci_high);
                 free(d);
         }
-        /* All values equal: U = na nb / 2, zero variance; p = 1, shift 0 */
+        /* All values equal: U = na nb / 2 whatever the split; p = 1, shift 0. 3 v 2 cannot
+         * reach p < 0.05 (2/10): the whole line. */
         {
                 const double a[] = { 3, 3, 3 }, b[] = { 3, 3 };
 
                 CHECK_EQ_INT(stats_shift(a, 3, b, 2, 0.95, &s), 0);
                 CHECK_NEAR(s.u, 3, 0);
                 CHECK_NEAR(s.p_value, 1, 0);
-                CHECK_EQ_INT(s.exact, 0);
+                CHECK_EQ_INT(s.exact, 1);
                 CHECK_NEAR(s.hl, 0, 0);
+                CHECK(isinf(s.ci_low) && isinf(s.ci_high));
+        }
+        /* 5 v 5 all equal (JIT code 0 B in every run of a control): U is always 12.5, any other
+         * U is impossible; the interval is the single shift 0, closed. */
+        {
+                const double a[] = { 0, 0, 0, 0, 0 }, b[] = { 0, 0, 0, 0, 0 };
+
+                CHECK_EQ_INT(stats_shift(a, 5, b, 5, 0.95, &s), 0);
+                CHECK_NEAR(s.p_value, 1, 0);
                 CHECK_NEAR(s.ci_low, 0, 0);
                 CHECK_NEAR(s.ci_high, 0, 0);
+                CHECK(s.ci_low_closed && s.ci_high_closed && !s.significant);
         }
-        /* A tie within one sample only still rules out the exact distribution */
+        /* A tie within one sample only: exact all the same, p = 2/20 (expected.py) */
         {
                 const double a[] = { 1, 1, 2 }, b[] = { 5, 6, 7 };
 
                 CHECK_EQ_INT(stats_shift(a, 3, b, 3, 0.95, &s), 0);
-                CHECK_EQ_INT(s.exact, 0);
+                CHECK_EQ_INT(s.exact, 1);
+                CHECK_NEAR(s.p_value, 0.1, 1e-15);
+        }
+        /* The case that was reported: peak RSS in pages, 5 v 5, that once printed an interval
+         * [0 B, ...] holding 0 beside p = 0.045. Now either both say "different" or neither. */
+        {
+                const double a[] = { 100, 100, 100, 101, 102 }, b[] = { 100, 102, 103, 104, 104 };
+
+                for (int i = 0; i < 2; i++) {
+                        double x[5], y[5];
+                        for (int k = 0; k < 5; k++) {
+                                x[k] = a[k] * 4096;
+                                y[k] = b[k] * 4096;
+                        }
+                        CHECK_EQ_INT(stats_shift(i ? y : x, 5, i ? x : y, 5, 0.95, &s), 0);
+                        CHECK_EQ_INT(s.significant, s.p_value < 0.05);
+                        CHECK_EQ_INT(!stats_shift_covers(&s, 0), s.p_value < 0.05);
+                }
         }
 }
 
@@ -457,9 +755,8 @@ static void test_hl(void)
 {
         struct stats_shift s;
         /* a = {1,2,3}, b = {2,4,6}: differences b - a = 1,0,-1, 3,2,1, 5,4,3, sorted
-         * -1,0,1,1,2,3,3,4,5: median 2. Medians 2 and 4: delta 2, delta_rel 1. 3 vs 3 cannot
-         * reach 95% (the full range covers 1 - 2/20 = 0.9), so the interval is [-1, 5] at 0.9.
-         * U = 7.5 with a tie at 2: normal approximation, p = 0.26828588367711736 (expected.py). */
+         * -1,0,1,1,2,3,3,4,5: median 2. Medians 2 and 4: delta 2, delta_rel 1. U = 7.5 with a
+         * tie at 2; exact p over the mid-ranks = 0.3 (expected.py). */
         const double a[] = { 1, 2, 3 }, b[] = { 2, 4, 6 };
         double ca[3], cb[3];
 
@@ -472,22 +769,9 @@ static void test_hl(void)
         CHECK_NEAR(s.delta, 2, 0);
         CHECK_NEAR(s.delta_rel, 1, 0);
         CHECK_NEAR(s.hl, 2, 0);
-        CHECK_NEAR(s.ci_low, -1, 0);
-        CHECK_NEAR(s.ci_high, 5, 0);
-        CHECK_NEAR(s.ci_level, 0.9, 1e-15);
         CHECK_NEAR(s.u, 7.5, 0);
-        CHECK_EQ_INT(s.exact, 0);
-        CHECK_REL(s.p_value, 0.26828588367711736, 1e-12);
-        /* asking for exactly what 3 vs 3 can give */
-        CHECK_EQ_INT(stats_shift(a, 3, b, 3, 0.9, &s), 0);
-        CHECK_NEAR(s.ci_low, -1, 0);
-        CHECK_NEAR(s.ci_high, 5, 0);
-        CHECK_NEAR(s.ci_level, 0.9, 1e-15);
-        /* 80% of 3 vs 3: P(U <= 1) = 2/20 <= 0.1 < P(U <= 2) = 4/20: k = 2, level 0.8 */
-        CHECK_EQ_INT(stats_shift(a, 3, b, 3, 0.8, &s), 0);
-        CHECK_NEAR(s.ci_low, 0, 0);
-        CHECK_NEAR(s.ci_high, 4, 0);
-        CHECK_NEAR(s.ci_level, 0.8, 1e-15);
+        CHECK_EQ_INT(s.exact, 1);
+        CHECK_NEAR(s.p_value, 0.3, 1e-15);
 
         /* even number of differences: the mean of the two middle ones; median_a = 0 */
         {
@@ -749,8 +1033,10 @@ int main(void)
         test_norm();
         test_mw_known();
         test_mw_bruteforce();
-        test_mw_normal();
+        test_mw_ties_and_normal();
         test_hl();
+        test_shift_agreement();
+        test_shift_inversion();
         test_shift_large();
         test_shift_errors();
         test_trend_line();

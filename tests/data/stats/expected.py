@@ -42,7 +42,7 @@ def mw_normal(a, b):
     return u, var, 2 * (1 - N.cdf(z))
 show("mw_normal tie case", mw_normal([1, 2, 2, 3, 4], [2, 3, 5, 5, 6, 7]))
 show("mw_normal HL case", mw_normal([1, 2, 3], [2, 4, 6]))
-big_a = [i * 1.0 for i in range(21)]          # 21 x 20 = 420 > 400: normal approximation
+big_a = [i * 1.0 for i in range(21)]
 big_b = [i + 3.5 for i in range(20)]
 show("mw_normal big", mw_normal(big_a, big_b))
 
@@ -64,6 +64,48 @@ for u in range(101):
     if Fraction(cum, tot) > Fraction(25, 1000):
         show("10x10: largest u with P(U<=u)<=0.025", u - 1)
         break
+
+# -- exact Mann-Whitney with ties: the permutation distribution of U over the pooled values'
+#    mid-ranks (every choice of len(b) of them as b's equally likely); p = min(1, 2 min(P(U <= u),
+#    P(U >= u)))
+def mw_exact_ties(a, b):
+    pool = sorted(a + b)
+    mid = {v: Fraction(pool.index(v) + 1 + pool.index(v) + pool.count(v), 2) for v in pool}
+    ranks = [mid[v] for v in a + b]
+    nb = len(b)
+    cnt = {}
+    for chosen in itertools.combinations(range(len(ranks)), nb):
+        u = sum(ranks[k] for k in chosen) - Fraction(nb * (nb + 1), 2)
+        cnt[u] = cnt.get(u, 0) + 1
+    tot = sum(cnt.values())
+    u = sum(Fraction(1) if y > x else Fraction(1, 2) if y == x else 0 for x in a for y in b)
+    lo = sum(v for k, v in cnt.items() if k <= u)
+    hi = sum(v for k, v in cnt.items() if k >= u)
+    p = min(Fraction(1), 2 * Fraction(min(lo, hi), tot))
+    return float(u), p, float(p)
+show("mw_exact tie case", mw_exact_ties([1, 2, 2, 3, 4], [2, 3, 5, 5, 6, 7]))
+show("mw_exact HL case", mw_exact_ties([1, 2, 3], [2, 4, 6]))
+show("mw_exact one-sample tie", mw_exact_ties([1, 1, 2], [5, 6, 7]))
+
+# -- exact Mann-Whitney without ties, too large to enumerate: the counts by the recursion
+#    f(u; m, n) = f(u - n; m - 1, n) + f(u; m, n - 1) (the largest value is a b or an a)
+def mw_untied_counts(m, n):
+    from functools import lru_cache
+    @lru_cache(maxsize=None)
+    def f(u, m, n):
+        if u < 0:
+            return 0
+        if m == 0 or n == 0:
+            return 1 if u == 0 else 0
+        return f(u - m, m, n - 1) + f(u, m - 1, n)   # the largest is a b (above all m a's), or an a
+    return [f(u, m, n) for u in range(m * n + 1)]
+c = mw_untied_counts(21, 20)
+tot = sum(c)
+u = sum(1 for x in big_a for y in big_b if y > x)
+show("mw_exact big (21 x 20, untied): u, p", (u, float(min(Fraction(1), 2 * Fraction(min(sum(c[:u + 1]), sum(c[u:])), tot)))))
+normal_a = [i * 1.0 for i in range(61)]       # 61 + 60 = 121 > 100 pooled values: normal approximation
+normal_b = [i + 3.5 for i in range(60)]
+show("mw_normal 61 x 60", mw_normal(normal_a, normal_b))
 
 # -- Mann-Kendall / Theil-Sen
 def mk(x, y):
