@@ -145,8 +145,14 @@ static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
                 char b[32];
                 util_format_bytes((uint64_t)fabs(v), b, sizeof(b));
                 snprintf(buf, size, "%s%s", v < 0 ? "-" : "", b);
-        } else if (strcmp(unit, "seconds") == 0)
-                snprintf(buf, size, "%.3f s", v);
+        } else if (strcmp(unit, "seconds") == 0) {
+                if (fabs(v) >= 0.01 || v == 0)
+                        snprintf(buf, size, "%.3f s", v);
+                else if (fabs(v) >= 1e-5)
+                        snprintf(buf, size, "%.3f ms", v * 1e3);
+                else
+                        snprintf(buf, size, "%.2f us", v * 1e6);
+        }
         else
                 snprintf(buf, size, "%.1f", v);
         return buf;

@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct one {
         json_t *summary;
         struct analysis a;
         int analysed;
+        double cpu_per_unit;   /* CPU seconds of the tree per unit of work (request served); < 0 none */
 };
 
 /* A completed run already in dir: its summary.json, with exit status 0. */
@@ -161,6 +163,12 @@ static double g_workers_max(const struct analysis *a, int k) { (void)k; return a
 static double g_first_warm(const struct analysis *a, int k) { (void)k; return a->first_warmup_s; }
 static double g_restart_warm(const struct analysis *a, int k) { (void)k; return a->restart_warmup_s; }
 static double g_restart_jit(const struct analysis *a, int k) { (void)k; return a->restart_jit; }
+/* Figures of the run beside its analysis: every analysis compared here is the `a` of a struct one. */
+static const struct one *run_of(const struct analysis *a)
+{
+        return (const struct one *)(const void *)((const char *)a - offsetof(struct one, a));
+}
+static double g_cpu_unit(const struct analysis *a, int k) { (void)k; return run_of(a)->cpu_per_unit; }
 
 struct metric_result {
         int ok;
@@ -473,6 +481,14 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         runfile_series_free(&s);
                         runfile_procs_free(&pr);
                 }
+                /* CPU per unit of work: per request served with --http (the requests completed
+                 * are the run's progress) */
+                {
+                        json_t *units = json_object_get(json_object_get(x->summary, "progress"), "units");
+                        x->cpu_per_unit = x->analysed && json_is_number(units) && json_number_value(units) > 0
+                                                  ? x->a.cpu_s / json_number_value(units)
+                                                  : -1;
+                }
                 done++;
                 /* Adaptive stopping: after the planned runs, a pair more (one per mode, in the
                  * same interleaving) while the memory interval is wider than asked. */
@@ -499,12 +515,13 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                       json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
                                                 runs[i].dir, "analysed", runs[i].analysed,
                                                 "figures", runs[i].analysed
-                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
                                                                     "peak_rss_bytes", measured(x->peak_rss),
                                                                     "peak_pss_bytes", measured(x->peak_pss),
                                                                     "peak_jit_code_bytes", measured(x->peak_jit),
                                                                     "startup_rss_bytes", measured(x->startup_rss),
                                                                     "cpu_s", measured(x->cpu_s), "wall_s", measured(x->wall_s),
+                                                                    "cpu_s_per_unit", measured(runs[i].cpu_per_unit),
                                                                     "throughput_units_per_s", measured(x->throughput),
                                                                     "warmup_end_s", measured(x->warmup_end_s),
                                                                     "slope_bytes_per_s", isfinite(x->slope) ? json_real(x->slope) : json_null(),
@@ -532,6 +549,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "final_jit_code_bytes", "bytes", g_final_jit },
                 { "startup_rss_bytes", "bytes", g_startup },
                 { "cpu_s", "seconds", g_cpu },
+                { "cpu_s_per_unit", "seconds", g_cpu_unit },
                 { "wall_s", "seconds", g_wall },
                 { "throughput_units_per_s", "units/s", g_tput },
                 { "latency_p50_us", "us", g_p50 },
