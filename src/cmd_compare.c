@@ -266,10 +266,21 @@ static void print_summary(json_t *c)
         json_t *m;
         char a[32], b[32], d[32], lo[32], hi[32];
 
-        if (json_is_true(json_object_get(c, "control")))
-                printf("CONTROL EXPERIMENT: this interpreter makes no JIT machine code, so PYTHON_JIT changes\n"
-                       "nothing; every difference below should be \"no measurable difference\" (~0).\n\n");
-        printf("VERDICT: %s\n\n", json_string_value(json_object_get(v, "overall")));
+        /* The verdict first: one sentence, then each rule with its number. */
+        printf("%s\n\n", json_string_value(json_object_get(v, "sentence")));
+        if (json_is_true(json_object_get(c, "control"))) {
+                int n = 0, differ = 0;
+                json_object_foreach(metrics, key, m) {
+                        if (json_is_array(json_object_get(m, "ci95"))) {
+                                n++;
+                                differ += json_is_true(json_object_get(m, "significant"));
+                        }
+                }
+                printf("  a control experiment, nothing to decide: %d of the %d figures below differ measurably between\n"
+                       "  PYTHON_JIT=0 and =1 (p < 0.05; where PYTHON_JIT changes nothing, a figure does so by chance\n"
+                       "  at most 1 time in 20).\n",
+                       differ, n);
+        }
         json_array_foreach(rules, i, r) {
                 const char *st = json_string_value(json_object_get(r, "status"));
                 printf("  %-13s %-22s %s\n", st, json_string_value(json_object_get(r, "name")),

@@ -250,6 +250,20 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
                          "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
 }
 
+/* What the verdict needs of a compared figure. */
+static void verdict_figure_of(const struct metric_result *m, struct verdict_figure *f)
+{
+        memset(f, 0, sizeof(*f));
+        if (!m->ok)
+                return;
+        f->have = 1;
+        f->off = m->s.median_a;
+        f->on = m->s.median_b;
+        f->shift = m->s.hl;
+        f->significant = metric_significant(m);
+        f->too_few = metric_too_few(m);
+}
+
 static double median_of(struct one *runs, int n, int on, getter g, int *ret_count, int (*ok)(const struct analysis *))
 {
         double v[RUNS_MAX], m = NAN;
@@ -568,6 +582,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         struct metric_result peak_rss = compare_metric(runs, done, g_peak_rss, 0, 0);
         struct metric_result tput = compare_metric(runs, done, g_tput, 0, 0);
         struct metric_result wall = compare_metric(runs, done, g_wall, 0, 0);
+        struct metric_result cpu_unit = compare_metric(runs, done, g_cpu_unit, 0, 0);
+        struct metric_result p50 = compare_metric(runs, done, g_p50, 0, 0);
         for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
                 struct metric_result m = compare_metric(runs, done, metrics[k].g, 0, 0);
                 json_object_set_new(mj, metrics[k].name, metric_json(&m, metrics[k].unit));
@@ -593,7 +609,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                     "worker_jit_code_bytes", metric_json(&wj, "bytes")));
         }
 
-        /* The verdict. */
+        /* The verdict; none for a control (an interpreter without JIT machine code). */
+        int control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
         struct verdict_inputs in;
         struct verdict v;
         memset(&in, 0, sizeof(in));
@@ -610,22 +627,15 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         }
         const struct metric_result *mem = peak_pss.ok ? &peak_pss : &peak_rss;
         in.memory_figure = peak_pss.ok ? "PSS" : "RSS";
-        if (mem->ok) {
-                in.peak_off = mem->s.median_a;
-                in.peak_on = mem->s.median_b;
-                in.mem_delta = mem->s.hl;
-                in.mem_delta_rel = mem->s.median_a > 0 ? mem->s.hl / mem->s.median_a : 0;
-                in.mem_delta_significant = metric_significant(mem);
-        }
-        if (tput.ok && tput.s.median_a > 0) {
-                in.have_speed = 1;
-                in.speed_gain_rel = tput.s.median_b / tput.s.median_a - 1;
-                in.speed_significant = metric_significant(&tput);
-        } else if (wall.ok && wall.s.median_b > 0) {
-                in.have_speed = 1;
-                in.speed_gain_rel = wall.s.median_a / wall.s.median_b - 1;
-                in.speed_significant = metric_significant(&wall);
-        }
+        verdict_figure_of(mem, &in.memory);
+        in.runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
+        verdict_figure_of(&tput, &in.throughput);
+        verdict_figure_of(&wall, &in.wall);
+        verdict_figure_of(&cpu_unit, &in.cpu_per_unit);
+        verdict_figure_of(&p50, &in.latency);
+        in.open_model = o->http && o->http->rate > 0; /* throughput is the rate asked for */
+        in.control = control;
+        in.control_build = o->python ? python_jit_build_key(o->python->build) : NULL;
         int ended = 0, on_runs = 0;
         double warm_on = median_of(runs, done, 1, g_warm, &on_runs, NULL);
         for (int i = 0; i < done; i++)
@@ -665,7 +675,6 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                 median_of(runs, done, on, g_restarts, NULL, NULL)));
         }
 
-        int control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
         result = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s, s:o}",
                            "control", control,
                            "schema", COMPARE_SCHEMA,
