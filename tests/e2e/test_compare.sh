@@ -52,7 +52,7 @@ ok $? "--json prints the comparison"
 # 4. Interrupted, then resumed: completed runs are kept and reused.
 "$JITMEM" compare --runs 3 --interval 50ms --out "$TMP/int" -- "$FJ" --units 600 > /dev/null 2> "$TMP/int.err" &
 cpid=$!
-for _ in $(seq 1 600); do [ -e "$TMP/int/runs/02-on/summary.json" ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -e "$TMP/int/runs/02-on/summary.json" ] && break; sleep 0.1; done # 2 runs of 600 units: 12 s under load
 sleep 0.3
 kill -INT $cpid
 wait $cpid; st=$?
