@@ -234,7 +234,7 @@ jcheck "GO WITH CONDITIONS names its conditions on the verdict line" "$TMP/few/c
         "d['verdict']['overall'] == 'GO WITH CONDITIONS' and len(d['verdict']['conditions']) >= 2 and all(x in d['verdict']['sentence'] for x in d['verdict']['conditions'])"
 check "... the limit and the runs, in the summary's first line" -- grep -q "^GO WITH CONDITIONS: .*on condition that .*--limit.*--runs 5" <(head -n 1 "$TMP/few.txt")
 if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
-        "$JITMEM" compare --force --runs 2 --interval 20ms --out "$TMP/ctl" -- python3 -c 'pass' > "$TMP/ctl.txt" 2>/dev/null
+        "$JITMEM" compare --control --runs 2 --interval 20ms --out "$TMP/ctl" -- python3 -c 'pass' > "$TMP/ctl.txt" 2>/dev/null
         check_eq "control: exits 0" $? 0
         check_eq "control: the verdict line" "$(head -n 1 "$TMP/ctl.txt")" "CONTROL: this interpreter has no JIT"
         check "control: no GO or NO-GO anywhere in the summary" -- bash -c "! grep -q GO '$TMP/ctl.txt' && ! grep -qi 'no-go' '$TMP/ctl.txt'"
