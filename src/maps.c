@@ -163,6 +163,9 @@ static void totals_add(struct maps_totals *t, const struct maps_entry *e, enum m
 {
         t->bytes[c] += e->end - e->start;
         t->count[c]++;
+        /* mm->exec_vm counts VM_EXEC mappings without VM_WRITE (and not stacks) */
+        if (e->perms[2] == 'x' && e->perms[1] != 'w' && !name_is(e, "[vsyscall]"))
+                t->exec_vm += e->end - e->start;
 }
 
 static int maps_line(const char *line, size_t len, void *userdata)

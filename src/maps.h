@@ -49,10 +49,14 @@ enum maps_class maps_classify(const struct maps_entry *e);
 /* A stable lower-case name for a class ("jit", "perf_trampoline", ...). */
 const char *maps_class_name(enum maps_class c);
 
-/* Bytes and mapping counts per class. */
+/* Bytes and mapping counts per class, and exec_vm: the bytes of the mappings the kernel counts
+ * in VmExe + VmLib (executable and not writable; [vsyscall] lies outside the address space).
+ * A walk whose exec_vm differs from status's VmExe + VmLib read around it saw the mappings
+ * change under it. */
 struct maps_totals {
         uint64_t bytes[MAPS_CLASS_MAX];
         uint32_t count[MAPS_CLASS_MAX];
+        uint64_t exec_vm;
 };
 
 /* Reads /proc/PID/maps from an open fd (from offset 0) through the caller's buffer and sums

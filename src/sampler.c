@@ -406,11 +406,80 @@ static int read_small(struct live *l, int which, char *buf, size_t size)
  * tick), -EACCES (not ours to read), or 0 (the process ended). */
 static int read_failure(int r)
 {
-        if (r == -EINVAL || r == -EFBIG)
+        if (r == -EINVAL || r == -EFBIG || r == -EAGAIN)
                 return -EAGAIN;
         if (r == -EACCES || r == -EPERM)
                 return -EACCES;
         return 0;
+}
+
+/* VmExe + VmLib of a status read, or UINT64_MAX when it lacks them. */
+static uint64_t status_exec_vm(const struct procfs_status *st)
+{
+        if ((st->have & (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB)) != (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB))
+                return UINT64_MAX;
+        return st->vm_exe + st->vm_lib;
+}
+
+/* Reads and parses status; *when gets the middle of the read (relative to sampler_new()), the
+ * moment its figures are of. Returns 0 or -errno (-EINVAL: unparsable). */
+static int read_status(struct sampler *s, struct live *l, struct procfs_status *st, uint64_t *when)
+{
+        char buf[SMALL_BUF];
+        uint64_t t0 = util_now_ns();
+        int n = read_small(l, F_STATUS, buf, sizeof(buf));
+
+        if (n < 0)
+                return n;
+        *when = t0 + (util_now_ns() - t0) / 2 - s->t0_ns;
+        return procfs_parse_status(buf, (size_t)n, st) < 0 ? -EINVAL : 0;
+}
+
+/* Walks a process's mappings (maps, or smaps with all and jit) until a walk agrees with the
+ * kernel's own count of executable memory, VmExe + VmLib, read just before or just after it,
+ * at most `tries` times. A walk is not atomic: mappings made or freed while it runs may be
+ * seen in part (a region freed behind it and another made ahead of it are both counted), and
+ * such a walk is a state the process was never in; a mapping may also be gone by the time the
+ * walk asks for its name (-EAGAIN), which is no reason to think the process ended.
+ *
+ * On entry *exec_vm and *when are the count and time of the last read of status; on return,
+ * those of the read the walk agrees with: the walk shows the mappings as they were then (the
+ * walk itself may have been held up for tens of ms on a loaded machine, before or while it
+ * ran). Returns 1 when a walk agrees, 0 when none did (*t holds the last whole one, *when its
+ * middle), or -errno (-EAGAIN: no walk was whole). */
+static int walk_consistent(struct sampler *s, struct live *l, int which, int tries, uint64_t *exec_vm,
+                           uint64_t *when, struct maps_totals *t, struct procfs_mem *all,
+                           struct procfs_mem *jit)
+{
+        int whole = 0;
+
+        for (int attempt = 0; attempt < tries; attempt++) {
+                struct procfs_status st;
+                uint64_t after, after_t, start = util_now_ns();
+                int r, e;
+
+                r = read_maps(s, l, which, t, all, jit);
+                if (r < 0 && r != -EAGAIN)
+                        return r;
+                if (r == 0) {
+                        if (*exec_vm != UINT64_MAX && t->exec_vm == *exec_vm)
+                                return 1;
+                        whole = 1;
+                        *when = start + (util_now_ns() - start) / 2 - s->t0_ns;
+                }
+                e = read_status(s, l, &st, &after_t);
+                if (e < 0)
+                        return e;
+                after = status_exec_vm(&st);
+                if (after == UINT64_MAX && r == 0)
+                        return 0; /* nothing to check a walk against */
+                *exec_vm = after;
+                if (r == 0 && t->exec_vm == after) {
+                        *when = after_t;
+                        return 1;
+                }
+        }
+        return whole ? 0 : -EAGAIN;
 }
 
 /* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
@@ -433,31 +502,30 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 return -EAGAIN;
         if (st.state == 'Z' || st.state == 'X' || (st.flags & PROCFS_PF_EXITING))
                 return 0;
-        n = read_small(l, F_STATUS, buf, sizeof(buf));
-        if (n < 0)
-                return read_failure(n);
-        if (procfs_parse_status(buf, (size_t)n, &status) < 0)
-                return -EAGAIN;
+        r = read_status(s, l, &status, &out->t_ns);
+        if (r < 0)
+                return read_failure(r);
         if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
                 return 0; /* no address space: exiting (or a kernel thread) */
-        if ((status.have & (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB)) == (PROCFS_ST_VMEXE | PROCFS_ST_VMLIB))
-                exec_vm = status.vm_exe + status.vm_lib;
+        exec_vm = status_exec_vm(&status);
 
         /* JIT code. The kernel's count of executable, non-writable memory (VmExe + VmLib) moves
-         * with every JIT region mapped or freed: while it stands still, the last walk's figures
-         * stand too. Walk anyway after an exec, and at least every
-         * SAMPLER_WALK_MAX_AGE_NS, which bounds how stale a rare equal-sized swap can leave
-         * them (a JIT region freed as a library of the very same size is mapped). */
+         * with every JIT region made executable or freed: while it stands still, the last
+         * walk's figures stand. Only a walk that agreed with that count is kept for reuse (see
+         * walk_consistent()); one that never agreed is reported, and the next tick walks
+         * again. Walk anyway after an exec, and at least every SAMPLER_WALK_MAX_AGE_NS, which
+         * bounds how stale a rare equal-sized swap can leave them (a JIT region freed as a
+         * library of the very same size is mapped). */
         walk = !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
                strcmp(l->comm, st.comm) != 0 || now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
         if (walk) {
-                r = read_maps(s, l, F_MAPS, &t, NULL, NULL);
+                r = walk_consistent(s, l, F_MAPS, SAMPLER_WALK_TRIES, &exec_vm, &out->t_ns, &t, NULL, NULL);
                 if (r < 0)
                         return read_failure(r);
                 l->totals = t;
                 l->exec_vm = exec_vm;
                 l->walk_ns = now;
-                l->walked = 1;
+                l->walked = r;
         } else {
                 t = l->totals;
         }
@@ -474,21 +542,28 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
 
                 if (out->jit_mappings > 0 || !s->have_rollup) {
                         struct maps_totals t2;
-                        r = read_maps(s, l, F_SMAPS, &t2, &mem, &jit);
+                        uint64_t smaps_vm = exec_vm, smaps_ns = out->t_ns;
+                        r = walk_consistent(s, l, F_SMAPS, SAMPLER_SMAPS_TRIES, &smaps_vm, &smaps_ns, &t2, &mem, &jit);
                         if (r < 0)
                                 return read_failure(r);
                         out->jit_pss = jit.pss;
-                        /* smaps lists every mapping: a walk for free */
-                        out->jit_bytes = t2.bytes[MAPS_JIT];
-                        out->jit_mappings = t2.count[MAPS_JIT];
-                        out->exec_other_bytes = out->exec_other_mappings = 0;
-                        for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
-                                out->exec_other_bytes += t2.bytes[c];
-                                out->exec_other_mappings += t2.count[c];
+                        if (r == 1) {
+                                /* smaps lists every mapping: a walk for free */
+                                out->jit_bytes = t2.bytes[MAPS_JIT];
+                                out->jit_mappings = t2.count[MAPS_JIT];
+                                out->exec_other_bytes = out->exec_other_mappings = 0;
+                                for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
+                                        out->exec_other_bytes += t2.bytes[c];
+                                        out->exec_other_mappings += t2.count[c];
+                                }
+                                out->t_ns = smaps_ns;
+                                l->totals = t2;
+                                l->exec_vm = smaps_vm;
+                                l->walk_ns = now;
+                                l->walked = 1;
                         }
-                        l->totals = t2;
-                        l->exec_vm = exec_vm;
-                        l->walk_ns = now;
+                        /* else JIT bytes and mappings stay those of maps, read just before
+                         * (the PSS of JIT code is this walk's all the same) */
                 } else {
                         n = read_small(l, F_ROLLUP, buf, sizeof(buf));
                         if (n < 0)

@@ -15,7 +15,9 @@
  *
  * Cost: "cheap" figures (status: RSS, VSZ, RssAnon/File/Shmem, swap, VmHWM; stat: CPU; maps:
  * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick; the
- * walk of executable mappings is skipped while VmExe + VmLib stand still (at most 1 s).
+ * walk of executable mappings is skipped while VmExe + VmLib stand still (at most 1 s), and a
+ * walk is reused only when it agreed with VmExe + VmLib (mappings that change while it runs
+ * can be seen in part).
  * "Heavy" ones (PSS, USS, the PSS of JIT mappings) need a page-table walk in the kernel; by
  * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
 #ifndef JITMEM_SAMPLER_H
@@ -32,6 +34,10 @@
 /* The executable mappings are walked at least this often even when nothing executable
  * seems to have changed (see sample_one() in sampler.c). */
 #define SAMPLER_WALK_MAX_AGE_NS 1000000000ULL
+/* A walk of maps that disagrees with VmExe + VmLib (the JIT changed its mappings while it ran)
+ * is made again, at most this many times in all; smaps (a page-table walk) this many. */
+#define SAMPLER_WALK_TRIES 4
+#define SAMPLER_SMAPS_TRIES 2
 /* At most this many processes are sampled at once; more are counted in `untracked`. */
 #define SAMPLER_MAX_LIVE 4096
 /* At most this many distinct processes are remembered over a sampler's life. */
@@ -43,6 +49,12 @@ struct sample {
         int pid;
         int ppid;
         char comm[PROCFS_COMM_MAX];
+        /* when its mappings were read (relative to sampler_new()): the moment of the read of
+         * status whose VmExe + VmLib its walk of maps agreed with, or that showed them
+         * unchanged since the last walk (the middle of the walk when no walk agreed). A tick
+         * reads its processes one after another: under load this is tens of ms after the
+         * tick's t_ns. */
+        uint64_t t_ns;
         /* every tick */
         uint64_t rss, vsz, rss_anon, rss_file, rss_shmem, swap, hwm; /* status (counters) */
         uint64_t cpu_user_ns, cpu_sys_ns;                            /* stat */

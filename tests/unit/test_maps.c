@@ -212,6 +212,10 @@ static void check_fixture_totals(const struct maps_totals *t)
                                                    0x1d5000 + 53248 + 0x21000 + 16384 + 8192 + 4096);
         CHECK_EQ_U64(t->bytes[MAPS_OTHER], 5144576);
         CHECK_EQ_INT(t->count[MAPS_OTHER], 23);
+        /* VmExe + VmLib's share: every r-x mapping (python3.13's text 4 KiB, the JIT's 4 + 32
+         * + 8 KiB, the perf arena 16 KiB, llvmlite's 8 KiB, libffi's 28 KiB, libc's 0x156000,
+         * [vdso] 8 KiB); not the rwx ones, nor [vsyscall], which is outside the address space. */
+        CHECK_EQ_U64(t->exec_vm, 4096 + 4096 + 32768 + 8192 + 16384 + 8192 + 0x7000 + 0x156000 + 8192);
 }
 
 static int open_data(const char *name)

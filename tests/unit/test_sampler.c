@@ -3,11 +3,15 @@
 #include "sampler.h"
 #include "unit.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -325,6 +329,304 @@ static void test_growth_between_cheap_ticks(void)
         sampler_free(s);
 }
 
+/* What the sampler's reuse of a walk rests on: a walk of maps sums its executable, non-writable
+ * mappings to VmExe + VmLib exactly, with JIT-shaped regions and a W+X one present. */
+static void test_walk_matches_status(void)
+{
+        const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+        char path[256], ready[16], buf[65536];
+        int pfd[2];
+        pid_t p;
+
+        snprintf(path, sizeof(path), "%s/fixtures/jitlike", build);
+        CHECK_EQ_INT(pipe(pfd), 0);
+        p = fork();
+        if (p == 0) {
+                dup2(pfd[1], 1);
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(devnull, 2);
+                execl(path, path, "--regions", "3", "--size", "8192", "--wx", "1", "--hold-ms", "2000",
+                      (char *)NULL);
+                _exit(127);
+        }
+        close(pfd[1]);
+        CHECK(read(pfd[0], ready, sizeof(ready)) > 0);
+        char file[64];
+        snprintf(file, sizeof(file), "/proc/%d/status", (int)p);
+        int sfd = open(file, O_RDONLY), r;
+        ssize_t n = sfd >= 0 ? pread(sfd, buf, sizeof(buf) - 1, 0) : -1;
+        struct procfs_status st;
+        CHECK(n > 0 && procfs_parse_status(buf, (size_t)n, &st) == 0);
+        snprintf(file, sizeof(file), "/proc/%d/maps", (int)p);
+        int mfd = open(file, O_RDONLY);
+        struct maps_totals text, query;
+        CHECK_EQ_INT(maps_scan(mfd, buf, sizeof(buf), &text), 0);
+        CHECK_EQ_U64(text.exec_vm, st.vm_exe + st.vm_lib);
+        CHECK_EQ_U64(text.bytes[MAPS_JIT], 3 * 8192);
+        r = maps_query_exec(mfd, &query);
+        CHECK(r == 0 || r == -ENOTSUP);
+        if (r == 0)
+                CHECK_EQ_U64(query.exec_vm, st.vm_exe + st.vm_lib);
+        close(mfd);
+        close(sfd);
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        close(pfd[0]);
+}
+
+/* A JIT-like child driven by the test: 'c' compiles a two-page region (mmap read+write, fill,
+ * mprotect read+execute) and answers with its address; 'f' frees every region it holds and
+ * answers one byte. */
+struct jitchild {
+        pid_t pid;
+        int cmd, ack;
+        uint64_t addr[8];
+        int n;
+};
+
+static void jitchild_main(int cmd, int ack)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        char *held[8];
+        int n = 0;
+        char c;
+
+        while (read(cmd, &c, 1) == 1) {
+                if (c == 'c' && n < 8) {
+                        size_t len = 2 * (size_t)page;
+                        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        if (m == MAP_FAILED)
+                                _exit(1);
+                        memset(m, 0xc3, len);
+                        if (mprotect(m, len, PROT_READ | PROT_EXEC) < 0)
+                                _exit(1);
+                        held[n++] = m;
+                        uint64_t a = (uint64_t)(uintptr_t)m;
+                        if (write(ack, &a, sizeof(a)) != sizeof(a))
+                                _exit(1);
+                } else if (c == 'f') {
+                        for (int i = 0; i < n; i++)
+                                munmap(held[i], 2 * (size_t)page);
+                        n = 0;
+                        if (write(ack, "f", 1) != 1)
+                                _exit(1);
+                } else {
+                        _exit(0);
+                }
+        }
+        _exit(0);
+}
+
+static int jitchild_start(struct jitchild *j)
+{
+        int cmd[2], ack[2];
+
+        memset(j, 0, sizeof(*j));
+        if (pipe(cmd) < 0 || pipe(ack) < 0)
+                return -1;
+        j->pid = fork();
+        if (j->pid == 0) {
+                close(cmd[1]);
+                close(ack[0]);
+                jitchild_main(cmd[0], ack[1]);
+        }
+        close(cmd[0]);
+        close(ack[1]);
+        j->cmd = cmd[1];
+        j->ack = ack[0];
+        return j->pid > 0 ? 0 : -1;
+}
+
+static void jitchild_compile(struct jitchild *j)
+{
+        uint64_t a = 0;
+        if (write(j->cmd, "c", 1) == 1 && read(j->ack, &a, sizeof(a)) == sizeof(a) && j->n < 8)
+                j->addr[j->n++] = a;
+}
+
+static void jitchild_free(struct jitchild *j)
+{
+        char c;
+        if (write(j->cmd, "f", 1) == 1 && read(j->ack, &c, 1) == 1)
+                j->n = 0;
+}
+
+static void jitchild_stop(struct jitchild *j)
+{
+        close(j->cmd);
+        waitpid(j->pid, NULL, 0);
+        close(j->ack);
+}
+
+/* The test program's own ioctl() and lseek(): the library's calls come here first (a program's
+ * definitions come before libc's), so a test can change a child's mappings at an exact point of
+ * the sampler's work: as its walk of maps starts (the first PROCMAP_QUERY, or the rewind of the
+ * text), or as it asks for the name of an anonymous executable mapping of the child's. */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+        uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+        uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+        uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#endif
+
+enum { HOOK_NONE, HOOK_COMPILE_AT_WALK, HOOK_FREE_AT_NAME };
+static int hook;
+static struct jitchild *hook_child;
+
+static int is_maps_of(int fd, pid_t pid)
+{
+        char link[64], target[64], want[64];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+                return 0;
+        target[n] = '\0';
+        snprintf(want, sizeof(want), "/proc/%d/maps", (int)pid);
+        return strcmp(target, want) == 0;
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+        static int (*real)(int, unsigned long, ...);
+        va_list ap;
+        void *arg;
+
+        va_start(ap, request);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        if (!real)
+                real = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+        if (hook != HOOK_NONE && request == PROCMAP_QUERY && is_maps_of(fd, hook_child->pid)) {
+                const struct procmap_query *q = arg;
+                if (hook == HOOK_COMPILE_AT_WALK && q->query_addr == 0) {
+                        hook = HOOK_NONE;
+                        jitchild_compile(hook_child);
+                } else if (hook == HOOK_FREE_AT_NAME && q->vma_name_size > 0 && hook_child->n > 0 &&
+                           (q->query_addr == hook_child->addr[0] || q->query_addr == hook_child->addr[1])) {
+                        hook = HOOK_NONE;
+                        jitchild_free(hook_child);
+                }
+        }
+        return real(fd, request, arg);
+}
+
+off_t lseek(int fd, off_t offset, int whence)
+{
+        static off_t (*real)(int, off_t, int);
+
+        if (!real)
+                real = (off_t (*)(int, off_t, int))dlsym(RTLD_NEXT, "lseek");
+        if (hook == HOOK_COMPILE_AT_WALK && offset == 0 && whence == SEEK_SET && is_maps_of(fd, hook_child->pid)) {
+                hook = HOOK_NONE;
+                jitchild_compile(hook_child);
+        }
+        return real(fd, offset, whence);
+}
+
+/* The JIT compiles while the sampler walks: status (VmExe + VmLib) was read before the region
+ * was made executable, the walk sees it. Then the region is freed, and VmExe + VmLib are back
+ * where they were: a walk kept under the count read before it would now be reused, showing a
+ * freed region as JIT code until the next forced walk (up to 1 s). The tick after the free must
+ * say 0. Both ways of reading maps. */
+static void test_walk_never_stale_with(int maps_text)
+{
+        struct sampler_options o = { .root_pid = getpid(), .heavy_interval_ns = 3600000000000ULL,
+                                     .maps_text = maps_text };
+        struct sampler *s = NULL;
+        struct sampler_tick t;
+        struct jitchild j;
+        long page = sysconf(_SC_PAGESIZE);
+        const struct sample *x;
+
+        CHECK_EQ_INT(jitchild_start(&j), 0);
+        CHECK_EQ_INT(sampler_new(&o, &s), 0);
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0); /* heavy: smaps */
+        jitchild_compile(&j);
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        x = find(&t, j.pid);
+        CHECK(x && x->jit_bytes == 2 * (uint64_t)page);
+        jitchild_free(&j);
+        hook_child = &j;
+        hook = HOOK_COMPILE_AT_WALK; /* VmExe + VmLib changed: this tick walks, and a region comes */
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        CHECK_EQ_INT(hook, HOOK_NONE); /* the hook ran */
+        x = find(&t, j.pid);
+        CHECK(x != NULL);
+        jitchild_free(&j);
+        for (int i = 0; i < 3; i++) {
+                CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+                x = find(&t, j.pid);
+                CHECK(x != NULL);
+                if (x)
+                        CHECK_EQ_U64(x->jit_bytes, 0);
+        }
+        CHECK_EQ_INT(sampler_nprocs(s), 2); /* this program (the root) and the child */
+        hook = HOOK_NONE;
+        sampler_free(s);
+        jitchild_stop(&j);
+}
+
+/* A region freed between the walk's finding it and its asking for the mapping's name: the walk
+ * is made again; the process has not ended, and stays the same entry. */
+static void test_walk_region_freed_under_it(void)
+{
+        struct sampler *s = new_sampler(3600000000000ULL);
+        struct sampler_tick t;
+        struct jitchild j;
+        const struct sample *x;
+        uint32_t index = UINT32_MAX;
+
+        CHECK_EQ_INT(jitchild_start(&j), 0);
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        x = find(&t, j.pid);
+        if (x)
+                index = x->index;
+        jitchild_compile(&j);
+        jitchild_compile(&j);
+        hook_child = &j;
+        hook = HOOK_FREE_AT_NAME;
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        x = find(&t, j.pid);
+        if (hook == HOOK_NONE) { /* PROCMAP_QUERY: the hook ran (the text has no name queries) */
+                CHECK(x != NULL);
+                if (x) {
+                        CHECK_EQ_U64(x->jit_bytes, 0);
+                        CHECK_EQ_INT(x->index, index);
+                }
+                CHECK_EQ_INT(sampler_nprocs(s), 2);
+        }
+        hook = HOOK_NONE;
+        sampler_free(s);
+        jitchild_stop(&j);
+}
+
+/* Each process row is stamped with the time its mappings were read: within its tick. */
+static void test_sample_times(void)
+{
+        pid_t a = spawn_sleeper(), b = spawn_sleeper();
+        struct sampler *s = new_sampler(0);
+        struct sampler_tick t;
+
+        for (int i = 0; i < 5; i++) {
+                CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+                CHECK_EQ_INT(t.n, 2);
+                for (size_t k = 0; k < t.n; k++)
+                        CHECK(t.samples[k].t_ns >= t.t_ns && t.samples[k].t_ns <= t.t_ns + t.cost_ns);
+                if (t.n == 2)
+                        CHECK(t.samples[1].t_ns >= t.samples[0].t_ns);
+                sleep_ms(2);
+        }
+        kill(a, SIGKILL);
+        kill(b, SIGKILL);
+        waitpid(a, NULL, 0);
+        waitpid(b, NULL, 0);
+        sampler_free(s);
+}
+
 static void test_heavy_cadence(void)
 {
         struct sampler *s;
@@ -401,6 +703,11 @@ int main(void)
         test_jitlike_exact();
         test_heavy_cadence();
         test_growth_between_cheap_ticks();
+        test_walk_matches_status();
+        test_walk_never_stale_with(0);
+        test_walk_never_stale_with(1); /* maps as text */
+        test_walk_region_freed_under_it();
+        test_sample_times();
         test_bad_root();
         test_no_rollup();
         return unit_finish("test_sampler");
