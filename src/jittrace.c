@@ -26,9 +26,17 @@ struct region {
                    * kernel refused the name, so /proc sees it as JIT code) */
 };
 
-struct change { /* live JIT bytes of one process after an event, for the cross-check */
-        uint64_t t;
-        uint64_t live;
+/* Live JIT bytes of one process after an event, for the cross-check, and when the call
+ * really took effect. The shim stamps a call after it returns (munmap: before it is made), and
+ * a thread can be held up between the call and the stamp, tens of ms on a loaded machine. What
+ * bounds the moment is the same thread's neighbouring calls: a compile (mprotect) took effect
+ * after the thread's previous call was stamped and before its own stamp; a free (munmap), after
+ * its stamp and before the thread's next call was stamped. */
+struct change {
+        uint64_t t;      /* the shim's stamp */
+        uint64_t lo, hi; /* took effect within [lo, hi] (hi UINT64_MAX: the thread made no later call) */
+        uint64_t tid;
+        uint64_t live;   /* after it */
 };
 
 /* A forked child starts with its parent's mappings as they were at the fork. */
@@ -72,7 +80,7 @@ static int push_size(struct totals *T, uint64_t v)
         return 0;
 }
 
-static int push_change(struct proc_trace *p, uint64_t t, uint64_t live)
+static int push_change(struct proc_trace *p, uint64_t t, uint64_t lo, uint64_t hi, uint64_t tid, uint64_t live)
 {
         if (p->nchanges == p->cap) {
                 size_t cap = p->cap ? p->cap * 2 : 256;
@@ -82,7 +90,7 @@ static int push_change(struct proc_trace *p, uint64_t t, uint64_t live)
                 p->changes = c;
                 p->cap = cap;
         }
-        p->changes[p->nchanges++] = (struct change){ t, live };
+        p->changes[p->nchanges++] = (struct change){ t, lo, hi, tid, live };
         return 0;
 }
 
@@ -155,6 +163,38 @@ static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const
         }
 }
 
+#define MAX_THREADS 4096
+
+/* For each event, the stamp of the same thread's previous and next event (0 and UINT64_MAX when
+ * there is none, or past MAX_THREADS threads): the bounds of struct change. */
+static int thread_neighbours(const struct event *ev, size_t n, uint64_t *prev, uint64_t *next)
+{
+        struct thread_last {
+                uint64_t tid;
+                size_t last;
+        } *th = calloc(MAX_THREADS, sizeof(*th));
+        size_t nth = 0;
+
+        if (!th)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                size_t k;
+                prev[i] = 0;
+                next[i] = UINT64_MAX;
+                for (k = 0; k < nth && th[k].tid != ev[i].tid; k++)
+                        ;
+                if (k < nth) {
+                        prev[i] = ev[th[k].last].t;
+                        next[th[k].last] = ev[i].t;
+                        th[k].last = i;
+                } else if (nth < MAX_THREADS) {
+                        th[nth++] = (struct thread_last){ ev[i].tid, i };
+                }
+        }
+        free(th);
+        return 0;
+}
+
 /* Processes one events.PID file, starting from init (a fork's inheritance) and taking the
  * snapshots its own forked children start from. */
 static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, FILE *out, struct totals *T,
@@ -169,6 +209,14 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
         r = load_events(P->path, &events, &nevents);
         if (r < 0)
                 return r;
+        uint64_t *prev_t = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
+        uint64_t *next_t = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
+        if (!prev_t || !next_t || thread_neighbours(events, nevents, prev_t, next_t) < 0) {
+                free(prev_t);
+                free(next_t);
+                free(events);
+                return -ENOMEM;
+        }
         /* First pass: the mappings CPython names cpython:perf_trampoline (the name may come
          * after the mprotect), by the index of the mmap that made them. */
         char *perf_flag = calloc(nevents ? nevents : 1, 1);
@@ -207,6 +255,8 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                 reg = malloc(init->n * sizeof(*reg));
                 if (!reg) {
                         free(perf_flag);
+                        free(prev_t);
+                        free(next_t);
                         free(events);
                         return -ENOMEM;
                 }
@@ -220,7 +270,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                         else
                                 live += reg[i].len;
                 }
-                push_change(P, 0, live + unnamed); /* inherited: live from the child's birth */
+                push_change(P, 0, 0, 0, 0, live + unnamed); /* inherited: live from the child's birth */
         }
         for (size_t ei = 0; ei < nevents; ei++) {
                 const struct event *e = &events[ei];
@@ -228,6 +278,12 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                 const char *op = e->op;
                 char mod = e->mod;
                 take_snaps(snaps, nsnaps, e->order, reg, nreg); /* forks before this call */
+                /* when this call took effect (see struct change): after the stamp for munmap */
+                uint64_t lo = prev_t[ei], hi = t;
+                if (strcmp(e->op, "munmap") == 0) {
+                        lo = t;
+                        hi = next_t[ei];
+                }
                 double ts = t >= t0 ? (double)(t - t0) / 1e9 : 0;
                 if (strcmp(op, "mmap") == 0) {
                         int prot = (int)a;
@@ -243,6 +299,10 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         if (reg[i].state == ST_EXEC && !reg[i].perf) {
                                                 live -= reg[i].len;
                                                 T->freed++;
+                                                if (push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
+                                                        r = -ENOMEM;
+                                                        goto done;
+                                                }
                                         }
                                         reg[i] = reg[--nreg];
                                 } else {
@@ -272,7 +332,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         /* writable and executable: a closure trampoline, not JIT code */
                                         if (g->state == ST_EXEC) {
                                                 live -= g->len;
-                                                push_change(P, t, live + unnamed);
+                                                push_change(P, t, lo, hi, tid, live + unnamed);
                                         }
                                         T->wx++;
                                         reg[i] = reg[--nreg];
@@ -285,7 +345,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                                 T->perf++;
                                                 if (g->perf == 2) {
                                                         unnamed += g->len;
-                                                        push_change(P, t, live + unnamed);
+                                                        push_change(P, t, lo, hi, tid, live + unnamed);
                                                 }
                                         }
                                         continue;
@@ -295,7 +355,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         g->t_exec = t;
                                         T->compiled++;
                                         live += g->len;
-                                        if (push_size(T, g->len) < 0 || push_change(P, t, live + unnamed) < 0) {
+                                        if (push_size(T, g->len) < 0 || push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
                                                 r = -ENOMEM;
                                                 goto done;
                                         }
@@ -311,7 +371,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
                                         g->state = ST_RW;
                                         live -= g->len;
-                                        push_change(P, t, live + unnamed);
+                                        push_change(P, t, lo, hi, tid, live + unnamed);
                                 }
                         }
                 } else if (strcmp(op, "munmap") == 0 || strcmp(op, "mremap") == 0) {
@@ -321,7 +381,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         if (g->perf) {
                                                 if (g->perf == 2 && g->state == ST_EXEC) {
                                                         unnamed -= g->len;
-                                                        push_change(P, t, live + unnamed);
+                                                        push_change(P, t, lo, hi, tid, live + unnamed);
                                                 }
                                                 reg[i] = reg[--nreg];
                                                 continue;
@@ -332,7 +392,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                                 T->freed++;
                                                 if (age < JITTRACE_CHURN_NS)
                                                         T->churned++;
-                                                push_change(P, t, live + unnamed);
+                                                push_change(P, t, lo, hi, tid, live + unnamed);
                                                 fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
                                                              "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f}\n",
                                                         ts, pid, g->start, g->len, (double)age / 1e9);
@@ -351,6 +411,8 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
 done:
         take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
         T->live_final_sum += live;
+        free(prev_t);
+        free(next_t);
         free(perf_flag);
         free(reg);
         free(events);
@@ -366,23 +428,98 @@ static uint64_t live_at(const struct proc_trace *p, uint64_t t)
         return v;
 }
 
-#define WINDOW_NS 20000000ULL
+/* Slack for the clocks of different CPUs (microseconds apart on virtual machines) and for the
+ * read of status a sample's time stands for. */
+#define CLOCK_SLACK_NS 2000000ULL
+#define MAX_SUMS 4096
+#define MAX_FLIGHT 1024
 
-/* Whether the live bytes equalled v at some moment within [t - w, t + w]. */
-static int state_in_window(const struct proc_trace *p, uint64_t t, uint64_t w, uint64_t v)
+static int cmp_i64(const void *a, const void *b)
 {
-        if (live_at(p, t > w ? t - w : 0) == v)
-                return 1;
-        for (size_t i = 0; i < p->nchanges; i++)
-                if (p->changes[i].t + w >= t && p->changes[i].t <= t + w && p->changes[i].live == v)
-                        return 1;
-        return 0;
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+        return x < y ? -1 : x > y;
 }
 
-static int near_change(const struct proc_trace *p, uint64_t t, uint64_t window)
+static int under_way(const struct change *c, uint64_t t)
 {
-        for (size_t i = 0; i < p->nchanges; i++)
-                if (p->changes[i].t + window >= t && p->changes[i].t <= t + window)
+        return c->lo <= t + CLOCK_SLACK_NS && (c->hi == UINT64_MAX || c->hi + CLOCK_SLACK_NS >= t);
+}
+
+/* Whether the process's live JIT bytes could have been v at time t: the changes known to have
+ * taken effect by then (hi before t), plus, of each thread's changes that may have been under
+ * way at t, the first none, one, ... or all (a thread's calls take effect in its order).
+ * *in_flight says whether any change may have been under way. Past MAX_FLIGHT changes under
+ * way or MAX_SUMS possible values, v must lie between the least and the most. */
+static int reachable(const struct proc_trace *p, uint64_t t, uint64_t v, int *in_flight)
+{
+        /* scratch (the cross-check runs once at a time) */
+        static int64_t sums[MAX_SUMS], next[MAX_SUMS];
+        static size_t flight[MAX_FLIGHT];
+        static int64_t delta[MAX_FLIGHT];
+        static char used[MAX_FLIGHT];
+        size_t nsums = 1, nflight = 0;
+        int64_t base = 0, lo_sum = 0, hi_sum = 0, prev_live = 0;
+        int overflow = 0;
+
+        for (size_t i = 0; i < p->nchanges; i++) {
+                const struct change *c = &p->changes[i];
+                int64_t d = (int64_t)c->live - prev_live;
+                prev_live = (int64_t)c->live;
+                if (under_way(c, t)) {
+                        if (nflight == MAX_FLIGHT) {
+                                overflow = 1; /* judged by the range: counted at both ends */
+                                if (d < 0)
+                                        lo_sum += d;
+                                else
+                                        hi_sum += d;
+                                continue;
+                        }
+                        delta[nflight] = d;
+                        flight[nflight++] = i;
+                } else if (c->lo <= t) {
+                        base += d; /* took effect before t */
+                }
+        }
+        *in_flight = nflight > 0;
+        if (nflight == 0)
+                return !overflow && (int64_t)v == base;
+        memset(used, 0, nflight);
+        sums[0] = 0;
+        for (size_t i = 0; i < nflight; i++) {
+                int64_t prefix = 0, pmin = 0, pmax = 0;
+                size_t nnext = 0;
+                if (used[i])
+                        continue;
+                for (size_t j = 0; j < nsums; j++)
+                        next[nnext++] = sums[j];
+                for (size_t k = i; k < nflight; k++) {
+                        if (used[k] || p->changes[flight[k]].tid != p->changes[flight[i]].tid)
+                                continue;
+                        used[k] = 1;
+                        prefix += delta[k];
+                        pmin = prefix < pmin ? prefix : pmin;
+                        pmax = prefix > pmax ? prefix : pmax;
+                        for (size_t j = 0; j < nsums && !overflow; j++) {
+                                if (nnext == MAX_SUMS)
+                                        overflow = 1;
+                                else
+                                        next[nnext++] = sums[j] + prefix;
+                        }
+                }
+                lo_sum += pmin;
+                hi_sum += pmax;
+                if (!overflow) {
+                        qsort(next, nnext, sizeof(*next), cmp_i64);
+                        nsums = 0;
+                        for (size_t j = 0; j < nnext; j++)
+                                if (nsums == 0 || next[j] != sums[nsums - 1])
+                                        sums[nsums++] = next[j];
+                }
+        }
+        if (overflow)
+                return (int64_t)v >= base + lo_sum && (int64_t)v <= base + hi_sum;
+        for (size_t j = 0; j < nsums; j++)
+                if (base + sums[j] == (int64_t)v)
                         return 1;
         return 0;
 }
@@ -394,7 +531,7 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
         uint64_t checked = 0, agreed = 0, in_flight = 0, disagreed = 0, untraced = 0;
         json_t *first = json_null();
         FILE *f;
-        int cpid = -1, ct = -1, cjit = -1, cscope = -1;
+        int cpid = -1, ct = -1, cjit = -1, cscope = -1, cread = -1;
 
         snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
         f = fopen(path, "re");
@@ -414,6 +551,7 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                                 if (!strcmp(fields[i], "t_s")) ct = i;
                                 if (!strcmp(fields[i], "jit_code_bytes")) cjit = i;
                                 if (!strcmp(fields[i], "scope")) cscope = i;
+                                if (!strcmp(fields[i], "read_t_s")) cread = i; /* absent before it was recorded */
                         }
                         if (cpid < 0 || ct < 0 || cjit < 0 || cscope < 0)
                                 break;
@@ -422,7 +560,10 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                 if (nf <= cjit || strcmp(fields[cscope], "process") != 0)
                         continue;
                 int pid = atoi(fields[cpid]);
-                uint64_t t = t0 + (uint64_t)(atof(fields[ct]) * 1e9);
+                /* When this process's mappings were read; the tick's time in older files (a
+                 * tick reads its processes one after another: tens of ms apart under load). */
+                const char *when = cread >= 0 && cread < nf && fields[cread][0] ? fields[cread] : fields[ct];
+                uint64_t t = t0 + (uint64_t)(atof(when) * 1e9);
                 uint64_t jit = strtoull(fields[cjit], NULL, 10);
                 struct proc_trace *p = NULL;
                 for (size_t i = 0; i < nprocs; i++)
@@ -436,17 +577,15 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                                 untraced++;
                         continue;
                 }
-                /* A tick reads maps some time after its time stamp: a few ms, more on a loaded
-                 * machine. Near a change, the sample must equal one of the states the process
-                 * went through within that window ("in flight"); elsewhere, the state. */
+                /* Where no call may have been under way at t, the sample must equal the state
+                 * ("agreed"); where some may, a state those calls could have left ("in flight"). */
                 uint64_t ev = live_at(p, t);
-                if (near_change(p, t, WINDOW_NS)) {
-                        if (state_in_window(p, t, WINDOW_NS, jit)) {
+                int flight = 0;
+                if (reachable(p, t, jit, &flight)) {
+                        if (flight)
                                 in_flight++;
-                                continue;
-                        }
-                } else if (ev == jit) {
-                        agreed++;
+                        else
+                                agreed++;
                         continue;
                 }
                 {
