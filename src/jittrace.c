@@ -59,7 +59,7 @@ struct proc_trace {
 };
 
 struct totals {
-        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum, perf;
+        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum, perf, live_final_count;
         uint64_t *sizes;
         size_t nsizes, cap;
         uint64_t by_second[MAX_SECONDS];
@@ -411,6 +411,8 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
 done:
         take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
         T->live_final_sum += live;
+        for (size_t i = 0; i < nreg; i++)
+                T->live_final_count += reg[i].state == ST_EXEC && !reg[i].perf;
         free(prev_t);
         free(next_t);
         free(perf_flag);
@@ -740,9 +742,10 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 }
                 for (int s = 0; s < T->seconds; s++)
                         json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
-                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
+                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
                                  "executors_compiled", (json_int_t)T->compiled,
                                  "executors_freed", (json_int_t)T->freed,
+                                 "executors_live_final", (json_int_t)T->live_final_count,
                                  "live_bytes_final", (json_int_t)T->live_final_sum,
                                  "peak_bytes", (json_int_t)peak_sum,
                                  "processes_traced", (json_int_t)nprocs,
