@@ -537,7 +537,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
         }
 
         if (heavy) {
-                uint64_t h0 = util_now_ns();
+                uint64_t h0 = util_thread_cpu_ns(); /* CPU, not wall: waiting for a CPU costs none */
                 struct procfs_mem mem, jit;
 
                 if (out->jit_mappings > 0 || !s->have_rollup) {
@@ -575,7 +575,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 out->pss = mem.pss;
                 out->uss = procfs_mem_uss(&mem);
                 out->heavy = 1;
-                *heavy_cost_ns += util_now_ns() - h0;
+                *heavy_cost_ns += util_thread_cpu_ns() - h0;
         }
 
         /* A process that began to exit after the first read may have had part of its address

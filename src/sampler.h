@@ -19,7 +19,9 @@
  * walk is reused only when it agreed with VmExe + VmLib (mappings that change while it runs
  * can be seen in part).
  * "Heavy" ones (PSS, USS, the PSS of JIT mappings) need a page-table walk in the kernel; by
- * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU. */
+ * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU,
+ * measured as the sampling thread's CPU time (on a busy machine the wall time of a walk
+ * includes waiting for a CPU, and would stretch the cadence for nothing). */
 #ifndef JITMEM_SAMPLER_H
 #define JITMEM_SAMPLER_H
 

@@ -184,6 +184,11 @@ uint64_t util_wall_ns(void)
         return clock_ns(CLOCK_REALTIME);
 }
 
+uint64_t util_thread_cpu_ns(void)
+{
+        return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 int util_write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;

@@ -36,6 +36,8 @@ char *util_format_seconds(double s, const char *never, char *buf, size_t size);
 /* Monotonic and wall clocks in nanoseconds. */
 uint64_t util_now_ns(void);
 uint64_t util_wall_ns(void);
+/* CPU time (user and system) of the calling thread, in nanoseconds. */
+uint64_t util_thread_cpu_ns(void);
 
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *buf, size_t len);
