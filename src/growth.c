@@ -855,6 +855,20 @@ static int classify(const struct growth_input *in, struct growth_result *g, stru
                         goto out;
                 lv = thin_level(s, from, s->n, scratch);
                 if (trend_flat(&tr, span, lv) || (k == 0 && tr.slope < 0)) {
+                        /* A median slope hardly sees the end of a rise in a long flat part: the
+                         * warm-up ends no earlier than the rise to the level does. */
+                        double re = rise_end(in, sigma, scratch);
+                        if (re > s->t[from] && re - t0 <= WARMUP_PLATEAU_MAX * W) {
+                                size_t f2 = thin_at(s, re);
+                                struct stats_trend tr2;
+                                if (s->n - f2 >= 3 && thin_trend(s, f2, s->n, &tr2) == 0 &&
+                                    trend_flat(&tr2, T - s->t[f2], thin_level(s, f2, s->n, scratch))) {
+                                        from = f2;
+                                        tr = tr2;
+                                        span = T - s->t[from];
+                                        lv = thin_level(s, from, s->n, scratch);
+                                }
+                        }
                         set_trend(g, &tr, span);
                         g->warmup_s = s->t[from] - t0;
                         j->level = lv;
