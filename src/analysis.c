@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TREND_POINTS 2000     /* series are thinned to this many points for the O(n^2) trend */
-#define TREND_ALPHA 0.05
-#define NEGLIGIBLE 0.01       /* a trend moving RSS by less than 1% over its window does not matter */
-#define SMALL 0.05            /* ... nor one under 5% that is not significant */
+#define WORKERS_TOGETHER_TICKS 3    /* workers: two of a kind alive together at this many ticks ... */
+#define WORKERS_TOGETHER_SHARE 0.10 /* ... spanning this share of the run at least */
+#define DEPTH_MAX 64
 
 static double json_num(json_t *o, const char *key, double dflt)
 {
@@ -19,66 +18,82 @@ static double json_num(json_t *o, const char *key, double dflt)
         return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-/* Trend of RSS over the points from index `from` to the end, thinned. */
-static int trend_from(const struct runfile_series *s, size_t from, struct stats_trend *ret)
+int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t *lo, size_t *hi, double *from_s,
+                         double *to_s)
 {
-        size_t n = s->n - from, stride = n / TREND_POINTS + 1, k = 0;
-        double *x, *y;
-        int r;
+        json_t *d = json_object_get(summary, "driver");
+        double t0 = json_num(summary, "t0_monotonic_ns", -1), a = json_num(d, "load_start_monotonic_ns", -1),
+               b = json_num(d, "load_end_monotonic_ns", -1);
+        size_t i, j;
 
-        if (n < 3)
-                return -EINVAL;
-        x = malloc(sizeof(double) * (n / stride + 1));
-        y = malloc(sizeof(double) * (n / stride + 1));
-        if (!x || !y) {
-                free(x);
-                free(y);
-                return -ENOMEM;
+        *lo = 0;
+        *hi = s ? s->n : 0;
+        *from_s = *to_s = NAN;
+        if (!s || s->n == 0 || t0 < 0 || a < t0 || b < a)
+                return 0;
+        *from_s = (a - t0) / 1e9;
+        *to_s = (b - t0) / 1e9;
+        for (i = 0; i < s->n && s->p[i].t < *from_s; i++)
+                ;
+        for (j = i; j < s->n && s->p[j].t <= *to_s; j++)
+                ;
+        if (j == i) {
+                /* A load shorter than a tick: the last tick before its end stands for it. */
+                if (i == 0)
+                        return 0;
+                i--;
+                j = i + 1;
         }
-        for (size_t i = from; i < s->n; i += stride) {
-                x[k] = s->p[i].t;
-                y[k] = s->p[i].rss;
-                k++;
-        }
-        r = k >= 3 ? stats_trend(x, y, k, 0.95, ret) : -EINVAL;
-        free(x);
-        free(y);
-        return r;
+        *lo = i;
+        *hi = j;
+        return 1;
 }
 
-static double median_from(const struct runfile_series *s, size_t from, int pss)
+static double median_of(double *v, size_t n)
 {
-        double *v = malloc(sizeof(double) * (s->n - from + 1)), m = -1;
+        double m = -1;
+
+        if (n > 0)
+                stats_median(v, n, &m);
+        return m;
+}
+
+/* Median of RSS (or PSS, where measured) over [from, to). */
+static double median_range(const struct runfile_series *s, size_t from, size_t to, int pss)
+{
+        double *v = malloc(sizeof(double) * (to - from + 1)), m;
         size_t k = 0;
 
         if (!v)
                 return -1;
-        for (size_t i = from; i < s->n; i++) {
+        for (size_t i = from; i < to; i++) {
                 double x = pss ? s->p[i].pss : s->p[i].rss;
                 if (x >= 0)
                         v[k++] = x;
         }
-        if (k > 0)
-                stats_median(v, k, &m);
+        m = median_of(v, k);
         free(v);
         return m;
 }
 
-static size_t first_at_time(const struct runfile_series *s, double t)
+static size_t first_at_time(const struct runfile_series *s, size_t lo, size_t hi, double t)
 {
-        for (size_t i = 0; i < s->n; i++)
+        for (size_t i = lo; i < hi; i++)
                 if (s->p[i].t >= t)
                         return i;
-        return s->n - 1;
+        return hi - 1;
 }
 
-/* The PSS of the heavy tick nearest to index i, or -1. */
-static double pss_near(const struct runfile_series *s, size_t i)
+/* The tree PSS of the heavy tick nearest to index i within [lo, hi) that had as many processes
+ * as tick i (a PSS sum over another set of processes is another figure), or -1. */
+static double pss_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi)
 {
-        for (size_t d = 0; d < s->n; d++) {
-                if (i >= d && s->p[i - d].pss >= 0)
+        int procs = s->p[i].processes;
+
+        for (size_t d = 0; d < hi - lo; d++) {
+                if (i >= lo + d && s->p[i - d].pss >= 0 && s->p[i - d].processes == procs)
                         return s->p[i - d].pss;
-                if (i + d < s->n && s->p[i + d].pss >= 0)
+                if (i + d < hi && s->p[i + d].pss >= 0 && s->p[i + d].processes == procs)
                         return s->p[i + d].pss;
         }
         return -1;
@@ -99,29 +114,106 @@ static double t90(const struct runfile_series *s, int vsz)
         return NAN;
 }
 
-/* The workers among the lives (see analysis.h): fills sel[] with their indices, returns how many. */
-static size_t select_workers(const struct runfile_procs *pr, size_t *sel)
+/* The life of the parent of life i (the latest life of its parent's PID started no later), or
+ * SIZE_MAX when its parent was not recorded. */
+static size_t parent_of(const struct runfile_procs *pr, size_t i)
 {
-        size_t n = 0, parent = SIZE_MAX;
+        size_t best = SIZE_MAX;
 
-        for (size_t i = 0; i < pr->n; i++)
-                if (pr->l[i].ppid == pr->root_pid && pr->l[i].pid != pr->root_pid) {
-                        parent = i;
-                        sel[n++] = i;
-                }
-        if (n == 1) {
-                size_t m = 0;
-                for (size_t i = 0; i < pr->n; i++)
-                        if (pr->l[i].ppid == pr->l[parent].pid && i != parent && pr->l[i].first_tick >= pr->l[parent].first_tick)
-                                sel[m++] = i;
-                if (m > 0)
-                        n = m;
-        }
-        return n;
+        for (size_t k = 0; k < pr->n; k++)
+                if (k != i && pr->l[k].pid == pr->l[i].ppid && pr->l[k].first_tick <= pr->l[i].first_tick)
+                        best = k;
+        return best;
 }
 
-/* A life's PSS at the heavy point nearest time t, or -1. */
-static double life_pss_near(const struct runfile_life *l, double t)
+static int cmp_long(const void *a, const void *b)
+{
+        long x = *(const long *)a, y = *(const long *)b;
+        return (x > y) - (x < y);
+}
+
+/* The workers among the lives (see analysis.h): fills sel[] with their indices and returns how
+ * many. Lives are grouped by parent and program (the name at their last row); a group is
+ * workers when two of them were alive together at WORKERS_TOGETHER_TICKS ticks or more,
+ * spanning WORKERS_TOGETHER_SHARE of the run. Of such groups, the one nearest the command
+ * (then the one with the most alive at once, then the most lives). Launchers and helpers, one
+ * at a time, are no group. */
+static size_t select_workers(const struct runfile_series *s, const struct runfile_procs *pr, size_t *sel)
+{
+        size_t n = pr->n, best_n = 0;
+        size_t *group = malloc(n * sizeof(*group)), *parent = malloc(n * sizeof(*parent));
+        long *ev = malloc(2 * n * sizeof(*ev));
+        int best_depth = DEPTH_MAX + 1, best_max = 0;
+        double span = s->p[s->n - 1].t - s->p[0].t;
+
+        if (!group || !parent || !ev)
+                goto out;
+        for (size_t i = 0; i < n; i++)
+                parent[i] = parent_of(pr, i);
+        /* group[i]: the first life with i's parent and program */
+        for (size_t i = 0; i < n; i++) {
+                group[i] = i;
+                for (size_t k = 0; k < i; k++)
+                        if (group[k] == k && pr->l[k].ppid == pr->l[i].ppid && parent[k] == parent[i] &&
+                            strcmp(pr->l[k].last_comm, pr->l[i].last_comm) == 0) {
+                                group[i] = k;
+                                break;
+                        }
+        }
+        for (size_t g = 0; g < n; g++) {
+                size_t m = 0, together_ticks = 0;
+                double together_s = 0;
+                int cur = 0, most = 0, depth = 0;
+
+                if (group[g] != g || pr->l[g].pid == pr->root_pid)
+                        continue;
+                /* Alive together: a sweep over first ticks (+) and ends (-), the ends first at a tick. */
+                for (size_t i = g; i < n; i++)
+                        if (group[i] == g) {
+                                ev[m++] = (long)pr->l[i].first_tick * 2 + 1;
+                                ev[m++] = (long)(pr->l[i].last_tick + 1) * 2;
+                        }
+                if (m < 4)
+                        continue;
+                qsort(ev, m, sizeof(*ev), cmp_long);
+                for (size_t k = 0; k < m; k++) {
+                        size_t tick = (size_t)(ev[k] / 2);
+                        if (cur >= 2 && k > 0) {
+                                size_t from = (size_t)(ev[k - 1] / 2);
+                                if (tick > from) {
+                                        together_ticks += tick - from;
+                                        together_s += s->p[tick < s->n ? tick : s->n - 1].t - s->p[from].t;
+                                }
+                        }
+                        cur += ev[k] % 2 ? 1 : -1;
+                        if (cur > most)
+                                most = cur;
+                }
+                if (most < 2 || together_ticks < WORKERS_TOGETHER_TICKS || together_s < WORKERS_TOGETHER_SHARE * span)
+                        continue;
+                for (size_t p = parent[g]; p != SIZE_MAX && depth <= DEPTH_MAX; p = parent[p])
+                        depth++;
+                size_t lives = 0;
+                for (size_t i = g; i < n; i++)
+                        lives += group[i] == g;
+                if (depth < best_depth || (depth == best_depth && (most > best_max || (most == best_max && lives > best_n)))) {
+                        best_depth = depth;
+                        best_max = most;
+                        best_n = 0;
+                        for (size_t i = g; i < n; i++)
+                                if (group[i] == g)
+                                        sel[best_n++] = i;
+                }
+        }
+out:
+        free(group);
+        free(parent);
+        free(ev);
+        return best_n;
+}
+
+/* A life's PSS at the heavy point nearest time t within [tlo, thi], or -1. */
+static double life_pss_near(const struct runfile_life *l, double t, double tlo, double thi)
 {
         const struct runfile_ppoint *at = runfile_life_at(l, t);
         size_t i;
@@ -130,37 +222,35 @@ static double life_pss_near(const struct runfile_life *l, double t)
                 return -1;
         i = (size_t)(at - l->p);
         for (size_t d = 0; d < l->n; d++) {
-                if (i + d < l->n && l->p[i + d].pss >= 0 && (i < d || l->p[i - d].pss < 0 ||
-                                                             l->p[i + d].t - t <= t - l->p[i - d].t))
+                int up = i + d < l->n && l->p[i + d].pss >= 0 && l->p[i + d].t >= tlo && l->p[i + d].t <= thi;
+                int down = i >= d && l->p[i - d].pss >= 0 && l->p[i - d].t >= tlo && l->p[i - d].t <= thi;
+                if (up && (!down || l->p[i + d].t - t <= t - l->p[i - d].t))
                         return l->p[i + d].pss;
-                if (i >= d && l->p[i - d].pss >= 0)
+                if (down)
                         return l->p[i - d].pss;
         }
         return -1;
 }
 
-static double median_or(double *v, size_t n)
-{
-        double m = -1;
-
-        if (n > 0)
-                stats_median(v, n, &m);
-        return m;
-}
-
-/* Per-worker figures: at the equivalent points (tree indices idx[]), restarts, warm-ups. */
-static void analyse_workers(const struct runfile_series *s, const struct runfile_procs *pr,
+/* Per-worker figures over [lo, hi) of the tree (the load, or the whole run): at the equivalent
+ * points (tree indices idx[]), peaks; restarts and warm-ups over the run. */
+static void analyse_workers(const struct runfile_series *s, const struct runfile_procs *pr, size_t lo, size_t hi,
                             const size_t idx[ANALYSIS_POINTS], struct analysis *a)
 {
         size_t *sel = NULL, n, earliest_end = SIZE_MAX;
-        double *v = NULL, *w = NULL;
+        double *v = NULL, *w = NULL, tlo = s->p[lo].t, thi = s->p[hi - 1].t;
         long *alive = NULL;
+        int whole = lo == 0 && hi == s->n;
 
         a->workers_max = a->worker_lives = a->restarts = -1;
         a->first_warmup_s = a->restart_warmup_s = a->restart_jit = -1;
+        a->worker_peak_rss = a->worker_peak_pss = -1;
         for (int k = 0; k < ANALYSIS_POINTS; k++)
                 a->worker_rss_at[k] = a->worker_pss_at[k] = a->worker_jit_at[k] = -1;
-        if (!pr || pr->n == 0 || s->n == 0)
+        if (!pr || s->n == 0)
+                return;
+        a->workers_max = a->worker_lives = a->restarts = 0;
+        if (pr->n == 0)
                 return;
         sel = malloc(pr->n * sizeof(*sel));
         v = malloc(pr->n * sizeof(*v));
@@ -168,13 +258,12 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
         alive = calloc(s->n + 1, sizeof(*alive));
         if (!sel || !v || !w || !alive)
                 goto out;
-        n = select_workers(pr, sel);
-        a->workers_max = a->worker_lives = a->restarts = 0;
+        n = select_workers(s, pr, sel);
         if (n == 0)
                 goto out;
         a->worker_lives = (int)n;
 
-        /* Most alive at once: a sweep over first and last ticks. */
+        /* Most alive at once within [lo, hi): a sweep over first and last ticks. */
         for (size_t j = 0; j < n; j++) {
                 const struct runfile_life *l = &pr->l[sel[j]];
                 alive[l->first_tick]++;
@@ -182,13 +271,14 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
                 if (l->last_tick < earliest_end)
                         earliest_end = l->last_tick;
         }
-        for (size_t i = 0, cur = 0; i < s->n; i++) {
+        for (size_t i = 0, cur = 0; i < hi; i++) {
                 cur += (size_t)alive[i];
-                if ((int)cur > a->workers_max)
+                if (i >= lo && (int)cur > a->workers_max)
                         a->workers_max = (int)cur;
         }
 
-        /* Restarts, and the warm-up of the first workers against the restarted ones'. */
+        /* Restarts (workers started after one of them had ended), and the warm-up of the first
+         * workers against the restarted ones'. */
         size_t nf = 0, nr = 0, nj = 0;
         for (size_t j = 0; j < n; j++) {
                 const struct runfile_life *l = &pr->l[sel[j]];
@@ -201,59 +291,76 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
                 else
                         v[nf++] = l->jit_growth_end_t - l->first_t;
         }
-        a->first_warmup_s = median_or(v, nf);
-        a->restart_warmup_s = median_or(w, nr);
+        a->first_warmup_s = median_of(v, nf);
+        a->restart_warmup_s = median_of(w, nr);
         for (size_t j = 0; j < n; j++) {
                 const struct runfile_life *l = &pr->l[sel[j]];
                 if (l->first_tick > earliest_end)
                         v[nj++] = l->peak_jit;
         }
-        a->restart_jit = median_or(v, nj);
+        a->restart_jit = median_of(v, nj);
 
-        /* Peaks: the median worker's. */
+        /* Peaks: the median worker's, over [lo, hi) (every row's for the whole run; the kept
+         * points' within a load). */
         size_t np = 0, nq = 0;
         for (size_t j = 0; j < n; j++) {
                 const struct runfile_life *l = &pr->l[sel[j]];
-                v[np++] = l->peak_rss;
-                if (l->peak_pss >= 0)
-                        w[nq++] = l->peak_pss;
+                double pr_ = -1, pp = -1;
+                if (whole) {
+                        pr_ = l->peak_rss;
+                        pp = l->peak_pss;
+                } else {
+                        for (size_t k = 0; k < l->n; k++)
+                                if (l->p[k].t >= tlo && l->p[k].t <= thi) {
+                                        pr_ = fmax(pr_, l->p[k].rss);
+                                        if (l->p[k].pss >= 0)
+                                                pp = fmax(pp, l->p[k].pss);
+                                }
+                }
+                if (pr_ >= 0)
+                        v[np++] = pr_;
+                if (pp >= 0)
+                        w[nq++] = pp;
         }
-        a->worker_peak_rss = median_or(v, np);
-        a->worker_peak_pss = median_or(w, nq);
+        a->worker_peak_rss = median_of(v, np);
+        a->worker_peak_pss = median_of(w, nq);
 
         /* At the equivalent points: the workers alive at that tick. */
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
                 double t = s->p[idx[k]].t;
-                size_t m = 0, q = 0;
-                for (size_t j = 0; j < n; j++) {
-                        const struct runfile_life *l = &pr->l[sel[j]];
-                        if (l->first_tick > idx[k] || l->last_tick < idx[k])
-                                continue;
-                        const struct runfile_ppoint *p = runfile_life_at(l, t);
-                        double pss = life_pss_near(l, t);
-                        if (!p)
-                                continue;
-                        v[m++] = p->rss;
-                        if (pss >= 0)
-                                w[q++] = pss;
-                }
-                a->worker_rss_at[k] = median_or(v, m);
-                a->worker_pss_at[k] = median_or(w, q);
-                m = 0;
+                size_t m = 0, q = 0, mj = 0;
                 for (size_t j = 0; j < n; j++) {
                         const struct runfile_life *l = &pr->l[sel[j]];
                         const struct runfile_ppoint *p;
                         if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
                                 continue;
-                        v[m++] = p->jit;
+                        double pss = life_pss_near(l, t, tlo, thi);
+                        v[m++] = p->rss;
+                        if (pss >= 0)
+                                w[q++] = pss;
                 }
-                a->worker_jit_at[k] = median_or(v, m);
+                a->worker_rss_at[k] = median_of(v, m);
+                a->worker_pss_at[k] = median_of(w, q);
+                for (size_t j = 0; j < n; j++) {
+                        const struct runfile_life *l = &pr->l[sel[j]];
+                        const struct runfile_ppoint *p;
+                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
+                                continue;
+                        v[mj++] = p->jit;
+                }
+                a->worker_jit_at[k] = median_of(v, mj);
         }
 out:
         free(sel);
         free(v);
         free(w);
         free(alive);
+}
+
+int analysis_warmup_ended(const struct growth_result *g)
+{
+        return (g->cls == GROWTH_PLATEAU || g->cls == GROWTH_COPY_ON_WRITE || g->cls == GROWTH_SAWTOOTH) &&
+               isfinite(g->warmup_s);
 }
 
 int analysis_tree_growth(const struct runfile_series *s, double limit, struct growth_result *ret)
@@ -290,56 +397,44 @@ int analysis_tree_growth(const struct runfile_series *s, double limit, struct gr
 int analysis_run(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary,
                  struct analysis *ret)
 {
-        size_t at[ANALYSIS_POINTS];
+        return analysis_run_at(s, lives, summary, -1, ret);
+}
+
+int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary, double units,
+                    struct analysis *ret)
+{
+        size_t at[ANALYSIS_POINTS], lo, hi;
         struct analysis a;
-        struct stats_trend tr;
+        struct growth_result g;
         double t0, T, total;
-        size_t from;
 
         if (!s || s->n < 1)
                 return -EINVAL;
         memset(&a, 0, sizeof(a));
-        t0 = s->p[0].t;
-        T = s->p[s->n - 1].t;
+        a.load_phase = analysis_load_window(s, summary, &lo, &hi, &a.load_from_s, &a.load_to_s);
+        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t };
+        t0 = s->p[lo].t;
+        T = s->p[hi - 1].t;
         a.peak_pss = -1;
         a.jit_growth_end_s = -1;
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t i = lo; i < hi; i++) {
                 const struct runfile_point *p = &s->p[i];
                 a.peak_rss = fmax(a.peak_rss, p->rss);
                 if (p->pss >= 0)
                         a.peak_pss = fmax(a.peak_pss, p->pss);
                 a.peak_jit = fmax(a.peak_jit, p->jit);
-                if (p->jit > 0 && (i == 0 || p->jit > s->p[i - 1].jit))
+                if (p->jit > 0 && (i == lo || p->jit > s->p[i - 1].jit))
                         a.jit_growth_end_s = p->t;
         }
-        a.final_jit = s->p[s->n - 1].jit;
+        a.final_jit = s->p[hi - 1].jit;
 
         /* Figures of the whole run, from summary.json. */
-        a.wall_s = json_num(summary, "duration_s", T - t0);
+        a.wall_s = json_num(summary, "duration_s", s->p[s->n - 1].t - s->p[0].t);
         a.cpu_s = 0;
         json_t *procs = json_object_get(summary, "processes"), *p;
         size_t idx;
         json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
-        /* Per worker: the processes after the first (the command itself: a master). */
-        {
-                double rv[256], pv[256];
-                size_t nr = 0, np = 0;
-                a.worker_peak_rss = a.worker_peak_pss = -1;
-                json_array_foreach(procs, idx, p) {
-                        if (idx == 0 || nr == 256)
-                                continue;
-                        double r1 = json_num(p, "peak_rss_bytes", -1), p1 = json_num(p, "peak_pss_bytes", -1);
-                        if (r1 > 0)
-                                rv[nr++] = r1;
-                        if (p1 > 0)
-                                pv[np++] = p1;
-                }
-                if (nr > 0)
-                        stats_median(rv, nr, &a.worker_peak_rss);
-                if (np > 0)
-                        stats_median(pv, np, &a.worker_peak_pss);
-        }
         json_t *load = json_object_get(json_object_get(summary, "driver"), "load");
         a.latency_p50_us = json_num(json_object_get(load, "latency_us"), "p50", -1);
         a.latency_p99_us = json_num(json_object_get(load, "latency_us"), "p99", -1);
@@ -350,95 +445,59 @@ int analysis_run(const struct runfile_series *s, const struct runfile_procs *liv
         a.executors_freed = json_num(jit, "executors_freed", -1);
         a.churn_ratio = json_num(jit, "churn_ratio", -1);
 
-        if (s->n < 3) {
-                /* Too short for any trend (a start-up, or a coarse interval): the peaks only. */
-                a.warmup_end_s = NAN;
-                a.steady_rss = a.steady_pss = -1;
-                a.slope = NAN;
-                a.slope_p = 1;
-                a.startup_rss = s->p[0].rss;
-                a.by_progress = s->p[s->n - 1].progress > 0;
-                for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                        a.rss_at[k] = s->p[s->n - 1].rss;
-                        a.pss_at[k] = pss_near(s, s->n - 1);
-                        at[k] = s->n - 1;
-                }
-                a.vsz_lead_s = NAN;
-                analyse_workers(s, lives, at, &a);
-                a.growth_class = GROWTH_NOT_ENOUGH_DATA;
-                *ret = a;
-                return 0;
+        /* The growth class decides what is said of the trend: warm-up end, growth, steady state. */
+        if (analysis_tree_growth(&w, 0, &g) < 0) {
+                memset(&g, 0, sizeof(g));
+                g.cls = GROWTH_NOT_ENOUGH_DATA;
+                g.warmup_s = g.slope = NAN;
+                g.p_value = 1;
+        }
+        a.growth_class = (int)g.cls;
+        a.warmup_ended = analysis_warmup_ended(&g);
+        a.warmup_end_s = a.warmup_ended ? t0 + g.warmup_s : NAN;
+        a.growing = g.cls == GROWTH_STEADY;
+        a.slope = g.cls != GROWTH_NOT_ENOUGH_DATA ? g.slope : NAN;
+        a.slope_p = isfinite(g.p_value) ? g.p_value : 1;
+        a.steady_rss = a.steady_pss = -1;
+        if (a.warmup_ended) {
+                size_t from = first_at_time(s, lo, hi, a.warmup_end_s);
+                a.steady_rss = median_range(s, from, hi, 0);
+                a.steady_pss = median_range(s, from, hi, 1);
         }
 
-        /* Warm-up: the earliest start, in tenths of the run, after which RSS shows no trend that
-         * matters; and JIT code no longer grows. */
-        double rss_end = -1;
-        for (int tenth = 0; tenth <= 8; tenth++) {
-                double start = t0 + (T - t0) * tenth / 10.0;
-                size_t i = first_at_time(s, start);
-                double med = median_from(s, i, 0);
-                if (trend_from(s, i, &tr) < 0)
-                        break;
-                /* No trend that matters: negligible in size, or not significant and small (a short
-                 * tail cannot show significance, so that alone is not a plateau). */
-                double moved = fabs(tr.slope) * (T - start);
-                if (moved < NEGLIGIBLE * med || (tr.p_value > TREND_ALPHA && moved < SMALL * med)) {
-                        rss_end = s->p[i].t;
-                        break;
-                }
-        }
-        a.warmup_ended = rss_end >= 0;
-        if (rss_end < 0)
-                rss_end = t0 + (T - t0) * 0.8;
-        a.warmup_end_s = fmax(rss_end, a.jit_growth_end_s);
-        from = first_at_time(s, a.warmup_end_s);
-        if (s->n - from < 3)
-                from = s->n >= 3 ? s->n - 3 : 0;
-        a.steady_rss = median_from(s, from, 0);
-        a.steady_pss = median_from(s, from, 1);
-        /* Growth: after the warm-up; when RSS never stopped trending, over the whole run after
-         * JIT code stopped growing (a leak shows from the start). */
-        if (!a.warmup_ended)
-                from = first_at_time(s, fmax(t0, a.jit_growth_end_s));
-        if (trend_from(s, from, &tr) == 0) {
-                a.slope = tr.slope;
-                a.slope_p = tr.p_value;
-                a.growing = tr.p_value <= TREND_ALPHA &&
-                            tr.slope * (T - s->p[from].t) >= NEGLIGIBLE * a.steady_rss;
-        } else {
-                a.slope_p = 1;
-        }
-
-        /* Start-up, and the equivalent points. */
-        total = s->p[s->n - 1].progress;
+        /* Start-up (of the whole run), and the equivalent points. */
+        total = s->p[hi - 1].progress;
         a.by_progress = total > 0;
-        a.startup_rss = s->p[first_at_time(s, t0 + 0.05 * (T - t0))].rss;
+        a.units_total = a.by_progress ? total : -1;
+        a.startup_rss = s->p[first_at_time(s, 0, s->n, s->p[0].t + 0.05 * (s->p[s->n - 1].t - s->p[0].t))].rss;
         if (a.by_progress)
                 for (size_t i = 0; i < s->n; i++)
                         if (s->p[i].progress >= 1) {
                                 a.startup_rss = s->p[i].rss;
                                 break;
                         }
+        if (a.by_progress && units > 0 && units < total)
+                total = units; /* equal counts across runs: the smallest total bounds the points */
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                size_t i = s->n - 1;
+                size_t i = hi - 1;
+                a.units_at[k] = -1;
                 if (a.by_progress) {
                         double target = total * (k + 1) / ANALYSIS_POINTS;
-                        for (size_t j = 0; j < s->n; j++)
+                        for (size_t j = lo; j < hi; j++)
                                 if (s->p[j].progress >= target) {
                                         i = j;
                                         break;
                                 }
-                } else {
-                        i = first_at_time(s, t0 + (T - t0) * (k + 1) / ANALYSIS_POINTS);
+                        a.units_at[k] = target;
+                } else if (hi - lo >= 3) {
+                        i = first_at_time(s, lo, hi, t0 + (T - t0) * (k + 1) / ANALYSIS_POINTS);
                 }
                 a.rss_at[k] = s->p[i].rss;
-                a.pss_at[k] = pss_near(s, i);
+                a.pss_at[k] = pss_near(s, i, lo, hi);
                 at[k] = i;
         }
-        a.vsz_lead_s = t90(s, 0) - t90(s, 1);
-        analyse_workers(s, lives, at, &a);
-        struct growth_result g;
-        a.growth_class = analysis_tree_growth(s, 0, &g) == 0 ? (int)g.cls : GROWTH_NOT_ENOUGH_DATA;
+        a.vsz_lead_s = s->n >= 3 ? t90(s, 0) - t90(s, 1) : NAN;
+        analyse_workers(s, lives, lo, hi, at, &a);
         *ret = a;
         return 0;
 }

@@ -1,6 +1,12 @@
 /* What one recorded run says, read back from its directory: peaks, steady state, warm-up end,
  * growth after warm-up, start-up RSS, RSS at equal work done, and whether VSZ growth leads RSS
- * growth. Shared by `jitmem compare` (per run, then across runs) and offline analysis. */
+ * growth. Shared by `jitmem compare` (per run, then across runs) and offline analysis.
+ *
+ * A server driven by an HTTP load (summary.json's "driver" names when the measured load started
+ * and ended) is measured over the load only: its start-up, unmeasured warm-up and shutdown are
+ * left out of every memory figure, the growth class and the equivalent points. The trend
+ * figures (warm-up end, growth, steady state) are the growth classifier's (growth.h), so that
+ * they always agree with the class. */
 #ifndef JITMEM_ANALYSIS_H
 #define JITMEM_ANALYSIS_H
 
@@ -13,18 +19,20 @@
 
 struct analysis {
         double peak_rss, peak_pss;          /* bytes; peak_pss < 0 when never measured */
-        double steady_rss, steady_pss;      /* medians after the warm-up */
+        double steady_rss, steady_pss;      /* medians after the warm-up, when the class has no trend
+                                             * (plateau, copy-on-write, sawtooth); < 0 otherwise */
         double peak_jit, final_jit;
         double startup_rss;                 /* tree RSS once the first unit of work is reported
                                              * (without progress: at 5% of the run) */
         double wall_s, cpu_s;
         double throughput;                  /* units per second, or < 0 without progress */
-        double warmup_end_s;                /* when JIT code stopped growing and RSS stopped trending */
-        int warmup_ended;                   /* 0: RSS still trends at the end of the run */
+        double warmup_end_s;                /* the classifier's warm-up end (NaN: not judged, or still
+                                             * warming up) */
+        int warmup_ended;                   /* the classifier found where the warm-up ended */
         double jit_growth_end_s;            /* when JIT code last grew (< 0: never any) */
-        double slope;                       /* Theil-Sen slope of RSS after the warm-up, bytes/s */
-        double slope_p;                     /* Mann-Kendall p-value of that trend */
-        int growing;                        /* a significant trend that matters (see analysis.c) */
+        double slope;                       /* the classifier's Theil-Sen slope, bytes/s (NaN: not judged) */
+        double slope_p;                     /* its Mann-Kendall p-value */
+        int growing;                        /* the class is steady_growth (a leak suspect) */
         double vsz_lead_s;                  /* how long before RSS VSZ reached 90% of its growth
                                              * (negative: it lagged); NaN when neither grew */
         int by_progress;                    /* the equivalent points are by work done */
@@ -35,14 +43,22 @@ struct analysis {
         double executors_freed;
         double churn_ratio;
         double rss_at[ANALYSIS_POINTS];     /* tree RSS at 25/50/75/100% */
-        double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point (< 0 none) */
+        double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point with as
+                                             * many processes, within the load (< 0 none) */
+        double units_total;                 /* work done (requests served) in all; < 0 without progress */
+        double units_at[ANALYSIS_POINTS];   /* the work done at each point; < 0 without progress */
+        int load_phase;                     /* the figures are the measured load's ... */
+        double load_from_s, load_to_s;      /* ... from and to these times (NaN: the whole run) */
 
-        /* Workers: the command's children (pre-forked workers under a master), or, when it has
-         * one child only and that child has children, the latter (a launcher before the
-         * master). From the process rows; all < 0 without them or without workers. */
-        int workers_max;                    /* most workers alive at one tick */
+        /* Workers: children of one parent running one program (the name at their last row),
+         * alive together, two or more of them at 3 ticks or more spanning a tenth of the run:
+         * pre-forked workers under a master, wherever it is below the command (launchers in
+         * front of it, a pyenv shim, `uv run`, `sh -c`, are not). Of such groups, the one
+         * nearest the command. Helpers, one at a time, are not workers. From the process rows;
+         * -1 without them, 0 without workers. */
+        int workers_max;                    /* most workers alive at one tick (within the load) */
         int worker_lives;                   /* workers seen in all */
-        int restarts;                       /* workers started after another one had ended */
+        int restarts;                       /* workers started after another one of the group had ended */
         double worker_rss_at[ANALYSIS_POINTS]; /* median over the workers alive at each point */
         double worker_pss_at[ANALYSIS_POINTS]; /* ... at each one's heavy tick nearest the point */
         double worker_jit_at[ANALYSIS_POINTS];
@@ -57,11 +73,27 @@ struct analysis {
 };
 
 /* Analyses a series, the run's process lives (may be NULL: no per-worker figures) and the
- * run's summary.json content. With fewer than 3 points only the
+ * run's summary.json content (may be NULL). With fewer than 3 points only the
  * peaks, start-up and run figures are filled; the rest is NaN or negative (not measured).
  * Returns 0 or -EINVAL (no point at all). */
 int analysis_run(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary,
                  struct analysis *ret);
+
+/* The same with the equivalent points at 25, 50, 75 and 100% of `units` of work (requests)
+ * rather than of the run's own total, when the run reports progress and units is smaller:
+ * runs compared at equal counts (units <= 0: the run's own total). */
+int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary, double units,
+                    struct analysis *ret);
+
+/* Whether the class says the warm-up is over and no trend follows it (plateau, copy-on-write,
+ * sawtooth): then g->warmup_s, from the first point, is where it ended (0: none was needed). */
+int analysis_warmup_ended(const struct growth_result *g);
+
+/* The measured load of a run driven by an HTTP load: the indices [*lo, *hi) of the points taken
+ * during it and its times (samples' clock). Returns 1, or 0 when the summary names no load
+ * (then [0, n) and NaN times). */
+int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t *lo, size_t *hi, double *from_s,
+                         double *to_s);
 
 /* The growth class of a run's tree (its RSS, with USS and JIT code where measured), judged
  * however short the run (growth.h), against limit (<= 0: none). Returns 0, -EINVAL (no point,

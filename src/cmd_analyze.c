@@ -195,7 +195,7 @@ int cmd_analyze(int argc, char **argv)
         };
         int json = 0, c, code = CLI_EXIT_FAILURE, r;
         uint64_t limit = 0;
-        struct runfile_series s = { NULL, 0 };
+        struct runfile_series s = { NULL, 0, 0, -1 };
         struct runfile_procs pr;
         json_t *meta = NULL, *summary = NULL, *out = NULL;
         struct shown *sh = NULL;
@@ -235,9 +235,14 @@ int cmd_analyze(int argc, char **argv)
         if (!limit && json_is_number(json_object_get(meta, "limit_bytes")))
                 limit = (uint64_t)json_number_value(json_object_get(meta, "limit_bytes"));
 
-        /* The tree. */
+        /* The tree: over the measured load when the run was driven by one (its start-up and
+         * shutdown are not the service's memory), else over the whole run. */
+        size_t lo, hi;
+        double load_from, load_to;
+        int load_phase = analysis_load_window(&s, summary, &lo, &hi, &load_from, &load_to);
+        struct runfile_series win = { s.p + lo, hi - lo, hi - lo, s.p[hi - 1].t };
         struct growth_result tree;
-        r = analysis_tree_growth(&s, (double)limit, &tree);
+        r = analysis_tree_growth(&win, (double)limit, &tree);
         if (r < 0) {
                 cli_error("%s: %s", dir, r == -ENOMEM ? "out of memory" : "the samples' times do not increase");
                 goto out;
@@ -245,7 +250,7 @@ int cmd_analyze(int argc, char **argv)
         struct analysis an;
         int have_an = analysis_run(&s, &pr, summary, &an) == 0;
 
-        /* Each process life. */
+        /* Each process life (its points within the load, when there was one). */
         sh = calloc(pr.n ? pr.n : 1, sizeof(*sh));
         if (!sh) {
                 cli_error("out of memory");
@@ -254,16 +259,20 @@ int cmd_analyze(int argc, char **argv)
         for (size_t i = 0; i < pr.n; i++) {
                 const struct runfile_life *l = &pr.l[i];
                 double *pt = malloc(sizeof(double) * (l->n + 1) * 4);
+                size_t m = 0;
                 sh[i].l = l;
                 if (!pt)
                         continue;
                 for (size_t k = 0; k < l->n; k++) {
-                        pt[k] = l->p[k].t;
-                        pt[l->n + k] = l->p[k].rss;
-                        pt[2 * l->n + k] = l->p[k].uss;
-                        pt[3 * l->n + k] = l->p[k].jit;
+                        if (load_phase && (l->p[k].t < load_from || l->p[k].t > load_to))
+                                continue;
+                        pt[m] = l->p[k].t;
+                        pt[l->n + m] = l->p[k].rss;
+                        pt[2 * l->n + m] = l->p[k].uss;
+                        pt[3 * l->n + m] = l->p[k].jit;
+                        m++;
                 }
-                sh[i].ok = classify(pt, pt + l->n, pt + 2 * l->n, pt + 3 * l->n, l->n, 0, &sh[i].g) == 0;
+                sh[i].ok = m > 0 && classify(pt, pt + l->n, pt + 2 * l->n, pt + 3 * l->n, m, 0, &sh[i].g) == 0;
                 free(pt);
         }
         qsort(sh, pr.n, sizeof(*sh), by_peak);
@@ -279,14 +288,18 @@ int cmd_analyze(int argc, char **argv)
                                 "jit_growth_end_s", l->jit_growth_end_t >= 0 ? json_real(l->jit_growth_end_t) : json_null(),
                                 "growth", sh[i].ok ? growth_obj(&sh[i].g) : json_null()));
                 }
-                out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", dir,
+                out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", dir,
                                 "command", meta ? json_incref(json_object_get(meta, "command")) : json_null(),
                                 "limit_bytes", limit ? json_integer((json_int_t)limit) : json_null(),
                                 "tree", growth_obj(&tree),
-                                "warmup", have_an ? json_pack("{s:o, s:b, s:o}", "end_s", num(an.warmup_end_s), "ended", an.warmup_ended,
-                                                             "jit_growth_end_s", an.jit_growth_end_s >= 0 ? json_real(an.jit_growth_end_s) : json_null())
-                                                  : json_null(),
-                                "workers", have_an && an.workers_max >= 0
+                                "warmup", json_pack("{s:o, s:o, s:o}",
+                                                    "end_s", analysis_warmup_ended(&tree) ? json_real(win.p[0].t + tree.warmup_s) : json_null(),
+                                                    "ended", tree.cls == GROWTH_NOT_ENOUGH_DATA ? json_null() : json_boolean(analysis_warmup_ended(&tree)),
+                                                    "jit_growth_end_s", tree.jit_growth_end_t >= 0 ? json_real(tree.jit_growth_end_t) : json_null()),
+                                "ticks", json_integer((json_int_t)s.ticks),
+                                "load", load_phase ? json_pack("{s:f, s:f, s:i}", "from_s", load_from, "to_s", load_to, "ticks", (int)(hi - lo))
+                                                   : json_null(),
+                                "workers", have_an && an.worker_lives > 0
                                         ? json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "at_once", an.workers_max, "seen", an.worker_lives,
                                                     "restarts", an.restarts, "warmup_s", an.first_warmup_s >= 0 ? json_real(an.first_warmup_s) : json_null(),
                                                     "restarted_warmup_s", an.restart_warmup_s >= 0 ? json_real(an.restart_warmup_s) : json_null(),
@@ -305,7 +318,10 @@ int cmd_analyze(int argc, char **argv)
                 size_t i;
                 printf("run %s:", dir);
                 json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
-                printf("\n%zu ticks over %.1f s, %zu processes\n\n", s.n, s.p[s.n - 1].t - s.p[0].t, pr.n);
+                printf("\n%zu ticks over %.1f s, %zu processes\n", s.ticks, (s.t_end >= 0 ? s.t_end : s.p[s.n - 1].t) - s.p[0].t, pr.n);
+                if (load_phase)
+                        printf("measured load from %.1f s to %.1f s (%zu ticks): start-up and shutdown left out\n", load_from, load_to, hi - lo);
+                printf("\n");
                 printf("tree: %s", growth_class_name(tree.cls));
                 if (isfinite(tree.slope))
                         printf(", RSS %s [%s, %s] (p = %.3g)", signed_rate(tree.slope, a, sizeof(a)),
@@ -326,12 +342,10 @@ int cmd_analyze(int argc, char **argv)
                         else
                                 printf("-\n");
                 }
+                if (analysis_warmup_ended(&tree) && tree.warmup_s > 0)
+                        printf("  warm-up ended at %.1f s\n", win.p[0].t + tree.warmup_s);
                 if (have_an) {
-                        if (an.warmup_ended)
-                                printf("  warm-up ended at %.1f s\n", an.warmup_end_s);
-                        else
-                                printf("  RSS was still trending at the end of the run\n");
-                        if (an.workers_max > 0)
+                        if (an.worker_lives > 0)
                                 printf("  workers: %d at once, %d seen, %d restart%s%s\n", an.workers_max, an.worker_lives, an.restarts,
                                        an.restarts == 1 ? "" : "s",
                                        an.restart_jit > 0 ? " (each compiled its JIT code again)" : "");

@@ -111,7 +111,7 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
 
         if (l && l->last_tick == tick)
                 return 0; /* the same process twice in one tick: the first row counts */
-        if (!l || l->last_tick + 1 != tick || l->ppid != ppid) {
+        if (!l || tick > l->last_tick + RUNFILE_LIFE_GAP || l->ppid != ppid) {
                 if (pr->n == RUNFILE_MAX_LIVES || !slot) {
                         pr->rows_dropped++;
                         return 0;
@@ -137,6 +137,7 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
                 l->jit_growth_end_t = pt->t;
         l->last_jit = pt->jit;
         l->last_rss = pt->rss;
+        snprintf(l->last_comm, sizeof(l->last_comm), "%s", comm ? comm : "");
         l->last_tick = tick;
         l->last_t = pt->t;
         l->peak_rss = l->peak_rss > pt->rss ? l->peak_rss : pt->rss;
@@ -172,7 +173,7 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                                                   "pid", "ppid", "comm", "uss_bytes" };
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
         int col[C_MAX], header = 1, r = 0;
-        struct runfile_series s = { NULL, 0 };
+        struct runfile_series s = { NULL, 0, 0, -1 };
         struct runfile_procs pr = { .stride = 1 };
         struct reader *rd = NULL;
         size_t cap = 0;
@@ -251,6 +252,10 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                 if (pr.root_pid == 0)
                         pr.root_pid = (int)num_or(F(C_PID), 0);
 #undef F
+                if (p.t >= 0 && s.ticks < RUNFILE_MAX_ROWS) {
+                        s.ticks++;
+                        s.t_end = p.t;
+                }
                 if (p.t < 0 || p.rss < 0 || p.processes <= 0)
                         continue;
                 if (s.n == RUNFILE_MAX_ROWS)

@@ -15,12 +15,15 @@ struct runfile_point {
 struct runfile_series {
         struct runfile_point *p;
         size_t n;
+        size_t ticks;      /* tree rows read, those with no process included (the run's tick count) */
+        double t_end;      /* the last tree row's time, with or without a process; < 0 when none */
 };
 
 /* At most this many tree rows are read (a week at 1 s); the rest are dropped, not an error. */
 #define RUNFILE_MAX_ROWS 1000000
 
-/* Reads the tree rows of DIR/samples.csv, ticks with no process left out. Columns are found
+/* Reads the tree rows of DIR/samples.csv, ticks with no process left out of the points (but
+ * counted in ticks). Columns are found
  * by the header's names, so files with more columns read alike. Returns 0, -ENOENT, -EINVAL
  * (not a jitmem samples.csv: a required column is missing), -ENOMEM or another -errno. */
 int runfile_read_tree(const char *dir, struct runfile_series *ret);
@@ -30,12 +33,15 @@ struct runfile_ppoint {
         double t, rss, pss, uss, jit;
 };
 
-/* One life of a process: a PID seen at consecutive ticks (a PID that comes back after a tick
- * without it, or with another parent, is a new life). The peaks and the JIT growth are taken
- * over every row; the points may be thinned (see runfile_procs.stride). */
+/* One life of a process: a PID seen at ticks no more than RUNFILE_LIFE_GAP apart with the same
+ * parent (a PID that comes back later, or with another parent, is a new life: a tick may miss a
+ * process whose files could not be read whole, which does not end it). The peaks and the JIT
+ * growth are taken over every row; the points may be thinned (see runfile_procs.stride). */
+#define RUNFILE_LIFE_GAP 3
 struct runfile_life {
         int pid, ppid;
-        char comm[20];
+        char comm[20];                      /* the name at its first row */
+        char last_comm[20];                 /* ... and at its last (after an exec: the program run) */
         size_t first_tick, last_tick;       /* indices into the tree series */
         double first_t, last_t;
         double peak_rss, peak_pss, peak_jit;/* peak_pss < 0 when never measured */

@@ -250,4 +250,29 @@ check "analyze: a comparison directory points to its runs ($err)" -- grep -q "co
 check_eq "analyze: the run it points to is analyzed" $? 0
 "$JITMEM" analyze 2>/dev/null; check_eq "analyze: no directory -> 2" $? 2
 
+# 9. analyze on recorded runs where python3 is pyenv's shim (tests/data/runs): the shim's helpers
+# are neither workers nor restarts; a master's workers behind it are; the tick count is the run's;
+# no sentence states a trend the class does not.
+D=tests/data/runs
+"$JITMEM" analyze "$D/pyenv-shim" > "$TMP/shim.txt"
+check_eq "analyze (pyenv shim) exits 0" $? 0
+check "analyze (pyenv shim): no workers invented from the shim's helpers" -- bash -c "! grep -q 'workers:' '$TMP/shim.txt'"
+check "analyze (pyenv shim): the run's 21 ticks" -- grep -q "^21 ticks over" "$TMP/shim.txt"
+"$JITMEM" analyze --json "$D/pyenv-shim" > "$TMP/shim.json"
+jcheck "analyze --json (pyenv shim): workers null, 21 ticks" "$TMP/shim.json" "d['workers'] is None and d['ticks'] == 21"
+"$JITMEM" analyze "$D/pyenv-prefork" > "$TMP/pre.txt"
+check "analyze (master behind the shim): 2 workers at once, 3 seen, 1 restart" -- grep -q "workers: 2 at once, 3 seen, 1 restart" "$TMP/pre.txt"
+for f in "$TMP/shim.txt" "$TMP/pre.txt"; do
+        cls=$(sed -n 's/^tree: \([a-z_]*\).*/\1/p' "$f")
+        case $cls in
+        plateau|copy_on_write|sawtooth) ;;
+        *) check "analyze: no warm-up end beside the class $cls" -- bash -c "! grep -q 'warm-up ended' '$f'" ;;
+        esac
+        check "analyze: no trend sentence outside the class ($cls)" -- bash -c "! grep -q 'still trending' '$f'"
+done
+"$JITMEM" run -q --out "$TMP/short" -- "$PY" -c 'import time; x=[0]*10**6; time.sleep(0.5)' 2>/dev/null
+"$JITMEM" analyze --json "$TMP/short" > "$TMP/short.json"
+check_eq "analyze counts the ticks run recorded" "$(jget "$TMP/short.json" "d['ticks']")" "$(jget "$TMP/short/summary.json" "d['ticks']['count']")"
+jcheck "analyze: a one-process run has no workers" "$TMP/short.json" "d['workers'] is None"
+
 finish test_watch

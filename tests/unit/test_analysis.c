@@ -29,7 +29,7 @@ static json_t *summary(double duration, double units)
 
 static void test_warmup_then_plateau(void)
 {
-        struct runfile_series s = { pts, N };
+        struct runfile_series s = { pts, N, N, -1 };
         struct analysis a;
         json_t *sum = summary(40, 400);
 
@@ -66,7 +66,7 @@ static void test_warmup_then_plateau(void)
 
 static void test_leak(void)
 {
-        struct runfile_series s = { pts, N };
+        struct runfile_series s = { pts, N, N, -1 };
         struct analysis a;
         json_t *sum = summary(40, 0);
 
@@ -98,7 +98,7 @@ static void test_leak(void)
 
 static void test_too_short(void)
 {
-        struct runfile_series s = { pts, 2 };
+        struct runfile_series s = { pts, 2, 2, -1 };
         struct analysis a;
         /* Two ticks: peaks, no trend (a start-up run). */
         pts[0] = (struct runfile_point){ .t = 0.0, .rss = 10 * MiB, .vsz = 50 * MiB, .pss = -1, .uss = -1, .jit = 0, .progress = 1, .processes = 1 };
@@ -299,6 +299,106 @@ static void test_workers(void)
         rmdir(dir);
 }
 
+static json_t *load_json(const char *dir, const char *name)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return json_load_file(path, 0, NULL);
+}
+
+/* Recorded runs (tests/data/runs/README.md) where python3 is pyenv's shim: its helpers are no
+ * workers, nor restarts; the workers of a master behind the shim are, and so is their one
+ * restart. The tick count is the run's, the last tick (no process left) included. */
+static void test_recorded_launchers(void)
+{
+        static const char *const shim = "tests/data/runs/pyenv-shim", *const pre = "tests/data/runs/pyenv-prefork";
+        struct runfile_series s;
+        struct runfile_procs pr;
+        struct analysis a;
+        json_t *sum;
+
+        CHECK_EQ_INT(runfile_read(shim, &s, &pr), 0);
+        sum = load_json(shim, "summary.json");
+        CHECK(sum != NULL);
+        CHECK(pr.n > 10); /* the shim's helpers are recorded ... */
+        CHECK_EQ_INT(analysis_run(&s, &pr, sum, &a), 0);
+        CHECK_EQ_INT(a.worker_lives, 0); /* ... and are not workers */
+        CHECK_EQ_INT(a.workers_max, 0);
+        CHECK_EQ_INT(a.restarts, 0);
+        CHECK(a.worker_peak_rss < 0 && a.worker_rss_at[3] < 0);
+        CHECK_EQ_INT(s.ticks, json_integer_value(json_object_get(json_object_get(sum, "ticks"), "count")));
+        CHECK_EQ_INT(s.ticks, s.n + 1);
+        /* The trend figures are the class's. */
+        struct growth_result g;
+        CHECK_EQ_INT(analysis_tree_growth(&s, 0, &g), 0);
+        CHECK_EQ_INT(a.growth_class, (int)g.cls);
+        CHECK_EQ_INT(a.warmup_ended, analysis_warmup_ended(&g));
+        CHECK_EQ_INT(a.growing, g.cls == GROWTH_STEADY);
+        json_decref(sum);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+
+        CHECK_EQ_INT(runfile_read(pre, &s, &pr), 0);
+        sum = load_json(pre, "summary.json");
+        CHECK_EQ_INT(analysis_run(&s, &pr, sum, &a), 0);
+        CHECK_EQ_INT(a.worker_lives, 3);
+        CHECK_EQ_INT(a.workers_max, 2);
+        CHECK_EQ_INT(a.restarts, 1);
+        CHECK(a.worker_peak_rss > 4 * MiB && a.worker_peak_rss < 32 * MiB);
+        CHECK_EQ_INT(s.ticks, json_integer_value(json_object_get(json_object_get(sum, "ticks"), "count")));
+        json_decref(sum);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+}
+
+/* Helpers that overlap for a tick, and sibling processes of different programs, are not workers;
+ * a process missing from one tick is not a new life (nor a restart). */
+static void test_worker_definition(void)
+{
+        char dir[] = "/tmp/jitmem-test-def.XXXXXX", path[256];
+        struct runfile_series s;
+        struct runfile_procs pr;
+        struct analysis a;
+        FILE *f;
+
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fputs("t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n", f);
+        for (int tick = 0; tick < 50; tick++) {
+                int procs = 1;
+                double t = tick * 0.1;
+                fprintf(f, "%.1f,process,10,1,app,%.0f,1000,,0,,\n", t, 30 * MiB);
+                if (tick == 3 || tick == 4) { /* two helpers of a kind, together for two ticks */
+                        fprintf(f, "%.1f,process,20,10,sh,%.0f,1000,,0,,\n", t, MiB);
+                        fprintf(f, "%.1f,process,21,10,sh,%.0f,1000,,0,,\n", t, MiB);
+                        procs += 2;
+                }
+                if (tick >= 10 && tick < 40) { /* siblings alive together, each a program of its own */
+                        fprintf(f, "%.1f,process,30,10,logger,%.0f,1000,,0,,\n", t, 2 * MiB);
+                        procs++;
+                        if (tick != 20) { /* missed at one tick */
+                                fprintf(f, "%.1f,process,31,10,cache,%.0f,1000,,0,,\n", t, 5 * MiB);
+                                procs++;
+                        }
+                }
+                fprintf(f, "%.1f,tree,10,,,%.0f,1000,,0,%d,\n", t, 40 * MiB, procs);
+        }
+        fclose(f);
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK_EQ_INT(pr.n, 5); /* 10, 20, 21, 30, 31: 31 is one life */
+        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(a.worker_lives, 0);
+        CHECK_EQ_INT(a.restarts, 0);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void)
 {
         test_warmup_then_plateau();
@@ -306,5 +406,7 @@ int main(void)
         test_too_short();
         test_read_csv();
         test_workers();
+        test_recorded_launchers();
+        test_worker_definition();
         return unit_finish("test_analysis");
 }
