@@ -669,6 +669,23 @@ static void limit_clause(const struct growth_input *in, const struct growth_resu
                          fmt_dur(g->ttl_low, b, sizeof(b)), fmt_dur(g->ttl_high, c, sizeof(c)));
 }
 
+/* How much JIT code grew from its first measured value to its highest: "so far" while it grows
+ * (the last value may be lower: code freed by the end). NaN without JIT figures. */
+static double jit_rise(const struct growth_input *in)
+{
+        double first = NAN, hi = NAN;
+
+        for (size_t i = 0; in->jit && i < in->n; i++) {
+                double v = in->jit[i];
+                if (!(v >= 0) || !isfinite(v))
+                        continue;
+                if (isnan(first))
+                        first = v;
+                hi = isnan(hi) ? v : fmax(hi, v);
+        }
+        return hi - first;
+}
+
 static void explain(const struct growth_input *in, struct growth_result *g, const struct judged *j)
 {
         char a[32], b[32], c[32], d[32], e[32], w[64] = "", lim[128];
@@ -691,7 +708,7 @@ static void explain(const struct growth_input *in, struct growth_result *g, cons
                         snprintf(x, xs, "Warming up: RSS grows by %s now (95%% CI %s to %s) and JIT code is still "
                                  "growing (+%s so far)%s.", fmt_rate(g->slope, a, sizeof(a)),
                                  fmt_rate(g->slope_low, b, sizeof(b)), fmt_rate(g->slope_high, c, sizeof(c)),
-                                 fmt_bytes(g->jit_growth_bytes, d, sizeof(d)), lim);
+                                 fmt_bytes(jit_rise(in), d, sizeof(d)), lim);
                 else if (j->jit_driven)
                         snprintf(x, xs, "Warming up: RSS grows by %s now (95%% CI %s to %s); JIT code grew with it "
                                  "(+%s) until %s ago%s.", fmt_rate(g->slope, a, sizeof(a)),

@@ -356,7 +356,16 @@ static void test_warming_up(void)
         CHECK(g.window_s == t[n - 1] - t[n / 2]);
         CHECK(g.time_to_limit_s > 0 && isfinite(g.time_to_limit_s));
         CHECK(g.ttl_low <= g.time_to_limit_s && g.time_to_limit_s <= g.ttl_high);
-        CHECK(contains(g.explanation, "JIT code is still growing"));
+        CHECK(contains(g.explanation, "JIT code is still growing (+6.25 MiB so far)"));
+
+        /* The last point after the processes freed their JIT code (a shutdown): what grew so far
+         * is still what grew, not the last value's difference from the first (+0 B). */
+        double last = jit[n - 1];
+        jit[n - 1] = 0;
+        CHECK_EQ_INT(classify(&in, &g), 0);
+        CHECK_CLASS(g, GROWTH_WARMING_UP);
+        CHECK(contains(g.explanation, "JIT code is still growing (+6.22 MiB so far)"));
+        jit[n - 1] = last;
 
         /* JIT code stopped at 70% of the span, RSS still rising slowly after: still a warm-up
          * (JIT code stopped growing only lately). */
