@@ -24,6 +24,14 @@ struct region {
         uint64_t t_exec;
         int perf; /* named cpython:perf_trampoline: a perf trampoline arena, not JIT code (2: the
                    * kernel refused the name, so /proc sees it as JIT code) */
+        int inherited; /* a forked child's copy of its parent's executor: compiled by the parent */
+};
+
+/* Frees of executors a process compiled, kept until its stream ends: those in its last burst,
+ * which leaves nothing live, are the interpreter's finalization, not churn. */
+#define EXIT_BURST_NS 200000000ULL
+struct freed {
+        uint64_t t, age;
 };
 
 /* Live JIT bytes of one process after an event, for the cross-check, and when the call
@@ -60,6 +68,7 @@ struct proc_trace {
 
 struct totals {
         uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum, perf, live_final_count;
+        uint64_t freed_at_exit, inherited_freed;
         uint64_t *sizes;
         size_t nsizes, cap;
         uint64_t by_second[MAX_SECONDS];
@@ -77,6 +86,20 @@ static int push_size(struct totals *T, uint64_t v)
                 T->cap = cap;
         }
         T->sizes[T->nsizes++] = v;
+        return 0;
+}
+
+static int push_freed(struct freed **fr, size_t *n, size_t *cap, uint64_t t, uint64_t age)
+{
+        if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 256;
+                struct freed *p = realloc(*fr, c * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                *fr = p;
+                *cap = c;
+        }
+        (*fr)[(*n)++] = (struct freed){ t, age };
         return 0;
 }
 
@@ -204,6 +227,9 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
         struct region *reg = NULL;
         size_t nreg = 0, capreg = 0, nevents = 0;
         uint64_t live = 0, unnamed = 0; /* JIT bytes; perf arenas /proc cannot tell from them */
+        uint64_t last_compile = 0;
+        struct freed *fr = NULL;
+        size_t nfr = 0, capfr = 0;
         int r = 0, pid = P->pid;
 
         r = load_events(P->path, &events, &nevents);
@@ -263,6 +289,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                 memcpy(reg, init->regs, init->n * sizeof(*reg));
                 nreg = capreg = init->n;
                 for (size_t i = 0; i < nreg; i++) {
+                        reg[i].inherited = reg[i].state == ST_EXEC;
                         if (reg[i].state != ST_EXEC || reg[i].perf == 1)
                                 continue;
                         if (reg[i].perf == 2)
@@ -298,7 +325,12 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 if (reg[i].start >= res && reg[i].start < res + len) {
                                         if (reg[i].state == ST_EXEC && !reg[i].perf) {
                                                 live -= reg[i].len;
-                                                T->freed++;
+                                                if (reg[i].inherited)
+                                                        T->inherited_freed++;
+                                                else if (push_freed(&fr, &nfr, &capfr, t, t - reg[i].t_exec) < 0) {
+                                                        r = -ENOMEM;
+                                                        goto done;
+                                                }
                                                 if (push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
                                                         r = -ENOMEM;
                                                         goto done;
@@ -321,7 +353,7 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 reg = p;
                                 capreg = cap;
                         }
-                        reg[nreg++] = (struct region){ res, len, ST_RW, 0, perf_flag ? perf_flag[ei] : 0 };
+                        reg[nreg++] = (struct region){ res, len, ST_RW, 0, perf_flag ? perf_flag[ei] : 0, 0 };
                 } else if (strcmp(op, "mprotect") == 0) {
                         int prot = (int)a;
                         for (size_t i = 0; i < nreg; i++) {
@@ -353,6 +385,8 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                 if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
                                         g->state = ST_EXEC;
                                         g->t_exec = t;
+                                        g->inherited = 0;
+                                        last_compile = t;
                                         T->compiled++;
                                         live += g->len;
                                         if (push_size(T, g->len) < 0 || push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
@@ -389,13 +423,17 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                                         if (g->state == ST_EXEC) {
                                                 uint64_t age = t - g->t_exec;
                                                 live -= g->len;
-                                                T->freed++;
-                                                if (age < JITTRACE_CHURN_NS)
-                                                        T->churned++;
+                                                if (g->inherited)
+                                                        T->inherited_freed++;
+                                                else if (push_freed(&fr, &nfr, &capfr, t, age) < 0) {
+                                                        r = -ENOMEM;
+                                                        goto done;
+                                                }
                                                 push_change(P, t, lo, hi, tid, live + unnamed);
                                                 fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
-                                                             "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f}\n",
-                                                        ts, pid, g->start, g->len, (double)age / 1e9);
+                                                             "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f%s}\n",
+                                                        ts, pid, g->start, g->len, (double)age / 1e9,
+                                                        g->inherited ? ", \"inherited\": true" : "");
                                         } else {
                                                 T->never_exec++;
                                         }
@@ -415,6 +453,22 @@ done:
                 T->live_final_count += reg[i].state == ST_EXEC && !reg[i].perf;
         free(prev_t);
         free(next_t);
+        {
+                /* The last burst of frees, after the last compile, that leaves nothing live: the
+                 * interpreter freeing its executors as it exits. The others are freed while it ran. */
+                size_t keep = nfr;
+                uint64_t end = nfr ? fr[nfr - 1].t : 0;
+                if (live == 0)
+                        while (keep > 0 && fr[keep - 1].t >= last_compile && fr[keep - 1].t + EXIT_BURST_NS >= end)
+                                keep--;
+                T->freed_at_exit += nfr - keep;
+                for (size_t k = 0; k < keep; k++) {
+                        T->freed++;
+                        if (fr[k].age < JITTRACE_CHURN_NS)
+                                T->churned++;
+                }
+        }
+        free(fr);
         free(perf_flag);
         free(reg);
         free(events);
@@ -742,10 +796,12 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 }
                 for (int s = 0; s < T->seconds; s++)
                         json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
-                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
+                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
                                  "executors_compiled", (json_int_t)T->compiled,
                                  "executors_freed", (json_int_t)T->freed,
                                  "executors_live_final", (json_int_t)T->live_final_count,
+                                 "executors_freed_at_exit", (json_int_t)T->freed_at_exit,
+                                 "inherited_executors_freed", (json_int_t)T->inherited_freed,
                                  "live_bytes_final", (json_int_t)T->live_final_sum,
                                  "peak_bytes", (json_int_t)peak_sum,
                                  "processes_traced", (json_int_t)nprocs,

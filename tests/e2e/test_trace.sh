@@ -46,6 +46,16 @@ jcheck "fork: writable+executable kept apart" "$out/summary.json" "d['jit']['wri
 jcheck "fork: agreement with /proc" "$out/summary.json" "d['jit']['cross_check']['disagreed'] == 0"
 jcheck "fork: live bytes, inherited ones included" "$out/summary.json" "d['jit']['live_bytes_final'] == 4 * 8192 + 3 * 6 * 8192"
 
+# 2a. Every process frees its executors as it exits (an interpreter's finalization), the workers
+#     those inherited from the main process too: no churn, and nothing freed twice.
+out="$TMP/exitfree"
+"$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitlike" --regions 4 --size 8192 --step-ms 20 --workers 3 --worker-regions 2 --hold-ms 300 --free-at-exit >/dev/null
+jcheck "exit: compiled once each, in the process that made them" "$out/summary.json" "d['jit']['executors_compiled'] == 4 + 3 * 2"
+jcheck "exit: freed at exit, apart from those freed while running (none)" "$out/summary.json" "d['jit']['executors_freed_at_exit'] == 4 + 3 * 2 and d['jit']['executors_freed'] == 0"
+jcheck "exit: the workers' inherited copies are not frees of executors they compiled" "$out/summary.json" "d['jit']['inherited_executors_freed'] == 3 * 4"
+jcheck "exit: frees at exit are not churn" "$out/summary.json" "d['jit']['churned'] == 0 and d['jit']['churn_ratio'] == 0"
+jcheck "exit: freed never exceeds compiled" "$out/summary.json" "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit'] <= d['jit']['executors_compiled']"
+
 # 2b. Perf trampoline arenas (named cpython:perf_trampoline, as CPython names them; the name is
 #     recorded even where the kernel refuses it) and W+X closures are not JIT code.
 out="$TMP/perf"
