@@ -91,13 +91,26 @@ struct run {
         volatile int driver_done;
         volatile int command_ended;
         volatile uint64_t driver_progress;
+        double cpu_user0, cpu_sys0;  /* jitmem's own CPU when the run began (a comparison runs many) */
+        double driver_user_s, driver_sys_s; /* the driver thread's CPU (an HTTP load generator), apart */
 };
+
+static double tv_s(struct timeval tv)
+{
+        return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
 
 static void *driver_main(void *arg)
 {
         struct run *R = arg;
 
+        struct rusage ru;
+
         R->o.driver(R->o.driver_ctx, &R->driver_progress, &R->command_ended);
+        if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+                R->driver_user_s = tv_s(ru.ru_utime);
+                R->driver_sys_s = tv_s(ru.ru_stime);
+        }
         __atomic_store_n(&R->driver_done, 1, __ATOMIC_RELEASE);
         return NULL;
 }
@@ -459,6 +472,13 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
 
         /* The run directory. */
         R->wall_start_ns = util_wall_ns();
+        {
+                struct rusage ru0;
+                if (getrusage(RUSAGE_SELF, &ru0) == 0) {
+                        R->cpu_user0 = tv_s(ru0.ru_utime);
+                        R->cpu_sys0 = tv_s(ru0.ru_stime);
+                }
+        }
         char failed[KFILE_PATH_MAX] = "", why[2 * KFILE_PATH_MAX + 128];
         r = util_mkdir_p(R->o.out, failed, sizeof(failed));
         if (r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why))) {
@@ -784,8 +804,12 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 double cu = 0, cs = 0;
                 long maxrss = 0;
                 if (getrusage(RUSAGE_SELF, &ru) == 0) {
-                        cu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-                        cs = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+                        /* this run's, not the process's since it began (compare runs many), and
+                         * without the driver's thread (the load generator is not the observer) */
+                        cu = tv_s(ru.ru_utime) - R->cpu_user0 - R->driver_user_s;
+                        cs = tv_s(ru.ru_stime) - R->cpu_sys0 - R->driver_sys_s;
+                        cu = cu > 0 ? cu : 0;
+                        cs = cs > 0 ? cs : 0;
                         maxrss = ru.ru_maxrss;
                 }
                 code = R->root_done ? exit_code_of(R->root_status) : RUNNER_EXIT_FAILED;
@@ -802,6 +826,9 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 }
                 if (sum && R->o.driver_summary)
                         json_object_set_new(sum, "driver", R->o.driver_summary(R->o.driver_ctx));
+                if (sum && R->o.driver)
+                        json_object_set_new(json_object_get(sum, "observer"), "driver_cpu_s",
+                                            json_real(R->driver_user_s + R->driver_sys_s));
                 if (sum)
                         json_object_set_new(sum, "t0_monotonic_ns", json_integer((json_int_t)sampler_t0_ns(R->sampler)));
                 r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
