@@ -45,7 +45,8 @@ struct analysis {
         double rss_at[ANALYSIS_POINTS];     /* tree RSS at 25/50/75/100% */
         double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point with as
                                              * many processes, within the load (< 0 none) */
-        double units_total;                 /* work done (requests served) in all; < 0 without progress */
+        double units_total;                 /* work done (requests served) as of the last tick of the
+                                             * load (or of the run); < 0 without progress */
         double units_at[ANALYSIS_POINTS];   /* the work done at each point; < 0 without progress */
         int load_phase;                     /* the figures are the measured load's ... */
         double load_from_s, load_to_s;      /* ... from and to these times (NaN: the whole run) */

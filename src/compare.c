@@ -303,8 +303,8 @@ static json_t *growth_json(struct one *runs, int n, int on)
                 }
         if (count == 0)
                 return json_null();
-        const char *shape = growing * 2 > count ? "growing" : "plateau";
-        /* The growth class most runs of the mode have (ties: the first in growth.h's order). */
+        /* The growth class most runs of the mode have (ties: the first in growth.h's order);
+         * the shape says the same in fewer words. */
         int votes[GROWTH_CLASS_MAX] = { 0 }, best = 0;
         for (int i = 0; i < n; i++)
                 if (runs[i].analysed && runs[i].on == on && runs[i].a.growth_class >= 0 && runs[i].a.growth_class < GROWTH_CLASS_MAX)
@@ -312,6 +312,8 @@ static json_t *growth_json(struct one *runs, int n, int on)
         for (int c = 1; c < GROWTH_CLASS_MAX; c++)
                 if (votes[c] > votes[best])
                         best = c;
+        const char *shape = best == GROWTH_STEADY ? "growing" : best == GROWTH_WARMING_UP ? "warming_up"
+                            : best == GROWTH_NOT_ENOUGH_DATA ? "not_enough_data" : "plateau";
         json_t *classes = json_object();
         for (int c = 0; c < GROWTH_CLASS_MAX; c++)
                 if (votes[c])
@@ -522,6 +524,32 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 }
         }
 
+        /* Equal work across runs: the points at 25..100% of the smallest total any run served
+         * (each run's own total would compare 2,728 requests with 6,000). */
+        double units = INFINITY;
+        int all_progress = 0;
+        for (int i = 0; i < done; i++)
+                if (runs[i].analysed) {
+                        all_progress = runs[i].a.by_progress;
+                        if (!all_progress)
+                                break;
+                        units = fmin(units, runs[i].a.units_total);
+                }
+        if (all_progress && isfinite(units) && units > 0)
+                for (int i = 0; i < done; i++) {
+                        struct runfile_series s;
+                        struct runfile_procs pr;
+                        if (!runs[i].analysed || runs[i].a.units_total <= units)
+                                continue;
+                        if (runfile_read(runs[i].dir, &s, &pr) == 0) {
+                                runs[i].analysed = analysis_run_at(&s, &pr, runs[i].summary, units, &runs[i].a) == 0;
+                                runfile_series_free(&s);
+                                runfile_procs_free(&pr);
+                        }
+                }
+        else
+                units = -1;
+
         /* Every completed run, as it was analysed; figures it did not measure are null. */
         for (int i = 0; i < done; i++) {
                 const struct analysis *x = &runs[i].a;
@@ -529,7 +557,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                       json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
                                                 runs[i].dir, "analysed", runs[i].analysed,
                                                 "figures", runs[i].analysed
-                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                                                                     "peak_rss_bytes", measured(x->peak_rss),
                                                                     "peak_pss_bytes", measured(x->peak_pss),
                                                                     "peak_jit_code_bytes", measured(x->peak_jit),
@@ -544,7 +572,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                                     "worker_rss_at_100_bytes", measured(x->worker_rss_at[3]),
                                                                     "vsz_lead_s", isfinite(x->vsz_lead_s) ? json_real(x->vsz_lead_s) : json_null(),
                                                                     "workers_at_once", x->workers_max < 0 ? json_null() : json_integer(x->workers_max),
-                                                                    "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts))
+                                                                    "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts),
+                                                                    "units_total", measured(x->units_total),
+                                                                    "load_s", x->load_phase ? json_pack("[f, f]", x->load_from_s, x->load_to_s) : json_null())
                                                         : json_null()));
         }
 
@@ -601,8 +631,10 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 struct metric_result wr = compare_metric(runs, done, g_wrss_at, k, 0);
                 struct metric_result wp = compare_metric(runs, done, g_wpss_at, k, 0);
                 struct metric_result wj = compare_metric(runs, done, g_wjit_at, k, 0);
-                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
-                                                    by_progress ? (o->http ? "requests" : "work") : "time", "rss_bytes",
+                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
+                                                    by_progress ? (o->http ? "requests" : "work") : "time",
+                                                    "units", by_progress && units > 0 ? json_real(units * (k + 1) / ANALYSIS_POINTS) : json_null(),
+                                                    "rss_bytes",
                                                     metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes"),
                                                     "worker_rss_bytes", metric_json(&wr, "bytes"),
                                                     "worker_pss_bytes", metric_json(&wp, "bytes"),

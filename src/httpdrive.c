@@ -21,6 +21,7 @@ void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command
         uint64_t start = util_now_ns();
         struct load_result res;
         struct load_options o;
+        int r;
 
         /* Ready: one request answered (any status), before the deadline or the server's end. */
         memset(&o, 0, sizeof(o));
@@ -66,7 +67,10 @@ void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command
         o.duration_ns = d->duration_ns;
         o.progress = on_progress;
         o.userdata = &pc;
-        if (load_run(&o, &d->result) == 0) {
+        d->load_start_ns = util_now_ns();
+        r = load_run(&o, &d->result);
+        d->load_end_ns = util_now_ns();
+        if (r == 0) {
                 d->have_result = 1;
                 d->used = o;
                 __atomic_store_n(progress, d->result.completed, __ATOMIC_RELEASE);
@@ -78,7 +82,9 @@ json_t *httpdrive_summary(void *ctx)
         struct httpdrive *d = ctx;
         json_t *load = d->have_result ? load_result_json(d->url, &d->used, &d->result) : json_null();
 
-        return json_pack("{s:b, s:o, s:o, s:o}", "ready", d->ready,
+        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "ready", d->ready,
                          "ready_s", d->ready ? json_real(d->ready_s) : json_null(),
-                         "error", d->error[0] ? json_string(d->error) : json_null(), "load", load ? load : json_null());
+                         "error", d->error[0] ? json_string(d->error) : json_null(), "load", load ? load : json_null(),
+                         "load_start_monotonic_ns", d->have_result ? json_integer((json_int_t)d->load_start_ns) : json_null(),
+                         "load_end_monotonic_ns", d->have_result ? json_integer((json_int_t)d->load_end_ns) : json_null());
 }

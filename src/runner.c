@@ -655,9 +655,8 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         }
         R->t_start_ns = util_now_ns();
         struct rusage ru0;
-        if (getrusage(RUSAGE_SELF, &ru0) == 0)
-                R->cpu_at_start_s = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 +
-                                    (double)ru0.ru_stime.tv_sec + (double)ru0.ru_stime.tv_usec / 1e6;
+        if (getrusage(RUSAGE_SELF, &ru0) == 0) /* on the run's own count, as cpu_s is */
+                R->cpu_at_start_s = tv_s(ru0.ru_utime) - R->cpu_user0 + tv_s(ru0.ru_stime) - R->cpu_sys0;
         r = spawn_start(&sp, &R->child);
         if (logfd >= 0)
                 close(logfd);

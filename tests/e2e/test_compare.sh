@@ -6,7 +6,8 @@ FJ="$FIX/fakejit"
 
 # 1. A full comparison: 5 runs per mode, interleaved, with a verdict.
 out="$TMP/c1"
-"$JITMEM" compare --runs 5 --limit 512M --interval 20ms --out "$out" -- "$FJ" > "$TMP/c1.txt" 2> "$TMP/c1.err"
+# 250 units: over a second with the JIT on too, the span the growth classifier needs to judge a run's warm-up
+"$JITMEM" compare --runs 5 --limit 512M --interval 20ms --out "$out" -- "$FJ" --units 250 > "$TMP/c1.txt" 2> "$TMP/c1.err"
 check_eq "compare exits 0" $? 0
 c="$out/comparison.json"
 jcheck "schema and required keys" "$c" "d['schema'] == 'jitmem.compare/1' and all(k in d for k in ('python', 'runs_per_mode', 'metrics', 'warmup_end_s', 'growth', 'verdict')) and d['complete'] is True"
@@ -25,12 +26,12 @@ check "summary: the verdict first" -- grep -Eq "^(GO|GO WITH CONDITIONS|NO-GO): 
 check "summary: a table of deltas" -- grep -q "peak_jit_code_bytes" "$TMP/c1.txt"
 check "summary: memory at equal work done" -- grep -Eq "delta at equal work done +25% +50% +75% +100%" "$TMP/c1.txt"
 check "each run recorded" -- test "$(ls -d "$out"/runs/*-on "$out"/runs/*-off | wc -l)" = 10
-check "progress reported on each run" -- grep -q '"units": 60' "$out/runs/01-off/summary.json"
+check "progress reported on each run" -- grep -q '"units": 250' "$out/runs/01-off/summary.json"
 check "one process, no workers: the RSS/PSS gap is not put down to pre-forked workers" -- test "$(grep -c "pre-forked workers" "$TMP/c1.txt")" = 0
 check "one process: the RSS/PSS gap explained by what it shares" -- grep -q "the pages of the program's files and libraries, which other processes on the machine map too" "$TMP/c1.txt"
 
 # 2. A leak shows in both modes, and is called what it is.
-"$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 120 --iters 1500000 --leak-kb 400 > "$TMP/leak.txt" 2>/dev/null
+"$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 600 --iters 1500000 --leak-kb 80 > "$TMP/leak.txt" 2>/dev/null
 check_eq "leak comparison exits 0" $? 0
 jcheck "growth in both modes" "$TMP/leak/comparison.json" "d['growth']['off']['shape'] == 'growing' and d['growth']['on']['shape'] == 'growing'"
 check "summary names the leak" -- grep -q "a leak, not the JIT" "$TMP/leak.txt"
@@ -135,6 +136,31 @@ PYEOF
         ok $? "requests served are each run's progress"
         jcheck "latency and throughput compared" "$TMP/http/comparison.json" "d['metrics']['latency_p99_us']['off'] > 0 and d['metrics']['throughput_units_per_s']['on'] > 0"
         jcheck "memory at equal requests served" "$TMP/http/comparison.json" "d['equivalent_points'][0]['basis'] == 'requests'"
+        # The load phase only: the start-up (pyenv's shim and its helpers, the server's imports)
+        # and the shutdown tail are left out; the points are at equal request COUNTS, the
+        # smallest total any run served bounding them.
+        "$PY" - "$TMP/http" <<'PYEOF'
+import csv, json, sys
+c = json.load(open(sys.argv[1] + "/comparison.json"))
+runs = c["runs"]
+least = min(r["figures"]["units_total"] for r in runs)
+for k, p in enumerate(c["equivalent_points"]):
+    assert p["units"] == least * (k + 1) / 4, (p["units"], least)
+for r in runs:
+    s = json.load(open(r["dir"] + "/summary.json"))
+    t0, d = s["t0_monotonic_ns"], s["driver"]
+    assert t0 <= d["load_start_monotonic_ns"] < d["load_end_monotonic_ns"], d
+    a, b = r["figures"]["load_s"]
+    assert abs(a - (d["load_start_monotonic_ns"] - t0) / 1e9) < 1e-6 and abs(b - (d["load_end_monotonic_ns"] - t0) / 1e9) < 1e-6
+    tree = [x for x in csv.DictReader(open(r["dir"] + "/samples.csv")) if x["scope"] == "tree" and int(x["processes"]) > 0]
+    inside = [x for x in tree if a <= float(x["t_s"]) <= b]
+    assert inside and len(inside) < len(tree), (len(inside), len(tree))
+    assert r["figures"]["peak_rss_bytes"] == max(int(x["rss_bytes"]) for x in inside), r["figures"]
+    assert r["figures"]["units_total"] == float(inside[-1]["progress_units"]) <= s["driver"]["load"]["requests"]["completed"]
+    at100 = next(x for x in inside if float(x["progress_units"]) >= least)
+    assert r["figures"]["rss_at_100_bytes"] == int(at100["rss_bytes"]), (r["figures"]["rss_at_100_bytes"], at100)
+PYEOF
+        ok $? "--http: figures from the measured load only, at equal request counts"
         err=$("$JITMEM" compare --control --runs 1 --http "http://127.0.0.1:9/" --ready-timeout 1s --out "$TMP/noans" -- sleep 20 2>&1); st=$?
         check_eq "a server that never answers -> 1" $st 1
         check "never answers: said so" -- grep -q "did not answer within 1 s" <<<"$err"
@@ -183,6 +209,19 @@ assert d["control"] and d["verdict"]["rules"] == [], d["verdict"]  # a control: 
 PYEOF
         ok $? "webapp: each worker restart the master logged is counted"
 fi
+
+# 6d. jitmem's own CPU is each run's, not what the process spent since the comparison began:
+#     the runs' figures add up to no more than jitmem used, and do not grow run after run.
+"$PY" - "$JITMEM" "$TMP/selfcpu" <<'PYEOF'
+import glob, json, resource, subprocess, sys
+subprocess.run([sys.argv[1], "compare", "--control", "--runs", "2", "--interval", "2ms", "--out", sys.argv[2], "--", "sleep", "1"],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = [json.load(open(f))["observer"]["cpu_s"] for f in sorted(glob.glob(sys.argv[2] + "/runs/*/summary.json"))]
+assert len(cpu) == 4 and sum(cpu) <= ru.ru_utime + ru.ru_stime, (cpu, ru.ru_utime + ru.ru_stime)
+assert max(cpu) < 2.5 * min(cpu), cpu
+PYEOF
+ok $? "observer CPU per run: each run's own, not accumulated across the comparison"
 
 # 7. A real JIT-enabled CPython, when one is named.
 for i in "${!JIT_PYTHONS[@]}"; do
