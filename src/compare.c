@@ -323,25 +323,122 @@ static json_t *growth_json(struct one *runs, int n, int on)
                          "class", growth_class_name((enum growth_class)best), "classes", classes);
 }
 
-/* Frameworks known to lean on dynamic attribute resolution, found on the command line. */
+/* Frameworks known to lean on dynamic attribute resolution. */
+static const char *const framework_names[] = { "django", "sqlalchemy", "celery", "odoo", "pydantic", "marshmallow" };
+#define N_FRAMEWORKS (sizeof(framework_names) / sizeof(framework_names[0]))
+#define SOURCE_MAX 65536 /* of an application module read for its imports */
+
+/* Whether src (NUL-terminated) has a line "import NAME..." or "from NAME..." (NAME a whole
+ * module name, its first component). */
+static int imports(const char *src, const char *name)
+{
+        size_t n = strlen(name);
+
+        for (const char *l = src; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                const char *m = strncmp(l, "import ", 7) == 0 ? l + 7 : strncmp(l, "from ", 5) == 0 ? l + 5 : NULL;
+                if (!m)
+                        continue;
+                while (*m == ' ')
+                        m++;
+                if (strncmp(m, name, n) == 0 && (m[n] == '.' || m[n] == ' ' || m[n] == ',' || m[n] == '\n' || m[n] == '\r' || m[n] == '\0'))
+                        return 1;
+        }
+        return 0;
+}
+
+/* The file an argument names as Python source: a path ending in .py, or a module (a.b.c, or a
+ * WSGI/ASGI application a.b:app) under dir, as a/b/c.py or a/b/c/__init__.py. Anything else
+ * (options, other characters, over-long names) names none. Returns 1 with path filled. */
+static int source_of(const char *arg, const char *dir, char *path, size_t size)
+{
+        char mod[256];
+        size_t n = strlen(arg), k = 0;
+        struct stat st;
+
+        if (n > 4 && strcmp(arg + n - 3, ".py") == 0 && n < size) {
+                snprintf(path, size, "%s", arg);
+                return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        }
+        if (n == 0 || n >= sizeof(mod) || arg[0] == '-' || arg[0] == '.')
+                return 0;
+        for (; k < n && arg[k] != ':'; k++) {
+                char c = arg[k];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
+                        return 0;
+                mod[k] = c == '.' ? '/' : c;
+        }
+        mod[k] = '\0';
+        if (k == 0 || mod[k - 1] == '/' || strstr(mod, "//"))
+                return 0;
+        snprintf(path, size, "%s/%s.py", dir, mod);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                return 1;
+        snprintf(path, size, "%s/%s/__init__.py", dir, mod);
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Frameworks found: named on the command line, DJANGO_SETTINGS_MODULE set for it, or imported
+ * by the Python source it names (a script, or an application module such as mysite.wsgi, under
+ * the working directory or the --chdir/--pythonpath given). Each with where it was found. */
 static void detect_frameworks(char *const *argv, const char *workload, char *out, size_t size)
 {
-        static const char *const names[] = { "django", "sqlalchemy", "celery", "odoo", "pydantic", "marshmallow" };
+        const char *where[N_FRAMEWORKS] = { NULL };
+        char src_of[N_FRAMEWORKS][64];
+        char *src = malloc(SOURCE_MAX + 1);
         size_t o = 0;
 
         out[0] = '\0';
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-                int found = 0;
-                for (int i = 0; argv[i] && !found; i++) {
+        for (size_t k = 0; k < N_FRAMEWORKS; k++)
+                for (int i = 0; argv[i] && !where[k]; i++) {
                         char low[512];
                         size_t j;
                         for (j = 0; argv[i][j] && j + 1 < sizeof(low); j++)
                                 low[j] = (char)((argv[i][j] >= 'A' && argv[i][j] <= 'Z') ? argv[i][j] + 32 : argv[i][j]);
                         low[j] = '\0';
-                        found = strstr(low, names[k]) != NULL;
+                        if (strstr(low, framework_names[k]))
+                                where[k] = "on the command line";
                 }
-                if (found && o + strlen(names[k]) + 3 < size)
-                        o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", names[k]);
+        if (!where[0] && getenv("DJANGO_SETTINGS_MODULE"))
+                where[0] = "DJANGO_SETTINGS_MODULE is set";
+        for (int i = 1; src && argv[i]; i++) {
+                const char *dirs[3] = { ".", NULL, NULL };
+                char path[4200];
+                for (int j = 1; argv[j]; j++) /* gunicorn's --chdir, --pythonpath */
+                        if ((strcmp(argv[j - 1], "--chdir") == 0 || strcmp(argv[j - 1], "--pythonpath") == 0) && !dirs[1])
+                                dirs[1] = argv[j];
+                        else if ((strcmp(argv[j - 1], "--chdir") == 0 || strcmp(argv[j - 1], "--pythonpath") == 0) && !dirs[2])
+                                dirs[2] = argv[j];
+                for (int d = 0; d < 3 && dirs[d]; d++) {
+                        if (!source_of(argv[i], dirs[d], path, sizeof(path)))
+                                continue;
+                        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                        ssize_t got = fd >= 0 ? read(fd, src, SOURCE_MAX) : -1;
+                        if (fd >= 0)
+                                close(fd);
+                        if (got <= 0)
+                                continue;
+                        src[got] = '\0';
+                        for (size_t k = 0; k < N_FRAMEWORKS; k++)
+                                if (!where[k] && imports(src, framework_names[k])) {
+                                        const char *base = strrchr(argv[i], '/');
+                                        snprintf(src_of[k], sizeof(src_of[k]), "imported by %.40s", base ? base + 1 : argv[i]);
+                                        where[k] = src_of[k];
+                                }
+                        break;
+                }
+        }
+        free(src);
+        for (size_t k = 0; k < N_FRAMEWORKS; k++) {
+                if (!where[k])
+                        continue;
+                int w = snprintf(out + o, size - o, "%s%s (%s)", o ? ", " : "", framework_names[k], where[k]);
+                if (w < 0 || (size_t)w >= size - o) {
+                        out[o] = '\0'; /* no room: the names found so far */
+                        break;
+                }
+                o += (size_t)w;
         }
         (void)workload;
 }

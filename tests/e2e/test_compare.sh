@@ -210,6 +210,17 @@ PYEOF
         ok $? "webapp: each worker restart the master logged is counted"
 fi
 
+# 6c'. A framework is found where it is: a Django app named by its WSGI module (gunicorn
+#      mysite.wsgi:application) imports django; the command line itself never says so.
+mkdir -p "$TMP/dj/mysite" && touch "$TMP/dj/mysite/__init__.py"
+printf 'import os\n\nfrom django.core.wsgi import get_wsgi_application\n\napplication = get_wsgi_application()\n' > "$TMP/dj/mysite/wsgi.py"
+(cd "$TMP/dj" && "$OLDPWD/$JITMEM" compare --runs 1 --out "$TMP/dj/out" -- sh -c 'exec "$0" --units 10' "$OLDPWD/$FJ" mysite.wsgi:application >/dev/null 2>&1)
+jcheck "frameworks: django found in the WSGI module the command names" "$TMP/dj/out/comparison.json" \
+        "[r for r in d['verdict']['rules'] if r['name'] == 'dynamic_frameworks'][0]['reason'].startswith('django (imported by mysite.wsgi')"
+(cd "$TMP/dj" && "$OLDPWD/$JITMEM" compare --runs 1 --out "$TMP/dj/none" -- sh -c 'exec "$0" --units 10' "$OLDPWD/$FJ" other.wsgi >/dev/null 2>&1)
+jcheck "frameworks: none where none is imported" "$TMP/dj/none/comparison.json" \
+        "[r for r in d['verdict']['rules'] if r['name'] == 'dynamic_frameworks'][0]['passed']"
+
 # 6d. jitmem's own CPU is each run's, not what the process spent since the comparison began:
 #     the runs' figures add up to no more than jitmem used, and do not grow run after run.
 "$PY" - "$JITMEM" "$TMP/selfcpu" <<'PYEOF'
