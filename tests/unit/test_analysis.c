@@ -399,6 +399,64 @@ static void test_worker_definition(void)
         rmdir(dir);
 }
 
+/* A server under an HTTP load: start-up (1 process, then 3), the measured load from 2 s to 8 s
+ * (3 processes, RSS flat at 60 MiB, JIT code growing to 1 MiB by 5 s then held, requests 100 a
+ * second), then the shutdown tail: 1 process, RSS 20 MiB, JIT code 0, PSS measured only there
+ * near the load's end. Every figure comes from the load; the points at equal counts. */
+static void test_load_phase(void)
+{
+        struct runfile_series s = { pts, 100, 100, -1 };
+        struct analysis a;
+        json_t *sum;
+        const double t0_ns = 5e9;
+
+        for (int i = 0; i < 100; i++) {
+                double t = i * 0.1;
+                int load = t >= 2.0 && t <= 8.0 + 1e-9, tail = t > 8.0 + 1e-9;
+                pts[i].t = t;
+                pts[i].processes = t < 1 ? 1 : tail ? 1 : 3;
+                pts[i].rss = (t < 1 ? 15 : tail ? 20 : 60) * MiB + 0.01 * MiB * noise(i);
+                if (t > 1 && t < 2)
+                        pts[i].rss = 90 * MiB; /* a start-up peak: not the service's */
+                pts[i].vsz = 300 * MiB;
+                pts[i].jit = tail || t < 2 ? 0 : fmin((t - 2) / 3, 1) * MiB;
+                pts[i].jit = floor(pts[i].jit / 4096) * 4096;
+                pts[i].pss = i % 5 == 0 ? pts[i].rss / 2 : -1;
+                if (i == 81) /* the heavy tick nearest the load's end is in the tail, with 1 process */
+                        pts[i].pss = 1 * MiB;
+                pts[i].uss = -1;
+                pts[i].progress = load ? floor((t - 2.0) * 100 + 1e-9) : tail ? 600 : 0;
+        }
+        sum = json_pack("{s:f, s:f, s:{s:f, s:f, s:{s:{s:f}}}}", "duration_s", 9.9, "t0_monotonic_ns", t0_ns, "driver",
+                        "load_start_monotonic_ns", t0_ns + 2.0e9 - 1e6, "load_end_monotonic_ns", t0_ns + 8.0e9 + 1e6,
+                        "load", "requests", "per_second", 100.0);
+        size_t lo, hi;
+        double from, to;
+        CHECK_EQ_INT(analysis_load_window(&s, sum, &lo, &hi, &from, &to), 1);
+        CHECK_EQ_INT(lo, 20);
+        CHECK_EQ_INT(hi, 81);
+        CHECK(fabs(from - 1.999) < 1e-9 && fabs(to - 8.001) < 1e-9);
+        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
+        CHECK(a.load_phase);
+        CHECK(fabs(a.peak_rss - 60 * MiB) < 0.05 * MiB);       /* not the start-up's 90 MiB */
+        CHECK(fabs(a.final_jit - floor(MiB / 4096) * 4096) < 1); /* not the tail's 0 */
+        CHECK_EQ_INT(a.growth_class, GROWTH_PLATEAU);           /* not the shutdown's fall */
+        CHECK(fabs(a.steady_rss - 60 * MiB) < 0.05 * MiB);      /* not the tail's 20 MiB */
+        CHECK(fabs(a.units_total - 600) < 1e-9);
+        CHECK(fabs(a.pss_at[3] - 30 * MiB) < 0.05 * MiB);       /* a tick with the load's 3 processes */
+        CHECK(fabs(a.rss_at[3] - 60 * MiB) < 0.05 * MiB);
+        /* At equal counts: a comparison whose smallest total was 300 requests. */
+        CHECK_EQ_INT(analysis_run_at(&s, NULL, sum, 300, &a), 0);
+        CHECK(fabs(a.units_at[3] - 300) < 1e-9 && fabs(a.units_at[0] - 75) < 1e-9);
+        CHECK(fabs(a.units_total - 600) < 1e-9);
+        /* Without a load in the summary: the whole run. */
+        CHECK_EQ_INT(analysis_load_window(&s, NULL, &lo, &hi, &from, &to), 0);
+        CHECK_EQ_INT(hi, 100);
+        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
+        CHECK(!a.load_phase && a.peak_rss > 80 * MiB && a.final_jit == 0);
+        json_decref(sum);
+}
+
 int main(void)
 {
         test_warmup_then_plateau();
@@ -408,5 +466,6 @@ int main(void)
         test_workers();
         test_recorded_launchers();
         test_worker_definition();
+        test_load_phase();
         return unit_finish("test_analysis");
 }
