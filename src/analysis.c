@@ -165,7 +165,9 @@ static size_t select_workers(const struct runfile_series *s, const struct runfil
                 double together_s = 0;
                 int cur = 0, most = 0, depth = 0;
 
-                if (group[g] != g || pr->l[g].pid == pr->root_pid)
+                /* Workers have a recorded parent (the command or one below it): not the command
+                 * itself, nor orphans handed to jitmem (a subreaper) when their parent ended. */
+                if (group[g] != g || pr->l[g].pid == pr->root_pid || parent[g] == SIZE_MAX)
                         continue;
                 /* Alive together: a sweep over first ticks (+) and ends (-), the ends first at a tick. */
                 for (size_t i = g; i < n; i++)

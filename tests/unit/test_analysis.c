@@ -351,8 +351,9 @@ static void test_recorded_launchers(void)
         runfile_procs_free(&pr);
 }
 
-/* Helpers that overlap for a tick, and sibling processes of different programs, are not workers;
- * a process missing from one tick is not a new life (nor a restart). */
+/* Helpers that overlap for a tick, sibling processes of different programs, and orphans whose
+ * parent was never recorded are not workers; a process missing from one tick is not a new life
+ * (nor a restart). */
 static void test_worker_definition(void)
 {
         char dir[] = "/tmp/jitmem-test-def.XXXXXX", path[256];
@@ -377,6 +378,11 @@ static void test_worker_definition(void)
                         fprintf(f, "%.1f,process,21,10,sh,%.0f,1000,,0,,\n", t, MiB);
                         procs += 2;
                 }
+                if (tick >= 12 && tick < 45) { /* orphans handed to jitmem, the subreaper: no recorded parent */
+                        fprintf(f, "%.1f,process,40,1,worker,%.0f,1000,,0,,\n", t, 9 * MiB);
+                        fprintf(f, "%.1f,process,41,1,worker,%.0f,1000,,0,,\n", t, 9 * MiB);
+                        procs += 2;
+                }
                 if (tick >= 10 && tick < 40) { /* siblings alive together, each a program of its own */
                         fprintf(f, "%.1f,process,30,10,logger,%.0f,1000,,0,,\n", t, 2 * MiB);
                         procs++;
@@ -389,7 +395,7 @@ static void test_worker_definition(void)
         }
         fclose(f);
         CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
-        CHECK_EQ_INT(pr.n, 5); /* 10, 20, 21, 30, 31: 31 is one life */
+        CHECK_EQ_INT(pr.n, 7); /* 10, 20, 21, 30, 31, 40, 41: 31 is one life */
         CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
         CHECK_EQ_INT(a.worker_lives, 0);
         CHECK_EQ_INT(a.restarts, 0);
