@@ -115,8 +115,12 @@ sys.exit(0 if c["disagreed"] == 0 and c["untraced_with_jit"] == 0 and c["samples
                 ok $? "real JIT ($w): the shim agrees with /proc at every sample"
         done
         jcheck "real JIT: no more executors freed than compiled" "$TMP/pyd/summary.json" "d['jit']['executors_freed'] <= d['jit']['executors_compiled']"
-        [ "$(( $(jget "$TMP/pyn/summary.json" "d['jit']['executors_freed']") + $(jget "$TMP/pyd/summary.json" "d['jit']['executors_freed']") ))" -gt 0 ]
-        ok $? "real JIT: executors freed, on numeric or dynamic"
+        # 3.15 frees dynamic.py's executors at this scale as it exits (at scale 1 it also frees 134
+        # of 203 while it runs); frees at exit are counted apart, never more than were compiled
+        jcheck "real JIT: frees counted, while running or at exit, never more than compiled" "$TMP/pyd/summary.json" \
+                "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit'] <= d['jit']['executors_compiled']"
+        [ "$(( $(jget "$TMP/pyn/summary.json" "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit']") + $(jget "$TMP/pyd/summary.json" "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit']") ))" -gt 0 ]
+        ok $? "real JIT: executors freed, on numeric or dynamic, while running or at exit"
 done
 jit_end
 jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the traced runs on a JIT-enabled CPython did not run"
