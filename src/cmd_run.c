@@ -210,10 +210,16 @@ static void print_trace(json_t *sum, int quiet)
         if (!json_is_object(jit))
                 return;
         if (!quiet) {
-                fprintf(stderr, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed, %.0f live when their processes ended (%s)\n",
-                        jget(jit, "processes_traced"), jget(jit, "processes_traced") == 1 ? "" : "es", compiled,
-                        compiled == 1 ? "" : "s", freed, jget(jit, "executors_live_final"),
+                double at_exit = jget(jit, "executors_freed_at_exit"), inherited = jget(jit, "inherited_executors_freed");
+                fprintf(stderr, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jget(jit, "processes_traced"),
+                        jget(jit, "processes_traced") == 1 ? "" : "es", compiled, compiled == 1 ? "" : "s", freed);
+                if (at_exit > 0)
+                        fprintf(stderr, " while running and %.0f as their processes exited", at_exit);
+                fprintf(stderr, ", %.0f live when their processes ended (%s)\n", jget(jit, "executors_live_final"),
                         bytes_or_dash(jget(jit, "live_bytes_final"), a, sizeof(a)));
+                if (inherited > 0)
+                        fprintf(stderr, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
+                                inherited);
                 if (compiled > 0) {
                         fprintf(stderr, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n",
                                 jget(jit, "churned"), compiled, 100.0 * jget(jit, "churn_ratio"));
