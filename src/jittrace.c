@@ -496,17 +496,19 @@ static int cmp_i64(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-static int under_way(const struct change *c, uint64_t t)
+/* Whether a change may have taken effect within [a, b]. */
+static int under_way(const struct change *c, uint64_t a, uint64_t b)
 {
-        return c->lo <= t + CLOCK_SLACK_NS && (c->hi == UINT64_MAX || c->hi + CLOCK_SLACK_NS >= t);
+        return c->lo <= b + CLOCK_SLACK_NS && (c->hi == UINT64_MAX || c->hi + CLOCK_SLACK_NS >= a);
 }
 
-/* Whether the process's live JIT bytes could have been v at time t: the changes known to have
- * taken effect by then (hi before t), plus, of each thread's changes that may have been under
- * way at t, the first none, one, ... or all (a thread's calls take effect in its order).
- * *in_flight says whether any change may have been under way. Past MAX_FLIGHT changes under
- * way or MAX_SUMS possible values, v must lie between the least and the most. */
-static int reachable(const struct proc_trace *p, uint64_t t, uint64_t v, int *in_flight)
+/* Whether the process's live JIT bytes could have been v at some moment of [a, b] (when the
+ * sample was read): the changes known to have taken effect before a, plus, of each thread's
+ * changes that may have taken effect within [a, b], the first none, one, ... or all (a
+ * thread's calls take effect in its order). *in_flight says whether any change may have.
+ * Past MAX_FLIGHT such changes or MAX_SUMS possible values, v must lie between the least and
+ * the most. */
+static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_t v, int *in_flight)
 {
         /* scratch (the cross-check runs once at a time) */
         static int64_t sums[MAX_SUMS], next[MAX_SUMS];
@@ -521,7 +523,7 @@ static int reachable(const struct proc_trace *p, uint64_t t, uint64_t v, int *in
                 const struct change *c = &p->changes[i];
                 int64_t d = (int64_t)c->live - prev_live;
                 prev_live = (int64_t)c->live;
-                if (under_way(c, t)) {
+                if (under_way(c, a, b)) {
                         if (nflight == MAX_FLIGHT) {
                                 overflow = 1; /* judged by the range: counted at both ends */
                                 if (d < 0)
@@ -532,8 +534,8 @@ static int reachable(const struct proc_trace *p, uint64_t t, uint64_t v, int *in
                         }
                         delta[nflight] = d;
                         flight[nflight++] = i;
-                } else if (c->lo <= t) {
-                        base += d; /* took effect before t */
+                } else if (c->lo <= a) {
+                        base += d; /* took effect before a */
                 }
         }
         *in_flight = nflight > 0;
@@ -587,7 +589,7 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
         uint64_t checked = 0, agreed = 0, in_flight = 0, disagreed = 0, untraced = 0;
         json_t *first = json_null();
         FILE *f;
-        int cpid = -1, ct = -1, cjit = -1, cscope = -1, cread = -1;
+        int cpid = -1, ct = -1, cjit = -1, cscope = -1, cread = -1, cerr = -1;
 
         snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
         f = fopen(path, "re");
@@ -608,6 +610,7 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                                 if (!strcmp(fields[i], "jit_code_bytes")) cjit = i;
                                 if (!strcmp(fields[i], "scope")) cscope = i;
                                 if (!strcmp(fields[i], "read_t_s")) cread = i; /* absent before it was recorded */
+                                if (!strcmp(fields[i], "read_err_s")) cerr = i;
                         }
                         if (cpid < 0 || ct < 0 || cjit < 0 || cscope < 0)
                                 break;
@@ -620,6 +623,8 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                  * tick reads its processes one after another: tens of ms apart under load). */
                 const char *when = cread >= 0 && cread < nf && fields[cread][0] ? fields[cread] : fields[ct];
                 uint64_t t = t0 + (uint64_t)(atof(when) * 1e9);
+                /* give or take half the time the read took */
+                uint64_t err = cerr >= 0 && cerr < nf && fields[cerr][0] ? (uint64_t)(atof(fields[cerr]) * 1e9) : 0;
                 uint64_t jit = strtoull(fields[cjit], NULL, 10);
                 struct proc_trace *p = NULL;
                 for (size_t i = 0; i < nprocs; i++)
@@ -637,7 +642,7 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                  * ("agreed"); where some may, a state those calls could have left ("in flight"). */
                 uint64_t ev = live_at(p, t);
                 int flight = 0;
-                if (reachable(p, t, jit, &flight)) {
+                if (reachable(p, t > err ? t - err : 0, t + err, jit, &flight)) {
                         if (flight)
                                 in_flight++;
                         else

@@ -121,17 +121,19 @@ struct row {
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
  * heavy (not measured at this tick); ppid < 0, nproc/cg/progress NULL or "" and read_ts < 0
- * are empty cells too. */
+ * (with read_err) are empty cells too. */
 static int append_row(struct record *r, size_t *len, double ts, const char *scope, int pid, int ppid,
                       const char *comm, int heavy, const struct row *x, const char *nproc, const char *cg,
-                      const char *progress, double read_ts)
+                      const char *progress, double read_ts, double read_err)
 {
-        char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "";
+        char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "";
 
         if (ppid >= 0)
                 snprintf(pp, sizeof(pp), "%d", ppid);
-        if (read_ts >= 0)
+        if (read_ts >= 0) {
                 snprintf(rt, sizeof(rt), "%.6f", read_ts);
+                snprintf(re, sizeof(re), "%.6f", read_err);
+        }
         if (heavy) {
                 snprintf(pss, sizeof(pss), "%" PRIu64, x->pss);
                 snprintf(uss, sizeof(uss), "%" PRIu64, x->uss);
@@ -139,10 +141,10 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt);
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re);
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -227,7 +229,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
                                               x->jit_pss, x->exec_other_bytes, x->threads },
-                               NULL, NULL, NULL, (double)x->t_ns / 1e9);
+                               NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
                 if (e < 0)
                         return e;
         }
@@ -243,7 +245,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
                                       cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads },
-                       nproc, cg, prog, -1);
+                       nproc, cg, prog, -1, 0);
         if (e < 0)
                 return e;
 

@@ -421,9 +421,21 @@ static uint64_t status_exec_vm(const struct procfs_status *st)
         return st->vm_exe + st->vm_lib;
 }
 
-/* Reads and parses status; *when gets the middle of the read (relative to sampler_new()), the
- * moment its figures are of. Returns 0 or -errno (-EINVAL: unparsable). */
-static int read_status(struct sampler *s, struct live *l, struct procfs_status *st, uint64_t *when)
+/* A moment, relative to sampler_new(): within err_ns of t_ns. */
+struct moment {
+        uint64_t t_ns, err_ns;
+};
+
+/* The middle of [start, now] (absolute), and half its length. */
+static struct moment moment_since(const struct sampler *s, uint64_t start)
+{
+        uint64_t half = (util_now_ns() - start) / 2;
+        return (struct moment){ start + half - s->t0_ns, half };
+}
+
+/* Reads and parses status; *when gets the moment of the read, which its figures are of.
+ * Returns 0 or -errno (-EINVAL: unparsable). */
+static int read_status(struct sampler *s, struct live *l, struct procfs_status *st, struct moment *when)
 {
         char buf[SMALL_BUF];
         uint64_t t0 = util_now_ns();
@@ -431,7 +443,7 @@ static int read_status(struct sampler *s, struct live *l, struct procfs_status *
 
         if (n < 0)
                 return n;
-        *when = t0 + (util_now_ns() - t0) / 2 - s->t0_ns;
+        *when = moment_since(s, t0);
         return procfs_parse_status(buf, (size_t)n, st) < 0 ? -EINVAL : 0;
 }
 
@@ -445,17 +457,18 @@ static int read_status(struct sampler *s, struct live *l, struct procfs_status *
  * On entry *exec_vm and *when are the count and time of the last read of status; on return,
  * those of the read the walk agrees with: the walk shows the mappings as they were then (the
  * walk itself may have been held up for tens of ms on a loaded machine, before or while it
- * ran). Returns 1 when a walk agrees, 0 when none did (*t holds the last whole one, *when its
- * middle), or -errno (-EAGAIN: no walk was whole). */
+ * ran). Returns 1 when a walk agrees, 0 when none did (*t holds the last whole one, *when the
+ * time it took), or -errno (-EAGAIN: no walk was whole). */
 static int walk_consistent(struct sampler *s, struct live *l, int which, int tries, uint64_t *exec_vm,
-                           uint64_t *when, struct maps_totals *t, struct procfs_mem *all,
+                           struct moment *when, struct maps_totals *t, struct procfs_mem *all,
                            struct procfs_mem *jit)
 {
         int whole = 0;
 
         for (int attempt = 0; attempt < tries; attempt++) {
                 struct procfs_status st;
-                uint64_t after, after_t, start = util_now_ns();
+                struct moment after_t;
+                uint64_t after, start = util_now_ns();
                 int r, e;
 
                 r = read_maps(s, l, which, t, all, jit);
@@ -465,7 +478,7 @@ static int walk_consistent(struct sampler *s, struct live *l, int which, int tri
                         if (*exec_vm != UINT64_MAX && t->exec_vm == *exec_vm)
                                 return 1;
                         whole = 1;
-                        *when = start + (util_now_ns() - start) / 2 - s->t0_ns;
+                        *when = moment_since(s, start);
                 }
                 e = read_status(s, l, &st, &after_t);
                 if (e < 0)
@@ -502,7 +515,8 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 return -EAGAIN;
         if (st.state == 'Z' || st.state == 'X' || (st.flags & PROCFS_PF_EXITING))
                 return 0;
-        r = read_status(s, l, &status, &out->t_ns);
+        struct moment when;
+        r = read_status(s, l, &status, &when);
         if (r < 0)
                 return read_failure(r);
         if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
@@ -519,7 +533,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
         walk = !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
                strcmp(l->comm, st.comm) != 0 || now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
         if (walk) {
-                r = walk_consistent(s, l, F_MAPS, SAMPLER_WALK_TRIES, &exec_vm, &out->t_ns, &t, NULL, NULL);
+                r = walk_consistent(s, l, F_MAPS, SAMPLER_WALK_TRIES, &exec_vm, &when, &t, NULL, NULL);
                 if (r < 0)
                         return read_failure(r);
                 l->totals = t;
@@ -542,8 +556,9 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
 
                 if (out->jit_mappings > 0 || !s->have_rollup) {
                         struct maps_totals t2;
-                        uint64_t smaps_vm = exec_vm, smaps_ns = out->t_ns;
-                        r = walk_consistent(s, l, F_SMAPS, SAMPLER_SMAPS_TRIES, &smaps_vm, &smaps_ns, &t2, &mem, &jit);
+                        uint64_t smaps_vm = exec_vm;
+                        struct moment smaps_when = when;
+                        r = walk_consistent(s, l, F_SMAPS, SAMPLER_SMAPS_TRIES, &smaps_vm, &smaps_when, &t2, &mem, &jit);
                         if (r < 0)
                                 return read_failure(r);
                         out->jit_pss = jit.pss;
@@ -556,7 +571,7 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                                         out->exec_other_bytes += t2.bytes[c];
                                         out->exec_other_mappings += t2.count[c];
                                 }
-                                out->t_ns = smaps_ns;
+                                when = smaps_when;
                                 l->totals = t2;
                                 l->exec_vm = smaps_vm;
                                 l->walk_ns = now;
@@ -594,6 +609,8 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 }
         }
 
+        out->t_ns = when.t_ns;
+        out->t_err_ns = when.err_ns;
         out->index = l->index;
         out->pid = l->pid;
         out->ppid = st.ppid;

@@ -53,10 +53,11 @@ struct sample {
         char comm[PROCFS_COMM_MAX];
         /* when its mappings were read (relative to sampler_new()): the moment of the read of
          * status whose VmExe + VmLib its walk of maps agreed with, or that showed them
-         * unchanged since the last walk (the middle of the walk when no walk agreed). A tick
-         * reads its processes one after another: under load this is tens of ms after the
-         * tick's t_ns. */
-        uint64_t t_ns;
+         * unchanged since the last walk (the walk itself when no walk agreed), give or take
+         * t_err_ns: half the time that read took (microseconds, unless jitmem was held up in
+         * it). A tick reads its processes one after another: under load t_ns is tens of ms
+         * after the tick's. */
+        uint64_t t_ns, t_err_ns;
         /* every tick */
         uint64_t rss, vsz, rss_anon, rss_file, rss_shmem, swap, hwm; /* status (counters) */
         uint64_t cpu_user_ns, cpu_sys_ns;                            /* stat */
