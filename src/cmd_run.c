@@ -190,12 +190,6 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
                 jnum(sum, "ticks.cost_median_s") * 1e6);
 }
 
-static double jget(json_t *o, const char *key)
-{
-        json_t *v = json_object_get(o, key);
-        return json_is_number(v) ? json_number_value(v) : -1;
-}
-
 /* What --trace-jit found, from summary.json's "jit" object: executors compiled, freed and live
  * at the end, churn, sizes, and the cross-check against /proc. A disagreement is said loudly,
  * even with --quiet: it tells which figures above it can be trusted. */
@@ -204,51 +198,53 @@ static void print_trace(json_t *sum, int quiet)
         json_t *jit = json_object_get(sum, "jit"), *cc = json_object_get(jit, "cross_check");
         json_t *sizes = json_object_get(jit, "bytes_per_executor"), *first = json_object_get(cc, "first_disagreement");
         char a[32], b[32], c[32], d[32], e[32];
-        double compiled = jget(jit, "executors_compiled"), freed = jget(jit, "executors_freed");
-        double disagreed = jget(cc, "disagreed"), samples = jget(cc, "samples"), untraced = jget(cc, "untraced_with_jit");
+        double compiled = jnum(jit, "executors_compiled"), freed = jnum(jit, "executors_freed");
+        double disagreed = jnum(cc, "disagreed"), samples = jnum(cc, "samples"), untraced = jnum(cc, "untraced_with_jit");
 
         if (!json_is_object(jit))
                 return;
         if (!quiet) {
-                double at_exit = jget(jit, "executors_freed_at_exit"), inherited = jget(jit, "inherited_executors_freed");
-                fprintf(stderr, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jget(jit, "processes_traced"),
-                        jget(jit, "processes_traced") == 1 ? "" : "es", compiled, compiled == 1 ? "" : "s", freed);
+                double at_exit = jnum(jit, "executors_freed_at_exit"), inherited = jnum(jit, "inherited_executors_freed");
+                fprintf(stderr, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jnum(jit, "processes_traced"),
+                        jnum(jit, "processes_traced") == 1 ? "" : "es", compiled, compiled == 1 ? "" : "s", freed);
                 if (at_exit > 0)
                         fprintf(stderr, " while running and %.0f as their processes exited", at_exit);
-                fprintf(stderr, ", %.0f live when their processes ended (%s)\n", jget(jit, "executors_live_final"),
-                        bytes_or_dash(jget(jit, "live_bytes_final"), a, sizeof(a)));
+                fprintf(stderr, ", %.0f live when their processes ended (%s)\n", jnum(jit, "executors_live_final"),
+                        bytes_or_dash(jnum(jit, "live_bytes_final"), a, sizeof(a)));
                 if (inherited > 0)
                         fprintf(stderr, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
                                 inherited);
                 if (compiled > 0) {
                         fprintf(stderr, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n",
-                                jget(jit, "churned"), compiled, 100.0 * jget(jit, "churn_ratio"));
+                                jnum(jit, "churned"), compiled, 100.0 * jnum(jit, "churn_ratio"));
                         fprintf(stderr, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
-                                bytes_or_dash(jget(sizes, "mean"), a, sizeof(a)), bytes_or_dash(jget(sizes, "p50"), b, sizeof(b)),
-                                bytes_or_dash(jget(sizes, "p90"), c, sizeof(c)), bytes_or_dash(jget(sizes, "min"), d, sizeof(d)),
-                                bytes_or_dash(jget(sizes, "max"), e, sizeof(e)));
+                                bytes_or_dash(jnum(sizes, "mean"), a, sizeof(a)), bytes_or_dash(jnum(sizes, "p50"), b, sizeof(b)),
+                                bytes_or_dash(jnum(sizes, "p90"), c, sizeof(c)), bytes_or_dash(jnum(sizes, "min"), d, sizeof(d)),
+                                bytes_or_dash(jnum(sizes, "max"), e, sizeof(e)));
                 }
                 if (samples >= 0 && disagreed == 0 && untraced <= 0)
                         fprintf(stderr, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
-                                samples, jget(cc, "in_flight"));
+                                samples, jnum(cc, "in_flight"));
         }
         if (disagreed > 0) {
-                double proc = jget(first, "proc_bytes"), ev = jget(first, "events_bytes");
+                double proc = jnum(first, "proc_bytes"), ev = jnum(first, "events_bytes");
                 fprintf(stderr, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
                         "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
-                        disagreed, samples, jget(first, "t_s"), jget(first, "pid"), bytes_or_dash(proc, a, sizeof(a)),
+                        disagreed, samples, jnum(first, "t_s"), jnum(first, "pid"), bytes_or_dash(proc, a, sizeof(a)),
                         bytes_or_dash(ev, b, sizeof(b)));
                 if (proc > ev)
-                        fprintf(stderr, "  The shim did not see every call that made JIT code: the executor counts, churn and\n"
-                                        "  sizes of the trace leave some out. The JIT code figures of the table come from /proc\n"
-                                        "  and stand.\n");
+                        fprintf(stderr, "  /proc shows JIT code the trace does not account for (made by calls the shim did not\n"
+                                        "  see, or not made the way an executor is): the executor counts, churn and sizes of the\n"
+                                        "  trace leave it out. The JIT code figures of the table come from /proc and stand.\n");
                 else
-                        fprintf(stderr, "  The trace counts as live JIT code memory that /proc does not show as such: the trace's\n"
-                                        "  figures overstate it. The JIT code figures of the table come from /proc and stand.\n");
+                        fprintf(stderr, "  The trace counts as live executors memory that /proc does not show as JIT code: the\n"
+                                        "  trace's live figures overstate it. The JIT code figures of the table come from /proc\n"
+                                        "  and stand.\n");
         }
         if (untraced > 0)
-                fprintf(stderr, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim was not\n"
-                        "  loaded in them: a setuid program, or LD_PRELOAD removed): the trace's figures leave them out.\n",
+                fprintf(stderr, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
+                        "  no record of them; it is not loaded in setuid programs, nor where LD_PRELOAD was removed):\n"
+                        "  the trace's figures leave them out.\n",
                         untraced);
 }
 

@@ -104,7 +104,7 @@ out="$TMP/hidden"
 "$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitlike" --regions 3 --hidden 2 --hold-ms 200 >/dev/null 2>"$out.err"
 jcheck "hidden regions: the trace counts what it saw, the cross-check disagrees" "$out/summary.json" "d['jit']['executors_compiled'] == 3 and d['jit']['cross_check']['disagreed'] > 0 and d['jit']['cross_check']['first_disagreement']['proc_bytes'] > d['jit']['cross_check']['first_disagreement']['events_bytes']"
 grep -q "WARNING: the JIT trace disagrees with /proc at $(jget "$out/summary.json" "d['jit']['cross_check']['disagreed']") of [0-9]* samples. First: at " "$out.err" &&
-        grep -q "The shim did not see every call that made JIT code" "$out.err"
+        grep -q "/proc shows JIT code the trace does not account for" "$out.err"
 ok $? "a disagreement is said loudly, with what it means, even with -q"
 
 # 6. A JIT-enabled CPython, when one is named. 3.14 frees executors lazily (a short run of
