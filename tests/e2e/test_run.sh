@@ -228,7 +228,9 @@ if command -v python3 >/dev/null; then
                 skip "python3 on PATH has a JIT ($build): the no-JIT check needs one without"
         fi
         jcheck "python3 measured" "$TMP/py/summary.json" "d['tree']['peak_rss_bytes'] > 5*2**20 and d['tree']['peak_pss_bytes'] > 0"
-        jcheck "python3 reaped by jitmem: its ru_maxrss, at least its VmHWM" "$TMP/py/summary.json" "d['processes'][0]['maxrss_bytes'] >= d['processes'][0]['hwm_rss_bytes'] > 5*2**20"
+        # (the command's last entry: an exec seen half-way can start a new one for the same PID)
+        jcheck "python3 reaped by jitmem: its ru_maxrss, about its VmHWM (per-CPU counters may lag)" "$TMP/py/summary.json" \
+                "(lambda r: r['maxrss_bytes'] > 0.9 * r['hwm_rss_bytes'] > 4*2**20 and r['kernel_peak_rss_bytes'] == max(r['maxrss_bytes'], r['hwm_rss_bytes']))([p for p in d['processes'] if p['pid'] == d['processes'][0]['pid']][-1])"
 fi
 
 # 14. A JIT-enabled CPython, when one is named.
@@ -305,8 +307,8 @@ start=$(date +%s%N)
 ok $? "short job exits 0"
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 check "a run ends when its command does, not at the next tick (${elapsed} ms, interval 10 s)" -- test "$elapsed" -lt 5000
-jcheck "the kernel's peak has the 48 MiB" "$out/summary.json" "d['processes'][0]['maxrss_bytes'] >= 48 << 20 and d['processes'][0]['kernel_peak_rss_bytes'] >= 48 << 20 and d['tree']['largest_process_kernel_peak_rss_bytes'] >= 48 << 20"
-jcheck "the sampled peak missed them" "$out/summary.json" "d['processes'][0]['peak_rss_bytes'] < 48 << 20 and d['tree']['peak_rss_bytes'] < 48 << 20"
+jcheck "the kernel's peak has the 48 MiB" "$out/summary.json" "(lambda r: r['maxrss_bytes'] >= 48 << 20 and r['kernel_peak_rss_bytes'] >= 48 << 20)([p for p in d['processes'] if p['pid'] == d['processes'][0]['pid']][-1]) and d['tree']['largest_process_kernel_peak_rss_bytes'] >= 48 << 20"
+jcheck "the sampled peak missed them" "$out/summary.json" "all(p['peak_rss_bytes'] < 48 << 20 for p in d['processes']) and d['tree']['peak_rss_bytes'] < 48 << 20"
 check "the table names the kernel's peak beside the sampled one" -- grep -q "peak RSS  kernel peak" "$TMP/short.err"
 check "the table says a peak fell between ticks" -- grep -q "a peak fell between ticks" "$TMP/short.err"
 check "the table gives the tree's RSS sum as at least the kernel's peak" -- grep -q "so the tree's RSS sum peaked at 4[89].[0-9] MiB or more" "$TMP/short.err"
@@ -314,7 +316,7 @@ check "the table gives the tree's RSS sum as at least the kernel's peak" -- grep
 out="$TMP/waited"
 "$JITMEM" run -q --interval 50ms --out "$out" -- sh -c "\"$FIX/heapgrow\" --mb 32 --steps 1 --step-ms 0 --delay-ms 200 --hold-ms 0 >/dev/null; true"
 jcheck "waited for by its parent: maxrss null for it, the parent's covers it" "$out/summary.json" \
-        "all(p['maxrss_bytes'] is None for p in d['processes'][1:]) and 'heapgrow' in d['processes'][1]['cmdline'] and d['processes'][0]['maxrss_bytes'] >= 32 << 20"
+        "(lambda root, rest: all(p['maxrss_bytes'] is None for p in rest) and any('heapgrow' in p['cmdline'] for p in rest) and root[-1]['maxrss_bytes'] >= 32 << 20)([p for p in d['processes'] if p['pid'] == d['processes'][0]['pid']], [p for p in d['processes'] if p['pid'] != d['processes'][0]['pid']])"
 
 # 20. The table: the program's name kept when the command line is cut; the container's usage
 #     named as such; no share of one core over a run too short for it.
