@@ -29,17 +29,21 @@ int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t
         *lo = 0;
         *hi = s ? s->n : 0;
         *from_s = *to_s = NAN;
+        /* From the command's last exec: a launcher's own time is not the program's. */
+        if (s && s->program_t > 0)
+                while (*lo + 1 < *hi && s->p[*lo].t < s->program_t)
+                        (*lo)++;
         if (!s || s->n == 0 || t0 < 0 || a < t0 || b < a)
                 return 0;
         *from_s = (a - t0) / 1e9;
         *to_s = (b - t0) / 1e9;
-        for (i = 0; i < s->n && s->p[i].t < *from_s; i++)
+        for (i = *lo; i < s->n && s->p[i].t < *from_s; i++)
                 ;
         for (j = i; j < s->n && s->p[j].t <= *to_s; j++)
                 ;
         if (j == i) {
                 /* A load shorter than a tick: the last tick before its end stands for it. */
-                if (i == 0)
+                if (i == *lo)
                         return 0;
                 i--;
                 j = i + 1;
@@ -414,7 +418,7 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
                 return -EINVAL;
         memset(&a, 0, sizeof(a));
         a.load_phase = analysis_load_window(s, summary, &lo, &hi, &a.load_from_s, &a.load_to_s);
-        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t };
+        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
         t0 = s->p[lo].t;
         T = s->p[hi - 1].t;
         a.peak_pss = -1;

@@ -92,7 +92,9 @@ int analysis_warmup_ended(const struct growth_result *g);
 
 /* The measured load of a run driven by an HTTP load: the indices [*lo, *hi) of the points taken
  * during it and its times (samples' clock). Returns 1, or 0 when the summary names no load
- * (then [0, n) and NaN times). */
+ * (then [0, n) and NaN times). Either way the window starts no earlier than the command's
+ * program (s->program_t: a launcher's helpers and the time before its exec are not the
+ * program's memory). */
 int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t *lo, size_t *hi, double *from_s,
                          double *to_s);
 

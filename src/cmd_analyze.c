@@ -195,7 +195,7 @@ int cmd_analyze(int argc, char **argv)
         };
         int json = 0, c, code = CLI_EXIT_FAILURE, r;
         uint64_t limit = 0;
-        struct runfile_series s = { NULL, 0, 0, -1 };
+        struct runfile_series s = { NULL, 0, 0, -1, -1 };
         struct runfile_procs pr;
         json_t *meta = NULL, *summary = NULL, *out = NULL;
         struct shown *sh = NULL;
@@ -240,7 +240,7 @@ int cmd_analyze(int argc, char **argv)
         size_t lo, hi;
         double load_from, load_to;
         int load_phase = analysis_load_window(&s, summary, &lo, &hi, &load_from, &load_to);
-        struct runfile_series win = { s.p + lo, hi - lo, hi - lo, s.p[hi - 1].t };
+        struct runfile_series win = { s.p + lo, hi - lo, hi - lo, s.p[hi - 1].t, -1 };
         struct growth_result tree;
         r = analysis_tree_growth(&win, (double)limit, &tree);
         if (r < 0) {

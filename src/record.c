@@ -117,6 +117,7 @@ static int ensure_procs(struct record *r, uint32_t index)
 struct row {
         uint64_t rss, vsz, anon, file, shmem, pss, uss, swap, cpu_user_ns, cpu_sys_ns, jit, jit_maps, jit_pss, other;
         uint64_t threads;
+        int64_t execs; /* < 0: an empty cell (the tree row) */
 };
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
@@ -126,7 +127,7 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                       const char *comm, int heavy, const struct row *x, const char *nproc, const char *cg,
                       const char *progress, double read_ts, double read_err)
 {
-        char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "";
+        char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "", ex[16] = "";
 
         if (ppid >= 0)
                 snprintf(pp, sizeof(pp), "%d", ppid);
@@ -134,6 +135,8 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                 snprintf(rt, sizeof(rt), "%.6f", read_ts);
                 snprintf(re, sizeof(re), "%.6f", read_err);
         }
+        if (x->execs >= 0)
+                snprintf(ex, sizeof(ex), "%" PRId64, x->execs);
         if (heavy) {
                 snprintf(pss, sizeof(pss), "%" PRIu64, x->pss);
                 snprintf(uss, sizeof(uss), "%" PRIu64, x->uss);
@@ -141,10 +144,10 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re);
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex);
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -228,7 +231,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 e = append_row(r, &len, ts, "process", x->pid, x->ppid, comm, x->heavy,
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
-                                              x->jit_pss, x->exec_other_bytes, x->threads },
+                                              x->jit_pss, x->exec_other_bytes, x->threads, x->execs },
                                NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
                 if (e < 0)
                         return e;
@@ -244,7 +247,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 snprintf(prog, sizeof(prog), "%" PRIu64, extra->progress);
         e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
-                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads },
+                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1 },
                        nproc, cg, prog, -1, 0);
         if (e < 0)
                 return e;

@@ -14,7 +14,7 @@
 #define RECORD_CSV_HEADER                                                                              \
         "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
         "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
-        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s\n"
+        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s,execs\n"
 
 #define RECORD_COST_RESERVOIR 4096
 

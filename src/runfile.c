@@ -63,7 +63,7 @@ static double num_or(const char *s, double dflt)
         return *end == '\0' ? v : dflt;
 }
 
-enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_MAX };
+enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_MAX };
 #define C_REQUIRED C_PROGRESS /* the columns before this one must be there */
 
 #define PID_SLOTS 8192 /* open addressing, twice RUNFILE_MAX_LIVES */
@@ -102,7 +102,7 @@ static void thin(struct reader *rd)
         rd->pr->stride *= 2;
 }
 
-static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, const char *comm,
+static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, const char *comm, long execs,
                            const struct runfile_ppoint *pt)
 {
         struct runfile_procs *pr = rd->pr;
@@ -131,7 +131,13 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
                 l->first_t = pt->t;
                 l->peak_pss = -1;
                 l->jit_growth_end_t = -1;
+                l->program_t = pt->t;
+                l->execs = execs;
                 *slot = (int)++pr->n;
+        }
+        if (execs > l->execs) { /* an exec since its last row: the program it runs from here */
+                l->execs = execs;
+                l->program_t = pt->t;
         }
         if (pt->jit > 0 && pt->jit > l->last_jit)
                 l->jit_growth_end_t = pt->t;
@@ -170,10 +176,10 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
 {
         static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
                                                   "jit_code_bytes", "processes", "progress_units",
-                                                  "pid", "ppid", "comm", "uss_bytes" };
+                                                  "pid", "ppid", "comm", "uss_bytes", "execs" };
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
         int col[C_MAX], header = 1, r = 0;
-        struct runfile_series s = { NULL, 0, 0, -1 };
+        struct runfile_series s = { NULL, 0, 0, -1, -1 };
         struct runfile_procs pr = { .stride = 1 };
         struct reader *rd = NULL;
         size_t cap = 0;
@@ -233,7 +239,8 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                         pt.jit = num_or(F(C_JIT), 0);
                         if (pt.t < 0 || pt.rss < 0)
                                 continue;
-                        r = add_process_row(rd, s.n, pid, (int)num_or(F(C_PPID), 0), F(C_COMM), &pt);
+                        r = add_process_row(rd, s.n, pid, (int)num_or(F(C_PPID), 0), F(C_COMM),
+                                            (long)num_or(F(C_EXECS), 0), &pt);
                         if (r < 0)
                                 goto out;
                         continue;
@@ -274,6 +281,14 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
         }
         if (header)
                 r = -EINVAL;
+        /* The command's program: from its last exec (a launcher, such as pyenv's shim, exec'ing
+         * the interpreter), when it made one after its first row. */
+        for (size_t i = 0; r == 0 && i < pr.n; i++)
+                if (pr.l[i].pid == pr.root_pid) {
+                        if (pr.l[i].program_t > pr.l[i].first_t)
+                                s.program_t = pr.l[i].program_t;
+                        break;
+                }
         /* Process rows of a last tick with no tree row (a file cut short) are left out. */
         for (size_t i = 0; r == 0 && i < pr.n; i++) {
                 struct runfile_life *l = &pr.l[i];

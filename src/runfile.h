@@ -17,6 +17,9 @@ struct runfile_series {
         size_t n;
         size_t ticks;      /* tree rows read, those with no process included (the run's tick count) */
         double t_end;      /* the last tree row's time, with or without a process; < 0 when none */
+        double program_t;  /* when the command's process last exec'd, after its first row (a
+                            * launcher exec'ing its program: pyenv's shim, `uv run`, `sh -c`);
+                            * < 0 when it did not, or the process rows were not read */
 };
 
 /* At most this many tree rows are read (a week at 1 s); the rest are dropped, not an error. */
@@ -47,6 +50,8 @@ struct runfile_life {
         double peak_rss, peak_pss, peak_jit;/* peak_pss < 0 when never measured */
         double jit_growth_end_t;            /* when its JIT code last grew; < 0: it never had any */
         double last_rss, last_jit;          /* at its last row */
+        double program_t;                   /* its first row, or the row after its last exec */
+        long execs;                         /* execs seen (samples.csv's execs column; 0 without) */
         struct runfile_ppoint *p;
         size_t n, cap;
 };

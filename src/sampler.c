@@ -29,6 +29,7 @@ struct live {
         char comm[PROCFS_COMM_MAX];
         int sampled;  /* 0 for a root that is not sampled (jitmem itself) */
         int exec_seen; /* its address space was replaced (an exec) since the last sample */
+        uint32_t execs; /* programs it changed to (execs) since it was found */
         int cmdline_tries; /* reads of an empty command line left (see sample_one) */
         int walked;            /* the fields below hold a walk of its executable mappings */
         struct maps_totals totals;
@@ -638,8 +639,10 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                  * space always does. */
                 memcpy(l->comm, st.comm, sizeof(l->comm));
                 l->exec_seen = 0;
+                l->execs++;
                 read_cmdline(s, l);
         }
+        out->execs = l->execs;
         s->procs[l->index].ppid = st.ppid;
         return 1;
 }

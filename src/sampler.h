@@ -66,6 +66,7 @@ struct sample {
         uint64_t exec_other_bytes; /* perf trampolines, W+X and other named anonymous exec */
         uint32_t exec_other_mappings;
         uint32_t threads;
+        uint32_t execs;   /* execs seen since the process was found (a launcher exec'ing its program) */
         /* heavy ticks only (heavy != 0) */
         int heavy;
         uint64_t pss, uss, jit_pss; /* smaps_rollup, or smaps when there are JIT mappings */

@@ -29,7 +29,7 @@ static json_t *summary(double duration, double units)
 
 static void test_warmup_then_plateau(void)
 {
-        struct runfile_series s = { pts, N, N, -1 };
+        struct runfile_series s = { pts, N, N, -1, -1 };
         struct analysis a;
         json_t *sum = summary(40, 400);
 
@@ -66,7 +66,7 @@ static void test_warmup_then_plateau(void)
 
 static void test_leak(void)
 {
-        struct runfile_series s = { pts, N, N, -1 };
+        struct runfile_series s = { pts, N, N, -1, -1 };
         struct analysis a;
         json_t *sum = summary(40, 0);
 
@@ -98,7 +98,7 @@ static void test_leak(void)
 
 static void test_too_short(void)
 {
-        struct runfile_series s = { pts, 2, 2, -1 };
+        struct runfile_series s = { pts, 2, 2, -1, -1 };
         struct analysis a;
         /* Two ticks: peaks, no trend (a start-up run). */
         pts[0] = (struct runfile_point){ .t = 0.0, .rss = 10 * MiB, .vsz = 50 * MiB, .pss = -1, .uss = -1, .jit = 0, .progress = 1, .processes = 1 };
@@ -405,13 +405,70 @@ static void test_worker_definition(void)
         rmdir(dir);
 }
 
+/* A launcher (pyenv's shim) runs helpers for 3 s, the tree's RSS climbing from 2 to 18 MiB as
+ * they come and go, then execs the program, which holds 18 MiB for 0.8 s. The climb is the
+ * launcher's, not the program's: from the exec on there is not enough to judge, and no trend is
+ * said. Without the execs column (an older samples.csv) the window is the whole run. */
+static void test_launcher_exec(void)
+{
+        char dir[] = "/tmp/jitmem-test-exec.XXXXXX", path[256];
+        struct runfile_series s;
+        struct runfile_procs pr;
+        struct analysis a;
+        size_t lo, hi;
+        double from, to;
+        FILE *f;
+
+        CHECK(mkdtemp(dir) != NULL);
+        for (int with_execs = 1; with_execs >= 0; with_execs--) {
+                snprintf(path, sizeof(path), "%s/samples.csv", dir);
+                f = fopen(path, "w");
+                CHECK(f != NULL);
+                if (!f)
+                        return;
+                fprintf(f, "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units%s\n",
+                        with_execs ? ",execs" : "");
+                for (int tick = 0; tick < 38; tick++) {
+                        double t = tick * 0.1;
+                        int launcher = tick < 30, procs = launcher ? 2 : 1;
+                        double rss = launcher ? (2 + 16.0 * tick / 30) * MiB : 18 * MiB;
+                        fprintf(f, "%.1f,process,10,1,python3,%.0f,1000,,0,,%s\n", t, launcher ? MiB : rss,
+                                with_execs ? (launcher ? ",0" : ",1") : "");
+                        if (launcher)
+                                fprintf(f, "%.1f,process,%d,10,bash,%.0f,1000,,0,,%s\n", t, 100 + tick, rss - MiB,
+                                        with_execs ? ",0" : "");
+                        fprintf(f, "%.1f,tree,10,,,%.0f,1000,,0,%d,%s\n", t, rss, procs, with_execs ? "," : "");
+                }
+                fclose(f);
+                CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+                if (with_execs) {
+                        CHECK(fabs(s.program_t - 3.0) < 1e-9);
+                        CHECK_EQ_INT(analysis_load_window(&s, NULL, &lo, &hi, &from, &to), 0);
+                        CHECK_EQ_INT((int)lo, 30);
+                        CHECK_EQ_INT((int)hi, 38);
+                        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+                        CHECK_EQ_INT(a.growth_class, GROWTH_NOT_ENOUGH_DATA);
+                        CHECK(!a.growing);
+                        CHECK(a.peak_rss == 18 * MiB);
+                } else {
+                        CHECK(s.program_t < 0);
+                        CHECK_EQ_INT(analysis_load_window(&s, NULL, &lo, &hi, &from, &to), 0);
+                        CHECK_EQ_INT((int)lo, 0);
+                }
+                runfile_series_free(&s);
+                runfile_procs_free(&pr);
+                unlink(path);
+        }
+        rmdir(dir);
+}
+
 /* A server under an HTTP load: start-up (1 process, then 3), the measured load from 2 s to 8 s
  * (3 processes, RSS flat at 60 MiB, JIT code growing to 1 MiB by 5 s then held, requests 100 a
  * second), then the shutdown tail: 1 process, RSS 20 MiB, JIT code 0, PSS measured only there
  * near the load's end. Every figure comes from the load; the points at equal counts. */
 static void test_load_phase(void)
 {
-        struct runfile_series s = { pts, 100, 100, -1 };
+        struct runfile_series s = { pts, 100, 100, -1, -1 };
         struct analysis a;
         json_t *sum;
         const double t0_ns = 5e9;
@@ -473,5 +530,6 @@ int main(void)
         test_recorded_launchers();
         test_worker_definition();
         test_load_phase();
+        test_launcher_exec();
         return unit_finish("test_analysis");
 }
