@@ -205,6 +205,16 @@ static void signal_group(struct run *R, int sig)
                 kill(-R->child.pid, sig);
 }
 
+/* Whether jitmem has a child left, alive or not yet reaped: as a subreaper, every descendant
+ * still running is one, or below one. */
+static int has_children(void)
+{
+        siginfo_t si;
+
+        memset(&si, 0, sizeof(si));
+        return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 /* Signals every descendant still in the tree, each through a pidfd checked against the
  * process found at discovery (sampler_signal), then the group. Returns how many were signalled. */
 static uint32_t signal_leftovers(struct run *R, int sig)
@@ -758,11 +768,15 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 if (R->root_done) {
                         uint64_t now = util_now_ns();
                         if (sampler_nlive(R->sampler) == 0) {
-                                /* One more look for late children before ending. */
+                                /* One more look for late children before ending; and none may be
+                                 * left: a child the sampler could not read whole at this tick
+                                 * (one in the middle of an exec) is still a descendant. */
                                 struct sampler_tick t;
-                                if (sampler_tick(R->sampler, 0, &t) == 0 && t.n == 0)
+                                if (sampler_tick(R->sampler, 0, &t) < 0 || t.n > 0)
+                                        continue;
+                                if (!has_children())
                                         break;
-                                continue;
+                                /* else: one not seen yet; the grace below applies to it too */
                         }
                         if (!grace_deadline)
                                 grace_deadline = now + R->o.grace_ns;
@@ -777,6 +791,10 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         signal_leftovers(R, SIGKILL);
                         kill_sent = 1;
                 }
+                /* A descendant that outlived SIGKILL by a further wait (one jitmem may not signal)
+                 * does not hold the run open. */
+                if (kill_sent && util_now_ns() >= kill_deadline + TERM_WAIT_NS)
+                        break;
         }
         __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
         if (R->driver_running)
