@@ -35,7 +35,8 @@ struct verdict_inputs {
         int workers;                     /* processes sharing the limit (>= 1) */
         const char *memory_figure;       /* "PSS" or "RSS": which peaks these are */
         struct verdict_figure memory;    /* peak tree memory, bytes */
-        /* Speed. In the closed model (or without a load) from throughput, else from wall time.
+        /* Speed. In the closed model (or without a load) from throughput and CPU time per unit
+         * of work, else from wall time.
          * Under an open-model load (a fixed --rate) throughput is the rate by construction, so
          * from CPU time per request served and latency instead. */
         int open_model;

@@ -241,10 +241,19 @@ static void test_open_model(void)
         CHECK(has(v.sentence, "the JIT cut CPU time per request by 20.0%"));
         CHECK(strstr(v.sentence, "throughput") == NULL);
 
-        /* the throughput alone would have said "no speed"; the CPU says otherwise */
+        /* in the closed model the throughput counts, and the CPU time per unit of work beside it:
+         * the throughput alone would have said "no speed", the CPU says otherwise */
         in.open_model = 0;
         decide(&in, &v);
+        r = rule(&v, "speed_vs_memory");
+        CHECK_EQ_INT(r->status, VERDICT_PASS);
+        CHECK(has(r->reason, "throughput +0.0% ~0, CPU time per unit of work -20.0%"));
+        CHECK(has(v.sentence, "the JIT cut CPU time per unit of work by 20.0%"));
+        in.cpu_per_unit = fig(0.0050, 0.0049, 0); /* neither measurable: no speed */
+        decide(&in, &v);
         CHECK_EQ_INT(rule(&v, "speed_vs_memory")->status, VERDICT_NOGO);
+        CHECK(has(v.sentence, "the JIT bought no measurable speed"));
+        in.cpu_per_unit = fig(0.0050, 0.0040, 1);
         in.open_model = 1;
 
         /* latency measurably worse with the JIT: the worse figure counts */
