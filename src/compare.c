@@ -292,12 +292,13 @@ static double g_ended(const struct analysis *a, int k) { (void)k; return a->warm
 
 static json_t *growth_json(struct one *runs, int n, int on)
 {
-        int count = 0;
-        double slope = median_of(runs, n, on, g_slope, &count, NULL);
+        int count = 0; /* the mode's runs analysed, those too short to judge included */
+        double slope = median_of(runs, n, on, g_slope, NULL, NULL); /* of the runs judged */
         double growing = 0, ended = 0;
 
         for (int i = 0; i < n; i++)
                 if (runs[i].analysed && runs[i].on == on) {
+                        count++;
                         growing += g_growing(&runs[i].a, 0);
                         ended += g_ended(&runs[i].a, 0);
                 }
@@ -318,7 +319,8 @@ static json_t *growth_json(struct one *runs, int n, int on)
         for (int c = 0; c < GROWTH_CLASS_MAX; c++)
                 if (votes[c])
                         json_object_set_new(classes, growth_class_name((enum growth_class)c), json_integer(votes[c]));
-        return json_pack("{s:s, s:f, s:i, s:i, s:i, s:s, s:o}", "shape", shape, "slope_bytes_per_s", slope,
+        return json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "shape", shape, "slope_bytes_per_s",
+                         isnan(slope) ? json_null() : json_real(slope),
                          "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count,
                          "class", growth_class_name((enum growth_class)best), "classes", classes);
 }
