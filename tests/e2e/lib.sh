@@ -35,6 +35,17 @@ jit_begin() { # jit_begin INDEX: sets JIT_PY, a TMP of its own, and the FAIL pre
 }
 jit_end() { TMP=$TMP_TOP; CTX=""; JIT_PY=""; }
 jit_none() { [ ${#JIT_PYTHONS[@]} -eq 0 ]; }
+# free_port: a TCP port free on 127.0.0.1 now, below the ephemeral range (client ports of
+# earlier tests).
+free_port() {
+        "$PY" -c 'import socket, random
+for _ in range(100):
+    p = random.randint(20000, 32000); s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError: pass
+    finally: s.close()'
+}
 ok() { # ok CONDITION-RESULT(0/1 as exit status of the previous command) MESSAGE
         if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $CTX$2" >&2; fi
 }
