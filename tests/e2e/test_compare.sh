@@ -6,8 +6,9 @@ FJ="$FIX/fakejit"
 
 # 1. A full comparison: 5 runs per mode, interleaved, with a verdict.
 out="$TMP/c1"
-# 250 units: over a second with the JIT on too, the span the growth classifier needs to judge a run's warm-up
-"$JITMEM" compare --runs 5 --limit 512M --interval 20ms --out "$out" -- "$FJ" --units 250 > "$TMP/c1.txt" 2> "$TMP/c1.err"
+# 400 units: about 1.5 s with the JIT on on an idle machine, past the 1 s span the growth classifier
+# needs to judge a run's warm-up
+"$JITMEM" compare --runs 5 --limit 512M --interval 20ms --out "$out" -- "$FJ" --units 400 > "$TMP/c1.txt" 2> "$TMP/c1.err"
 check_eq "compare exits 0" $? 0
 c="$out/comparison.json"
 jcheck "schema and required keys" "$c" "d['schema'] == 'jitmem.compare/1' and all(k in d for k in ('python', 'runs_per_mode', 'metrics', 'warmup_end_s', 'growth', 'verdict')) and d['complete'] is True"
@@ -28,12 +29,12 @@ check "summary: the verdict first" -- grep -Eq "^(GO|GO WITH CONDITIONS|NO-GO): 
 check "summary: a table of deltas" -- grep -q "peak_jit_code_bytes" "$TMP/c1.txt"
 check "summary: memory at equal work done" -- grep -Eq "delta at equal work done +25% +50% +75% +100%" "$TMP/c1.txt"
 check "each run recorded" -- test "$(ls -d "$out"/runs/*-on "$out"/runs/*-off | wc -l)" = 10
-check "progress reported on each run" -- grep -q '"units": 250' "$out/runs/01-off/summary.json"
+check "progress reported on each run" -- grep -q '"units": 400' "$out/runs/01-off/summary.json"
 check "one process, no workers: the RSS/PSS gap is not put down to pre-forked workers" -- test "$(grep -c "pre-forked workers" "$TMP/c1.txt")" = 0
 check "one process: the RSS/PSS gap explained by what it shares" -- grep -q "the pages of the program's files and libraries, which other processes on the machine map too" "$TMP/c1.txt"
 
-# 2. A leak shows in both modes, and is called what it is.
-"$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 600 --iters 1500000 --leak-kb 80 > "$TMP/leak.txt" 2>/dev/null
+# 2. A leak shows in both modes, and is called what it is (1000 units: over 1.5 s with the JIT on).
+"$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 1000 --iters 1500000 --leak-kb 80 > "$TMP/leak.txt" 2>/dev/null
 check_eq "leak comparison exits 0" $? 0
 jcheck "growth in both modes" "$TMP/leak/comparison.json" "d['growth']['off']['shape'] == 'growing' and d['growth']['on']['shape'] == 'growing'"
 check "summary names the leak" -- grep -q "a leak, not the JIT" "$TMP/leak.txt"
@@ -114,14 +115,7 @@ check "the command's output is kept" -- grep -q "the workload says why" "$TMP/fa
 
 # 6b. A server under identical HTTP load: readiness, the load, requests served as progress.
 if command -v python3 >/dev/null; then
-        # a port that is free now, below the ephemeral range (client ports of earlier tests)
-        PORT=$("$PY" -c 'import socket, random
-for _ in range(100):
-    p = random.randint(20000, 32000); s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError: pass
-    finally: s.close()')
+        PORT=$(free_port)
         mkdir -p "$TMP/www" && echo hello > "$TMP/www/index.html"
         (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --control --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
                 --out "$TMP/http" -- python3 -m http.server "$PORT" --bind 127.0.0.1 > "$TMP/http.txt" 2>&1)
@@ -297,13 +291,7 @@ fi
 # served and latency. The server is run through sh, so it is compared as given (not a control);
 # the interpreter itself, not a launcher (a pyenv shim runs helpers of its own).
 PYEXE=$("$PY" -c 'import sys; print(sys.executable)')
-PORT2=$("$PY" -c 'import socket, random
-for _ in range(100):
-    p = random.randint(20000, 32000); s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError: pass
-    finally: s.close()')
+PORT2=$(free_port)
 mkdir -p "$TMP/www2" && echo hello > "$TMP/www2/index.html"
 (cd "$TMP/www2" && "$OLDPWD/$JITMEM" compare --runs 4 --http "http://127.0.0.1:$PORT2/" --rate 50 --duration 1s --interval 20ms \
         --out "$TMP/open" -- sh -c "exec '$PYEXE' -m http.server $PORT2 --bind 127.0.0.1" > "$TMP/open.txt" 2>&1)
