@@ -44,7 +44,8 @@ MAIN_OBJ := $(BUILD)/obj/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FIX_SRC  := $(wildcard tests/fixtures/*.c)
-FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%) \
+            $(BUILD)/fixtures/gdbjit-nopie $(BUILD)/fixtures/gdbjit-dl $(BUILD)/fixtures/libpython3.99-gdbjit.so
 BENCH_BIN := $(BUILD)/bench/bench_sample
 
 .PHONY: all check test bench demo install uninstall clean tests-build
@@ -75,6 +76,18 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libjitmem.a | $(BUIL
 # their memory layout is what the tests assert.
 $(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
 	$(CC) -D_GNU_SOURCE -O2 $(WARN) -o $@ $< -lpthread
+
+# GDB's JIT interface three ways: a PIE and a fixed-address program exporting the descriptor,
+# and a program that finds it in a library (libpython*.so, as a shared CPython build has it).
+GDBJIT_EXPORT := -Wl,--export-dynamic-symbol=__jit_debug_descriptor
+$(BUILD)/fixtures/gdbjit: tests/fixtures/gdbjit.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -DGDBJIT_DESCRIPTOR -fPIE -pie $(GDBJIT_EXPORT) -o $@ $< -ldl
+$(BUILD)/fixtures/gdbjit-nopie: tests/fixtures/gdbjit.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -DGDBJIT_DESCRIPTOR -fno-PIE -no-pie $(GDBJIT_EXPORT) -o $@ $< -ldl
+$(BUILD)/fixtures/gdbjit-dl: tests/fixtures/gdbjit.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -o $@ $< -ldl
+$(BUILD)/fixtures/libpython3.99-gdbjit.so: tests/fixtures/gdbjit.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) -DGDBJIT_LIBRARY -fPIC -shared -o $@ $<
 
 $(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)

@@ -80,7 +80,6 @@ int maps_parse_line(const char *line, size_t len, struct maps_entry *ret)
 {
         struct maps_entry e;
         size_t pos = 0;
-        uint64_t dummy;
         int r;
 
         memset(&e, 0, sizeof(e));
@@ -98,7 +97,7 @@ int maps_parse_line(const char *line, size_t len, struct maps_entry *ret)
         if (pos >= len || line[pos] != ' ')
                 return -EINVAL;
         pos = skip_sp(line, pos, len);
-        if (hex_u64(line, len, &pos, &dummy) < 0) /* offset */
+        if (hex_u64(line, len, &pos, &e.offset) < 0)
                 return -EINVAL;
         pos = skip_sp(line, pos, len);
         if (skip_token(line, pos, len) == pos) /* dev */

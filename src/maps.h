@@ -34,6 +34,7 @@ struct maps_entry {
         uint64_t start;
         uint64_t end;
         char perms[5];
+        uint64_t offset; /* in the file mapped (0 for anonymous memory) */
         uint64_t inode;
         const char *name; /* points into the line; not NUL-terminated */
         size_t name_len;

@@ -118,6 +118,8 @@ struct row {
         uint64_t rss, vsz, anon, file, shmem, pss, uss, swap, cpu_user_ns, cpu_sys_ns, jit, jit_maps, jit_pss, other;
         uint64_t threads;
         int64_t execs; /* < 0: an empty cell (the tree row) */
+        int64_t debug_images; /* < 0: empty cells (no GDB JIT descriptor read) */
+        uint64_t debug_bytes;
 };
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
@@ -128,6 +130,7 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                       const char *progress, double read_ts, double read_err)
 {
         char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "", ex[16] = "";
+        char di[24] = "", db[24] = "";
 
         if (ppid >= 0)
                 snprintf(pp, sizeof(pp), "%d", ppid);
@@ -137,6 +140,10 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
         }
         if (x->execs >= 0)
                 snprintf(ex, sizeof(ex), "%" PRId64, x->execs);
+        if (x->debug_images >= 0) {
+                snprintf(di, sizeof(di), "%" PRId64, x->debug_images);
+                snprintf(db, sizeof(db), "%" PRIu64, x->debug_bytes);
+        }
         if (heavy) {
                 snprintf(pss, sizeof(pss), "%" PRIu64, x->pss);
                 snprintf(uss, sizeof(uss), "%" PRIu64, x->uss);
@@ -144,10 +151,10 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex);
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex, di, db);
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -178,6 +185,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         uint64_t sum_rss = 0, sum_pss = 0, sum_uss = 0, sum_jit = 0, sum_jit_pss = 0, sum_vsz = 0;
         uint64_t sum_anon = 0, sum_file = 0, sum_shmem = 0, sum_swap = 0, sum_other = 0, cu = 0, cs = 0;
         uint32_t sum_maps = 0, threads = 0;
+        uint64_t sum_dbg_images = 0, sum_dbg_bytes = 0;
+        int have_dbg = 0;
         double ts = (double)t->t_ns / 1e9;
         size_t len = 0;
         int e;
@@ -205,6 +214,17 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 p->cpu_user_ns = x->cpu_user_ns;
                 p->cpu_sys_ns = x->cpu_sys_ns;
                 MAX_SET(p->hwm, x->hwm);
+                p->final_debug_known = x->jit_debug_images >= 0;
+                if (x->jit_debug_images >= 0) {
+                        MAX_SET(p->peak_debug_images, (uint64_t)x->jit_debug_images);
+                        MAX_SET(p->peak_debug_bytes, x->jit_debug_bytes);
+                        p->final_debug_images = (uint64_t)x->jit_debug_images;
+                        p->final_debug_bytes = x->jit_debug_bytes;
+                        p->have_debug = 1;
+                        sum_dbg_images += (uint64_t)x->jit_debug_images;
+                        sum_dbg_bytes += x->jit_debug_bytes;
+                        have_dbg = 1;
+                }
                 if (x->heavy) {
                         MAX_SET(p->peak_pss, x->pss);
                         MAX_SET(p->peak_uss, x->uss);
@@ -231,7 +251,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 e = append_row(r, &len, ts, "process", x->pid, x->ppid, comm, x->heavy,
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
-                                              x->jit_pss, x->exec_other_bytes, x->threads, x->execs },
+                                              x->jit_pss, x->exec_other_bytes, x->threads, x->execs,
+                                              x->jit_debug_images, x->jit_debug_bytes },
                                NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
                 if (e < 0)
                         return e;
@@ -247,7 +268,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 snprintf(prog, sizeof(prog), "%" PRIu64, extra->progress);
         e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
-                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1 },
+                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1,
+                                      have_dbg ? (int64_t)sum_dbg_images : -1, sum_dbg_bytes },
                        nproc, cg, prog, -1, 0);
         if (e < 0)
                 return e;
@@ -279,6 +301,15 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 tr->final_jit_mappings = sum_maps;
                 tr->final_rss = sum_rss;
                 tr->have_final = 1;
+                tr->final_debug_known = have_dbg;
+                if (have_dbg) {
+                        MAX_SET(tr->peak_debug_images, sum_dbg_images);
+                        MAX_SET(tr->peak_debug_bytes, sum_dbg_bytes);
+                        tr->final_debug_images = sum_dbg_images;
+                        tr->final_debug_bytes = sum_dbg_bytes;
+                        tr->have_debug = 1;
+                }
+                MAX_SET(tr->peak_jit_attributed, sum_jit + sum_dbg_bytes);
                 if (t->heavy) {
                         tr->heavy_ticks++;
                         MAX_SET(tr->peak_pss, sum_pss);
@@ -367,8 +398,14 @@ json_t *record_tree_json(const struct record *r)
                          "jit_code_last_growth_t_s",
                          t.have_final && t.peak_jit > 0 ? json_real((double)t.jit_last_growth_t_ns / 1e9) : json_null(),
                          "peak_cgroup_usage_bytes", jsonout_u64_or_null(t.have_cgroup, t.peak_cgroup));
-        if (o)
+        if (o) {
                 json_object_set_new(o, "largest_process_kernel_peak_rss_bytes", jsonout_u64_or_null(kpeak > 0, kpeak));
+                json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(t.have_debug, t.peak_debug_images));
+                json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(t.have_debug, t.peak_debug_bytes));
+                json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(t.final_debug_known, t.final_debug_images));
+                json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(t.final_debug_known, t.final_debug_bytes));
+                json_object_set_new(o, "peak_jit_attributed_bytes", jsonout_u64_or_null(t.have_final, t.peak_jit_attributed));
+        }
         return o;
 }
 
@@ -419,6 +456,10 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                 if (o) {
                         json_object_set_new(o, "maxrss_bytes", jsonout_u64_or_null(p->reaped, p->maxrss));
                         json_object_set_new(o, "kernel_peak_rss_bytes", json_integer((json_int_t)record_kernel_peak(p)));
+                        json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(p->have_debug, p->peak_debug_images));
+                        json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(p->have_debug, p->peak_debug_bytes));
+                        json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(p->final_debug_known, p->final_debug_images));
+                        json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(p->final_debug_known, p->final_debug_bytes));
                 }
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);

@@ -14,7 +14,8 @@
 #define RECORD_CSV_HEADER                                                                              \
         "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
         "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
-        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s,execs\n"
+        "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s,execs,"  \
+        "jit_debug_images,jit_debug_bytes\n"
 
 #define RECORD_COST_RESERVOIR 4096
 
@@ -50,6 +51,10 @@ struct record_tree {
         int have_pss, have_cgroup, have_final;
         uint64_t final_rss;
         uint64_t tick_cost_median_ns, tick_cost_max_ns;
+        /* GDB JIT interface images (have_debug: some process had a readable descriptor) */
+        int have_debug, final_debug_known; /* the latter: at the last tick with processes */
+        uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
+        uint64_t peak_jit_attributed; /* code pages + debug images, at the same tick */
 };
 void record_tree_figures(const struct record *r, struct record_tree *ret);
 
@@ -63,6 +68,9 @@ struct record_proc {
         uint64_t cpu_user_ns, cpu_sys_ns;
         int reaped;             /* jitmem reaped it, and maxrss is wait4()'s ru_maxrss */
         uint64_t maxrss;        /* bytes */
+        int have_debug;         /* its GDB JIT descriptor was read at least once */
+        int final_debug_known;  /* ... and at its last sample */
+        uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
 };
 const struct record_proc *record_proc(const struct record *r, uint32_t index);
 

@@ -1,4 +1,5 @@
 #include "sampler.h"
+#include "jitdebug.h"
 #include "kfile.h"
 #include "spawn.h"
 #include "tree.h"
@@ -35,6 +36,13 @@ struct live {
         struct maps_totals totals;
         uint64_t exec_vm;      /* VmExe + VmLib at that walk */
         uint64_t walk_ns;
+        /* the GDB JIT interface: looked for until dbg_until_ns, then found (dbg_fd >= 0) or not */
+        int dbg_fd;           /* /proc/PID/mem, when a descriptor was found */
+        int dbg_looked;       /* looked for at least once since discovery or the last exec */
+        uint64_t dbg_until_ns;
+        uint64_t dbg_addr;
+        int dbg_valid;        /* dbg holds a consistent read */
+        struct jitdebug_list dbg;
         int gone;
 };
 
@@ -59,8 +67,19 @@ struct sampler {
         size_t nfound;
 };
 
+static void debug_forget(struct live *l, uint64_t now)
+{
+        if (l->dbg_fd >= 0)
+                close(l->dbg_fd);
+        l->dbg_fd = -1;
+        l->dbg_looked = 0;
+        l->dbg_valid = 0;
+        l->dbg_until_ns = now + SAMPLER_DEBUG_LOCATE_NS;
+}
+
 static void live_close(struct live *l)
 {
+        debug_forget(l, 0);
         for (int i = 0; i < F_MAX; i++)
                 if (l->fd[i] >= 0) {
                         close(l->fd[i]);
@@ -167,6 +186,8 @@ static int live_add(struct sampler *s, int pid, int ppid, int sampled)
         l.dirfd = fd;
         for (int i = 0; i < F_MAX; i++)
                 l.fd[i] = -1;
+        l.dbg_fd = -1;
+        l.dbg_until_ns = util_now_ns() - s->t0_ns + SAMPLER_DEBUG_LOCATE_NS;
         l.threads = st.num_threads;
         l.sampled = sampled;
         memcpy(l.comm, st.comm, sizeof(l.comm));
@@ -496,6 +517,50 @@ static int walk_consistent(struct sampler *s, struct live *l, int which, int tri
         return whole ? 0 : -EAGAIN;
 }
 
+/* The GDB JIT interface's images (see sampler.h): out->jit_debug_images < 0 when unknown. */
+static void sample_debug(struct live *l, int walked, uint64_t now, struct sample *out)
+{
+        uint64_t first;
+        int r;
+
+        out->jit_debug_images = -1;
+        if (l->dbg_fd < 0) {
+                /* look at the first sample, then at walks (the loader maps more) for a while */
+                if ((l->dbg_looked && !walked) || (l->dbg_looked && now > l->dbg_until_ns))
+                        return;
+                l->dbg_looked = 1;
+                if (jitdebug_locate(l->dirfd, &l->dbg_addr) != 1)
+                        return;
+                l->dbg_fd = kfile_openat(l->dirfd, "mem");
+                if (l->dbg_fd < 0) {
+                        l->dbg_fd = -1;
+                        l->dbg_until_ns = 0; /* not ours to read: stop looking */
+                        return;
+                }
+                l->dbg_valid = 0;
+        }
+        r = jitdebug_read_first(l->dbg_fd, l->dbg_addr, &first);
+        if (r == 0 && (walked || !l->dbg_valid || first != l->dbg.first)) {
+                struct jitdebug_list d;
+                r = jitdebug_read(l->dbg_fd, l->dbg_addr, &d);
+                l->dbg_valid = r == 0;
+                if (r == 0)
+                        l->dbg = d;
+        }
+        if (r == -EPROTO || r == -E2BIG) {
+                /* not a descriptor (any longer), or a list past every bound: stop reading it */
+                close(l->dbg_fd);
+                l->dbg_fd = -1;
+                l->dbg_until_ns = 0;
+                l->dbg_valid = 0;
+                return;
+        }
+        if (r < 0 || !l->dbg_valid)
+                return; /* kept changing, or unreadable: unknown at this tick */
+        out->jit_debug_images = l->dbg.images;
+        out->jit_debug_bytes = l->dbg.bytes;
+}
+
 /* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
  * -EAGAIN when its files could not be parsed this time, -EACCES when they may not be read. */
 static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now, struct sample *out,
@@ -641,8 +706,10 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                 l->exec_seen = 0;
                 l->execs++;
                 read_cmdline(s, l);
+                debug_forget(l, now); /* another program: its descriptor, if any, is elsewhere */
         }
         out->execs = l->execs;
+        sample_debug(l, walk, now, out);
         s->procs[l->index].ppid = st.ppid;
         return 1;
 }

@@ -13,6 +13,10 @@
  * unmaps an exiting process's mappings while maps can still be read: without the second stat
  * a last sample could count only part of them.)
  *
+ * The GDB JIT interface's list (CPython 3.15+: a debug image per executor, see jitdebug.h) is
+ * read with the mappings: walked again when the mappings were, or when the descriptor's first
+ * entry (one read every tick) changed.
+ *
  * Cost: "cheap" figures (status: RSS, VSZ, RssAnon/File/Shmem, swap, VmHWM; stat: CPU; maps:
  * JIT code, through the PROCMAP_QUERY ioctl where the kernel has it) are read every tick; the
  * walk of executable mappings is skipped while VmExe + VmLib stand still (at most 1 s), and a
@@ -40,6 +44,9 @@
  * is made again, at most this many times in all; smaps (a page-table walk) this many. */
 #define SAMPLER_WALK_TRIES 4
 #define SAMPLER_SMAPS_TRIES 2
+/* A process's GDB JIT descriptor is looked for at its walks of maps during this long after it
+ * was found or exec'd (a libpython*.so is mapped by the dynamic loader after the exec). */
+#define SAMPLER_DEBUG_LOCATE_NS 2000000000ULL
 /* At most this many processes are sampled at once; more are counted in `untracked`. */
 #define SAMPLER_MAX_LIVE 4096
 /* At most this many distinct processes are remembered over a sampler's life. */
@@ -67,6 +74,10 @@ struct sample {
         uint32_t exec_other_mappings;
         uint32_t threads;
         uint32_t execs;   /* execs seen since the process was found (a launcher exec'ing its program) */
+        /* GDB JIT interface (jitdebug.h): images registered for debuggers and their bytes;
+         * jit_debug_images < 0 when the process has no descriptor or it could not be read */
+        int64_t jit_debug_images;
+        uint64_t jit_debug_bytes;
         /* heavy ticks only (heavy != 0) */
         int heavy;
         uint64_t pss, uss, jit_pss; /* smaps_rollup, or smaps when there are JIT mappings */

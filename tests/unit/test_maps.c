@@ -71,6 +71,7 @@ static void test_parse_line(void)
                            "/usr/lib/x86_64-linux-gnu/libc.so.6", &e, name, sizeof(name)), 0);
         CHECK_EQ_U64(e.end - e.start, 0x156000);
         CHECK_EQ_U64(e.inode, 332835);
+        CHECK_EQ_U64(e.offset, 0x26000);
         CHECK_STR(name, "/usr/lib/x86_64-linux-gnu/libc.so.6");
 
         /* A name with spaces is kept whole. */

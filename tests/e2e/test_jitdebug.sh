@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# End-to-end tests of the GDB JIT interface's images (CPython 3.15+ registers a debug image per
+# executor): jitmem reads them from outside and reports them beside the JIT code pages. The
+# gdbjit fixture registers known images (a PIE, a fixed-address program, a program whose
+# descriptor is in a libpython*.so; changing under the reader; broken); the JIT-enabled
+# interpreters are held against their own reading of the list, from inside.
+. "$(dirname "$0")/lib.sh"
+
+# csv_debug DIR SCOPE: "images bytes" of every row of SCOPE ('-' for an empty cell), one a line.
+csv_debug() {
+        "$PY" -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1] + "/samples.csv")):
+    if r["scope"] == sys.argv[2]:
+        print(r["jit_debug_images"] or "-", r["jit_debug_bytes"] or "-")' "$1" "$2"
+}
+
+# 1. Exact: 50 images of 3000 + 16i bytes, 7 unregistered from the middle, three ways.
+for v in gdbjit gdbjit-nopie gdbjit-dl; do
+        out="$TMP/$v"
+        args=(--images 50 --size 3000 --unregister 7 --hold-ms 300)
+        [ "$v" = gdbjit-dl ] && args+=(--lib "$PWD/$FIX/libpython3.99-gdbjit.so")
+        "$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/$v" "${args[@]}" >"$out.stdout"
+        check_eq "$v: run exits 0" $? 0
+        read -r _ _ n _ b <"$out.stdout"
+        # registered: 3000 + 16i for i in 0..49, less i = 12, 14, .., 24
+        check_eq "$v: the fixture registered what it was told" "$n $b" "43 $(( 50 * 3000 + 16 * 49 * 50 / 2 - (7 * 3000 + 16 * (12 + 14 + 16 + 18 + 20 + 22 + 24)) ))"
+        jcheck "$v: final images and bytes, exactly" "$out/summary.json" "d['tree']['final_jit_debug_images'] == $n and d['tree']['final_jit_debug_bytes'] == $b"
+        jcheck "$v: the process's own figures" "$out/summary.json" "d['processes'][0]['final_jit_debug_images'] == $n and d['processes'][0]['peak_jit_debug_bytes'] == $b"
+        jcheck "$v: JIT cost attributed = code pages + images" "$out/summary.json" "d['tree']['peak_jit_attributed_bytes'] == $b + d['tree']['peak_jit_code_bytes']"
+        check_eq "$v: the last process row of samples.csv" "$(csv_debug "$out" process | tail -1)" "$n $b"
+done
+check_eq "the tree row sums the processes" "$(csv_debug "$TMP/gdbjit" tree | tail -2 | head -1)" "$(csv_debug "$TMP/gdbjit" process | tail -1)"
+
+# 2. An exec: sh becomes gdbjit, whose descriptor is looked for afresh.
+out="$TMP/exec"
+"$JITMEM" run -q --interval 20ms --out "$out" -- sh -c "exec \"$FIX/gdbjit\" --images 5 --size 100 --hold-ms 400" >/dev/null
+jcheck "exec: the new program's images" "$out/summary.json" "d['tree']['final_jit_debug_images'] == 5 and d['tree']['final_jit_debug_bytes'] == 5 * 100 + 16 * 10"
+
+# 3. Workers: each has the parent's list (copied by fork) and its own images.
+out="$TMP/workers"
+"$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 10 --size 1000 --workers 2 --hold-ms 600 >/dev/null
+jcheck "workers: the parent's 10, each worker's 20" "$out/summary.json" "sorted(p['final_jit_debug_images'] for p in d['processes']) == [10, 20, 20]"
+
+# 4. A list that changes while it is read: every figure read lies between what was registered
+#    before and after and that plus the 8 images of 1 MiB that may come and go; the end, exact.
+out="$TMP/churn"
+"$JITMEM" run -q --interval 5ms --out "$out" -- "$FIX/gdbjit" --images 20 --size 500 --churn-ms 1500 --hold-ms 300 >"$out.stdout"
+read -r _ _ n _ b <<<"$(head -1 "$out.stdout")"
+read -r _ _ _ n2 _ b2 <<<"$(tail -1 "$out.stdout")"
+check_eq "churn: the fixture ends where it began" "$n2 $b2" "$n $b"
+csv_debug "$out" process >"$out.rows"
+"$PY" -c 'import sys
+n, b = int(sys.argv[2]), int(sys.argv[3])
+rows = [l.split() for l in open(sys.argv[1])]
+known = [(int(i), int(x)) for i, x in rows if i != "-"]
+while known and known[0][0] < n:
+    known.pop(0) # before the fixture had registered its images
+bad = [(i, x) for i, x in known if not (n <= i <= n + 8 and x - b == (i - n) << 20)]
+sys.exit("%d rows, %d known, outside the bounds: %r" % (len(rows), len(known), bad[:5]) if bad or len(known) < len(rows) // 2 else 0)' "$out.rows" "$n" "$b"
+ok $? "churn: every figure read is a state the list was in, and most reads succeed"
+check_eq "churn: the last figure, exactly" "$(tail -1 "$out.rows")" "$n $b"
+
+# 5. Broken or foreign lists are never followed far, and the run goes on.
+for how in cycle size; do
+        out="$TMP/broken-$how"
+        timeout 20 "$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 30 --size 100 --broken "$how" --hold-ms 300 >/dev/null
+        check_eq "broken ($how): the run ends normally" $? 0
+        # before the list was broken it was an empty list, read as such
+        check_eq "broken ($how): no figure read from the broken list" "$(csv_debug "$out" process | grep -v '^0 0$' | sort -u)" "- -"
+        jcheck "broken ($how): null in the summary" "$out/summary.json" "d['tree']['final_jit_debug_images'] is None"
+done
+out="$TMP/version"
+"$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 3 --version 2 --hold-ms 200 >/dev/null
+check_eq "a descriptor of another version is not read" "$(csv_debug "$out" process | grep -v '^0 0$' | sort -u)" "- -"
+"$JITMEM" run -q --interval 20ms --out "$TMP/none" -- "$FIX/jitlike" --regions 2 --hold-ms 200 >/dev/null
+jcheck "a program without the interface: null, and JIT cost = code pages" "$TMP/none/summary.json" \
+        "d['tree']['peak_jit_debug_bytes'] is None and d['tree']['peak_jit_attributed_bytes'] == d['tree']['peak_jit_code_bytes'] > 0"
+
+# 6. The JIT-enabled interpreters: what jitmem read from outside at the end equals what the
+#    interpreter reads of its own list from inside (3.15+), or there is none (3.14).
+for i in "${!JIT_PYTHONS[@]}"; do
+        jit_begin "$i" || continue
+        out="$TMP/broad"
+        "$JITMEM" run -q --jit on --interval 50ms --out "$out" -- "$JIT_PY" tests/fixtures/gdbjit_inproc.py workloads/broad.py --scale 0.3 >/dev/null 2>"$out.err"
+        check_eq "broad: run exits 0" $? 0
+        inproc=$(grep '^in-process' "$out.err")
+        case "$inproc" in
+        "in-process images "*)
+                read -r _ _ n _ b <<<"$inproc"
+                [ "$n" -gt 0 ]
+                ok $? "broad: the interpreter registered debug images ($inproc)"
+                check_eq "broad: jitmem's last reading equals the interpreter's own" "$(csv_debug "$out" process | tail -1)" "$n $b"
+                jcheck "broad: JIT cost attributed = code pages + images" "$out/summary.json" \
+                        "d['tree']['peak_jit_attributed_bytes'] >= d['tree']['peak_jit_code_bytes'] + d['tree']['final_jit_debug_bytes'] > d['tree']['peak_jit_code_bytes']"
+                ;;
+        "in-process none")
+                jcheck "broad: no descriptor, no figure" "$out/summary.json" "d['tree']['peak_jit_debug_bytes'] is None"
+                ;;
+        *)
+                ok 1 "broad: the interpreter's own reading ($inproc; stderr: $(tail -3 "$out.err"))"
+                ;;
+        esac
+done
+jit_end
+jit_none && skip "JITMEM_TEST_PYTHON is not set: the GDB JIT interface of a real interpreter was not read"
+
+finish test_jitdebug
