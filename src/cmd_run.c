@@ -167,6 +167,16 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
         if (jnum(sum, "tree.jit_code_last_growth_t_s") >= 0)
                 fprintf(stderr, ", last grew at %.2f s", jnum(sum, "tree.jit_code_last_growth_t_s"));
         fprintf(stderr, "\n");
+        if (jnum(sum, "tree.peak_jit_debug_bytes") >= 0) {
+                fprintf(stderr, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
+                                "  JIT code + debug images at most %s at one tick",
+                        jnum(sum, "tree.peak_jit_debug_images"), bytes_or_dash(jnum(sum, "tree.peak_jit_debug_bytes"), a, sizeof(a)),
+                        bytes_or_dash(jnum(sum, "tree.peak_jit_attributed_bytes"), b, sizeof(b)));
+                if (jnum(sum, "tree.final_jit_debug_images") >= 0)
+                        fprintf(stderr, "; %.0f images, %s at the end", jnum(sum, "tree.final_jit_debug_images"),
+                                bytes_or_dash(jnum(sum, "tree.final_jit_debug_bytes"), c, sizeof(c)));
+                fprintf(stderr, "\n");
+        }
         if (jnum(sum, "tree.peak_cgroup_usage_bytes") >= 0)
                 fprintf(stderr, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
                                 "  at most %s at a tick\n",

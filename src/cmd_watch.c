@@ -7,6 +7,7 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <math.h>
@@ -181,6 +182,9 @@ static void print_line(const struct watch *w)
         printf("%s  %d process%s  RSS %s  %s %s  JIT %s  ", ts, w->tot.processes, w->tot.processes == 1 ? "" : "es",
                bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name, bytes(w->tot.judged, b, sizeof(b)),
                bytes((double)w->tot.jit, c, sizeof(c)));
+        if (w->tot.have_debug)
+                printf("executors %" PRIu64 " (debug images %s)  ", w->tot.jit_debug_images,
+                       bytes((double)w->tot.jit_debug_bytes, e, sizeof(e)));
         if (judged)
                 printf("%s, %s", class_words(w->g.cls), rate(w->g.slope, d, sizeof(d)));
         else
@@ -214,16 +218,19 @@ static void print_view(const struct watch *w, double interval_s)
         printf("\033[H\033[2J");
         printf("jitmem watch: %d processes, every %.3g s, %.0f s watched; growth over the last %s\n\n", w->tot.processes,
                interval_s, w->t, duration((double)(w->opt.window_ns ? w->opt.window_ns : 1800000000000ULL) / 1e9, a, sizeof(a)));
-        printf("%8s %-7s %-15s %10s %10s %10s %-16s %12s  %s\n", "PID", "ROLE", "COMMAND", "RSS", "PSS", "JIT", "GROWTH",
-               "SLOPE", "RSS, recent");
+        printf("%8s %-7s %-15s %10s %10s %10s %6s %-16s %12s  %s\n", "PID", "ROLE", "COMMAND", "RSS", "PSS", "JIT", "EXECS",
+               "GROWTH", "SLOPE", "RSS, recent");
         for (size_t i = 0; i < n && i < VIEW_ROWS; i++) {
                 const struct watch_proc *p = rows[i];
                 char comm[4 * 15 + 1];
                 size_t cols = util_fit_command(p->comm, 15, comm, sizeof(comm));
                 sparkline(&p->ring, sp, sizeof(sp));
-                printf("%8d %-7s %s%*s %10s %10s %10s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
+                char ex[24] = "-";
+                if (p->jit_debug_images >= 0)
+                        snprintf(ex, sizeof(ex), "%" PRId64, p->jit_debug_images);
+                printf("%8d %-7s %s%*s %10s %10s %10s %6s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
                        bytes((double)p->rss, a, sizeof(a)), p->have_pss ? bytes((double)p->pss, b, sizeof(b)) : "-",
-                       bytes((double)p->jit, c, sizeof(c)), class_of(&p->g, p->g_valid), p->g_valid ? rate(p->g.slope, d, sizeof(d)) : "-",
+                       bytes((double)p->jit, c, sizeof(c)), ex, class_of(&p->g, p->g_valid), p->g_valid ? rate(p->g.slope, d, sizeof(d)) : "-",
                        sp, p->restarted ? "  (restarted)" : "");
         }
         if (n > VIEW_ROWS)
@@ -231,6 +238,10 @@ static void print_view(const struct watch *w, double interval_s)
         sparkline(&w->ring, sp, sizeof(sp));
         printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
                bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)), sp);
+        if (w->tot.have_debug)
+                printf("  JIT      %" PRIu64 " executors registered with GDB's JIT interface (EXECS), their debug images %s\n"
+                       "           on the heap beside %s of JIT code\n",
+                       w->tot.jit_debug_images, bytes((double)w->tot.jit_debug_bytes, a, sizeof(a)), bytes((double)w->tot.jit, b, sizeof(b)));
         if (w->g_valid && w->g.cls == GROWTH_NOT_ENOUGH_DATA) {
                 printf("  growth   %s\n", w->g.explanation);
         } else if (w->g_valid) {

@@ -377,6 +377,8 @@ static void update_proc(struct watch *w, struct watch_proc *p, const struct samp
         p->vsz = s->vsz;
         p->jit = s->jit_bytes;
         p->jit_mappings = s->jit_mappings;
+        p->jit_debug_images = s->jit_debug_images;
+        p->jit_debug_bytes = s->jit_debug_images >= 0 ? s->jit_debug_bytes : 0;
         if (s->rss > p->peak_rss)
                 p->peak_rss = s->rss;
         if (s->heavy) {
@@ -497,6 +499,11 @@ int watch_tick(struct watch *w)
                 w->tot.processes++;
                 w->tot.rss += p->rss;
                 w->tot.jit += p->jit;
+                if (p->jit_debug_images >= 0) {
+                        w->tot.have_debug = 1;
+                        w->tot.jit_debug_images += (uint64_t)p->jit_debug_images;
+                        w->tot.jit_debug_bytes += p->jit_debug_bytes;
+                }
                 w->tot.pss += p->have_pss ? p->pss : p->rss;
                 w->tot.uss += p->have_pss ? p->uss : 0;
                 w->tot.have_pss |= p->have_pss;
@@ -610,6 +617,9 @@ json_t *watch_json(const struct watch *w)
                         "jit_growth_end_s", p->jit_growth_end_t >= 0 ? json_real(p->jit_growth_end_t) : json_null(),
                         "age_s", watch_proc_age(w, p, w->t),
                         "growth", growth_json(&p->g, p->g_valid)));
+                json_t *o = json_array_get(procs, json_array_size(procs) - 1);
+                json_object_set_new(o, "jit_debug_images", p->jit_debug_images >= 0 ? json_integer(p->jit_debug_images) : json_null());
+                json_object_set_new(o, "jit_debug_bytes", p->jit_debug_images >= 0 ? json_integer((json_int_t)p->jit_debug_bytes) : json_null());
         }
         for (size_t i = 0; i < w->nev; i++) {
                 const struct watch_event *e = &w->ev[i];
@@ -625,7 +635,7 @@ json_t *watch_json(const struct watch *w)
                                "limit_bytes", (c->have & CGROUP_HAVE_LIMIT) && c->limit_bytes != CGROUP_NO_LIMIT ? json_integer((json_int_t)c->limit_bytes) : json_null(),
                                "oom_kills", c->have & CGROUP_HAVE_OOM_KILLS ? json_integer((json_int_t)c->oom_kills) : json_null());
         }
-        return json_pack("{s:s, s:f, s:I, s:{s:i, s:I, s:o, s:o, s:I, s:f, s:s}, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:{s:f, s:I}}",
+        json_t *doc = json_pack("{s:s, s:f, s:I, s:{s:i, s:I, s:o, s:o, s:I, s:f, s:s}, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:{s:f, s:I}}",
                          "schema", "jitmem.watch/1", "t_s", w->t, "tick", (json_int_t)w->ticks,
                          "totals", "processes", w->tot.processes, "rss_bytes", (json_int_t)w->tot.rss,
                          "pss_bytes", w->tot.have_pss ? json_integer((json_int_t)w->tot.pss) : json_null(),
@@ -639,6 +649,12 @@ json_t *watch_json(const struct watch *w)
                          "cgroup", cg,
                          "processes", procs, "events", events,
                          "observer", "cpu_s", w->self_cpu_s, "max_rss_bytes", (json_int_t)w->self_rss);
+        json_t *tot = json_object_get(doc, "totals");
+        if (tot) {
+                json_object_set_new(tot, "jit_debug_images", w->tot.have_debug ? json_integer((json_int_t)w->tot.jit_debug_images) : json_null());
+                json_object_set_new(tot, "jit_debug_bytes", w->tot.have_debug ? json_integer((json_int_t)w->tot.jit_debug_bytes) : json_null());
+        }
+        return doc;
 }
 
 /* ---- Prometheus ---- */
@@ -689,6 +705,8 @@ static double f_pss(const struct watch_proc *p) { return p->have_pss ? (double)p
 static double f_uss(const struct watch_proc *p) { return p->have_pss ? (double)p->uss : NAN; }
 static double f_jit(const struct watch_proc *p) { return (double)p->jit; }
 static double f_jitmap(const struct watch_proc *p) { return (double)p->jit_mappings; }
+static double f_dbg(const struct watch_proc *p) { return p->jit_debug_images >= 0 ? (double)p->jit_debug_images : NAN; }
+static double f_dbgb(const struct watch_proc *p) { return p->jit_debug_images >= 0 ? (double)p->jit_debug_bytes : NAN; }
 static double f_slope(const struct watch_proc *p) { return p->g_valid ? p->g.slope : NAN; }
 
 static void class_set(struct prom_text *t, const char *name, const char *const *base, size_t nbase,
@@ -717,6 +735,8 @@ int watch_prometheus(const struct watch *w, struct prom_text *t)
                 { "jitmem_process_private_memory_bytes", "Unique set size (USS: private clean + dirty) of a watched process, from its last page-table walk.", f_uss },
                 { "jitmem_process_jit_code_bytes", "JIT machine code of a watched process: anonymous read+execute mappings.", f_jit },
                 { "jitmem_process_jit_mappings", "Number of JIT code mappings of a watched process.", f_jitmap },
+                { "jitmem_process_jit_debug_images", "Images registered with GDB's JIT interface by a watched process (CPython 3.15+: one per live executor).", f_dbg },
+                { "jitmem_process_jit_debug_image_bytes", "Bytes of the images registered with GDB's JIT interface by a watched process (on its heap).", f_dbgb },
                 { "jitmem_process_growth_slope_bytes_per_second", "Theil-Sen slope of the process's RSS over the analysis window.", f_slope },
         };
         const struct watch_proc *top[WATCH_MAX_PROCS];
@@ -759,6 +779,12 @@ int watch_prometheus(const struct watch *w, struct prom_text *t)
         }
         prom_family(t, "jitmem_total_jit_code_bytes", "gauge", "Sum of JIT machine code over the watched processes.");
         prom_sample(t, "jitmem_total_jit_code_bytes", NULL, 0, (double)w->tot.jit);
+        if (w->tot.have_debug) {
+                prom_family(t, "jitmem_total_jit_debug_images", "gauge", "Sum of GDB JIT interface images over the watched processes whose list was read.");
+                prom_sample(t, "jitmem_total_jit_debug_images", NULL, 0, (double)w->tot.jit_debug_images);
+                prom_family(t, "jitmem_total_jit_debug_image_bytes", "gauge", "Sum of GDB JIT interface image bytes over the watched processes whose list was read.");
+                prom_sample(t, "jitmem_total_jit_debug_image_bytes", NULL, 0, (double)w->tot.jit_debug_bytes);
+        }
         prom_family(t, "jitmem_worker_restarts_total", "counter", "Workers started in place of one that ended, since jitmem started.");
         prom_sample(t, "jitmem_worker_restarts_total", NULL, 0, (double)w->restarts);
 

@@ -43,6 +43,8 @@ struct watch_proc {
         int alive, restarted;   /* restarted: a worker that replaced one that ended */
         double first_t, last_t;
         uint64_t rss, vsz, pss, uss, jit, jit_mappings;
+        int64_t jit_debug_images; /* GDB JIT interface images (one per executor in CPython 3.15+); < 0: none read */
+        uint64_t jit_debug_bytes;
         int have_pss;           /* pss and uss hold a measurement (carried from the last heavy tick) */
         uint64_t peak_rss;
         double jit_growth_end_t;/* < 0: its JIT code never grew */
@@ -79,6 +81,8 @@ struct watch_totals {
         int processes;
         uint64_t rss, pss, uss, jit;    /* sums over the live processes (pss, uss carried) */
         int have_pss;
+        int have_debug;                 /* some process's GDB JIT images were read at this tick */
+        uint64_t jit_debug_images, jit_debug_bytes; /* sums over those processes */
         double judged;                  /* the figure compared with the limit: cgroup usage, else PSS sum, else RSS sum */
         const char *judged_name;        /* "cgroup usage", "PSS sum", "RSS sum" */
 };

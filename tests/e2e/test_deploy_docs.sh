@@ -19,6 +19,8 @@ METRICS=(
         jitmem_process_private_memory_bytes
         jitmem_process_jit_code_bytes
         jitmem_process_jit_mappings
+        jitmem_process_jit_debug_images
+        jitmem_process_jit_debug_image_bytes
         jitmem_process_growth_slope_bytes_per_second
         jitmem_process_growth_class
         jitmem_processes
@@ -27,6 +29,8 @@ METRICS=(
         jitmem_total_proportional_memory_bytes
         jitmem_total_private_memory_bytes
         jitmem_total_jit_code_bytes
+        jitmem_total_jit_debug_images
+        jitmem_total_jit_debug_image_bytes
         jitmem_worker_restarts_total
         jitmem_growth_slope_bytes_per_second
         jitmem_growth_class

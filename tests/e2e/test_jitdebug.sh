@@ -31,6 +31,15 @@ for v in gdbjit gdbjit-nopie gdbjit-dl; do
 done
 check_eq "the tree row sums the processes" "$(csv_debug "$TMP/gdbjit" tree | tail -2 | head -1)" "$(csv_debug "$TMP/gdbjit" process | tail -1)"
 
+out="$TMP/told"
+"$JITMEM" run --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 4 --size 1024 --hold-ms 200 >/dev/null 2>"$out.err"
+grep -q "JIT debug images (registered with GDB's JIT interface, on the heap): at most 4, 4.09 KiB;" "$out.err" &&
+        grep -q "JIT code + debug images at most 4.09 KiB at one tick; 4 images, 4.09 KiB at the end" "$out.err"
+ok $? "the run's summary says what was registered (4 x 1024 + 16 x 6 bytes)"
+"$JITMEM" run --interval 20ms --out "$TMP/told-none" -- "$FIX/jitlike" --regions 1 --hold-ms 100 >/dev/null 2>"$TMP/told-none.err"
+! grep -q "JIT debug images" "$TMP/told-none.err"
+ok $? "and says nothing of them for a program without the interface"
+
 # 2. An exec: sh becomes gdbjit, whose descriptor is looked for afresh.
 out="$TMP/exec"
 "$JITMEM" run -q --interval 20ms --out "$out" -- sh -c "exec \"$FIX/gdbjit\" --images 5 --size 100 --hold-ms 400" >/dev/null
@@ -76,7 +85,30 @@ check_eq "a descriptor of another version is not read" "$(csv_debug "$out" proce
 jcheck "a program without the interface: null, and JIT cost = code pages" "$TMP/none/summary.json" \
         "d['tree']['peak_jit_debug_bytes'] is None and d['tree']['peak_jit_attributed_bytes'] == d['tree']['peak_jit_code_bytes'] > 0"
 
-# 6. The JIT-enabled interpreters: what jitmem read from outside at the end equals what the
+# 6. watch: a running process's registered executors, with no restart and no preload.
+"$FIX/gdbjit" --images 12 --size 2000 --hold-ms 4000 >"$TMP/w.stdout" &
+gpid=$!
+for _ in $(seq 50); do [ -s "$TMP/w.stdout" ] && break; sleep 0.05; done
+"$JITMEM" watch --count 2 --interval 100ms --textfile "$TMP/w.prom" "$gpid" >"$TMP/w.lines"
+grep -q "executors 12 (debug images 24.5 KiB)" "$TMP/w.lines"
+ok $? "watch: the line says the executors registered and their images"
+grep -q "^jitmem_process_jit_debug_images{pid=\"$gpid\",.*} 12$" "$TMP/w.prom" &&
+        grep -q "^jitmem_process_jit_debug_image_bytes{pid=\"$gpid\",.*} 25056$" "$TMP/w.prom" &&
+        grep -q "^jitmem_total_jit_debug_image_bytes 25056$" "$TMP/w.prom"
+ok $? "watch: Prometheus has the images per process and in total"
+"$JITMEM" watch --json --count 1 --interval 100ms "$gpid" | head -1 >"$TMP/w.json"
+jcheck "watch --json: per process and in total" "$TMP/w.json" \
+        "d['totals']['jit_debug_images'] == 12 and d['totals']['jit_debug_bytes'] == 25056 and d['processes'][0]['jit_debug_images'] == 12"
+kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
+"$FIX/jitlike" --regions 1 --hold-ms 2000 >/dev/null &
+gpid=$!
+sleep 0.2
+"$JITMEM" watch --json --count 1 --interval 100ms "$gpid" | head -1 >"$TMP/w2.json"
+jcheck "watch --json: null for a process without the interface" "$TMP/w2.json" \
+        "d['totals']['jit_debug_images'] is None and d['processes'][0]['jit_debug_bytes'] is None"
+kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
+
+# 7. The JIT-enabled interpreters: what jitmem read from outside at the end equals what the
 #    interpreter reads of its own list from inside (3.15+), or there is none (3.14).
 for i in "${!JIT_PYTHONS[@]}"; do
         jit_begin "$i" || continue
@@ -92,6 +124,15 @@ for i in "${!JIT_PYTHONS[@]}"; do
                 check_eq "broad: jitmem's last reading equals the interpreter's own" "$(csv_debug "$out" process | tail -1)" "$n $b"
                 jcheck "broad: JIT cost attributed = code pages + images" "$out/summary.json" \
                         "d['tree']['peak_jit_attributed_bytes'] >= d['tree']['peak_jit_code_bytes'] + d['tree']['final_jit_debug_bytes'] > d['tree']['peak_jit_code_bytes']"
+                # watch a running interpreter started without jitmem: its executors, exactly
+                GDBJIT_HOLD_S=6 PYTHON_JIT=1 "$JIT_PY" tests/fixtures/gdbjit_inproc.py workloads/broad.py --scale 0.3 >/dev/null 2>"$TMP/wb.err" &
+                wpid=$!
+                for _ in $(seq 300); do grep -q '^in-process' "$TMP/wb.err" && break; sleep 0.1; done
+                "$JITMEM" watch --json --count 1 --interval 100ms "$wpid" | head -1 >"$TMP/wb.json"
+                read -r _ _ n _ b <<<"$(grep '^in-process' "$TMP/wb.err")"
+                jcheck "watch: a running interpreter's executors and images, as it reads them itself ($n, $b)" "$TMP/wb.json" \
+                        "d['totals']['jit_debug_images'] == ${n:-0} > 0 and d['totals']['jit_debug_bytes'] == ${b:-0}"
+                kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
                 ;;
         "in-process none")
                 jcheck "broad: no descriptor, no figure" "$out/summary.json" "d['tree']['peak_jit_debug_bytes'] is None"
