@@ -80,6 +80,8 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
 # GDB's JIT interface three ways: a PIE and a fixed-address program exporting the descriptor,
 # and a program that finds it in a library (libpython*.so, as a shared CPython build has it).
 GDBJIT_EXPORT := -Wl,--export-dynamic-symbol=__jit_debug_descriptor
+$(BUILD)/fixtures/fakejit: tests/fixtures/fakejit.c | $(BUILD)/fixtures
+	$(CC) -D_GNU_SOURCE -O2 $(WARN) $(GDBJIT_EXPORT) -o $@ $<
 $(BUILD)/fixtures/gdbjit: tests/fixtures/gdbjit.c | $(BUILD)/fixtures
 	$(CC) -D_GNU_SOURCE -O2 $(WARN) -DGDBJIT_DESCRIPTOR -fPIE -pie $(GDBJIT_EXPORT) -o $@ $< -ldl
 $(BUILD)/fixtures/gdbjit-nopie: tests/fixtures/gdbjit.c | $(BUILD)/fixtures

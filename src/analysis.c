@@ -251,8 +251,10 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
         a->workers_max = a->worker_lives = a->restarts = -1;
         a->first_warmup_s = a->restart_warmup_s = a->restart_jit = -1;
         a->worker_peak_rss = a->worker_peak_pss = -1;
-        for (int k = 0; k < ANALYSIS_POINTS; k++)
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
                 a->worker_rss_at[k] = a->worker_pss_at[k] = a->worker_jit_at[k] = -1;
+                a->worker_dbg_at[k] = a->worker_rest_at[k] = -1;
+        }
         if (!pr || s->n == 0)
                 return;
         a->workers_max = a->worker_lives = a->restarts = 0;
@@ -355,6 +357,18 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
                         v[mj++] = p->jit;
                 }
                 a->worker_jit_at[k] = median_of(v, mj);
+                m = q = 0;
+                for (size_t j = 0; j < n; j++) {
+                        const struct runfile_life *l = &pr->l[sel[j]];
+                        const struct runfile_ppoint *p;
+                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
+                                continue;
+                        if (p->dbg >= 0)
+                                v[m++] = p->dbg;
+                        w[q++] = p->rss - p->jit - (p->dbg > 0 ? p->dbg : 0);
+                }
+                a->worker_dbg_at[k] = median_of(v, m);
+                a->worker_rest_at[k] = median_of(w, q);
         }
 out:
         free(sel);
@@ -499,6 +513,9 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
                         i = first_at_time(s, lo, hi, t0 + (T - t0) * (k + 1) / ANALYSIS_POINTS);
                 }
                 a.rss_at[k] = s->p[i].rss;
+                a.jit_at[k] = s->p[i].jit;
+                a.dbg_at[k] = s->p[i].dbg;
+                a.rest_at[k] = s->p[i].rss - (s->p[i].jit > 0 ? s->p[i].jit : 0) - (s->p[i].dbg > 0 ? s->p[i].dbg : 0);
                 a.pss_at[k] = pss_near(s, i, lo, hi);
                 at[k] = i;
         }

@@ -45,6 +45,9 @@ struct analysis {
         double rss_at[ANALYSIS_POINTS];     /* tree RSS at 25/50/75/100% */
         double pss_at[ANALYSIS_POINTS];     /* tree PSS at the heavy tick nearest each point with as
                                              * many processes, within the load (< 0 none) */
+        /* The JIT's memory at those points, attributed: code pages, GDB JIT interface images
+         * (-1: not read, no descriptor), and the rest of RSS (RSS less both) */
+        double jit_at[ANALYSIS_POINTS], dbg_at[ANALYSIS_POINTS], rest_at[ANALYSIS_POINTS];
         double units_total;                 /* work done (requests served) as of the last tick of the
                                              * load (or of the run); < 0 without progress */
         double units_at[ANALYSIS_POINTS];   /* the work done at each point; < 0 without progress */
@@ -63,6 +66,8 @@ struct analysis {
         double worker_rss_at[ANALYSIS_POINTS]; /* median over the workers alive at each point */
         double worker_pss_at[ANALYSIS_POINTS]; /* ... at each one's heavy tick nearest the point */
         double worker_jit_at[ANALYSIS_POINTS];
+        double worker_dbg_at[ANALYSIS_POINTS];  /* median of the images of the workers whose list was read */
+        double worker_rest_at[ANALYSIS_POINTS]; /* median of each worker's RSS less its code and images */
         double first_warmup_s;              /* median, over the first workers with JIT code, time from
                                              * their start to their JIT code's last growth */
         double restart_warmup_s;            /* the same over the restarted workers: the warm-up paid again */

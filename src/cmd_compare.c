@@ -183,11 +183,17 @@ static void print_points(json_t *eq)
         } rows[] = {
                 { "pss_bytes", "tree PSS (sum)" },
                 { "rss_bytes", "tree RSS (sum)" },
+                { "jit_code_bytes", "  JIT code pages" },
+                { "jit_debug_bytes", "  JIT debug images" },
+                { "rss_rest_bytes", "  the rest" },
                 { "worker_pss_bytes", "PSS per worker" },
                 { "worker_rss_bytes", "RSS per worker" },
-                { "worker_jit_code_bytes", "JIT code per worker" },
+                { "worker_jit_code_bytes", "  JIT code pages" },
+                { "worker_jit_debug_bytes", "  JIT debug images" },
+                { "worker_rss_rest_bytes", "  the rest" },
         };
         const char *basis = json_string_value(json_object_get(json_array_get(eq, 0), "basis"));
+        int images = 0;
         json_t *pt;
         size_t i;
         char b[32], cell[48];
@@ -198,9 +204,17 @@ static void print_points(json_t *eq)
         printf("\n");
         for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
                 int any = 0;
-                json_array_foreach(eq, i, pt) any |= json_is_number(json_object_get(json_object_get(pt, rows[r].key), "delta"));
+                json_array_foreach(eq, i, pt) {
+                        json_t *m = json_object_get(pt, rows[r].key);
+                        /* debug images: a row only where some were registered */
+                        if (json_is_number(json_object_get(m, "delta")) &&
+                            (!strstr(rows[r].key, "debug") || num(m, "on") > 0 || num(m, "off") > 0))
+                                any = 1;
+                }
                 if (!any)
                         continue;
+                if (strstr(rows[r].key, "debug"))
+                        images = 1;
                 printf("  %-30s", rows[r].label);
                 json_array_foreach(eq, i, pt) {
                         json_t *m = json_object_get(pt, rows[r].key);
@@ -213,6 +227,15 @@ static void print_points(json_t *eq)
                 }
                 printf("\n");
         }
+        json_t *l0 = json_array_get(eq, json_array_size(eq) - 1);
+        if (json_is_number(json_object_get(json_object_get(l0, "rss_rest_bytes"), "delta")) && images)
+                printf("  RSS = JIT code pages + JIT debug images (registered with GDB's JIT interface, CPython 3.15+)\n"
+                       "  + the rest: what only the comparison shows (executor objects, the optimizer's state); the\n"
+                       "  rest is negative where the images took heap that was resident and free. Each delta has its\n"
+                       "  own interval (medians of differences need not add up)\n");
+        else if (json_is_number(json_object_get(json_object_get(l0, "rss_rest_bytes"), "delta")))
+                printf("  RSS = JIT code pages + the rest: what only the comparison shows (executor objects, the\n"
+                       "  optimizer's state). Each delta has its own interval (medians of differences need not add up)\n");
         /* The sum of RSS against the sum of PSS, at the last point, with the JIT on. */
         json_t *last = json_array_get(eq, json_array_size(eq) - 1);
         double rss = num(json_object_get(last, "rss_bytes"), "on"), pss = num(json_object_get(last, "pss_bytes"), "on");

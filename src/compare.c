@@ -158,6 +158,11 @@ static double g_pss_at(const struct analysis *a, int k) { return a->pss_at[k]; }
 static double g_wrss_at(const struct analysis *a, int k) { return a->worker_rss_at[k]; }
 static double g_wpss_at(const struct analysis *a, int k) { return a->worker_pss_at[k]; }
 static double g_wjit_at(const struct analysis *a, int k) { return a->worker_jit_at[k]; }
+static double g_jit_at(const struct analysis *a, int k) { return a->jit_at[k]; }
+static double g_dbg_at(const struct analysis *a, int k) { return a->dbg_at[k]; }
+static double g_rest_at(const struct analysis *a, int k) { return a->rest_at[k]; }
+static double g_wdbg_at(const struct analysis *a, int k) { return a->worker_dbg_at[k]; }
+static double g_wrest_at(const struct analysis *a, int k) { return a->worker_rest_at[k]; }
 static double g_restarts(const struct analysis *a, int k) { (void)k; return a->restarts; }
 static double g_workers_max(const struct analysis *a, int k) { (void)k; return a->workers_max; }
 static double g_first_warm(const struct analysis *a, int k) { (void)k; return a->first_warmup_s; }
@@ -730,14 +735,26 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 struct metric_result wr = compare_metric(runs, done, g_wrss_at, k, 0);
                 struct metric_result wp = compare_metric(runs, done, g_wpss_at, k, 0);
                 struct metric_result wj = compare_metric(runs, done, g_wjit_at, k, 0);
-                json_array_append_new(eq, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
+                /* the RSS delta decomposed: JIT code pages, debug images, the rest */
+                struct metric_result jc = compare_metric(runs, done, g_jit_at, k, 0);
+                struct metric_result jd = compare_metric(runs, done, g_dbg_at, k, 0);
+                struct metric_result rr = compare_metric(runs, done, g_rest_at, k, 0);
+                struct metric_result wd = compare_metric(runs, done, g_wdbg_at, k, 0);
+                struct metric_result wrr = compare_metric(runs, done, g_wrest_at, k, 0);
+                json_t *pt = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
                                                     by_progress ? (o->http ? "requests" : "work") : "time",
                                                     "units", by_progress && units > 0 ? json_real(units * (k + 1) / ANALYSIS_POINTS) : json_null(),
                                                     "rss_bytes",
                                                     metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes"),
                                                     "worker_rss_bytes", metric_json(&wr, "bytes"),
                                                     "worker_pss_bytes", metric_json(&wp, "bytes"),
-                                                    "worker_jit_code_bytes", metric_json(&wj, "bytes")));
+                                                    "worker_jit_code_bytes", metric_json(&wj, "bytes"));
+                json_object_set_new(pt, "jit_code_bytes", metric_json(&jc, "bytes"));
+                json_object_set_new(pt, "jit_debug_bytes", metric_json(&jd, "bytes"));
+                json_object_set_new(pt, "rss_rest_bytes", metric_json(&rr, "bytes"));
+                json_object_set_new(pt, "worker_jit_debug_bytes", metric_json(&wd, "bytes"));
+                json_object_set_new(pt, "worker_rss_rest_bytes", metric_json(&wrr, "bytes"));
+                json_array_append_new(eq, pt);
         }
 
         /* The verdict; none for a control (an interpreter without JIT machine code). */

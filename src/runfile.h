@@ -9,6 +9,7 @@
 struct runfile_point {
         double t;          /* seconds since sampling started */
         double rss, vsz, pss, uss, jit, progress; /* pss, uss: heavy ticks only */
+        double dbg;        /* GDB JIT interface image bytes (-1: no process's list was read) */
         int processes;
 };
 
@@ -34,6 +35,7 @@ int runfile_read_tree(const char *dir, struct runfile_series *ret);
 /* One process row, kept. pss < 0 when the tick was not a heavy one. */
 struct runfile_ppoint {
         double t, rss, pss, uss, jit;
+        double dbg; /* GDB JIT interface image bytes; -1 when not read */
 };
 
 /* One life of a process: a PID seen at ticks no more than RUNFILE_LIFE_GAP apart with the same
