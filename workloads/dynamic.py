@@ -5,8 +5,9 @@ What it exercises:
 - a four-level class hierarchy (Entity > Shape > Polygon > Square, ...) whose methods are
   overridden at several levels and chained with super();
 - properties, and a custom data descriptor (Clamped) on the base class;
-- polymorphic call sites: the same loop calls obj.cost() (which calls self.area()),
-  obj.label and obj.perimeter() on objects of nine classes;
+- polymorphic call sites: the same loop calls obj.cost() (which calls self.area()) and
+  obj.perimeter() on objects of nine classes, and a second loop reads the obj.label property
+  (apart, because on CPython 3.14 a property read aborts the JIT's trace of its whole loop);
 - instance dicts mutated at run time (setattr of new attribute names, delattr), and classes
   mutated mid-run: a class attribute of the base class is replaced and methods are swapped
   every few units, which invalidates the type caches the specializer and the JIT depend on;
@@ -16,7 +17,8 @@ The specializing interpreter guards its attribute and call instructions on type 
 dict shapes; here those guards keep failing, so instructions despecialize, traces exit early
 at their guards or are invalidated when a class changes, and the JIT has little stable code
 to compile: whatever machine code it makes buys little. Compare its JIT memory and its
-speed-up with numeric.py's. Standard library only; the amount of work is fixed by --scale.
+speed-up with numeric.py's. Measured at --scale 1 (--trace-jit): CPython 3.14.7 compiles 7
+executors and frees 1 of them while it runs; 3.15.0rc1 compiles about 400 and frees about 270. Standard library only; the amount of work is fixed by --scale.
 
     python3 workloads/dynamic.py [--scale S] [--workers N]
 
@@ -226,7 +228,6 @@ def one_pass(objects, unit, dynamic_cls):
         obj = objects[i]
         # Polymorphic call sites: nine classes plus one new class per unit.
         total += obj.cost()
-        total += len(obj.label)
         per = getattr(obj, "perimeter", None)
         if per is not None:
             total += per()
@@ -243,6 +244,11 @@ def one_pass(objects, unit, dynamic_cls):
                 delattr(obj, old)
         # The descriptor's __set__ on every object.
         obj.weight = obj.weight + ((unit + i) % 3) - 1
+    # Properties, in a loop of their own: on CPython 3.14 a property read aborts the JIT's trace
+    # of the loop it is in (3.15 traces through it), which would leave the loop above with no
+    # machine code at all on 3.14.
+    for obj in objects:
+        total += len(obj.label)
     for ident in range(4):
         extra = dynamic_cls(n + ident, ident, 2.0 + ident)
         total += extra.cost() + len(extra.label) + extra.perimeter()

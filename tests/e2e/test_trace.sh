@@ -107,8 +107,9 @@ grep -q "WARNING: the JIT trace disagrees with /proc at $(jget "$out/summary.jso
         grep -q "/proc shows JIT code the trace does not account for" "$out.err"
 ok $? "a disagreement is said loudly, with what it means, even with -q"
 
-# 6. A JIT-enabled CPython, when one is named. 3.14 frees executors lazily (a short run of
-#    dynamic.py may compile none, numeric.py frees some); 3.15 frees them as they are invalidated.
+# 6. A JIT-enabled CPython, when one is named. dynamic.py mutates its classes as it runs, which
+#    invalidates executors: both 3.14 (lazily, through a pending-deletion list: 7 compiled, 1
+#    freed at --scale 1) and 3.15 (403 compiled, 273 freed) free some while running.
 for i in "${!JIT_PYTHONS[@]}"; do
         jit_begin "$i" || continue
         "$JITMEM" run --trace-jit --jit on --out "$TMP/pyn" -- "$JIT_PY" workloads/numeric.py --scale 0.2 >/dev/null 2>"$TMP/pyn.err"
@@ -116,7 +117,7 @@ for i in "${!JIT_PYTHONS[@]}"; do
         jcheck "real JIT: executors are whole pages" "$TMP/pyn/summary.json" "d['jit']['bytes_per_executor']['min'] > 0 and d['jit']['bytes_per_executor']['min'] % $(getconf PAGESIZE) == 0"
         grep -q "JIT trace (1 process traced): $(jget "$TMP/pyn/summary.json" "d['jit']['executors_compiled']") executors compiled, $(jget "$TMP/pyn/summary.json" "d['jit']['executors_freed']") freed" "$TMP/pyn.err"
         ok $? "real JIT: the summary says what was compiled and freed"
-        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyd" -- "$JIT_PY" workloads/dynamic.py --scale 0.2 >/dev/null
+        "$JITMEM" run -q --trace-jit --jit on --out "$TMP/pyd" -- "$JIT_PY" workloads/dynamic.py --scale 1 >/dev/null
         for w in pyn pyd; do
                 "$PY" -c 'import json, sys
 c = json.load(open(sys.argv[1]))["jit"]["cross_check"]
@@ -124,12 +125,10 @@ sys.exit(0 if c["disagreed"] == 0 and c["untraced_with_jit"] == 0 and c["samples
                 ok $? "real JIT ($w): the shim agrees with /proc at every sample"
         done
         jcheck "real JIT: no more executors freed than compiled" "$TMP/pyd/summary.json" "d['jit']['executors_freed'] <= d['jit']['executors_compiled']"
-        # 3.15 frees dynamic.py's executors at this scale as it exits (at scale 1 it also frees 134
-        # of 203 while it runs); frees at exit are counted apart, never more than were compiled
         jcheck "real JIT: frees counted, while running or at exit, never more than compiled" "$TMP/pyd/summary.json" \
                 "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit'] <= d['jit']['executors_compiled']"
-        [ "$(( $(jget "$TMP/pyn/summary.json" "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit']") + $(jget "$TMP/pyd/summary.json" "d['jit']['executors_freed'] + d['jit']['executors_freed_at_exit']") ))" -gt 0 ]
-        ok $? "real JIT: executors freed, on numeric or dynamic, while running or at exit"
+        jcheck "real JIT: dynamic.py compiles executors and frees some while it runs (invalidated)" "$TMP/pyd/summary.json" \
+                "d['jit']['executors_compiled'] > 0 and d['jit']['executors_freed'] > 0"
 done
 jit_end
 jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the traced runs on a JIT-enabled CPython did not run"
