@@ -88,6 +88,15 @@ static void print_python(const struct python_info *pi)
         if (pi->perf_disables_jit >= 0)
                 printf("  %-16s %s (measured with -X perf)\n", "perf support",
                        pi->perf_disables_jit ? "turns the JIT off" : "leaves the JIT on");
+        if (pi->isolated_ignores_env >= 0)
+                printf("  %-16s %s (measured with PYTHON_JIT=%s -I)\n", "isolated mode",
+                       pi->isolated_ignores_env ? "-I (and -E, which it implies) ignore PYTHON_JIT: the build default applies"
+                                                : "-I keeps PYTHON_JIT in effect",
+                       pi->build == PY_JIT_BUILT_ON ? "0" : "1");
+        if (pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF)
+                printf("  %-16s its benchmark workers get a fresh environment without PYTHON_JIT unless\n"
+                       "  %-16s given --inherit-environ=PYTHON_JIT (or --copy-env) (documented: pyperf's\n"
+                       "  %-16s create_environ, pyperf/_utils.py)\n", "pyperf", "", "");
         if (pi->perf_env_set)
                 printf("  %-16s PYTHONPERFSUPPORT is set: perf trampolines (anonymous executable memory) are on%s\n",
                        "note", pi->perf_disables_jit == 1 ? ", and they turn the JIT off" : "");
@@ -157,6 +166,14 @@ static void print_machine(const struct machine_info *m)
         printf("  %-16s %s %s, %ld CPUs online\n", "kernel", m->kernel, m->arch, m->cpus_online);
         printf("  %-16s %" PRIu64 " bytes\n", "page size", m->page_size);
         printf("  %-16s %s\n", "THP", m->thp_enabled[0] ? m->thp_enabled : "unknown");
+        if (m->anon_vma_name == 0)
+                printf("  %-16s not supported by this kernel (no CONFIG_ANON_VMA_NAME; measured): no mapping\n"
+                       "  %-16s is ever named [anon:cpython:jit] here (CPython 3.15 names its JIT code only under\n"
+                       "  %-16s -X dev or in a debug build); jitmem counts unnamed JIT code alike\n",
+                       "named memory", "", "");
+        else if (m->anon_vma_name == 1)
+                printf("  %-16s supported (CONFIG_ANON_VMA_NAME; measured): CPython 3.15 names its JIT code\n"
+                       "  %-16s [anon:cpython:jit] under -X dev or in a debug build\n", "named memory", "");
         if (m->have_meminfo) {
                 printf("  %-16s %s total, %s available\n", "memory",
                        util_format_bytes(m->meminfo.mem_total, a, sizeof(a)),

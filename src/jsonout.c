@@ -33,7 +33,7 @@ json_t *jsonout_machine(const struct machine_info *m)
 {
         const struct procfs_meminfo *mi = &m->meminfo;
 
-        return json_pack("{s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o, s:o, s:o}",
+        json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o, s:o, s:o}",
                          "kernel", str_or_null(m->kernel),
                          "arch", str_or_null(m->arch),
                          "hostname", str_or_null(m->hostname),
@@ -44,6 +44,9 @@ json_t *jsonout_machine(const struct machine_info *m)
                          "mem_available_bytes", jsonout_u64_or_null(m->have_meminfo, mi->mem_available),
                          "swap_total_bytes", jsonout_u64_or_null(m->have_meminfo, mi->swap_total),
                          "swap_free_bytes", jsonout_u64_or_null(m->have_meminfo, mi->swap_free));
+        if (o)
+                json_object_set_new(o, "anon_vma_name", m->anon_vma_name < 0 ? json_null() : json_boolean(m->anon_vma_name));
+        return o;
 }
 
 static json_t *limit_json(int known, uint64_t v)
@@ -108,6 +111,11 @@ json_t *jsonout_python(const struct python_info *pi)
                                         ? json_string("none")
                                         : json_string(python_jit_env_effect(pi->env_python_jit) ? "on" : "off"),
                                 "perf_support_disables_jit", tristate(pi->perf_disables_jit));
+        if (jit) {
+                json_object_set_new(jit, "isolated_mode_ignores_PYTHON_JIT", tristate(pi->isolated_ignores_env));
+                /* documented, not measured: pyperf's create_environ (pyperf/_utils.py) */
+                json_object_set_new(jit, "pyperf_workers_inherit_PYTHON_JIT", json_false());
+        }
         return json_pack("{s:s, s:o, s:s, s:s, s:[i,i,i], s:s, s:b, s:o, s:s, s:o, s:o, s:b}",
                          "path", pi->path,
                          "executable", str_or_null(pi->executable),

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -23,6 +25,26 @@ int machine_parse_thp(const char *buf, char *out, size_t size)
         memcpy(out, a + 1, n);
         out[n] = '\0';
         return 0;
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+int machine_anon_vma_name(void)
+{
+        long ps = sysconf(_SC_PAGESIZE);
+        size_t len = ps > 0 ? (size_t)ps : 4096;
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        int r;
+
+        if (p == MAP_FAILED)
+                return -1;
+        r = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len, (unsigned long)"jitmem-probe");
+        r = r == 0 ? 1 : errno == EINVAL ? 0 : -1;
+        munmap(p, len);
+        return r;
 }
 
 int machine_read(struct machine_info *ret)
@@ -48,6 +70,7 @@ int machine_read(struct machine_info *ret)
         n = kfile_read("/proc/meminfo", buf, sizeof(buf));
         if (n > 0 && procfs_parse_meminfo(buf, (size_t)n, &m.meminfo) == 0)
                 m.have_meminfo = 1;
+        m.anon_vma_name = machine_anon_vma_name();
         *ret = m;
         return 0;
 }

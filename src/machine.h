@@ -16,7 +16,14 @@ struct machine_info {
         long cpus_online;
         int have_meminfo;
         struct procfs_meminfo meminfo;
+        /* the kernel can name anonymous memory (CONFIG_ANON_VMA_NAME, [anon:NAME] in maps):
+         * 1, 0, -1 unknown; measured by naming a page of jitmem's own */
+        int anon_vma_name;
 };
+
+/* Names a page of jitmem's own with prctl(PR_SET_VMA_ANON_NAME): 1 when the kernel can, 0
+ * when it cannot (EINVAL), -1 when it could not be told. */
+int machine_anon_vma_name(void);
 
 /* Fills *ret. Missing pieces are left empty (have_meminfo = 0, thp_enabled = ""). Returns 0. */
 int machine_read(struct machine_info *ret);

@@ -337,7 +337,9 @@ static int run_probe(const char *path, const char *value, int keep, const char *
         int k = 0, r;
 
         argv[k++] = (char *)path;
-        if (xopt) {
+        if (xopt && xopt[0] == '-') {
+                argv[k++] = (char *)xopt; /* a flag of its own (-I) */
+        } else if (xopt) {
                 argv[k++] = (char *)"-X";
                 argv[k++] = (char *)xopt;
         }
@@ -454,6 +456,7 @@ int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int ru
         snprintf(pi->env_python_jit, sizeof(pi->env_python_jit), "%s", envval ? envval : "");
         pi->perf_env_set = perfval && *perfval && perfval[0] != '0';
         pi->perf_disables_jit = -1;
+        pi->isolated_ignores_env = -1;
 
         /* The build. */
         enum python_jit_build cfg = build_from_config(pi->config_args, pi->config_jit, sizeof(pi->config_jit));
@@ -514,6 +517,15 @@ int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int ru
                                                 v = strcmp(opt, "none") != 0;
                                 }
                                 pi->perf_disables_jit = v < 0 ? -1 : !v;
+                        }
+                        /* Isolated mode (-I, which implies -E): is PYTHON_JIT read? Asked for
+                         * the opposite of the build's default. */
+                        int dflt = pi->build == PY_JIT_BUILT_ON;
+                        json_t *ji = NULL;
+                        if (run_probe(path, dflt ? "0" : "1", 0, "-I", timeout_ns, &ji, ret_err, err_size) == 0) {
+                                int v = json_bool_or(ji, "jit_enabled", -1);
+                                pi->isolated_ignores_env = v < 0 ? -1 : v == dflt;
+                                json_decref(ji);
                         }
                         ret_err[0] = '\0';
                 }

@@ -48,6 +48,7 @@ struct python_info {
         char env_python_jit[64];         /* its value (truncated) */
         int perf_env_set;                /* PYTHONPERFSUPPORT set (non-empty, not "0") */
         int perf_disables_jit;           /* measured with -X perf: 1 yes, 0 no, -1 not measurable */
+        int isolated_ignores_env;        /* -I (isolated mode) ignores PYTHON_JIT: 1, 0, -1 not measured */
         /* start-up, measured: RSS/PSS of `python -c pass`-like process once started, medians */
         int startup_runs;
         uint64_t startup_rss_off, startup_pss_off; /* JIT off (or the only mode without a JIT) */

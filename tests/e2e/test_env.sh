@@ -52,7 +52,16 @@ fake "$TMP/f5.json" 3.13.1 "'--enable-experimental-jit=interpreter'" 0 0 0
 jcheck "interpreter build: no machine code" "$TMP/f5.json" "d['python']['jit']['build'] == 'interpreter_only' and d['python']['jit']['machine_code'] is False"
 fake "$TMP/f6.json" 3.14.0 "'--enable-experimental-jit=yes-off'" 1 1 0 1
 jcheck "3.14 sys._jit: available and on" "$TMP/f6.json" "d['python']['jit']['build'] == 'built_off' and d['python']['jit']['sys_jit_available'] is True and d['python']['jit']['enabled_now'] is True and d['python']['jit']['enabled_now_evidence'] == 'sys._jit.is_enabled()'"
+jcheck "3.14 yes-off: -I ignores PYTHON_JIT (measured), pyperf's workers do not inherit it" "$TMP/f6.json" \
+        "d['python']['jit']['isolated_mode_ignores_PYTHON_JIT'] is True and d['python']['jit']['pyperf_workers_inherit_PYTHON_JIT'] is False"
+FAKE_ISOLATED_READS_ENV=1 fake "$TMP/f6b.json" 3.14.0 "'--enable-experimental-jit=yes-off'" 1 1 0
+jcheck "an interpreter whose -I keeps PYTHON_JIT: measured as such" "$TMP/f6b.json" "d['python']['jit']['isolated_mode_ignores_PYTHON_JIT'] is False"
+FAKE_VERSION=3.14.0 FAKE_CONFIG="'--enable-experimental-jit=yes-off'" FAKE_SYSJIT=1 FAKE_AVAILABLE=1 "$JITMEM" env --no-startup --python "$FAKE" >"$TMP/f6.txt"
+grep -q "isolated mode    -I (and -E, which it implies) ignore PYTHON_JIT: the build default applies (measured with PYTHON_JIT=1 -I)" "$TMP/f6.txt" &&
+        grep -q "pyperf           its benchmark workers get a fresh environment without PYTHON_JIT unless" "$TMP/f6.txt"
+ok $? "env says what would switch the JIT off unseen: -I, pyperf"
 fake "$TMP/f7.json" 3.14.0 "" 1 0 0
+jcheck "no JIT: nothing measured of -I" "$TMP/f7.json" "d['python']['jit']['isolated_mode_ignores_PYTHON_JIT'] is None"
 jcheck "3.14 without JIT" "$TMP/f7.json" "d['python']['jit']['build'] == 'not_built'"
 fake "$TMP/f8.json" 3.12.4 "'--enable-experimental-jit'" 0 0 0
 jcheck "3.12 never has a JIT, whatever its flags" "$TMP/f8.json" "d['python']['jit']['build'] == 'not_built'"
@@ -103,6 +112,18 @@ if [ -w /dev/full ]; then
         "$JITMEM" env --no-startup > /dev/full 2>/dev/null; check_eq "stdout write error -> 1" $? 1
 fi
 
+# Named anonymous memory: env's answer is what the kernel does when asked the same.
+"$PY" - "$TMP/env-names.txt" <<'PYEOF'
+import ctypes, mmap, sys
+m = mmap.mmap(-1, mmap.PAGESIZE)
+addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.prctl(0x53564d41, 0, ctypes.c_ulong(addr), ctypes.c_ulong(mmap.PAGESIZE), ctypes.c_char_p(b"jitmem-test"))
+named = any("[anon:jitmem-test]" in l for l in open("/proc/self/maps"))
+open(sys.argv[1], "w").write("True" if r == 0 and named else "False")
+PYEOF
+jcheck "named memory: env says what the kernel does ($(cat "$TMP/env-names.txt"))" "$TMP/env.json" "d['machine']['anon_vma_name'] is $(cat "$TMP/env-names.txt")"
+
 # A JIT-enabled CPython, when one is named.
 for i in "${!JIT_PYTHONS[@]}"; do
         jit_begin "$i" || continue
@@ -111,6 +132,7 @@ for i in "${!JIT_PYTHONS[@]}"; do
         jcheck "JIT python: start-up RSS off and on measured" "$TMP/jit.json" "d['python']['startup']['rss_jit_off_bytes'] > 0 and d['python']['startup']['rss_jit_on_bytes'] > 0"
         PYTHON_JIT=1 "$JITMEM" env --no-startup --python "$JIT_PY" --json > "$TMP/jit1.json"
         jcheck "JIT python with PYTHON_JIT=1: on now" "$TMP/jit1.json" "d['python']['jit']['enabled_now'] is True"
+        jcheck "JIT python: -I ignores PYTHON_JIT (measured)" "$TMP/jit.json" "d['python']['jit']['isolated_mode_ignores_PYTHON_JIT'] is True"
 done
 jit_end
 jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the JIT-enabled CPython checks did not run"
