@@ -174,6 +174,15 @@ static const struct one *run_of(const struct analysis *a)
         return (const struct one *)(const void *)((const char *)a - offsetof(struct one, a));
 }
 static double g_cpu_unit(const struct analysis *a, int k) { (void)k; return run_of(a)->cpu_per_unit; }
+/* A figure of the run's summary.json "tree" (NaN when null or absent: not measured). */
+static double tree_figure(const struct analysis *a, const char *key)
+{
+        json_t *v = json_object_get(json_object_get(run_of(a)->summary, "tree"), key);
+        return json_is_number(v) ? json_number_value(v) : NAN;
+}
+static double g_peak_dbg(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_debug_bytes"); }
+static double g_peak_dbg_n(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_debug_images"); }
+static double g_peak_attr(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_attributed_bytes"); }
 
 struct metric_result {
         int ok;
@@ -695,6 +704,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 { "worker_peak_pss_bytes", "bytes", g_wpss },
                 { "peak_jit_code_bytes", "bytes", g_peak_jit },
                 { "final_jit_code_bytes", "bytes", g_final_jit },
+                { "peak_jit_debug_bytes", "bytes", g_peak_dbg },
+                { "peak_jit_debug_images", "count", g_peak_dbg_n },
+                { "peak_jit_attributed_bytes", "bytes", g_peak_attr },
                 { "startup_rss_bytes", "bytes", g_startup },
                 { "cpu_s", "seconds", g_cpu },
                 { "cpu_s_per_unit", "seconds", g_cpu_unit },

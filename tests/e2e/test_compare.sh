@@ -33,7 +33,6 @@ check "progress reported on each run" -- grep -q '"units": 400' "$out/runs/01-of
 check "one process, no workers: the RSS/PSS gap is not put down to pre-forked workers" -- test "$(grep -c "pre-forked workers" "$TMP/c1.txt")" = 0
 check "one process: the RSS/PSS gap explained by what it shares" -- grep -q "the pages of the program's files and libraries, which other processes on the machine map too" "$TMP/c1.txt"
 
-# 2. A leak shows in both modes, and is called what it is (1000 units: over 1.5 s with the JIT on).
 # The RSS delta decomposed at equal work: JIT code pages (10 regions of 64 KiB), debug images
 # registered with GDB's JIT interface (10 of 32 KiB, new resident memory), and the rest.
 "$JITMEM" compare --runs 5 --interval 20ms --out "$TMP/dbg" -- "$FJ" --units 400 --debug-image 32768 >"$TMP/dbg.txt" 2>/dev/null
@@ -42,12 +41,15 @@ jcheck "decomposition: JIT code pages +640 KiB, images +320 KiB, exactly, at eve
         "all(p['jit_code_bytes']['delta'] == 640 * 1024 and p['jit_debug_bytes']['delta'] == 320 * 1024 and p['jit_debug_bytes']['off'] == 0 for p in d['equivalent_points'])"
 jcheck "decomposition: the rest is what is left of the RSS delta (under 128 KiB here)" "$TMP/dbg/comparison.json" \
         "all(abs(p['rss_rest_bytes']['on'] - (p['rss_bytes']['on'] - 960 * 1024)) <= 256 * 1024 and abs(p['rss_rest_bytes']['delta']) < 128 * 1024 for p in d['equivalent_points'])"
+jcheck "decomposition: the images' peak and the JIT cost attributed, compared" "$TMP/dbg/comparison.json" \
+        "d['metrics']['peak_jit_debug_bytes']['delta'] == 320 * 1024 and d['metrics']['peak_jit_debug_images']['on'] == 10 and d['metrics']['peak_jit_attributed_bytes']['delta'] == 960 * 1024"
 grep -q "^    JIT debug images  *320 KiB  *320 KiB  *320 KiB  *320 KiB$" "$TMP/dbg.txt" &&
         grep -q "^    JIT code pages  *640 KiB  *640 KiB" "$TMP/dbg.txt" && grep -q "^    the rest " "$TMP/dbg.txt"
 ok $? "decomposition: the table has code pages, debug images and the rest under the RSS delta"
 ! grep -q "^    JIT debug images" "$TMP/c1.txt" && grep -q "^  RSS = JIT code pages + the rest" "$TMP/c1.txt"
 ok $? "decomposition: no debug-image row where none was registered"
 
+# 2. A leak shows in both modes, and is called what it is (1000 units: over 1.5 s with the JIT on).
 "$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 1000 --iters 1500000 --leak-kb 80 > "$TMP/leak.txt" 2>/dev/null
 check_eq "leak comparison exits 0" $? 0
 jcheck "growth in both modes" "$TMP/leak/comparison.json" "d['growth']['off']['shape'] == 'growing' and d['growth']['on']['shape'] == 'growing'"
