@@ -9,6 +9,8 @@
 #   make demo            finds a JIT-enabled Python (or says there is none and runs a control),
 #                        shows `jitmem env` and compares JIT off and on on a bundled workload
 #                        (workloads/demo; JITMEM_PYTHON=, DEMO_WORKLOAD=, DEMO_SCALE= to choose)
+#   make findings        measures the operators' article's claims on the JIT-enabled interpreters
+#                        and rewrites docs/findings.md (findings/measure.py; about 30 min)
 #   make install PREFIX=/usr/local DESTDIR=
 #                        the binary, the shim, the workloads, the man page, the bash completion
 #   make uninstall PREFIX=/usr/local DESTDIR=
@@ -48,7 +50,7 @@ FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%) \
             $(BUILD)/fixtures/gdbjit-nopie $(BUILD)/fixtures/gdbjit-dl $(BUILD)/fixtures/libpython3.99-gdbjit.so
 BENCH_BIN := $(BUILD)/bench/bench_sample
 
-.PHONY: all check test bench demo install uninstall clean tests-build
+.PHONY: all check test bench demo findings install uninstall clean tests-build
 
 SHIM := $(BUILD)/libjitshim.so
 
@@ -126,6 +128,10 @@ bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_
 
 demo: $(BUILD)/jitmem $(SHIM)
 	BUILD=$(BUILD) bash workloads/demo
+
+# docs/findings.md: the article's claims measured on the JIT-enabled interpreters (about 30 min)
+findings: $(BUILD)/jitmem $(SHIM)
+	BUILD=$(BUILD) python3 findings/measure.py
 
 # Where install puts things. jitmem finds the shim and the workloads relative to its binary
 # (../lib/jitmem, ../share/jitmem/workloads), so these stay under one PREFIX.
