@@ -90,17 +90,22 @@ static size_t first_at_time(const struct runfile_series *s, size_t lo, size_t hi
 
 /* The tree PSS of the heavy tick nearest to index i within [lo, hi) that had as many processes
  * as tick i (a PSS sum over another set of processes is another figure), or -1. */
-static double pss_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi)
+static double heavy_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi, int anon)
 {
         int procs = s->p[i].processes;
 
         for (size_t d = 0; d < hi - lo; d++) {
                 if (i >= lo + d && s->p[i - d].pss >= 0 && s->p[i - d].processes == procs)
-                        return s->p[i - d].pss;
+                        return anon ? s->p[i - d].pss_anon : s->p[i - d].pss;
                 if (i + d < hi && s->p[i + d].pss >= 0 && s->p[i + d].processes == procs)
-                        return s->p[i + d].pss;
+                        return anon ? s->p[i + d].pss_anon : s->p[i + d].pss;
         }
         return -1;
+}
+
+static double pss_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi)
+{
+        return heavy_near(s, i, lo, hi, 0);
 }
 
 /* When a figure (RSS or VSZ) first reached 90% of its growth over the run; NAN if it never grew. */
@@ -435,13 +440,15 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
         t0 = s->p[lo].t;
         T = s->p[hi - 1].t;
-        a.peak_pss = -1;
+        a.peak_pss = a.peak_anon = -1;
         a.jit_growth_end_s = -1;
         for (size_t i = lo; i < hi; i++) {
                 const struct runfile_point *p = &s->p[i];
                 a.peak_rss = fmax(a.peak_rss, p->rss);
                 if (p->pss >= 0)
                         a.peak_pss = fmax(a.peak_pss, p->pss);
+                if (p->pss >= 0 && p->pss_anon >= 0)
+                        a.peak_anon = fmax(a.peak_anon, p->pss_anon);
                 a.peak_jit = fmax(a.peak_jit, p->jit);
                 if (p->jit > 0 && (i == lo || p->jit > s->p[i - 1].jit))
                         a.jit_growth_end_s = p->t;
@@ -517,6 +524,7 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
                 a.dbg_at[k] = s->p[i].dbg;
                 a.rest_at[k] = s->p[i].rss - (s->p[i].jit > 0 ? s->p[i].jit : 0) - (s->p[i].dbg > 0 ? s->p[i].dbg : 0);
                 a.pss_at[k] = pss_near(s, i, lo, hi);
+                a.anon_at[k] = heavy_near(s, i, lo, hi, 1);
                 at[k] = i;
         }
         a.vsz_lead_s = s->n >= 3 ? t90(s, 0) - t90(s, 1) : NAN;

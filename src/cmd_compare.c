@@ -287,7 +287,7 @@ static void print_summary(json_t *c)
         size_t i;
         const char *key;
         json_t *m;
-        char a[32], b[32], d[32], lo[32], hi[32];
+        char a[32], a2[32], b[32], d[32], lo[32], hi[32];
 
         /* The verdict first: one sentence, then each rule with its number. */
         printf("%s\n\n", json_string_value(json_object_get(v, "sentence")));
@@ -367,6 +367,13 @@ static void print_summary(json_t *c)
                                ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
                                : "-");
         }
+        json_t *fp = json_object_get(c, "file_pss");
+        if (json_is_true(json_object_get(fp, "outside_sharers_changed")))
+                printf("  other processes mapping the same files came and went during the comparison: the tree's share\n"
+                       "  of its file pages (PSS less anonymous memory, at the end of each run) ranged from %s to %s;\n"
+                       "  PSS moved with them, so the JIT's cost is judged on the anonymous memory, which they do not move\n",
+                       fmt_value(json_number_value(json_object_get(fp, "min_bytes")), "bytes", b, sizeof(b)),
+                       fmt_value(json_number_value(json_object_get(fp, "max_bytes")), "bytes", a2, sizeof(a2)));
         printf("  ~0: the interval holds 0, no measurable difference (exactly when p >= 0.05); ?: too few runs for\n"
                "  a 95%% interval (4 per mode at least). An end in [ ] is in the interval, in ( ) it is not.\n"
                "  Details: comparison.json\n");

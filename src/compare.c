@@ -137,6 +137,8 @@ typedef double (*getter)(const struct analysis *a, int k);
 
 static double g_peak_rss(const struct analysis *a, int k) { (void)k; return a->peak_rss; }
 static double g_peak_pss(const struct analysis *a, int k) { (void)k; return a->peak_pss; }
+static double g_peak_anon(const struct analysis *a, int k) { (void)k; return a->peak_anon; }
+static double g_anon_at(const struct analysis *a, int k) { return a->anon_at[k]; }
 static double g_steady_rss(const struct analysis *a, int k) { (void)k; return a->steady_rss; }
 static double g_steady_pss(const struct analysis *a, int k) { (void)k; return a->steady_pss; }
 static double g_peak_jit(const struct analysis *a, int k) { (void)k; return a->peak_jit; }
@@ -698,6 +700,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         } metrics[] = {
                 { "peak_rss_bytes", "bytes", g_peak_rss },
                 { "peak_pss_bytes", "bytes", g_peak_pss },
+                { "peak_anon_pss_bytes", "bytes", g_peak_anon },
                 { "steady_rss_bytes", "bytes", g_steady_rss },
                 { "steady_pss_bytes", "bytes", g_steady_pss },
                 { "worker_peak_rss_bytes", "bytes", g_wrss },
@@ -726,6 +729,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         json_t *mj = json_object();
         struct metric_result peak_pss = compare_metric(runs, done, g_peak_pss, 0, 0);
         struct metric_result peak_rss = compare_metric(runs, done, g_peak_rss, 0, 0);
+        struct metric_result peak_anon = compare_metric(runs, done, g_peak_anon, 0, 0);
         struct metric_result tput = compare_metric(runs, done, g_tput, 0, 0);
         struct metric_result wall = compare_metric(runs, done, g_wall, 0, 0);
         struct metric_result cpu_unit = compare_metric(runs, done, g_cpu_unit, 0, 0);
@@ -748,6 +752,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 struct metric_result wp = compare_metric(runs, done, g_wpss_at, k, 0);
                 struct metric_result wj = compare_metric(runs, done, g_wjit_at, k, 0);
                 /* the RSS delta decomposed: JIT code pages, debug images, the rest */
+                struct metric_result an = compare_metric(runs, done, g_anon_at, k, 0);
                 struct metric_result jc = compare_metric(runs, done, g_jit_at, k, 0);
                 struct metric_result jd = compare_metric(runs, done, g_dbg_at, k, 0);
                 struct metric_result rr = compare_metric(runs, done, g_rest_at, k, 0);
@@ -761,6 +766,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                     "worker_rss_bytes", metric_json(&wr, "bytes"),
                                                     "worker_pss_bytes", metric_json(&wp, "bytes"),
                                                     "worker_jit_code_bytes", metric_json(&wj, "bytes"));
+                json_object_set_new(pt, "anon_pss_bytes", metric_json(&an, "bytes"));
                 json_object_set_new(pt, "jit_code_bytes", metric_json(&jc, "bytes"));
                 json_object_set_new(pt, "jit_debug_bytes", metric_json(&jd, "bytes"));
                 json_object_set_new(pt, "rss_rest_bytes", metric_json(&rr, "bytes"));
@@ -788,6 +794,13 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         const struct metric_result *mem = peak_pss.ok ? &peak_pss : &peak_rss;
         in.memory_figure = peak_pss.ok ? "PSS" : "RSS";
         verdict_figure_of(mem, &in.memory);
+        /* The JIT's cost is judged on what the tree itself holds: its anonymous memory counted
+         * once (the sum of Pss_Anon), which processes outside the tree do not move; PSS also
+         * divides the interpreter's and libraries' file pages among whoever maps them. */
+        if (peak_anon.ok && peak_pss.ok) {
+                verdict_figure_of(&peak_anon, &in.cost);
+                in.cost_figure = "anonymous memory";
+        }
         in.runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
         verdict_figure_of(&tput, &in.throughput);
         verdict_figure_of(&wall, &in.wall);
@@ -863,6 +876,32 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 r = -ENOMEM;
                 snprintf(err, err_size, "out of memory");
                 goto out;
+        }
+        {
+                /* Pages of files the tree maps (the interpreter, libraries) are divided, in PSS,
+                 * among every process that maps them, inside the tree or out: their share moving
+                 * from run to run says other processes came and went. The verdict's cost is the
+                 * anonymous memory, which they do not move. */
+                double lo = INFINITY, hi = -INFINITY, fv[RUNS_MAX * 2];
+                int n = 0;
+                for (int i = 0; i < done; i++) {
+                        const struct analysis *x = &runs[i].a;
+                        int k = ANALYSIS_POINTS - 1;
+                        if (!runs[i].analysed || x->pss_at[k] < 0 || x->anon_at[k] < 0)
+                                continue;
+                        fv[n] = x->pss_at[k] - x->anon_at[k];
+                        lo = fmin(lo, fv[n]);
+                        hi = fmax(hi, fv[n]);
+                        n++;
+                }
+                double med = -1;
+                if (n > 0)
+                        stats_median(fv, (size_t)n, &med);
+                int moved = n >= 2 && hi - lo > fmax(1024.0 * 1024.0, 0.05 * med);
+                json_object_set_new(result, "file_pss", n < 2 ? json_null()
+                                    : json_pack("{s:f, s:f, s:f, s:b}", "min_bytes", lo, "max_bytes", hi, "median_bytes", med,
+                                                "outside_sharers_changed", moved));
+                json_object_set_new(result, "cost_figure", json_string(in.cost.have ? "anon_pss" : in.memory_figure));
         }
         json_t *cmd = json_object_get(result, "command");
         for (int i = 0; o->argv[i]; i++) {

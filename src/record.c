@@ -120,6 +120,8 @@ struct row {
         int64_t execs; /* < 0: an empty cell (the tree row) */
         int64_t debug_images; /* < 0: empty cells (no GDB JIT descriptor read) */
         uint64_t debug_bytes;
+        uint64_t pss_anon;    /* heavy ticks only, as pss (when have_pss_anon) */
+        int have_pss_anon;
 };
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
@@ -130,7 +132,7 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                       const char *progress, double read_ts, double read_err)
 {
         char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "", ex[16] = "";
-        char di[24] = "", db[24] = "";
+        char di[24] = "", db[24] = "", pa[24] = "";
 
         if (ppid >= 0)
                 snprintf(pp, sizeof(pp), "%d", ppid);
@@ -148,13 +150,15 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                 snprintf(pss, sizeof(pss), "%" PRIu64, x->pss);
                 snprintf(uss, sizeof(uss), "%" PRIu64, x->uss);
                 snprintf(jpss, sizeof(jpss), "%" PRIu64, x->jit_pss);
+                if (x->have_pss_anon)
+                        snprintf(pa, sizeof(pa), "%" PRIu64, x->pss_anon);
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex, di, db);
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex, di, db, pa);
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -185,7 +189,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         uint64_t sum_rss = 0, sum_pss = 0, sum_uss = 0, sum_jit = 0, sum_jit_pss = 0, sum_vsz = 0;
         uint64_t sum_anon = 0, sum_file = 0, sum_shmem = 0, sum_swap = 0, sum_other = 0, cu = 0, cs = 0;
         uint32_t sum_maps = 0, threads = 0;
-        uint64_t sum_dbg_images = 0, sum_dbg_bytes = 0;
+        uint64_t sum_dbg_images = 0, sum_dbg_bytes = 0, sum_pss_anon = 0;
         int have_dbg = 0;
         double ts = (double)t->t_ns / 1e9;
         size_t len = 0;
@@ -229,6 +233,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                         MAX_SET(p->peak_pss, x->pss);
                         MAX_SET(p->peak_uss, x->uss);
                         MAX_SET(p->peak_jit_pss, x->jit_pss);
+                        MAX_SET(p->peak_pss_anon, x->pss_anon);
+                        p->have_pss_anon |= x->have_pss_anon;
                         p->have_pss = 1;
                 }
                 sum_rss += x->rss;
@@ -240,6 +246,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                 sum_pss += x->pss;
                 sum_uss += x->uss;
                 sum_jit_pss += x->jit_pss;
+                sum_pss_anon += x->pss_anon;
                 sum_file += x->rss_file;
                 sum_shmem += x->rss_shmem;
                 sum_swap += x->swap;
@@ -252,7 +259,7 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
                                               x->jit_pss, x->exec_other_bytes, x->threads, x->execs,
-                                              x->jit_debug_images, x->jit_debug_bytes },
+                                              x->jit_debug_images, x->jit_debug_bytes, x->pss_anon, x->have_pss_anon },
                                NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
                 if (e < 0)
                         return e;
@@ -269,7 +276,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
                                       cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1,
-                                      have_dbg ? (int64_t)sum_dbg_images : -1, sum_dbg_bytes },
+                                      have_dbg ? (int64_t)sum_dbg_images : -1, sum_dbg_bytes, sum_pss_anon,
+                                      t->n > 0 && t->samples[0].have_pss_anon },
                        nproc, cg, prog, -1, 0);
         if (e < 0)
                 return e;
@@ -315,6 +323,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                         MAX_SET(tr->peak_pss, sum_pss);
                         MAX_SET(tr->peak_uss, sum_uss);
                         MAX_SET(tr->peak_jit_pss, sum_jit_pss);
+                        MAX_SET(tr->peak_pss_anon, sum_pss_anon);
+                        tr->have_pss_anon |= t->samples[0].have_pss_anon;
                         tr->have_pss = 1;
                 }
         }
@@ -405,6 +415,7 @@ json_t *record_tree_json(const struct record *r)
                 json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(t.final_debug_known, t.final_debug_images));
                 json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(t.final_debug_known, t.final_debug_bytes));
                 json_object_set_new(o, "peak_jit_attributed_bytes", jsonout_u64_or_null(t.have_final, t.peak_jit_attributed));
+                json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(t.have_pss_anon, t.peak_pss_anon));
         }
         return o;
 }
@@ -456,6 +467,7 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                 if (o) {
                         json_object_set_new(o, "maxrss_bytes", jsonout_u64_or_null(p->reaped, p->maxrss));
                         json_object_set_new(o, "kernel_peak_rss_bytes", json_integer((json_int_t)record_kernel_peak(p)));
+                        json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(p->have_pss_anon, p->peak_pss_anon));
                         json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(p->have_debug, p->peak_debug_images));
                         json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(p->have_debug, p->peak_debug_bytes));
                         json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(p->final_debug_known, p->final_debug_images));

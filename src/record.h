@@ -15,7 +15,7 @@
         "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
         "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
         "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s,execs,"  \
-        "jit_debug_images,jit_debug_bytes\n"
+        "jit_debug_images,jit_debug_bytes,pss_anon_bytes\n"
 
 #define RECORD_COST_RESERVOIR 4096
 
@@ -55,6 +55,8 @@ struct record_tree {
         int have_debug, final_debug_known; /* the latter: at the last tick with processes */
         uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
         uint64_t peak_jit_attributed; /* code pages + debug images, at the same tick */
+        uint64_t peak_pss_anon;       /* the sum of Pss_Anon (heavy ticks): anonymous memory counted once */
+        int have_pss_anon;
 };
 void record_tree_figures(const struct record *r, struct record_tree *ret);
 
@@ -70,6 +72,8 @@ struct record_proc {
         uint64_t maxrss;        /* bytes */
         int have_debug;         /* its GDB JIT descriptor was read at least once */
         int final_debug_known;  /* ... and at its last sample */
+        uint64_t peak_pss_anon;
+        int have_pss_anon;
         uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
 };
 const struct record_proc *record_proc(const struct record *r, uint32_t index);

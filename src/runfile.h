@@ -10,6 +10,7 @@ struct runfile_point {
         double t;          /* seconds since sampling started */
         double rss, vsz, pss, uss, jit, progress; /* pss, uss: heavy ticks only */
         double dbg;        /* GDB JIT interface image bytes (-1: no process's list was read) */
+        double pss_anon;   /* the sum of Pss_Anon, heavy ticks only (-1 otherwise, or an older file) */
         int processes;
 };
 

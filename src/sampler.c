@@ -62,6 +62,7 @@ struct sampler {
         uint32_t untracked;
         int use_query; /* maps through PROCMAP_QUERY (until the kernel says it lacks it) */
         int have_rollup; /* the kernel has smaps_rollup (4.14+); else heavy ticks read smaps */
+        int have_pss_anon; /* ... with Pss_Anon (5.9+), which smaps lacks */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -226,8 +227,12 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
                 snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)getpid());
                 int fd = kfile_open(path, 0);
                 s->have_rollup = fd >= 0;
-                if (fd >= 0)
+                if (fd >= 0) {
+                        char b[SMALL_BUF];
+                        ssize_t n = kfile_pread(fd, b, sizeof(b));
+                        s->have_pss_anon = n > 0 && memmem(b, (size_t)n, "\nPss_Anon:", 10) != NULL;
                         close(fd);
+                }
         }
         s->live = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->live));
         s->samples = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->samples));
@@ -645,6 +650,16 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                         }
                         /* else JIT bytes and mappings stay those of maps, read just before
                          * (the PSS of JIT code is this walk's all the same) */
+                        if (s->have_pss_anon) {
+                                /* smaps has no Pss_Anon per mapping: the rollup, right after */
+                                struct procfs_mem rm;
+                                n = read_small(l, F_ROLLUP, buf, sizeof(buf));
+                                if (n < 0)
+                                        return read_failure(n);
+                                if (procfs_parse_rollup(buf, (size_t)n, &rm) < 0)
+                                        return -EAGAIN;
+                                mem.pss_anon = rm.pss_anon;
+                        }
                 } else {
                         n = read_small(l, F_ROLLUP, buf, sizeof(buf));
                         if (n < 0)
@@ -654,6 +669,8 @@ static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now
                         out->jit_pss = 0;
                 }
                 out->pss = mem.pss;
+                out->pss_anon = mem.pss_anon;
+                out->have_pss_anon = s->have_pss_anon;
                 out->uss = procfs_mem_uss(&mem);
                 out->heavy = 1;
                 *heavy_cost_ns += util_thread_cpu_ns() - h0;

@@ -81,6 +81,8 @@ struct sample {
         /* heavy ticks only (heavy != 0) */
         int heavy;
         uint64_t pss, uss, jit_pss; /* smaps_rollup, or smaps when there are JIT mappings */
+        int have_pss_anon;          /* the kernel gives Pss_Anon (smaps_rollup, Linux 5.9+) */
+        uint64_t pss_anon;          /* anonymous memory's PSS: the process's shares of its anonymous pages */
 };
 
 struct sampler_proc {

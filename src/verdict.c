@@ -149,12 +149,30 @@ static void speed_phrase(const struct speed *sp, char *buf, size_t size)
                 snprintf(buf, size, sp->change < 0 ? "the JIT cut %2$s by %1$.1f%%" : "the JIT added %.1f%% to %s", pct, sp->what);
 }
 
-/* "costs +1.50 MiB peak PSS (+12.1%)", "costs no measurable memory (peak PSS)" */
+/* The figure the JIT's memory cost is judged on: the tree's anonymous memory when it was
+ * compared, else the peak memory's delta. */
+static const struct verdict_figure *cost_of(const struct verdict_inputs *in)
+{
+        return in->cost.have ? &in->cost : &in->memory;
+}
+
+/* "costs +1.50 MiB peak PSS (+12.1%)", "costs no measurable memory (peak PSS)", "costs +1.50 MiB
+ * of anonymous memory (+3.1% of peak PSS)" */
 static void memory_phrase(const struct verdict_inputs *in, char *buf, size_t size)
 {
         const struct verdict_figure *m = &in->memory;
         char b[32];
 
+        if (in->cost.have && m->have) {
+                const struct verdict_figure *c = &in->cost;
+                if (!c->significant)
+                        snprintf(buf, size, "costs no measurable memory (%s, counted once)", in->cost_figure);
+                else
+                        snprintf(buf, size, "%s %s%s of %s (%+.1f%% of peak %s)", c->shift >= 0 ? "costs" : "saves",
+                                 c->shift >= 0 ? "+" : "", bytes(c->shift, b, sizeof(b)), in->cost_figure,
+                                 m->off > 0 ? 100 * c->shift / m->off : 0.0, in->memory_figure);
+                return;
+        }
         if (!m->have)
                 snprintf(buf, size, "its memory was not compared");
         else if (!m->significant)
@@ -187,8 +205,8 @@ int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresho
         struct speed sp;
         char a[32], b[32], nogo[2][192] = { "", "" }, speed_s[160], mem_s[160];
         int workers = in->workers > 0 ? in->workers : 1;
-        const struct verdict_figure *mem = &in->memory;
-        double mem_rel = mem->have && mem->off > 0 ? mem->shift / mem->off : 0;
+        const struct verdict_figure *mem = &in->memory, *cost = cost_of(in);
+        double mem_rel = mem->have && mem->off > 0 ? cost->shift / mem->off : 0;
 
         memset(&v, 0, sizeof(v));
         if (in->control) { /* nothing to decide: PYTHON_JIT has no JIT to switch */
@@ -229,17 +247,18 @@ int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresho
         r = add(&v, "jit_delta_vs_headroom", "fraction");
         if (in->have_limit && mem->have) {
                 double headroom = in->limit_bytes - mem->off;
-                double share = headroom > 0 ? fmax(mem->shift, 0) / headroom : INFINITY;
-                int ok = !mem->significant || share <= t->delta_max_of_headroom;
+                double share = headroom > 0 ? fmax(cost->shift, 0) / headroom : INFINITY;
+                int ok = !cost->significant || share <= t->delta_max_of_headroom;
                 judge(r, share, t->delta_max_of_headroom, ok, VERDICT_NOGO);
-                if (!mem->significant)
+                if (!cost->significant)
                         snprintf(r->reason, sizeof(r->reason), "no measurable memory difference (the interval holds 0)");
                 else
-                        snprintf(r->reason, sizeof(r->reason), "the JIT adds %s, %.1f%% of the %s headroom left with it off",
-                                 bytes(fmax(mem->shift, 0), a, sizeof(a)), 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)));
+                        snprintf(r->reason, sizeof(r->reason), "the JIT adds %s%s%s, %.1f%% of the %s headroom left with it off",
+                                 bytes(fmax(cost->shift, 0), a, sizeof(a)), in->cost.have ? " of " : "",
+                                 in->cost.have ? in->cost_figure : "", 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)));
                 if (!r->passed)
                         snprintf(nogo[1], sizeof(nogo[1]), "its +%s takes %.1f%% of the %s headroom (%.0f%% at most)",
-                                 bytes(fmax(mem->shift, 0), a, sizeof(a)), 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)),
+                                 bytes(fmax(cost->shift, 0), a, sizeof(a)), 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)),
                                  100 * t->delta_max_of_headroom);
         } else {
                 snprintf(r->reason, sizeof(r->reason), in->have_limit ? "no memory figure" : "needs a limit");
@@ -252,22 +271,22 @@ int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresho
                                                                       : "no memory figure");
                 snprintf(r->condition, sizeof(r->condition), "its speed and memory are measured and weighed (%s)",
                          !sp.have ? "no speed figure was compared" : "no memory figure was compared");
-        } else if (sp.too_few || mem->too_few) {
+        } else if (sp.too_few || mem->too_few || cost->too_few) {
                 snprintf(r->reason, sizeof(r->reason), "too few runs for a 95%% interval (%d per mode, 4 at least): speed and memory cannot be weighed",
                          in->runs);
                 snprintf(r->condition, sizeof(r->condition), "more runs show what it buys and costs (--runs 5 or more; %d per mode cannot)",
                          in->runs);
         } else {
-                double cost = mem->significant ? mem_rel : 0;
+                double mcost = cost->significant ? mem_rel : 0;
                 double gain = sp.measured ? sp.gain : 0;
                 /* (relative changes from medians: equal when they differ by rounding only) */
-                judge(r, gain, cost, gain >= cost - 1e-12, in->have_limit ? VERDICT_NOGO : VERDICT_WARN);
-                snprintf(r->reason, sizeof(r->reason), "%s: speed %+.1f%% for memory %+.1f%%%s%s", sp.detail, 100.0 * gain, 100.0 * cost,
+                judge(r, gain, mcost, gain >= mcost - 1e-12, in->have_limit ? VERDICT_NOGO : VERDICT_WARN);
+                snprintf(r->reason, sizeof(r->reason), "%s: speed %+.1f%% for memory %+.1f%%%s%s", sp.detail, 100.0 * gain, 100.0 * mcost,
                          in->have_limit ? " in a limited container" : " (no limit: not a NO-GO)",
                          r->passed ? "" : ": the memory costs more than the speed buys");
                 if (!r->passed && !in->have_limit)
                         snprintf(r->condition, sizeof(r->condition),
-                                 "memory is not tight: it costs %+.1f%% memory for %+.1f%% speed", 100.0 * cost, 100.0 * gain);
+                                 "memory is not tight: it costs %+.1f%% memory for %+.1f%% speed", 100.0 * mcost, 100.0 * gain);
         }
 
         r = add(&v, "warmup_vs_restart", "seconds");

@@ -34,7 +34,11 @@ struct verdict_inputs {
         double limit_bytes;
         int workers;                     /* processes sharing the limit (>= 1) */
         const char *memory_figure;       /* "PSS" or "RSS": which peaks these are */
-        struct verdict_figure memory;    /* peak tree memory, bytes */
+        struct verdict_figure memory;    /* peak tree memory, bytes: what the limit is judged against */
+        /* The JIT's memory cost, when measured apart (cost.have): the tree's anonymous memory
+         * counted once; else the cost is memory's delta */
+        const char *cost_figure;         /* "anonymous memory" */
+        struct verdict_figure cost;
         /* Speed. In the closed model (or without a load) from throughput and CPU time per unit
          * of work, else from wall time.
          * Under an open-model load (a fixed --rate) throughput is the rate by construction, so

@@ -49,6 +49,25 @@ ok $? "decomposition: the table has code pages, debug images and the rest under 
 ! grep -q "^    JIT debug images" "$TMP/c1.txt" && grep -q "^  RSS = JIT code pages + the rest" "$TMP/c1.txt"
 ok $? "decomposition: no debug-image row where none was registered"
 
+# The JIT's cost is judged on the tree's anonymous memory, which other processes do not move:
+# another process maps the same 16 MiB file halfway through, and takes half of its PSS share.
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$TMP/shared.bin"
+(sleep 4; exec "$PY" -c 'import mmap, sys, time
+f = open(sys.argv[1], "rb"); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+sum(m[i] for i in range(0, len(m), 4096)); time.sleep(60)' "$TMP/shared.bin") &
+sharer=$!
+"$JITMEM" compare --runs 5 --interval 20ms --out "$TMP/outside" -- "$FJ" --units 400 --map-file "$TMP/shared.bin" >"$TMP/outside.txt" 2>/dev/null
+check_eq "outside sharers: compare exits 0" $? 0
+kill "$sharer" 2>/dev/null; pkill -f "$TMP/shared.bin" 2>/dev/null; wait "$sharer" 2>/dev/null
+jcheck "outside sharers: the file pages' PSS moved, and the comparison says so" "$TMP/outside/comparison.json" \
+        "d['file_pss']['outside_sharers_changed'] is True and d['file_pss']['max_bytes'] - d['file_pss']['min_bytes'] > 6 * 1024 * 1024"
+jcheck "outside sharers: the cost is the anonymous memory, +640 KiB of JIT code, unmoved" "$TMP/outside/comparison.json" \
+        "d['cost_figure'] == 'anon_pss' and abs(d['metrics']['peak_anon_pss_bytes']['delta'] - 640 * 1024) < 128 * 1024 and d['metrics']['peak_anon_pss_bytes']['significant']"
+grep -q "other processes mapping the same files came and went during the comparison" "$TMP/outside.txt" &&
+        head -1 "$TMP/outside.txt" | grep -q "anonymous memory"
+ok $? "outside sharers: said, and the verdict weighs the anonymous memory"
+jcheck "no outside sharers in the first comparison" "$out/comparison.json" "d['file_pss']['outside_sharers_changed'] is False"
+
 # 2. A leak shows in both modes, and is called what it is (1000 units: over 1.5 s with the JIT on).
 "$JITMEM" compare --runs 3 --interval 10ms --out "$TMP/leak" -- "$FJ" --units 1000 --iters 1500000 --leak-kb 80 > "$TMP/leak.txt" 2>/dev/null
 check_eq "leak comparison exits 0" $? 0
@@ -290,8 +309,8 @@ check "3 v 3: the summary prints the unbounded interval" -- grep -q "peak_jit_co
 # 9. The verdict (docs/compare.md, The verdict): one sentence a person can act on, first; built
 #    from the measured figures; the conditions of a GO WITH CONDITIONS named in it.
 check_eq "summary: the first line is the verdict sentence" "$(head -n 1 "$TMP/c1.txt")" "$(jget "$c" "d['verdict']['sentence']")"
-jcheck "the sentence: the overall, then what the JIT costs in peak PSS, from the measured shift" "$c" \
-        "d['verdict']['sentence'].startswith(d['verdict']['overall'] + ': ') and ' peak PSS (' in d['verdict']['sentence'] and d['metrics']['peak_pss_bytes']['significant']"
+jcheck "the sentence: the overall, then what the JIT costs in anonymous memory and as a share of peak PSS, from the measured shift" "$c" \
+        "d['verdict']['sentence'].startswith(d['verdict']['overall'] + ': ') and ' of anonymous memory (+' in d['verdict']['sentence'] and '% of peak PSS)' in d['verdict']['sentence'] and d['metrics']['peak_anon_pss_bytes']['significant']"
 jcheck "GO WITH CONDITIONS names its conditions on the verdict line" "$TMP/few/comparison.json" \
         "d['verdict']['overall'] == 'GO WITH CONDITIONS' and len(d['verdict']['conditions']) >= 2 and all(x in d['verdict']['sentence'] for x in d['verdict']['conditions'])"
 check "... the limit and the runs, in the summary's first line" -- grep -q "^GO WITH CONDITIONS: .*on condition that .*--limit.*--runs 5" <(head -n 1 "$TMP/few.txt")

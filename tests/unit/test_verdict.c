@@ -190,6 +190,40 @@ static void test_sentence(void)
 }
 
 /* A control: CONTROL and no rule, no GO or NO-GO, whatever the figures say. */
+/* The cost judged on the tree's anonymous memory when it was compared: the PSS shift (moved by
+ * processes outside the tree sharing its file pages) no longer decides the delta rules. */
+static void test_cost_figure(void)
+{
+        struct verdict_inputs in;
+        struct verdict v;
+        const struct verdict_rule *r;
+
+        in = base();
+        in.throughput.significant = 0;
+        set_memory(&in, 100 * MiB, 96 * MiB); /* PSS fell: outside sharers came */
+        in.memory.significant = 1;
+        in.cost_figure = "anonymous memory";
+        in.cost = fig(60 * MiB, 61.5 * MiB, 1);
+        decide(&in, &v);
+        CHECK_STR(v.sentence, "NO-GO: the JIT bought no measurable speed and costs +1.50 MiB of anonymous memory (+1.5% of peak PSS)");
+        r = rule(&v, "speed_vs_memory");
+        CHECK(r && r->evaluated && !r->passed);
+        r = rule(&v, "jit_delta_vs_headroom");
+        CHECK(r && r->evaluated && fabs(r->value - 1.5 * MiB / (1024 * MiB - 100 * MiB)) < 1e-9);
+        CHECK(r && has(r->reason, "the JIT adds 1.50 MiB of anonymous memory"));
+        /* headroom at peak stays on the memory the limit sees (PSS) */
+        r = rule(&v, "headroom_at_peak");
+        CHECK(r && fabs(r->value - (1024 - 96) / 1024.0) < 1e-9);
+
+        /* an anonymous-memory shift the interval does not separate from 0: no cost, whatever PSS did */
+        in.cost = fig(60 * MiB, 60.1 * MiB, 0);
+        set_memory(&in, 100 * MiB, 104 * MiB);
+        decide(&in, &v);
+        CHECK(has(v.sentence, "costs no measurable memory (anonymous memory, counted once)"));
+        r = rule(&v, "jit_delta_vs_headroom");
+        CHECK(r && r->passed);
+}
+
 static void test_control(void)
 {
         struct verdict_inputs in = base();
@@ -353,6 +387,7 @@ int main(void)
         json_decref(j);
 
         test_sentence();
+        test_cost_figure();
         test_control();
         test_open_model();
         return unit_finish("test_verdict");
