@@ -24,12 +24,29 @@ for v in gdbjit gdbjit-nopie gdbjit-dl; do
         read -r _ _ n _ b <"$out.stdout"
         # registered: 3000 + 16i for i in 0..49, less i = 12, 14, .., 24
         check_eq "$v: the fixture registered what it was told" "$n $b" "43 $(( 50 * 3000 + 16 * 49 * 50 / 2 - (7 * 3000 + 16 * (12 + 14 + 16 + 18 + 20 + 22 + 24)) ))"
-        jcheck "$v: final images and bytes, exactly" "$out/summary.json" "d['tree']['final_jit_debug_images'] == $n and d['tree']['final_jit_debug_bytes'] == $b"
-        jcheck "$v: the process's own figures" "$out/summary.json" "d['processes'][0]['final_jit_debug_images'] == $n and d['processes'][0]['peak_jit_debug_bytes'] == $b"
-        jcheck "$v: JIT cost attributed = code pages + images" "$out/summary.json" "d['tree']['peak_jit_attributed_bytes'] == $b + d['tree']['peak_jit_code_bytes']"
-        check_eq "$v: the last process row of samples.csv" "$(csv_debug "$out" process | tail -1)" "$n $b"
+        # (a tick between the registrations and the unregistrations, microseconds apart, would
+        # see more: peaks are at least the final figures)
+        jcheck "$v: images and bytes in the summary" "$out/summary.json" \
+                "d['tree']['final_jit_debug_images'] in ($n, None) and d['tree']['peak_jit_debug_images'] >= $n and d['processes'][0]['peak_jit_debug_bytes'] >= $b"
+        jcheck "$v: JIT cost attributed = code pages + images" "$out/summary.json" "d['tree']['peak_jit_attributed_bytes'] == d['tree']['peak_jit_debug_bytes'] + d['tree']['peak_jit_code_bytes']"
+        check_eq "$v: the last figure read, exactly" "$(csv_debug "$out" process | grep -v '^- -$' | tail -1)" "$n $b"
 done
-check_eq "the tree row sums the processes" "$(csv_debug "$TMP/gdbjit" tree | tail -2 | head -1)" "$(csv_debug "$TMP/gdbjit" process | tail -1)"
+"$PY" -c 'import csv, sys
+ticks = {}
+for r in csv.DictReader(open(sys.argv[1] + "/samples.csv")):
+    t = ticks.setdefault(r["t_s"], {"procs": [], "tree": None})
+    if r["scope"] == "tree":
+        t["tree"] = (r["jit_debug_images"], r["jit_debug_bytes"])
+    else:
+        t["procs"].append((r["jit_debug_images"], r["jit_debug_bytes"]))
+bad = []
+for ts, t in ticks.items():
+    known = [(int(i), int(b)) for i, b in t["procs"] if i != ""]
+    want = (str(sum(i for i, _ in known)), str(sum(b for _, b in known))) if known else ("", "")
+    if t["tree"] != want:
+        bad.append((ts, t))
+sys.exit("%d ticks, wrong tree rows: %r" % (len(ticks), bad[:3]) if bad or len(ticks) < 3 else 0)' "$TMP/gdbjit"
+ok $? "the tree row sums the processes whose list was read, at every tick"
 
 out="$TMP/told"
 "$JITMEM" run --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 4 --size 1024 --hold-ms 200 >/dev/null 2>"$out.err"
@@ -43,12 +60,12 @@ ok $? "and says nothing of them for a program without the interface"
 # 2. An exec: sh becomes gdbjit, whose descriptor is looked for afresh.
 out="$TMP/exec"
 "$JITMEM" run -q --interval 20ms --out "$out" -- sh -c "exec \"$FIX/gdbjit\" --images 5 --size 100 --hold-ms 400" >/dev/null
-jcheck "exec: the new program's images" "$out/summary.json" "d['tree']['final_jit_debug_images'] == 5 and d['tree']['final_jit_debug_bytes'] == 5 * 100 + 16 * 10"
+jcheck "exec: the new program's images" "$out/summary.json" "d['tree']['peak_jit_debug_images'] == 5 and d['tree']['peak_jit_debug_bytes'] == 5 * 100 + 16 * 10"
 
 # 3. Workers: each has the parent's list (copied by fork) and its own images.
 out="$TMP/workers"
 "$JITMEM" run -q --interval 20ms --out "$out" -- "$FIX/gdbjit" --images 10 --size 1000 --workers 2 --hold-ms 600 >/dev/null
-jcheck "workers: the parent's 10, each worker's 20" "$out/summary.json" "sorted(p['final_jit_debug_images'] for p in d['processes']) == [10, 20, 20]"
+jcheck "workers: the parent's 10, each worker's 20" "$out/summary.json" "sorted(p['peak_jit_debug_images'] for p in d['processes']) == [10, 20, 20]"
 
 # 4. A list that changes while it is read: every figure read lies between what was registered
 #    before and after and that plus the 8 images of 1 MiB that may come and go; the end, exact.
@@ -67,7 +84,7 @@ while known and known[0][0] < n:
 bad = [(i, x) for i, x in known if not (n <= i <= n + 8 and x - b == (i - n) << 20)]
 sys.exit("%d rows, %d known, outside the bounds: %r" % (len(rows), len(known), bad[:5]) if bad or len(known) < len(rows) // 2 else 0)' "$out.rows" "$n" "$b"
 ok $? "churn: every figure read is a state the list was in, and most reads succeed"
-check_eq "churn: the last figure, exactly" "$(tail -1 "$out.rows")" "$n $b"
+check_eq "churn: the last figure read, exactly" "$(grep -v '^- -$' "$out.rows" | tail -1)" "$n $b"
 
 # 5. Broken or foreign lists are never followed far, and the run goes on.
 for how in cycle size; do
@@ -121,7 +138,9 @@ for i in "${!JIT_PYTHONS[@]}"; do
                 read -r _ _ n _ b <<<"$inproc"
                 [ "$n" -gt 0 ]
                 ok $? "broad: the interpreter registered debug images ($inproc)"
-                check_eq "broad: jitmem's last reading equals the interpreter's own" "$(csv_debug "$out" process | tail -1)" "$n $b"
+                # while it sleeps after reading its list (about 10 ticks); finalization then frees
+                [ "$(csv_debug "$out" process | grep -cx "$n $b")" -ge 3 ]
+                ok $? "broad: jitmem reads what the interpreter reads of its own list ($n $b)"
                 jcheck "broad: JIT cost attributed = code pages + images" "$out/summary.json" \
                         "d['tree']['peak_jit_attributed_bytes'] >= d['tree']['peak_jit_code_bytes'] + d['tree']['final_jit_debug_bytes'] > d['tree']['peak_jit_code_bytes']"
                 # watch a running interpreter started without jitmem: its executors, exactly
