@@ -80,7 +80,10 @@ class Interp:
         self.path = path
         self.jitmem = jitmem
         self.quick = quick
-        self.env = json.loads(run([jitmem, "env", "--json", "--python", path])[1])
+        st, so, se = run([jitmem, "env", "--json", "--python", path])
+        if st != 0:
+            sys.exit("findings: %s: %s" % (path, (se.strip().splitlines() or ["jitmem env failed"])[-1]))
+        self.env = json.loads(so)
         self.version = self.env["python"]["version"]
         self.tag = "v" + re.sub(r"[^0-9a-z]", "_", self.version.split("rc")[0].rsplit(".", 1)[0])
         self.out = os.path.join(out, self.version)
@@ -149,7 +152,7 @@ def measure(ip, scale, web_s):
         interned, enabled = (so.split() + ["?", "?"])[:2]
         v["%s_interned_%s" % (t, mode)] = interned
         v["%s_enabled_%s" % (t, mode)] = enabled
-    v[t + "_version_cmd_interned"] = shown([py, "-c", line], {"PYTHON_JIT": "1"})
+    v[t + "_version_cmd_interned"] = 'PYTHON_JIT=1 %s -c "import sys, os; print(...)"' % PY_NAMES.get(py, py)
 
     # tracemalloc: the heap it traces, with the JIT off and on (broad.py, in-process).
     tcmd = [py, os.path.join(ROOT, "findings", "traced.py"), os.path.join(ROOT, "workloads", "broad.py"), "--scale", str(scale)]
@@ -171,7 +174,7 @@ def measure(ip, scale, web_s):
         v[k + "pss_delta"] = fmt_shift(pss)
         v[k + "pss_rel"] = pct(pss.get("delta_rel"))
         cpu = metric(c, "cpu_s_per_unit")
-        v[k + "cpu_rel"] = pct(cpu.get("delta_rel"))
+        v[k + "cpu_rel"] = pct(cpu.get("delta_rel")) + ("" if cpu.get("significant") else " ~0")
         v[k + "cpu_sig"] = "yes" if cpu.get("significant") else "no"
         v[k + "jit_code"] = mib(metric(c, "peak_jit_code_bytes").get("on"))
         dbg = metric(c, "peak_jit_debug_bytes")
@@ -197,7 +200,8 @@ def measure(ip, scale, web_s):
     v[k + "tput_rel"] = pct(metric(c, "throughput_units_per_s").get("delta_rel"))
     v[k + "p50"] = fmt_shift(metric(c, "latency_p50_us"), "count")
     v[k + "p99"] = fmt_shift(metric(c, "latency_p99_us"), "count")
-    v[k + "cpu_rel"] = pct(metric(c, "cpu_s_per_unit").get("delta_rel"))
+    cpu = metric(c, "cpu_s_per_unit")
+    v[k + "cpu_rel"] = pct(cpu.get("delta_rel")) + ("" if cpu.get("significant") else " ~0")
     v[k + "pss_delta"] = fmt_shift(metric(c, "peak_pss_bytes"))
     v[k + "pss_rel"] = pct(metric(c, "peak_pss_bytes").get("delta_rel"))
     v[k + "pss_on"] = mib(metric(c, "peak_pss_bytes").get("on"))
@@ -218,7 +222,7 @@ def measure(ip, scale, web_s):
         g.write("1 GET /crash\n")
     c = ip.compare("restarts", web_args + ["--requests", mix])
     k = t + "_restart_"
-    v[k + "cmd"] = ip.commands["restarts"].replace(mix, "CRASH-MIX")
+    v[k + "cmd"] = re.sub(r"\S*crash-mix\.txt", "CRASH-MIX", ip.commands["restarts"])
     v[k + "restarts"] = "%g" % metric(c, "worker_restarts").get("on", float("nan"))
     v[k + "warm_first"] = secs(metric(c, "worker_warmup_s").get("on"))
     v[k + "warm_again"] = secs(metric(c, "restarted_worker_warmup_s").get("on"))
@@ -272,8 +276,20 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "findings", "out"))
     ap.add_argument("--python", action="append", default=[])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--render", action="store_true",
+                    help="measure nothing: write docs/findings.md again from OUT/values.json")
     a = ap.parse_args()
+    if a.render:
+        try:
+            with open(os.path.join(a.out, "values.json")) as f:
+                values = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit("findings: no measured figures to render (%s)" % e)
+        render(values, [values[k] for k in sorted(values) if k.endswith("_version")])
+        return
     jitmem = os.path.join(ROOT, os.environ.get("BUILD", "build"), "jitmem")
+    if not os.access(jitmem, os.X_OK):
+        sys.exit("findings: %s is not built (make)" % os.path.relpath(jitmem, ROOT))
     pys = a.python or [p for p in os.environ.get("JITMEM_FINDINGS_PYTHON", "").split(":") if p]
     if not pys:
         pys = sorted(p for p in glob.glob(os.path.join(ROOT, "..", "shared", "python", "*", "bin", "python3.*"))
@@ -306,15 +322,20 @@ def main():
     values["jitmem_version"] = run([jitmem, "--version"])[1].strip()
     with open(os.path.join(a.out, "values.json"), "w") as f:
         json.dump(values, f, indent=1, sort_keys=True)
+    render(values, [ip.version for ip in interps])
+    print("findings: wrote docs/findings.md and %s/values.json" % os.path.relpath(a.out, ROOT), file=sys.stderr)
+
+
+def render(values, versions):
+    """docs/findings.md from the template and the figures."""
     with open(os.path.join(ROOT, "findings", "findings.md.in")) as f:
         try:
             text = string.Template(f.read()).substitute(values)
         except KeyError as e:
             sys.exit("findings: the page needs CPython 3.14 and 3.15 (no figure %s); measured: %s"
-                     % (e, ", ".join(ip.version for ip in interps)))
+                     % (e, ", ".join(versions)))
     with open(os.path.join(ROOT, "docs", "findings.md"), "w") as f:
         f.write(text)
-    print("findings: wrote docs/findings.md and %s/values.json" % os.path.relpath(a.out, ROOT), file=sys.stderr)
 
 
 if __name__ == "__main__":
