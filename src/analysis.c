@@ -88,24 +88,33 @@ static size_t first_at_time(const struct runfile_series *s, size_t lo, size_t hi
         return hi - 1;
 }
 
-/* The tree PSS of the heavy tick nearest to index i within [lo, hi) that had as many processes
- * as tick i (a PSS sum over another set of processes is another figure), or -1. */
-static double heavy_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi, int anon)
+enum heavy_figure { HEAVY_PSS, HEAVY_PSS_ANON, HEAVY_ANON_PAGEMAP };
+
+static double heavy_value(const struct runfile_point *p, enum heavy_figure f)
+{
+        if (p->pss < 0)
+                return -1;
+        return f == HEAVY_PSS ? p->pss : f == HEAVY_PSS_ANON ? p->pss_anon : p->anon_pagemap;
+}
+
+/* A figure of the heavy tick nearest to index i within [lo, hi) that measured it and had as
+ * many processes as tick i (a sum over another set of processes is another figure), or -1. */
+static double heavy_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi, enum heavy_figure f)
 {
         int procs = s->p[i].processes;
 
         for (size_t d = 0; d < hi - lo; d++) {
-                if (i >= lo + d && s->p[i - d].pss >= 0 && s->p[i - d].processes == procs)
-                        return anon ? s->p[i - d].pss_anon : s->p[i - d].pss;
-                if (i + d < hi && s->p[i + d].pss >= 0 && s->p[i + d].processes == procs)
-                        return anon ? s->p[i + d].pss_anon : s->p[i + d].pss;
+                if (i >= lo + d && s->p[i - d].processes == procs && heavy_value(&s->p[i - d], f) >= 0)
+                        return heavy_value(&s->p[i - d], f);
+                if (i + d < hi && s->p[i + d].processes == procs && heavy_value(&s->p[i + d], f) >= 0)
+                        return heavy_value(&s->p[i + d], f);
         }
         return -1;
 }
 
 static double pss_near(const struct runfile_series *s, size_t i, size_t lo, size_t hi)
 {
-        return heavy_near(s, i, lo, hi, 0);
+        return heavy_near(s, i, lo, hi, HEAVY_PSS);
 }
 
 /* When a figure (RSS or VSZ) first reached 90% of its growth over the run; NAN if it never grew. */
@@ -440,7 +449,12 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
         t0 = s->p[lo].t;
         T = s->p[hi - 1].t;
-        a.peak_pss = a.peak_anon = -1;
+        a.peak_pss = a.peak_anon = a.peak_anon_pss = a.peak_anon_outside = -1;
+        /* The tree's anonymous memory counted once: from the page tables when this run read them
+         * (as root), else the sum of Pss_Anon (anonpages.h says when the two differ). */
+        a.anon_pagemap = 0;
+        for (size_t i = lo; i < hi && !a.anon_pagemap; i++)
+                a.anon_pagemap = s->p[i].pss >= 0 && s->p[i].anon_pagemap >= 0;
         a.jit_growth_end_s = -1;
         for (size_t i = lo; i < hi; i++) {
                 const struct runfile_point *p = &s->p[i];
@@ -448,12 +462,19 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
                 if (p->pss >= 0)
                         a.peak_pss = fmax(a.peak_pss, p->pss);
                 if (p->pss >= 0 && p->pss_anon >= 0)
-                        a.peak_anon = fmax(a.peak_anon, p->pss_anon);
+                        a.peak_anon_pss = fmax(a.peak_anon_pss, p->pss_anon);
+                if (p->pss >= 0 && p->anon_pagemap >= 0) {
+                        a.peak_anon_outside = fmax(a.peak_anon_outside, p->anon_outside);
+                        if (a.anon_pagemap)
+                                a.peak_anon = fmax(a.peak_anon, p->anon_pagemap);
+                }
                 a.peak_jit = fmax(a.peak_jit, p->jit);
                 if (p->jit > 0 && (i == lo || p->jit > s->p[i - 1].jit))
                         a.jit_growth_end_s = p->t;
         }
         a.final_jit = s->p[hi - 1].jit;
+        if (!a.anon_pagemap)
+                a.peak_anon = a.peak_anon_pss;
 
         /* Figures of the whole run, from summary.json. */
         a.wall_s = json_num(summary, "duration_s", s->p[s->n - 1].t - s->p[0].t);
@@ -524,7 +545,8 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
                 a.dbg_at[k] = s->p[i].dbg;
                 a.rest_at[k] = s->p[i].rss - (s->p[i].jit > 0 ? s->p[i].jit : 0) - (s->p[i].dbg > 0 ? s->p[i].dbg : 0);
                 a.pss_at[k] = pss_near(s, i, lo, hi);
-                a.anon_at[k] = heavy_near(s, i, lo, hi, 1);
+                a.anon_pss_at[k] = heavy_near(s, i, lo, hi, HEAVY_PSS_ANON);
+                a.anon_at[k] = a.anon_pagemap ? heavy_near(s, i, lo, hi, HEAVY_ANON_PAGEMAP) : a.anon_pss_at[k];
                 at[k] = i;
         }
         a.vsz_lead_s = s->n >= 3 ? t90(s, 0) - t90(s, 1) : NAN;

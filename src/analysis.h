@@ -19,8 +19,13 @@
 
 struct analysis {
         double peak_rss, peak_pss;          /* bytes; peak_pss < 0 when never measured */
-        double peak_anon;                   /* the tree's anonymous memory counted once (the sum of
-                                             * Pss_Anon) at its peak; < 0 when never measured */
+        double peak_anon;                   /* the tree's anonymous memory counted once at its peak:
+                                             * from the page tables when anon_pagemap, else the sum
+                                             * of Pss_Anon; < 0 when never measured */
+        int anon_pagemap;                   /* the run read the page tables (anonpages.h) */
+        double peak_anon_pss;               /* the sum of Pss_Anon at its peak (< 0: never measured) */
+        double peak_anon_outside;           /* the most of the tree's anonymous memory that processes
+                                             * outside it mapped too (< 0: not anon_pagemap) */
         double steady_rss, steady_pss;      /* medians after the warm-up, when the class has no trend
                                              * (plateau, copy-on-write, sawtooth); < 0 otherwise */
         double peak_jit, final_jit;
@@ -50,7 +55,8 @@ struct analysis {
         /* The JIT's memory at those points, attributed: code pages, GDB JIT interface images
          * (-1: not read, no descriptor), and the rest of RSS (RSS less both) */
         double jit_at[ANALYSIS_POINTS], dbg_at[ANALYSIS_POINTS], rest_at[ANALYSIS_POINTS];
-        double anon_at[ANALYSIS_POINTS];    /* Pss_Anon sum at the heavy tick nearest each point (< 0 none) */
+        double anon_at[ANALYSIS_POINTS];    /* peak_anon's figure at the heavy tick nearest each point (< 0 none) */
+        double anon_pss_at[ANALYSIS_POINTS]; /* the sum of Pss_Anon there (< 0 none) */
         double units_total;                 /* work done (requests served) as of the last tick of the
                                              * load (or of the run); < 0 without progress */
         double units_at[ANALYSIS_POINTS];   /* the work done at each point; < 0 without progress */

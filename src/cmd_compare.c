@@ -82,6 +82,9 @@ static void compare_usage(FILE *f)
               "      --control           compare even when the interpreter has no JIT machine code (a\n"
               "                          control experiment: no difference expected, no verdict)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
+              "      --no-pagemap        count the tree's anonymous memory (the JIT's cost) by Pss_Anon\n"
+              "                          even as root, where it is read exactly from the page tables\n"
+              "                          (see docs/measurements.md)\n"
               "  -h, --help              this help\n"
               "\n"
               "Exit status: 0 the comparison completed (whatever the verdict); 1 it could not be run\n"
@@ -181,6 +184,7 @@ static void print_points(json_t *eq)
         static const struct {
                 const char *key, *label;
         } rows[] = {
+                { "anon_bytes", "anonymous, counted once" },
                 { "pss_bytes", "tree PSS (sum)" },
                 { "rss_bytes", "tree RSS (sum)" },
                 { "jit_code_bytes", "  JIT code pages" },
@@ -367,6 +371,17 @@ static void print_summary(json_t *c)
                                ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
                                : "-");
         }
+        const char *am = json_string_value(json_object_get(c, "anon_method"));
+        if (am)
+                printf("  anonymous memory (the JIT's cost) counted once %s\n",
+                       strcmp(am, "pagemap") == 0 ? "from the page tables (pagemap: exact)"
+                                                 : "as the sum of Pss_Anon (exact unless processes outside the tree share it;\n"
+                                                   "  run as root to read the page tables)");
+        json_t *ao = json_object_get(c, "anon_outside");
+        if (num(ao, "max_bytes") > 0)
+                printf("  processes outside the tree mapped up to %s of its anonymous memory (in %g runs): a parent it\n"
+                       "  was forked from, or KSM; counted once in the tree's all the same\n",
+                       fmt_value(num(ao, "max_bytes"), "bytes", a2, sizeof(a2)), num(ao, "runs"));
         json_t *fp = json_object_get(c, "file_pss");
         if (json_is_true(json_object_get(fp, "outside_sharers_changed")))
                 printf("  other processes mapping the same files came and went during the comparison: the tree's share\n"
@@ -409,6 +424,7 @@ int cmd_compare(int argc, char **argv)
                 { "http-warmup", required_argument, NULL, 'w' + 256 },
                 { "ready-timeout", required_argument, NULL, 'y' },
                 { "json", no_argument, NULL, 'j' },
+                { "no-pagemap", no_argument, NULL, 'g' + 256 },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -557,6 +573,7 @@ int cmd_compare(int argc, char **argv)
                         break;
                 }
                 case 'j': json = 1; break;
+                case 'g' + 256: o.run.no_pagemap = 1; break;
                 case 'h':
                         compare_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;

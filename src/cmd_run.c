@@ -38,6 +38,8 @@ static void run_usage(FILE *f)
               "      --limit SIZE        the memory limit to judge against (e.g. 384M); recorded in\n"
               "                          meta.json and summary.json (default: the cgroup's limit)\n"
               "      --no-probe          do not probe the interpreter for meta.json\n"
+              "      --no-pagemap        do not read the page tables: the tree's anonymous memory counted\n"
+              "                          once is then the sum of Pss_Anon (see docs/measurements.md)\n"
               "      --trace-jit         preload jitmem's shim to record every mmap/mprotect/munmap:\n"
               "                          executors compiled and freed, churn, sizes, in events.jsonl\n"
               "                          and summary.json \"jit\" (see docs/trace-jit.md)\n"
@@ -177,6 +179,19 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
                                 bytes_or_dash(jnum(sum, "tree.final_jit_debug_bytes"), c, sizeof(c)));
                 fprintf(stderr, "\n");
         }
+        const char *am = json_string_value(json_object_get(json_object_get(json_object_get(sum, "tree"), "anon_count"), "method"));
+        if (am && strcmp(am, "pagemap") == 0 && jnum(sum, "tree.peak_anon_pagemap_bytes") >= 0) {
+                fprintf(stderr, "  anonymous memory, each page counted once (from the page tables): at most %s",
+                        bytes_or_dash(jnum(sum, "tree.peak_anon_pagemap_bytes"), a, sizeof(a)));
+                if (jnum(sum, "tree.peak_anon_outside_bytes") > 0)
+                        fprintf(stderr, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
+                                bytes_or_dash(jnum(sum, "tree.peak_anon_outside_bytes"), b, sizeof(b)));
+                fprintf(stderr, "\n");
+        } else if (am && jnum(sum, "tree.peak_pss_anon_bytes") >= 0) {
+                fprintf(stderr, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
+                                "  share it): at most %s\n",
+                        bytes_or_dash(jnum(sum, "tree.peak_pss_anon_bytes"), a, sizeof(a)));
+        }
         if (jnum(sum, "tree.peak_cgroup_usage_bytes") >= 0)
                 fprintf(stderr, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
                                 "  at most %s at a tick\n",
@@ -268,6 +283,7 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                 { "grace", required_argument, NULL, 'g' },
                 { "limit", required_argument, NULL, 'l' },
                 { "no-probe", no_argument, NULL, 'N' },
+                { "no-pagemap", no_argument, NULL, 'M' },
                 { "progress", no_argument, NULL, 'G' },
                 { "trace-jit", no_argument, NULL, 'T' },
                 { "force", no_argument, NULL, 'f' },
@@ -314,6 +330,7 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                         o->have_limit = 1;
                         break;
                 case 'N': o->probe = 0; break;
+                case 'M': o->no_pagemap = 1; break;
                 case 'G': o->progress = 1; break;
                 case 'T': o->trace_shim = ""; break; /* resolved by cmd_run */
                 case 'f': o->force = 1; break;

@@ -139,6 +139,8 @@ static double g_peak_rss(const struct analysis *a, int k) { (void)k; return a->p
 static double g_peak_pss(const struct analysis *a, int k) { (void)k; return a->peak_pss; }
 static double g_peak_anon(const struct analysis *a, int k) { (void)k; return a->peak_anon; }
 static double g_anon_at(const struct analysis *a, int k) { return a->anon_at[k]; }
+static double g_peak_anon_pss(const struct analysis *a, int k) { (void)k; return a->peak_anon_pss; }
+static double g_anon_pss_at(const struct analysis *a, int k) { return a->anon_pss_at[k]; }
 static double g_steady_rss(const struct analysis *a, int k) { (void)k; return a->steady_rss; }
 static double g_steady_pss(const struct analysis *a, int k) { (void)k; return a->steady_pss; }
 static double g_peak_jit(const struct analysis *a, int k) { (void)k; return a->peak_jit; }
@@ -665,6 +667,23 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         else
                 units = -1;
 
+        /* The tree's anonymous memory is counted one way in every run: from the page tables
+         * when all of them read them, else by Pss_Anon in all. */
+        int n_pagemap = 0, n_analysed = 0;
+        for (int i = 0; i < done; i++)
+                if (runs[i].analysed) {
+                        n_analysed++;
+                        n_pagemap += runs[i].a.anon_pagemap;
+                }
+        int anon_pagemap = n_analysed > 0 && n_pagemap == n_analysed;
+        if (!anon_pagemap)
+                for (int i = 0; i < done; i++) {
+                        struct analysis *x = &runs[i].a;
+                        x->anon_pagemap = 0;
+                        x->peak_anon = x->peak_anon_pss;
+                        memcpy(x->anon_at, x->anon_pss_at, sizeof(x->anon_at));
+                }
+
         /* Every completed run, as it was analysed; figures it did not measure are null. */
         for (int i = 0; i < done; i++) {
                 const struct analysis *x = &runs[i].a;
@@ -700,7 +719,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         } metrics[] = {
                 { "peak_rss_bytes", "bytes", g_peak_rss },
                 { "peak_pss_bytes", "bytes", g_peak_pss },
-                { "peak_anon_pss_bytes", "bytes", g_peak_anon },
+                { "peak_anon_bytes", "bytes", g_peak_anon },
+                { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss },
                 { "steady_rss_bytes", "bytes", g_steady_rss },
                 { "steady_pss_bytes", "bytes", g_steady_pss },
                 { "worker_peak_rss_bytes", "bytes", g_wrss },
@@ -766,7 +786,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                     "worker_rss_bytes", metric_json(&wr, "bytes"),
                                                     "worker_pss_bytes", metric_json(&wp, "bytes"),
                                                     "worker_jit_code_bytes", metric_json(&wj, "bytes"));
-                json_object_set_new(pt, "anon_pss_bytes", metric_json(&an, "bytes"));
+                struct metric_result ap = compare_metric(runs, done, g_anon_pss_at, k, 0);
+                json_object_set_new(pt, "anon_bytes", metric_json(&an, "bytes"));
+                json_object_set_new(pt, "anon_pss_bytes", metric_json(&ap, "bytes"));
                 json_object_set_new(pt, "jit_code_bytes", metric_json(&jc, "bytes"));
                 json_object_set_new(pt, "jit_debug_bytes", metric_json(&jd, "bytes"));
                 json_object_set_new(pt, "rss_rest_bytes", metric_json(&rr, "bytes"));
@@ -795,8 +817,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         in.memory_figure = peak_pss.ok ? "PSS" : "RSS";
         verdict_figure_of(mem, &in.memory);
         /* The JIT's cost is judged on what the tree itself holds: its anonymous memory counted
-         * once (the sum of Pss_Anon), which processes outside the tree do not move; PSS also
-         * divides the interpreter's and libraries' file pages among whoever maps them. */
+         * once (from the page tables, else the sum of Pss_Anon), which processes outside the
+         * tree do not move; PSS also divides the interpreter's and libraries' file pages among
+         * whoever maps them. */
         if (peak_anon.ok && peak_pss.ok) {
                 verdict_figure_of(&peak_anon, &in.cost);
                 in.cost_figure = "anonymous memory";
@@ -887,9 +910,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 for (int i = 0; i < done; i++) {
                         const struct analysis *x = &runs[i].a;
                         int k = ANALYSIS_POINTS - 1;
-                        if (!runs[i].analysed || x->pss_at[k] < 0 || x->anon_at[k] < 0)
+                        if (!runs[i].analysed || x->pss_at[k] < 0 || x->anon_pss_at[k] < 0)
                                 continue;
-                        fv[n] = x->pss_at[k] - x->anon_at[k];
+                        fv[n] = x->pss_at[k] - x->anon_pss_at[k];
                         lo = fmin(lo, fv[n]);
                         hi = fmax(hi, fv[n]);
                         n++;
@@ -901,7 +924,20 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 json_object_set_new(result, "file_pss", n < 2 ? json_null()
                                     : json_pack("{s:f, s:f, s:f, s:b}", "min_bytes", lo, "max_bytes", hi, "median_bytes", med,
                                                 "outside_sharers_changed", moved));
-                json_object_set_new(result, "cost_figure", json_string(in.cost.have ? "anon_pss" : in.memory_figure));
+                json_object_set_new(result, "cost_figure",
+                                    json_string(in.cost.have ? (anon_pagemap ? "anon_pagemap" : "anon_pss") : in.memory_figure));
+                json_object_set_new(result, "anon_method", in.cost.have ? json_string(anon_pagemap ? "pagemap" : "pss_anon") : json_null());
+                /* Anonymous pages of the tree that processes outside it mapped too (a parent the
+                 * command was forked from, KSM): counted once in the cost all the same. */
+                double out_max = -1;
+                int out_runs = 0;
+                for (int i = 0; anon_pagemap && i < done; i++)
+                        if (runs[i].analysed && runs[i].a.peak_anon_outside >= 0) {
+                                out_max = fmax(out_max, runs[i].a.peak_anon_outside);
+                                out_runs += runs[i].a.peak_anon_outside > 0;
+                        }
+                json_object_set_new(result, "anon_outside", out_max < 0 ? json_null()
+                                    : json_pack("{s:f, s:i}", "max_bytes", out_max, "runs", out_runs));
         }
         json_t *cmd = json_object_get(result, "command");
         for (int i = 0; o->argv[i]; i++) {

@@ -122,6 +122,8 @@ struct row {
         uint64_t debug_bytes;
         uint64_t pss_anon;    /* heavy ticks only, as pss (when have_pss_anon) */
         int have_pss_anon;
+        int have_anon_pages;  /* the tree row of a heavy tick that read the page tables */
+        uint64_t anon_pages, anon_outside;
 };
 
 /* Appends one row in RECORD_CSV_HEADER's order. PSS, USS and JIT PSS are empty cells unless
@@ -132,7 +134,7 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                       const char *progress, double read_ts, double read_err)
 {
         char pp[16] = "", pss[24] = "", uss[24] = "", jpss[24] = "", rt[24] = "", re[24] = "", ex[16] = "";
-        char di[24] = "", db[24] = "", pa[24] = "";
+        char di[24] = "", db[24] = "", pa[24] = "", ap[24] = "", ao[24] = "";
 
         if (ppid >= 0)
                 snprintf(pp, sizeof(pp), "%d", ppid);
@@ -152,13 +154,17 @@ static int append_row(struct record *r, size_t *len, double ts, const char *scop
                 snprintf(jpss, sizeof(jpss), "%" PRIu64, x->jit_pss);
                 if (x->have_pss_anon)
                         snprintf(pa, sizeof(pa), "%" PRIu64, x->pss_anon);
+                if (x->have_anon_pages) {
+                        snprintf(ap, sizeof(ap), "%" PRIu64, x->anon_pages);
+                        snprintf(ao, sizeof(ao), "%" PRIu64, x->anon_outside);
+                }
         }
         return append(r, len,
                       "%.6f,%s,%d,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu64
-                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+                      ",%.3f,%.3f,%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
                       ts, scope, pid, pp, comm, x->rss, x->vsz, x->anon, x->file, x->shmem, pss, uss, x->swap,
                       (double)x->cpu_user_ns / 1e9, (double)x->cpu_sys_ns / 1e9, x->jit, x->jit_maps, jpss, x->other,
-                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex, di, db, pa);
+                      x->threads, nproc ? nproc : "", cg ? cg : "", progress ? progress : "", rt, re, ex, di, db, pa, ap, ao);
 }
 
 #define MAX_SET(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
@@ -259,7 +265,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                                &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
                                               x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
                                               x->jit_pss, x->exec_other_bytes, x->threads, x->execs,
-                                              x->jit_debug_images, x->jit_debug_bytes, x->pss_anon, x->have_pss_anon },
+                                              x->jit_debug_images, x->jit_debug_bytes, x->pss_anon, x->have_pss_anon,
+                                              0, 0, 0 },
                                NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
                 if (e < 0)
                         return e;
@@ -277,7 +284,8 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                        &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
                                       cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1,
                                       have_dbg ? (int64_t)sum_dbg_images : -1, sum_dbg_bytes, sum_pss_anon,
-                                      t->n > 0 && t->samples[0].have_pss_anon },
+                                      t->n > 0 && t->samples[0].have_pss_anon, t->have_anon_pages,
+                                      t->anon_pages_bytes, t->anon_outside_bytes },
                        nproc, cg, prog, -1, 0);
         if (e < 0)
                 return e;
@@ -326,6 +334,11 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
                         MAX_SET(tr->peak_pss_anon, sum_pss_anon);
                         tr->have_pss_anon |= t->samples[0].have_pss_anon;
                         tr->have_pss = 1;
+                        if (t->have_anon_pages) {
+                                MAX_SET(tr->peak_anon_pagemap, t->anon_pages_bytes);
+                                MAX_SET(tr->peak_anon_outside, t->anon_outside_bytes);
+                                tr->anon_pagemap_ticks++;
+                        }
                 }
         }
         if (have_cg) {
@@ -416,6 +429,9 @@ json_t *record_tree_json(const struct record *r)
                 json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(t.final_debug_known, t.final_debug_bytes));
                 json_object_set_new(o, "peak_jit_attributed_bytes", jsonout_u64_or_null(t.have_final, t.peak_jit_attributed));
                 json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(t.have_pss_anon, t.peak_pss_anon));
+                json_object_set_new(o, "peak_anon_pagemap_bytes", jsonout_u64_or_null(t.anon_pagemap_ticks > 0, t.peak_anon_pagemap));
+                json_object_set_new(o, "peak_anon_outside_bytes", jsonout_u64_or_null(t.anon_pagemap_ticks > 0, t.peak_anon_outside));
+                json_object_set_new(o, "anon_pagemap_ticks", json_integer((json_int_t)t.anon_pagemap_ticks));
         }
         return o;
 }

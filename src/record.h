@@ -15,7 +15,7 @@
         "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,"  \
         "pss_bytes,uss_bytes,swap_bytes,cpu_user_s,cpu_sys_s,jit_code_bytes,jit_mappings,"            \
         "jit_pss_bytes,exec_other_bytes,threads,processes,cgroup_usage_bytes,progress_units,read_t_s,read_err_s,execs,"  \
-        "jit_debug_images,jit_debug_bytes,pss_anon_bytes\n"
+        "jit_debug_images,jit_debug_bytes,pss_anon_bytes,anon_pagemap_bytes,anon_outside_bytes\n"
 
 #define RECORD_COST_RESERVOIR 4096
 
@@ -56,7 +56,11 @@ struct record_tree {
         uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
         uint64_t peak_jit_attributed; /* code pages + debug images, at the same tick */
         uint64_t peak_pss_anon;       /* the sum of Pss_Anon (heavy ticks): anonymous memory counted once */
-        int have_pss_anon;
+        int have_pss_anon;            /* ... unless processes outside the tree share it */
+        /* the tree's anonymous pages counted once from the page tables (anonpages.h), at the
+         * heavy ticks that read them; of them, the most that processes outside the tree mapped too */
+        uint64_t peak_anon_pagemap, peak_anon_outside;
+        uint64_t anon_pagemap_ticks;
 };
 void record_tree_figures(const struct record *r, struct record_tree *ret);
 

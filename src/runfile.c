@@ -63,7 +63,7 @@ static double num_or(const char *s, double dflt)
         return *end == '\0' ? v : dflt;
 }
 
-enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_DEBUG, C_PSS_ANON, C_MAX };
+enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_DEBUG, C_PSS_ANON, C_ANON_PAGEMAP, C_ANON_OUTSIDE, C_MAX };
 #define C_REQUIRED C_PROGRESS /* the columns before this one must be there */
 
 #define PID_SLOTS 8192 /* open addressing, twice RUNFILE_MAX_LIVES */
@@ -177,7 +177,8 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
         static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
                                                   "jit_code_bytes", "processes", "progress_units",
                                                   "pid", "ppid", "comm", "uss_bytes", "execs",
-                                                  "jit_debug_bytes", "pss_anon_bytes" };
+                                                  "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
+                                                  "anon_outside_bytes" };
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
         int col[C_MAX], header = 1, r = 0;
         struct runfile_series s = { NULL, 0, 0, -1, -1 };
@@ -258,6 +259,8 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                 p.jit = num_or(F(C_JIT), -1);
                 p.dbg = num_or(F(C_DEBUG), -1);
                 p.pss_anon = num_or(F(C_PSS_ANON), -1);
+                p.anon_pagemap = num_or(F(C_ANON_PAGEMAP), -1);
+                p.anon_outside = num_or(F(C_ANON_OUTSIDE), -1);
                 p.progress = num_or(F(C_PROGRESS), -1);
                 p.processes = (int)num_or(F(C_PROCS), 0);
                 if (pr.root_pid == 0)

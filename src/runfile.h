@@ -11,6 +11,9 @@ struct runfile_point {
         double rss, vsz, pss, uss, jit, progress; /* pss, uss: heavy ticks only */
         double dbg;        /* GDB JIT interface image bytes (-1: no process's list was read) */
         double pss_anon;   /* the sum of Pss_Anon, heavy ticks only (-1 otherwise, or an older file) */
+        double anon_pagemap, anon_outside; /* the tree's anonymous pages counted once from the page
+                                            * tables, and those mapped outside it too (heavy ticks
+                                            * that read them; -1 otherwise) */
         int processes;
 };
 

@@ -309,6 +309,25 @@ static uint32_t count_unreadable(const struct sampler *s)
         return n;
 }
 
+/* How the tree's anonymous memory was counted, and why not from the page tables when not. */
+static json_t *anon_count_json(struct run *R, const struct record_tree *t)
+{
+        int st = sampler_anon_pages_status(R->sampler);
+        const char *why;
+
+        if (st == 0)
+                return json_pack("{s:s, s:n}", "method", "pagemap", "why_not_pagemap");
+        if (st == -EPERM)
+                why = "the kernel shows page frame numbers to CAP_SYS_ADMIN only (run jitmem as root for the exact count)";
+        else if (st == -ENOTSUP)
+                why = "--no-pagemap";
+        else if (st == -ENOENT)
+                why = "this kernel has no /proc/PID/pagemap (CONFIG_PROC_PAGE_MONITOR)";
+        else
+                why = util_strerror(st);
+        return json_pack("{s:s?, s:s}", "method", t->have_pss_anon ? "pss_anon" : NULL, "why_not_pagemap", why);
+}
+
 static json_t *summary_json(struct run *R, double duration, double cpu_s, double cpu_user, double cpu_sys,
                             long maxrss_kb, int code)
 {
@@ -357,6 +376,8 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                          "cpu_s", cpu_s, "cpu_user_s", cpu_user, "cpu_sys_s", cpu_sys,
                          "cpu_during_run_s", cpu_s - R->cpu_at_start_s,
                          "max_rss_bytes", (json_int_t)maxrss_kb * 1024);
+        if (o)
+                json_object_set_new(json_object_get(o, "tree"), "anon_count", anon_count_json(R, &t));
         /* A share of one core only over a run long enough for it to mean something: over 10 ms a
          * few scheduler ticks of CPU are 100%. */
         if (o)
@@ -593,7 +614,8 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         goto out_restore;
                 }
         }
-        struct sampler_options so = { .root_pid = getpid(), .include_root = 0, .heavy_interval_ns = R->o.heavy_ns };
+        struct sampler_options so = { .root_pid = getpid(), .include_root = 0, .heavy_interval_ns = R->o.heavy_ns,
+                                      .anon_pages = !R->o.no_pagemap };
         r = sampler_new(&so, &R->sampler);
         if (r < 0) {
                 rc = r;

@@ -30,6 +30,8 @@ struct runner_options {
         int progress;               /* offer RUNNER_PROGRESS_ENV to the command */
         int foreground;             /* on a terminal, make the command the foreground job */
         int capture_output;         /* the command's stdout and stderr go to OUT/output.log */
+        int no_pagemap;             /* count anonymous memory by Pss_Anon even where the page tables
+                                     * could be read (anonpages.h) */
         const char *trace_shim;     /* --trace-jit: the shim library to preload (NULL: no tracing);
                                      * its events go to OUT/trace/, then OUT/events.jsonl and the
                                      * summary's "jit" object (jittrace.h) */

@@ -1,4 +1,5 @@
 #include "sampler.h"
+#include "anonpages.h"
 #include "jitdebug.h"
 #include "kfile.h"
 #include "spawn.h"
@@ -43,6 +44,7 @@ struct live {
         uint64_t dbg_addr;
         int dbg_valid;        /* dbg holds a consistent read */
         struct jitdebug_list dbg;
+        int heavy_now;         /* sampled at this tick, and it is a heavy one */
         int gone;
 };
 
@@ -63,6 +65,9 @@ struct sampler {
         int use_query; /* maps through PROCMAP_QUERY (until the kernel says it lacks it) */
         int have_rollup; /* the kernel has smaps_rollup (4.14+); else heavy ticks read smaps */
         int have_pss_anon; /* ... with Pss_Anon (5.9+), which smaps lacks */
+        struct anonpages *anon; /* the tree's anonymous pages from the page tables (or NULL) */
+        int anon_status;        /* see sampler_anon_pages_status() */
+        uint64_t next_anon_ns;  /* automatic cadence: the next heavy tick at or after it counts */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -234,6 +239,14 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret)
                         close(fd);
                 }
         }
+        s->anon_status = -ENOTSUP;
+        if (opt->anon_pages) {
+                s->anon_status = anonpages_new(&s->anon);
+                if (s->anon_status == -ENOMEM) {
+                        sampler_free(s);
+                        return -ENOMEM;
+                }
+        }
         s->live = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->live));
         s->samples = calloc(SAMPLER_MAX_LIVE + 1, sizeof(*s->samples));
         s->found = calloc(SAMPLER_MAX_LIVE * 2, sizeof(*s->found));
@@ -275,6 +288,7 @@ void sampler_free(struct sampler *s)
         free(s->samples);
         free(s->found);
         free(s->scan_buf);
+        anonpages_free(s->anon);
         free(s);
 }
 
@@ -746,6 +760,31 @@ static void live_compact(struct sampler *s)
         s->nlive = w;
 }
 
+/* The tree's anonymous pages, each counted once: every process sampled at this heavy tick,
+ * read after them all. A process that ended meanwhile, or a bound passed, leaves the figure
+ * unknown at this tick. */
+static void count_anon_pages(struct sampler *s, struct sampler_tick *ret, uint64_t *heavy_cost_ns)
+{
+        uint64_t h0 = util_thread_cpu_ns();
+        struct anonpages_result a;
+        int r = 0;
+
+        anonpages_begin(s->anon);
+        for (size_t i = 0; i < s->nlive && r >= 0; i++)
+                if (!s->live[i].gone && s->live[i].heavy_now)
+                        r = anonpages_add_process(s->anon, s->live[i].dirfd);
+        if (r >= 0)
+                r = anonpages_end(s->anon, &a);
+        else
+                anonpages_begin(s->anon);
+        if (r >= 0) {
+                ret->have_anon_pages = 1;
+                ret->anon_pages_bytes = a.pages * a.page_size;
+                ret->anon_outside_bytes = a.outside_pages * a.page_size;
+        }
+        *heavy_cost_ns += util_thread_cpu_ns() - h0;
+}
+
 int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
 {
         uint64_t start = util_now_ns(), heavy_cost = 0;
@@ -768,6 +807,7 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                 }
                 for (size_t i = from; i < s->nlive; i++) {
                         struct live *l = &s->live[i];
+                        l->heavy_now = 0;
                         if (l->gone)
                                 continue;
                         if (!l->sampled) {
@@ -778,6 +818,7 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                                 continue;
                         }
                         r = sample_one(s, l, heavy, t, &s->samples[n], &heavy_cost);
+                        l->heavy_now = r == 1 && heavy;
                         if (r == 1) {
                                 struct sampler_proc *p = &s->procs[l->index];
                                 if (p->first_ns == 0)
@@ -796,6 +837,16 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
                 }
         }
         live_compact(s);
+        ret->have_anon_pages = 0;
+        ret->anon_pages_bytes = ret->anon_outside_bytes = 0;
+        /* The count from the page tables has a budget of its own (the PSS cadence stays what
+         * it was without it): at every heavy tick when their interval was set, else at the
+         * heavy ticks its own cost leaves room for. */
+        if (heavy && s->anon && n > 0 && (s->opt.heavy_interval_ns > 0 || force_heavy || t >= s->next_anon_ns)) {
+                uint64_t anon_cost = 0;
+                count_anon_pages(s, ret, &anon_cost);
+                s->next_anon_ns = t + (uint64_t)((double)anon_cost / SAMPLER_HEAVY_BUDGET);
+        }
         if (heavy) {
                 uint64_t gap = s->opt.heavy_interval_ns;
                 if (gap == 0)
@@ -846,6 +897,11 @@ const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index)
         if (!s || index >= s->nprocs)
                 return NULL;
         return &s->procs[index];
+}
+
+int sampler_anon_pages_status(const struct sampler *s)
+{
+        return s->anon_status;
 }
 
 uint64_t sampler_t0_ns(const struct sampler *s)

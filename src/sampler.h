@@ -25,7 +25,9 @@
  * "Heavy" ones (PSS, USS, the PSS of JIT mappings) need a page-table walk in the kernel; by
  * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU,
  * measured as the sampling thread's CPU time (on a busy machine the wall time of a walk
- * includes waiting for a CPU, and would stretch the cadence for nothing). */
+ * includes waiting for a CPU, and would stretch the cadence for nothing). The tree's anonymous
+ * pages from the page tables (options.anon_pages) are counted at heavy ticks, within a budget
+ * of the same size of their own: at every heavy tick when heavy_interval_ns is set. */
 #ifndef JITMEM_SAMPLER_H
 #define JITMEM_SAMPLER_H
 
@@ -102,6 +104,11 @@ struct sampler_tick {
         size_t n;
         const struct sample *samples; /* owned by the sampler, valid until the next tick */
         uint32_t untracked;  /* processes found at this tick but not sampled (over the limits) */
+        /* heavy ticks with options.anon_pages, when every sampled process's page tables were
+         * read (anonpages.h): its anonymous pages counted once, and those of them that processes
+         * outside the tree map too */
+        int have_anon_pages;
+        uint64_t anon_pages_bytes, anon_outside_bytes;
 };
 
 struct sampler_options {
@@ -111,6 +118,8 @@ struct sampler_options {
         int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
         int no_rollup;              /* read smaps even where smaps_rollup exists (Linux < 4.14 has none) */
         int scan_proc;              /* find children by scanning /proc even where children files exist */
+        int anon_pages;             /* on heavy ticks, count the tree's anonymous pages once each from
+                                     * the page tables, where the kernel shows PFNs (anonpages.h) */
 };
 
 struct sampler;
@@ -139,6 +148,11 @@ int sampler_signal(struct sampler *s, uint32_t index, int sig);
 
 /* The process with the given stable index, or NULL. */
 const struct sampler_proc *sampler_proc(const struct sampler *s, uint32_t index);
+
+/* How the tree's anonymous memory is counted: 0 when from the page tables (options.anon_pages,
+ * and anonpages_new() succeeded), else why not: -EPERM (PFNs hidden: not CAP_SYS_ADMIN),
+ * -ENOENT (no pagemap in this kernel), -ENOTSUP (options.anon_pages not set), or -errno. */
+int sampler_anon_pages_status(const struct sampler *s);
 
 /* The monotonic time (CLOCK_MONOTONIC, ns) that tick times are relative to. */
 uint64_t sampler_t0_ns(const struct sampler *s);

@@ -67,6 +67,28 @@ jcheck "parent JIT: 4 regions" "$out/summary.json" "d['processes'][0]['final_jit
 jcheck "each worker: 6 regions" "$out/summary.json" "sorted((p['final_jit_code_bytes'], p['final_jit_mappings']) for p in d['processes'][1:]) == [(6*8192, 6)]*3"
 jcheck "tree JIT is the sum" "$out/summary.json" "d['tree']['peak_jit_code_bytes'] == 4*8192 + 3*6*8192"
 jcheck "workers' ppid is the parent" "$out/summary.json" "all(p['ppid'] == d['processes'][0]['pid'] for p in d['processes'][1:])"
+# The tree's anonymous memory counted once: from the page tables as root, where it equals the sum
+# of Pss_Anon of the parent and its copy-on-write workers (no process outside shares their pages)
+if [ "$(id -u)" = 0 ]; then
+        jcheck "anonymous memory from the page tables, as root" "$out/summary.json" \
+                "d['tree']['anon_count'] == {'method': 'pagemap', 'why_not_pagemap': None} and d['tree']['anon_pagemap_ticks'] >= 1 and d['tree']['peak_anon_outside_bytes'] == 0"
+        "$PY" - "$out/samples.csv" <<'PYEOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree' and r['anon_pagemap_bytes'] and r['processes'] == '4']
+assert rows, "no tree row with the page tables' count and 4 processes"
+for r in rows:
+    a, p = int(r['anon_pagemap_bytes']), int(r['pss_anon_bytes'])
+    assert abs(a - p) <= 64 * 1024, (r['t_s'], a, p)
+    assert r['anon_outside_bytes'] == '0', r['t_s']
+assert all(r['anon_pagemap_bytes'] == '' for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'process')
+PYEOF
+        ok $? "each tick: the page tables' count equals the sum of Pss_Anon within 64 KiB, nothing outside"
+else
+        echo "SKIP anonymous memory from the page tables: not root" >&2
+fi
+"$JITMEM" run -q --no-pagemap --out "$TMP/nopagemap" -- "$FIX/jitlike" --regions 1 --hold-ms 100 >/dev/null
+jcheck "--no-pagemap: the sum of Pss_Anon, and why" "$TMP/nopagemap/summary.json" \
+        "d['tree']['anon_count'] == {'method': 'pss_anon', 'why_not_pagemap': '--no-pagemap'} and d['tree']['peak_anon_pagemap_bytes'] is None and d['tree']['peak_pss_anon_bytes'] > 0"
 "$PY" - "$out/samples.csv" <<'PYEOF'
 import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['scope'] == 'tree' and r['jit_pss_bytes'] and r['processes'] == '4']

@@ -710,8 +710,90 @@ static void test_bad_root(void)
         sampler_free(NULL);
 }
 
+/* The tree's anonymous pages from the page tables: a tree of two children sharing a written
+ * region counts it once, as the sum of their Pss_Anon does; a tree of one of them (the other
+ * outside it) counts the region whole and says that a process outside maps it too, where the
+ * sum of Pss_Anon counts half. */
+static void test_anon_pages(void)
+{
+        enum { PAGES = 512 };
+        const uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), region = PAGES * ps;
+        int pfd[2];
+        pid_t child, grandchild = 0;
+
+        CHECK_EQ_INT(pipe(pfd), 0);
+        child = fork();
+        if (child == 0) {
+                char *m = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (m == MAP_FAILED)
+                        _exit(1);
+                for (uint64_t i = 0; i < PAGES; i++)
+                        m[i * ps] = 1;
+                pid_t g = fork();
+                if (g == 0)
+                        for (;;)
+                                pause();
+                if (write(pfd[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        CHECK(read(pfd[0], &grandchild, sizeof(grandchild)) == (ssize_t)sizeof(grandchild));
+        close(pfd[0]);
+        close(pfd[1]);
+
+        struct sampler_options o = { .root_pid = child, .include_root = 1, .heavy_interval_ns = 1000000, .anon_pages = 1 };
+        struct sampler *s = NULL;
+        struct sampler_tick t;
+        CHECK_EQ_INT(sampler_new(&o, &s), 0);
+        int st = s ? sampler_anon_pages_status(s) : -1;
+        if (st == -EPERM) {
+                fprintf(stderr, "SKIP test_anon_pages: the kernel does not show PFNs to this user\n");
+        } else if (s) {
+                CHECK_EQ_INT(st, 0);
+                CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+                CHECK_EQ_INT(t.n, 2);
+                CHECK(t.heavy && t.have_anon_pages);
+                uint64_t pss_anon = 0;
+                for (size_t i = 0; i < t.n; i++)
+                        pss_anon += t.samples[i].pss_anon;
+                /* both in the tree: counted once, whichever way (what they share with this
+                 * test, forked from it, is outside: the region is not) */
+                CHECK(t.anon_pages_bytes >= region);
+                CHECK(t.anon_pages_bytes + region / 8 >= pss_anon);
+                uint64_t both = t.anon_pages_bytes, both_outside = t.anon_outside_bytes;
+                sampler_free(s);
+
+                /* the grandchild alone */
+                o.root_pid = grandchild;
+                CHECK_EQ_INT(sampler_new(&o, &s), 0);
+                CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+                CHECK_EQ_INT(t.n, 1);
+                CHECK(t.have_anon_pages);
+                CHECK(t.anon_pages_bytes >= region && t.anon_pages_bytes < both);
+                CHECK(t.anon_outside_bytes >= both_outside + region);
+                if (t.n == 1) /* Pss_Anon gives it half of the region */
+                        CHECK(t.samples[0].pss_anon + region / 4 <= t.anon_pages_bytes);
+        }
+        sampler_free(s);
+
+        /* not asked for */
+        o.anon_pages = 0;
+        CHECK_EQ_INT(sampler_new(&o, &s), 0);
+        if (s) {
+                CHECK_EQ_INT(sampler_anon_pages_status(s), -ENOTSUP);
+                CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+                CHECK(t.heavy && !t.have_anon_pages);
+        }
+        sampler_free(s);
+        kill(grandchild, SIGKILL);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+}
+
 int main(void)
 {
+        test_anon_pages();
         test_children_and_exit();
         test_late_grandchild_with(0);
         test_late_grandchild_with(1); /* kernels without children files: a /proc scan */

@@ -1,0 +1,350 @@
+#include "anonpages.h"
+#include "kfile.h"
+#include "maps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK 4096          /* pagemap entries read at once (32 KiB) */
+#define KPAGE_SPAN 512      /* shared pages this close together are looked up in one read */
+#define MAX_RANGES 262144   /* private mappings read from one process (max_map_count is 65,530) */
+#define MAPS_BUF (64 * 1024)
+
+struct range {
+        uint64_t start, end;
+};
+
+/* A shared page: its PFN (+1, so that 0 marks an empty slot) and how often the tree maps it. */
+struct slot {
+        uint64_t key;
+        uint32_t count;
+};
+
+struct anonpages {
+        anonpages_kpage_fn kpage;
+        void *kpage_ctx;
+        int fd_count;
+        uint64_t page_size;
+        /* the count under way */
+        uint64_t exclusive, processes;
+        struct slot *slots;
+        size_t cap, used; /* cap: a power of two, or 0 */
+        /* scratch */
+        uint64_t *chunk;
+        struct range *ranges;
+        size_t nranges, ranges_cap;
+        int too_many;
+        char *maps_buf;
+};
+
+static int kpage_pread(void *ctx, uint64_t pfn, uint64_t *out, size_t n)
+{
+        const struct anonpages *a = ctx;
+        int fd = a->fd_count;
+        size_t want = n * sizeof(uint64_t);
+        ssize_t got;
+
+        if (pfn > (UINT64_MAX >> 4))
+                return -EINVAL;
+        do
+                got = pread(fd, out, want, (off_t)(pfn * sizeof(uint64_t)));
+        while (got < 0 && errno == EINTR);
+        if (got < 0)
+                return -errno;
+        return (size_t)got == want ? 0 : -EIO;
+}
+
+static void free_scratch(struct anonpages *a)
+{
+        free(a->slots);
+        free(a->chunk);
+        free(a->ranges);
+        free(a->maps_buf);
+}
+
+int anonpages_new_with(anonpages_kpage_fn fn, void *ctx, struct anonpages **ret)
+{
+        struct anonpages *a = calloc(1, sizeof(*a));
+        long ps = sysconf(_SC_PAGESIZE);
+
+        if (!a)
+                return -ENOMEM;
+        a->fd_count = -1;
+        a->kpage = fn ? fn : kpage_pread;
+        a->kpage_ctx = fn ? ctx : a;
+        a->page_size = ps > 0 ? (uint64_t)ps : 4096;
+        a->chunk = malloc(CHUNK * sizeof(uint64_t));
+        a->maps_buf = malloc(MAPS_BUF);
+        if (!a->chunk || !a->maps_buf) {
+                anonpages_free(a);
+                return -ENOMEM;
+        }
+        *ret = a;
+        return 0;
+}
+
+int anonpages_new(struct anonpages **ret)
+{
+        struct anonpages *a;
+        volatile char probe[1];
+        uint64_t e = 0;
+        ssize_t n;
+        int fd, r;
+
+        r = anonpages_new_with(NULL, NULL, &a);
+        if (r < 0)
+                return r;
+        /* A page of jitmem's own stack, present by now: its entry shows a PFN unless hidden. */
+        probe[0] = 1;
+        fd = kfile_open_local("/proc/self/pagemap", 0);
+        if (fd < 0) {
+                anonpages_free(a);
+                return fd;
+        }
+        do
+                n = pread(fd, &e, sizeof(e), (off_t)(((uintptr_t)probe / a->page_size) * sizeof(e)));
+        while (n < 0 && errno == EINTR);
+        r = n < 0 ? -errno : 0;
+        close(fd);
+        if (r == 0 && n != (ssize_t)sizeof(e))
+                r = -EIO;
+        if (r == 0 && (!(e & ANONPAGES_PM_PRESENT) || (e & ANONPAGES_PM_PFN_MASK) == 0))
+                r = -EPERM;
+        if (r == 0) {
+                a->fd_count = kfile_open("/proc/kpagecount", 0);
+                if (a->fd_count < 0)
+                        r = a->fd_count;
+        }
+        if (r < 0) {
+                anonpages_free(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+void anonpages_free(struct anonpages *a)
+{
+        if (!a)
+                return;
+        if (a->fd_count >= 0)
+                close(a->fd_count);
+        free_scratch(a);
+        free(a);
+}
+
+void anonpages_begin(struct anonpages *a)
+{
+        a->exclusive = a->processes = 0;
+        if (a->cap > 0)
+                memset(a->slots, 0, a->cap * sizeof(*a->slots));
+        a->used = 0;
+}
+
+static size_t slot_of(uint64_t key, size_t cap)
+{
+        key ^= key >> 33; /* murmur3's finalizer: PFNs are dense, the table is a power of two */
+        key *= UINT64_C(0xff51afd7ed558ccd);
+        key ^= key >> 33;
+        return (size_t)key & (cap - 1);
+}
+
+static int grow(struct anonpages *a)
+{
+        size_t cap = a->cap ? a->cap * 2 : 65536;
+        struct slot *s = calloc(cap, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < a->cap; i++) {
+                if (!a->slots[i].key)
+                        continue;
+                size_t j = slot_of(a->slots[i].key, cap);
+                while (s[j].key)
+                        j = (j + 1) & (cap - 1);
+                s[j] = a->slots[i];
+        }
+        free(a->slots);
+        a->slots = s;
+        a->cap = cap;
+        return 0;
+}
+
+static int add_shared(struct anonpages *a, uint64_t pfn)
+{
+        uint64_t key = pfn + 1;
+        size_t j;
+
+        if (a->used + 1 > a->cap / 2) {
+                if (a->used >= ANONPAGES_MAX_SHARED)
+                        return -E2BIG;
+                int r = grow(a);
+                if (r < 0)
+                        return r;
+        }
+        j = slot_of(key, a->cap);
+        while (a->slots[j].key && a->slots[j].key != key)
+                j = (j + 1) & (a->cap - 1);
+        if (!a->slots[j].key) {
+                a->slots[j].key = key;
+                a->used++;
+        }
+        if (a->slots[j].count < UINT32_MAX)
+                a->slots[j].count++;
+        return 0;
+}
+
+int anonpages_add_entries(struct anonpages *a, const uint64_t *entries, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                uint64_t e = entries[i];
+                if (!(e & ANONPAGES_PM_PRESENT) || (e & ANONPAGES_PM_FILE))
+                        continue;
+                if (e & ANONPAGES_PM_EXCLUSIVE) {
+                        a->exclusive++; /* mapped once in the whole system: no need of its PFN */
+                        continue;
+                }
+                int r = add_shared(a, e & ANONPAGES_PM_PFN_MASK);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void anonpages_end_process(struct anonpages *a)
+{
+        a->processes++;
+}
+
+static int range_line(const char *line, size_t len, void *userdata)
+{
+        struct anonpages *a = userdata;
+        struct maps_entry m;
+
+        if (maps_parse_line(line, len, &m) < 0)
+                return -EAGAIN;
+        if (m.perms[3] != 'p' || m.end <= m.start)
+                return 0; /* shared: its pages are file pages or shmem, never private anonymous */
+        if (m.name_len == 10 && memcmp(m.name, "[vsyscall]", 10) == 0)
+                return 0; /* above the address space: pagemap does not reach it */
+        if (a->nranges == a->ranges_cap) {
+                if (a->ranges_cap >= MAX_RANGES) {
+                        a->too_many = 1;
+                        return 1;
+                }
+                size_t cap = a->ranges_cap ? a->ranges_cap * 2 : 256;
+                struct range *r = realloc(a->ranges, cap * sizeof(*r));
+                if (!r)
+                        return -ENOMEM;
+                a->ranges = r;
+                a->ranges_cap = cap;
+        }
+        a->ranges[a->nranges].start = m.start;
+        a->ranges[a->nranges].end = m.end;
+        a->nranges++;
+        return 0;
+}
+
+int anonpages_add_process(struct anonpages *a, int proc_dirfd)
+{
+        uint64_t vpages = 0;
+        int fd, pm, r;
+
+        fd = kfile_openat(proc_dirfd, "maps");
+        if (fd < 0)
+                return fd;
+        a->nranges = 0;
+        a->too_many = 0;
+        r = kfile_scan_lines(fd, a->maps_buf, MAPS_BUF, range_line, a);
+        close(fd);
+        if (r < 0)
+                return r;
+        if (a->too_many)
+                return -E2BIG;
+        for (size_t i = 0; i < a->nranges; i++)
+                vpages += (a->ranges[i].end - a->ranges[i].start) / a->page_size;
+        if (vpages > ANONPAGES_MAX_VPAGES)
+                return -E2BIG;
+        pm = kfile_openat(proc_dirfd, "pagemap");
+        if (pm < 0)
+                return pm;
+        for (size_t i = 0; i < a->nranges && r >= 0; i++) {
+                uint64_t p = a->ranges[i].start / a->page_size, end = a->ranges[i].end / a->page_size;
+                while (p < end) {
+                        size_t want = end - p < CHUNK ? (size_t)(end - p) : CHUNK;
+                        ssize_t got;
+                        do
+                                got = pread(pm, a->chunk, want * sizeof(uint64_t), (off_t)(p * sizeof(uint64_t)));
+                        while (got < 0 && errno == EINTR);
+                        if (got < 0) {
+                                r = errno == ENOENT ? -ESRCH : -errno;
+                                break;
+                        }
+                        if (got == 0)
+                                break; /* the address space ended (the process is exiting) */
+                        size_t n = (size_t)got / sizeof(uint64_t);
+                        r = anonpages_add_entries(a, a->chunk, n);
+                        if (r < 0)
+                                break;
+                        p += n;
+                }
+        }
+        close(pm);
+        if (r < 0)
+                return r;
+        anonpages_end_process(a);
+        return 0;
+}
+
+static int cmp_slot(const void *x, const void *y)
+{
+        uint64_t a = ((const struct slot *)x)->key, b = ((const struct slot *)y)->key;
+        return a < b ? -1 : a > b;
+}
+
+int anonpages_end(struct anonpages *a, struct anonpages_result *ret)
+{
+        uint64_t count[KPAGE_SPAN];
+        uint64_t pages = a->exclusive, shared = 0, outside = 0;
+        size_t n = 0;
+
+        /* The shared pages, in PFN order, packed at the table's start. */
+        for (size_t i = 0; i < a->cap; i++)
+                if (a->slots[i].key)
+                        a->slots[n++] = a->slots[i];
+        if (n > 0)
+                qsort(a->slots, n, sizeof(*a->slots), cmp_slot);
+        for (size_t i = 0; i < n;) {
+                uint64_t first = a->slots[i].key - 1;
+                size_t j = i;
+                while (j < n && a->slots[j].key - 1 - first < KPAGE_SPAN)
+                        j++;
+                size_t span = (size_t)(a->slots[j - 1].key - 1 - first) + 1;
+                int r = a->kpage(a->kpage_ctx, first, count, span);
+                if (r < 0) {
+                        anonpages_begin(a); /* the table was reordered: start afresh */
+                        return r;
+                }
+                for (; i < j; i++) {
+                        size_t k = (size_t)(a->slots[i].key - 1 - first);
+                        /* mapped nowhere by the kernel's count: the zero page, a raw PFN mapping */
+                        if (count[k] == 0)
+                                continue;
+                        pages++;
+                        if (count[k] > 1 || a->slots[i].count > 1)
+                                shared++;
+                        if (count[k] > a->slots[i].count)
+                                outside++;
+                }
+        }
+        ret->pages = pages;
+        ret->shared_pages = shared;
+        ret->outside_pages = outside;
+        ret->processes = a->processes;
+        ret->page_size = a->page_size;
+        anonpages_begin(a);
+        return 0;
+}
