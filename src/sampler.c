@@ -67,7 +67,7 @@ struct sampler {
         int have_pss_anon; /* ... with Pss_Anon (5.9+), which smaps lacks */
         struct anonpages *anon; /* the tree's anonymous pages from the page tables (or NULL) */
         int anon_status;        /* see sampler_anon_pages_status() */
-        uint64_t next_anon_ns;  /* automatic cadence: the next heavy tick at or after it counts */
+        uint64_t next_anon_ns;  /* automatic cadence: the first heavy tick at or after it counts */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -839,18 +839,19 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
         live_compact(s);
         ret->have_anon_pages = 0;
         ret->anon_pages_bytes = ret->anon_outside_bytes = 0;
-        /* The count from the page tables has a budget of its own (the PSS cadence stays what
-         * it was without it): at every heavy tick when their interval was set, else at the
-         * heavy ticks its own cost leaves room for. */
-        if (heavy && s->anon && n > 0 && (s->opt.heavy_interval_ns > 0 || force_heavy || t >= s->next_anon_ns)) {
+        /* The count from the page tables is a heavy figure too. With an automatic cadence the
+         * budget is halved between the two: PSS at the heavy ticks its own cost leaves room for
+         * in one half, the count at those its cost leaves room for in the other. */
+        int halves = s->anon && s->opt.heavy_interval_ns == 0;
+        if (heavy && s->anon && n > 0 && (!halves || force_heavy || t >= s->next_anon_ns)) {
                 uint64_t anon_cost = 0;
                 count_anon_pages(s, ret, &anon_cost);
-                s->next_anon_ns = t + (uint64_t)((double)anon_cost / SAMPLER_HEAVY_BUDGET);
+                s->next_anon_ns = t + (uint64_t)((double)anon_cost / (SAMPLER_HEAVY_BUDGET / 2));
         }
         if (heavy) {
                 uint64_t gap = s->opt.heavy_interval_ns;
                 if (gap == 0)
-                        gap = (uint64_t)((double)heavy_cost / SAMPLER_HEAVY_BUDGET);
+                        gap = (uint64_t)((double)heavy_cost / (halves ? SAMPLER_HEAVY_BUDGET / 2 : SAMPLER_HEAVY_BUDGET));
                 s->next_heavy_ns = t + gap;
         }
         ret->t_ns = t;

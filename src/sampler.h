@@ -26,8 +26,9 @@
  * default their cadence adapts so that they cost at most SAMPLER_HEAVY_BUDGET of one CPU,
  * measured as the sampling thread's CPU time (on a busy machine the wall time of a walk
  * includes waiting for a CPU, and would stretch the cadence for nothing). The tree's anonymous
- * pages from the page tables (options.anon_pages) are counted at heavy ticks, within a budget
- * of the same size of their own: at every heavy tick when heavy_interval_ns is set. */
+ * pages from the page tables (options.anon_pages) are a heavy figure too: with an automatic
+ * cadence each of the two has half the budget (so the count is made at some heavy ticks
+ * only); with heavy_interval_ns set, both are read at every heavy tick. */
 #ifndef JITMEM_SAMPLER_H
 #define JITMEM_SAMPLER_H
 
