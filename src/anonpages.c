@@ -6,12 +6,28 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+/* PAGEMAP_SCAN, from Linux 6.7's include/uapi/linux/fs.h, under names of jitmem's own (headers
+ * that have it define the same ioctl under the kernel's). */
+struct pm_scan_region {
+        uint64_t start, end, categories;
+};
+struct pm_scan_args {
+        uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+        uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PM_PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_args)
+#define PM_PAGE_IS_FILE (1 << 2)
+#define PM_PAGE_IS_PRESENT (1 << 3)
+#define PM_PAGE_IS_PFNZERO (1 << 5)
 
 #define CHUNK 4096          /* pagemap entries read at once (32 KiB) */
 #define KPAGE_SPAN 512      /* shared pages this close together are looked up in one read */
 #define MAX_RANGES 262144   /* private mappings read from one process (max_map_count is 65,530) */
 #define MAPS_BUF (64 * 1024)
+#define SCAN_VEC 256        /* regions asked of PAGEMAP_SCAN at once */
 
 struct range {
         uint64_t start, end;
@@ -38,6 +54,7 @@ struct anonpages {
         size_t nranges, ranges_cap;
         int too_many;
         char *maps_buf;
+        int scan;           /* PAGEMAP_SCAN is tried (until the kernel says it lacks it) */
 };
 
 static int kpage_pread(void *ctx, uint64_t pfn, uint64_t *out, size_t n)
@@ -76,6 +93,7 @@ int anonpages_new_with(anonpages_kpage_fn fn, void *ctx, struct anonpages **ret)
         a->kpage = fn ? fn : kpage_pread;
         a->kpage_ctx = fn ? ctx : a;
         a->page_size = ps > 0 ? (uint64_t)ps : 4096;
+        a->scan = 1;
         a->chunk = malloc(CHUNK * sizeof(uint64_t));
         a->maps_buf = malloc(MAPS_BUF);
         if (!a->chunk || !a->maps_buf) {
@@ -134,6 +152,11 @@ void anonpages_free(struct anonpages *a)
                 close(a->fd_count);
         free_scratch(a);
         free(a);
+}
+
+void anonpages_set_scan(struct anonpages *a, int scan)
+{
+        a->scan = scan;
 }
 
 void anonpages_begin(struct anonpages *a)
@@ -248,9 +271,73 @@ static int range_line(const char *line, size_t len, void *userdata)
         return 0;
 }
 
+/* Reads the pagemap entries of pages [p, end) and adds them. Returns 0 or -errno. */
+static int read_entries(struct anonpages *a, int pm, uint64_t p, uint64_t end)
+{
+        while (p < end) {
+                size_t want = end - p < CHUNK ? (size_t)(end - p) : CHUNK;
+                ssize_t got;
+                do
+                        got = pread(pm, a->chunk, want * sizeof(uint64_t), (off_t)(p * sizeof(uint64_t)));
+                while (got < 0 && errno == EINTR);
+                if (got < 0)
+                        return errno == ENOENT ? -ESRCH : -errno;
+                if (got == 0)
+                        return 0; /* the address space ended (the process is exiting) */
+                size_t n = (size_t)got / sizeof(uint64_t);
+                int r = anonpages_add_entries(a, a->chunk, n);
+                if (r < 0)
+                        return r;
+                p += n;
+        }
+        return 0;
+}
+
+/* Adds the present anonymous pages of [start, end) (bytes), found with the PAGEMAP_SCAN ioctl
+ * (Linux 6.7+), which walks the page tables without a word for holes and file pages: the
+ * entries of those pages only are then read. *pages counts them. Returns 0, -ENOTSUP when the
+ * kernel lacks the ioctl, -E2BIG past the bound, or -errno. */
+static int scan_range(struct anonpages *a, int pm, uint64_t start, uint64_t end, uint64_t *pages)
+{
+        struct pm_scan_region v[SCAN_VEC];
+
+        while (start < end) {
+                struct pm_scan_args arg;
+                memset(&arg, 0, sizeof(arg));
+                arg.size = sizeof(arg);
+                arg.start = start;
+                arg.end = end;
+                arg.vec = (uint64_t)(uintptr_t)v;
+                arg.vec_len = SCAN_VEC;
+                arg.category_mask = PM_PAGE_IS_PRESENT | PM_PAGE_IS_FILE | PM_PAGE_IS_PFNZERO;
+                arg.category_inverted = PM_PAGE_IS_FILE | PM_PAGE_IS_PFNZERO;
+                arg.return_mask = PM_PAGE_IS_PRESENT;
+                long n = ioctl(pm, PM_PAGEMAP_SCAN, &arg);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP ? -ENOTSUP
+                               : errno == ENOENT                                  ? -ESRCH
+                                                                                  : -errno;
+                }
+                for (long i = 0; i < n; i++) {
+                        *pages += (v[i].end - v[i].start) / a->page_size;
+                        if (*pages > ANONPAGES_MAX_VPAGES)
+                                return -E2BIG;
+                        int r = read_entries(a, pm, v[i].start / a->page_size, v[i].end / a->page_size);
+                        if (r < 0)
+                                return r;
+                }
+                if (arg.walk_end <= start || arg.walk_end >= end)
+                        break; /* done (or a kernel that says nothing of where it stopped) */
+                start = arg.walk_end;
+        }
+        return 0;
+}
+
 int anonpages_add_process(struct anonpages *a, int proc_dirfd)
 {
-        uint64_t vpages = 0;
+        uint64_t vpages = 0, pages = 0;
         int fd, pm, r;
 
         fd = kfile_openat(proc_dirfd, "maps");
@@ -264,33 +351,27 @@ int anonpages_add_process(struct anonpages *a, int proc_dirfd)
                 return r;
         if (a->too_many)
                 return -E2BIG;
-        for (size_t i = 0; i < a->nranges; i++)
-                vpages += (a->ranges[i].end - a->ranges[i].start) / a->page_size;
-        if (vpages > ANONPAGES_MAX_VPAGES)
-                return -E2BIG;
         pm = kfile_openat(proc_dirfd, "pagemap");
         if (pm < 0)
                 return pm;
         for (size_t i = 0; i < a->nranges && r >= 0; i++) {
-                uint64_t p = a->ranges[i].start / a->page_size, end = a->ranges[i].end / a->page_size;
-                while (p < end) {
-                        size_t want = end - p < CHUNK ? (size_t)(end - p) : CHUNK;
-                        ssize_t got;
-                        do
-                                got = pread(pm, a->chunk, want * sizeof(uint64_t), (off_t)(p * sizeof(uint64_t)));
-                        while (got < 0 && errno == EINTR);
-                        if (got < 0) {
-                                r = errno == ENOENT ? -ESRCH : -errno;
+                if (a->scan) {
+                        r = scan_range(a, pm, a->ranges[i].start, a->ranges[i].end, &pages);
+                        if (r != -ENOTSUP)
+                                continue;
+                        if (i > 0 || pages > 0) /* it worked before: not a kernel without it */
                                 break;
-                        }
-                        if (got == 0)
-                                break; /* the address space ended (the process is exiting) */
-                        size_t n = (size_t)got / sizeof(uint64_t);
-                        r = anonpages_add_entries(a, a->chunk, n);
-                        if (r < 0)
-                                break;
-                        p += n;
+                        a->scan = 0;
                 }
+                /* Without PAGEMAP_SCAN: every page of the range, bounded in address space. */
+                if (vpages == 0)
+                        for (size_t j = 0; j < a->nranges; j++)
+                                vpages += (a->ranges[j].end - a->ranges[j].start) / a->page_size;
+                if (vpages > ANONPAGES_MAX_VPAGES) {
+                        r = -E2BIG;
+                        break;
+                }
+                r = read_entries(a, pm, a->ranges[i].start / a->page_size, a->ranges[i].end / a->page_size);
         }
         close(pm);
         if (r < 0)

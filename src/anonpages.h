@@ -67,6 +67,11 @@ int anonpages_new_with(anonpages_kpage_fn fn, void *ctx, struct anonpages **ret)
 
 void anonpages_free(struct anonpages *a);
 
+/* Whether to find present pages with the PAGEMAP_SCAN ioctl (Linux 6.7+; the default, until the
+ * kernel says it lacks it) or to read the entry of every page of each mapping, as on older
+ * kernels (0: for tests). */
+void anonpages_set_scan(struct anonpages *a, int scan);
+
 /* Starts a count. */
 void anonpages_begin(struct anonpages *a);
 
