@@ -37,9 +37,9 @@
 #define ANONPAGES_PM_PRESENT (UINT64_C(1) << 63)
 
 /* Bounds: distinct shared pages remembered in one count (2 Mi: 8 GiB of 4 KiB pages, in a
- * table of at most 64 MiB), and
- * virtual pages read from one process's pagemap (8 Mi: 32 GiB of address space, 64 MiB of
- * pagemap). A count that would pass either fails with -E2BIG. */
+ * table of at most 64 MiB), and pages read from one process's pagemap (8 Mi: 32 GiB; with
+ * PAGEMAP_SCAN present anonymous pages only, else every page of its private mappings, so that
+ * the bound is on its address space). A count that would pass either fails with -E2BIG. */
 #define ANONPAGES_MAX_SHARED (UINT64_C(1) << 21)
 #define ANONPAGES_MAX_VPAGES (UINT64_C(1) << 23)
 
