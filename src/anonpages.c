@@ -28,6 +28,7 @@ struct pm_scan_args {
 #define MAX_RANGES 262144   /* private mappings read from one process (max_map_count is 65,530) */
 #define MAPS_BUF (64 * 1024)
 #define SCAN_VEC 256        /* regions asked of PAGEMAP_SCAN at once */
+#define SCAN_MIN_PAGES 4096 /* mappings larger than this (16 MiB of 4 KiB pages) are scanned */
 
 struct range {
         uint64_t start, end;
@@ -337,7 +338,7 @@ static int scan_range(struct anonpages *a, int pm, uint64_t start, uint64_t end,
 
 int anonpages_add_process(struct anonpages *a, int proc_dirfd)
 {
-        uint64_t vpages = 0, pages = 0;
+        uint64_t pages = 0;
         int fd, pm, r;
 
         fd = kfile_openat(proc_dirfd, "maps");
@@ -355,19 +356,17 @@ int anonpages_add_process(struct anonpages *a, int proc_dirfd)
         if (pm < 0)
                 return pm;
         for (size_t i = 0; i < a->nranges && r >= 0; i++) {
-                if (a->scan) {
+                uint64_t n = (a->ranges[i].end - a->ranges[i].start) / a->page_size;
+                /* A large mapping (a reservation, a sanitizer's shadow) is mostly holes: the
+                 * ioctl finds its pages. Reading a small one's every entry costs less. */
+                if (a->scan && n > SCAN_MIN_PAGES) {
                         r = scan_range(a, pm, a->ranges[i].start, a->ranges[i].end, &pages);
                         if (r != -ENOTSUP)
                                 continue;
-                        if (i > 0 || pages > 0) /* it worked before: not a kernel without it */
-                                break;
                         a->scan = 0;
                 }
-                /* Without PAGEMAP_SCAN: every page of the range, bounded in address space. */
-                if (vpages == 0)
-                        for (size_t j = 0; j < a->nranges; j++)
-                                vpages += (a->ranges[j].end - a->ranges[j].start) / a->page_size;
-                if (vpages > ANONPAGES_MAX_VPAGES) {
+                pages += n;
+                if (pages > ANONPAGES_MAX_VPAGES) {
                         r = -E2BIG;
                         break;
                 }

@@ -37,9 +37,10 @@
 #define ANONPAGES_PM_PRESENT (UINT64_C(1) << 63)
 
 /* Bounds: distinct shared pages remembered in one count (2 Mi: 8 GiB of 4 KiB pages, in a
- * table of at most 64 MiB), and pages read from one process's pagemap (8 Mi: 32 GiB; with
- * PAGEMAP_SCAN present anonymous pages only, else every page of its private mappings, so that
- * the bound is on its address space). A count that would pass either fails with -E2BIG. */
+ * table of at most 64 MiB), and pagemap entries read of one process (8 Mi: 32 GiB): every page
+ * of its small private mappings, and of the large ones the present anonymous pages that
+ * PAGEMAP_SCAN finds (Linux 6.7+; every page on older kernels, so that the bound is then on
+ * the address space). A count that would pass either fails with -E2BIG. */
 #define ANONPAGES_MAX_SHARED (UINT64_C(1) << 21)
 #define ANONPAGES_MAX_VPAGES (UINT64_C(1) << 23)
 
@@ -67,9 +68,9 @@ int anonpages_new_with(anonpages_kpage_fn fn, void *ctx, struct anonpages **ret)
 
 void anonpages_free(struct anonpages *a);
 
-/* Whether to find present pages with the PAGEMAP_SCAN ioctl (Linux 6.7+; the default, until the
- * kernel says it lacks it) or to read the entry of every page of each mapping, as on older
- * kernels (0: for tests). */
+/* Whether to find the present pages of large mappings with the PAGEMAP_SCAN ioctl (Linux 6.7+;
+ * the default, until the kernel says it lacks it) or to read the entry of every page of every
+ * mapping, as on older kernels (0: for tests). */
 void anonpages_set_scan(struct anonpages *a, int scan);
 
 /* Starts a count. */

@@ -99,7 +99,9 @@ static void test_count(void)
         anonpages_free(NULL);
 }
 
-/* A child that maps `pages` pages, writes them, forks a grandchild and reports both PIDs; the
+#define SPREAD 80
+
+/* A child that writes `pages` pages of a mapping (one in SPREAD), forks a grandchild and reports both PIDs; the
  * grandchild writes the region again (copy-on-write) when told, and both wait to be killed. */
 struct pair {
         pid_t parent, child;
@@ -115,17 +117,18 @@ static int start_pair(size_t pages, size_t page_size, struct pair *p)
         if (c < 0)
                 return -errno;
         if (c == 0) {
-                char *m = mmap(NULL, pages * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                /* one page in SPREAD of a mapping over 16 MiB: PAGEMAP_SCAN finds them */
+                char *m = mmap(NULL, pages * SPREAD * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (m == MAP_FAILED)
                         _exit(1);
                 for (size_t i = 0; i < pages; i++)
-                        m[i * page_size] = (char)(i + 1);
+                        m[i * SPREAD * page_size] = (char)(i + 1);
                 pid_t g = fork();
                 if (g == 0) {
                         char x;
                         if (read(go[0], &x, 1) == 1)
                                 for (size_t i = 0; i < pages; i++)
-                                        m[i * page_size] = (char)(i + 2);
+                                        m[i * SPREAD * page_size] = (char)(i + 2);
                         for (;;)
                                 pause();
                 }
@@ -192,9 +195,8 @@ static void test_processes(void)
         CHECK_EQ_INT(count(a, dirs, 2, &both), 0);
         CHECK_EQ_INT(count(a, dirs, 1, &parent), 0);
         CHECK_EQ_INT(count(a, dirs + 1, 1, &child), 0);
-        /* every page's entry read, as on kernels without PAGEMAP_SCAN: the same count (this
-         * test's process is sanitized or not: its children's address space is 20 TiB under
-         * ASan, past the bound for reading every entry) */
+        /* every page's entry read, as on kernels without PAGEMAP_SCAN: the same count (under
+         * ASan the children's address space is 20 TiB, past the bound for reading every entry) */
         struct anonpages_result plain;
         anonpages_set_scan(a, 0);
         r = count(a, dirs, 2, &plain);
