@@ -101,8 +101,9 @@ static void test_count(void)
 
 #define SPREAD 80
 
-/* A child that writes `pages` pages of a mapping (one in SPREAD), forks a grandchild and reports both PIDs; the
- * grandchild writes the region again (copy-on-write) when told, and both wait to be killed. */
+/* A child that writes `pages` pages of a mapping (one in SPREAD), forks a grandchild and
+ * reports both PIDs; the grandchild writes the region again (copy-on-write) when told, and both
+ * wait to be killed. */
 struct pair {
         pid_t parent, child;
         int go_fd;
