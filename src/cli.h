@@ -4,14 +4,18 @@
 
 #include <stdio.h>
 
-/* Exit codes (the table in `jitmem --help`, README.md and docs/jitmem.1). */
+#include "exitcode.h"
+
+/* Exit codes (exitcode.h: the table in `jitmem --help`, README.md and docs/jitmem.1), under the
+ * names the subcommands use. */
 enum {
-        CLI_EXIT_OK = 0,
-        CLI_EXIT_FAILURE = 1,      /* env: what was asked could not be done (e.g. the interpreter probe failed) */
-        CLI_EXIT_USAGE = 2,        /* bad option or value */
-        CLI_EXIT_RUN_FAILED = 125, /* run: jitmem itself failed (output unwritable, disk full, ...) */
-        CLI_EXIT_NOT_EXEC = 126,   /* run: the command exists but cannot be executed */
-        CLI_EXIT_NOT_FOUND = 127,  /* run: the command was not found */
+        CLI_EXIT_OK = EXIT_CODE_OK,
+        CLI_EXIT_FAILURE = EXIT_CODE_FAILURE,
+        CLI_EXIT_USAGE = EXIT_CODE_USAGE,
+        CLI_EXIT_RUN_FAILED = EXIT_CODE_RUN_FAILED,
+        CLI_EXIT_NOT_EXEC = EXIT_CODE_NOT_EXEC,
+        CLI_EXIT_NOT_FOUND = EXIT_CODE_NOT_FOUND,
+        CLI_EXIT_INTERRUPTED = EXIT_CODE_INTERRUPTED,
 };
 
 #define CLI_EXIT_CODES_HELP                                                                         \

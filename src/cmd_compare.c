@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLI_EXIT_INTERRUPTED 130
 
 static void compare_usage(FILE *f)
 {

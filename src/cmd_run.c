@@ -373,7 +373,7 @@ int cmd_run(int argc, char **argv)
                 static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
                 if (util_find_beside_binary("JITMEM_SHIM", rel, shim, sizeof(shim)) < 0) {
                         cli_error("cannot find libjitshim.so beside jitmem (set JITMEM_SHIM to its path)");
-                        return 125;
+                        return CLI_EXIT_RUN_FAILED;
                 }
                 o.trace_shim = shim;
         }

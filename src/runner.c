@@ -2,6 +2,7 @@
  * around the sampler and the recorder. */
 #include "runner.h"
 #include "cgroup.h"
+#include "exitcode.h"
 #include "jittrace.h"
 #include "jsonout.h"
 #include "kfile.h"
@@ -38,9 +39,6 @@ extern char **environ;
 
 #define TERM_WAIT_NS 2000000000ULL /* after SIGTERM to leftovers, SIGKILL */
 /* Exit statuses, as cli.h numbers them. */
-#define RUNNER_EXIT_FAILED 125
-#define RUNNER_EXIT_NOT_EXEC 126
-#define RUNNER_EXIT_NOT_FOUND 127
 
 static json_t *argv_json(char *const *argv)
 {
@@ -194,7 +192,7 @@ static int exit_code_of(int st)
                 return WEXITSTATUS(st);
         if (WIFSIGNALED(st))
                 return 128 + WTERMSIG(st);
-        return RUNNER_EXIT_FAILED;
+        return EXIT_CODE_RUN_FAILED;
 }
 
 /* Signals the command's process group, while the command is unreaped (its PID, and so its
@@ -466,13 +464,13 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         char interp[KFILE_PATH_MAX], err[512] = "", probe_problem[768] = "";
         char **envp = NULL, **envp2 = NULL, **envp3 = NULL, **envp4 = NULL;
         char trace_dir[KFILE_PATH_MAX] = "";
-        int r, code = RUNNER_EXIT_FAILED, have_pi = 0, rc = -EIO;
+        int r, code = EXIT_CODE_RUN_FAILED, have_pi = 0, rc = -EIO;
         int progress_pipe[2] = { -1, -1 };
         sigset_t mask, oldmask;
         json_t *meta = NULL;
 
         memset(ret, 0, sizeof(*ret));
-        ret->exit_code = RUNNER_EXIT_FAILED;
+        ret->exit_code = EXIT_CODE_RUN_FAILED;
         R = calloc(1, sizeof(*R));
         if (!R) {
                 set_error(ret, "out of memory");
@@ -496,7 +494,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                                   R->argv[0]);
                 else
                         set_error(ret, "%s: %s", R->argv[0], util_strerror(r));
-                ret->exit_code = r == -ENOENT ? RUNNER_EXIT_NOT_FOUND : RUNNER_EXIT_NOT_EXEC;
+                ret->exit_code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
                 free(R);
                 return r;
         }
@@ -695,7 +693,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         if (r < 0) {
                 set_error(ret, "cannot execute %s: %s%s", R->path, util_strerror(r),
                           r == -ENOEXEC ? " (not a binary, and no #! line)" : "");
-                code = r == -ENOENT ? RUNNER_EXIT_NOT_FOUND : RUNNER_EXIT_NOT_EXEC;
+                code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
                 rc = r;
                 goto out_restore;
         }
@@ -851,7 +849,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                         cs = cs > 0 ? cs : 0;
                         maxrss = ru.ru_maxrss;
                 }
-                code = R->root_done ? exit_code_of(R->root_status) : RUNNER_EXIT_FAILED;
+                code = R->root_done ? exit_code_of(R->root_status) : EXIT_CODE_RUN_FAILED;
                 R->unreadable = count_unreadable(R->sampler);
                 json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code);
                 if (sum && R->o.trace_shim) {
@@ -883,7 +881,7 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 ret->summary = sum;
                 ret->interrupted = R->nsignals > 0;
                 if (R->record_error)
-                        code = RUNNER_EXIT_FAILED;
+                        code = EXIT_CODE_RUN_FAILED;
                 rc = 0;
         }
 
@@ -904,9 +902,9 @@ out:
         sampler_free(R->sampler);
         if (R->rec) {
                 r = record_close(R->rec);
-                if (r < 0 && code != RUNNER_EXIT_FAILED) {
+                if (r < 0 && code != EXIT_CODE_RUN_FAILED) {
                         set_error(ret, "cannot close %s/samples.csv: %s", R->o.out, util_strerror(r));
-                        code = RUNNER_EXIT_FAILED;
+                        code = EXIT_CODE_RUN_FAILED;
                 }
         }
         if (R->child.pidfd >= 0)

@@ -47,7 +47,7 @@ struct runner_options {
 
 struct runner_result {
         int exit_code;       /* what `jitmem run` exits with: the command's status, 128+signal,
-                              * or 125/126/127 (see cli.h) */
+                              * or EXIT_CODE_RUN_FAILED, _NOT_EXEC, _NOT_FOUND (exitcode.h) */
         int started;         /* the command was started */
         int interrupted;     /* signals were forwarded to it */
         char error[1024];    /* why jitmem failed, one sentence ("" when it did not) */

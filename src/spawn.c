@@ -1,4 +1,5 @@
 #include "spawn.h"
+#include "exitcode.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,7 +119,7 @@ fail:
         e = errno;
         while (write(err_fd, &e, sizeof(e)) < 0 && errno == EINTR)
                 ;
-        _exit(127);
+        _exit(EXIT_CODE_NOT_FOUND); /* as a shell says it; the parent reads errno from err_fd */
 }
 
 int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
