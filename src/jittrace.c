@@ -125,6 +125,53 @@ struct event {
         char name[68];
 };
 
+/* A time in seconds from samples.csv, or -1 when it is not one jitmem writes (a number from 0
+ * to a year, whole). */
+static double seconds_field(const char *f)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(f, &end);
+        if (errno != 0 || end == f || *end != '\0' || !(v >= 0 && v <= 366.0 * 86400))
+                return -1;
+        return v;
+}
+
+/* Parses a line of the shim's stream: "T ORDER TID OP ADDR LEN A B RES MOD [NAME]", the first
+ * three decimal, ADDR to RES hexadecimal, MOD one character. Returns how many fields were read
+ * in order (10 or 11 for a whole line; e->name is "" without the eleventh); a field too long
+ * for its place ends the line there. */
+static int parse_event(const char *line, size_t len, struct event *e)
+{
+        uint64_t *const nums[] = { &e->t, &e->order, &e->tid, NULL, &e->addr, &e->len, &e->a, &e->b, &e->res };
+        const char *f;
+        size_t pos = 0, n;
+        int i;
+
+        memset(e, 0, sizeof(*e));
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                len--;
+        for (i = 0; i < 11 && util_next_field(line, len, &pos, &f, &n); i++) {
+                if (i == 3 || i == 10) { /* OP, NAME */
+                        char *dst = i == 3 ? e->op : e->name;
+                        size_t cap = i == 3 ? sizeof(e->op) : sizeof(e->name);
+                        if (n >= cap)
+                                break;
+                        memcpy(dst, f, n);
+                        dst[n] = '\0';
+                } else if (i == 9) { /* MOD */
+                        if (n != 1)
+                                break;
+                        e->mod = f[0];
+                } else if ((i < 3 ? util_field_u64(f, n, nums[i]) : util_field_x64(f, n, nums[i])) < 0) {
+                        break;
+                }
+        }
+        return i;
+}
+
 static int cmp_event(const void *x, const void *y)
 {
         const struct event *a = x, *b = y;
@@ -146,9 +193,7 @@ static int load_events(const char *path, struct event **ret, size_t *ret_n)
                 return -errno;
         while (fgets(line, sizeof(line), f) && n < MAX_EVENTS_PER_PROC) {
                 struct event e;
-                e.name[0] = '\0';
-                if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %11s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %c %67s",
-                           &e.t, &e.order, &e.tid, e.op, &e.addr, &e.len, &e.a, &e.b, &e.res, &e.mod, e.name) < 10)
+                if (parse_event(line, strlen(line), &e) < 10)
                         continue; /* a line cut by a crash */
                 if (n == cap) {
                         size_t c = cap ? cap * 2 : 1024;
@@ -618,14 +663,21 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
                 }
                 if (nf <= cjit || strcmp(fields[cscope], "process") != 0)
                         continue;
-                int pid = atoi(fields[cpid]);
+                int64_t pid64;
+                if (util_parse_i64(fields[cpid], strlen(fields[cpid]), &pid64) <= 0 || pid64 <= 0 || pid64 > INT32_MAX)
+                        continue;
+                int pid = (int)pid64;
                 /* When this process's mappings were read; the tick's time in older files (a
                  * tick reads its processes one after another: tens of ms apart under load). */
                 const char *when = cread >= 0 && cread < nf && fields[cread][0] ? fields[cread] : fields[ct];
-                uint64_t t = t0 + (uint64_t)(atof(when) * 1e9);
+                double when_s = seconds_field(when), err_s = 0;
+                uint64_t jit;
                 /* give or take half the time the read took */
-                uint64_t err = cerr >= 0 && cerr < nf && fields[cerr][0] ? (uint64_t)(atof(fields[cerr]) * 1e9) : 0;
-                uint64_t jit = strtoull(fields[cjit], NULL, 10);
+                if (cerr >= 0 && cerr < nf && fields[cerr][0])
+                        err_s = seconds_field(fields[cerr]);
+                if (when_s < 0 || err_s < 0 || util_field_u64(fields[cjit], strlen(fields[cjit]), &jit) < 0)
+                        continue; /* not a row jitmem wrote */
+                uint64_t t = t0 + (uint64_t)(when_s * 1e9), err = (uint64_t)(err_s * 1e9);
                 struct proc_trace *p = NULL;
                 for (size_t i = 0; i < nprocs; i++)
                         if (procs[i].pid == pid)
@@ -719,14 +771,12 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 snprintf(P->path, sizeof(P->path), "%s/%s", trace_dir, de->d_name);
                 FILE *f = fopen(P->path, "re");
                 char first[256];
-                uint64_t t, order, tid, x, y, ppid, fseq;
-                char op[16];
-                if (f && fgets(first, sizeof(first), f) &&
-                    sscanf(first, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %15s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64, &t, &order, &tid,
-                           op, &x, &y, &ppid, &fseq) == 8 &&
-                    strcmp(op, "fork") == 0) {
-                        P->ppid = (int)ppid;
-                        P->t_fork = fseq;
+                struct event fe;
+                /* "fork": A is the parent's PID, B the parent's event sequence at the fork */
+                if (f && fgets(first, sizeof(first), f) && parse_event(first, strlen(first), &fe) >= 8 &&
+                    strcmp(fe.op, "fork") == 0 && fe.a <= INT32_MAX) {
+                        P->ppid = (int)fe.a;
+                        P->t_fork = fe.b;
                 }
                 if (f)
                         fclose(f);

@@ -229,14 +229,27 @@ int load_requests_build(const struct load_target *t, const char *mix_path, struc
                 char *p = line + strspn(line, " \t");
                 if (*p == '\0' || *p == '#')
                         continue;
-                int consumed = 0;
-                unsigned long w = 0;
-                if (sscanf(p, "%lu %15s %1023s %n", &w, method, path, &consumed) < 3 || w == 0 || w > 1000000 ||
-                    path[0] != '/') {
+                const char *fw, *fm, *fp;
+                size_t nw, nm, np, pos = 0, plen = strlen(p);
+                uint64_t w = 0;
+                if (!util_next_field(p, plen, &pos, &fw, &nw) || !util_next_field(p, plen, &pos, &fm, &nm) ||
+                    !util_next_field(p, plen, &pos, &fp, &np) || util_field_u64(fw, nw, &w) < 0 || w == 0 ||
+                    w > 1000000 || fp[0] != '/') {
                         snprintf(err, err_size, "%s:%d: expected 'WEIGHT METHOD /PATH [BODY]'", mix_path, lineno);
                         r = -EINVAL;
                         break;
                 }
+                if (nm >= sizeof(method) || np >= sizeof(path)) {
+                        snprintf(err, err_size, "%s:%d: a %s over %zu bytes", mix_path, lineno, nm >= sizeof(method) ? "method" : "path",
+                                 nm >= sizeof(method) ? sizeof(method) - 1 : sizeof(path) - 1);
+                        r = -EINVAL;
+                        break;
+                }
+                memcpy(method, fm, nm);
+                method[nm] = '\0';
+                memcpy(path, fp, np);
+                path[np] = '\0';
+                pos += strspn(p + pos, " \t"); /* the body: the rest of the line */
                 for (char *m = method; *m; m++)
                         if (!isupper((unsigned char)*m)) {
                                 snprintf(err, err_size, "%s:%d: bad method '%s'", mix_path, lineno, method);
@@ -244,7 +257,7 @@ int load_requests_build(const struct load_target *t, const char *mix_path, struc
                                 goto done;
                         }
                 weight = (unsigned)w;
-                snprintf(body, sizeof(body), "%s", consumed > 0 ? p + consumed : "");
+                snprintf(body, sizeof(body), "%s", p + pos);
                 have = 1;
         }
 done:
@@ -515,10 +528,9 @@ static int feed(struct run *R, struct conn *c, const char *buf, size_t n, uint64
                                         return -1;
                                 c->phase = P_CHUNK_SIZE;
                         } else if (c->phase == P_CHUNK_SIZE) {
-                                char *end;
-                                errno = 0;
-                                unsigned long long sz = strtoull(c->line, &end, 16);
-                                if (end == c->line || errno || (*end && *end != ';' && *end != ' '))
+                                uint64_t sz;
+                                int k = util_parse_x64(c->line, strlen(c->line), &sz);
+                                if (k < 0 || (c->line[k] && c->line[k] != ';' && c->line[k] != ' '))
                                         return -1;
                                 if (sz == 0)
                                         c->phase = P_TRAILER;

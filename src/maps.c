@@ -36,29 +36,11 @@ struct procmap_query {
 
 static int hex_u64(const char *s, size_t len, size_t *pos, uint64_t *ret)
 {
-        uint64_t v = 0;
-        size_t i = *pos, start = i;
+        int r = util_parse_x64(s + *pos, len - *pos, ret);
 
-        while (i < len) {
-                char c = s[i];
-                unsigned d;
-                if (c >= '0' && c <= '9')
-                        d = (unsigned)(c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        d = (unsigned)(c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        d = (unsigned)(c - 'A' + 10);
-                else
-                        break;
-                if (v >> 60)
-                        return -EINVAL;
-                v = (v << 4) | d;
-                i++;
-        }
-        if (i == start)
+        if (r < 0)
                 return -EINVAL;
-        *pos = i;
-        *ret = v;
+        *pos += (size_t)r;
         return 0;
 }
 

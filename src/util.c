@@ -50,6 +50,77 @@ int util_parse_i64(const char *s, size_t len, int64_t *ret)
         return r + neg;
 }
 
+int util_parse_x64(const char *s, size_t len, uint64_t *ret)
+{
+        uint64_t v = 0;
+        size_t i = 0;
+
+        for (; i < len; i++) {
+                char c = s[i];
+                unsigned d;
+                if (c >= '0' && c <= '9')
+                        d = (unsigned)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        d = (unsigned)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        d = (unsigned)(c - 'A' + 10);
+                else
+                        break;
+                if (v >> 60)
+                        return -ERANGE;
+                v = (v << 4) | d;
+        }
+        if (i == 0)
+                return -EINVAL;
+        if (i > INT32_MAX)
+                return -ERANGE;
+        *ret = v;
+        return (int)i;
+}
+
+int util_next_field(const char *s, size_t len, size_t *pos, const char **ret_field, size_t *ret_len)
+{
+        size_t i = *pos, start;
+
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+        start = i;
+        while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '\0')
+                i++;
+        *pos = i;
+        if (i == start)
+                return 0;
+        *ret_field = s + start;
+        *ret_len = i - start;
+        return 1;
+}
+
+int util_field_u64(const char *f, size_t len, uint64_t *ret)
+{
+        uint64_t v;
+        int r = util_parse_u64(f, len, &v);
+
+        if (r < 0)
+                return r;
+        if ((size_t)r != len)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int util_field_x64(const char *f, size_t len, uint64_t *ret)
+{
+        uint64_t v;
+        int r = util_parse_x64(f, len, &v);
+
+        if (r < 0)
+                return r;
+        if ((size_t)r != len)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 /* Parses "<digits>[.<digits>]" and returns the consumed length; the value is split into
  * an integer part and a fraction numerator/denominator so that no precision is lost. */
 static int parse_decimal(const char *s, uint64_t *ret_int, uint64_t *ret_frac, uint64_t *ret_den)

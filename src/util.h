@@ -15,6 +15,18 @@ int util_parse_u64(const char *s, size_t len, uint64_t *ret);
 /* Same for an optional leading '-' (cgroup v1 files say -1 for "no limit"). */
 int util_parse_i64(const char *s, size_t len, int64_t *ret);
 
+/* Same for hexadecimal digits (either case, no "0x"). */
+int util_parse_x64(const char *s, size_t len, uint64_t *ret);
+
+/* The next field of s[0..len) from *pos: skips spaces and tabs, then sets *ret_field and
+ * *ret_len to the run of other bytes and moves *pos past it. Returns 1, or 0 at the end. */
+int util_next_field(const char *s, size_t len, size_t *pos, const char **ret_field, size_t *ret_len);
+
+/* A whole field as a number: util_parse_u64() or util_parse_x64() that consumed all of it.
+ * Returns 0 or -EINVAL / -ERANGE. */
+int util_field_u64(const char *f, size_t len, uint64_t *ret);
+int util_field_x64(const char *f, size_t len, uint64_t *ret);
+
 /* Parses a whole string as a size: "384M", "1.5G", "4096", "64k", "2GiB", "100MB".
  * Suffixes are binary (K = 1024). Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_size(const char *s, uint64_t *ret_bytes);

@@ -315,8 +315,51 @@ static void test_fit_command(void)
         CHECK(strlen(out) < sizeof(out));
 }
 
+static void test_parse_x64_and_fields(void)
+{
+        uint64_t v = 7;
+        const char *f;
+        size_t n, pos = 0;
+        const char *line = "  12 ff\tFFFFFFFFFFFFFFFF 10000000000000000 g1 ";
+
+        CHECK_EQ_INT(util_parse_x64("7fA0 ", 5, &v), 4);
+        CHECK_EQ_U64(v, 0x7fa0);
+        CHECK_EQ_INT(util_parse_x64("x", 1, &v), -EINVAL);
+        CHECK_EQ_INT(util_parse_x64("", 0, &v), -EINVAL);
+        CHECK_EQ_U64(v, 0x7fa0); /* written on success only */
+        CHECK_EQ_INT(util_parse_x64("10000000000000000", 17, &v), -ERANGE);
+        CHECK_EQ_INT(util_parse_x64("abc", 2, &v), 2); /* bounded by len */
+        CHECK_EQ_U64(v, 0xab);
+
+        /* fields: spaces and tabs between, none at the end */
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 1);
+        CHECK(n == 2 && memcmp(f, "12", 2) == 0);
+        CHECK_EQ_INT(util_field_u64(f, n, &v), 0);
+        CHECK_EQ_U64(v, 12);
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 1);
+        CHECK_EQ_INT(util_field_x64(f, n, &v), 0);
+        CHECK_EQ_U64(v, 0xff);
+        CHECK_EQ_INT(util_field_u64(f, n, &v), -EINVAL); /* not decimal */
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 1);
+        CHECK_EQ_INT(util_field_x64(f, n, &v), 0);
+        CHECK_EQ_U64(v, UINT64_MAX);
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 1);
+        CHECK_EQ_INT(util_field_x64(f, n, &v), -ERANGE);
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 1);
+        CHECK_EQ_INT(util_field_x64(f, n, &v), -EINVAL); /* "g1": a digit, but not all of it */
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 0);
+        CHECK_EQ_INT(util_next_field(line, strlen(line), &pos, &f, &n), 0);
+        pos = 0;
+        CHECK_EQ_INT(util_next_field("", 0, &pos, &f, &n), 0);
+        /* a NUL ends a field, and the line */
+        pos = 0;
+        CHECK_EQ_INT(util_next_field("ab\0cd", 5, &pos, &f, &n), 1);
+        CHECK_EQ_INT(n, 2);
+}
+
 int main(void)
 {
+        test_parse_x64_and_fields();
         test_parse_u64();
         test_parse_i64();
         test_parse_size();
