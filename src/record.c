@@ -186,7 +186,7 @@ static void note_cost(struct record *r, uint64_t cost)
         MAX_SET(r->tree.tick_cost_max_ns, cost);
 }
 
-int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
+int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
                 const struct record_extra *extra)
 {
         int have_cg = extra->have_cg;
@@ -201,7 +201,6 @@ int record_tick(struct record *r, const struct sampler *s, const struct sampler_
         size_t len = 0;
         int e;
 
-        (void)s;
         if (r->failed)
                 return -EIO;
         for (size_t i = 0; i < t->n; i++) {

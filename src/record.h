@@ -34,7 +34,7 @@ struct record_extra {
 
 /* Appends a tick: a row per sampled process and a tree row (pid = root_pid). Returns 0 or
  * -errno; on failure the file is cut back to its last whole tick and nothing more is written. */
-int record_tick(struct record *r, const struct sampler *s, const struct sampler_tick *t, int root_pid,
+int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
                 const struct record_extra *x);
 
 /* The summary's "tree", "processes" and "ticks" parts (new references), see docs. */

@@ -243,7 +243,7 @@ static int do_tick(struct run *R, int force_heavy)
                 return 0;
         uint64_t units = R->o.driver ? __atomic_load_n(&R->driver_progress, __ATOMIC_ACQUIRE) : R->progress_units;
         struct record_extra x = { have_cg, cg_usage, R->o.progress || R->o.driver != NULL, units };
-        r = record_tick(R->rec, R->sampler, &t, R->child.pid, &x);
+        r = record_tick(R->rec, &t, R->child.pid, &x);
         if (r < 0) {
                 R->record_error = r;
                 snprintf(R->record_error_what, sizeof(R->record_error_what), "samples.csv");
