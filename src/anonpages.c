@@ -1,6 +1,7 @@
 #include "anonpages.h"
 #include "kfile.h"
 #include "maps.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -259,12 +260,10 @@ static int range_line(const char *line, size_t len, void *userdata)
                         a->too_many = 1;
                         return 1;
                 }
-                size_t cap = a->ranges_cap ? a->ranges_cap * 2 : 256;
-                struct range *r = realloc(a->ranges, cap * sizeof(*r));
+                struct range *r = util_grow(a->ranges, &a->ranges_cap, a->nranges + 1, sizeof(*r), 256);
                 if (!r)
                         return -ENOMEM;
                 a->ranges = r;
-                a->ranges_cap = cap;
         }
         a->ranges[a->nranges].start = m.start;
         a->ranges[a->nranges].end = m.end;

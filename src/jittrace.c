@@ -77,42 +77,30 @@ struct totals {
 
 static int push_size(struct totals *T, uint64_t v)
 {
-        if (T->nsizes == T->cap) {
-                size_t cap = T->cap ? T->cap * 2 : 1024;
-                uint64_t *p = realloc(T->sizes, cap * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                T->sizes = p;
-                T->cap = cap;
-        }
+        uint64_t *p = util_grow(T->sizes, &T->cap, T->nsizes + 1, sizeof(*p), 1024);
+        if (!p)
+                return -ENOMEM;
+        T->sizes = p;
         T->sizes[T->nsizes++] = v;
         return 0;
 }
 
 static int push_freed(struct freed **fr, size_t *n, size_t *cap, uint64_t t, uint64_t age)
 {
-        if (*n == *cap) {
-                size_t c = *cap ? *cap * 2 : 256;
-                struct freed *p = realloc(*fr, c * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                *fr = p;
-                *cap = c;
-        }
+        struct freed *p = util_grow(*fr, cap, *n + 1, sizeof(*p), 256);
+        if (!p)
+                return -ENOMEM;
+        *fr = p;
         (*fr)[(*n)++] = (struct freed){ t, age };
         return 0;
 }
 
 static int push_change(struct proc_trace *p, uint64_t t, uint64_t lo, uint64_t hi, uint64_t tid, uint64_t live)
 {
-        if (p->nchanges == p->cap) {
-                size_t cap = p->cap ? p->cap * 2 : 256;
-                struct change *c = realloc(p->changes, cap * sizeof(*c));
-                if (!c)
-                        return -ENOMEM;
-                p->changes = c;
-                p->cap = cap;
-        }
+        struct change *c = util_grow(p->changes, &p->cap, p->nchanges + 1, sizeof(*c), 256);
+        if (!c)
+                return -ENOMEM;
+        p->changes = c;
         p->changes[p->nchanges++] = (struct change){ t, lo, hi, tid, live };
         return 0;
 }
@@ -195,17 +183,13 @@ static int load_events(const char *path, struct event **ret, size_t *ret_n)
                 struct event e;
                 if (parse_event(line, strlen(line), &e) < 10)
                         continue; /* a line cut by a crash */
-                if (n == cap) {
-                        size_t c = cap ? cap * 2 : 1024;
-                        struct event *p = realloc(ev, c * sizeof(*p));
-                        if (!p) {
-                                free(ev);
-                                fclose(f);
-                                return -ENOMEM;
-                        }
-                        ev = p;
-                        cap = c;
+                struct event *p = util_grow(ev, &cap, n + 1, sizeof(*p), 1024);
+                if (!p) {
+                        free(ev);
+                        fclose(f);
+                        return -ENOMEM;
                 }
+                ev = p;
                 e.seq = n;
                 ev[n++] = e;
         }
@@ -388,16 +372,12 @@ static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, 
                         }
                         if (nreg == MAX_REGIONS)
                                 continue;
-                        if (nreg == capreg) {
-                                size_t cap = capreg ? capreg * 2 : 256;
-                                struct region *p = realloc(reg, cap * sizeof(*p));
-                                if (!p) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                reg = p;
-                                capreg = cap;
+                        struct region *p = util_grow(reg, &capreg, nreg + 1, sizeof(*p), 256);
+                        if (!p) {
+                                r = -ENOMEM;
+                                break;
                         }
+                        reg = p;
                         reg[nreg++] = (struct region){ res, len, ST_RW, 0, perf_flag ? perf_flag[ei] : 0, 0 };
                 } else if (strcmp(op, "mprotect") == 0) {
                         int prot = (int)a;
@@ -755,16 +735,12 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 size_t n = strlen(de->d_name + 7);
                 if (util_parse_u64(de->d_name + 7, n, &pid) != (int)n)
                         continue;
-                if (nprocs == capp) {
-                        size_t cap = capp ? capp * 2 : 16;
-                        struct proc_trace *p = realloc(procs, cap * sizeof(*p));
-                        if (!p) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        procs = p;
-                        capp = cap;
+                struct proc_trace *p = util_grow(procs, &capp, nprocs + 1, sizeof(*p), 16);
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
                 }
+                procs = p;
                 struct proc_trace *P = &procs[nprocs++];
                 memset(P, 0, sizeof(*P));
                 P->pid = (int)pid;

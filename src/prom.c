@@ -228,14 +228,10 @@ static int family_seen(const struct prom_text *t, const char *name)
 
 static int note_family(struct prom_text *t, size_t off)
 {
-        if (t->nfamilies == t->families_cap) {
-                size_t cap = t->families_cap ? t->families_cap * 2 : 32;
-                size_t *p = realloc(t->families, cap * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                t->families = p;
-                t->families_cap = cap;
-        }
+        size_t *p = util_grow(t->families, &t->families_cap, t->nfamilies + 1, sizeof(*p), 32);
+        if (!p)
+                return -ENOMEM;
+        t->families = p;
         t->families[t->nfamilies++] = off;
         return 0;
 }

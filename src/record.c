@@ -61,14 +61,10 @@ static int append(struct record *r, size_t *len, const char *fmt, ...)
         va_list ap;
         int n;
 
-        if (r->buf_cap - *len < ROW_MAX) {
-                size_t cap = r->buf_cap ? r->buf_cap * 2 : 64 * 1024;
-                char *b = realloc(r->buf, cap);
-                if (!b)
-                        return -ENOMEM;
-                r->buf = b;
-                r->buf_cap = cap;
-        }
+        char *b = util_grow(r->buf, &r->buf_cap, *len + ROW_MAX, 1, 64 * 1024);
+        if (!b)
+                return -ENOMEM;
+        r->buf = b;
         va_start(ap, fmt);
         n = vsnprintf(r->buf + *len, r->buf_cap - *len, fmt, ap);
         va_end(ap);

@@ -1,5 +1,6 @@
 #include "runfile.h"
 #include "kfile.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,14 +154,10 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
                 l->peak_jit = pt->jit;
         if (l->n > 0 && tick % pr->stride != 0)
                 return 0;
-        if (l->n == l->cap) {
-                size_t ncap = l->cap ? l->cap * 2 : 16;
-                struct runfile_ppoint *np = realloc(l->p, ncap * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                l->p = np;
-                l->cap = ncap;
-        }
+        struct runfile_ppoint *np = util_grow(l->p, &l->cap, l->n + 1, sizeof(*np), 16);
+        if (!np)
+                return -ENOMEM;
+        l->p = np;
         l->p[l->n++] = *pt;
         if (++rd->points > rd->max_points)
                 thin(rd);
@@ -274,16 +271,12 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                         continue;
                 if (s.n == RUNFILE_MAX_ROWS)
                         break;
-                if (s.n == cap) {
-                        size_t ncap = cap ? cap * 2 : 256;
-                        struct runfile_point *np = realloc(s.p, ncap * sizeof(*np));
-                        if (!np) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        s.p = np;
-                        cap = ncap;
+                struct runfile_point *np = util_grow(s.p, &cap, s.n + 1, sizeof(*np), 256);
+                if (!np) {
+                        r = -ENOMEM;
+                        goto out;
                 }
+                s.p = np;
                 s.p[s.n++] = p;
         }
         if (header)

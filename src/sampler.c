@@ -176,16 +176,12 @@ static int live_add(struct sampler *s, int pid, int ppid, int sampled)
                 close(fd);
                 return 0;
         }
-        if (s->nprocs == s->procs_cap) {
-                size_t cap = s->procs_cap ? s->procs_cap * 2 : 64;
-                struct sampler_proc *p = realloc(s->procs, cap * sizeof(*p));
-                if (!p) {
-                        close(fd);
-                        return -ENOMEM;
-                }
-                s->procs = p;
-                s->procs_cap = cap;
+        struct sampler_proc *grown = util_grow(s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*grown), 64);
+        if (!grown) {
+                close(fd);
+                return -ENOMEM;
         }
+        s->procs = grown;
         memset(&l, 0, sizeof(l));
         l.index = (uint32_t)s->nprocs;
         l.pid = pid;

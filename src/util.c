@@ -50,6 +50,27 @@ int util_parse_i64(const char *s, size_t len, int64_t *ret)
         return r + neg;
 }
 
+void *util_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+        size_t c = *cap ? *cap : (first ? first : 1);
+        void *p;
+
+        if (need <= *cap)
+                return arr;
+        while (c < need) {
+                if (c > SIZE_MAX / 2)
+                        return NULL;
+                c *= 2;
+        }
+        if (size == 0 || c > SIZE_MAX / size)
+                return NULL;
+        p = realloc(arr, c * size);
+        if (!p)
+                return NULL;
+        *cap = c;
+        return p;
+}
+
 int util_parse_x64(const char *s, size_t len, uint64_t *ret)
 {
         uint64_t v = 0;

@@ -27,6 +27,11 @@ int util_next_field(const char *s, size_t len, size_t *pos, const char **ret_fie
 int util_field_u64(const char *f, size_t len, uint64_t *ret);
 int util_field_x64(const char *f, size_t len, uint64_t *ret);
 
+/* The one growable array: returns arr, reallocated to hold at least `need` elements of `size`
+ * bytes (its capacity *cap doubled from `first` until it does), or NULL on failure, when arr and
+ * *cap are left as they were. Use: `T *p = util_grow(a, &cap, n + 1, sizeof(*a), 256);`. */
+void *util_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
+
 /* Parses a whole string as a size: "384M", "1.5G", "4096", "64k", "2GiB", "100MB".
  * Suffixes are binary (K = 1024). Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_size(const char *s, uint64_t *ret_bytes);

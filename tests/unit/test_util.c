@@ -357,8 +357,29 @@ static void test_parse_x64_and_fields(void)
         CHECK_EQ_INT(n, 2);
 }
 
+static void test_grow(void)
+{
+        size_t cap = 0;
+        int *a = NULL, *p;
+
+        p = util_grow(a, &cap, 1, sizeof(*a), 4);
+        CHECK(p != NULL && cap == 4);
+        a = p;
+        for (int i = 0; i < 4; i++)
+                a[i] = i;
+        CHECK(util_grow(a, &cap, 3, sizeof(*a), 4) == a && cap == 4); /* room already */
+        p = util_grow(a, &cap, 9, sizeof(*a), 4);
+        CHECK(p != NULL && cap == 16);
+        a = p;
+        CHECK(a[0] == 0 && a[3] == 3); /* kept */
+        size_t cap2 = cap;
+        CHECK(util_grow(a, &cap2, SIZE_MAX / 2, sizeof(*a), 4) == NULL && cap2 == cap); /* too big: untouched */
+        free(a);
+}
+
 int main(void)
 {
+        test_grow();
         test_parse_x64_and_fields();
         test_parse_u64();
         test_parse_i64();
