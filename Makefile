@@ -35,16 +35,20 @@ WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wformat=2 -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation -Werror
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
-CPPFLAGS += -D_GNU_SOURCE -DJITMEM_VERSION='"$(VERSION)"' -Isrc $(JANSSON_CFLAGS)
+# The layers of src/, lowest first (docs/ARCHITECTURE.md says what each may include;
+# tests/e2e/test_layers.sh checks it). Headers are included by name: every layer is on the path.
+LAYERS   := base kernel rundir record judge net experiment live cli
+CPPFLAGS += -D_GNU_SOURCE -DJITMEM_VERSION='"$(VERSION)"' $(LAYERS:%=-Isrc/%) $(JANSSON_CFLAGS)
 CFLAGS   += $(OPT) $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(JANSSON_LIBS) -lm
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard $(LAYERS:%=src/%/*.c)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/main.o
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS := $(wildcard $(LAYERS:%=src/%/*.h))
+MAIN_OBJ := $(BUILD)/obj/cli/main.o
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN := $(addprefix $(BUILD)/tests/,$(notdir $(UNIT_SRC:.c=)))
 FIX_SRC  := $(wildcard tests/fixtures/*.c)
 FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%) \
             $(BUILD)/fixtures/gdbjit-nopie $(BUILD)/fixtures/gdbjit-dl $(BUILD)/fixtures/libpython3.99-gdbjit.so
@@ -61,7 +65,8 @@ all: $(BUILD)/jitmem $(SHIM)
 $(SHIM): shim/jitshim.c | $(BUILD)/obj
 	$(CC) -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libjitmem.a: $(LIB_OBJ)
@@ -71,7 +76,9 @@ $(BUILD)/libjitmem.a: $(LIB_OBJ)
 $(BUILD)/jitmem: $(MAIN_OBJ) $(BUILD)/libjitmem.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libjitmem.a | $(BUILD)/tests
+# Unit tests mirror src/'s layers (tests/unit/LAYER/test_MODULE.c); their binaries are side by side.
+vpath test_%.c $(sort $(dir $(UNIT_SRC)))
+$(BUILD)/tests/%: %.c tests/unit/unit.h $(BUILD)/libjitmem.a | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
 
 # Fixture programs are plain C with no dependency on the library, and never sanitized:

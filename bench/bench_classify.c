@@ -1,4 +1,4 @@
-/* bench_classify: how well the growth classifier (src/growth.c) tells the classes apart, on a
+/* bench_classify: how well the growth classifier (src/judge/growth.c) tells the classes apart, on a
  * labelled corpus of generated series and, when given, on recorded runs.
  *
  *   bench_classify [--per-class N] [--seed S] [--verbose] [DIR]

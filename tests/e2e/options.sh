@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers shared by test_docs.sh and test_install.sh: the subcommands and options jitmem
-# accepts, read from its --help texts and from the getopt_long tables in src/cmd_*.c.
+# accepts, read from its --help texts and from the getopt_long tables in src/cli/cmd_*.c.
 # Sourced after lib.sh (uses $JITMEM and $TMP). Each function prints one name per line, sorted.
 
 # help_of [SUB]: SUB's --help (none: jitmem --help), run once and kept in $TMP.
@@ -41,15 +41,15 @@ help_mentioned() {
         help_of "$1" | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
-# getopt_long_opts SUB: the long options of the getopt_long table in src/cmd_SUB.c, as --NAME.
+# getopt_long_opts SUB: the long options of the getopt_long table in src/cli/cmd_SUB.c, as --NAME.
 getopt_long_opts() {
-        grep -oE '\{ *"[a-z0-9][a-z0-9-]*", *(no|required|optional)_argument' "src/cmd_$1.c" |
+        grep -oE '\{ *"[a-z0-9][a-z0-9-]*", *(no|required|optional)_argument' "src/cli/cmd_$1.c" |
                 sed -E 's/\{ *"([^"]*)".*/--\1/' | sort -u
 }
 
-# getopt_short_opts SUB: the short options of the getopt_long call in src/cmd_SUB.c, as -X.
+# getopt_short_opts SUB: the short options of the getopt_long call in src/cli/cmd_SUB.c, as -X.
 getopt_short_opts() {
-        grep -oE 'getopt_long\(argc, argv, "[^"]*"' "src/cmd_$1.c" | head -n 1 |
+        grep -oE 'getopt_long\(argc, argv, "[^"]*"' "src/cli/cmd_$1.c" | head -n 1 |
                 sed -E 's/.*"([^"]*)"/\1/; s/[+:-]//g' | grep -oE '.' | sed 's/^/-/' | sort -u
 }
 

@@ -10,7 +10,7 @@ RULES=docs/alerts/jitmem-rules.yml
 RULES_TEST=docs/alerts/jitmem-rules.test.yml
 DASH=docs/grafana/jitmem-dashboard.json
 
-# The metric families `jitmem watch` exports. This list mirrors src/watch.c
+# The metric families `jitmem watch` exports. This list mirrors src/live/watch.c
 # (watch_prometheus): change both together.
 METRICS=(
         jitmem_info

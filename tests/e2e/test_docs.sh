@@ -88,7 +88,7 @@ for sub in $SUBS; do
         G=$(accepted "$sub")
         H=$(help_listed "$sub")
         M=$(man_options "$sub")
-        check "src/cmd_$sub.c has a getopt_long table" -- test -n "$(getopt_long_opts "$sub")"
+        check "src/cli/cmd_$sub.c has a getopt_long table" -- test -n "$(getopt_long_opts "$sub")"
         check "man SYNOPSIS shows jitmem $sub" -- grep -qxF ".B jitmem $sub" "$MAN"
         check "man has a section for $sub" -- test -n "$M"
 

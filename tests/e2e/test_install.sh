@@ -76,16 +76,16 @@ if [ -n "$FN" ]; then
         SUBS=$(subcommands)
         check_set "jitmem <TAB>: the subcommands of jitmem --help" "$(comp jitmem '')" "$SUBS"
         for sub in $SUBS; do
-                check_set "jitmem $sub -<TAB>: the options src/cmd_$sub.c accepts" "$(comp jitmem "$sub" -)" "$(accepted "$sub")"
+                check_set "jitmem $sub -<TAB>: the options src/cli/cmd_$sub.c accepts" "$(comp jitmem "$sub" -)" "$(accepted "$sub")"
                 longs=$(comp jitmem "$sub" --)
-                check_set "jitmem $sub --<TAB>: the long options src/cmd_$sub.c accepts" "$longs" "$(getopt_long_opts "$sub")"
+                check_set "jitmem $sub --<TAB>: the long options src/cli/cmd_$sub.c accepts" "$longs" "$(getopt_long_opts "$sub")"
                 check_eq "options jitmem $sub --help lists that jitmem $sub --<TAB> does not offer" \
                         "$(missing "$(help_listed "$sub" | grep -- '^--')" "$longs")" ""
                 check_eq "options jitmem $sub --<TAB> offers that jitmem $sub --help never names" \
                         "$(missing "$longs" "$(help_mentioned "$sub")")" ""
                 # Which options take an argument: after one, the completion completes its value.
-                want=$( { grep -oE '\{ *"[a-z0-9-]+", *required_argument' "src/cmd_$sub.c" | sed -E 's/\{ *"([^"]*)".*/--\1/'
-                          grep -oE 'getopt_long\(argc, argv, "[^"]*"' "src/cmd_$sub.c" | head -n 1 |
+                want=$( { grep -oE '\{ *"[a-z0-9-]+", *required_argument' "src/cli/cmd_$sub.c" | sed -E 's/\{ *"([^"]*)".*/--\1/'
+                          grep -oE 'getopt_long\(argc, argv, "[^"]*"' "src/cli/cmd_$sub.c" | head -n 1 |
                                 sed -E 's/.*"([^"]*)"/\1/' | grep -oE '[A-Za-z0-9]:' | sed -E 's/(.):/-\1/'; } | sort -u)
                 got=$(bash -c 'source "$1"; for o in $(_jitmem_options "$2" flags) $(_jitmem_options "$2" args); do
                                 _jitmem_takes_arg "$2" "$o" && printf "%s\n" "$o"; done' _ "$COMP" "$sub" | sort -u)

@@ -1,4 +1,4 @@
-/* Unit tests for src/growth.c: each class on deterministic synthetic series, the boundaries
+/* Unit tests for src/judge/growth.c: each class on deterministic synthetic series, the boundaries
  * (no data, bad input, short spans), and the figures that can be checked exactly: time to a
  * limit on a noiseless line, JIT growth, its share and when it ended. Noise comes from a fixed
  * generator (splitmix64 and Box-Muller), the same on every run and every machine. */

@@ -1,4 +1,4 @@
-/* Unit tests for src/anonpages.c: the count from pagemap entries and a made-up kpagecount
+/* Unit tests for src/kernel/anonpages.c: the count from pagemap entries and a made-up kpagecount
  * (exclusive pages, pages shared in the tree and with processes outside it, the zero
  * page, pages that are not anonymous, absent and file pages, the bound on shared pages), then
  * on real processes (root only: the kernel hides PFNs from others): a parent and a child

@@ -1,4 +1,4 @@
-/* Unit tests for src/stats.c. Expected values are computed independently of the code under
+/* Unit tests for src/base/stats.c. Expected values are computed independently of the code under
  * test: by tests/data/stats/expected.py (Python's standard library: statistics, math,
  * itertools), by hand (shown in comments), from published tables, or by brute-force
  * enumeration and plain sorting written here. */

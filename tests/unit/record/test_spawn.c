@@ -1,4 +1,4 @@
-/* Unit tests for src/spawn.c: PATH resolution, starting programs without a shell, process
+/* Unit tests for src/record/spawn.c: PATH resolution, starting programs without a shell, process
  * groups, redirections, signal state, and environment building. Works in a temporary
  * directory it removes at the end. Run from the repository root. */
 #include "spawn.h"

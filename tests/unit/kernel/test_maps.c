@@ -1,4 +1,4 @@
-/* Unit tests for src/maps.c: parsing and classifying /proc/PID/maps lines, and scanning whole
+/* Unit tests for src/kernel/maps.c: parsing and classifying /proc/PID/maps lines, and scanning whole
  * maps and smaps files (tests/data/proc/{maps,smaps}-python-jit, modelled on a CPython 3.13
  * process with its JIT on: three JIT mappings of 4096, 32768 and 8192 bytes, a perf
  * trampoline, a libffi closure, the vdso). Run from the repository root. */

@@ -1,4 +1,4 @@
-/* Unit tests for src/prom.c: the exposition text (exact output, escaping, names, numbers, the
+/* Unit tests for src/live/prom.c: the exposition text (exact output, escaping, names, numbers, the
  * cap), promtool's verdict on it when promtool is installed, the textfile writer, and the
  * /metrics server on 127.0.0.1 driven from this test's own poll loop by non-blocking clients,
  * misbehaving ones included. Every loop is bounded in time. */

@@ -1,4 +1,4 @@
-/* Unit tests for src/procfs.c against files captured from a live system and hand-written
+/* Unit tests for src/kernel/procfs.c against files captured from a live system and hand-written
  * malformed ones in tests/data/proc/. Every buffer handed to a parser is a heap copy of exactly
  * its length, with no terminating NUL, so that ASan reports any read past the end. Run from
  * the repository root. */

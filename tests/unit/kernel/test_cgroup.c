@@ -1,4 +1,4 @@
-/* Unit tests for src/cgroup.c against the fixture trees in tests/data/cgroup/<case>/, each a
+/* Unit tests for src/kernel/cgroup.c against the fixture trees in tests/data/cgroup/<case>/, each a
  * root with proc/self/{mountinfo,cgroup} and the sys/fs/cgroup files of that layout. Run from
  * the repository root. */
 #include "cgroup.h"

@@ -1,4 +1,4 @@
-/* Unit tests for src/jitdebug.c: the dynamic-symbol lookup on the gdbjit fixtures (a PIE, a
+/* Unit tests for src/kernel/jitdebug.c: the dynamic-symbol lookup on the gdbjit fixtures (a PIE, a
  * fixed-address program, a library, a program without the symbol) and on files that are not
  * ELF, the auxiliary vector, and the walk of a GDB JIT list laid out in a sparse file whose
  * offsets stand for addresses: a good list, an empty one, a wrong version, an entry whose prev

@@ -1,4 +1,4 @@
-/* Unit tests for src/kfile.c: the root prefix, whole-file reads with truncation detection, the
+/* Unit tests for src/kernel/kfile.c: the root prefix, whole-file reads with truncation detection, the
  * number reader and the line scanner. Fixtures: tests/data/proc/ (read through a root of
  * "tests/data") and small files written to a temporary directory. Run from the repository
  * root. */

@@ -1,4 +1,4 @@
-/* Unit tests for src/util.c: bounded number parsing, sizes, durations, byte formatting. */
+/* Unit tests for src/base/util.c: bounded number parsing, sizes, durations, byte formatting. */
 #include "util.h"
 #include "unit.h"
 
