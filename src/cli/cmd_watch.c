@@ -3,6 +3,8 @@
 #include "cli.h"
 #include "jsonout.h"
 #include "prom.h"
+#include "prom_server.h"
+#include "prom_textfile.h"
 #include "util.h"
 #include "watch.h"
 
@@ -339,7 +341,7 @@ int cmd_watch(int argc, char **argv)
                 case 'l': {
                         struct sockaddr_storage ss;
                         socklen_t sl;
-                        if (prom_parse_addr(optarg, &ss, &sl) < 0)
+                        if (prom_server_parse_addr(optarg, &ss, &sl) < 0)
                                 return cli_usage_error("watch", "bad --listen '%s': expected HOST:PORT, :PORT or [V6]:PORT, with a port from 0 to 65535",
                                                        optarg);
                         listen = optarg;

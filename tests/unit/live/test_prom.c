@@ -3,6 +3,8 @@
  * /metrics server on 127.0.0.1 driven from this test's own poll loop by non-blocking clients,
  * misbehaving ones included. Every loop is bounded in time. */
 #include "prom.h"
+#include "prom_server.h"
+#include "prom_textfile.h"
 #include "spawn.h"
 #include "unit.h"
 #include "util.h"
@@ -525,34 +527,34 @@ static void test_parse_addr(void)
         const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
 
-        CHECK_EQ_INT(prom_parse_addr(":9464", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr(":9464", &ss, &len), 0);
         CHECK_EQ_INT(ss.ss_family, AF_INET);
         CHECK_EQ_INT(len, sizeof(struct sockaddr_in));
         CHECK_EQ_INT(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
         CHECK_EQ_INT(ntohs(a4->sin_port), 9464);
-        CHECK_EQ_INT(prom_parse_addr("9100", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("9100", &ss, &len), 0);
         CHECK_EQ_INT(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
         CHECK_EQ_INT(ntohs(a4->sin_port), 9100);
-        CHECK_EQ_INT(prom_parse_addr("localhost:0", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("localhost:0", &ss, &len), 0);
         CHECK_EQ_INT(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
-        CHECK_EQ_INT(prom_parse_addr("0.0.0.0:65535", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("0.0.0.0:65535", &ss, &len), 0);
         CHECK_EQ_INT(ntohl(a4->sin_addr.s_addr), INADDR_ANY);
         CHECK_EQ_INT(ntohs(a4->sin_port), 65535);
-        CHECK_EQ_INT(prom_parse_addr("10.1.2.3:80", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("10.1.2.3:80", &ss, &len), 0);
         CHECK_EQ_INT(ntohl(a4->sin_addr.s_addr), 0x0A010203);
-        CHECK_EQ_INT(prom_parse_addr("[::1]:9464", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("[::1]:9464", &ss, &len), 0);
         CHECK_EQ_INT(ss.ss_family, AF_INET6);
         CHECK_EQ_INT(len, sizeof(struct sockaddr_in6));
         CHECK(memcmp(&a6->sin6_addr, &in6addr_loopback, sizeof(struct in6_addr)) == 0);
         CHECK_EQ_INT(ntohs(a6->sin6_port), 9464);
-        CHECK_EQ_INT(prom_parse_addr("[::]:1", &ss, &len), 0);
+        CHECK_EQ_INT(prom_server_parse_addr("[::]:1", &ss, &len), 0);
         CHECK(memcmp(&a6->sin6_addr, &in6addr_any, sizeof(struct in6_addr)) == 0);
 
         static const char *const bad[] = { "", ":", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:12x", "host:80",
                                            "::1:80", "[::1]80", "[::1]", "[]:80", "[1.2.3.4]:80",
                                            "1.2.3:80", "-1", "1.2.3.4:-1", "1.2.3.4: 80" };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                int r = prom_parse_addr(bad[i], &ss, &len);
+                int r = prom_server_parse_addr(bad[i], &ss, &len);
                 CHECK_EQ_INT(r, -EINVAL);
                 if (r != -EINVAL)
                         fprintf(stderr, "  accepted: \"%s\"\n", bad[i]);

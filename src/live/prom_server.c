@@ -1,0 +1,848 @@
+#include "prom_server.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACCEPTS_PER_SERVICE 16         /* so a flood of connections cannot starve the answers */
+#define READ_PER_SERVICE 65536         /* bytes read from one connection per call, so none starves the rest */
+#define ACCEPT_PAUSE_NS 100000000ULL   /* out of fds: try accepting again after this */
+#define TAG_LISTEN UINT64_MAX
+#define TAG_TIMER (UINT64_MAX - 1)
+
+static const char CT_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
+static const char CT_TEXT[] = "text/plain; charset=utf-8";
+static const char CT_HTML[] = "text/html; charset=utf-8";
+static const char INDEX_HTML[] =
+        "<!DOCTYPE html>\n"
+        "<html><head><title>jitmem</title></head>\n"
+        "<body><h1>jitmem</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
+/* An exposition, shared by the server and the answers still sending it. */
+struct prom_body {
+        size_t refs;
+        size_t len;
+        char data[];
+};
+
+enum conn_state {
+        CONN_FREE,
+        CONN_READ,      /* waiting for (the rest of) a request head */
+        CONN_WRITE,     /* an answer is being sent */
+        CONN_LINGER,    /* answered and shut down for writing; input discarded until EOF */
+        CONN_STATE_MAX
+};
+
+struct prom_conn {
+        enum conn_state state;
+        int fd;
+        uint32_t gen;          /* tells a stale epoll event from one for the slot's new connection */
+        uint32_t events;       /* the epoll interest set now */
+        char *in;              /* PROM_SERVER_MAX_HEAD bytes */
+        size_t inlen, scan;
+        char head[512];        /* the status line and headers of the answer being sent */
+        size_t hlen, hoff;
+        const char *body;
+        size_t blen, boff;
+        struct prom_body *ref; /* holds body when it is an exposition */
+        int close_after;
+        unsigned nreq;
+        uint64_t deadline;
+        uint64_t idle_seq;     /* order in which connections began waiting; eviction takes the lowest */
+};
+
+struct prom_server {
+        int lfd, ep, tfd;
+        int port;
+        int accept_paused;
+        uint64_t accept_resume;
+        uint64_t timeout_ns;
+        uint64_t seq;
+        struct prom_body *body;
+        struct prom_server_stats stats;
+        struct prom_conn conns[PROM_SERVER_MAX_CONNS];
+};
+
+static void body_unref(struct prom_body *b)
+{
+        if (b && --b->refs == 0)
+                free(b);
+}
+
+int prom_server_parse_addr(const char *addr_port, struct sockaddr_storage *ret_addr, socklen_t *ret_len)
+{
+        char host[64];
+        const char *port;
+        size_t hlen;
+        uint64_t pv;
+        struct sockaddr_storage ss;
+        socklen_t len;
+
+        if (!addr_port)
+                return -EINVAL;
+        if (addr_port[0] == '[') {
+                const char *rb = strchr(addr_port, ']');
+                if (!rb || rb[1] != ':')
+                        return -EINVAL;
+                hlen = (size_t)(rb - addr_port - 1);
+                if (hlen == 0 || hlen >= sizeof(host))
+                        return -EINVAL;
+                memcpy(host, addr_port + 1, hlen);
+                host[hlen] = '\0';
+                port = rb + 2;
+        } else {
+                const char *colon = strrchr(addr_port, ':');
+                if (colon) {
+                        hlen = (size_t)(colon - addr_port);
+                        if (hlen >= sizeof(host) || memchr(addr_port, ':', hlen))
+                                return -EINVAL;
+                        memcpy(host, addr_port, hlen);
+                        host[hlen] = '\0';
+                        port = colon + 1;
+                } else {
+                        host[0] = '\0';
+                        port = addr_port;
+                }
+                if (!host[0] || strcmp(host, "localhost") == 0)
+                        snprintf(host, sizeof(host), "127.0.0.1");
+        }
+        if (!*port || util_parse_u64(port, strlen(port), &pv) != (int)strlen(port) || pv > 65535)
+                return -EINVAL;
+        memset(&ss, 0, sizeof(ss));
+        if (addr_port[0] == '[') {
+                struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+                if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+                        return -EINVAL;
+                a6->sin6_family = AF_INET6;
+                a6->sin6_port = htons((uint16_t)pv);
+                len = sizeof(*a6);
+        } else {
+                struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+                if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+                        return -EINVAL;
+                a4->sin_family = AF_INET;
+                a4->sin_port = htons((uint16_t)pv);
+                len = sizeof(*a4);
+        }
+        *ret_addr = ss;
+        *ret_len = len;
+        return 0;
+}
+
+static int epoll_add(int ep, int fd, uint32_t events, uint64_t tag)
+{
+        struct epoll_event ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.events = events;
+        ev.data.u64 = tag;
+        return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int prom_server_open(const char *addr_port, struct prom_server **ret, char *err, size_t errsize)
+{
+        struct sockaddr_storage ss;
+        socklen_t len;
+        struct prom_server *s;
+        int one = 1, r;
+        const char *what = "cannot listen on";
+
+        r = prom_server_parse_addr(addr_port, &ss, &len);
+        if (r < 0) {
+                snprintf(err, errsize, "bad listen address %s (expected HOST:PORT, :PORT or [V6]:PORT)",
+                         addr_port ? addr_port : "(null)");
+                return r;
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                snprintf(err, errsize, "out of memory");
+                return -ENOMEM;
+        }
+        s->ep = s->tfd = -1;
+        s->timeout_ns = PROM_SERVER_TIMEOUT_NS;
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++)
+                s->conns[i].fd = -1;
+        s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->lfd < 0)
+                goto fail;
+        setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(s->lfd, (struct sockaddr *)&ss, len) < 0 || listen(s->lfd, 128) < 0)
+                goto fail;
+        len = sizeof(ss);
+        if (getsockname(s->lfd, (struct sockaddr *)&ss, &len) < 0)
+                goto fail;
+        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+        what = "cannot set up the server for";
+        s->ep = epoll_create1(EPOLL_CLOEXEC);
+        if (s->ep < 0)
+                goto fail;
+        s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (s->tfd < 0)
+                goto fail;
+        r = epoll_add(s->ep, s->lfd, EPOLLIN, TAG_LISTEN);
+        if (r == 0)
+                r = epoll_add(s->ep, s->tfd, EPOLLIN, TAG_TIMER);
+        if (r < 0) {
+                errno = -r;
+                goto fail;
+        }
+        *ret = s;
+        return 0;
+fail:
+        r = -errno;
+        snprintf(err, errsize, "%s %s: %s", what, addr_port, util_strerror(r));
+        prom_server_close(s);
+        return r;
+}
+
+int prom_server_port(const struct prom_server *s)
+{
+        return s->port;
+}
+
+int prom_server_fd(const struct prom_server *s)
+{
+        return s->ep;
+}
+
+void prom_server_set_timeout_ns(struct prom_server *s, uint64_t ns)
+{
+        s->timeout_ns = ns ? ns : PROM_SERVER_TIMEOUT_NS;
+}
+
+void prom_server_get_stats(const struct prom_server *s, struct prom_server_stats *ret)
+{
+        *ret = s->stats;
+}
+
+int prom_server_set_body(struct prom_server *s, const char *text, size_t len)
+{
+        struct prom_body *b;
+
+        if (len > PROM_SERVER_MAX_BODY)
+                return -E2BIG;
+        b = malloc(sizeof(*b) + (len ? len : 1));
+        if (!b)
+                return -ENOMEM;
+        b->refs = 1;
+        b->len = len;
+        if (len)
+                memcpy(b->data, text, len);
+        body_unref(s->body);
+        s->body = b;
+        return 0;
+}
+
+static void conn_close(struct prom_server *s, struct prom_conn *c)
+{
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        free(c->in);
+        body_unref(c->ref);
+        c->in = NULL;
+        c->ref = NULL;
+        c->fd = -1;
+        c->state = CONN_FREE;
+        c->gen++;
+        s->stats.live--;
+}
+
+static uint64_t conn_tag(const struct prom_server *s, const struct prom_conn *c)
+{
+        return (uint64_t)c->gen << 32 | (uint64_t)(c - s->conns);
+}
+
+static void conn_want(struct prom_server *s, struct prom_conn *c, uint32_t events)
+{
+        struct epoll_event ev;
+
+        if (c->events == events)
+                return;
+        memset(&ev, 0, sizeof(ev));
+        ev.events = events;
+        ev.data.u64 = conn_tag(s, c);
+        if (epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+                c->events = events;
+}
+
+static const char *reason(int status)
+{
+        switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 431: return "Request Header Fields Too Large";
+        case 503: return "Service Unavailable";
+        case 505: return "HTTP Version Not Supported";
+        default: return "Error";
+        }
+}
+
+/* The Date header an origin server must send, spelled without the locale. */
+static void http_date(char *buf, size_t size)
+{
+        static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+                 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+struct answer {
+        int status;
+        const char *ctype;
+        const char *body;
+        size_t blen;
+        struct prom_body *ref; /* a reference the connection takes over */
+        int head_only;
+        int keep_alive_header; /* an HTTP/1.0 client asked for keep-alive */
+        const char *extra;     /* more header lines, each ending in CRLF */
+};
+
+static void conn_answer(struct prom_server *s, struct prom_conn *c, const struct answer *a, uint64_t now)
+{
+        char date[64];
+        int n;
+
+        http_date(date, sizeof(date));
+        n = snprintf(c->head, sizeof(c->head),
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+                     a->status, reason(a->status), date, a->ctype, a->blen,
+                     c->close_after ? "Connection: close\r\n" : a->keep_alive_header ? "Connection: keep-alive\r\n" : "",
+                     a->extra ? a->extra : "");
+        c->hlen = n > 0 && (size_t)n < sizeof(c->head) ? (size_t)n : 0;
+        c->hoff = 0;
+        c->body = a->head_only ? NULL : a->body;
+        c->blen = a->head_only ? 0 : a->blen;
+        c->boff = 0;
+        c->ref = a->ref;
+        c->state = CONN_WRITE;
+        c->deadline = now + s->timeout_ns;
+        c->nreq++;
+        s->stats.requests++;
+        if (a->status >= 400)
+                s->stats.errors++;
+}
+
+static void conn_error(struct prom_server *s, struct prom_conn *c, int status, uint64_t now)
+{
+        struct answer a;
+
+        memset(&a, 0, sizeof(a));
+        a.status = status;
+        a.ctype = CT_TEXT;
+        a.body = status == 431   ? "request header fields too large\n"
+                 : status == 505 ? "HTTP version not supported\n"
+                                 : "bad request\n";
+        a.blen = strlen(a.body);
+        c->close_after = 1;
+        conn_answer(s, c, &a, now);
+}
+
+static int tchar(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int header_is(const char *name, size_t len, const char *want)
+{
+        return strlen(want) == len && strncasecmp(name, want, len) == 0;
+}
+
+/* Whether a comma-separated header value lists token (case-insensitively). */
+static int list_has(const char *v, size_t len, const char *token)
+{
+        size_t i = 0, tl = strlen(token);
+
+        while (i < len) {
+                size_t j;
+                while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+                        i++;
+                j = i;
+                while (j < len && v[j] != ',')
+                        j++;
+                size_t e = j;
+                while (e > i && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+                        e--;
+                if (e - i == tl && strncasecmp(v + i, token, tl) == 0)
+                        return 1;
+                i = j;
+        }
+        return 0;
+}
+
+/* Answers the request whose head is c->in[0..end) and drops it from the buffer. */
+static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end, uint64_t now)
+{
+        const char *p = c->in, *line_end, *target, *path;
+        size_t llen, i, j, tlen, plen;
+        int minor, hosts = 0, want_close = 0, want_keep = 0, has_body = 0, head_only, metrics;
+        struct answer a;
+
+        memset(&a, 0, sizeof(a));
+        line_end = memchr(p, '\n', end);
+        llen = (size_t)(line_end - p);
+        if (llen && p[llen - 1] == '\r')
+                llen--;
+        /* method SP request-target SP HTTP/d.d, with single spaces */
+        for (i = 0; i < llen && tchar((unsigned char)p[i]); i++)
+                ;
+        if (i == 0 || i >= llen || p[i] != ' ')
+                goto bad;
+        for (j = i + 1; j < llen && p[j] != ' '; j++)
+                if ((unsigned char)p[j] <= 0x20 || (unsigned char)p[j] >= 0x7f)
+                        goto bad;
+        target = p + i + 1;
+        tlen = j - i - 1;
+        if (tlen == 0 || j >= llen || llen - j - 1 != 8 || memcmp(p + j + 1, "HTTP/", 5) != 0 ||
+            p[j + 6] < '0' || p[j + 6] > '9' || p[j + 7] != '.' || p[j + 8] < '0' || p[j + 8] > '9')
+                goto bad;
+        if (p[j + 6] != '1') {
+                conn_error(s, c, 505, now);
+                goto consumed;
+        }
+        minor = p[j + 8] - '0';
+
+        for (const char *h = line_end + 1; h < c->in + end;) {
+                const char *eol = memchr(h, '\n', (size_t)(c->in + end - h)), *colon, *v;
+                size_t hl = (size_t)(eol - h), nl, vl;
+
+                if (hl && h[hl - 1] == '\r')
+                        hl--;
+                if (hl == 0)
+                        break;
+                colon = memchr(h, ':', hl);
+                if (h[0] == ' ' || h[0] == '\t' || !colon || colon == h)
+                        goto bad; /* folded lines and names with spaces are refused (RFC 9112 5) */
+                nl = (size_t)(colon - h);
+                for (size_t k = 0; k < nl; k++)
+                        if (!tchar((unsigned char)h[k]))
+                                goto bad;
+                v = colon + 1;
+                vl = hl - nl - 1;
+                while (vl && (*v == ' ' || *v == '\t')) {
+                        v++;
+                        vl--;
+                }
+                while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                        vl--;
+                if (header_is(h, nl, "Host"))
+                        hosts++;
+                else if (header_is(h, nl, "Connection")) {
+                        want_close |= list_has(v, vl, "close");
+                        want_keep |= list_has(v, vl, "keep-alive");
+                } else if (header_is(h, nl, "Content-Length")) {
+                        uint64_t cl;
+                        if (util_parse_u64(v, vl, &cl) != (int)vl)
+                                goto bad;
+                        has_body |= cl > 0;
+                } else if (header_is(h, nl, "Transfer-Encoding"))
+                        has_body = 1;
+                h = eol + 1;
+        }
+        if (minor >= 1 && hosts != 1)
+                goto bad; /* RFC 9112 3.2 */
+
+        /* A request body is not read: answer, then close, rather than find where it ends. */
+        if (minor == 0)
+                c->close_after = !want_keep || want_close;
+        else
+                c->close_after = want_close;
+        c->close_after |= has_body || c->nreq + 1 >= PROM_SERVER_MAX_REQUESTS;
+        a.keep_alive_header = minor == 0 && !c->close_after;
+
+        /* absolute-form (RFC 9112 3.2.2): http://host/path */
+        path = target;
+        plen = tlen;
+        if ((tlen >= 7 && strncasecmp(target, "http://", 7) == 0) ||
+            (tlen >= 8 && strncasecmp(target, "https://", 8) == 0)) {
+                const char *auth = memchr(target, '/', tlen) + 2;
+                const char *slash = memchr(auth, '/', (size_t)(target + tlen - auth));
+                path = slash ? slash : "/";
+                plen = slash ? (size_t)(target + tlen - slash) : 1;
+        }
+        if (path[0] != '/')
+                goto bad;
+        for (size_t k = 0; k < plen; k++)
+                if (path[k] == '?' || path[k] == '#') {
+                        plen = k;
+                        break;
+                }
+
+        head_only = i == 4 && memcmp(p, "HEAD", 4) == 0;
+        a.head_only = head_only;
+        metrics = plen == 8 && memcmp(path, "/metrics", 8) == 0;
+        a.ctype = CT_TEXT;
+        if (!metrics && !(plen == 1 && path[0] == '/')) {
+                a.status = 404;
+                a.body = "not found: the figures are at /metrics\n";
+        } else if (!head_only && !(i == 3 && memcmp(p, "GET", 3) == 0)) {
+                a.status = 405;
+                a.body = "method not allowed\n";
+                a.extra = "Allow: GET, HEAD\r\n";
+        } else if (!metrics) {
+                a.status = 200;
+                a.ctype = CT_HTML;
+                a.body = INDEX_HTML;
+        } else if (!s->body) {
+                a.status = 503;
+                a.body = "no figures yet: the first sample has not been taken\n";
+        } else {
+                a.status = 200;
+                a.ctype = CT_METRICS;
+                a.body = s->body->data;
+                a.blen = s->body->len;
+                if (!head_only) {
+                        a.ref = s->body;
+                        s->body->refs++;
+                }
+        }
+        if (a.status != 200 || !metrics)
+                a.blen = strlen(a.body);
+        conn_answer(s, c, &a, now);
+        goto consumed;
+bad:
+        conn_error(s, c, 400, now);
+consumed:
+        memmove(c->in, c->in + end, c->inlen - end);
+        c->inlen -= end;
+        c->scan = 0;
+}
+
+/* The length of the complete request head at the start of c->in, or 0 while it is not all
+ * there. Blank lines before a request line are skipped (RFC 9112 2.2). */
+static size_t conn_head_end(struct prom_conn *c)
+{
+        size_t k = 0, i;
+
+        while (k < c->inlen && (c->in[k] == '\r' || c->in[k] == '\n'))
+                k++;
+        if (k) {
+                memmove(c->in, c->in + k, c->inlen - k);
+                c->inlen -= k;
+                c->scan = 0;
+        }
+        for (i = c->scan; i < c->inlen; i++) {
+                if (c->in[i] != '\n')
+                        continue;
+                if (i + 1 < c->inlen && c->in[i + 1] == '\n')
+                        return i + 2;
+                if (i + 2 < c->inlen && c->in[i + 1] == '\r' && c->in[i + 2] == '\n')
+                        return i + 3;
+        }
+        c->scan = c->inlen > 2 ? c->inlen - 2 : 0;
+        return 0;
+}
+
+/* Sends what it can of the answer. Returns 1 when all is sent, 0 when the socket is full,
+ * -errno when the peer is gone. */
+static int conn_flush(struct prom_conn *c)
+{
+        while (c->hoff < c->hlen || c->boff < c->blen) {
+                struct iovec iov[2];
+                struct msghdr m;
+                size_t n = 0;
+                ssize_t w;
+
+                if (c->hoff < c->hlen)
+                        iov[n++] = (struct iovec){ c->head + c->hoff, c->hlen - c->hoff };
+                if (c->boff < c->blen)
+                        iov[n++] = (struct iovec){ (void *)(c->body + c->boff), c->blen - c->boff };
+                memset(&m, 0, sizeof(m));
+                m.msg_iov = iov;
+                m.msg_iovlen = n;
+                w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return 0;
+                        return -errno;
+                }
+                size_t hw = (size_t)w < c->hlen - c->hoff ? (size_t)w : c->hlen - c->hoff;
+                c->hoff += hw;
+                c->boff += (size_t)w - hw;
+        }
+        return 1;
+}
+
+/* Moves a connection along as far as it can go without blocking: answers every complete
+ * request it holds, sends, reads. Returns the number of requests answered. */
+static int conn_work(struct prom_server *s, struct prom_conn *c, uint64_t now)
+{
+        int answered = 0;
+        size_t received = 0;
+
+        for (;;) {
+                if (c->state == CONN_WRITE) {
+                        int r = conn_flush(c);
+                        if (r < 0) {
+                                conn_close(s, c);
+                                return answered;
+                        }
+                        if (r == 0) {
+                                conn_want(s, c, EPOLLOUT);
+                                return answered;
+                        }
+                        body_unref(c->ref);
+                        c->ref = NULL;
+                        c->body = NULL;
+                        c->idle_seq = ++s->seq;
+                        c->deadline = now + s->timeout_ns;
+                        if (c->close_after) {
+                                /* Closing with unread input would reset the connection and
+                                 * could destroy the answer in flight: shut down the sending
+                                 * side and drain until the client closes. */
+                                shutdown(c->fd, SHUT_WR);
+                                c->state = CONN_LINGER;
+                        } else {
+                                c->state = CONN_READ;
+                        }
+                        continue;
+                }
+                if (c->state == CONN_READ) {
+                        size_t end = conn_head_end(c);
+                        ssize_t n;
+
+                        if (end) {
+                                conn_request(s, c, end, now);
+                                answered++;
+                                continue;
+                        }
+                        if (c->inlen >= PROM_SERVER_MAX_HEAD) {
+                                conn_error(s, c, 431, now);
+                                answered++;
+                                continue;
+                        }
+                        /* Nothing complete is left in the buffer here, so stopping leaves
+                         * no request that only a new event would bring back. */
+                        if (received >= READ_PER_SERVICE) {
+                                conn_want(s, c, EPOLLIN);
+                                return answered;
+                        }
+                        n = recv(c->fd, c->in + c->inlen, PROM_SERVER_MAX_HEAD - c->inlen, 0);
+                        if (n > 0) {
+                                c->inlen += (size_t)n;
+                                received += (size_t)n;
+                                continue;
+                        }
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                                conn_want(s, c, EPOLLIN);
+                                return answered;
+                        }
+                        conn_close(s, c);
+                        return answered;
+                }
+                if (c->state == CONN_LINGER) {
+                        char sink[4096];
+                        ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+
+                        if (n > 0) {
+                                received += (size_t)n;
+                                if (received < READ_PER_SERVICE)
+                                        continue;
+                                conn_want(s, c, EPOLLIN);
+                                return answered;
+                        }
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                                conn_want(s, c, EPOLLIN);
+                                return answered;
+                        }
+                        conn_close(s, c);
+                        return answered;
+                }
+                return answered;
+        }
+}
+
+/* The connection to give up for a newcomer when all slots are taken: the one that has waited
+ * longest without a byte of a request, or a closing one. NULL when every connection is busy. */
+static struct prom_conn *oldest_idle(struct prom_server *s)
+{
+        struct prom_conn *best = NULL;
+
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++) {
+                struct prom_conn *c = &s->conns[i];
+                int idle = c->state == CONN_LINGER || (c->state == CONN_READ && c->inlen == 0);
+                if (idle && (!best || c->idle_seq < best->idle_seq))
+                        best = c;
+        }
+        return best;
+}
+
+static void pause_accepting(struct prom_server *s, uint64_t now)
+{
+        struct epoll_event ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.data.u64 = TAG_LISTEN;
+        if (epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd, &ev) == 0) {
+                s->accept_paused = 1;
+                s->accept_resume = now + ACCEPT_PAUSE_NS;
+        }
+}
+
+static int accept_some(struct prom_server *s, uint64_t now)
+{
+        int answered = 0;
+
+        for (int k = 0; k < ACCEPTS_PER_SERVICE; k++) {
+                struct prom_conn *c = NULL;
+                int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+                if (fd < 0) {
+                        if (errno == EINTR || errno == ECONNABORTED)
+                                continue;
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                                pause_accepting(s, now); /* else the listening socket stays readable */
+                        break;
+                }
+                s->stats.accepted++;
+                for (size_t i = 0; i < PROM_SERVER_MAX_CONNS && !c; i++)
+                        if (s->conns[i].state == CONN_FREE)
+                                c = &s->conns[i];
+                if (!c) {
+                        c = oldest_idle(s);
+                        if (c) {
+                                conn_close(s, c);
+                                s->stats.evicted++;
+                        }
+                }
+                if (!c || !(c->in = malloc(PROM_SERVER_MAX_HEAD))) {
+                        close(fd);
+                        s->stats.refused++;
+                        continue;
+                }
+                c->fd = fd;
+                c->state = CONN_READ;
+                c->events = EPOLLIN;
+                c->inlen = c->scan = 0;
+                c->hlen = c->hoff = c->blen = c->boff = 0;
+                c->body = NULL;
+                c->close_after = 0;
+                c->nreq = 0;
+                c->idle_seq = ++s->seq;
+                c->deadline = now + s->timeout_ns;
+                if (epoll_add(s->ep, fd, EPOLLIN, conn_tag(s, c)) < 0) {
+                        free(c->in);
+                        c->in = NULL;
+                        c->state = CONN_FREE;
+                        c->fd = -1;
+                        close(fd);
+                        s->stats.refused++;
+                        continue;
+                }
+                s->stats.live++;
+                if (s->stats.live > s->stats.live_max)
+                        s->stats.live_max = s->stats.live;
+                /* the request is often there already */
+                answered += conn_work(s, c, now);
+        }
+        return answered;
+}
+
+/* Arms the timer for the earliest deadline, so that the epoll fd wakes the caller for it. */
+static void arm_timer(struct prom_server *s, uint64_t now)
+{
+        uint64_t first = UINT64_MAX;
+        struct itimerspec its;
+
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++)
+                if (s->conns[i].state != CONN_FREE && s->conns[i].deadline < first)
+                        first = s->conns[i].deadline;
+        if (s->accept_paused && s->accept_resume < first)
+                first = s->accept_resume;
+        memset(&its, 0, sizeof(its));
+        if (first != UINT64_MAX) {
+                uint64_t rel = first > now ? first - now : 1;
+                its.it_value.tv_sec = (time_t)(rel / 1000000000ULL);
+                its.it_value.tv_nsec = (long)(rel % 1000000000ULL);
+        }
+        timerfd_settime(s->tfd, 0, &its, NULL);
+}
+
+int prom_server_service(struct prom_server *s, uint64_t now_ns)
+{
+        struct epoll_event evs[PROM_SERVER_MAX_CONNS + 2];
+        uint64_t expirations;
+        int n, answered = 0;
+
+        while (read(s->tfd, &expirations, sizeof(expirations)) < 0 && errno == EINTR)
+                ;
+        if (s->accept_paused && now_ns >= s->accept_resume) {
+                struct epoll_event ev;
+                memset(&ev, 0, sizeof(ev));
+                ev.events = EPOLLIN;
+                ev.data.u64 = TAG_LISTEN;
+                if (epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd, &ev) == 0)
+                        s->accept_paused = 0;
+        }
+        n = epoll_wait(s->ep, evs, (int)ARRAY_SIZE(evs), 0);
+        if (n < 0 && errno != EINTR)
+                return -errno;
+        for (int k = 0; k < n; k++) {
+                uint64_t tag = evs[k].data.u64;
+                struct prom_conn *c;
+
+                if (tag == TAG_LISTEN) {
+                        answered += accept_some(s, now_ns);
+                        continue;
+                }
+                if (tag == TAG_TIMER || (tag & 0xffffffffu) >= PROM_SERVER_MAX_CONNS)
+                        continue;
+                c = &s->conns[tag & 0xffffffffu];
+                if (c->state == CONN_FREE || c->gen != (uint32_t)(tag >> 32))
+                        continue; /* closed earlier in this batch */
+                answered += conn_work(s, c, now_ns);
+        }
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++) {
+                struct prom_conn *c = &s->conns[i];
+                if (c->state != CONN_FREE && now_ns >= c->deadline) {
+                        if (c->state != CONN_LINGER)
+                                s->stats.timed_out++;
+                        conn_close(s, c);
+                }
+        }
+        arm_timer(s, now_ns);
+        return answered;
+}
+
+void prom_server_close(struct prom_server *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++)
+                if (s->conns[i].state != CONN_FREE)
+                        conn_close(s, &s->conns[i]);
+        if (s->lfd >= 0)
+                close(s->lfd);
+        if (s->tfd >= 0)
+                close(s->tfd);
+        if (s->ep >= 0)
+                close(s->ep);
+        body_unref(s->body);
+        free(s);
+}
