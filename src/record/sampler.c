@@ -68,6 +68,7 @@ struct sampler {
         struct anonpages *anon; /* the tree's anonymous pages from the page tables (or NULL) */
         int anon_status;        /* see sampler_anon_pages_status() */
         uint64_t next_anon_ns;  /* automatic cadence: the first heavy tick at or after it counts */
+        uint64_t anon_outside_prev; /* the last count's pages mapped outside the tree (bytes) */
         /* scratch for discovery */
         int *found;
         size_t nfound;
@@ -774,9 +775,14 @@ static void count_anon_pages(struct sampler *s, struct sampler_tick *ret, uint64
         else
                 anonpages_begin(s->anon);
         if (r >= 0) {
+                /* A process that a process of the tree forks during the count shares its
+                 * parent's pages and is found at the next tick only: for this count it maps
+                 * them from outside. Pages are called outside when two counts in a row say so. */
+                uint64_t outside = a.outside_pages * a.page_size;
                 ret->have_anon_pages = 1;
                 ret->anon_pages_bytes = a.pages * a.page_size;
-                ret->anon_outside_bytes = a.outside_pages * a.page_size;
+                ret->anon_outside_bytes = outside < s->anon_outside_prev ? outside : s->anon_outside_prev;
+                s->anon_outside_prev = outside;
         }
         *heavy_cost_ns += util_thread_cpu_ns() - h0;
 }

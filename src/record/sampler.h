@@ -107,7 +107,8 @@ struct sampler_tick {
         uint32_t untracked;  /* processes found at this tick but not sampled (over the limits) */
         /* heavy ticks with options.anon_pages, when every sampled process's page tables were
          * read (anonpages.h): its anonymous pages counted once, and those of them that processes
-         * outside the tree map too */
+         * outside the tree map too, at this count and the one before (a process forked during a
+         * count is found at the next tick: at the first count, 0) */
         int have_anon_pages;
         uint64_t anon_pages_bytes, anon_outside_bytes;
 };

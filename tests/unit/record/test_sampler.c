@@ -768,6 +768,9 @@ static void test_anon_pages(void)
                 o.root_pid = grandchild;
                 CHECK_EQ_INT(sampler_new(&o, &s), 0);
                 CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+                CHECK(t.have_anon_pages);
+                CHECK_EQ_U64(t.anon_outside_bytes, 0); /* the first count: outside at two in a row */
+                CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
                 CHECK_EQ_INT(t.n, 1);
                 CHECK(t.have_anon_pages);
                 CHECK(t.anon_pages_bytes >= region && t.anon_pages_bytes < both);
