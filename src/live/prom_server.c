@@ -1,4 +1,5 @@
 #include "prom_server.h"
+#include "httphead.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -357,109 +358,41 @@ static void conn_error(struct prom_server *s, struct prom_conn *c, int status, u
         conn_answer(s, c, &a, now);
 }
 
-static int tchar(unsigned char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static int header_is(const char *name, size_t len, const char *want)
-{
-        return strlen(want) == len && strncasecmp(name, want, len) == 0;
-}
-
-/* Whether a comma-separated header value lists token (case-insensitively). */
-static int list_has(const char *v, size_t len, const char *token)
-{
-        size_t i = 0, tl = strlen(token);
-
-        while (i < len) {
-                size_t j;
-                while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-                        i++;
-                j = i;
-                while (j < len && v[j] != ',')
-                        j++;
-                size_t e = j;
-                while (e > i && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-                        e--;
-                if (e - i == tl && strncasecmp(v + i, token, tl) == 0)
-                        return 1;
-                i = j;
-        }
-        return 0;
-}
-
 /* Answers the request whose head is c->in[0..end) and drops it from the buffer. */
 static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end, uint64_t now)
 {
-        const char *p = c->in, *line_end, *target, *path;
-        size_t llen, i, j, tlen, plen;
-        int minor, hosts = 0, want_close = 0, want_keep = 0, has_body = 0, head_only, metrics;
+        struct httphead h;
+        const char *target, *path;
+        size_t tlen, plen;
+        int minor, want_close = 0, want_keep = 0, has_body = 0, head_only, metrics, r;
         struct answer a;
 
         memset(&a, 0, sizeof(a));
-        line_end = memchr(p, '\n', end);
-        llen = (size_t)(line_end - p);
-        if (llen && p[llen - 1] == '\r')
-                llen--;
-        /* method SP request-target SP HTTP/d.d, with single spaces */
-        for (i = 0; i < llen && tchar((unsigned char)p[i]); i++)
-                ;
-        if (i == 0 || i >= llen || p[i] != ' ')
-                goto bad;
-        for (j = i + 1; j < llen && p[j] != ' '; j++)
-                if ((unsigned char)p[j] <= 0x20 || (unsigned char)p[j] >= 0x7f)
-                        goto bad;
-        target = p + i + 1;
-        tlen = j - i - 1;
-        if (tlen == 0 || j >= llen || llen - j - 1 != 8 || memcmp(p + j + 1, "HTTP/", 5) != 0 ||
-            p[j + 6] < '0' || p[j + 6] > '9' || p[j + 7] != '.' || p[j + 8] < '0' || p[j + 8] > '9')
-                goto bad;
-        if (p[j + 6] != '1') {
+        r = httphead_parse_request(c->in, end, &h);
+        if (r == -EPROTONOSUPPORT) {
                 conn_error(s, c, 505, now);
                 goto consumed;
         }
-        minor = p[j + 8] - '0';
-
-        for (const char *h = line_end + 1; h < c->in + end;) {
-                const char *eol = memchr(h, '\n', (size_t)(c->in + end - h)), *colon, *v;
-                size_t hl = (size_t)(eol - h), nl, vl;
-
-                if (hl && h[hl - 1] == '\r')
-                        hl--;
-                if (hl == 0)
-                        break;
-                colon = memchr(h, ':', hl);
-                if (h[0] == ' ' || h[0] == '\t' || !colon || colon == h)
-                        goto bad; /* folded lines and names with spaces are refused (RFC 9112 5) */
-                nl = (size_t)(colon - h);
-                for (size_t k = 0; k < nl; k++)
-                        if (!tchar((unsigned char)h[k]))
-                                goto bad;
-                v = colon + 1;
-                vl = hl - nl - 1;
-                while (vl && (*v == ' ' || *v == '\t')) {
-                        v++;
-                        vl--;
-                }
-                while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-                        vl--;
-                if (header_is(h, nl, "Host"))
-                        hosts++;
-                else if (header_is(h, nl, "Connection")) {
-                        want_close |= list_has(v, vl, "close");
-                        want_keep |= list_has(v, vl, "keep-alive");
-                } else if (header_is(h, nl, "Content-Length")) {
+        if (r < 0)
+                goto bad;
+        minor = h.minor;
+        target = h.target;
+        tlen = h.target_len;
+        for (size_t k = 0; k < h.nfields; k++) {
+                const struct httphead_field *f = &h.fields[k];
+                if (httphead_field_is(f, "Connection")) {
+                        want_close |= httphead_list_has(f->value, f->value_len, "close");
+                        want_keep |= httphead_list_has(f->value, f->value_len, "keep-alive");
+                } else if (httphead_field_is(f, "Content-Length")) {
                         uint64_t cl;
-                        if (util_parse_u64(v, vl, &cl) != (int)vl)
+                        if (util_parse_u64(f->value, f->value_len, &cl) != (int)f->value_len)
                                 goto bad;
                         has_body |= cl > 0;
-                } else if (header_is(h, nl, "Transfer-Encoding"))
+                } else if (httphead_field_is(f, "Transfer-Encoding")) {
                         has_body = 1;
-                h = eol + 1;
+                }
         }
-        if (minor >= 1 && hosts != 1)
+        if (minor >= 1 && httphead_count(&h, "Host") != 1)
                 goto bad; /* RFC 9112 3.2 */
 
         /* A request body is not read: answer, then close, rather than find where it ends. */
@@ -488,14 +421,14 @@ static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end,
                         break;
                 }
 
-        head_only = i == 4 && memcmp(p, "HEAD", 4) == 0;
+        head_only = h.method_len == 4 && memcmp(h.method, "HEAD", 4) == 0;
         a.head_only = head_only;
         metrics = plen == 8 && memcmp(path, "/metrics", 8) == 0;
         a.ctype = CT_TEXT;
         if (!metrics && !(plen == 1 && path[0] == '/')) {
                 a.status = 404;
                 a.body = "not found: the figures are at /metrics\n";
-        } else if (!head_only && !(i == 3 && memcmp(p, "GET", 3) == 0)) {
+        } else if (!head_only && !(h.method_len == 3 && memcmp(h.method, "GET", 3) == 0)) {
                 a.status = 405;
                 a.body = "method not allowed\n";
                 a.extra = "Allow: GET, HEAD\r\n";

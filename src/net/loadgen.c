@@ -1,4 +1,5 @@
 #include "loadgen.h"
+#include "httphead.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -402,31 +403,6 @@ static void complete(struct run *R, struct conn *c, uint64_t now)
         }
 }
 
-static int header_value(const char *head, size_t len, const char *name, char *out, size_t size)
-{
-        size_t nl = strlen(name);
-        for (const char *p = head; p < head + len;) {
-                const char *eol = memchr(p, '\n', (size_t)(head + len - p));
-                if (!eol)
-                        break;
-                if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
-                        const char *v = p + nl + 1;
-                        while (v < eol && (*v == ' ' || *v == '\t'))
-                                v++;
-                        size_t vl = (size_t)(eol - v);
-                        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
-                                vl--;
-                        if (vl >= size)
-                                vl = size - 1;
-                        memcpy(out, v, vl);
-                        out[vl] = '\0';
-                        return 1;
-                }
-                p = eol + 1;
-        }
-        return 0;
-}
-
 /* Feeds received bytes to the response parser. Returns 0, or -1 on a parse error. */
 static int feed(struct run *R, struct conn *c, const char *buf, size_t n, uint64_t now)
 {
@@ -458,26 +434,26 @@ static int feed(struct run *R, struct conn *c, const char *buf, size_t n, uint64
                         size_t head_len = (size_t)(end - c->head);
                         i += take - (c->hlen - head_len); /* bytes past the head go on to the body */
                         c->hlen = head_len;
-                        if (head_len < 12 || memcmp(c->head, "HTTP/1.", 7) != 0 || c->head[8] != ' ' ||
-                            !isdigit((unsigned char)c->head[9]) || !isdigit((unsigned char)c->head[10]) ||
-                            !isdigit((unsigned char)c->head[11]))
+                        struct httphead h;
+                        const char *v;
+                        size_t vl;
+                        if (httphead_parse_response(c->head, head_len, &h) < 0)
                                 return -1;
-                        c->status = (c->head[9] - '0') * 100 + (c->head[10] - '0') * 10 + (c->head[11] - '0');
-                        char v[64];
-                        if (header_value(c->head, head_len, "Connection", v, sizeof(v)) && !strcasecmp(v, "close"))
+                        c->status = h.status;
+                        if ((v = httphead_get(&h, "Connection", &vl)) && httphead_list_has(v, vl, "close"))
                                 c->close_after = 1;
-                        if (c->head[7] == '0')
+                        if (h.minor == 0)
                                 c->close_after = 1; /* HTTP/1.0 */
                         if (c->head_req || c->status / 100 == 1 || c->status == 204 || c->status == 304) {
                                 complete(R, c, now);
                                 break;
                         }
-                        if (header_value(c->head, head_len, "Transfer-Encoding", v, sizeof(v)) && strcasestr(v, "chunked")) {
+                        if ((v = httphead_get(&h, "Transfer-Encoding", &vl)) && httphead_list_has(v, vl, "chunked")) {
                                 c->phase = P_CHUNK_SIZE;
                                 c->llen = 0;
-                        } else if (header_value(c->head, head_len, "Content-Length", v, sizeof(v))) {
+                        } else if ((v = httphead_get(&h, "Content-Length", &vl))) {
                                 uint64_t cl;
-                                if (util_parse_u64(v, strlen(v), &cl) != (int)strlen(v))
+                                if (util_parse_u64(v, vl, &cl) != (int)vl)
                                         return -1;
                                 c->remaining = cl;
                                 c->phase = P_BODY;

@@ -1,0 +1,50 @@
+/* One HTTP/1.x message head (RFC 9112): the start line and the header fields of a request or a
+ * response, parsed in place from a buffer that holds the whole head (through the blank line
+ * that ends it; lines end with CRLF or a bare LF). Shared by the /metrics server, which parses
+ * requests, and the load generator, which parses responses. Fields point into the buffer. */
+#ifndef JITMEM_HTTPHEAD_H
+#define JITMEM_HTTPHEAD_H
+
+#include <stddef.h>
+
+#define HTTPHEAD_MAX_FIELDS 100 /* header fields kept; a head with more is refused */
+
+struct httphead_field {
+        const char *name, *value; /* value without the spaces and tabs around it */
+        size_t name_len, value_len;
+};
+
+struct httphead {
+        const char *method, *target; /* a request's */
+        size_t method_len, target_len;
+        int status;                  /* a response's three-digit status code */
+        int major, minor;            /* HTTP/major.minor */
+        size_t nfields;
+        struct httphead_field fields[HTTPHEAD_MAX_FIELDS];
+};
+
+/* Parses a request head: "METHOD SP TARGET SP HTTP/D.D" (a token, then bytes from '!' to '~',
+ * with single spaces), then the fields. Returns 0; -EINVAL when malformed (answered 400): a
+ * field line folded (starting with a space or a tab, RFC 9112 5.2), without a ':', or whose name
+ * is not a token; -EPROTONOSUPPORT for a well-formed request of an HTTP other than 1.x (505);
+ * -E2BIG for more than HTTPHEAD_MAX_FIELDS fields. ret is written in all cases, whole on 0. */
+int httphead_parse_request(const char *buf, size_t len, struct httphead *ret);
+
+/* Parses a response head: "HTTP/1.D SP DDD [SP reason]", then the fields as above. Returns 0,
+ * -EINVAL or -E2BIG. */
+int httphead_parse_response(const char *buf, size_t len, struct httphead *ret);
+
+/* Whether the field is named name (case-insensitively). Returns 1 or 0. */
+int httphead_field_is(const struct httphead_field *f, const char *name);
+
+/* The value of the first field named name (case-insensitively) and its length, or NULL. */
+const char *httphead_get(const struct httphead *h, const char *name, size_t *ret_len);
+
+/* How many fields are named name (case-insensitively). */
+int httphead_count(const struct httphead *h, const char *name);
+
+/* Whether a comma-separated field value lists token, case-insensitively (Connection: close,
+ * Transfer-Encoding: chunked). Returns 1 or 0. */
+int httphead_list_has(const char *v, size_t len, const char *token);
+
+#endif
