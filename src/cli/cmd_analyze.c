@@ -126,20 +126,15 @@ static json_t *read_json(const char *dir, const char *name)
         return json_load_file(path, JSON_REJECT_DUPLICATES, &e);
 }
 
-static json_t *num(double v)
-{
-        return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *growth_obj(const struct growth_result *g)
 {
         return json_pack("{s:s, s:o, s:o, s:[o, o], s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
-                         "class", growth_class_name(g->cls), "confidence", num(g->confidence),
-                         "slope_bytes_per_s", num(g->slope), "slope_ci95", num(g->slope_low), num(g->slope_high),
-                         "p_value", num(g->p_value), "window_s", num(g->window_s), "growth_bytes", num(g->growth_bytes),
-                         "jit_growth_bytes", num(g->jit_growth_bytes), "jit_share", num(g->jit_share),
+                         "class", growth_class_name(g->cls), "confidence", jsonout_real_or_null(g->confidence),
+                         "slope_bytes_per_s", jsonout_real_or_null(g->slope), "slope_ci95", jsonout_real_or_null(g->slope_low), jsonout_real_or_null(g->slope_high),
+                         "p_value", jsonout_real_or_null(g->p_value), "window_s", jsonout_real_or_null(g->window_s), "growth_bytes", jsonout_real_or_null(g->growth_bytes),
+                         "jit_growth_bytes", jsonout_real_or_null(g->jit_growth_bytes), "jit_share", jsonout_real_or_null(g->jit_share),
                          "jit_growth_end_s", g->jit_growth_end_t >= 0 ? json_real(g->jit_growth_end_t) : json_null(),
-                         "time_to_limit_s", isinf(g->time_to_limit_s) ? json_string("not growing") : num(g->time_to_limit_s),
+                         "time_to_limit_s", isinf(g->time_to_limit_s) ? json_string("not growing") : jsonout_real_or_null(g->time_to_limit_s),
                          "explanation", g->explanation);
 }
 

@@ -127,11 +127,6 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
 }
 
 /* A figure of one run: negative or NaN is "not measured". */
-static json_t *measured(double v)
-{
-        return isfinite(v) && v >= 0 ? json_real(v) : json_null();
-}
-
 /* One metric across runs: the figure of each run, by mode. */
 typedef double (*getter)(const struct analysis *a, int k);
 
@@ -238,17 +233,12 @@ static int metric_too_few(const struct metric_result *m)
         return m->ok && isinf(m->s.ci_low) && isinf(m->s.ci_high);
 }
 
-static json_t *end_json(double v)
-{
-        return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *metric_json(const struct metric_result *m, const char *unit)
 {
         if (!m->ok) /* measured in one mode only, or in none: the medians there are */
                 return json_pack("{s:s, s:o, s:o, s:I, s:I}", "unit", unit,
-                                 "off", isnan(m->median_off) ? json_null() : json_real(m->median_off),
-                                 "on", isnan(m->median_on) ? json_null() : json_real(m->median_on),
+                                 "off", jsonout_real_or_null(m->median_off),
+                                 "on", jsonout_real_or_null(m->median_on),
                                  "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
         int sig = metric_significant(m);
         return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[o,o], s:[b,b], s:f, s:f, s:b, s:b, s:I, s:I}",
@@ -259,7 +249,7 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
                          "off", m->s.median_a, "on", m->s.median_b,
                          "delta", m->s.delta, "delta_rel", m->s.delta_rel,
                          "shift_hl", m->s.hl,
-                         "ci95", end_json(m->s.ci_low), end_json(m->s.ci_high),
+                         "ci95", jsonout_real_or_null(m->s.ci_low), jsonout_real_or_null(m->s.ci_high),
                          "ci95_closed", m->s.ci_low_closed, m->s.ci_high_closed,
                          "ci_level", m->s.ci_level,
                          "p_value", m->s.p_value,
@@ -338,7 +328,7 @@ static json_t *growth_json(struct one *runs, int n, int on)
                 if (votes[c])
                         json_object_set_new(classes, growth_class_name((enum growth_class)c), json_integer(votes[c]));
         return json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "shape", shape, "slope_bytes_per_s",
-                         isnan(slope) ? json_null() : json_real(slope),
+                         jsonout_real_or_null(slope),
                          "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count,
                          "class", growth_class_name((enum growth_class)best), "classes", classes);
 }
@@ -692,22 +682,22 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                                 runs[i].dir, "analysed", runs[i].analysed,
                                                 "figures", runs[i].analysed
                                                         ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                                                    "peak_rss_bytes", measured(x->peak_rss),
-                                                                    "peak_pss_bytes", measured(x->peak_pss),
-                                                                    "peak_jit_code_bytes", measured(x->peak_jit),
-                                                                    "startup_rss_bytes", measured(x->startup_rss),
-                                                                    "cpu_s", measured(x->cpu_s), "wall_s", measured(x->wall_s),
-                                                                    "cpu_s_per_unit", measured(runs[i].cpu_per_unit),
-                                                                    "throughput_units_per_s", measured(x->throughput),
-                                                                    "warmup_end_s", measured(x->warmup_end_s),
-                                                                    "slope_bytes_per_s", isfinite(x->slope) ? json_real(x->slope) : json_null(),
+                                                                    "peak_rss_bytes", jsonout_measured(x->peak_rss),
+                                                                    "peak_pss_bytes", jsonout_measured(x->peak_pss),
+                                                                    "peak_jit_code_bytes", jsonout_measured(x->peak_jit),
+                                                                    "startup_rss_bytes", jsonout_measured(x->startup_rss),
+                                                                    "cpu_s", jsonout_measured(x->cpu_s), "wall_s", jsonout_measured(x->wall_s),
+                                                                    "cpu_s_per_unit", jsonout_measured(runs[i].cpu_per_unit),
+                                                                    "throughput_units_per_s", jsonout_measured(x->throughput),
+                                                                    "warmup_end_s", jsonout_measured(x->warmup_end_s),
+                                                                    "slope_bytes_per_s", jsonout_real_or_null(x->slope),
                                                                     "growing", x->growing,
-                                                                    "rss_at_100_bytes", measured(x->rss_at[3]),
-                                                                    "worker_rss_at_100_bytes", measured(x->worker_rss_at[3]),
-                                                                    "vsz_lead_s", isfinite(x->vsz_lead_s) ? json_real(x->vsz_lead_s) : json_null(),
+                                                                    "rss_at_100_bytes", jsonout_measured(x->rss_at[3]),
+                                                                    "worker_rss_at_100_bytes", jsonout_measured(x->worker_rss_at[3]),
+                                                                    "vsz_lead_s", jsonout_real_or_null(x->vsz_lead_s),
                                                                     "workers_at_once", x->workers_max < 0 ? json_null() : json_integer(x->workers_max),
                                                                     "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts),
-                                                                    "units_total", measured(x->units_total),
+                                                                    "units_total", jsonout_measured(x->units_total),
                                                                     "load_s", x->load_phase ? json_pack("[f, f]", x->load_from_s, x->load_to_s) : json_null())
                                                         : json_null()));
         }
@@ -885,8 +875,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                            "runs", runs_json,
                            "metrics", mj,
                            "equivalent_points", eq,
-                           "warmup_end_s", "off", isnan(warm_off) ? json_null() : json_real(warm_off),
-                           "on", isnan(warm_on) ? json_null() : json_real(warm_on),
+                           "warmup_end_s", "off", jsonout_real_or_null(warm_off),
+                           "on", jsonout_real_or_null(warm_on),
                            "growth", "off", growth_json(runs, done, 0), "on", growth_json(runs, done, 1),
                            "vsz_leads_rss_s", "off", n_lead_off ? json_real(lead_off) : json_null(),
                            "on", n_lead_on ? json_real(lead_on) : json_null(),

@@ -1,5 +1,6 @@
 /* jitmem watch, the engine: see watch.h. */
 #include "watch.h"
+#include "jsonout.h"
 #include "kfile.h"
 #include "sampler.h"
 #include "tree.h"
@@ -547,27 +548,22 @@ int watch_tick(struct watch *w)
 
 /* ---- output ---- */
 
-static json_t *num_or_null(double v)
-{
-        return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *growth_json(const struct growth_result *g, int valid)
 {
         if (!valid)
                 return json_null();
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
                          "class", growth_class_name(g->cls),
-                         "confidence", num_or_null(g->confidence),
-                         "slope_bytes_per_s", num_or_null(g->slope),
-                         "slope_ci95", json_pack("[o, o]", num_or_null(g->slope_low), num_or_null(g->slope_high)),
-                         "p_value", num_or_null(g->p_value),
-                         "window_s", num_or_null(g->window_s),
-                         "jit_share", num_or_null(g->jit_share),
+                         "confidence", jsonout_real_or_null(g->confidence),
+                         "slope_bytes_per_s", jsonout_real_or_null(g->slope),
+                         "slope_ci95", json_pack("[o, o]", jsonout_real_or_null(g->slope_low), jsonout_real_or_null(g->slope_high)),
+                         "p_value", jsonout_real_or_null(g->p_value),
+                         "window_s", jsonout_real_or_null(g->window_s),
+                         "jit_share", jsonout_real_or_null(g->jit_share),
                          "jit_growth_end_s", g->jit_growth_end_t >= 0 ? json_real(g->jit_growth_end_t) : json_null(),
-                         "time_to_limit_s", isinf(g->time_to_limit_s) ? json_string("not growing") : num_or_null(g->time_to_limit_s),
-                         "time_to_limit_low_s", num_or_null(g->ttl_low),
-                         "time_to_limit_high_s", isinf(g->ttl_high) ? json_string("unbounded") : num_or_null(g->ttl_high),
+                         "time_to_limit_s", isinf(g->time_to_limit_s) ? json_string("not growing") : jsonout_real_or_null(g->time_to_limit_s),
+                         "time_to_limit_low_s", jsonout_real_or_null(g->ttl_low),
+                         "time_to_limit_high_s", isinf(g->ttl_high) ? json_string("unbounded") : jsonout_real_or_null(g->ttl_high),
                          "explanation", g->explanation);
 }
 

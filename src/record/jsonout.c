@@ -10,6 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+json_t *jsonout_real_or_null(double v)
+{
+        return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *jsonout_measured(double v)
+{
+        return isfinite(v) && v >= 0 ? json_real(v) : json_null();
+}
+
 json_t *jsonout_u64_or_null(int known, uint64_t v)
 {
         if (!known)

@@ -20,6 +20,12 @@ json_t *jsonout_python(const struct python_info *pi);
 /* An integer, or null when !known. */
 json_t *jsonout_u64_or_null(int known, uint64_t v);
 
+/* A real, or null when v is not finite (NaN: not judged, not measured). */
+json_t *jsonout_real_or_null(double v);
+
+/* A real, or null when v is not finite or negative (figures that say "not measured" with -1). */
+json_t *jsonout_measured(double v);
+
 /* How every JSON document jitmem writes is dumped (files, stdout, the one-line ticks):
  * reals with 10 significant digits (0.008788213, not 0.0087882129999999996). */
 #define JSONOUT_REAL_DIGITS 10
