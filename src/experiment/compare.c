@@ -183,6 +183,72 @@ static double g_peak_dbg(const struct analysis *a, int k) { (void)k; return tree
 static double g_peak_dbg_n(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_debug_images"); }
 static double g_peak_attr(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_attributed_bytes"); }
 
+/* The figures compared, each once: its name in comparison.json's "metrics" (and in a run's
+ * "figures" when per_run), its unit and its getter. */
+enum metric_id {
+        M_PEAK_RSS, M_PEAK_PSS, M_PEAK_ANON, M_PEAK_ANON_PSS, M_STEADY_RSS, M_STEADY_PSS, M_WORKER_PEAK_RSS,
+        M_WORKER_PEAK_PSS, M_PEAK_JIT, M_FINAL_JIT, M_PEAK_DEBUG, M_PEAK_DEBUG_IMAGES, M_PEAK_ATTRIBUTED,
+        M_STARTUP_RSS, M_CPU, M_CPU_PER_UNIT, M_WALL, M_THROUGHPUT, M_LATENCY_P50, M_LATENCY_P99, M_WARMUP_END,
+        M_EXECUTORS_COMPILED, M_EXECUTORS_FREED, M_CHURN, M_WORKER_RESTARTS, M_WORKER_WARMUP,
+        M_RESTARTED_WORKER_WARMUP, M_RESTARTED_WORKER_JIT, M_MAX
+};
+static const struct metric_def {
+        const char *name, *unit;
+        getter g;
+        int per_run;
+} METRICS[M_MAX] = {
+        [M_PEAK_RSS] = { "peak_rss_bytes", "bytes", g_peak_rss, 1 },
+        [M_PEAK_PSS] = { "peak_pss_bytes", "bytes", g_peak_pss, 1 },
+        [M_PEAK_ANON] = { "peak_anon_bytes", "bytes", g_peak_anon, 1 },
+        [M_PEAK_ANON_PSS] = { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss, 0 },
+        [M_STEADY_RSS] = { "steady_rss_bytes", "bytes", g_steady_rss, 0 },
+        [M_STEADY_PSS] = { "steady_pss_bytes", "bytes", g_steady_pss, 0 },
+        [M_WORKER_PEAK_RSS] = { "worker_peak_rss_bytes", "bytes", g_wrss, 0 },
+        [M_WORKER_PEAK_PSS] = { "worker_peak_pss_bytes", "bytes", g_wpss, 0 },
+        [M_PEAK_JIT] = { "peak_jit_code_bytes", "bytes", g_peak_jit, 1 },
+        [M_FINAL_JIT] = { "final_jit_code_bytes", "bytes", g_final_jit, 0 },
+        [M_PEAK_DEBUG] = { "peak_jit_debug_bytes", "bytes", g_peak_dbg, 0 },
+        [M_PEAK_DEBUG_IMAGES] = { "peak_jit_debug_images", "count", g_peak_dbg_n, 0 },
+        [M_PEAK_ATTRIBUTED] = { "peak_jit_attributed_bytes", "bytes", g_peak_attr, 0 },
+        [M_STARTUP_RSS] = { "startup_rss_bytes", "bytes", g_startup, 1 },
+        [M_CPU] = { "cpu_s", "seconds", g_cpu, 1 },
+        [M_CPU_PER_UNIT] = { "cpu_s_per_unit", "seconds", g_cpu_unit, 1 },
+        [M_WALL] = { "wall_s", "seconds", g_wall, 1 },
+        [M_THROUGHPUT] = { "throughput_units_per_s", "units/s", g_tput, 1 },
+        [M_LATENCY_P50] = { "latency_p50_us", "us", g_p50, 0 },
+        [M_LATENCY_P99] = { "latency_p99_us", "us", g_p99, 0 },
+        [M_WARMUP_END] = { "warmup_end_s", "seconds", g_warm, 1 },
+        [M_EXECUTORS_COMPILED] = { "executors_compiled", "count", g_compiled, 0 },
+        [M_EXECUTORS_FREED] = { "executors_freed", "count", g_freed, 0 },
+        [M_CHURN] = { "churn_ratio", "fraction", g_churn, 0 },
+        [M_WORKER_RESTARTS] = { "worker_restarts", "count", g_restarts, 0 },
+        [M_WORKER_WARMUP] = { "worker_warmup_s", "seconds", g_first_warm, 0 },
+        [M_RESTARTED_WORKER_WARMUP] = { "restarted_worker_warmup_s", "seconds", g_restart_warm, 0 },
+        [M_RESTARTED_WORKER_JIT] = { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit, 0 },
+};
+
+/* A run's own figures, as it was analysed (null: not measured): the per_run metrics, then what
+ * only a run has. */
+static json_t *run_figures(const struct one *r)
+{
+        const struct analysis *x = &r->a;
+        json_t *o = json_object();
+
+        for (int k = 0; k < M_MAX; k++)
+                if (METRICS[k].per_run)
+                        json_object_set_new(o, METRICS[k].name, jsonout_measured(METRICS[k].g(x, 0)));
+        json_object_set_new(o, "slope_bytes_per_s", jsonout_real_or_null(x->slope));
+        json_object_set_new(o, "growing", json_boolean(x->growing));
+        json_object_set_new(o, "rss_at_100_bytes", jsonout_measured(x->rss_at[ANALYSIS_POINTS - 1]));
+        json_object_set_new(o, "worker_rss_at_100_bytes", jsonout_measured(x->worker_rss_at[ANALYSIS_POINTS - 1]));
+        json_object_set_new(o, "vsz_lead_s", jsonout_real_or_null(x->vsz_lead_s));
+        json_object_set_new(o, "workers_at_once", x->workers_max < 0 ? json_null() : json_integer(x->workers_max));
+        json_object_set_new(o, "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts));
+        json_object_set_new(o, "units_total", jsonout_measured(x->units_total));
+        json_object_set_new(o, "load_s", x->load_phase ? json_pack("[f, f]", x->load_from_s, x->load_to_s) : json_null());
+        return o;
+}
+
 struct metric_result {
         int ok;
         struct stats_shift s;
@@ -616,9 +682,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 /* Adaptive stopping: after the planned runs, a pair more (one per mode, in the
                  * same interleaving) while the memory interval is wider than asked. */
                 if (done == total && total < cap && done % 2 == 0) {
-                        struct metric_result m = compare_metric(runs, done, g_peak_pss, 0, 0);
+                        struct metric_result m = compare_metric(runs, done, METRICS[M_PEAK_PSS].g, 0, 0);
                         if (!m.ok)
-                                m = compare_metric(runs, done, g_peak_rss, 0, 0);
+                                m = compare_metric(runs, done, METRICS[M_PEAK_RSS].g, 0, 0);
                         double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
                         if (!m.ok || !(width <= o->target_width)) {
                                 if (isfinite(width))
@@ -676,78 +742,22 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
 
         /* Every completed run, as it was analysed; figures it did not measure are null. */
         for (int i = 0; i < done; i++) {
-                const struct analysis *x = &runs[i].a;
                 json_array_append_new(runs_json,
                                       json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
                                                 runs[i].dir, "analysed", runs[i].analysed,
                                                 "figures", runs[i].analysed
-                                                        ? json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                                                    "peak_rss_bytes", jsonout_measured(x->peak_rss),
-                                                                    "peak_pss_bytes", jsonout_measured(x->peak_pss),
-                                                                    "peak_jit_code_bytes", jsonout_measured(x->peak_jit),
-                                                                    "startup_rss_bytes", jsonout_measured(x->startup_rss),
-                                                                    "cpu_s", jsonout_measured(x->cpu_s), "wall_s", jsonout_measured(x->wall_s),
-                                                                    "cpu_s_per_unit", jsonout_measured(runs[i].cpu_per_unit),
-                                                                    "throughput_units_per_s", jsonout_measured(x->throughput),
-                                                                    "warmup_end_s", jsonout_measured(x->warmup_end_s),
-                                                                    "slope_bytes_per_s", jsonout_real_or_null(x->slope),
-                                                                    "growing", x->growing,
-                                                                    "rss_at_100_bytes", jsonout_measured(x->rss_at[3]),
-                                                                    "worker_rss_at_100_bytes", jsonout_measured(x->worker_rss_at[3]),
-                                                                    "vsz_lead_s", jsonout_real_or_null(x->vsz_lead_s),
-                                                                    "workers_at_once", x->workers_max < 0 ? json_null() : json_integer(x->workers_max),
-                                                                    "worker_restarts", x->restarts < 0 ? json_null() : json_integer(x->restarts),
-                                                                    "units_total", jsonout_measured(x->units_total),
-                                                                    "load_s", x->load_phase ? json_pack("[f, f]", x->load_from_s, x->load_to_s) : json_null())
+                                                        ? run_figures(&runs[i])
                                                         : json_null()));
         }
 
-        /* Statistics. */
-        static const struct {
-                const char *name, *unit;
-                getter g;
-        } metrics[] = {
-                { "peak_rss_bytes", "bytes", g_peak_rss },
-                { "peak_pss_bytes", "bytes", g_peak_pss },
-                { "peak_anon_bytes", "bytes", g_peak_anon },
-                { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss },
-                { "steady_rss_bytes", "bytes", g_steady_rss },
-                { "steady_pss_bytes", "bytes", g_steady_pss },
-                { "worker_peak_rss_bytes", "bytes", g_wrss },
-                { "worker_peak_pss_bytes", "bytes", g_wpss },
-                { "peak_jit_code_bytes", "bytes", g_peak_jit },
-                { "final_jit_code_bytes", "bytes", g_final_jit },
-                { "peak_jit_debug_bytes", "bytes", g_peak_dbg },
-                { "peak_jit_debug_images", "count", g_peak_dbg_n },
-                { "peak_jit_attributed_bytes", "bytes", g_peak_attr },
-                { "startup_rss_bytes", "bytes", g_startup },
-                { "cpu_s", "seconds", g_cpu },
-                { "cpu_s_per_unit", "seconds", g_cpu_unit },
-                { "wall_s", "seconds", g_wall },
-                { "throughput_units_per_s", "units/s", g_tput },
-                { "latency_p50_us", "us", g_p50 },
-                { "latency_p99_us", "us", g_p99 },
-                { "warmup_end_s", "seconds", g_warm },
-                { "executors_compiled", "count", g_compiled },
-                { "executors_freed", "count", g_freed },
-                { "churn_ratio", "fraction", g_churn },
-                { "worker_restarts", "count", g_restarts },
-                { "worker_warmup_s", "seconds", g_first_warm },
-                { "restarted_worker_warmup_s", "seconds", g_restart_warm },
-                { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit },
-        };
+        /* Statistics: every figure of METRICS, compared once. */
+        struct metric_result res[M_MAX];
         json_t *mj = json_object();
-        struct metric_result peak_pss = compare_metric(runs, done, g_peak_pss, 0, 0);
-        struct metric_result peak_rss = compare_metric(runs, done, g_peak_rss, 0, 0);
-        struct metric_result peak_anon = compare_metric(runs, done, g_peak_anon, 0, 0);
-        struct metric_result tput = compare_metric(runs, done, g_tput, 0, 0);
-        struct metric_result wall = compare_metric(runs, done, g_wall, 0, 0);
-        struct metric_result cpu_unit = compare_metric(runs, done, g_cpu_unit, 0, 0);
-        struct metric_result p50 = compare_metric(runs, done, g_p50, 0, 0);
-        for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
-                struct metric_result m = compare_metric(runs, done, metrics[k].g, 0, 0);
-                json_object_set_new(mj, metrics[k].name, metric_json(&m, metrics[k].unit));
+        for (int k = 0; k < M_MAX; k++) {
+                res[k] = compare_metric(runs, done, METRICS[k].g, 0, 0);
+                json_object_set_new(mj, METRICS[k].name, metric_json(&res[k], METRICS[k].unit));
         }
+        const struct metric_result *peak_pss = &res[M_PEAK_PSS], *peak_rss = &res[M_PEAK_RSS], *peak_anon = &res[M_PEAK_ANON];
 
         /* Equivalent points: memory at equal work done (or equal time). */
         json_t *eq = json_array();
@@ -803,22 +813,22 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         in.limit_bytes = (double)cg.limit_bytes;
                 }
         }
-        const struct metric_result *mem = peak_pss.ok ? &peak_pss : &peak_rss;
-        in.memory_figure = peak_pss.ok ? "PSS" : "RSS";
+        const struct metric_result *mem = peak_pss->ok ? peak_pss : peak_rss;
+        in.memory_figure = peak_pss->ok ? "PSS" : "RSS";
         verdict_figure_of(mem, &in.memory);
         /* The JIT's cost is judged on what the tree itself holds: its anonymous memory counted
          * once (from the page tables, else the sum of Pss_Anon), which processes outside the
          * tree do not move; PSS also divides the interpreter's and libraries' file pages among
          * whoever maps them. */
-        if (peak_anon.ok && peak_pss.ok) {
-                verdict_figure_of(&peak_anon, &in.cost);
+        if (peak_anon->ok && peak_pss->ok) {
+                verdict_figure_of(peak_anon, &in.cost);
                 in.cost_figure = "anonymous memory";
         }
         in.runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
-        verdict_figure_of(&tput, &in.throughput);
-        verdict_figure_of(&wall, &in.wall);
-        verdict_figure_of(&cpu_unit, &in.cpu_per_unit);
-        verdict_figure_of(&p50, &in.latency);
+        verdict_figure_of(&res[M_THROUGHPUT], &in.throughput);
+        verdict_figure_of(&res[M_WALL], &in.wall);
+        verdict_figure_of(&res[M_CPU_PER_UNIT], &in.cpu_per_unit);
+        verdict_figure_of(&res[M_LATENCY_P50], &in.latency);
         in.open_model = o->http && o->http->rate > 0; /* throughput is the rate asked for */
         in.control = control;
         in.control_build = o->python ? python_jit_build_key(o->python->build) : NULL;
