@@ -50,9 +50,11 @@ ok $? "decomposition: the table has code pages, debug images and the rest under 
 ok $? "decomposition: no debug-image row where none was registered"
 
 # The JIT's cost is judged on the tree's anonymous memory, which other processes do not move:
-# another process maps the same 16 MiB file halfway through, and takes half of its PSS share.
+# another process maps the same 16 MiB file once three runs are done, and takes half of its PSS
+# share (started by the comparison's progress, not by the clock: a loaded machine slows both).
 head -c $((16 * 1024 * 1024)) /dev/urandom >"$TMP/shared.bin"
-(sleep 4; exec "$PY" -c 'import mmap, sys, time
+(for _ in $(seq 1200); do [ -f "$TMP/outside/runs/03-on/summary.json" ] && break; sleep 0.05; done
+ exec "$PY" -c 'import mmap, sys, time
 f = open(sys.argv[1], "rb"); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
 sum(m[i] for i in range(0, len(m), 4096)); time.sleep(60)' "$TMP/shared.bin") &
 sharer=$!
