@@ -449,32 +449,25 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
         t0 = s->p[lo].t;
         T = s->p[hi - 1].t;
-        a.peak_pss = a.peak_anon = a.peak_anon_pss = a.peak_anon_outside = -1;
-        /* The tree's anonymous memory counted once: from the page tables when this run read them
-         * (as root), else the sum of Pss_Anon (anonpages.h says when the two differ). */
-        a.anon_pagemap = 0;
-        for (size_t i = lo; i < hi && !a.anon_pagemap; i++)
-                a.anon_pagemap = s->p[i].pss >= 0 && s->p[i].anon_pagemap >= 0;
-        a.jit_growth_end_s = -1;
-        for (size_t i = lo; i < hi; i++) {
-                const struct runfile_point *p = &s->p[i];
-                a.peak_rss = fmax(a.peak_rss, p->rss);
-                if (p->pss >= 0)
-                        a.peak_pss = fmax(a.peak_pss, p->pss);
-                if (p->pss >= 0 && p->pss_anon >= 0)
-                        a.peak_anon_pss = fmax(a.peak_anon_pss, p->pss_anon);
-                if (p->pss >= 0 && p->anon_pagemap >= 0) {
-                        a.peak_anon_outside = fmax(a.peak_anon_outside, p->anon_outside);
-                        if (a.anon_pagemap)
-                                a.peak_anon = fmax(a.peak_anon, p->anon_pagemap);
-                }
-                a.peak_jit = fmax(a.peak_jit, p->jit);
-                if (p->jit > 0 && (i == lo || p->jit > s->p[i - 1].jit))
-                        a.jit_growth_end_s = p->t;
-        }
+        /* Peaks over the part judged, taken as `jitmem run` takes the whole run's. The tree's
+         * anonymous memory counted once: from the page tables when this run read them (as
+         * root), else the sum of Pss_Anon (anonpages.h says when the two differ). */
+        struct runfile_peaks pk;
+        runfile_peaks_init(&pk);
+        for (size_t i = lo; i < hi; i++)
+                runfile_peaks_add(&pk, &s->p[i]);
+        a.peak_rss = pk.rss;
+        a.peak_pss = pk.pss;
+        a.peak_jit = pk.jit;
+        a.peak_dbg = pk.dbg;
+        a.peak_dbg_images = pk.dbg_images;
+        a.peak_attributed = pk.attributed;
+        a.peak_anon_pss = pk.pss_anon;
+        a.anon_pagemap = pk.pagemap_points > 0;
+        a.peak_anon_outside = pk.anon_outside;
+        a.peak_anon = a.anon_pagemap ? pk.anon_pagemap : pk.pss_anon;
+        a.jit_growth_end_s = pk.jit_growth_end_t;
         a.final_jit = s->p[hi - 1].jit;
-        if (!a.anon_pagemap)
-                a.peak_anon = a.peak_anon_pss;
 
         /* Figures of the whole run, from summary.json. */
         a.wall_s = json_num(summary, "duration_s", s->p[s->n - 1].t - s->p[0].t);

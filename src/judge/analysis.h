@@ -29,6 +29,8 @@ struct analysis {
         double steady_rss, steady_pss;      /* medians after the warm-up, when the class has no trend
                                              * (plateau, copy-on-write, sawtooth); < 0 otherwise */
         double peak_jit, final_jit;
+        double peak_dbg, peak_dbg_images;   /* GDB JIT interface images (< 0: no list was read) */
+        double peak_attributed;             /* JIT code + debug images at one tick */
         double startup_rss;                 /* tree RSS once the first unit of work is reported
                                              * (without progress: at 5% of the run) */
         double wall_s, cpu_s;

@@ -1,9 +1,11 @@
 #include "record.h"
 #include "jsonout.h"
+#include "runfile.h"
 #include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,7 +23,8 @@ struct record {
         size_t buf_cap;
         struct record_proc *procs;
         size_t nprocs;
-        struct record_tree tree;
+        struct record_tree tree;   /* counts, cost and the cgroup's peak; the rest from peaks */
+        struct runfile_peaks peaks; /* of the tree rows */
         uint64_t costs[RECORD_COST_RESERVOIR];
         uint64_t ncosts;
         uint64_t rng;
@@ -36,6 +39,7 @@ int record_open(int dirfd, struct record **ret)
         if (!r)
                 return -ENOMEM;
         r->rng = 0x9e3779b97f4a7c15ULL;
+        runfile_peaks_init(&r->peaks);
         r->fd = openat(dirfd, "samples.csv", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (r->fd < 0) {
                 e = -errno;
@@ -299,42 +303,25 @@ int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
         tr->rows += t->n + 1;
         note_cost(r, t->cost_ns);
         if (t->n > 0) {
-                if (sum_rss > tr->peak_rss) {
-                        tr->peak_rss = sum_rss;
-                        tr->peak_rss_t_ns = t->t_ns;
-                }
-                if (sum_jit > tr->final_jit)
-                        tr->jit_last_growth_t_ns = t->t_ns; /* JIT code grew since the last tick */
-                MAX_SET(tr->peak_jit, sum_jit);
-                MAX_SET(tr->peak_jit_mappings, sum_maps);
-                MAX_SET(tr->max_processes, (uint32_t)t->n);
-                tr->final_jit = sum_jit;
-                tr->final_jit_mappings = sum_maps;
-                tr->final_rss = sum_rss;
-                tr->have_final = 1;
-                tr->final_debug_known = have_dbg;
-                if (have_dbg) {
-                        MAX_SET(tr->peak_debug_images, sum_dbg_images);
-                        MAX_SET(tr->peak_debug_bytes, sum_dbg_bytes);
-                        tr->final_debug_images = sum_dbg_images;
-                        tr->final_debug_bytes = sum_dbg_bytes;
-                        tr->have_debug = 1;
-                }
-                MAX_SET(tr->peak_jit_attributed, sum_jit + sum_dbg_bytes);
+                /* The tree's peaks, as the analyses take them from this row read back. */
+                struct runfile_point pt = {
+                        .t = ts, .rss = (double)sum_rss, .vsz = (double)sum_vsz, .jit = (double)sum_jit,
+                        .jit_mappings = sum_maps, .processes = (int)t->n, .progress = -1,
+                        .pss = -1, .uss = -1, .jit_pss = -1, .pss_anon = -1, .anon_pagemap = -1, .anon_outside = -1,
+                        .dbg = have_dbg ? (double)sum_dbg_bytes : -1, .dbg_images = have_dbg ? (double)sum_dbg_images : -1,
+                };
                 if (t->heavy) {
-                        tr->heavy_ticks++;
-                        MAX_SET(tr->peak_pss, sum_pss);
-                        MAX_SET(tr->peak_uss, sum_uss);
-                        MAX_SET(tr->peak_jit_pss, sum_jit_pss);
-                        MAX_SET(tr->peak_pss_anon, sum_pss_anon);
-                        tr->have_pss_anon |= t->samples[0].have_pss_anon;
-                        tr->have_pss = 1;
+                        pt.pss = (double)sum_pss;
+                        pt.uss = (double)sum_uss;
+                        pt.jit_pss = (double)sum_jit_pss;
+                        if (t->samples[0].have_pss_anon)
+                                pt.pss_anon = (double)sum_pss_anon;
                         if (t->have_anon_pages) {
-                                MAX_SET(tr->peak_anon_pagemap, t->anon_pages_bytes);
-                                MAX_SET(tr->peak_anon_outside, t->anon_outside_bytes);
-                                tr->anon_pagemap_ticks++;
+                                pt.anon_pagemap = (double)t->anon_pages_bytes;
+                                pt.anon_outside = (double)t->anon_outside_bytes;
                         }
                 }
+                runfile_peaks_add(&r->peaks, &pt);
         }
         if (have_cg) {
                 MAX_SET(tr->peak_cgroup, cg_usage);
@@ -354,7 +341,37 @@ void record_tree_figures(const struct record *r, struct record_tree *ret)
         uint64_t tmp[RECORD_COST_RESERVOIR];
         size_t n = r->ncosts < RECORD_COST_RESERVOIR ? (size_t)r->ncosts : RECORD_COST_RESERVOIR;
 
-        *ret = r->tree;
+        const struct runfile_peaks *pk = &r->peaks;
+        struct record_tree t = r->tree;
+
+        t.have_final = pk->points > 0;
+        t.heavy_ticks = pk->heavy_points;
+        t.have_pss = pk->heavy_points > 0;
+        t.have_pss_anon = pk->pss_anon >= 0;
+        t.have_debug = pk->dbg >= 0;
+        t.anon_pagemap_ticks = pk->pagemap_points;
+        t.peak_rss = (uint64_t)pk->rss;
+        t.peak_rss_t_s = pk->rss_t;
+        t.peak_jit = (uint64_t)pk->jit;
+        t.peak_jit_mappings = (uint32_t)pk->jit_mappings;
+        t.peak_jit_attributed = (uint64_t)pk->attributed;
+        t.jit_last_growth_t_s = pk->jit_growth_end_t;
+        t.max_processes = (uint32_t)pk->processes;
+        t.peak_pss = t.have_pss ? (uint64_t)pk->pss : 0;
+        t.peak_uss = t.have_pss ? (uint64_t)pk->uss : 0;
+        t.peak_jit_pss = t.have_pss ? (uint64_t)pk->jit_pss : 0;
+        t.peak_pss_anon = t.have_pss_anon ? (uint64_t)pk->pss_anon : 0;
+        t.peak_debug_bytes = t.have_debug ? (uint64_t)pk->dbg : 0;
+        t.peak_debug_images = t.have_debug ? (uint64_t)pk->dbg_images : 0;
+        t.peak_anon_pagemap = pk->pagemap_points ? (uint64_t)pk->anon_pagemap : 0;
+        t.peak_anon_outside = pk->pagemap_points ? (uint64_t)pk->anon_outside : 0;
+        t.final_rss = (uint64_t)fmax(pk->last.rss, 0);
+        t.final_jit = (uint64_t)fmax(pk->last.jit, 0);
+        t.final_jit_mappings = (uint32_t)fmax(pk->last.jit_mappings, 0);
+        t.final_debug_known = pk->points > 0 && pk->last.dbg >= 0;
+        t.final_debug_bytes = t.final_debug_known ? (uint64_t)pk->last.dbg : 0;
+        t.final_debug_images = t.final_debug_known ? (uint64_t)pk->last.dbg_images : 0;
+        *ret = t;
         if (n > 0) {
                 memcpy(tmp, r->costs, n * sizeof(*tmp));
                 qsort(tmp, n, sizeof(*tmp), cmp_u64);
@@ -403,7 +420,7 @@ json_t *record_tree_json(const struct record *r)
         record_tree_figures(r, &t);
         json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
                          "peak_rss_bytes", jsonout_u64_or_null(t.have_final, t.peak_rss),
-                         "peak_rss_t_s", t.have_final ? json_real((double)t.peak_rss_t_ns / 1e9) : json_null(),
+                         "peak_rss_t_s", t.have_final ? json_real(t.peak_rss_t_s) : json_null(),
                          "final_rss_bytes", jsonout_u64_or_null(t.have_final, t.final_rss),
                          "peak_pss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_pss),
                          "peak_uss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_uss),
@@ -414,7 +431,7 @@ json_t *record_tree_json(const struct record *r)
                          "max_processes", (int)t.max_processes,
                          "peak_jit_pss_bytes", jsonout_u64_or_null(t.have_pss, t.peak_jit_pss),
                          "jit_code_last_growth_t_s",
-                         t.have_final && t.peak_jit > 0 ? json_real((double)t.jit_last_growth_t_ns / 1e9) : json_null(),
+                         t.have_final && t.peak_jit > 0 ? json_real(t.jit_last_growth_t_s) : json_null(),
                          "peak_cgroup_usage_bytes", jsonout_u64_or_null(t.have_cgroup, t.peak_cgroup));
         if (o) {
                 json_object_set_new(o, "largest_process_kernel_peak_rss_bytes", jsonout_u64_or_null(kpeak > 0, kpeak));

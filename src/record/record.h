@@ -47,7 +47,8 @@ struct record_tree {
         uint64_t ticks, heavy_ticks, rows;
         uint64_t peak_rss, peak_pss, peak_uss, peak_jit, final_jit, peak_jit_pss;
         uint32_t peak_jit_mappings, final_jit_mappings, max_processes;
-        uint64_t peak_rss_t_ns, jit_last_growth_t_ns, peak_cgroup;
+        double peak_rss_t_s, jit_last_growth_t_s; /* seconds since sampling started */
+        uint64_t peak_cgroup;
         int have_pss, have_cgroup, have_final;
         uint64_t final_rss;
         uint64_t tick_cost_median_ns, tick_cost_max_ns;

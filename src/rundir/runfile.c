@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ static double num_or(const char *s, double dflt)
         return *end == '\0' ? v : dflt;
 }
 
-enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_DEBUG, C_PSS_ANON, C_ANON_PAGEMAP, C_ANON_OUTSIDE, C_MAX };
+enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_DEBUG, C_PSS_ANON, C_ANON_PAGEMAP, C_ANON_OUTSIDE,
+       C_JIT_MAPPINGS, C_JIT_PSS, C_DEBUG_IMAGES, C_MAX };
 #define C_REQUIRED C_PROGRESS /* the columns before this one must be there */
 
 #define PID_SLOTS 8192 /* open addressing, twice RUNFILE_MAX_LIVES */
@@ -175,7 +177,8 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                                                   "jit_code_bytes", "processes", "progress_units",
                                                   "pid", "ppid", "comm", "uss_bytes", "execs",
                                                   "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
-                                                  "anon_outside_bytes" };
+                                                  "anon_outside_bytes", "jit_mappings", "jit_pss_bytes",
+                                                  "jit_debug_images" };
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
         int col[C_MAX], header = 1, r = 0;
         struct runfile_series s = { NULL, 0, 0, -1, -1 };
@@ -258,6 +261,9 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                 p.pss_anon = num_or(F(C_PSS_ANON), -1);
                 p.anon_pagemap = num_or(F(C_ANON_PAGEMAP), -1);
                 p.anon_outside = num_or(F(C_ANON_OUTSIDE), -1);
+                p.jit_mappings = num_or(F(C_JIT_MAPPINGS), -1);
+                p.jit_pss = num_or(F(C_JIT_PSS), -1);
+                p.dbg_images = num_or(F(C_DEBUG_IMAGES), -1);
                 p.progress = num_or(F(C_PROGRESS), -1);
                 p.processes = (int)num_or(F(C_PROCS), 0);
                 if (pr.root_pid == 0)
@@ -318,6 +324,50 @@ out:
         if (procs)
                 *procs = pr;
         return 0;
+}
+
+void runfile_peaks_init(struct runfile_peaks *pk)
+{
+        memset(pk, 0, sizeof(*pk));
+        pk->rss_t = pk->jit_growth_end_t = -1;
+        pk->pss = pk->uss = pk->jit_pss = pk->pss_anon = -1;
+        pk->anon_pagemap = pk->anon_outside = pk->dbg = pk->dbg_images = -1;
+}
+
+void runfile_peaks_add(struct runfile_peaks *pk, const struct runfile_point *p)
+{
+        if (p->processes <= 0)
+                return;
+        if (p->rss > pk->rss || pk->points == 0) {
+                pk->rss = p->rss > pk->rss ? p->rss : pk->rss;
+                pk->rss_t = p->t;
+        }
+        if (p->jit > 0 && (pk->points == 0 || p->jit > pk->last.jit))
+                pk->jit_growth_end_t = p->t;
+        pk->jit = fmax(pk->jit, p->jit);
+        pk->jit_mappings = fmax(pk->jit_mappings, p->jit_mappings);
+        pk->attributed = fmax(pk->attributed, fmax(p->jit, 0) + fmax(p->dbg, 0));
+        if (p->dbg >= 0) {
+                pk->dbg = fmax(pk->dbg, p->dbg);
+                pk->dbg_images = fmax(pk->dbg_images, p->dbg_images);
+        }
+        if (p->processes > pk->processes)
+                pk->processes = p->processes;
+        if (p->pss >= 0) {
+                pk->heavy_points++;
+                pk->pss = fmax(pk->pss, p->pss);
+                pk->uss = fmax(pk->uss, p->uss);
+                pk->jit_pss = fmax(pk->jit_pss, p->jit_pss);
+                if (p->pss_anon >= 0)
+                        pk->pss_anon = fmax(pk->pss_anon, p->pss_anon);
+                if (p->anon_pagemap >= 0) {
+                        pk->pagemap_points++;
+                        pk->anon_pagemap = fmax(pk->anon_pagemap, p->anon_pagemap);
+                        pk->anon_outside = fmax(pk->anon_outside, p->anon_outside);
+                }
+        }
+        pk->points++;
+        pk->last = *p;
 }
 
 int runfile_read_tree(const char *dir, struct runfile_series *ret)

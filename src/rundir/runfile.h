@@ -14,8 +14,33 @@ struct runfile_point {
         double anon_pagemap, anon_outside; /* the tree's anonymous pages counted once from the page
                                             * tables, and those mapped outside it too (heavy ticks
                                             * that read them; -1 otherwise) */
+        double jit_mappings;   /* JIT code mappings (-1: not in the file) */
+        double jit_pss;        /* PSS of the JIT code, heavy ticks only */
+        double dbg_images;     /* GDB JIT interface images (-1 as dbg) */
         int processes;
 };
+
+/* The peaks of a sequence of tree points, decided here once: `jitmem run` adds each tick as it
+ * records it (summary.json's "tree"), and the analyses add the rows they read back over the
+ * part of the run they judge, so both take a figure the same way. Points with no process are
+ * not counted. Figures a point did not measure (negative) leave a peak alone; a peak no point
+ * measured stays -1. */
+struct runfile_peaks {
+        size_t points, heavy_points; /* points added; of them, heavy ones (with PSS) */
+        size_t pagemap_points;       /* heavy points with a page-table count of anonymous memory */
+        double rss, rss_t;           /* the largest RSS sum, and the first time it was reached */
+        double jit, jit_mappings;    /* JIT code (0 when none) */
+        double attributed;           /* JIT code + debug images at one point */
+        double jit_growth_end_t;     /* the last point at which the JIT code grew (-1: never) */
+        double pss, uss, jit_pss;    /* heavy points */
+        double pss_anon;             /* heavy points that summed Pss_Anon */
+        double anon_pagemap, anon_outside; /* pagemap points */
+        double dbg, dbg_images;      /* points at which some process's debug images were read */
+        int processes;               /* most processes at one point */
+        struct runfile_point last;   /* the last point added */
+};
+void runfile_peaks_init(struct runfile_peaks *pk);
+void runfile_peaks_add(struct runfile_peaks *pk, const struct runfile_point *p);
 
 struct runfile_series {
         struct runfile_point *p;

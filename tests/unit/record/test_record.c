@@ -138,7 +138,24 @@ static void test_round_trip(void)
                 CHECK(near(a->progress, 7) && near(b->progress, 9));
                 CHECK_EQ_INT(a->processes, 2);
                 CHECK_EQ_INT(b->processes, 1);
+                CHECK(near(a->jit_mappings, 3) && near(a->dbg_images, 3) && b->dbg_images < 0);
         }
+        /* The peaks of the rows read back are the summary's: one definition, written and read. */
+        struct runfile_peaks pk;
+        runfile_peaks_init(&pk);
+        for (size_t i = 0; i < ser.n; i++)
+                runfile_peaks_add(&pk, &ser.p[i]);
+        CHECK(near(pk.rss, (double)tr.peak_rss) && near(pk.rss_t, tr.peak_rss_t_s));
+        CHECK(near(pk.pss, (double)tr.peak_pss) && near(pk.uss, (double)tr.peak_uss));
+        CHECK(near(pk.jit, (double)tr.peak_jit) && near(pk.jit_mappings, tr.peak_jit_mappings));
+        CHECK(near(pk.jit_pss, (double)tr.peak_jit_pss) && near(pk.pss_anon, (double)tr.peak_pss_anon));
+        CHECK(near(pk.dbg, (double)tr.peak_debug_bytes) && near(pk.dbg_images, (double)tr.peak_debug_images));
+        CHECK(near(pk.attributed, (double)tr.peak_jit_attributed));
+        CHECK(near(pk.anon_pagemap, (double)tr.peak_anon_pagemap) && near(pk.anon_outside, (double)tr.peak_anon_outside));
+        CHECK(near(pk.jit_growth_end_t, tr.jit_last_growth_t_s) && near(pk.jit_growth_end_t, 0.2));
+        CHECK_EQ_U64(pk.heavy_points, tr.heavy_ticks);
+        CHECK_EQ_U64(pk.pagemap_points, tr.anon_pagemap_ticks);
+        CHECK_EQ_INT(pk.processes, (int)tr.max_processes);
         CHECK_EQ_INT(pr.root_pid, 101);
         CHECK_EQ_U64(pr.n, 2);
         if (pr.n == 2) {
