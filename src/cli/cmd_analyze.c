@@ -177,7 +177,7 @@ struct shown {
 static int by_peak(const void *a, const void *b)
 {
         const struct shown *x = a, *y = b;
-        return x->l->peak_rss < y->l->peak_rss ? 1 : x->l->peak_rss > y->l->peak_rss ? -1 : 0;
+        return x->l->peaks.rss < y->l->peaks.rss ? 1 : x->l->peaks.rss > y->l->peaks.rss ? -1 : 0;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -278,9 +278,9 @@ int cmd_analyze(int argc, char **argv)
                         const struct runfile_life *l = sh[i].l;
                         json_array_append_new(procs, json_pack("{s:i, s:i, s:s, s:f, s:f, s:f, s:o, s:f, s:o, s:o}",
                                 "pid", l->pid, "ppid", l->ppid, "comm", l->comm, "first_t_s", l->first_t, "last_t_s", l->last_t,
-                                "peak_rss_bytes", l->peak_rss, "peak_pss_bytes", l->peak_pss >= 0 ? json_real(l->peak_pss) : json_null(),
-                                "peak_jit_code_bytes", l->peak_jit,
-                                "jit_growth_end_s", l->jit_growth_end_t >= 0 ? json_real(l->jit_growth_end_t) : json_null(),
+                                "peak_rss_bytes", l->peaks.rss, "peak_pss_bytes", l->peaks.pss >= 0 ? json_real(l->peaks.pss) : json_null(),
+                                "peak_jit_code_bytes", l->peaks.jit,
+                                "jit_growth_end_s", l->peaks.jit_growth_end_t >= 0 ? json_real(l->peaks.jit_growth_end_t) : json_null(),
                                 "growth", sh[i].ok ? growth_obj(&sh[i].g) : json_null()));
                 }
                 out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", dir,
@@ -351,7 +351,7 @@ int cmd_analyze(int argc, char **argv)
                         char sl[48];
                         snprintf(sl, sizeof(sl), "%s", sh[i].ok ? signed_rate(sh[i].g.slope, d, sizeof(d)) : "-");
                         printf("%8d %8d %-15s %10s %10s %-16s %14s\n", l->pid, l->ppid, l->comm,
-                               util_format_bytes((uint64_t)l->peak_rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peak_jit, b, sizeof(b)),
+                               util_format_bytes((uint64_t)l->peaks.rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peaks.jit, b, sizeof(b)),
                                sh[i].ok ? growth_class_name(sh[i].g.cls) : "-", sl);
                 }
                 if (pr.n > SHOWN)

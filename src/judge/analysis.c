@@ -306,19 +306,19 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
                 const struct runfile_life *l = &pr->l[sel[j]];
                 int restarted = l->first_tick > earliest_end;
                 a->restarts += restarted;
-                if (l->jit_growth_end_t < 0)
+                if (l->peaks.jit_growth_end_t < 0)
                         continue;
                 if (restarted)
-                        w[nr++] = l->jit_growth_end_t - l->first_t;
+                        w[nr++] = l->peaks.jit_growth_end_t - l->first_t;
                 else
-                        v[nf++] = l->jit_growth_end_t - l->first_t;
+                        v[nf++] = l->peaks.jit_growth_end_t - l->first_t;
         }
         a->first_warmup_s = median_of(v, nf);
         a->restart_warmup_s = median_of(w, nr);
         for (size_t j = 0; j < n; j++) {
                 const struct runfile_life *l = &pr->l[sel[j]];
                 if (l->first_tick > earliest_end)
-                        v[nj++] = l->peak_jit;
+                        v[nj++] = l->peaks.jit;
         }
         a->restart_jit = median_of(v, nj);
 
@@ -329,8 +329,8 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
                 const struct runfile_life *l = &pr->l[sel[j]];
                 double pr_ = -1, pp = -1;
                 if (whole) {
-                        pr_ = l->peak_rss;
-                        pp = l->peak_pss;
+                        pr_ = l->peaks.rss;
+                        pp = l->peaks.pss;
                 } else {
                         for (size_t k = 0; k < l->n; k++)
                                 if (l->p[k].t >= tlo && l->p[k].t <= thi) {
@@ -466,7 +466,6 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         a.anon_pagemap = pk.pagemap_points > 0;
         a.peak_anon_outside = pk.anon_outside;
         a.peak_anon = a.anon_pagemap ? pk.anon_pagemap : pk.pss_anon;
-        a.jit_growth_end_s = pk.jit_growth_end_t;
         a.final_jit = s->p[hi - 1].jit;
 
         /* Figures of the whole run, from summary.json. */

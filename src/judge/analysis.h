@@ -38,7 +38,6 @@ struct analysis {
         double warmup_end_s;                /* the classifier's warm-up end (NaN: not judged, or still
                                              * warming up) */
         int warmup_ended;                   /* the classifier found where the warm-up ended */
-        double jit_growth_end_s;            /* when JIT code last grew (< 0: never any) */
         double slope;                       /* the classifier's Theil-Sen slope, bytes/s (NaN: not judged) */
         double slope_p;                     /* its Mann-Kendall p-value */
         int growing;                        /* the class is steady_growth (a leak suspect) */

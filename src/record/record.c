@@ -108,6 +108,8 @@ static int ensure_procs(struct record *r, uint32_t index)
         if (!p)
                 return -ENOMEM;
         memset(p + r->nprocs, 0, (n - r->nprocs) * sizeof(*p));
+        for (size_t i = r->nprocs; i < n; i++)
+                runfile_peaks_init(&p[i].peaks);
         r->procs = p;
         r->nprocs = n;
         return 0;
@@ -213,34 +215,23 @@ int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
                         return e;
                 p = &r->procs[x->index];
                 p->samples++;
-                MAX_SET(p->peak_rss, x->rss);
-                MAX_SET(p->peak_jit, x->jit_bytes);
-                MAX_SET(p->peak_jit_mappings, x->jit_mappings);
+                runfile_peaks_add(&p->peaks, &(struct runfile_point){
+                        .t = ts, .rss = (double)x->rss, .vsz = (double)x->vsz, .jit = (double)x->jit_bytes,
+                        .jit_mappings = x->jit_mappings, .processes = 1, .progress = -1,
+                        .pss = x->heavy ? (double)x->pss : -1, .uss = x->heavy ? (double)x->uss : -1,
+                        .jit_pss = x->heavy ? (double)x->jit_pss : -1,
+                        .pss_anon = x->heavy && x->have_pss_anon ? (double)x->pss_anon : -1,
+                        .anon_pagemap = -1, .anon_outside = -1,
+                        .dbg = x->jit_debug_images >= 0 ? (double)x->jit_debug_bytes : -1,
+                        .dbg_images = x->jit_debug_images >= 0 ? (double)x->jit_debug_images : -1 });
                 MAX_SET(p->exec_other_peak, x->exec_other_bytes);
-                p->final_rss = x->rss;
-                p->final_jit = x->jit_bytes;
-                p->final_jit_mappings = x->jit_mappings;
                 p->cpu_user_ns = x->cpu_user_ns;
                 p->cpu_sys_ns = x->cpu_sys_ns;
                 MAX_SET(p->hwm, x->hwm);
-                p->final_debug_known = x->jit_debug_images >= 0;
                 if (x->jit_debug_images >= 0) {
-                        MAX_SET(p->peak_debug_images, (uint64_t)x->jit_debug_images);
-                        MAX_SET(p->peak_debug_bytes, x->jit_debug_bytes);
-                        p->final_debug_images = (uint64_t)x->jit_debug_images;
-                        p->final_debug_bytes = x->jit_debug_bytes;
-                        p->have_debug = 1;
                         sum_dbg_images += (uint64_t)x->jit_debug_images;
                         sum_dbg_bytes += x->jit_debug_bytes;
                         have_dbg = 1;
-                }
-                if (x->heavy) {
-                        MAX_SET(p->peak_pss, x->pss);
-                        MAX_SET(p->peak_uss, x->uss);
-                        MAX_SET(p->peak_jit_pss, x->jit_pss);
-                        MAX_SET(p->peak_pss_anon, x->pss_anon);
-                        p->have_pss_anon |= x->have_pss_anon;
-                        p->have_pss = 1;
                 }
                 sum_rss += x->rss;
                 sum_vsz += x->vsz;
@@ -472,6 +463,8 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                 const struct record_proc *p = record_proc(r, i);
                 if (!sp || !p)
                         continue;
+                const struct runfile_peaks *k = &p->peaks;
+                int have_pss = k->heavy_points > 0, have_dbg = k->dbg >= 0, final_dbg = k->last.dbg >= 0;
                 json_t *o = json_pack("{s:i, s:i, s:s, s:I, s:f, s:f, s:I, s:o, s:o, s:I, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
                                       "pid", sp->pid,
                                       "ppid", sp->ppid,
@@ -479,27 +472,27 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                                       "samples", (json_int_t)p->samples,
                                       "first_t_s", (double)sp->first_ns / 1e9,
                                       "last_t_s", (double)sp->last_ns / 1e9,
-                                      "peak_rss_bytes", (json_int_t)p->peak_rss,
-                                      "peak_pss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_pss),
-                                      "peak_uss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_uss),
+                                      "peak_rss_bytes", (json_int_t)k->rss,
+                                      "peak_pss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->pss),
+                                      "peak_uss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->uss),
                                       "hwm_rss_bytes", (json_int_t)p->hwm,
-                                      "peak_jit_code_bytes", (json_int_t)p->peak_jit,
-                                      "final_jit_code_bytes", (json_int_t)p->final_jit,
-                                      "jit_mappings", (int)p->peak_jit_mappings,
-                                      "final_jit_mappings", (int)p->final_jit_mappings,
-                                      "peak_jit_pss_bytes", jsonout_u64_or_null(p->have_pss, p->peak_jit_pss),
+                                      "peak_jit_code_bytes", (json_int_t)k->jit,
+                                      "final_jit_code_bytes", (json_int_t)k->last.jit,
+                                      "jit_mappings", (int)k->jit_mappings,
+                                      "final_jit_mappings", (int)k->last.jit_mappings,
+                                      "peak_jit_pss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->jit_pss),
                                       "peak_exec_other_bytes", (json_int_t)p->exec_other_peak,
-                                      "final_rss_bytes", (json_int_t)p->final_rss,
+                                      "final_rss_bytes", (json_int_t)k->last.rss,
                                       "cpu_user_s", (double)p->cpu_user_ns / 1e9,
                                       "cpu_sys_s", (double)p->cpu_sys_ns / 1e9);
                 if (o) {
                         json_object_set_new(o, "maxrss_bytes", jsonout_u64_or_null(p->reaped, p->maxrss));
                         json_object_set_new(o, "kernel_peak_rss_bytes", json_integer((json_int_t)record_kernel_peak(p)));
-                        json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(p->have_pss_anon, p->peak_pss_anon));
-                        json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(p->have_debug, p->peak_debug_images));
-                        json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(p->have_debug, p->peak_debug_bytes));
-                        json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(p->final_debug_known, p->final_debug_images));
-                        json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(p->final_debug_known, p->final_debug_bytes));
+                        json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(k->pss_anon >= 0, (uint64_t)k->pss_anon));
+                        json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(have_dbg, (uint64_t)k->dbg_images));
+                        json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(have_dbg, (uint64_t)k->dbg));
+                        json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(final_dbg, (uint64_t)k->last.dbg_images));
+                        json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(final_dbg, (uint64_t)k->last.dbg));
                 }
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "runfile.h"
 #include "sampler.h"
 
 /* The samples.csv header, documented in docs/run-directory.md. */
@@ -68,18 +69,12 @@ void record_tree_figures(const struct record *r, struct record_tree *ret);
 /* Per-process figures for the terminal summary; NULL when index was never sampled. */
 struct record_proc {
         uint64_t samples;
-        uint64_t peak_rss, peak_pss, peak_uss, peak_jit, peak_jit_pss, hwm, final_rss, final_jit;
-        uint32_t peak_jit_mappings, final_jit_mappings;
+        struct runfile_peaks peaks; /* of its rows (pss_anon: when it was summed) */
+        uint64_t hwm;
         uint64_t exec_other_peak;
-        int have_pss;
         uint64_t cpu_user_ns, cpu_sys_ns;
         int reaped;             /* jitmem reaped it, and maxrss is wait4()'s ru_maxrss */
         uint64_t maxrss;        /* bytes */
-        int have_debug;         /* its GDB JIT descriptor was read at least once */
-        int final_debug_known;  /* ... and at its last sample */
-        uint64_t peak_pss_anon;
-        int have_pss_anon;
-        uint64_t peak_debug_bytes, final_debug_bytes, peak_debug_images, final_debug_images;
 };
 const struct record_proc *record_proc(const struct record *r, uint32_t index);
 

@@ -132,8 +132,7 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
                 snprintf(l->comm, sizeof(l->comm), "%s", comm ? comm : "");
                 l->first_tick = tick;
                 l->first_t = pt->t;
-                l->peak_pss = -1;
-                l->jit_growth_end_t = -1;
+                runfile_peaks_init(&l->peaks);
                 l->program_t = pt->t;
                 l->execs = execs;
                 *slot = (int)++pr->n;
@@ -142,18 +141,14 @@ static int add_process_row(struct reader *rd, size_t tick, int pid, int ppid, co
                 l->execs = execs;
                 l->program_t = pt->t;
         }
-        if (pt->jit > 0 && pt->jit > l->last_jit)
-                l->jit_growth_end_t = pt->t;
-        l->last_jit = pt->jit;
-        l->last_rss = pt->rss;
+        runfile_peaks_add(&l->peaks, &(struct runfile_point){ .t = pt->t, .rss = pt->rss, .vsz = -1, .pss = pt->pss,
+                                                              .uss = pt->uss, .jit = pt->jit, .progress = -1,
+                                                              .dbg = pt->dbg, .pss_anon = -1, .anon_pagemap = -1,
+                                                              .anon_outside = -1, .jit_mappings = -1, .jit_pss = -1,
+                                                              .dbg_images = -1, .processes = 1 });
         snprintf(l->last_comm, sizeof(l->last_comm), "%s", comm ? comm : "");
         l->last_tick = tick;
         l->last_t = pt->t;
-        l->peak_rss = l->peak_rss > pt->rss ? l->peak_rss : pt->rss;
-        if (pt->pss >= 0 && pt->pss > l->peak_pss)
-                l->peak_pss = pt->pss;
-        if (pt->jit > l->peak_jit)
-                l->peak_jit = pt->jit;
         if (l->n > 0 && tick % pr->stride != 0)
                 return 0;
         struct runfile_ppoint *np = util_grow(l->p, &l->cap, l->n + 1, sizeof(*np), 16);

@@ -20,27 +20,6 @@ struct runfile_point {
         int processes;
 };
 
-/* The peaks of a sequence of tree points, decided here once: `jitmem run` adds each tick as it
- * records it (summary.json's "tree"), and the analyses add the rows they read back over the
- * part of the run they judge, so both take a figure the same way. Points with no process are
- * not counted. Figures a point did not measure (negative) leave a peak alone; a peak no point
- * measured stays -1. */
-struct runfile_peaks {
-        size_t points, heavy_points; /* points added; of them, heavy ones (with PSS) */
-        size_t pagemap_points;       /* heavy points with a page-table count of anonymous memory */
-        double rss, rss_t;           /* the largest RSS sum, and the first time it was reached */
-        double jit, jit_mappings;    /* JIT code (0 when none) */
-        double attributed;           /* JIT code + debug images at one point */
-        double jit_growth_end_t;     /* the last point at which the JIT code grew (-1: never) */
-        double pss, uss, jit_pss;    /* heavy points */
-        double pss_anon;             /* heavy points that summed Pss_Anon */
-        double anon_pagemap, anon_outside; /* pagemap points */
-        double dbg, dbg_images;      /* points at which some process's debug images were read */
-        int processes;               /* most processes at one point */
-        struct runfile_point last;   /* the last point added */
-};
-void runfile_peaks_init(struct runfile_peaks *pk);
-void runfile_peaks_add(struct runfile_peaks *pk, const struct runfile_point *p);
 
 struct runfile_series {
         struct runfile_point *p;
@@ -61,6 +40,29 @@ struct runfile_series {
  * (not a jitmem samples.csv: a required column is missing), -ENOMEM or another -errno. */
 int runfile_read_tree(const char *dir, struct runfile_series *ret);
 
+/* The peaks of a sequence of points (a tree's, or one process's), decided here once: `jitmem run`
+ * adds each tick as it records it (summary.json's "tree" and "processes"), and the readers add
+ * the rows they read back (a process life; the part of the run an analysis judges), so both
+ * take a figure the same way. Points with no process are
+ * not counted. Figures a point did not measure (negative) leave a peak alone; a peak no point
+ * measured stays -1. */
+struct runfile_peaks {
+        size_t points, heavy_points; /* points added; of them, heavy ones (with PSS) */
+        size_t pagemap_points;       /* heavy points with a page-table count of anonymous memory */
+        double rss, rss_t;           /* the largest RSS sum, and the first time it was reached */
+        double jit, jit_mappings;    /* JIT code (0 when none) */
+        double attributed;           /* JIT code + debug images at one point */
+        double jit_growth_end_t;     /* the last point at which the JIT code grew (-1: never) */
+        double pss, uss, jit_pss;    /* heavy points */
+        double pss_anon;             /* heavy points that summed Pss_Anon */
+        double anon_pagemap, anon_outside; /* pagemap points */
+        double dbg, dbg_images;      /* points at which some process's debug images were read */
+        int processes;               /* most processes at one point */
+        struct runfile_point last;   /* the last point added */
+};
+void runfile_peaks_init(struct runfile_peaks *pk);
+void runfile_peaks_add(struct runfile_peaks *pk, const struct runfile_point *p);
+
 /* One process row, kept. pss < 0 when the tick was not a heavy one. */
 struct runfile_ppoint {
         double t, rss, pss, uss, jit;
@@ -78,9 +80,7 @@ struct runfile_life {
         char last_comm[20];                 /* ... and at its last (after an exec: the program run) */
         size_t first_tick, last_tick;       /* indices into the tree series */
         double first_t, last_t;
-        double peak_rss, peak_pss, peak_jit;/* peak_pss < 0 when never measured */
-        double jit_growth_end_t;            /* when its JIT code last grew; < 0: it never had any */
-        double last_rss, last_jit;          /* at its last row */
+        struct runfile_peaks peaks;         /* over every row (peaks.last: its last row) */
         double program_t;                   /* its first row, or the row after its last exec */
         long execs;                         /* execs seen (samples.csv's execs column; 0 without) */
         struct runfile_ppoint *p;

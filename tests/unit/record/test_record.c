@@ -165,8 +165,8 @@ static void test_round_trip(void)
                 CHECK_STR(c->last_comm, "python3.15");
                 CHECK_EQ_INT(c->execs, 1);
                 CHECK(near(c->program_t, 0.2)); /* the row after its exec */
-                CHECK(near(c->peak_rss, 12 * MiB) && near(c->last_jit, 16384));
-                CHECK(near(c->peak_pss, 7.5 * MiB));
+                CHECK(near(c->peaks.rss, 12 * MiB) && near(c->peaks.last.jit, 16384));
+                CHECK(near(c->peaks.pss, 7.5 * MiB));
                 CHECK_EQ_U64(c->n, 2);
                 CHECK_EQ_INT(w->pid, 102);
                 CHECK_EQ_INT(w->ppid, 101);
@@ -183,8 +183,37 @@ static void test_round_trip(void)
         rmdir(dir);
 }
 
+/* The peaks' rules: unmeasured figures leave a peak alone, growth counts from zero, points
+ * without a process are not counted. */
+static void test_peaks(void)
+{
+        struct runfile_peaks pk;
+        struct runfile_point p = { .t = 1, .rss = 10, .vsz = 40, .pss = -1, .uss = -1, .jit = 4096, .progress = -1,
+                                   .dbg = -1, .pss_anon = -1, .anon_pagemap = -1, .anon_outside = -1,
+                                   .jit_mappings = 1, .jit_pss = -1, .dbg_images = -1, .processes = 2 };
+
+        runfile_peaks_init(&pk);
+        CHECK(pk.rss == 0 && pk.pss < 0 && pk.dbg < 0 && pk.jit_growth_end_t < 0 && pk.rss_t < 0);
+        runfile_peaks_add(&pk, &p);
+        CHECK(pk.jit_growth_end_t == 1); /* from nothing before the first point */
+        CHECK(pk.rss_t == 1 && pk.pss < 0 && pk.heavy_points == 0 && pk.attributed == 4096);
+        p.t = 2, p.rss = 30, p.pss = 20, p.uss = 5, p.jit_pss = 4096, p.dbg = 1000, p.dbg_images = 2;
+        runfile_peaks_add(&pk, &p); /* the same JIT code: no growth */
+        CHECK(pk.jit_growth_end_t == 1 && pk.rss == 30 && pk.rss_t == 2 && pk.pss == 20 && pk.heavy_points == 1);
+        CHECK(pk.attributed == 5096 && pk.dbg == 1000 && pk.dbg_images == 2 && pk.pss_anon < 0);
+        p.t = 3, p.rss = 30, p.pss = -1, p.jit = 8192, p.dbg = -1, p.processes = 5;
+        runfile_peaks_add(&pk, &p);
+        CHECK(pk.rss_t == 2); /* the first time the peak was reached */
+        CHECK(pk.jit_growth_end_t == 3 && pk.jit == 8192 && pk.attributed == 8192 && pk.dbg == 1000);
+        CHECK(pk.pss == 20 && pk.processes == 5 && pk.points == 3);
+        p.t = 4, p.rss = 99, p.processes = 0;
+        runfile_peaks_add(&pk, &p); /* no process: not a point */
+        CHECK(pk.rss == 30 && pk.points == 3 && pk.last.t == 3);
+}
+
 int main(void)
 {
         test_round_trip();
+        test_peaks();
         return unit_finish("test_record");
 }
