@@ -46,6 +46,12 @@ int cli_close_stdout(void);
 
 int cmd_env(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+
+/* What `jitmem run` prints on stderr when the command has ended, from its summary.json: the
+ * table (unless quiet) and the JIT trace's findings (warnings even when quiet). cmd names the
+ * command, out the run directory. */
+struct json_t;
+void cmd_run_print_summary(FILE *f, struct json_t *summary, const char *cmd, const char *out, int quiet);
 int cmd_compare(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_watch(int argc, char **argv);

@@ -82,16 +82,16 @@ static const char *bytes_or_dash(double v, char *buf, size_t size)
 /* The table's first column: "  PID command", the command cut in the middle to fit. */
 #define LABEL_COLS 34
 
-static void print_label(double pid, const char *cmdline)
+static void print_label(FILE *f, double pid, const char *cmdline)
 {
         char cmd[4 * LABEL_COLS + 1];
         size_t cols = util_fit_command(cmdline ? cmdline : "?", LABEL_COLS - 8, cmd, sizeof(cmd));
 
-        fprintf(stderr, "  %7.0f %s%*s", pid, cmd, (int)(LABEL_COLS - 8 - cols), "");
+        fprintf(f, "  %7.0f %s%*s", pid, cmd, (int)(LABEL_COLS - 8 - cols), "");
 }
 
-/* The table on stderr, from summary.json's content. */
-static void print_table(json_t *sum, const char *cmd, const char *out)
+/* The table, from summary.json's content. */
+static void print_table(FILE *f, json_t *sum, const char *cmd, const char *out)
 {
         char a[32], b[32], c[32], d[32], e[32];
         json_t *procs = json_object_get(sum, "processes"), *p;
@@ -101,27 +101,27 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
         char safe_cmd[4 * 60 + 1];
 
         util_fit_command(cmd, 60, safe_cmd, sizeof(safe_cmd));
-        fprintf(stderr, "\njitmem: %s ", safe_cmd);
+        fprintf(f, "\njitmem: %s ", safe_cmd);
         if (json_is_integer(json_object_get(exit_obj, "signal")))
-                fprintf(stderr, "was killed by signal %d", (int)json_integer_value(json_object_get(exit_obj, "signal")));
+                fprintf(f, "was killed by signal %d", (int)json_integer_value(json_object_get(exit_obj, "signal")));
         else
-                fprintf(stderr, "exited with status %d", (int)json_integer_value(json_object_get(exit_obj, "code")));
-        fprintf(stderr, " after %.2f s; %.0f ticks recorded in %s\n\n", jnum(sum, "duration_s"),
+                fprintf(f, "exited with status %d", (int)json_integer_value(json_object_get(exit_obj, "code")));
+        fprintf(f, " after %.2f s; %.0f ticks recorded in %s\n\n", jnum(sum, "duration_s"),
                 jnum(sum, "ticks.count"), out);
         if (unreadable > 0)
-                fprintf(stderr, "  %.0f process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
+                fprintf(f, "  %.0f process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
                         unreadable, unreadable == 1 ? "" : "es");
         if (jnum(sum, "tree.peak_rss_bytes") < 0) {
                 if (unreadable <= 0)
-                        fprintf(stderr, "  no sample was taken: the command ended before the first tick\n");
+                        fprintf(f, "  no sample was taken: the command ended before the first tick\n");
                 if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > 0)
-                        fprintf(stderr, "  the kernel's high-water mark of its largest process: %s RSS\n",
+                        fprintf(f, "  the kernel's high-water mark of its largest process: %s RSS\n",
                                 bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), a, sizeof(a)));
                 return;
         }
-        fprintf(stderr, "  %-*s %10s %12s %10s %10s %12s %5s\n", LABEL_COLS, "", "peak RSS", "kernel peak", "peak PSS",
+        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5s\n", LABEL_COLS, "", "peak RSS", "kernel peak", "peak PSS",
                 "final RSS", "JIT code", "maps");
-        fprintf(stderr, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree",
+        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree",
                 bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), a, sizeof(a)), "-",
                 bytes_or_dash(jnum(sum, "tree.peak_pss_bytes"), b, sizeof(b)),
                 bytes_or_dash(jnum(sum, "tree.final_rss_bytes"), c, sizeof(c)),
@@ -138,8 +138,8 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
                 if (shown >= TABLE_ROWS)
                         continue;
                 shown++;
-                print_label(jnum(p, "pid"), json_string_value(json_object_get(p, "cmdline")));
-                fprintf(stderr, " %10s %12s %10s %10s %12s %5.0f\n",
+                print_label(f, jnum(p, "pid"), json_string_value(json_object_get(p, "cmdline")));
+                fprintf(f, " %10s %12s %10s %10s %12s %5.0f\n",
                         bytes_or_dash(jnum(p, "peak_rss_bytes"), a, sizeof(a)),
                         bytes_or_dash(jnum(p, "kernel_peak_rss_bytes"), e, sizeof(e)),
                         bytes_or_dash(jnum(p, "peak_pss_bytes"), b, sizeof(b)),
@@ -147,78 +147,78 @@ static void print_table(json_t *sum, const char *cmd, const char *out)
                         bytes_or_dash(jnum(p, "peak_jit_code_bytes"), d, sizeof(d)), jnum(p, "jit_mappings"));
         }
         if (total > shown)
-                fprintf(stderr, "  ... and %zu more processes (see summary.json)\n", total - shown);
-        fprintf(stderr, "\n  peak RSS: the most seen at a tick (sampled). kernel peak: the kernel's high-water mark,\n"
+                fprintf(f, "  ... and %zu more processes (see summary.json)\n", total - shown);
+        fprintf(f, "\n  peak RSS: the most seen at a tick (sampled). kernel peak: the kernel's high-water mark,\n"
                         "  VmHWM at the last tick, or wait4's ru_maxrss when jitmem reaped the process (that one\n"
                         "  also covers the children it waited for itself); the kernel keeps none for the tree\n");
         if (missed) {
                 /* ru_maxrss covers the children a process waited for, VmHWM the process alone */
                 int from_wait = jnum(missed, "maxrss_bytes") > jnum(missed, "hwm_rss_bytes");
-                fprintf(stderr, "  pid %.0f%s reached %s RSS by the kernel's count,\n"
+                fprintf(f, "  pid %.0f%s reached %s RSS by the kernel's count,\n"
                                 "  %s more than any tick saw of it: a peak fell between ticks (or after the last)",
                         jnum(missed, "pid"), from_wait ? " (or a child it waited for)" : "",
                         bytes_or_dash(jnum(missed, "kernel_peak_rss_bytes"), a, sizeof(a)), bytes_or_dash(missed_by, b, sizeof(b)));
                 if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > jnum(sum, "tree.peak_rss_bytes"))
-                        fprintf(stderr, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
+                        fprintf(f, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
                                 bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), c, sizeof(c)),
                                 bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), d, sizeof(d)));
-                fprintf(stderr, "\n");
+                fprintf(f, "\n");
         }
-        fprintf(stderr, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", jnum(sum, "tree.max_processes"),
+        fprintf(f, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", jnum(sum, "tree.max_processes"),
                 total, bytes_or_dash(jnum(sum, "tree.final_jit_code_bytes"), a, sizeof(a)));
         if (jnum(sum, "tree.jit_code_last_growth_t_s") >= 0)
-                fprintf(stderr, ", last grew at %.2f s", jnum(sum, "tree.jit_code_last_growth_t_s"));
-        fprintf(stderr, "\n");
+                fprintf(f, ", last grew at %.2f s", jnum(sum, "tree.jit_code_last_growth_t_s"));
+        fprintf(f, "\n");
         if (jnum(sum, "tree.peak_jit_debug_bytes") >= 0) {
-                fprintf(stderr, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
+                fprintf(f, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
                                 "  JIT code + debug images at most %s at one tick",
                         jnum(sum, "tree.peak_jit_debug_images"), bytes_or_dash(jnum(sum, "tree.peak_jit_debug_bytes"), a, sizeof(a)),
                         bytes_or_dash(jnum(sum, "tree.peak_jit_attributed_bytes"), b, sizeof(b)));
                 if (jnum(sum, "tree.final_jit_debug_images") >= 0)
-                        fprintf(stderr, "; %.0f images, %s at the end", jnum(sum, "tree.final_jit_debug_images"),
+                        fprintf(f, "; %.0f images, %s at the end", jnum(sum, "tree.final_jit_debug_images"),
                                 bytes_or_dash(jnum(sum, "tree.final_jit_debug_bytes"), c, sizeof(c)));
-                fprintf(stderr, "\n");
+                fprintf(f, "\n");
         }
         const char *am = json_string_value(json_object_get(json_object_get(json_object_get(sum, "tree"), "anon_count"), "method"));
         if (am && strcmp(am, "pagemap") == 0 && jnum(sum, "tree.peak_anon_pagemap_bytes") >= 0) {
-                fprintf(stderr, "  anonymous memory, each page counted once (from the page tables): at most %s",
+                fprintf(f, "  anonymous memory, each page counted once (from the page tables): at most %s",
                         bytes_or_dash(jnum(sum, "tree.peak_anon_pagemap_bytes"), a, sizeof(a)));
                 if (jnum(sum, "tree.peak_anon_outside_bytes") > 0)
-                        fprintf(stderr, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
+                        fprintf(f, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
                                 bytes_or_dash(jnum(sum, "tree.peak_anon_outside_bytes"), b, sizeof(b)));
-                fprintf(stderr, "\n");
+                fprintf(f, "\n");
         } else if (am && jnum(sum, "tree.peak_pss_anon_bytes") >= 0) {
-                fprintf(stderr, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
+                fprintf(f, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
                                 "  share it): at most %s\n",
                         bytes_or_dash(jnum(sum, "tree.peak_pss_anon_bytes"), a, sizeof(a)));
         }
         if (jnum(sum, "tree.peak_cgroup_usage_bytes") >= 0)
-                fprintf(stderr, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
+                fprintf(f, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
                                 "  at most %s at a tick\n",
                         bytes_or_dash(jnum(sum, "tree.peak_cgroup_usage_bytes"), a, sizeof(a)));
         if (jnum(sum, "limit.bytes") > 0) {
-                fprintf(stderr, "  limit %s: tree peak PSS at ", bytes_or_dash(jnum(sum, "limit.bytes"), a, sizeof(a)));
+                fprintf(f, "  limit %s: tree peak PSS at ", bytes_or_dash(jnum(sum, "limit.bytes"), a, sizeof(a)));
                 if (jnum(sum, "limit.peak_pss_fraction") >= 0)
-                        fprintf(stderr, "%.1f%%", 100.0 * jnum(sum, "limit.peak_pss_fraction"));
+                        fprintf(f, "%.1f%%", 100.0 * jnum(sum, "limit.peak_pss_fraction"));
                 else
-                        fprintf(stderr, "(not measured)");
-                fprintf(stderr, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n",
+                        fprintf(f, "(not measured)");
+                fprintf(f, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n",
                         100.0 * jnum(sum, "limit.peak_rss_fraction"));
         }
         if (jnum(sum, "progress.units") >= 0)
-                fprintf(stderr, "  progress: %.0f units, %.1f per second\n", jnum(sum, "progress.units"),
+                fprintf(f, "  progress: %.0f units, %.1f per second\n", jnum(sum, "progress.units"),
                         jnum(sum, "progress.units_per_s"));
-        fprintf(stderr, "  jitmem: %.3f s CPU while the command ran", jnum(sum, "observer.cpu_during_run_s"));
+        fprintf(f, "  jitmem: %.3f s CPU while the command ran", jnum(sum, "observer.cpu_during_run_s"));
         if (jnum(sum, "observer.cpu_fraction_of_one_core") >= 0)
-                fprintf(stderr, " (%.2f%% of one core)", 100.0 * jnum(sum, "observer.cpu_fraction_of_one_core"));
-        fprintf(stderr, ", %.3f s in all; median tick %.0f us\n", jnum(sum, "observer.cpu_s"),
+                fprintf(f, " (%.2f%% of one core)", 100.0 * jnum(sum, "observer.cpu_fraction_of_one_core"));
+        fprintf(f, ", %.3f s in all; median tick %.0f us\n", jnum(sum, "observer.cpu_s"),
                 jnum(sum, "ticks.cost_median_s") * 1e6);
 }
 
 /* What --trace-jit found, from summary.json's "jit" object: executors compiled, freed and live
  * at the end, churn, sizes, and the cross-check against /proc. A disagreement is said loudly,
  * even with --quiet: it tells which figures above it can be trusted. */
-static void print_trace(json_t *sum, int quiet)
+static void print_trace(FILE *f, json_t *sum, int quiet)
 {
         json_t *jit = json_object_get(sum, "jit"), *cc = json_object_get(jit, "cross_check");
         json_t *sizes = json_object_get(jit, "bytes_per_executor"), *first = json_object_get(cc, "first_disagreement");
@@ -230,47 +230,54 @@ static void print_trace(json_t *sum, int quiet)
                 return;
         if (!quiet) {
                 double at_exit = jnum(jit, "executors_freed_at_exit"), inherited = jnum(jit, "inherited_executors_freed");
-                fprintf(stderr, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jnum(jit, "processes_traced"),
+                fprintf(f, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jnum(jit, "processes_traced"),
                         jnum(jit, "processes_traced") == 1 ? "" : "es", compiled, compiled == 1 ? "" : "s", freed);
                 if (at_exit > 0)
-                        fprintf(stderr, " while running and %.0f as their processes exited", at_exit);
-                fprintf(stderr, ", %.0f live when their processes ended (%s)\n", jnum(jit, "executors_live_final"),
+                        fprintf(f, " while running and %.0f as their processes exited", at_exit);
+                fprintf(f, ", %.0f live when their processes ended (%s)\n", jnum(jit, "executors_live_final"),
                         bytes_or_dash(jnum(jit, "live_bytes_final"), a, sizeof(a)));
                 if (inherited > 0)
-                        fprintf(stderr, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
+                        fprintf(f, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
                                 inherited);
                 if (compiled > 0) {
-                        fprintf(stderr, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n",
+                        fprintf(f, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n",
                                 jnum(jit, "churned"), compiled, 100.0 * jnum(jit, "churn_ratio"));
-                        fprintf(stderr, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
+                        fprintf(f, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
                                 bytes_or_dash(jnum(sizes, "mean"), a, sizeof(a)), bytes_or_dash(jnum(sizes, "p50"), b, sizeof(b)),
                                 bytes_or_dash(jnum(sizes, "p90"), c, sizeof(c)), bytes_or_dash(jnum(sizes, "min"), d, sizeof(d)),
                                 bytes_or_dash(jnum(sizes, "max"), e, sizeof(e)));
                 }
                 if (samples >= 0 && disagreed == 0 && untraced <= 0)
-                        fprintf(stderr, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
+                        fprintf(f, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
                                 samples, jnum(cc, "in_flight"));
         }
         if (disagreed > 0) {
                 double proc = jnum(first, "proc_bytes"), ev = jnum(first, "events_bytes");
-                fprintf(stderr, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
+                fprintf(f, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
                         "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
                         disagreed, samples, jnum(first, "t_s"), jnum(first, "pid"), bytes_or_dash(proc, a, sizeof(a)),
                         bytes_or_dash(ev, b, sizeof(b)));
                 if (proc > ev)
-                        fprintf(stderr, "  /proc shows JIT code the trace does not account for (made by calls the shim did not\n"
+                        fprintf(f, "  /proc shows JIT code the trace does not account for (made by calls the shim did not\n"
                                         "  see, or not made the way an executor is): the executor counts, churn and sizes of the\n"
                                         "  trace leave it out. The JIT code figures of the table come from /proc and stand.\n");
                 else
-                        fprintf(stderr, "  The trace counts as live executors memory that /proc does not show as JIT code: the\n"
+                        fprintf(f, "  The trace counts as live executors memory that /proc does not show as JIT code: the\n"
                                         "  trace's live figures overstate it. The JIT code figures of the table come from /proc\n"
                                         "  and stand.\n");
         }
         if (untraced > 0)
-                fprintf(stderr, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
+                fprintf(f, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
                         "  no record of them; it is not loaded in setuid programs, nor where LD_PRELOAD was removed):\n"
                         "  the trace's figures leave them out.\n",
                         untraced);
+}
+
+void cmd_run_print_summary(FILE *f, json_t *summary, const char *cmd, const char *out, int quiet)
+{
+        if (!quiet)
+                print_table(f, summary, cmd, out);
+        print_trace(f, summary, quiet);
 }
 
 static int parse_args(int argc, char **argv, struct runner_options *o, int *quiet, int *ret_cmd_index)
@@ -380,10 +387,8 @@ int cmd_run(int argc, char **argv)
         r = runner_run(&o, argv + cmd_index, &res);
         if (res.error[0])
                 cli_error("%s", res.error);
-        if (r == 0 && res.summary && !quiet)
-                print_table(res.summary, argv[cmd_index], o.out);
         if (r == 0 && res.summary)
-                print_trace(res.summary, quiet);
+                cmd_run_print_summary(stderr, res.summary, argv[cmd_index], o.out, quiet);
         r = res.exit_code;
         runner_result_free(&res);
         return r;
