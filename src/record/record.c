@@ -188,17 +188,116 @@ static void note_cost(struct record *r, uint64_t cost)
         MAX_SET(r->tree.tick_cost_max_ns, cost);
 }
 
+/* A sampled process's row. */
+static struct row row_of_sample(const struct sample *x)
+{
+        return (struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss, x->swap,
+                             x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings, x->jit_pss,
+                             x->exec_other_bytes, x->threads, x->execs, x->jit_debug_images, x->jit_debug_bytes,
+                             x->pss_anon, x->have_pss_anon, 0, 0, 0 };
+}
+
+/* Adds a process's row into the tree's sums (debug images: of the processes whose list was read). */
+static void row_add(struct row *sum, const struct row *x)
+{
+        sum->rss += x->rss;
+        sum->vsz += x->vsz;
+        sum->anon += x->anon;
+        sum->file += x->file;
+        sum->shmem += x->shmem;
+        sum->pss += x->pss;
+        sum->uss += x->uss;
+        sum->swap += x->swap;
+        sum->cpu_user_ns += x->cpu_user_ns;
+        sum->cpu_sys_ns += x->cpu_sys_ns;
+        sum->jit += x->jit;
+        sum->jit_maps += x->jit_maps;
+        sum->jit_pss += x->jit_pss;
+        sum->other += x->other;
+        sum->threads += x->threads;
+        sum->pss_anon += x->pss_anon;
+        if (x->debug_images >= 0) {
+                sum->debug_images = (sum->debug_images > 0 ? sum->debug_images : 0) + x->debug_images;
+                sum->debug_bytes += x->debug_bytes;
+        }
+}
+
+/* A row as the point samples.csv's reader makes of it (what a cell leaves empty is -1), so
+ * that the peaks kept here are those taken from the file read back. */
+static struct runfile_point point_of_row(double ts, const struct row *w, int heavy, int processes)
+{
+        int dbg = w->debug_images >= 0;
+
+        return (struct runfile_point){
+                .t = ts, .rss = (double)w->rss, .vsz = (double)w->vsz, .jit = (double)w->jit,
+                .jit_mappings = (double)w->jit_maps, .processes = processes, .progress = -1,
+                .pss = heavy ? (double)w->pss : -1, .uss = heavy ? (double)w->uss : -1,
+                .jit_pss = heavy ? (double)w->jit_pss : -1,
+                .pss_anon = heavy && w->have_pss_anon ? (double)w->pss_anon : -1,
+                .anon_pagemap = heavy && w->have_anon_pages ? (double)w->anon_pages : -1,
+                .anon_outside = heavy && w->have_anon_pages ? (double)w->anon_outside : -1,
+                .dbg = dbg ? (double)w->debug_bytes : -1, .dbg_images = dbg ? (double)w->debug_images : -1,
+        };
+}
+
+/* One process's part of a tick: its figures kept, its row appended, its sums added. */
+static int record_process(struct record *r, size_t *len, double ts, const struct sample *x, struct row *sum)
+{
+        char comm[2 * PROCFS_COMM_MAX + 3];
+        struct row w = row_of_sample(x);
+        struct record_proc *p;
+        int e;
+
+        e = ensure_procs(r, x->index);
+        if (e < 0)
+                return e;
+        p = &r->procs[x->index];
+        p->samples++;
+        struct runfile_point pt = point_of_row(ts, &w, x->heavy, 1);
+        runfile_peaks_add(&p->peaks, &pt);
+        MAX_SET(p->exec_other_peak, x->exec_other_bytes);
+        p->cpu_user_ns = x->cpu_user_ns;
+        p->cpu_sys_ns = x->cpu_sys_ns;
+        MAX_SET(p->hwm, x->hwm);
+        row_add(sum, &w);
+        csv_comm(x->comm, comm, sizeof(comm));
+        return append_row(r, len, ts, "process", x->pid, x->ppid, comm, x->heavy, &w, NULL, NULL, NULL,
+                          (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
+}
+
+/* The tree's row: the sums, the process count, the cgroup's usage and the progress. */
+static int record_tree_row(struct record *r, size_t *len, double ts, const struct sampler_tick *t, int root_pid,
+                           const struct record_extra *extra, const struct row *sum)
+{
+        char cg[32] = "", nproc[16], prog[24] = "";
+
+        if (extra->have_cg)
+                snprintf(cg, sizeof(cg), "%" PRIu64, extra->cg_usage);
+        snprintf(nproc, sizeof(nproc), "%zu", t->n);
+        if (extra->have_progress)
+                snprintf(prog, sizeof(prog), "%" PRIu64, extra->progress);
+        return append_row(r, len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0, sum, nproc, cg, prog, -1, 0);
+}
+
+/* Writes the tick's rows in one write; on failure the file is cut back to its last whole tick. */
+static int flush_tick(struct record *r, size_t len)
+{
+        int e = util_write_all(r->fd, r->buf, len);
+
+        if (e < 0) {
+                if (ftruncate(r->fd, r->good) == 0)
+                        lseek(r->fd, r->good, SEEK_SET);
+                r->failed = 1;
+                return e;
+        }
+        r->good += (off_t)len;
+        return 0;
+}
+
 int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
                 const struct record_extra *extra)
 {
-        int have_cg = extra->have_cg;
-        uint64_t cg_usage = extra->cg_usage;
-        struct record_tree *tr = &r->tree;
-        uint64_t sum_rss = 0, sum_pss = 0, sum_uss = 0, sum_jit = 0, sum_jit_pss = 0, sum_vsz = 0;
-        uint64_t sum_anon = 0, sum_file = 0, sum_shmem = 0, sum_swap = 0, sum_other = 0, cu = 0, cs = 0;
-        uint32_t sum_maps = 0, threads = 0;
-        uint64_t sum_dbg_images = 0, sum_dbg_bytes = 0, sum_pss_anon = 0;
-        int have_dbg = 0;
+        struct row sum = { .execs = -1, .debug_images = -1 };
         double ts = (double)t->t_ns / 1e9;
         size_t len = 0;
         int e;
@@ -206,117 +305,30 @@ int record_tick(struct record *r, const struct sampler_tick *t, int root_pid,
         if (r->failed)
                 return -EIO;
         for (size_t i = 0; i < t->n; i++) {
-                const struct sample *x = &t->samples[i];
-                char comm[2 * PROCFS_COMM_MAX + 3];
-                struct record_proc *p;
-
-                e = ensure_procs(r, x->index);
-                if (e < 0)
-                        return e;
-                p = &r->procs[x->index];
-                p->samples++;
-                runfile_peaks_add(&p->peaks, &(struct runfile_point){
-                        .t = ts, .rss = (double)x->rss, .vsz = (double)x->vsz, .jit = (double)x->jit_bytes,
-                        .jit_mappings = x->jit_mappings, .processes = 1, .progress = -1,
-                        .pss = x->heavy ? (double)x->pss : -1, .uss = x->heavy ? (double)x->uss : -1,
-                        .jit_pss = x->heavy ? (double)x->jit_pss : -1,
-                        .pss_anon = x->heavy && x->have_pss_anon ? (double)x->pss_anon : -1,
-                        .anon_pagemap = -1, .anon_outside = -1,
-                        .dbg = x->jit_debug_images >= 0 ? (double)x->jit_debug_bytes : -1,
-                        .dbg_images = x->jit_debug_images >= 0 ? (double)x->jit_debug_images : -1 });
-                MAX_SET(p->exec_other_peak, x->exec_other_bytes);
-                p->cpu_user_ns = x->cpu_user_ns;
-                p->cpu_sys_ns = x->cpu_sys_ns;
-                MAX_SET(p->hwm, x->hwm);
-                if (x->jit_debug_images >= 0) {
-                        sum_dbg_images += (uint64_t)x->jit_debug_images;
-                        sum_dbg_bytes += x->jit_debug_bytes;
-                        have_dbg = 1;
-                }
-                sum_rss += x->rss;
-                sum_vsz += x->vsz;
-                sum_anon += x->rss_anon;
-                sum_jit += x->jit_bytes;
-                sum_maps += x->jit_mappings;
-                sum_other += x->exec_other_bytes;
-                sum_pss += x->pss;
-                sum_uss += x->uss;
-                sum_jit_pss += x->jit_pss;
-                sum_pss_anon += x->pss_anon;
-                sum_file += x->rss_file;
-                sum_shmem += x->rss_shmem;
-                sum_swap += x->swap;
-                cu += x->cpu_user_ns;
-                cs += x->cpu_sys_ns;
-                threads += x->threads;
-
-                csv_comm(x->comm, comm, sizeof(comm));
-                e = append_row(r, &len, ts, "process", x->pid, x->ppid, comm, x->heavy,
-                               &(struct row){ x->rss, x->vsz, x->rss_anon, x->rss_file, x->rss_shmem, x->pss, x->uss,
-                                              x->swap, x->cpu_user_ns, x->cpu_sys_ns, x->jit_bytes, x->jit_mappings,
-                                              x->jit_pss, x->exec_other_bytes, x->threads, x->execs,
-                                              x->jit_debug_images, x->jit_debug_bytes, x->pss_anon, x->have_pss_anon,
-                                              0, 0, 0 },
-                               NULL, NULL, NULL, (double)x->t_ns / 1e9, (double)x->t_err_ns / 1e9);
+                e = record_process(r, &len, ts, &t->samples[i], &sum);
                 if (e < 0)
                         return e;
         }
-
-        /* The tree row. */
-        char cg[32] = "";
-        if (have_cg)
-                snprintf(cg, sizeof(cg), "%" PRIu64, cg_usage);
-        char nproc[16], prog[24] = "";
-        snprintf(nproc, sizeof(nproc), "%zu", t->n);
-        if (extra->have_progress)
-                snprintf(prog, sizeof(prog), "%" PRIu64, extra->progress);
-        e = append_row(r, &len, ts, "tree", root_pid, -1, "", t->heavy && t->n > 0,
-                       &(struct row){ sum_rss, sum_vsz, sum_anon, sum_file, sum_shmem, sum_pss, sum_uss, sum_swap, cu,
-                                      cs, sum_jit, sum_maps, sum_jit_pss, sum_other, threads, -1,
-                                      have_dbg ? (int64_t)sum_dbg_images : -1, sum_dbg_bytes, sum_pss_anon,
-                                      t->n > 0 && t->samples[0].have_pss_anon, t->have_anon_pages,
-                                      t->anon_pages_bytes, t->anon_outside_bytes },
-                       nproc, cg, prog, -1, 0);
+        sum.have_pss_anon = t->n > 0 && t->samples[0].have_pss_anon;
+        sum.have_anon_pages = t->have_anon_pages;
+        sum.anon_pages = t->anon_pages_bytes;
+        sum.anon_outside = t->anon_outside_bytes;
+        e = record_tree_row(r, &len, ts, t, root_pid, extra, &sum);
+        if (e < 0)
+                return e;
+        e = flush_tick(r, len);
         if (e < 0)
                 return e;
 
-        e = util_write_all(r->fd, r->buf, len);
-        if (e < 0) {
-                /* Keep the file whole: cut back any partial tick, and write nothing more. */
-                if (ftruncate(r->fd, r->good) == 0)
-                        lseek(r->fd, r->good, SEEK_SET);
-                r->failed = 1;
-                return e;
-        }
-        r->good += (off_t)len;
-
-        tr->ticks++;
-        tr->rows += t->n + 1;
+        r->tree.ticks++;
+        r->tree.rows += t->n + 1;
         note_cost(r, t->cost_ns);
-        if (t->n > 0) {
-                /* The tree's peaks, as the analyses take them from this row read back. */
-                struct runfile_point pt = {
-                        .t = ts, .rss = (double)sum_rss, .vsz = (double)sum_vsz, .jit = (double)sum_jit,
-                        .jit_mappings = sum_maps, .processes = (int)t->n, .progress = -1,
-                        .pss = -1, .uss = -1, .jit_pss = -1, .pss_anon = -1, .anon_pagemap = -1, .anon_outside = -1,
-                        .dbg = have_dbg ? (double)sum_dbg_bytes : -1, .dbg_images = have_dbg ? (double)sum_dbg_images : -1,
-                };
-                if (t->heavy) {
-                        pt.pss = (double)sum_pss;
-                        pt.uss = (double)sum_uss;
-                        pt.jit_pss = (double)sum_jit_pss;
-                        if (t->samples[0].have_pss_anon)
-                                pt.pss_anon = (double)sum_pss_anon;
-                        if (t->have_anon_pages) {
-                                pt.anon_pagemap = (double)t->anon_pages_bytes;
-                                pt.anon_outside = (double)t->anon_outside_bytes;
-                        }
-                }
-                runfile_peaks_add(&r->peaks, &pt);
-        }
-        if (have_cg) {
-                MAX_SET(tr->peak_cgroup, cg_usage);
-                tr->have_cgroup = 1;
+        /* The tree's peaks, as the analyses take them from this row read back. */
+        struct runfile_point pt = point_of_row(ts, &sum, t->heavy, (int)t->n);
+        runfile_peaks_add(&r->peaks, &pt);
+        if (extra->have_cg) {
+                MAX_SET(r->tree.peak_cgroup, extra->cg_usage);
+                r->tree.have_cgroup = 1;
         }
         return 0;
 }
