@@ -166,7 +166,17 @@ int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_pr
         return runfile_read_bounded(dir, tree, procs, RUNFILE_MAX_PROC_POINTS);
 }
 
-int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points)
+/* samples.csv being read: the columns found by the header, and what the rows make. */
+struct csv {
+        int col[C_MAX];
+        struct runfile_series s;
+        size_t cap;               /* of s.p */
+        struct runfile_procs pr;
+        struct reader *rd;        /* NULL: process rows are not kept */
+};
+
+/* The header: each column's index by name. Returns 0, or -EINVAL when a required one is missing. */
+static int read_header(struct csv *c, char **fields, int nf)
 {
         static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
                                                   "jit_code_bytes", "processes", "progress_units",
@@ -174,29 +184,91 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                                                   "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
                                                   "anon_outside_bytes", "jit_mappings", "jit_pss_bytes",
                                                   "jit_debug_images" };
-        char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
-        int col[C_MAX], header = 1, r = 0;
-        struct runfile_series s = { NULL, 0, 0, -1, -1 };
-        struct runfile_procs pr = { .stride = 1 };
-        struct reader *rd = NULL;
-        size_t cap = 0;
-        FILE *f;
 
-        snprintf(path, sizeof(path), "%s/samples.csv", dir);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        if (procs) {
-                rd = calloc(1, sizeof(*rd));
-                if (!rd) {
-                        fclose(f);
-                        return -ENOMEM;
-                }
-                rd->pr = &pr;
-                rd->max_points = max_points > 1 ? max_points : 2;
-        }
         for (int i = 0; i < C_MAX; i++)
-                col[i] = -1;
+                c->col[i] = -1;
+        for (int i = 0; i < nf; i++)
+                for (int k = 0; k < C_MAX; k++)
+                        if (strcmp(fields[i], names[k]) == 0)
+                                c->col[k] = i;
+        for (int k = 0; k < C_REQUIRED; k++)
+                if (c->col[k] < 0)
+                        return -EINVAL;
+        return 0;
+}
+
+/* A cell of the row by column, NULL when the file has no such column or the row is short. */
+static const char *cell(const struct csv *c, char **fields, int nf, int k)
+{
+        return c->col[k] >= 0 && c->col[k] < nf ? fields[c->col[k]] : NULL;
+}
+
+static int read_process_row(struct csv *c, char **fields, int nf)
+{
+        struct runfile_ppoint pt;
+        int pid = (int)num_or(cell(c, fields, nf, C_PID), -1);
+
+        if (!c->rd || pid <= 0 || c->s.n == RUNFILE_MAX_ROWS)
+                return 0;
+        pt.t = num_or(cell(c, fields, nf, C_T), -1);
+        pt.rss = num_or(cell(c, fields, nf, C_RSS), -1);
+        pt.pss = num_or(cell(c, fields, nf, C_PSS), -1);
+        pt.uss = num_or(cell(c, fields, nf, C_USS), -1);
+        pt.jit = num_or(cell(c, fields, nf, C_JIT), 0);
+        pt.dbg = num_or(cell(c, fields, nf, C_DEBUG), -1);
+        if (pt.t < 0 || pt.rss < 0)
+                return 0;
+        return add_process_row(c->rd, c->s.n, pid, (int)num_or(cell(c, fields, nf, C_PPID), 0),
+                               cell(c, fields, nf, C_COMM), (long)num_or(cell(c, fields, nf, C_EXECS), 0), &pt);
+}
+
+/* A tree row: counted as a tick, kept as a point when it has a process. Returns 0, 1 when the
+ * series is full (the rest is dropped), or -ENOMEM. */
+static int read_tree_row(struct csv *c, char **fields, int nf)
+{
+        struct runfile_point p;
+
+#define F(k) cell(c, fields, nf, k)
+        p.t = num_or(F(C_T), -1);
+        p.rss = num_or(F(C_RSS), -1);
+        p.vsz = num_or(F(C_VSZ), -1);
+        p.pss = num_or(F(C_PSS), -1);
+        p.uss = num_or(F(C_USS), -1);
+        p.jit = num_or(F(C_JIT), -1);
+        p.dbg = num_or(F(C_DEBUG), -1);
+        p.pss_anon = num_or(F(C_PSS_ANON), -1);
+        p.anon_pagemap = num_or(F(C_ANON_PAGEMAP), -1);
+        p.anon_outside = num_or(F(C_ANON_OUTSIDE), -1);
+        p.jit_mappings = num_or(F(C_JIT_MAPPINGS), -1);
+        p.jit_pss = num_or(F(C_JIT_PSS), -1);
+        p.dbg_images = num_or(F(C_DEBUG_IMAGES), -1);
+        p.progress = num_or(F(C_PROGRESS), -1);
+        p.processes = (int)num_or(F(C_PROCS), 0);
+        if (c->pr.root_pid == 0)
+                c->pr.root_pid = (int)num_or(F(C_PID), 0);
+#undef F
+        if (p.t >= 0 && c->s.ticks < RUNFILE_MAX_ROWS) {
+                c->s.ticks++;
+                c->s.t_end = p.t;
+        }
+        if (p.t < 0 || p.rss < 0 || p.processes <= 0)
+                return 0;
+        if (c->s.n == RUNFILE_MAX_ROWS)
+                return 1;
+        struct runfile_point *np = util_grow(c->s.p, &c->cap, c->s.n + 1, sizeof(*np), 256);
+        if (!np)
+                return -ENOMEM;
+        c->s.p = np;
+        c->s.p[c->s.n++] = p;
+        return 0;
+}
+
+/* The lines of the file: the header, then process and tree rows. Returns 0 or -errno. */
+static int read_rows(struct csv *c, FILE *f)
+{
+        char line[LINE_MAX_LEN];
+        int header = 1, r;
+
         while (fgets(line, sizeof(line), f)) {
                 char *fields[MAX_FIELDS];
                 size_t len = strlen(line);
@@ -209,115 +281,94 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                 if (nf < 0)
                         continue;
                 if (header) {
-                        for (int i = 0; i < nf; i++)
-                                for (int c = 0; c < C_MAX; c++)
-                                        if (strcmp(fields[i], names[c]) == 0)
-                                                col[c] = i;
-                        for (int c = 0; c < C_REQUIRED; c++)
-                                if (col[c] < 0) {
-                                        r = -EINVAL;
-                                        goto out;
-                                }
+                        r = read_header(c, fields, nf);
+                        if (r < 0)
+                                return r;
                         header = 0;
                         continue;
                 }
-#define F(c) (col[c] >= 0 && col[c] < nf ? fields[col[c]] : NULL)
-                if (col[C_SCOPE] >= nf)
+                if (c->col[C_SCOPE] >= nf)
                         continue;
-                if (strcmp(fields[col[C_SCOPE]], "process") == 0) {
-                        struct runfile_ppoint pt;
-                        int pid = (int)num_or(F(C_PID), -1);
-                        if (!rd || pid <= 0 || s.n == RUNFILE_MAX_ROWS)
-                                continue;
-                        pt.t = num_or(F(C_T), -1);
-                        pt.rss = num_or(F(C_RSS), -1);
-                        pt.pss = num_or(F(C_PSS), -1);
-                        pt.uss = num_or(F(C_USS), -1);
-                        pt.jit = num_or(F(C_JIT), 0);
-                        pt.dbg = num_or(F(C_DEBUG), -1);
-                        if (pt.t < 0 || pt.rss < 0)
-                                continue;
-                        r = add_process_row(rd, s.n, pid, (int)num_or(F(C_PPID), 0), F(C_COMM),
-                                            (long)num_or(F(C_EXECS), 0), &pt);
-                        if (r < 0)
-                                goto out;
-                        continue;
-                }
-                if (strcmp(fields[col[C_SCOPE]], "tree") != 0)
-                        continue;
-                struct runfile_point p;
-                p.t = num_or(F(C_T), -1);
-                p.rss = num_or(F(C_RSS), -1);
-                p.vsz = num_or(F(C_VSZ), -1);
-                p.pss = num_or(F(C_PSS), -1);
-                p.uss = num_or(F(C_USS), -1);
-                p.jit = num_or(F(C_JIT), -1);
-                p.dbg = num_or(F(C_DEBUG), -1);
-                p.pss_anon = num_or(F(C_PSS_ANON), -1);
-                p.anon_pagemap = num_or(F(C_ANON_PAGEMAP), -1);
-                p.anon_outside = num_or(F(C_ANON_OUTSIDE), -1);
-                p.jit_mappings = num_or(F(C_JIT_MAPPINGS), -1);
-                p.jit_pss = num_or(F(C_JIT_PSS), -1);
-                p.dbg_images = num_or(F(C_DEBUG_IMAGES), -1);
-                p.progress = num_or(F(C_PROGRESS), -1);
-                p.processes = (int)num_or(F(C_PROCS), 0);
-                if (pr.root_pid == 0)
-                        pr.root_pid = (int)num_or(F(C_PID), 0);
-#undef F
-                if (p.t >= 0 && s.ticks < RUNFILE_MAX_ROWS) {
-                        s.ticks++;
-                        s.t_end = p.t;
-                }
-                if (p.t < 0 || p.rss < 0 || p.processes <= 0)
-                        continue;
-                if (s.n == RUNFILE_MAX_ROWS)
+                if (strcmp(fields[c->col[C_SCOPE]], "process") == 0)
+                        r = read_process_row(c, fields, nf);
+                else if (strcmp(fields[c->col[C_SCOPE]], "tree") == 0)
+                        r = read_tree_row(c, fields, nf);
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
+                if (r > 0)
                         break;
-                struct runfile_point *np = util_grow(s.p, &cap, s.n + 1, sizeof(*np), 256);
-                if (!np) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                s.p = np;
-                s.p[s.n++] = p;
         }
-        if (header)
-                r = -EINVAL;
+        return header ? -EINVAL : 0;
+}
+
+/* After the rows: the command's program, and the lives cut to the tree rows read. */
+static void finish_lives(struct csv *c)
+{
+        struct runfile_series *s = &c->s;
+        struct runfile_procs *pr = &c->pr;
+
         /* The command's program: from its last exec (a launcher, such as pyenv's shim, exec'ing
          * the interpreter), when it made one after its first row. */
-        for (size_t i = 0; r == 0 && i < pr.n; i++)
-                if (pr.l[i].pid == pr.root_pid) {
-                        if (pr.l[i].program_t > pr.l[i].first_t)
-                                s.program_t = pr.l[i].program_t;
+        for (size_t i = 0; i < pr->n; i++)
+                if (pr->l[i].pid == pr->root_pid) {
+                        if (pr->l[i].program_t > pr->l[i].first_t)
+                                s->program_t = pr->l[i].program_t;
                         break;
                 }
         /* Process rows of a last tick with no tree row (a file cut short) are left out. */
-        for (size_t i = 0; r == 0 && i < pr.n; i++) {
-                struct runfile_life *l = &pr.l[i];
-                if (l->first_tick >= s.n) {
+        for (size_t i = 0; i < pr->n; i++) {
+                struct runfile_life *l = &pr->l[i];
+                if (l->first_tick >= s->n) {
                         free(l->p);
-                        memmove(l, l + 1, (pr.n - i - 1) * sizeof(*l));
-                        pr.n--;
+                        memmove(l, l + 1, (pr->n - i - 1) * sizeof(*l));
+                        pr->n--;
                         i--;
                         continue;
                 }
-                if (l->last_tick >= s.n) {
-                        l->last_tick = s.n - 1;
-                        l->last_t = s.p[s.n - 1].t;
+                if (l->last_tick >= s->n) {
+                        l->last_tick = s->n - 1;
+                        l->last_t = s->p[s->n - 1].t;
                         while (l->n > 1 && l->p[l->n - 1].t > l->last_t)
                                 l->n--;
                 }
         }
-out:
+}
+
+int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points)
+{
+        struct csv c = { .s = { NULL, 0, 0, -1, -1 }, .pr = { .stride = 1 } };
+        char path[KFILE_PATH_MAX];
+        FILE *f;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (procs) {
+                c.rd = calloc(1, sizeof(*c.rd));
+                if (!c.rd) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                c.rd->pr = &c.pr;
+                c.rd->max_points = max_points > 1 ? max_points : 2;
+        }
+        r = read_rows(&c, f);
+        if (r == 0)
+                finish_lives(&c);
         fclose(f);
-        free(rd);
+        free(c.rd);
         if (r < 0) {
-                free(s.p);
-                runfile_procs_free(&pr);
+                free(c.s.p);
+                runfile_procs_free(&c.pr);
                 return r;
         }
-        *tree = s;
+        *tree = c.s;
         if (procs)
-                *procs = pr;
+                *procs = c.pr;
         return 0;
 }
 
