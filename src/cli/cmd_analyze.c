@@ -192,7 +192,7 @@ int cmd_analyze(int argc, char **argv)
         uint64_t limit = 0;
         struct runfile_series s = { NULL, 0, 0, -1, -1 };
         struct runfile_procs pr;
-        json_t *meta = NULL, *summary = NULL, *out = NULL;
+        json_t *meta = NULL, *out = NULL;
         struct shown *sh = NULL;
         char a[32], b[32], d[32];
 
@@ -226,7 +226,9 @@ int cmd_analyze(int argc, char **argv)
                 goto out;
         }
         meta = read_json(dir, "meta.json");
-        summary = read_json(dir, "summary.json"); /* absent when jitmem was killed: the samples still tell */
+        struct runfile_summary rs; /* absent when jitmem was killed: the samples still tell */
+        if (runfile_read_summary(dir, &rs) < 0)
+                runfile_summary_of(NULL, &rs);
         if (!limit && json_is_number(json_object_get(meta, "limit_bytes")))
                 limit = (uint64_t)json_number_value(json_object_get(meta, "limit_bytes"));
 
@@ -234,7 +236,7 @@ int cmd_analyze(int argc, char **argv)
          * shutdown are not the service's memory), else over the whole run. */
         size_t lo, hi;
         double load_from, load_to;
-        int load_phase = analysis_load_window(&s, summary, &lo, &hi, &load_from, &load_to);
+        int load_phase = analysis_load_window(&s, &rs, &lo, &hi, &load_from, &load_to);
         struct runfile_series win = { s.p + lo, hi - lo, hi - lo, s.p[hi - 1].t, -1 };
         struct growth_result tree;
         r = analysis_tree_growth(&win, (double)limit, &tree);
@@ -243,7 +245,7 @@ int cmd_analyze(int argc, char **argv)
                 goto out;
         }
         struct analysis an;
-        int have_an = analysis_run(&s, &pr, summary, &an) == 0;
+        int have_an = analysis_of(&s, &pr, &rs, &an) == 0;
 
         /* Each process life (its points within the load, when there was one). */
         sh = calloc(pr.n ? pr.n : 1, sizeof(*sh));
@@ -361,7 +363,6 @@ int cmd_analyze(int argc, char **argv)
 out:
         free(sh);
         json_decref(meta);
-        json_decref(summary);
         json_decref(out);
         runfile_series_free(&s);
         runfile_procs_free(&pr);

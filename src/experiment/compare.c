@@ -666,7 +666,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                 struct runfile_series s;
                 struct runfile_procs pr;
                 if (runfile_read(x->dir, &s, &pr) == 0) {
-                        x->analysed = analysis_run(&s, &pr, x->summary, &x->a) == 0;
+                        struct runfile_summary rs;
+                        runfile_summary_of(x->summary, &rs);
+                        x->analysed = analysis_of(&s, &pr, &rs, &x->a) == 0;
                         runfile_series_free(&s);
                         runfile_procs_free(&pr);
                 }
@@ -715,7 +717,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         if (!runs[i].analysed || runs[i].a.units_total <= units)
                                 continue;
                         if (runfile_read(runs[i].dir, &s, &pr) == 0) {
-                                runs[i].analysed = analysis_run_at(&s, &pr, runs[i].summary, units, &runs[i].a) == 0;
+                                struct runfile_summary rs;
+                                runfile_summary_of(runs[i].summary, &rs);
+                                runs[i].analysed = analysis_of_at(&s, &pr, &rs, units, &runs[i].a) == 0;
                                 runfile_series_free(&s);
                                 runfile_procs_free(&pr);
                         }

@@ -12,18 +12,10 @@
 #define WORKERS_TOGETHER_SHARE 0.10 /* ... spanning this share of the run at least */
 #define DEPTH_MAX 64
 
-static double json_num(json_t *o, const char *key, double dflt)
+int analysis_load_window(const struct runfile_series *s, const struct runfile_summary *sum, size_t *lo, size_t *hi,
+                         double *from_s, double *to_s)
 {
-        json_t *v = json_object_get(o, key);
-        return json_is_number(v) ? json_number_value(v) : dflt;
-}
-
-int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t *lo, size_t *hi, double *from_s,
-                         double *to_s)
-{
-        json_t *d = json_object_get(summary, "driver");
-        double t0 = json_num(summary, "t0_monotonic_ns", -1), a = json_num(d, "load_start_monotonic_ns", -1),
-               b = json_num(d, "load_end_monotonic_ns", -1);
+        double t0 = sum ? sum->t0_monotonic_ns : -1, a = sum ? sum->load_start_ns : -1, b = sum ? sum->load_end_ns : -1;
         size_t i, j;
 
         *lo = 0;
@@ -428,14 +420,14 @@ int analysis_tree_growth(const struct runfile_series *s, double limit, struct gr
         return r;
 }
 
-int analysis_run(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary,
-                 struct analysis *ret)
+int analysis_of(const struct runfile_series *s, const struct runfile_procs *lives, const struct runfile_summary *sum,
+                struct analysis *ret)
 {
-        return analysis_run_at(s, lives, summary, -1, ret);
+        return analysis_of_at(s, lives, sum, -1, ret);
 }
 
-int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *lives, json_t *summary, double units,
-                    struct analysis *ret)
+int analysis_of_at(const struct runfile_series *s, const struct runfile_procs *lives, const struct runfile_summary *sum,
+                   double units, struct analysis *ret)
 {
         size_t at[ANALYSIS_POINTS], lo, hi;
         struct analysis a;
@@ -445,7 +437,7 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         if (!s || s->n < 1)
                 return -EINVAL;
         memset(&a, 0, sizeof(a));
-        a.load_phase = analysis_load_window(s, summary, &lo, &hi, &a.load_from_s, &a.load_to_s);
+        a.load_phase = analysis_load_window(s, sum, &lo, &hi, &a.load_from_s, &a.load_to_s);
         struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
         t0 = s->p[lo].t;
         T = s->p[hi - 1].t;
@@ -469,21 +461,16 @@ int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *
         a.final_jit = s->p[hi - 1].jit;
 
         /* Figures of the whole run, from summary.json. */
-        a.wall_s = json_num(summary, "duration_s", s->p[s->n - 1].t - s->p[0].t);
-        a.cpu_s = 0;
-        json_t *procs = json_object_get(summary, "processes"), *p;
-        size_t idx;
-        json_array_foreach(procs, idx, p) a.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
-        a.throughput = json_num(json_object_get(summary, "progress"), "units_per_s", -1);
-        json_t *load = json_object_get(json_object_get(summary, "driver"), "load");
-        a.latency_p50_us = json_num(json_object_get(load, "latency_us"), "p50", -1);
-        a.latency_p99_us = json_num(json_object_get(load, "latency_us"), "p99", -1);
-        if (json_is_object(load)) /* requests per second over the measured load, not the whole run */
-                a.throughput = json_num(json_object_get(load, "requests"), "per_second", a.throughput);
-        json_t *jit = json_object_get(summary, "jit");
-        a.executors_compiled = json_num(jit, "executors_compiled", -1);
-        a.executors_freed = json_num(jit, "executors_freed", -1);
-        a.churn_ratio = json_num(jit, "churn_ratio", -1);
+        a.wall_s = sum && sum->duration_s >= 0 ? sum->duration_s : s->p[s->n - 1].t - s->p[0].t;
+        a.cpu_s = sum ? sum->cpu_s : 0;
+        a.throughput = sum ? sum->units_per_s : -1;
+        a.latency_p50_us = sum ? sum->latency_p50_us : -1;
+        a.latency_p99_us = sum ? sum->latency_p99_us : -1;
+        if (sum && sum->driven && sum->requests_per_s >= 0) /* per second over the measured load, not the whole run */
+                a.throughput = sum->requests_per_s;
+        a.executors_compiled = sum ? sum->executors_compiled : -1;
+        a.executors_freed = sum ? sum->executors_freed : -1;
+        a.churn_ratio = sum ? sum->churn_ratio : -1;
 
         /* The growth class decides what is said of the trend: warm-up end, growth, steady state. */
         if (analysis_tree_growth(&w, 0, &g) < 0) {

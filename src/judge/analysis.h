@@ -10,8 +10,6 @@
 #ifndef JITMEM_ANALYSIS_H
 #define JITMEM_ANALYSIS_H
 
-#include <jansson.h>
-
 #include "growth.h"
 #include "runfile.h"
 
@@ -89,17 +87,17 @@ struct analysis {
 };
 
 /* Analyses a series, the run's process lives (may be NULL: no per-worker figures) and the
- * run's summary.json content (may be NULL). With fewer than 3 points only the
+ * figures of its summary.json (may be NULL). With fewer than 3 points only the
  * peaks, start-up and run figures are filled; the rest is NaN or negative (not measured).
  * Returns 0 or -EINVAL (no point at all). */
-int analysis_run(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary,
-                 struct analysis *ret);
+int analysis_of(const struct runfile_series *s, const struct runfile_procs *procs, const struct runfile_summary *sum,
+                struct analysis *ret);
 
 /* The same with the equivalent points at 25, 50, 75 and 100% of `units` of work (requests)
  * rather than of the run's own total, when the run reports progress and units is smaller:
  * runs compared at equal counts (units <= 0: the run's own total). */
-int analysis_run_at(const struct runfile_series *s, const struct runfile_procs *procs, json_t *summary, double units,
-                    struct analysis *ret);
+int analysis_of_at(const struct runfile_series *s, const struct runfile_procs *procs, const struct runfile_summary *sum,
+                   double units, struct analysis *ret);
 
 /* Whether the class says the warm-up is over and no trend follows it (plateau, copy-on-write,
  * sawtooth): then g->warmup_s, from the first point, is where it ended (0: none was needed). */
@@ -110,8 +108,8 @@ int analysis_warmup_ended(const struct growth_result *g);
  * (then [0, n) and NaN times). Either way the window starts no earlier than the command's
  * program (s->program_t: a launcher's helpers and the time before its exec are not the
  * program's memory). */
-int analysis_load_window(const struct runfile_series *s, json_t *summary, size_t *lo, size_t *hi, double *from_s,
-                         double *to_s);
+int analysis_load_window(const struct runfile_series *s, const struct runfile_summary *sum, size_t *lo, size_t *hi,
+                         double *from_s, double *to_s);
 
 /* The growth class of a run's tree (its RSS, with USS and JIT code where measured), judged
  * however short the run (growth.h), against limit (<= 0: none). Returns 0, -EINVAL (no point,

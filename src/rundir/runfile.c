@@ -459,3 +459,52 @@ void runfile_series_free(struct runfile_series *s)
         s->p = NULL;
         s->n = 0;
 }
+
+static double json_num(json_t *o, const char *key, double dflt)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+void runfile_summary_of(json_t *summary, struct runfile_summary *ret)
+{
+        json_t *driver = json_object_get(summary, "driver"), *load = json_object_get(driver, "load");
+        json_t *jit = json_object_get(summary, "jit"), *progress = json_object_get(summary, "progress");
+        json_t *procs = json_object_get(summary, "processes"), *p, *exit_status;
+        struct runfile_summary r;
+        size_t i;
+
+        r.t0_monotonic_ns = json_num(summary, "t0_monotonic_ns", -1);
+        r.load_start_ns = json_num(driver, "load_start_monotonic_ns", -1);
+        r.load_end_ns = json_num(driver, "load_end_monotonic_ns", -1);
+        r.driven = json_is_object(load);
+        r.duration_s = json_num(summary, "duration_s", -1);
+        r.cpu_s = 0;
+        json_array_foreach(procs, i, p) r.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
+        r.units = json_num(progress, "units", -1);
+        r.units_per_s = json_num(progress, "units_per_s", -1);
+        r.requests_per_s = json_num(json_object_get(load, "requests"), "per_second", -1);
+        r.latency_p50_us = json_num(json_object_get(load, "latency_us"), "p50", -1);
+        r.latency_p99_us = json_num(json_object_get(load, "latency_us"), "p99", -1);
+        r.executors_compiled = json_num(jit, "executors_compiled", -1);
+        r.executors_freed = json_num(jit, "executors_freed", -1);
+        r.churn_ratio = json_num(jit, "churn_ratio", -1);
+        exit_status = json_object_get(summary, "exit_status");
+        r.exit_status = json_is_integer(exit_status) ? (int)json_integer_value(exit_status) : -1;
+        r.recording_failed = summary && !json_is_null(json_object_get(summary, "recording_error"));
+        *ret = r;
+}
+
+int runfile_read_summary(const char *dir, struct runfile_summary *ret)
+{
+        char path[KFILE_PATH_MAX];
+        json_t *j;
+
+        snprintf(path, sizeof(path), "%s/summary.json", dir);
+        j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+        if (!j)
+                return access(path, F_OK) == 0 ? -EINVAL : -ENOENT;
+        runfile_summary_of(j, ret);
+        json_decref(j);
+        return 0;
+}

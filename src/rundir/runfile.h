@@ -3,6 +3,7 @@
 #ifndef JITMEM_RUNFILE_H
 #define JITMEM_RUNFILE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* One tree row. Figures a tick did not measure are negative (-1). */
@@ -120,5 +121,27 @@ void runfile_series_free(struct runfile_series *s);
  * place, so fields point into line). Returns the number of fields, or -EINVAL for an
  * unterminated quote. */
 int runfile_split_csv(char *line, char **fields, int max);
+
+/* The figures of a run's summary.json that are judged (the analyses, compare), read once here.
+ * A figure the file does not hold is negative. */
+struct runfile_summary {
+        double t0_monotonic_ns;        /* when sampling started (CLOCK_MONOTONIC) */
+        double load_start_ns, load_end_ns; /* the driver's measured load, on the same clock */
+        int driven;                    /* a load driver ran (summary's driver.load) */
+        double duration_s;
+        double cpu_s;                  /* user + system time of every process, 0 when none */
+        double units, units_per_s;     /* the work done (progress), and its rate */
+        double requests_per_s;         /* of the driver's load */
+        double latency_p50_us, latency_p99_us;
+        double executors_compiled, executors_freed, churn_ratio; /* --trace-jit */
+        int exit_status;               /* < 0: none (killed, or absent) */
+        int recording_failed;          /* recording_error is set (the run's figures are not whole) */
+};
+
+/* Reads summary (a parsed summary.json, or NULL: every figure absent) into ret. */
+void runfile_summary_of(json_t *summary, struct runfile_summary *ret);
+
+/* Reads DIR/summary.json. Returns 0, -ENOENT (none: jitmem was killed) or -EINVAL. */
+int runfile_read_summary(const char *dir, struct runfile_summary *ret);
 
 #endif

@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The figures analysis takes from a summary.json built here. */
+static const struct runfile_summary *summ(json_t *j)
+{
+        static struct runfile_summary r;
+        runfile_summary_of(j, &r);
+        return &r;
+}
+
 #define MiB (1024.0 * 1024.0)
 #define N 400
 
@@ -46,7 +54,7 @@ static void test_warmup_then_plateau(void)
                 pts[i].progress = i + 1;
                 pts[i].processes = 1;
         }
-        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, summ(sum), &a), 0);
         CHECK(a.warmup_ended);
         CHECK(a.warmup_end_s >= 8.0 && a.warmup_end_s <= 12.1); /* detected at a tenth of the run */
         CHECK(!a.growing);
@@ -80,7 +88,7 @@ static void test_leak(void)
                 pts[i].progress = -1;
                 pts[i].processes = 2;
         }
-        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, summ(sum), &a), 0);
         CHECK(!a.warmup_ended);
         CHECK(a.growing);
         CHECK(fabs(a.slope - 0.5 * MiB) < 0.02 * MiB);
@@ -101,11 +109,11 @@ static void test_too_short(void)
         /* Two ticks: peaks, no trend (a start-up run). */
         pts[0] = (struct runfile_point){ .t = 0.0, .rss = 10 * MiB, .vsz = 50 * MiB, .pss = -1, .uss = -1, .jit = 0, .progress = 1, .processes = 1 };
         pts[1] = (struct runfile_point){ .t = 0.05, .rss = 12 * MiB, .vsz = 60 * MiB, .pss = 6 * MiB, .uss = -1, .jit = 4096, .progress = 2, .processes = 1 };
-        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, NULL, &a), 0);
         CHECK(fabs(a.peak_rss - 12 * MiB) < 1 && fabs(a.peak_pss - 6 * MiB) < 1 && fabs(a.peak_jit - 4096) < 1);
         CHECK(isnan(a.warmup_end_s) && a.steady_rss < 0 && !a.growing);
         s.n = 0;
-        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), -EINVAL);
+        CHECK_EQ_INT(analysis_of(&s, NULL, NULL, &a), -EINVAL);
 }
 
 static void test_read_csv(void)
@@ -231,7 +239,7 @@ static void test_workers(void)
                 CHECK(p && fabs(p->t - 2.0) < 1e-9);
                 CHECK(runfile_life_at(&pr.l[2], 0) == &pr.l[2].p[0]);
         }
-        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, &pr, NULL, &a), 0);
         CHECK_EQ_INT(a.worker_lives, 4);
         CHECK_EQ_INT(a.workers_max, 3);
         CHECK_EQ_INT(a.restarts, 2);
@@ -281,7 +289,7 @@ static void test_workers(void)
                 fclose(f);
         }
         CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
-        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, &pr, NULL, &a), 0);
         CHECK_EQ_INT(a.worker_lives, 2);
         CHECK_EQ_INT(a.restarts, 0);
         CHECK(fabs(a.worker_rss_at[3] - 8 * MiB) < 1);
@@ -290,7 +298,7 @@ static void test_workers(void)
         /* Without process lives: no worker figures. */
         write_workers(path);
         CHECK_EQ_INT(runfile_read(dir, &s, NULL), 0);
-        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, NULL, &a), 0);
         CHECK(a.workers_max < 0 && a.restarts < 0 && a.worker_rss_at[0] < 0 && a.worker_peak_rss < 0);
         runfile_series_free(&s);
         unlink(path);
@@ -319,7 +327,7 @@ static void test_recorded_launchers(void)
         sum = load_json(shim, "summary.json");
         CHECK(sum != NULL);
         CHECK(pr.n > 10); /* the shim's helpers are recorded ... */
-        CHECK_EQ_INT(analysis_run(&s, &pr, sum, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, &pr, summ(sum), &a), 0);
         CHECK_EQ_INT(a.worker_lives, 0); /* ... and are not workers */
         CHECK_EQ_INT(a.workers_max, 0);
         CHECK_EQ_INT(a.restarts, 0);
@@ -338,7 +346,7 @@ static void test_recorded_launchers(void)
 
         CHECK_EQ_INT(runfile_read(pre, &s, &pr), 0);
         sum = load_json(pre, "summary.json");
-        CHECK_EQ_INT(analysis_run(&s, &pr, sum, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, &pr, summ(sum), &a), 0);
         CHECK_EQ_INT(a.worker_lives, 3);
         CHECK_EQ_INT(a.workers_max, 2);
         CHECK_EQ_INT(a.restarts, 1);
@@ -394,7 +402,7 @@ static void test_worker_definition(void)
         fclose(f);
         CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
         CHECK_EQ_INT(pr.n, 7); /* 10, 20, 21, 30, 31, 40, 41: 31 is one life */
-        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, &pr, NULL, &a), 0);
         CHECK_EQ_INT(a.worker_lives, 0);
         CHECK_EQ_INT(a.restarts, 0);
         runfile_series_free(&s);
@@ -444,7 +452,7 @@ static void test_launcher_exec(void)
                         CHECK_EQ_INT(analysis_load_window(&s, NULL, &lo, &hi, &from, &to), 0);
                         CHECK_EQ_INT((int)lo, 30);
                         CHECK_EQ_INT((int)hi, 38);
-                        CHECK_EQ_INT(analysis_run(&s, &pr, NULL, &a), 0);
+                        CHECK_EQ_INT(analysis_of(&s, &pr, NULL, &a), 0);
                         CHECK_EQ_INT(a.growth_class, GROWTH_NOT_ENOUGH_DATA);
                         CHECK(!a.growing);
                         CHECK(a.peak_rss == 18 * MiB);
@@ -493,11 +501,11 @@ static void test_load_phase(void)
                         "load", "requests", "per_second", 100.0);
         size_t lo, hi;
         double from, to;
-        CHECK_EQ_INT(analysis_load_window(&s, sum, &lo, &hi, &from, &to), 1);
+        CHECK_EQ_INT(analysis_load_window(&s, summ(sum), &lo, &hi, &from, &to), 1);
         CHECK_EQ_INT(lo, 20);
         CHECK_EQ_INT(hi, 81);
         CHECK(fabs(from - 1.999) < 1e-9 && fabs(to - 8.001) < 1e-9);
-        CHECK_EQ_INT(analysis_run(&s, NULL, sum, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, summ(sum), &a), 0);
         CHECK(a.load_phase);
         CHECK(fabs(a.peak_rss - 60 * MiB) < 0.05 * MiB);       /* not the start-up's 90 MiB */
         CHECK(fabs(a.final_jit - floor(MiB / 4096) * 4096) < 1); /* not the tail's 0 */
@@ -507,13 +515,13 @@ static void test_load_phase(void)
         CHECK(fabs(a.pss_at[3] - 30 * MiB) < 0.05 * MiB);       /* a tick with the load's 3 processes */
         CHECK(fabs(a.rss_at[3] - 60 * MiB) < 0.05 * MiB);
         /* At equal counts: a comparison whose smallest total was 300 requests. */
-        CHECK_EQ_INT(analysis_run_at(&s, NULL, sum, 300, &a), 0);
+        CHECK_EQ_INT(analysis_of_at(&s, NULL, summ(sum), 300, &a), 0);
         CHECK(fabs(a.units_at[3] - 300) < 1e-9 && fabs(a.units_at[0] - 75) < 1e-9);
         CHECK(fabs(a.units_total - 600) < 1e-9);
         /* Without a load in the summary: the whole run. */
         CHECK_EQ_INT(analysis_load_window(&s, NULL, &lo, &hi, &from, &to), 0);
         CHECK_EQ_INT(hi, 100);
-        CHECK_EQ_INT(analysis_run(&s, NULL, NULL, &a), 0);
+        CHECK_EQ_INT(analysis_of(&s, NULL, NULL, &a), 0);
         CHECK(!a.load_phase && a.peak_rss > 80 * MiB && a.final_jit == 0);
         json_decref(sum);
 }

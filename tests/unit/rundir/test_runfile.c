@@ -1,0 +1,130 @@
+/* The run directory's readers: summary.json's judged figures (runfile_summary_of,
+ * runfile_read_summary) and samples.csv files of other shapes (older columns, cut short). */
+#include "runfile.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        unlink(path);
+}
+
+static void test_summary_of(void)
+{
+        struct runfile_summary r;
+        json_t *j = json_loads("{\"t0_monotonic_ns\": 1000, \"duration_s\": 2.5, \"exit_status\": 3,"
+                               " \"recording_error\": null,"
+                               " \"driver\": {\"load_start_monotonic_ns\": 2000, \"load_end_monotonic_ns\": 5000,"
+                               "  \"load\": {\"requests\": {\"per_second\": 120.5}, \"latency_us\": {\"p50\": 800, \"p99\": 4000}}},"
+                               " \"progress\": {\"units\": 300, \"units_per_s\": 99},"
+                               " \"processes\": [{\"cpu_user_s\": 1.25, \"cpu_sys_s\": 0.25}, {\"cpu_user_s\": 0.5}],"
+                               " \"jit\": {\"executors_compiled\": 77, \"executors_freed\": 5, \"churn_ratio\": 0.1}}",
+                               0, NULL);
+
+        CHECK(j != NULL);
+        runfile_summary_of(j, &r);
+        CHECK(r.t0_monotonic_ns == 1000 && r.load_start_ns == 2000 && r.load_end_ns == 5000 && r.driven);
+        CHECK(r.duration_s == 2.5 && r.exit_status == 3 && !r.recording_failed);
+        CHECK(r.requests_per_s == 120.5 && r.latency_p50_us == 800 && r.latency_p99_us == 4000);
+        CHECK(r.units == 300 && r.units_per_s == 99);
+        CHECK(fabs(r.cpu_s - 2.0) < 1e-12);
+        CHECK(r.executors_compiled == 77 && r.executors_freed == 5 && r.churn_ratio == 0.1);
+        json_decref(j);
+
+        /* Absent, or of the wrong type: not measured. */
+        runfile_summary_of(NULL, &r);
+        CHECK(r.t0_monotonic_ns < 0 && r.duration_s < 0 && r.units < 0 && r.cpu_s == 0 && !r.driven);
+        CHECK(r.exit_status < 0 && r.executors_compiled < 0 && !r.recording_failed);
+        j = json_loads("{\"duration_s\": \"2\", \"exit_status\": 1.5, \"processes\": {\"cpu_user_s\": 1},"
+                       " \"driver\": {\"load\": null}, \"recording_error\": \"No space left on device\"}",
+                       0, NULL);
+        runfile_summary_of(j, &r);
+        CHECK(r.duration_s < 0 && r.exit_status < 0 && r.cpu_s == 0 && !r.driven && r.recording_failed);
+        json_decref(j);
+        /* A summary without recording_error is not known to be whole. */
+        j = json_loads("{\"exit_status\": 0}", 0, NULL);
+        runfile_summary_of(j, &r);
+        CHECK(r.exit_status == 0 && r.recording_failed);
+        json_decref(j);
+}
+
+static void test_files(void)
+{
+        char dir[] = "/tmp/jitmem-runfile.XXXXXX";
+        struct runfile_summary r;
+        struct runfile_series s;
+        struct runfile_procs pr;
+
+        if (!mkdtemp(dir)) {
+                CHECK(0);
+                return;
+        }
+        CHECK_EQ_INT(runfile_read_summary(dir, &r), -ENOENT);
+        write_file(dir, "summary.json", "{\"duration_s\": 1,");
+        CHECK_EQ_INT(runfile_read_summary(dir, &r), -EINVAL);
+        write_file(dir, "summary.json", "{\"duration_s\": 1.5}");
+        CHECK_EQ_INT(runfile_read_summary(dir, &r), 0);
+        CHECK(r.duration_s == 1.5);
+
+        /* An older samples.csv: none of the later columns; a last line cut short. */
+        write_file(dir, "samples.csv",
+                   "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n"
+                   "0.1,process,7,1,python3,1000,4000,,0,,\n"
+                   "0.1,tree,7,,,1000,4000,,0,1,\n"
+                   "0.2,process,7,1,python3,3000,4000,2000,4096,,\n"
+                   "0.2,tree,7,,,3000,4000,2000,4096,1,\n"
+                   "0.3,tree,7,,,9000,4000,2000,4096,1");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK_EQ_U64(s.n, 2);
+        if (s.n == 2) {
+                CHECK(s.p[1].jit_mappings < 0 && s.p[1].dbg < 0 && s.p[1].dbg_images < 0 && s.p[1].jit_pss < 0);
+                CHECK(s.p[0].pss < 0 && s.p[1].pss == 2000 && s.p[1].anon_pagemap < 0);
+        }
+        CHECK_EQ_U64(pr.n, 1);
+        if (pr.n == 1) {
+                CHECK(pr.l[0].peaks.rss == 3000 && pr.l[0].peaks.pss == 2000 && pr.l[0].peaks.jit == 4096);
+                CHECK(pr.l[0].peaks.jit_growth_end_t == 0.2 && pr.l[0].peaks.dbg < 0);
+        }
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+
+        /* Not a recording: a required column missing; no header at all. */
+        write_file(dir, "samples.csv", "t_s,scope,rss_bytes\n0.1,tree,5\n");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), -EINVAL);
+        write_file(dir, "samples.csv", "");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), -EINVAL);
+        remove_file(dir, "samples.csv");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), -ENOENT);
+        remove_file(dir, "summary.json");
+        rmdir(dir);
+}
+
+int main(void)
+{
+        test_summary_of();
+        test_files();
+        return unit_finish("test_runfile");
+}
