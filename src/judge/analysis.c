@@ -244,15 +244,140 @@ static double life_pss_near(const struct runfile_life *l, double t, double tlo, 
         return -1;
 }
 
+/* The workers of one run being analysed: their lives (sel[], indices into pr->l), scratch
+ * arrays of that many values, and the window judged. */
+struct workers {
+        const struct runfile_series *s;
+        const struct runfile_procs *pr;
+        size_t lo, hi;
+        double tlo, thi;
+        size_t *sel, n;
+        double *v, *w;
+        size_t earliest_end; /* the first tick at which a worker was last seen */
+};
+
+#define WORKER(ws, j) (&(ws)->pr->l[(ws)->sel[j]])
+
+/* Most alive at once within [lo, hi): a sweep over first and last ticks. Returns -ENOMEM or 0. */
+static int workers_most_alive(struct workers *ws, struct analysis *a)
+{
+        long *alive = calloc(ws->s->n + 1, sizeof(*alive));
+
+        if (!alive)
+                return -ENOMEM;
+        ws->earliest_end = SIZE_MAX;
+        for (size_t j = 0; j < ws->n; j++) {
+                const struct runfile_life *l = WORKER(ws, j);
+                alive[l->first_tick]++;
+                alive[l->last_tick + 1]--;
+                if (l->last_tick < ws->earliest_end)
+                        ws->earliest_end = l->last_tick;
+        }
+        for (size_t i = 0, cur = 0; i < ws->hi; i++) {
+                cur += (size_t)alive[i];
+                if (i >= ws->lo && (int)cur > a->workers_max)
+                        a->workers_max = (int)cur;
+        }
+        free(alive);
+        return 0;
+}
+
+/* Restarts (workers started after one of them had ended), and the warm-up of the first
+ * workers against the restarted ones'. */
+static void workers_restarts(struct workers *ws, struct analysis *a)
+{
+        size_t nf = 0, nr = 0, nj = 0;
+
+        for (size_t j = 0; j < ws->n; j++) {
+                const struct runfile_life *l = WORKER(ws, j);
+                int restarted = l->first_tick > ws->earliest_end;
+                a->restarts += restarted;
+                if (l->peaks.jit_growth_end_t < 0)
+                        continue;
+                if (restarted)
+                        ws->w[nr++] = l->peaks.jit_growth_end_t - l->first_t;
+                else
+                        ws->v[nf++] = l->peaks.jit_growth_end_t - l->first_t;
+        }
+        a->first_warmup_s = median_of(ws->v, nf);
+        a->restart_warmup_s = median_of(ws->w, nr);
+        for (size_t j = 0; j < ws->n; j++) {
+                const struct runfile_life *l = WORKER(ws, j);
+                if (l->first_tick > ws->earliest_end)
+                        ws->v[nj++] = l->peaks.jit;
+        }
+        a->restart_jit = median_of(ws->v, nj);
+}
+
+/* Peaks: the median worker's, over [lo, hi) (every row's for the whole run; the kept points'
+ * within a load). */
+static void workers_peaks(struct workers *ws, struct analysis *a)
+{
+        int whole = ws->lo == 0 && ws->hi == ws->s->n;
+        size_t np = 0, nq = 0;
+
+        for (size_t j = 0; j < ws->n; j++) {
+                const struct runfile_life *l = WORKER(ws, j);
+                double pr_ = -1, pp = -1;
+                if (whole) {
+                        pr_ = l->peaks.rss;
+                        pp = l->peaks.pss;
+                } else {
+                        for (size_t k = 0; k < l->n; k++)
+                                if (l->p[k].t >= ws->tlo && l->p[k].t <= ws->thi) {
+                                        pr_ = fmax(pr_, l->p[k].rss);
+                                        if (l->p[k].pss >= 0)
+                                                pp = fmax(pp, l->p[k].pss);
+                                }
+                }
+                if (pr_ >= 0)
+                        ws->v[np++] = pr_;
+                if (pp >= 0)
+                        ws->w[nq++] = pp;
+        }
+        a->worker_peak_rss = median_of(ws->v, np);
+        a->worker_peak_pss = median_of(ws->w, nq);
+}
+
+/* At the equivalent point k (tree index idx): the medians of the workers alive at that tick. */
+static void workers_at(struct workers *ws, int k, size_t idx, struct analysis *a)
+{
+        double t = ws->s->p[idx].t;
+        size_t m = 0, q = 0;
+
+#define EACH_ALIVE(l, p)                                                                                        \
+        for (size_t j = 0; j < ws->n; j++)                                                                      \
+                if ((l = WORKER(ws, j))->first_tick <= idx && l->last_tick >= idx && (p = runfile_life_at(l, t)))
+        const struct runfile_life *l;
+        const struct runfile_ppoint *p;
+        EACH_ALIVE(l, p) {
+                double pss = life_pss_near(l, t, ws->tlo, ws->thi);
+                ws->v[m++] = p->rss;
+                if (pss >= 0)
+                        ws->w[q++] = pss;
+        }
+        a->worker_rss_at[k] = median_of(ws->v, m);
+        a->worker_pss_at[k] = median_of(ws->w, q);
+        m = 0;
+        EACH_ALIVE(l, p) ws->v[m++] = p->jit;
+        a->worker_jit_at[k] = median_of(ws->v, m);
+        m = q = 0;
+        EACH_ALIVE(l, p) {
+                if (p->dbg >= 0)
+                        ws->v[m++] = p->dbg;
+                ws->w[q++] = p->rss - p->jit - (p->dbg > 0 ? p->dbg : 0);
+        }
+#undef EACH_ALIVE
+        a->worker_dbg_at[k] = median_of(ws->v, m);
+        a->worker_rest_at[k] = median_of(ws->w, q);
+}
+
 /* Per-worker figures over [lo, hi) of the tree (the load, or the whole run): at the equivalent
  * points (tree indices idx[]), peaks; restarts and warm-ups over the run. */
 static void analyse_workers(const struct runfile_series *s, const struct runfile_procs *pr, size_t lo, size_t hi,
                             const size_t idx[ANALYSIS_POINTS], struct analysis *a)
 {
-        size_t *sel = NULL, n, earliest_end = SIZE_MAX;
-        double *v = NULL, *w = NULL, tlo = s->p[lo].t, thi = s->p[hi - 1].t;
-        long *alive = NULL;
-        int whole = lo == 0 && hi == s->n;
+        struct workers ws = { .s = s, .pr = pr, .lo = lo, .hi = hi };
 
         a->workers_max = a->worker_lives = a->restarts = -1;
         a->first_warmup_s = a->restart_warmup_s = a->restart_jit = -1;
@@ -266,121 +391,27 @@ static void analyse_workers(const struct runfile_series *s, const struct runfile
         a->workers_max = a->worker_lives = a->restarts = 0;
         if (pr->n == 0)
                 return;
-        sel = malloc(pr->n * sizeof(*sel));
-        v = malloc(pr->n * sizeof(*v));
-        w = malloc(pr->n * sizeof(*w));
-        alive = calloc(s->n + 1, sizeof(*alive));
-        if (!sel || !v || !w || !alive)
+        ws.tlo = s->p[lo].t;
+        ws.thi = s->p[hi - 1].t;
+        ws.sel = malloc(pr->n * sizeof(*ws.sel));
+        ws.v = malloc(pr->n * sizeof(*ws.v));
+        ws.w = malloc(pr->n * sizeof(*ws.w));
+        if (!ws.sel || !ws.v || !ws.w)
                 goto out;
-        n = select_workers(s, pr, sel);
-        if (n == 0)
+        ws.n = select_workers(s, pr, ws.sel);
+        if (ws.n == 0)
                 goto out;
-        a->worker_lives = (int)n;
-
-        /* Most alive at once within [lo, hi): a sweep over first and last ticks. */
-        for (size_t j = 0; j < n; j++) {
-                const struct runfile_life *l = &pr->l[sel[j]];
-                alive[l->first_tick]++;
-                alive[l->last_tick + 1]--;
-                if (l->last_tick < earliest_end)
-                        earliest_end = l->last_tick;
-        }
-        for (size_t i = 0, cur = 0; i < hi; i++) {
-                cur += (size_t)alive[i];
-                if (i >= lo && (int)cur > a->workers_max)
-                        a->workers_max = (int)cur;
-        }
-
-        /* Restarts (workers started after one of them had ended), and the warm-up of the first
-         * workers against the restarted ones'. */
-        size_t nf = 0, nr = 0, nj = 0;
-        for (size_t j = 0; j < n; j++) {
-                const struct runfile_life *l = &pr->l[sel[j]];
-                int restarted = l->first_tick > earliest_end;
-                a->restarts += restarted;
-                if (l->peaks.jit_growth_end_t < 0)
-                        continue;
-                if (restarted)
-                        w[nr++] = l->peaks.jit_growth_end_t - l->first_t;
-                else
-                        v[nf++] = l->peaks.jit_growth_end_t - l->first_t;
-        }
-        a->first_warmup_s = median_of(v, nf);
-        a->restart_warmup_s = median_of(w, nr);
-        for (size_t j = 0; j < n; j++) {
-                const struct runfile_life *l = &pr->l[sel[j]];
-                if (l->first_tick > earliest_end)
-                        v[nj++] = l->peaks.jit;
-        }
-        a->restart_jit = median_of(v, nj);
-
-        /* Peaks: the median worker's, over [lo, hi) (every row's for the whole run; the kept
-         * points' within a load). */
-        size_t np = 0, nq = 0;
-        for (size_t j = 0; j < n; j++) {
-                const struct runfile_life *l = &pr->l[sel[j]];
-                double pr_ = -1, pp = -1;
-                if (whole) {
-                        pr_ = l->peaks.rss;
-                        pp = l->peaks.pss;
-                } else {
-                        for (size_t k = 0; k < l->n; k++)
-                                if (l->p[k].t >= tlo && l->p[k].t <= thi) {
-                                        pr_ = fmax(pr_, l->p[k].rss);
-                                        if (l->p[k].pss >= 0)
-                                                pp = fmax(pp, l->p[k].pss);
-                                }
-                }
-                if (pr_ >= 0)
-                        v[np++] = pr_;
-                if (pp >= 0)
-                        w[nq++] = pp;
-        }
-        a->worker_peak_rss = median_of(v, np);
-        a->worker_peak_pss = median_of(w, nq);
-
-        /* At the equivalent points: the workers alive at that tick. */
-        for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                double t = s->p[idx[k]].t;
-                size_t m = 0, q = 0, mj = 0;
-                for (size_t j = 0; j < n; j++) {
-                        const struct runfile_life *l = &pr->l[sel[j]];
-                        const struct runfile_ppoint *p;
-                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
-                                continue;
-                        double pss = life_pss_near(l, t, tlo, thi);
-                        v[m++] = p->rss;
-                        if (pss >= 0)
-                                w[q++] = pss;
-                }
-                a->worker_rss_at[k] = median_of(v, m);
-                a->worker_pss_at[k] = median_of(w, q);
-                for (size_t j = 0; j < n; j++) {
-                        const struct runfile_life *l = &pr->l[sel[j]];
-                        const struct runfile_ppoint *p;
-                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
-                                continue;
-                        v[mj++] = p->jit;
-                }
-                a->worker_jit_at[k] = median_of(v, mj);
-                m = q = 0;
-                for (size_t j = 0; j < n; j++) {
-                        const struct runfile_life *l = &pr->l[sel[j]];
-                        const struct runfile_ppoint *p;
-                        if (l->first_tick > idx[k] || l->last_tick < idx[k] || !(p = runfile_life_at(l, t)))
-                                continue;
-                        if (p->dbg >= 0)
-                                v[m++] = p->dbg;
-                        w[q++] = p->rss - p->jit - (p->dbg > 0 ? p->dbg : 0);
-                }
-                a->worker_dbg_at[k] = median_of(v, m);
-                a->worker_rest_at[k] = median_of(w, q);
-        }
+        a->worker_lives = (int)ws.n;
+        if (workers_most_alive(&ws, a) < 0)
+                goto out;
+        workers_restarts(&ws, a);
+        workers_peaks(&ws, a);
+        for (int k = 0; k < ANALYSIS_POINTS; k++)
+                workers_at(&ws, k, idx[k], a);
 out:
-        free(sel);
-        free(v);
-        free(w);
-        free(alive);
+        free(ws.sel);
+        free(ws.v);
+        free(ws.w);
 }
 
 int analysis_warmup_ended(const struct growth_result *g)
@@ -426,108 +457,136 @@ int analysis_of(const struct runfile_series *s, const struct runfile_procs *live
         return analysis_of_at(s, lives, sum, -1, ret);
 }
 
-int analysis_of_at(const struct runfile_series *s, const struct runfile_procs *lives, const struct runfile_summary *sum,
-                   double units, struct analysis *ret)
+/* Peaks over [lo, hi), taken as `jitmem run` takes the whole run's. The tree's anonymous
+ * memory counted once: from the page tables when this run read them (as root), else the sum
+ * of Pss_Anon (anonpages.h says when the two differ). */
+static void analyse_peaks(const struct runfile_series *s, size_t lo, size_t hi, struct analysis *a)
 {
-        size_t at[ANALYSIS_POINTS], lo, hi;
-        struct analysis a;
-        struct growth_result g;
-        double t0, T, total;
-
-        if (!s || s->n < 1)
-                return -EINVAL;
-        memset(&a, 0, sizeof(a));
-        a.load_phase = analysis_load_window(s, sum, &lo, &hi, &a.load_from_s, &a.load_to_s);
-        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
-        t0 = s->p[lo].t;
-        T = s->p[hi - 1].t;
-        /* Peaks over the part judged, taken as `jitmem run` takes the whole run's. The tree's
-         * anonymous memory counted once: from the page tables when this run read them (as
-         * root), else the sum of Pss_Anon (anonpages.h says when the two differ). */
         struct runfile_peaks pk;
+
         runfile_peaks_init(&pk);
         for (size_t i = lo; i < hi; i++)
                 runfile_peaks_add(&pk, &s->p[i]);
-        a.peak_rss = pk.rss;
-        a.peak_pss = pk.pss;
-        a.peak_jit = pk.jit;
-        a.peak_dbg = pk.dbg;
-        a.peak_dbg_images = pk.dbg_images;
-        a.peak_attributed = pk.attributed;
-        a.peak_anon_pss = pk.pss_anon;
-        a.anon_pagemap = pk.pagemap_points > 0;
-        a.peak_anon_outside = pk.anon_outside;
-        a.peak_anon = a.anon_pagemap ? pk.anon_pagemap : pk.pss_anon;
-        a.final_jit = s->p[hi - 1].jit;
+        a->peak_rss = pk.rss;
+        a->peak_pss = pk.pss;
+        a->peak_jit = pk.jit;
+        a->peak_dbg = pk.dbg;
+        a->peak_dbg_images = pk.dbg_images;
+        a->peak_attributed = pk.attributed;
+        a->peak_anon_pss = pk.pss_anon;
+        a->anon_pagemap = pk.pagemap_points > 0;
+        a->peak_anon_outside = pk.anon_outside;
+        a->peak_anon = a->anon_pagemap ? pk.anon_pagemap : pk.pss_anon;
+        a->final_jit = s->p[hi - 1].jit;
+}
 
-        /* Figures of the whole run, from summary.json. */
-        a.wall_s = sum && sum->duration_s >= 0 ? sum->duration_s : s->p[s->n - 1].t - s->p[0].t;
-        a.cpu_s = sum ? sum->cpu_s : 0;
-        a.throughput = sum ? sum->units_per_s : -1;
-        a.latency_p50_us = sum ? sum->latency_p50_us : -1;
-        a.latency_p99_us = sum ? sum->latency_p99_us : -1;
+/* Figures of the whole run, from summary.json (sum may be NULL). */
+static void analyse_run_figures(const struct runfile_series *s, const struct runfile_summary *sum, struct analysis *a)
+{
+        a->wall_s = sum && sum->duration_s >= 0 ? sum->duration_s : s->p[s->n - 1].t - s->p[0].t;
+        a->cpu_s = sum ? sum->cpu_s : 0;
+        a->throughput = sum ? sum->units_per_s : -1;
+        a->latency_p50_us = sum ? sum->latency_p50_us : -1;
+        a->latency_p99_us = sum ? sum->latency_p99_us : -1;
         if (sum && sum->driven && sum->requests_per_s >= 0) /* per second over the measured load, not the whole run */
-                a.throughput = sum->requests_per_s;
-        a.executors_compiled = sum ? sum->executors_compiled : -1;
-        a.executors_freed = sum ? sum->executors_freed : -1;
-        a.churn_ratio = sum ? sum->churn_ratio : -1;
+                a->throughput = sum->requests_per_s;
+        a->executors_compiled = sum ? sum->executors_compiled : -1;
+        a->executors_freed = sum ? sum->executors_freed : -1;
+        a->churn_ratio = sum ? sum->churn_ratio : -1;
+}
 
-        /* The growth class decides what is said of the trend: warm-up end, growth, steady state. */
+/* The growth class over [lo, hi) decides what is said of the trend: warm-up end, growth,
+ * steady state. */
+static void analyse_trend(const struct runfile_series *s, size_t lo, size_t hi, struct analysis *a)
+{
+        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
+        struct growth_result g;
+
         if (analysis_tree_growth(&w, 0, &g) < 0) {
                 memset(&g, 0, sizeof(g));
                 g.cls = GROWTH_NOT_ENOUGH_DATA;
                 g.warmup_s = g.slope = NAN;
                 g.p_value = 1;
         }
-        a.growth_class = (int)g.cls;
-        a.warmup_ended = analysis_warmup_ended(&g);
-        a.warmup_end_s = a.warmup_ended ? t0 + g.warmup_s : NAN;
-        a.growing = g.cls == GROWTH_STEADY;
-        a.slope = g.cls != GROWTH_NOT_ENOUGH_DATA ? g.slope : NAN;
-        a.slope_p = isfinite(g.p_value) ? g.p_value : 1;
-        a.steady_rss = a.steady_pss = -1;
-        if (a.warmup_ended) {
-                size_t from = first_at_time(s, lo, hi, a.warmup_end_s);
-                a.steady_rss = median_range(s, from, hi, 0);
-                a.steady_pss = median_range(s, from, hi, 1);
+        a->growth_class = (int)g.cls;
+        a->warmup_ended = analysis_warmup_ended(&g);
+        a->warmup_end_s = a->warmup_ended ? s->p[lo].t + g.warmup_s : NAN;
+        a->growing = g.cls == GROWTH_STEADY;
+        a->slope = g.cls != GROWTH_NOT_ENOUGH_DATA ? g.slope : NAN;
+        a->slope_p = isfinite(g.p_value) ? g.p_value : 1;
+        a->steady_rss = a->steady_pss = -1;
+        if (a->warmup_ended) {
+                size_t from = first_at_time(s, lo, hi, a->warmup_end_s);
+                a->steady_rss = median_range(s, from, hi, 0);
+                a->steady_pss = median_range(s, from, hi, 1);
         }
+}
 
-        /* Start-up (of the whole run), and the equivalent points. */
-        total = s->p[hi - 1].progress;
-        a.by_progress = total > 0;
-        a.units_total = a.by_progress ? total : -1;
-        a.startup_rss = s->p[first_at_time(s, 0, s->n, s->p[0].t + 0.05 * (s->p[s->n - 1].t - s->p[0].t))].rss;
-        if (a.by_progress)
+/* Start-up RSS (of the whole run): once the first unit of work is reported, else at 5% of it. */
+static void analyse_startup(const struct runfile_series *s, struct analysis *a)
+{
+        a->startup_rss = s->p[first_at_time(s, 0, s->n, s->p[0].t + 0.05 * (s->p[s->n - 1].t - s->p[0].t))].rss;
+        if (a->by_progress)
                 for (size_t i = 0; i < s->n; i++)
                         if (s->p[i].progress >= 1) {
-                                a.startup_rss = s->p[i].rss;
+                                a->startup_rss = s->p[i].rss;
                                 break;
                         }
-        if (a.by_progress && units > 0 && units < total)
-                total = units; /* equal counts across runs: the smallest total bounds the points */
+}
+
+/* The equivalent points: at 25..100% of total units of work within [lo, hi), else of its
+ * time; their tree indices into at[]. */
+static void analyse_points(const struct runfile_series *s, size_t lo, size_t hi, double total, struct analysis *a,
+                           size_t at[ANALYSIS_POINTS])
+{
+        double t0 = s->p[lo].t, T = s->p[hi - 1].t;
+
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
                 size_t i = hi - 1;
-                a.units_at[k] = -1;
-                if (a.by_progress) {
+                a->units_at[k] = -1;
+                if (a->by_progress) {
                         double target = total * (k + 1) / ANALYSIS_POINTS;
                         for (size_t j = lo; j < hi; j++)
                                 if (s->p[j].progress >= target) {
                                         i = j;
                                         break;
                                 }
-                        a.units_at[k] = target;
+                        a->units_at[k] = target;
                 } else if (hi - lo >= 3) {
                         i = first_at_time(s, lo, hi, t0 + (T - t0) * (k + 1) / ANALYSIS_POINTS);
                 }
-                a.rss_at[k] = s->p[i].rss;
-                a.jit_at[k] = s->p[i].jit;
-                a.dbg_at[k] = s->p[i].dbg;
-                a.rest_at[k] = s->p[i].rss - (s->p[i].jit > 0 ? s->p[i].jit : 0) - (s->p[i].dbg > 0 ? s->p[i].dbg : 0);
-                a.pss_at[k] = pss_near(s, i, lo, hi);
-                a.anon_pss_at[k] = heavy_near(s, i, lo, hi, HEAVY_PSS_ANON);
-                a.anon_at[k] = a.anon_pagemap ? heavy_near(s, i, lo, hi, HEAVY_ANON_PAGEMAP) : a.anon_pss_at[k];
+                a->rss_at[k] = s->p[i].rss;
+                a->jit_at[k] = s->p[i].jit;
+                a->dbg_at[k] = s->p[i].dbg;
+                a->rest_at[k] = s->p[i].rss - (s->p[i].jit > 0 ? s->p[i].jit : 0) - (s->p[i].dbg > 0 ? s->p[i].dbg : 0);
+                a->pss_at[k] = pss_near(s, i, lo, hi);
+                a->anon_pss_at[k] = heavy_near(s, i, lo, hi, HEAVY_PSS_ANON);
+                a->anon_at[k] = a->anon_pagemap ? heavy_near(s, i, lo, hi, HEAVY_ANON_PAGEMAP) : a->anon_pss_at[k];
                 at[k] = i;
         }
+}
+
+int analysis_of_at(const struct runfile_series *s, const struct runfile_procs *lives, const struct runfile_summary *sum,
+                   double units, struct analysis *ret)
+{
+        size_t at[ANALYSIS_POINTS], lo, hi;
+        struct analysis a;
+        double total;
+
+        if (!s || s->n < 1)
+                return -EINVAL;
+        memset(&a, 0, sizeof(a));
+        a.load_phase = analysis_load_window(s, sum, &lo, &hi, &a.load_from_s, &a.load_to_s);
+        analyse_peaks(s, lo, hi, &a);
+        analyse_run_figures(s, sum, &a);
+        analyse_trend(s, lo, hi, &a);
+        total = s->p[hi - 1].progress;
+        a.by_progress = total > 0;
+        a.units_total = a.by_progress ? total : -1;
+        analyse_startup(s, &a);
+        if (a.by_progress && units > 0 && units < total)
+                total = units; /* equal counts across runs: the smallest total bounds the points */
+        analyse_points(s, lo, hi, total, &a, at);
         a.vsz_lead_s = s->n >= 3 ? t90(s, 0) - t90(s, 1) : NAN;
         analyse_workers(s, lives, lo, hi, at, &a);
         *ret = a;
