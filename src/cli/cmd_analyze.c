@@ -180,7 +180,26 @@ static int by_peak(const void *a, const void *b)
         return x->l->peaks.rss < y->l->peaks.rss ? 1 : x->l->peaks.rss > y->l->peaks.rss ? -1 : 0;
 }
 
-int cmd_analyze(int argc, char **argv)
+/* One run directory being analysed. */
+struct analyze {
+        const char *dir;
+        uint64_t limit;
+        struct runfile_series s;
+        struct runfile_procs pr;
+        struct runfile_summary rs;
+        json_t *meta;
+        size_t lo, hi;                 /* the points judged: the measured load, or the whole run */
+        int load_phase;
+        double load_from, load_to;
+        struct runfile_series win;
+        struct growth_result tree;
+        struct analysis an;
+        int have_an;
+        struct shown *sh;              /* the process lives, largest peak first */
+};
+
+/* Options into *limit and *json. Returns 0 with *dir set, or an exit code (-1: --help shown). */
+static int analyze_args(int argc, char **argv, uint64_t *limit, int *json, const char **dir)
 {
         static const struct option opts[] = {
                 { "limit", required_argument, NULL, 'L' },
@@ -188,80 +207,82 @@ int cmd_analyze(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        int json = 0, c, code = CLI_EXIT_FAILURE, r;
-        uint64_t limit = 0;
-        struct runfile_series s = { NULL, 0, 0, -1, -1 };
-        struct runfile_procs pr;
-        json_t *meta = NULL, *out = NULL;
-        struct shown *sh = NULL;
-        char a[32], b[32], d[32];
+        int c;
 
-        memset(&pr, 0, sizeof(pr));
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'L':
-                        if (util_parse_size(optarg, &limit) < 0 || limit == 0)
+                        if (util_parse_size(optarg, limit) < 0 || *limit == 0)
                                 return cli_usage_error("analyze", "bad --limit '%s': expected a size such as 384M", optarg);
                         break;
-                case 'j': json = 1; break;
+                case 'j': *json = 1; break;
                 case 'h':
                         analyze_usage(stdout);
-                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : -1;
                 default:
                         return cli_option_error("analyze", c, argv);
                 }
         }
         if (optind != argc - 1)
                 return cli_usage_error("analyze", "expected one run directory");
-        const char *dir = argv[optind];
-        if (not_a_run(dir))
-                goto out;
-        r = runfile_read(dir, &s, &pr);
-        if (r < 0 || s.n == 0) {
-                cli_error("%s: %s", dir, r == -ENOENT ? "no samples.csv: not a jitmem run directory"
-                                         : r == -EINVAL ? "samples.csv is not a jitmem recording"
-                                         : r < 0 ? util_strerror(r) : "no sample with a process in samples.csv");
-                goto out;
-        }
-        meta = read_json(dir, "meta.json");
-        struct runfile_summary rs; /* absent when jitmem was killed: the samples still tell */
-        if (runfile_read_summary(dir, &rs) < 0)
-                runfile_summary_of(NULL, &rs);
-        if (!limit && json_is_number(json_object_get(meta, "limit_bytes")))
-                limit = (uint64_t)json_number_value(json_object_get(meta, "limit_bytes"));
+        *dir = argv[optind];
+        return 0;
+}
 
-        /* The tree: over the measured load when the run was driven by one (its start-up and
-         * shutdown are not the service's memory), else over the whole run. */
-        size_t lo, hi;
-        double load_from, load_to;
-        int load_phase = analysis_load_window(&s, &rs, &lo, &hi, &load_from, &load_to);
-        struct runfile_series win = { s.p + lo, hi - lo, hi - lo, s.p[hi - 1].t, -1 };
-        struct growth_result tree;
-        r = analysis_tree_growth(&win, (double)limit, &tree);
+/* Reads the run directory. Returns 0, or -1 when it said why it cannot. */
+static int analyze_read(struct analyze *z)
+{
+        int r;
+
+        if (not_a_run(z->dir))
+                return -1;
+        r = runfile_read(z->dir, &z->s, &z->pr);
+        if (r < 0 || z->s.n == 0) {
+                cli_error("%s: %s", z->dir, r == -ENOENT ? "no samples.csv: not a jitmem run directory"
+                                            : r == -EINVAL ? "samples.csv is not a jitmem recording"
+                                            : r < 0 ? util_strerror(r) : "no sample with a process in samples.csv");
+                return -1;
+        }
+        z->meta = read_json(z->dir, "meta.json");
+        /* summary.json is absent when jitmem was killed: the samples still tell */
+        if (runfile_read_summary(z->dir, &z->rs) < 0)
+                runfile_summary_of(NULL, &z->rs);
+        if (!z->limit && json_is_number(json_object_get(z->meta, "limit_bytes")))
+                z->limit = (uint64_t)json_number_value(json_object_get(z->meta, "limit_bytes"));
+        return 0;
+}
+
+/* The tree (over the measured load when the run was driven by one: its start-up and shutdown
+ * are not the service's memory), the run's figures, and each process life (its points within
+ * the load, when there was one). Returns 0, or -1 when it said why it cannot. */
+static int analyze_judge(struct analyze *z)
+{
+        int r;
+
+        z->load_phase = analysis_load_window(&z->s, &z->rs, &z->lo, &z->hi, &z->load_from, &z->load_to);
+        z->win = (struct runfile_series){ z->s.p + z->lo, z->hi - z->lo, z->hi - z->lo, z->s.p[z->hi - 1].t, -1 };
+        r = analysis_tree_growth(&z->win, (double)z->limit, &z->tree);
         if (r < 0) {
-                cli_error("%s: %s", dir, r == -ENOMEM ? "out of memory" : "the samples' times do not increase");
-                goto out;
+                cli_error("%s: %s", z->dir, r == -ENOMEM ? "out of memory" : "the samples' times do not increase");
+                return -1;
         }
-        struct analysis an;
-        int have_an = analysis_of(&s, &pr, &rs, &an) == 0;
-
-        /* Each process life (its points within the load, when there was one). */
-        sh = calloc(pr.n ? pr.n : 1, sizeof(*sh));
-        if (!sh) {
+        z->have_an = analysis_of(&z->s, &z->pr, &z->rs, &z->an) == 0;
+        z->sh = calloc(z->pr.n ? z->pr.n : 1, sizeof(*z->sh));
+        if (!z->sh) {
                 cli_error("out of memory");
-                goto out;
+                return -1;
         }
-        for (size_t i = 0; i < pr.n; i++) {
-                const struct runfile_life *l = &pr.l[i];
+        for (size_t i = 0; i < z->pr.n; i++) {
+                const struct runfile_life *l = &z->pr.l[i];
                 double *pt = malloc(sizeof(double) * (l->n + 1) * 4);
                 size_t m = 0;
-                sh[i].l = l;
+                z->sh[i].l = l;
                 if (!pt)
                         continue;
                 for (size_t k = 0; k < l->n; k++) {
-                        if (load_phase && (l->p[k].t < load_from || l->p[k].t > load_to))
+                        if (z->load_phase && (l->p[k].t < z->load_from || l->p[k].t > z->load_to))
                                 continue;
                         pt[m] = l->p[k].t;
                         pt[l->n + m] = l->p[k].rss;
@@ -269,103 +290,145 @@ int cmd_analyze(int argc, char **argv)
                         pt[3 * l->n + m] = l->p[k].jit;
                         m++;
                 }
-                sh[i].ok = m > 0 && classify(pt, pt + l->n, pt + 2 * l->n, pt + 3 * l->n, m, 0, &sh[i].g) == 0;
+                z->sh[i].ok = m > 0 && classify(pt, pt + l->n, pt + 2 * l->n, pt + 3 * l->n, m, 0, &z->sh[i].g) == 0;
                 free(pt);
         }
-        qsort(sh, pr.n, sizeof(*sh), by_peak);
+        qsort(z->sh, z->pr.n, sizeof(*z->sh), by_peak);
+        return 0;
+}
 
-        if (json) {
-                json_t *procs = json_array();
-                for (size_t i = 0; i < pr.n; i++) {
-                        const struct runfile_life *l = sh[i].l;
-                        json_array_append_new(procs, json_pack("{s:i, s:i, s:s, s:f, s:f, s:f, s:o, s:f, s:o, s:o}",
-                                "pid", l->pid, "ppid", l->ppid, "comm", l->comm, "first_t_s", l->first_t, "last_t_s", l->last_t,
-                                "peak_rss_bytes", l->peaks.rss, "peak_pss_bytes", l->peaks.pss >= 0 ? json_real(l->peaks.pss) : json_null(),
-                                "peak_jit_code_bytes", l->peaks.jit,
-                                "jit_growth_end_s", l->peaks.jit_growth_end_t >= 0 ? json_real(l->peaks.jit_growth_end_t) : json_null(),
-                                "growth", sh[i].ok ? growth_obj(&sh[i].g) : json_null()));
-                }
-                out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", dir,
-                                "command", meta ? json_incref(json_object_get(meta, "command")) : json_null(),
-                                "limit_bytes", limit ? json_integer((json_int_t)limit) : json_null(),
-                                "tree", growth_obj(&tree),
-                                "warmup", json_pack("{s:o, s:o, s:o}",
-                                                    "end_s", analysis_warmup_ended(&tree) ? json_real(win.p[0].t + tree.warmup_s) : json_null(),
-                                                    "ended", tree.cls == GROWTH_NOT_ENOUGH_DATA ? json_null() : json_boolean(analysis_warmup_ended(&tree)),
-                                                    "jit_growth_end_s", tree.jit_growth_end_t >= 0 ? json_real(tree.jit_growth_end_t) : json_null()),
-                                "ticks", json_integer((json_int_t)s.ticks),
-                                "load", load_phase ? json_pack("{s:f, s:f, s:i}", "from_s", load_from, "to_s", load_to, "ticks", (int)(hi - lo))
-                                                   : json_null(),
-                                "workers", have_an && an.worker_lives > 0
-                                        ? json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "at_once", an.workers_max, "seen", an.worker_lives,
-                                                    "restarts", an.restarts, "warmup_s", an.first_warmup_s >= 0 ? json_real(an.first_warmup_s) : json_null(),
-                                                    "restarted_warmup_s", an.restart_warmup_s >= 0 ? json_real(an.restart_warmup_s) : json_null(),
-                                                    "restarted_jit_code_bytes", an.restart_jit >= 0 ? json_real(an.restart_jit) : json_null())
-                                        : json_null(),
-                                "processes", procs);
-                char *txt = out ? jsonout_dumps(out, JSONOUT_DUMP_FLAGS) : NULL;
-                if (!txt) {
-                        cli_error("out of memory");
-                        goto out;
-                }
-                printf("%s\n", txt);
-                free(txt);
-        } else {
-                json_t *cmd = json_object_get(meta, "command"), *x;
-                size_t i;
-                printf("run %s:", dir);
-                json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
-                printf("\n%zu ticks over %.1f s, %zu processes\n", s.ticks, (s.t_end >= 0 ? s.t_end : s.p[s.n - 1].t) - s.p[0].t, pr.n);
-                if (load_phase)
-                        printf("measured load from %.1f s to %.1f s (%zu ticks): start-up and shutdown left out\n", load_from, load_to, hi - lo);
+/* jitmem.analyze/1 on stdout. Returns 0, or -1 when it said why it cannot. */
+static int analyze_print_json(const struct analyze *z)
+{
+        const struct growth_result *tree = &z->tree;
+        const struct analysis *an = &z->an;
+        json_t *procs = json_array(), *out;
+
+        for (size_t i = 0; i < z->pr.n; i++) {
+                const struct runfile_life *l = z->sh[i].l;
+                json_array_append_new(procs, json_pack("{s:i, s:i, s:s, s:f, s:f, s:f, s:o, s:f, s:o, s:o}",
+                        "pid", l->pid, "ppid", l->ppid, "comm", l->comm, "first_t_s", l->first_t, "last_t_s", l->last_t,
+                        "peak_rss_bytes", l->peaks.rss, "peak_pss_bytes", l->peaks.pss >= 0 ? json_real(l->peaks.pss) : json_null(),
+                        "peak_jit_code_bytes", l->peaks.jit,
+                        "jit_growth_end_s", l->peaks.jit_growth_end_t >= 0 ? json_real(l->peaks.jit_growth_end_t) : json_null(),
+                        "growth", z->sh[i].ok ? growth_obj(&z->sh[i].g) : json_null()));
+        }
+        out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", z->dir,
+                        "command", z->meta ? json_incref(json_object_get(z->meta, "command")) : json_null(),
+                        "limit_bytes", z->limit ? json_integer((json_int_t)z->limit) : json_null(),
+                        "tree", growth_obj(tree),
+                        "warmup", json_pack("{s:o, s:o, s:o}",
+                                            "end_s", analysis_warmup_ended(tree) ? json_real(z->win.p[0].t + tree->warmup_s) : json_null(),
+                                            "ended", tree->cls == GROWTH_NOT_ENOUGH_DATA ? json_null() : json_boolean(analysis_warmup_ended(tree)),
+                                            "jit_growth_end_s", tree->jit_growth_end_t >= 0 ? json_real(tree->jit_growth_end_t) : json_null()),
+                        "ticks", json_integer((json_int_t)z->s.ticks),
+                        "load", z->load_phase ? json_pack("{s:f, s:f, s:i}", "from_s", z->load_from, "to_s", z->load_to, "ticks", (int)(z->hi - z->lo))
+                                              : json_null(),
+                        "workers", z->have_an && an->worker_lives > 0
+                                ? json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "at_once", an->workers_max, "seen", an->worker_lives,
+                                            "restarts", an->restarts, "warmup_s", an->first_warmup_s >= 0 ? json_real(an->first_warmup_s) : json_null(),
+                                            "restarted_warmup_s", an->restart_warmup_s >= 0 ? json_real(an->restart_warmup_s) : json_null(),
+                                            "restarted_jit_code_bytes", an->restart_jit >= 0 ? json_real(an->restart_jit) : json_null())
+                                : json_null(),
+                        "processes", procs);
+        char *txt = out ? jsonout_dumps(out, JSONOUT_DUMP_FLAGS) : NULL;
+        json_decref(out);
+        if (!txt) {
+                cli_error("out of memory");
+                return -1;
+        }
+        printf("%s\n", txt);
+        free(txt);
+        return 0;
+}
+
+/* The tree's part of the text: its class, slope, JIT code, limit, warm-up and workers. */
+static void analyze_print_tree(const struct analyze *z)
+{
+        const struct growth_result *tree = &z->tree;
+        char a[32], b[32], d[32];
+
+        printf("tree: %s", growth_class_name(tree->cls));
+        if (isfinite(tree->slope))
+                printf(", RSS %s [%s, %s] (p = %.3g)", signed_rate(tree->slope, a, sizeof(a)),
+                       signed_rate(tree->slope_low, b, sizeof(b)), signed_rate(tree->slope_high, d, sizeof(d)), tree->p_value);
+        printf("\n  %s\n", tree->explanation);
+        if (isfinite(tree->jit_share))
+                printf("  JIT code is %.0f%% of the growth", 100 * tree->jit_share);
+        if (tree->jit_growth_end_t >= 0)
+                printf("%sJIT code last grew at %.1f s", isfinite(tree->jit_share) ? "; " : "  ", tree->jit_growth_end_t);
+        if (isfinite(tree->jit_share) || tree->jit_growth_end_t >= 0)
                 printf("\n");
-                printf("tree: %s", growth_class_name(tree.cls));
-                if (isfinite(tree.slope))
-                        printf(", RSS %s [%s, %s] (p = %.3g)", signed_rate(tree.slope, a, sizeof(a)),
-                               signed_rate(tree.slope_low, b, sizeof(b)), signed_rate(tree.slope_high, d, sizeof(d)), tree.p_value);
-                printf("\n  %s\n", tree.explanation);
-                if (isfinite(tree.jit_share))
-                        printf("  JIT code is %.0f%% of the growth", 100 * tree.jit_share);
-                if (tree.jit_growth_end_t >= 0)
-                        printf("%sJIT code last grew at %.1f s", isfinite(tree.jit_share) ? "; " : "  ", tree.jit_growth_end_t);
-                if (isfinite(tree.jit_share) || tree.jit_growth_end_t >= 0)
-                        printf("\n");
-                if (limit) {
-                        printf("  limit %s: ", util_format_bytes(limit, a, sizeof(a)));
-                        if (isinf(tree.time_to_limit_s))
-                                printf("not growing toward it\n");
-                        else if (isfinite(tree.time_to_limit_s))
-                                printf("reached in %.0f s at this slope\n", tree.time_to_limit_s);
-                        else
-                                printf("-\n");
-                }
-                if (analysis_warmup_ended(&tree) && tree.warmup_s > 0)
-                        printf("  warm-up ended at %.1f s\n", win.p[0].t + tree.warmup_s);
-                if (have_an) {
-                        if (an.worker_lives > 0)
-                                printf("  workers: %d at once, %d seen, %d restart%s%s\n", an.workers_max, an.worker_lives, an.restarts,
-                                       an.restarts == 1 ? "" : "s",
-                                       an.restart_jit > 0 ? " (each compiled its JIT code again)" : "");
-                }
-                printf("\n%8s %8s %-15s %10s %10s %-16s %14s\n", "PID", "PPID", "COMMAND", "PEAK RSS", "PEAK JIT", "GROWTH", "SLOPE");
-                for (i = 0; i < pr.n && i < SHOWN; i++) {
-                        const struct runfile_life *l = sh[i].l;
-                        char sl[48];
-                        snprintf(sl, sizeof(sl), "%s", sh[i].ok ? signed_rate(sh[i].g.slope, d, sizeof(d)) : "-");
-                        printf("%8d %8d %-15s %10s %10s %-16s %14s\n", l->pid, l->ppid, l->comm,
-                               util_format_bytes((uint64_t)l->peaks.rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peaks.jit, b, sizeof(b)),
-                               sh[i].ok ? growth_class_name(sh[i].g.cls) : "-", sl);
-                }
-                if (pr.n > SHOWN)
-                        printf("%8s ... %zu more (--json lists them all)\n", "", pr.n - SHOWN);
+        if (z->limit) {
+                printf("  limit %s: ", util_format_bytes(z->limit, a, sizeof(a)));
+                if (isinf(tree->time_to_limit_s))
+                        printf("not growing toward it\n");
+                else if (isfinite(tree->time_to_limit_s))
+                        printf("reached in %.0f s at this slope\n", tree->time_to_limit_s);
+                else
+                        printf("-\n");
+        }
+        if (analysis_warmup_ended(tree) && tree->warmup_s > 0)
+                printf("  warm-up ended at %.1f s\n", z->win.p[0].t + tree->warmup_s);
+        if (z->have_an && z->an.worker_lives > 0)
+                printf("  workers: %d at once, %d seen, %d restart%s%s\n", z->an.workers_max, z->an.worker_lives,
+                       z->an.restarts, z->an.restarts == 1 ? "" : "s",
+                       z->an.restart_jit > 0 ? " (each compiled its JIT code again)" : "");
+}
+
+/* The text on stdout: the run, the tree, then the largest process lives. */
+static void analyze_print_text(const struct analyze *z)
+{
+        json_t *cmd = json_object_get(z->meta, "command"), *x;
+        const struct runfile_series *s = &z->s;
+        char a[32], b[32], d[32];
+        size_t i;
+
+        printf("run %s:", z->dir);
+        json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
+        printf("\n%zu ticks over %.1f s, %zu processes\n", s->ticks, (s->t_end >= 0 ? s->t_end : s->p[s->n - 1].t) - s->p[0].t,
+               z->pr.n);
+        if (z->load_phase)
+                printf("measured load from %.1f s to %.1f s (%zu ticks): start-up and shutdown left out\n", z->load_from,
+                       z->load_to, z->hi - z->lo);
+        printf("\n");
+        analyze_print_tree(z);
+        printf("\n%8s %8s %-15s %10s %10s %-16s %14s\n", "PID", "PPID", "COMMAND", "PEAK RSS", "PEAK JIT", "GROWTH", "SLOPE");
+        for (i = 0; i < z->pr.n && i < SHOWN; i++) {
+                const struct runfile_life *l = z->sh[i].l;
+                char sl[48];
+                snprintf(sl, sizeof(sl), "%s", z->sh[i].ok ? signed_rate(z->sh[i].g.slope, d, sizeof(d)) : "-");
+                printf("%8d %8d %-15s %10s %10s %-16s %14s\n", l->pid, l->ppid, l->comm,
+                       util_format_bytes((uint64_t)l->peaks.rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peaks.jit, b, sizeof(b)),
+                       z->sh[i].ok ? growth_class_name(z->sh[i].g.cls) : "-", sl);
+        }
+        if (z->pr.n > SHOWN)
+                printf("%8s ... %zu more (--json lists them all)\n", "", z->pr.n - SHOWN);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+        struct analyze z;
+        int json = 0, code = CLI_EXIT_FAILURE, r;
+
+        memset(&z, 0, sizeof(z));
+        r = analyze_args(argc, argv, &z.limit, &json, &z.dir);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        if (analyze_read(&z) < 0 || analyze_judge(&z) < 0)
+                goto out;
+        if (json) {
+                if (analyze_print_json(&z) < 0)
+                        goto out;
+        } else {
+                analyze_print_text(&z);
         }
         code = CLI_EXIT_OK;
 out:
-        free(sh);
-        json_decref(meta);
-        json_decref(out);
-        runfile_series_free(&s);
-        runfile_procs_free(&pr);
+        free(z.sh);
+        json_decref(z.meta);
+        runfile_series_free(&z.s);
+        runfile_procs_free(&z.pr);
         if (cli_close_stdout() < 0 && code == CLI_EXIT_OK)
                 code = CLI_EXIT_FAILURE;
         return code;
