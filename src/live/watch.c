@@ -420,32 +420,32 @@ static void find_ended(struct watch *w)
         }
 }
 
-int watch_tick(struct watch *w)
+/* --match and --cgroup look for new processes every --rescan (the first tick has just looked). */
+static void rescan_when_due(struct watch *w, int first)
 {
-        struct sampler_tick tk;
         uint64_t now = util_now_ns();
-        int first = w->ticks == 0, r;
 
-        w->nev = 0;
         if (!first && (w->have_re || w->opt.cgroup_dir) && now - w->last_rescan_ns >= w->opt.rescan_ns) {
                 rescan(w);
                 w->last_rescan_ns = now;
         }
-        if (sampler_nprocs(w->sampler) > sampler_nlive(w->sampler) + REBUILD_SLACK)
-                (void)rebuild_sampler(w);
-        uint32_t seen_before = sampler_nprocs(w->sampler);
-        r = sampler_tick(w->sampler, first, &tk);
-        if (r < 0)
-                return r;
-        w->t = (double)(util_now_ns() - w->t0_ns) / 1e9;
-        struct timespec boot;
-        if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
-                w->boot_offset_s = (double)boot.tv_sec + (double)boot.tv_nsec / 1e9 - w->t;
-        w->ticks++;
-        w->untracked = tk.untracked;
+}
 
-        /* Processes that could not be read: said once each. */
-        for (uint32_t i = first ? 0 : seen_before; i < sampler_nprocs(w->sampler); i++) {
+/* Seconds since the start, and CLOCK_BOOTTIME's offset from them (for ages from starttime). */
+static double note_clock(struct watch *w)
+{
+        double t = (double)(util_now_ns() - w->t0_ns) / 1e9;
+        struct timespec boot;
+
+        if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+                w->boot_offset_s = (double)boot.tv_sec + (double)boot.tv_nsec / 1e9 - t;
+        return t;
+}
+
+/* Processes that could not be read, among the sampler's from index `from` on: said once each. */
+static void report_unreadable(struct watch *w, uint32_t from)
+{
+        for (uint32_t i = from; i < sampler_nprocs(w->sampler); i++) {
                 const struct sampler_proc *sp = sampler_proc(w->sampler, i);
                 if (sp && sp->unreadable) {
                         struct watch_proc tmp;
@@ -456,19 +456,30 @@ int watch_tick(struct watch *w)
                         event(w, WATCH_EV_UNREADABLE, &tmp, 0);
                 }
         }
+}
 
-        /* Known processes first, then the ended ones, then the new ones: a worker that ended
-         * and its replacement seen in the same tick are a restart. */
+/* A sample's start time as the sampler read it (0 when it has none): with the PID, the
+ * identity of a process. */
+static uint64_t sample_starttime(const struct watch *w, const struct sample *s)
+{
+        const struct sampler_proc *sp = sampler_proc(w->sampler, s->index);
+
+        return sp ? sp->starttime_ticks : 0;
+}
+
+/* Known processes first, then the ended ones, then the new ones: a worker that ended and its
+ * replacement seen in the same tick are a restart. */
+static void match_samples(struct watch *w, const struct sample *samples, size_t n, int first)
+{
         for (int i = 0; i < WATCH_MAX_PROCS; i++)
                 if (w->procs[i].used)
                         w->procs[i].alive = 0;
         for (int pass = 0; pass < 2; pass++) {
                 if (pass == 1)
                         find_ended(w);
-                for (size_t k = 0; k < tk.n; k++) {
-                        const struct sample *s = &tk.samples[k];
-                        const struct sampler_proc *sp = sampler_proc(w->sampler, s->index);
-                        uint64_t st = sp ? sp->starttime_ticks : 0;
+                for (size_t k = 0; k < n; k++) {
+                        const struct sample *s = &samples[k];
+                        uint64_t st = sample_starttime(w, s);
                         int i = proc_slot(w, s->pid, st);
                         if ((pass == 0) != (i >= 0))
                                 continue;
@@ -477,8 +488,11 @@ int watch_tick(struct watch *w)
                         update_proc(w, &w->procs[i], s);
                 }
         }
+}
 
-        /* Roles: a worker's parent is watched; a master has workers. */
+/* Roles: a worker's parent is watched; a master has workers. */
+static void assign_roles(struct watch *w)
+{
         for (int i = 0; i < WATCH_MAX_PROCS; i++)
                 if (w->procs[i].used)
                         w->procs[i].role = WATCH_ROLE_PROCESS;
@@ -490,8 +504,12 @@ int watch_tick(struct watch *w)
                 if (parent->role == WATCH_ROLE_PROCESS)
                         parent->role = WATCH_ROLE_MASTER;
         }
+}
 
-        /* Totals, and the cgroup. */
+/* The sums over the live processes, and the figure judged: the PSS sum once a process has a
+ * PSS (RSS for those without), else the RSS sum. */
+static void sum_totals(struct watch *w)
+{
         memset(&w->tot, 0, sizeof(w->tot));
         for (int i = 0; i < WATCH_MAX_PROCS; i++) {
                 const struct watch_proc *p = &w->procs[i];
@@ -509,6 +527,14 @@ int watch_tick(struct watch *w)
                 w->tot.uss += p->have_pss ? p->uss : 0;
                 w->tot.have_pss |= p->have_pss;
         }
+        w->tot.judged = w->tot.have_pss ? (double)w->tot.pss : (double)w->tot.rss;
+        w->tot.judged_name = w->tot.have_pss ? "PSS sum" : "RSS sum";
+}
+
+/* The cgroup read again (its limit taken unless --limit was given); watching by pattern, the
+ * cgroup of the first process found. */
+static void follow_cgroup(struct watch *w)
+{
         if (w->have_cgroup) {
                 struct cgroup_info c;
                 if (cgroup_read_dir(w->cg.dir, &c) == 0) {
@@ -519,30 +545,71 @@ int watch_tick(struct watch *w)
                         }
                 }
         } else if (!w->limit && w->tot.processes > 0) {
-                /* watching by pattern: the cgroup of the first process found */
                 for (int i = 0; i < WATCH_MAX_PROCS && !w->have_cgroup; i++)
                         if (w->procs[i].used && detect_cgroup(w->procs[i].pid, &w->cg) == 0)
                                 w->have_cgroup = 1;
         }
-        w->tot.judged = w->tot.have_pss ? (double)w->tot.pss : (double)w->tot.rss;
-        w->tot.judged_name = w->tot.have_pss ? "PSS sum" : "RSS sum";
-        /* Against the cgroup's own limit, its usage is what the OOM killer judges; against a
-         * --limit for the watched processes, their PSS sum (a cgroup found from a process may
-         * hold much else). */
+}
+
+/* The total's history and growth. Against the cgroup's own limit, its usage is what the OOM
+ * killer judges; against a --limit for the watched processes, their PSS sum (a cgroup found
+ * from a process may hold much else). */
+static void judge_total(struct watch *w)
+{
         double current = w->tot.judged;
+
         if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_USAGE) && (w->opt.cgroup_dir || !w->opt.limit_bytes))
                 current = (double)w->cg.usage_bytes;
         w->current = current;
         watch_ring_add(&w->ring, w->stride, w->t, w->tot.judged, w->tot.have_pss ? (double)w->tot.uss : -1, (double)w->tot.jit);
         if (w->ring.acc_ticks == 0 || !w->g_valid)
                 classify(&w->ring, window_s(w), w->limit ? (double)w->limit : 0, current, &w->g, &w->g_valid);
+}
 
+/* jitmem's own CPU time and peak RSS. */
+static void note_self(struct watch *w)
+{
         struct rusage ru;
+
         if (getrusage(RUSAGE_SELF, &ru) == 0) {
                 w->self_cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
                                 ru.ru_stime.tv_usec / 1e6;
                 w->self_rss = (uint64_t)ru.ru_maxrss * 1024;
         }
+}
+
+void watch_apply(struct watch *w, double t, const struct sample *samples, size_t n, uint32_t untracked)
+{
+        int first = w->ticks == 0;
+
+        w->t = t;
+        w->ticks++;
+        w->untracked = untracked;
+        match_samples(w, samples, n, first);
+        assign_roles(w);
+        sum_totals(w);
+        follow_cgroup(w);
+        judge_total(w);
+}
+
+int watch_tick(struct watch *w)
+{
+        struct sampler_tick tk;
+        int first = w->ticks == 0, r;
+        uint32_t seen_before;
+
+        w->nev = 0;
+        rescan_when_due(w, first);
+        if (sampler_nprocs(w->sampler) > sampler_nlive(w->sampler) + REBUILD_SLACK)
+                (void)rebuild_sampler(w);
+        seen_before = sampler_nprocs(w->sampler);
+        r = sampler_tick(w->sampler, first, &tk);
+        if (r < 0)
+                return r;
+        w->t = note_clock(w);
+        report_unreadable(w, first ? 0 : seen_before);
+        watch_apply(w, w->t, tk.samples, tk.n, tk.untracked);
+        note_self(w);
         return 0;
 }
 
@@ -720,7 +787,8 @@ static void class_set(struct prom_text *t, const char *name, const char *const *
         }
 }
 
-int watch_prometheus(const struct watch *w, struct prom_text *t)
+/* The per-process families, over the processes exported one by one. */
+static void prom_processes(struct prom_text *t, const struct watch_proc *const *top, size_t ntop)
 {
         static const struct {
                 const char *name, *help;
@@ -735,16 +803,8 @@ int watch_prometheus(const struct watch *w, struct prom_text *t)
                 { "jitmem_process_jit_debug_image_bytes", "Bytes of the images registered with GDB's JIT interface by a watched process (on its heap).", f_dbgb },
                 { "jitmem_process_growth_slope_bytes_per_second", "Theil-Sen slope of the process's RSS over the analysis window.", f_slope },
         };
-        const struct watch_proc *top[WATCH_MAX_PROCS];
-        size_t ntop = top_procs(w, top, w->opt.max_series > 0 ? (size_t)w->opt.max_series : 64);
         struct labels l;
-        char ver[32];
-        const char *vkv[2] = { "version", ver };
 
-        prom_text_reset(t);
-        snprintf(ver, sizeof(ver), "%s", JITMEM_VERSION);
-        prom_family(t, "jitmem_info", "gauge", "jitmem's version; always 1.");
-        prom_sample(t, "jitmem_info", vkv, 1, 1);
         for (size_t m = 0; m < sizeof(pf) / sizeof(pf[0]); m++) {
                 prom_family(t, pf[m].name, "gauge", pf[m].help);
                 for (size_t k = 0; k < ntop; k++) {
@@ -760,78 +820,112 @@ int watch_prometheus(const struct watch *w, struct prom_text *t)
                 size_t n = proc_labels(top[k], &l);
                 class_set(t, "jitmem_process_growth_class", l.kv, n, &top[k]->g, top[k]->g_valid);
         }
+}
 
-        prom_family(t, "jitmem_processes", "gauge", "Processes watched now.");
-        prom_sample(t, "jitmem_processes", NULL, 0, w->tot.processes);
-        prom_family(t, "jitmem_untracked_processes", "gauge", "Processes found but not watched (over jitmem's limits).");
-        prom_sample(t, "jitmem_untracked_processes", NULL, 0, w->untracked);
-        prom_family(t, "jitmem_total_resident_memory_bytes", "gauge", "Sum of RSS over the watched processes (counts shared pages once per process).");
-        prom_sample(t, "jitmem_total_resident_memory_bytes", NULL, 0, (double)w->tot.rss);
+/* One family of one unlabelled sample. */
+static void prom_one(struct prom_text *t, const char *name, const char *type, const char *help, double v)
+{
+        prom_family(t, name, type, help);
+        prom_sample(t, name, NULL, 0, v);
+}
+
+/* The sums over every watched process, exported one by one or not. */
+static void prom_totals(const struct watch *w, struct prom_text *t)
+{
+        prom_one(t, "jitmem_processes", "gauge", "Processes watched now.", w->tot.processes);
+        prom_one(t, "jitmem_untracked_processes", "gauge", "Processes found but not watched (over jitmem's limits).", w->untracked);
+        prom_one(t, "jitmem_total_resident_memory_bytes", "gauge",
+                 "Sum of RSS over the watched processes (counts shared pages once per process).", (double)w->tot.rss);
         if (w->tot.have_pss) {
-                prom_family(t, "jitmem_total_proportional_memory_bytes", "gauge", "Sum of PSS over the watched processes (RSS where not measured yet).");
-                prom_sample(t, "jitmem_total_proportional_memory_bytes", NULL, 0, (double)w->tot.pss);
-                prom_family(t, "jitmem_total_private_memory_bytes", "gauge", "Sum of USS over the watched processes.");
-                prom_sample(t, "jitmem_total_private_memory_bytes", NULL, 0, (double)w->tot.uss);
+                prom_one(t, "jitmem_total_proportional_memory_bytes", "gauge",
+                         "Sum of PSS over the watched processes (RSS where not measured yet).", (double)w->tot.pss);
+                prom_one(t, "jitmem_total_private_memory_bytes", "gauge", "Sum of USS over the watched processes.", (double)w->tot.uss);
         }
-        prom_family(t, "jitmem_total_jit_code_bytes", "gauge", "Sum of JIT machine code over the watched processes.");
-        prom_sample(t, "jitmem_total_jit_code_bytes", NULL, 0, (double)w->tot.jit);
+        prom_one(t, "jitmem_total_jit_code_bytes", "gauge", "Sum of JIT machine code over the watched processes.", (double)w->tot.jit);
         if (w->tot.have_debug) {
-                prom_family(t, "jitmem_total_jit_debug_images", "gauge", "Sum of GDB JIT interface images over the watched processes whose list was read.");
-                prom_sample(t, "jitmem_total_jit_debug_images", NULL, 0, (double)w->tot.jit_debug_images);
-                prom_family(t, "jitmem_total_jit_debug_image_bytes", "gauge", "Sum of GDB JIT interface image bytes over the watched processes whose list was read.");
-                prom_sample(t, "jitmem_total_jit_debug_image_bytes", NULL, 0, (double)w->tot.jit_debug_bytes);
+                prom_one(t, "jitmem_total_jit_debug_images", "gauge",
+                         "Sum of GDB JIT interface images over the watched processes whose list was read.",
+                         (double)w->tot.jit_debug_images);
+                prom_one(t, "jitmem_total_jit_debug_image_bytes", "gauge",
+                         "Sum of GDB JIT interface image bytes over the watched processes whose list was read.",
+                         (double)w->tot.jit_debug_bytes);
         }
-        prom_family(t, "jitmem_worker_restarts_total", "counter", "Workers started in place of one that ended, since jitmem started.");
-        prom_sample(t, "jitmem_worker_restarts_total", NULL, 0, (double)w->restarts);
+        prom_one(t, "jitmem_worker_restarts_total", "counter", "Workers started in place of one that ended, since jitmem started.",
+                 (double)w->restarts);
+}
 
+/* A family of an estimate and its 95% bounds (label bound), leaving out the values skip says. */
+static void prom_bounds(struct prom_text *t, const char *name, const char *help, const double v[3], int (*skip)(double))
+{
+        static const char *const b[3][2] = { { "bound", "estimate" }, { "bound", "low" }, { "bound", "high" } };
+
+        prom_family(t, name, "gauge", help);
+        for (int k = 0; k < 3; k++)
+                if (!skip(v[k]))
+                        prom_sample(t, name, b[k], 1, v[k]);
+}
+
+static int not_finite(double v) { return !isfinite(v); }
+static int is_nan(double v) { return isnan(v); }
+
+/* The total's growth: its slope, its class, the limit and the time to it. */
+static void prom_growth(const struct watch *w, struct prom_text *t)
+{
         if (w->g_valid && isfinite(w->g.slope)) {
-                const char *b[3][2] = { { "bound", "estimate" }, { "bound", "low" }, { "bound", "high" } };
                 double v[3] = { w->g.slope, w->g.slope_low, w->g.slope_high };
-                prom_family(t, "jitmem_growth_slope_bytes_per_second", "gauge",
-                            "Theil-Sen slope of the total (PSS sum) over the analysis window, with its 95% interval.");
-                for (int k = 0; k < 3; k++)
-                        if (isfinite(v[k]))
-                                prom_sample(t, "jitmem_growth_slope_bytes_per_second", b[k], 1, v[k]);
+                prom_bounds(t, "jitmem_growth_slope_bytes_per_second",
+                            "Theil-Sen slope of the total (PSS sum) over the analysis window, with its 95% interval.", v, not_finite);
         }
         prom_family(t, "jitmem_growth_class", "gauge", "Growth class of the total (1 for the current class).");
         class_set(t, "jitmem_growth_class", NULL, 0, &w->g, w->g_valid);
-        if (w->limit) {
-                prom_family(t, "jitmem_limit_bytes", "gauge", "The memory limit judged against (--limit, or the cgroup's).");
-                prom_sample(t, "jitmem_limit_bytes", NULL, 0, (double)w->limit);
-                if (w->g_valid && !isnan(w->g.time_to_limit_s)) {
-                        const char *b[3][2] = { { "bound", "estimate" }, { "bound", "low" }, { "bound", "high" } };
-                        double v[3] = { w->g.time_to_limit_s, w->g.ttl_low, w->g.ttl_high };
-                        prom_family(t, "jitmem_time_to_limit_seconds", "gauge",
-                                    "Time until the limit at the current growth, with its 95% interval; +Inf when not growing.");
-                        for (int k = 0; k < 3; k++)
-                                if (!isnan(v[k]))
-                                        prom_sample(t, "jitmem_time_to_limit_seconds", b[k], 1, v[k]);
-                }
+        if (!w->limit)
+                return;
+        prom_one(t, "jitmem_limit_bytes", "gauge", "The memory limit judged against (--limit, or the cgroup's).", (double)w->limit);
+        if (w->g_valid && !isnan(w->g.time_to_limit_s)) {
+                double v[3] = { w->g.time_to_limit_s, w->g.ttl_low, w->g.ttl_high };
+                prom_bounds(t, "jitmem_time_to_limit_seconds",
+                            "Time until the limit at the current growth, with its 95% interval; +Inf when not growing.", v, is_nan);
         }
-        if (w->have_cgroup) {
-                const struct cgroup_info *c = &w->cg;
-                if (c->have & CGROUP_HAVE_USAGE) {
-                        prom_family(t, "jitmem_cgroup_memory_usage_bytes", "gauge", "The cgroup's memory usage (v2 memory.current, v1 memory.usage_in_bytes).");
-                        prom_sample(t, "jitmem_cgroup_memory_usage_bytes", NULL, 0, (double)c->usage_bytes);
-                }
-                if (c->have & CGROUP_HAVE_WORKING_SET) {
-                        prom_family(t, "jitmem_cgroup_memory_working_set_bytes", "gauge", "The cgroup's usage less inactive file pages (what kubelet evicts on).");
-                        prom_sample(t, "jitmem_cgroup_memory_working_set_bytes", NULL, 0, (double)c->working_set_bytes);
-                }
-                if ((c->have & CGROUP_HAVE_LIMIT) && c->limit_bytes != CGROUP_NO_LIMIT) {
-                        prom_family(t, "jitmem_cgroup_memory_limit_bytes", "gauge", "The cgroup's effective memory limit (the smallest up the tree).");
-                        prom_sample(t, "jitmem_cgroup_memory_limit_bytes", NULL, 0, (double)c->limit_bytes);
-                }
-                if (c->have & CGROUP_HAVE_OOM_KILLS) {
-                        prom_family(t, "jitmem_cgroup_oom_kills_total", "counter", "Processes the OOM killer killed in the cgroup.");
-                        prom_sample(t, "jitmem_cgroup_oom_kills_total", NULL, 0, (double)c->oom_kills);
-                }
-        }
-        prom_family(t, "jitmem_self_cpu_seconds_total", "counter", "CPU time jitmem itself used.");
-        prom_sample(t, "jitmem_self_cpu_seconds_total", NULL, 0, w->self_cpu_s);
-        prom_family(t, "jitmem_self_max_resident_memory_bytes", "gauge", "jitmem's own peak RSS.");
-        prom_sample(t, "jitmem_self_max_resident_memory_bytes", NULL, 0, (double)w->self_rss);
-        prom_family(t, "jitmem_ticks_total", "counter", "Samples taken.");
-        prom_sample(t, "jitmem_ticks_total", NULL, 0, (double)w->ticks);
+}
+
+/* The cgroup's own figures, those it has. */
+static void prom_cgroup(const struct watch *w, struct prom_text *t)
+{
+        const struct cgroup_info *c = &w->cg;
+
+        if (!w->have_cgroup)
+                return;
+        if (c->have & CGROUP_HAVE_USAGE)
+                prom_one(t, "jitmem_cgroup_memory_usage_bytes", "gauge",
+                         "The cgroup's memory usage (v2 memory.current, v1 memory.usage_in_bytes).", (double)c->usage_bytes);
+        if (c->have & CGROUP_HAVE_WORKING_SET)
+                prom_one(t, "jitmem_cgroup_memory_working_set_bytes", "gauge",
+                         "The cgroup's usage less inactive file pages (what kubelet evicts on).", (double)c->working_set_bytes);
+        if ((c->have & CGROUP_HAVE_LIMIT) && c->limit_bytes != CGROUP_NO_LIMIT)
+                prom_one(t, "jitmem_cgroup_memory_limit_bytes", "gauge",
+                         "The cgroup's effective memory limit (the smallest up the tree).", (double)c->limit_bytes);
+        if (c->have & CGROUP_HAVE_OOM_KILLS)
+                prom_one(t, "jitmem_cgroup_oom_kills_total", "counter", "Processes the OOM killer killed in the cgroup.",
+                         (double)c->oom_kills);
+}
+
+int watch_prometheus(const struct watch *w, struct prom_text *t)
+{
+        const struct watch_proc *top[WATCH_MAX_PROCS];
+        size_t ntop = top_procs(w, top, w->opt.max_series > 0 ? (size_t)w->opt.max_series : 64);
+        char ver[32];
+        const char *vkv[2] = { "version", ver };
+
+        prom_text_reset(t);
+        snprintf(ver, sizeof(ver), "%s", JITMEM_VERSION);
+        prom_family(t, "jitmem_info", "gauge", "jitmem's version; always 1.");
+        prom_sample(t, "jitmem_info", vkv, 1, 1);
+        prom_processes(t, top, ntop);
+        prom_totals(w, t);
+        prom_growth(w, t);
+        prom_cgroup(w, t);
+        prom_one(t, "jitmem_self_cpu_seconds_total", "counter", "CPU time jitmem itself used.", w->self_cpu_s);
+        prom_one(t, "jitmem_self_max_resident_memory_bytes", "gauge", "jitmem's own peak RSS.", (double)w->self_rss);
+        prom_one(t, "jitmem_ticks_total", "counter", "Samples taken.", (double)w->ticks);
         return t->truncated ? -E2BIG : 0;
 }

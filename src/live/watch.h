@@ -132,6 +132,17 @@ int watch_init(struct watch *w, const struct watch_options *o, char *err, size_t
  * Returns 0 or -errno. */
 int watch_tick(struct watch *w);
 
+struct sample;
+
+/* One tick's samples applied to the state, as watch_tick does once it has sampled (apart, so
+ * that tests can give samples of their own): t is seconds since the start, untracked the
+ * processes the sampler found but did not sample. A sample's process is known by its PID and
+ * the start time the sampler read (0 without one); a known process missing from the samples
+ * has ended when it is gone (kill(pid, 0), /proc/PID/stat), and a new one whose parent lost a
+ * worker is a restart. Then roles, totals, the cgroup, the total's history and growth. Events
+ * are added to the tick's (watch_tick empties them first). The samples stay the caller's. */
+void watch_apply(struct watch *w, double t, const struct sample *samples, size_t n, uint32_t untracked);
+
 void watch_free(struct watch *w);
 
 /* The tick as one JSON object (schema jitmem.watch/1): see docs/watch.md. */
