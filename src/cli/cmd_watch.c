@@ -274,7 +274,89 @@ static void print_view(const struct watch *w, double interval_s)
         fflush(stdout);
 }
 
-int cmd_watch(int argc, char **argv)
+/* One `jitmem watch`: its options, the loop's descriptors, the endpoint and the watch. */
+struct watch_run {
+        struct watch_options o;
+        int pids[WATCH_MAX_PIDS];
+        const char *listen, *textfile;
+        uint64_t count, duration_ns;
+        int json, tty;
+        int sfd, tfd;
+        struct prom_server *srv;
+        struct prom_text text;
+        struct watch w;
+        uint64_t start;
+        int stop, watched_any;
+};
+
+/* One option. Returns -1 to go on, or the exit status (a usage error, or --help shown). */
+static int parse_option(struct watch_run *run, int c, char **argv)
+{
+        struct watch_options *o = &run->o;
+        uint64_t v;
+
+        switch (c) {
+        case 'm': o->match = optarg; break;
+        case 'g': o->cgroup_dir = optarg; break;
+        case 'L':
+                if (util_parse_size(optarg, &v) < 0 || v == 0)
+                        return cli_usage_error("watch", "bad --limit '%s': expected a size such as 384M", optarg);
+                o->limit_bytes = v;
+                break;
+        case 'i':
+                if (util_parse_duration(optarg, &o->interval_ns) < 0 || o->interval_ns < 1000000ULL ||
+                    o->interval_ns > 3600ULL * 1000000000ULL)
+                        return cli_usage_error("watch", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'w':
+                if (util_parse_duration(optarg, &o->window_ns) < 0 || o->window_ns < 1000000000ULL)
+                        return cli_usage_error("watch", "bad --window '%s': expected a duration of 1s or more; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'r':
+                if (util_parse_duration(optarg, &o->rescan_ns) < 0 || o->rescan_ns == 0)
+                        return cli_usage_error("watch", "bad --rescan '%s': expected a duration; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'P':
+                if (strcmp(optarg, "auto") == 0)
+                        o->heavy_interval_ns = 0;
+                else if (util_parse_duration(optarg, &o->heavy_interval_ns) < 0 || o->heavy_interval_ns == 0)
+                        return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'l': {
+                struct sockaddr_storage ss;
+                socklen_t sl;
+                if (prom_server_parse_addr(optarg, &ss, &sl) < 0)
+                        return cli_usage_error("watch", "bad --listen '%s': expected HOST:PORT, :PORT or [V6]:PORT, with a port from 0 to 65535",
+                                               optarg);
+                run->listen = optarg;
+                break;
+        }
+        case 't': run->textfile = optarg; break;
+        case 'S':
+                if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v > WATCH_MAX_PROCS)
+                        return cli_usage_error("watch", "bad --max-series '%s': expected 0 to %d", optarg, WATCH_MAX_PROCS);
+                o->max_series = (int)v;
+                break;
+        case 'j': run->json = 1; break;
+        case 'n':
+                if (util_parse_u64(optarg, strlen(optarg), &run->count) != (int)strlen(optarg) || run->count == 0)
+                        return cli_usage_error("watch", "bad --count '%s': expected a whole number of ticks", optarg);
+                break;
+        case 'd':
+                if (util_parse_duration(optarg, &run->duration_ns) < 0 || run->duration_ns == 0)
+                        return cli_usage_error("watch", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'h':
+                watch_usage(stdout);
+                return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        default:
+                return cli_option_error("watch", c, argv);
+        }
+        return -1;
+}
+
+/* The command line. Returns -1 to go on, or the exit status. */
+static int parse_args(struct watch_run *run, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "match", required_argument, NULL, 'm' },
@@ -293,221 +375,241 @@ int cmd_watch(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        struct watch_options o;
-        static struct watch w;
-        static int pids[WATCH_MAX_PIDS];
-        const char *listen = NULL, *textfile = NULL;
-        uint64_t count = 0, duration_ns = 0, v;
-        int json = 0, c, code = CLI_EXIT_FAILURE, r;
-        char err[512];
-        struct prom_server *srv = NULL;
-        struct prom_text text;
+        struct watch_options *o = &run->o;
+        int c, code;
 
-        memset(&o, 0, sizeof(o));
-        o.interval_ns = 1000000000ULL;
-        o.window_ns = 1800ULL * 1000000000ULL;
-        o.rescan_ns = 5000000000ULL;
-        o.max_series = 64;
+        o->interval_ns = 1000000000ULL;
+        o->window_ns = 1800ULL * 1000000000ULL;
+        o->rescan_ns = 5000000000ULL;
+        o->max_series = 64;
         optind = 1;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":i:n:h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'm': o.match = optarg; break;
-                case 'g': o.cgroup_dir = optarg; break;
-                case 'L':
-                        if (util_parse_size(optarg, &v) < 0 || v == 0)
-                                return cli_usage_error("watch", "bad --limit '%s': expected a size such as 384M", optarg);
-                        o.limit_bytes = v;
-                        break;
-                case 'i':
-                        if (util_parse_duration(optarg, &o.interval_ns) < 0 || o.interval_ns < 1000000ULL ||
-                            o.interval_ns > 3600ULL * 1000000000ULL)
-                                return cli_usage_error("watch", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'w':
-                        if (util_parse_duration(optarg, &o.window_ns) < 0 || o.window_ns < 1000000000ULL)
-                                return cli_usage_error("watch", "bad --window '%s': expected a duration of 1s or more; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'r':
-                        if (util_parse_duration(optarg, &o.rescan_ns) < 0 || o.rescan_ns == 0)
-                                return cli_usage_error("watch", "bad --rescan '%s': expected a duration; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'P':
-                        if (strcmp(optarg, "auto") == 0)
-                                o.heavy_interval_ns = 0;
-                        else if (util_parse_duration(optarg, &o.heavy_interval_ns) < 0 || o.heavy_interval_ns == 0)
-                                return cli_usage_error("watch", "bad --pss-interval '%s': expected a duration or auto; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'l': {
-                        struct sockaddr_storage ss;
-                        socklen_t sl;
-                        if (prom_server_parse_addr(optarg, &ss, &sl) < 0)
-                                return cli_usage_error("watch", "bad --listen '%s': expected HOST:PORT, :PORT or [V6]:PORT, with a port from 0 to 65535",
-                                                       optarg);
-                        listen = optarg;
-                        break;
-                }
-                case 't': textfile = optarg; break;
-                case 'S':
-                        if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v > WATCH_MAX_PROCS)
-                                return cli_usage_error("watch", "bad --max-series '%s': expected 0 to %d", optarg, WATCH_MAX_PROCS);
-                        o.max_series = (int)v;
-                        break;
-                case 'j': json = 1; break;
-                case 'n':
-                        if (util_parse_u64(optarg, strlen(optarg), &count) != (int)strlen(optarg) || count == 0)
-                                return cli_usage_error("watch", "bad --count '%s': expected a whole number of ticks", optarg);
-                        break;
-                case 'd':
-                        if (util_parse_duration(optarg, &duration_ns) < 0 || duration_ns == 0)
-                                return cli_usage_error("watch", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'h':
-                        watch_usage(stdout);
-                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-                default:
-                        return cli_option_error("watch", c, argv);
-                }
-        }
+        while ((c = getopt_long(argc, argv, ":i:n:h", opts, NULL)) != -1)
+                if ((code = parse_option(run, c, argv)) >= 0)
+                        return code;
         for (int i = optind; i < argc; i++) {
                 uint64_t pid;
                 if (util_parse_u64(argv[i], strlen(argv[i]), &pid) != (int)strlen(argv[i]) || pid == 0 || pid > INT32_MAX)
                         return cli_usage_error("watch", "'%s' is not a PID", argv[i]);
-                if (o.npids == WATCH_MAX_PIDS)
+                if (o->npids == WATCH_MAX_PIDS)
                         return cli_usage_error("watch", "at most %d PIDs", WATCH_MAX_PIDS);
-                pids[o.npids++] = (int)pid;
+                run->pids[o->npids++] = (int)pid;
         }
-        o.pids = pids;
-        if (o.npids == 0 && !o.match && !o.cgroup_dir)
+        o->pids = run->pids;
+        if (o->npids == 0 && !o->match && !o->cgroup_dir)
                 return cli_usage_error("watch", "nothing to watch: give PIDs, --match REGEX or --cgroup DIR");
+        return -1;
+}
+
+/* The loop's descriptors: SIGINT and SIGTERM through a signalfd (a clean stop flushes the last
+ * tick), and the tick's timerfd. Returns 0, or -1 said on stderr. */
+static int open_loop(struct watch_run *run)
+{
+        sigset_t mask;
 
         /* A fixed mmap threshold: the sampler is rebuilt now and then (see watch.h), and glibc's
          * adaptive threshold would otherwise move its large, short-lived tables onto the heap,
          * where they fragment it; mapped, they go back to the kernel whole. */
         mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-
-        /* Signals through a signalfd: a clean stop flushes the last tick. */
-        sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
-        int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (sfd < 0 || tfd < 0) {
+        run->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        run->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (run->sfd < 0 || run->tfd < 0) {
                 cli_error("cannot set up the loop: %s", strerror(errno));
-                goto out;
+                return -1;
         }
-        r = watch_init(&w, &o, err, sizeof(err));
+        return 0;
+}
+
+/* The watch set up. Returns -1 to go on, or the exit status (a bad pattern is a usage error). */
+static int start_watch(struct watch_run *run)
+{
+        char err[512];
+        int r = watch_init(&run->w, &run->o, err, sizeof(err));
+
+        if (r == -EINVAL)
+                return cli_usage_error("watch", "%s", err);
         if (r < 0) {
-                if (r == -EINVAL) { /* a bad pattern: the user's to fix */
-                        code = cli_usage_error("watch", "%s", err);
-                        goto out;
-                }
                 cli_error("%s", err);
-                goto out;
+                return CLI_EXIT_FAILURE;
         }
-        prom_text_init(&text, 0);
-        if (listen) {
-                r = prom_server_open(listen, &srv, err, sizeof(err));
-                if (r < 0) {
-                        cli_error("%s", err);
-                        goto out_watch;
-                }
-                if (!json)
-                        fprintf(stderr, "jitmem: serving /metrics on port %d\n", prom_server_port(srv));
+        return -1;
+}
+
+/* The /metrics endpoint, when --listen asks for one. Returns 0, or -1 said on stderr. */
+static int open_endpoint(struct watch_run *run)
+{
+        char err[512];
+
+        if (!run->listen)
+                return 0;
+        if (prom_server_open(run->listen, &run->srv, err, sizeof(err)) < 0) {
+                cli_error("%s", err);
+                return -1;
         }
-        struct itimerspec its = { { (time_t)(o.interval_ns / 1000000000ULL), (long)(o.interval_ns % 1000000000ULL) },
-                                  { 0, 1 } };
-        timerfd_settime(tfd, 0, &its, NULL);
-        int tty = !json && isatty(STDOUT_FILENO);
-        uint64_t start = util_now_ns();
-        int stop = 0, watched_any = 0;
-        code = CLI_EXIT_OK;
-        while (!stop) {
-                struct pollfd pf[3] = { { tfd, POLLIN, 0 }, { sfd, POLLIN, 0 }, { srv ? prom_server_fd(srv) : -1, POLLIN, 0 } };
-                if (poll(pf, 3, -1) < 0 && errno != EINTR)
-                        break;
-                if (pf[1].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-                                stop = 1;
-                }
-                if (srv && (pf[2].revents & POLLIN))
-                        (void)prom_server_service(srv, util_now_ns());
-                if (!(pf[0].revents & POLLIN) || stop)
-                        continue;
-                uint64_t expirations;
-                if (read(tfd, &expirations, sizeof(expirations)) < 0)
-                        continue;
-                r = watch_tick(&w);
+        if (!run->json)
+                fprintf(stderr, "jitmem: serving /metrics on port %d\n", prom_server_port(run->srv));
+        return 0;
+}
+
+/* Waits for the timer, serving the endpoint and taking signals meanwhile. Returns 1 when a tick
+ * is due, 0 when not (or when stopping), -1 when poll failed. */
+static int wait_for_tick(struct watch_run *run)
+{
+        struct pollfd pf[3] = { { run->tfd, POLLIN, 0 }, { run->sfd, POLLIN, 0 }, { run->srv ? prom_server_fd(run->srv) : -1, POLLIN, 0 } };
+        uint64_t expirations;
+
+        if (poll(pf, 3, -1) < 0 && errno != EINTR)
+                return -1;
+        if (pf[1].revents & POLLIN) {
+                struct signalfd_siginfo si;
+                while (read(run->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                        run->stop = 1;
+        }
+        if (run->srv && (pf[2].revents & POLLIN))
+                (void)prom_server_service(run->srv, util_now_ns());
+        if (!(pf[0].revents & POLLIN) || run->stop)
+                return 0;
+        return read(run->tfd, &expirations, sizeof(expirations)) < 0 ? 0 : 1;
+}
+
+/* The tick as Prometheus text, to the endpoint and the textfile. Returns 0, or -1 said. */
+static int export_metrics(struct watch_run *run)
+{
+        struct prom_text *text = &run->text;
+        int r;
+
+        if (!run->srv && !run->textfile)
+                return 0;
+        watch_prometheus(&run->w, text);
+        if (run->srv)
+                (void)prom_server_set_body(run->srv, text->buf ? text->buf : "", text->len);
+        if (run->textfile) {
+                r = prom_write_textfile(run->textfile, text->buf ? text->buf : "", text->len);
                 if (r < 0) {
-                        cli_error("sampling failed: %s", util_strerror(r));
-                        code = CLI_EXIT_FAILURE;
-                        break;
+                        cli_error("cannot write %s: %s", run->textfile, util_strerror(r));
+                        return -1;
                 }
-                if (w.tot.processes > 0)
-                        watched_any = 1;
-                else if (w.ticks == 1 && (o.match || o.cgroup_dir))
-                        cli_error("no process %s yet; looking again every %.3g s", o.match ? "matches --match" : "is in --cgroup",
-                                  (double)o.rescan_ns / 1e9);
-                if (srv || textfile) {
-                        watch_prometheus(&w, &text);
-                        if (srv)
-                                (void)prom_server_set_body(srv, text.buf ? text.buf : "", text.len);
-                        if (textfile) {
-                                r = prom_write_textfile(textfile, text.buf ? text.buf : "", text.len);
-                                if (r < 0) {
-                                        cli_error("cannot write %s: %s", textfile, util_strerror(r));
-                                        code = CLI_EXIT_FAILURE;
-                                        break;
-                                }
-                        }
-                }
-                if (json) {
-                        json_t *j = watch_json(&w);
-                        char *s = j ? jsonout_dumps(j, JSONOUT_DUMP_LINE) : NULL;
-                        if (s) {
-                                printf("%s\n", s);
-                                fflush(stdout);
-                        }
-                        free(s);
-                        json_decref(j);
-                } else if (tty) {
-                        print_view(&w, (double)o.interval_ns / 1e9);
-                } else {
-                        print_line(&w);
+        }
+        return 0;
+}
+
+/* The tick on stdout: a JSON line, the terminal view or a plain line. */
+static void print_tick(struct watch_run *run)
+{
+        if (run->json) {
+                json_t *j = watch_json(&run->w);
+                char *s = j ? jsonout_dumps(j, JSONOUT_DUMP_LINE) : NULL;
+                if (s) {
+                        printf("%s\n", s);
                         fflush(stdout);
                 }
-                if (ferror(stdout)) {
-                        code = CLI_EXIT_FAILURE;
+                free(s);
+                json_decref(j);
+        } else if (run->tty) {
+                print_view(&run->w, (double)run->o.interval_ns / 1e9);
+        } else {
+                print_line(&run->w);
+                fflush(stdout);
+        }
+}
+
+/* One tick: sampled, exported and printed. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE said. */
+static int one_tick(struct watch_run *run)
+{
+        const struct watch_options *o = &run->o;
+        int r = watch_tick(&run->w);
+
+        if (r < 0) {
+                cli_error("sampling failed: %s", util_strerror(r));
+                return CLI_EXIT_FAILURE;
+        }
+        if (run->w.tot.processes > 0)
+                run->watched_any = 1;
+        else if (run->w.ticks == 1 && (o->match || o->cgroup_dir))
+                cli_error("no process %s yet; looking again every %.3g s", o->match ? "matches --match" : "is in --cgroup",
+                          (double)o->rescan_ns / 1e9);
+        if (export_metrics(run) < 0)
+                return CLI_EXIT_FAILURE;
+        print_tick(run);
+        return ferror(stdout) ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+/* Ticks until a signal, --count or --duration. Returns the exit status. */
+static int run_loop(struct watch_run *run)
+{
+        struct itimerspec its = { { (time_t)(run->o.interval_ns / 1000000000ULL), (long)(run->o.interval_ns % 1000000000ULL) },
+                                  { 0, 1 } };
+        int code = CLI_EXIT_OK, due;
+
+        timerfd_settime(run->tfd, 0, &its, NULL);
+        run->tty = !run->json && isatty(STDOUT_FILENO);
+        run->start = util_now_ns();
+        while (!run->stop) {
+                if ((due = wait_for_tick(run)) < 0)
                         break;
-                }
-                if ((count && w.ticks >= count) || (duration_ns && util_now_ns() - start >= duration_ns))
-                        stop = 1;
+                if (!due)
+                        continue;
+                if ((code = one_tick(run)) != CLI_EXIT_OK)
+                        break;
+                if ((run->count && run->w.ticks >= run->count) ||
+                    (run->duration_ns && util_now_ns() - run->start >= run->duration_ns))
+                        run->stop = 1;
         }
-        if (code == CLI_EXIT_OK && !watched_any) {
-                /* The watch ended and had nothing to watch at any tick. */
-                if (o.match)
-                        cli_error("no process matched --match '%s' in %llu tick%s", o.match,
-                                  (unsigned long long)w.ticks, w.ticks == 1 ? "" : "s");
-                else if (o.cgroup_dir)
-                        cli_error("no process was in the cgroup %s in %llu tick%s", o.cgroup_dir,
-                                  (unsigned long long)w.ticks, w.ticks == 1 ? "" : "s");
-                else
-                        cli_error("none of the processes named could be watched");
-                code = CLI_EXIT_FAILURE;
-        }
-        prom_server_close(srv);
+        return code;
+}
+
+/* A watch that ended with nothing to watch at any tick is a failure, said. */
+static int nothing_watched(const struct watch_run *run)
+{
+        const struct watch *w = &run->w;
+
+        if (run->o.match)
+                cli_error("no process matched --match '%s' in %llu tick%s", run->o.match,
+                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s");
+        else if (run->o.cgroup_dir)
+                cli_error("no process was in the cgroup %s in %llu tick%s", run->o.cgroup_dir,
+                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s");
+        else
+                cli_error("none of the processes named could be watched");
+        return CLI_EXIT_FAILURE;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+        static struct watch_run run;
+        int code;
+
+        memset(&run, 0, sizeof(run));
+        code = parse_args(&run, argc, argv);
+        if (code >= 0)
+                return code;
+        code = CLI_EXIT_FAILURE;
+        if (open_loop(&run) < 0)
+                goto out;
+        code = start_watch(&run);
+        if (code >= 0)
+                goto out;
+        code = CLI_EXIT_FAILURE;
+        prom_text_init(&run.text, 0);
+        if (open_endpoint(&run) < 0)
+                goto out_watch;
+        code = run_loop(&run);
+        if (code == CLI_EXIT_OK && !run.watched_any)
+                code = nothing_watched(&run);
+        prom_server_close(run.srv);
 out_watch:
-        prom_text_free(&text);
-        watch_free(&w);
+        prom_text_free(&run.text);
+        watch_free(&run.w);
 out:
-        if (sfd >= 0)
-                close(sfd);
-        if (tfd >= 0)
-                close(tfd);
+        if (run.sfd >= 0)
+                close(run.sfd);
+        if (run.tfd >= 0)
+                close(run.tfd);
         if (cli_close_stdout() < 0 && code == CLI_EXIT_OK)
                 code = CLI_EXIT_FAILURE;
         return code;
