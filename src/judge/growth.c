@@ -495,91 +495,137 @@ static int judge_cow(const struct growth_input *in, double from_t, double level,
         return 1;
 }
 
-/* Sawtooth, or a leak under release cycles. Returns 1 when it decided, 0 when there are no
- * cycles, or -errno. */
-static int judge_sawtooth(const struct growth_input *in, double level, double sigma, double *scratch,
-                          struct growth_result *g, struct judged *j)
+/* Release cycles being looked for: the series cleared of spikes (y) and smoothed (f), the
+ * swings found, and per cycle its peak (tt, then y), the trough after it (vv) and their times
+ * (tt). The arrays are views of the caller's scratch. */
+struct saw {
+        const struct growth_input *in;
+        double *y, *f, *tt, *vv;
+        struct swings sw;
+        double h;               /* the least release: max(SAW_SIGMAS sigma, SAW_MIN_REL of the level) */
+        double W;               /* the span */
+        double need;            /* the least rise of peaks or floor that counts */
+};
+
+/* The swings of the series, cleared of spikes and smoothed, that are releases. */
+static void saw_find_releases(struct saw *c)
 {
-        double *y = scratch, *f = scratch + in->n, *tt = scratch + 2 * in->n, *vv = scratch + 3 * in->n;
-        size_t *idx = malloc(2 * in->n * sizeof(*idx)), n = in->n, m;
-        struct swings sw = { idx, idx ? idx + in->n : NULL, 0 };
-        double h = fmax(SAW_SIGMAS * sigma, SAW_MIN_REL * level), W = in->t[n - 1] - in->t[0], need;
-        struct stats_trend tr;
-        int r = 0, rising = 1;
+        size_t n = c->in->n;
 
-        if (!idx)
-                return -ENOMEM;
-        if (!(h > 0)) /* a series of zeros: nothing to swing */
-                goto out;
-        despike(in->rss, n, h / 2, y);
-        median3(y, n, f);
-        zigzag(f, n, h, &sw);
-        keep_releases(f, h, &sw);
-        g->cycles = (int)sw.n;
-        if (sw.n < SAW_MIN_CYCLES)
-                goto out;
-        m = sw.n;
+        despike(c->in->rss, n, c->h / 2, c->y);
+        median3(c->y, n, c->f);
+        zigzag(c->f, n, c->h, &c->sw);
+        keep_releases(c->f, c->h, &c->sw);
+}
 
-        /* Peaks and troughs where the unfiltered (despiked) series has them: the median moved
-         * them by a step of the ramp, which varies from cycle to cycle. */
+/* Peaks and troughs where the unfiltered (despiked) series has them: the median moved them by
+ * a step of the ramp, which varies from cycle to cycle. Then the median drop; y gets the peaks. */
+static void saw_extremes(struct saw *c, struct judged *j)
+{
+        size_t m = c->sw.n, n = c->in->n;
+
         j->saw_low = INFINITY;
         j->saw_high = -INFINITY;
         for (size_t k = 0; k < m; k++) {
-                size_t p = sw.peak[k], q = sw.after[k];
+                size_t p = c->sw.peak[k], q = c->sw.after[k];
                 double hi = -INFINITY, lo = INFINITY;
 
                 for (size_t i = p >= 1 ? p - 1 : 0; i < p + 2 && i < n; i++)
-                        hi = fmax(hi, y[i]);
+                        hi = fmax(hi, c->y[i]);
                 for (size_t i = q >= 2 ? q - 2 : 0; i < q + 3 && i < n; i++)
-                        lo = fmin(lo, y[i]);
-                tt[k] = hi;             /* peak */
-                vv[k] = lo;             /* trough after it */
+                        lo = fmin(lo, c->y[i]);
+                c->tt[k] = hi;          /* peak */
+                c->vv[k] = lo;          /* trough after it */
                 j->saw_high = fmax(j->saw_high, hi);
                 j->saw_low = fmin(j->saw_low, lo);
         }
         for (size_t k = 0; k < m; k++)
-                f[k] = tt[k] - vv[k];
-        qsort(f, m, sizeof(*f), cmp_double);
-        j->saw_drop = m % 2 ? f[m / 2] : (f[m / 2 - 1] + f[m / 2]) / 2;
-        memcpy(y, tt, m * sizeof(*y));  /* y: peaks, vv: troughs, tt: times */
+                c->f[k] = c->tt[k] - c->vv[k];
+        qsort(c->f, m, sizeof(*c->f), cmp_double);
+        j->saw_drop = m % 2 ? c->f[m / 2] : (c->f[m / 2 - 1] + c->f[m / 2]) / 2;
+        memcpy(c->y, c->tt, m * sizeof(*c->y)); /* y: peaks, vv: troughs, tt: times */
+}
 
-        /* The peaks' trend, for the explanation only. */
-        need = fmax(NEGLIGIBLE * level, h);
+/* The peaks' trend, for the explanation only. Returns 0 or -errno. */
+static int saw_peaks(struct saw *c, struct judged *j)
+{
+        size_t m = c->sw.n;
+        struct stats_trend tr;
+        int r;
+
         j->peak_slope = NAN;
         for (size_t k = 0; k < m; k++)
-                tt[k] = in->t[sw.peak[k]];
-        if (m >= SAW_TEST_TROUGHS) {
-                r = stats_trend(tt, y, m, LEVEL, &tr);
-                if (r < 0)
-                        goto out;
-                if (tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= need)
-                        j->peak_slope = tr.slope;
-        }
+                c->tt[k] = c->in->t[c->sw.peak[k]];
+        if (m < SAW_TEST_TROUGHS)
+                return 0;
+        r = stats_trend(c->tt, c->y, m, LEVEL, &tr);
+        if (r < 0)
+                return r;
+        if (tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * c->W >= c->need)
+                j->peak_slope = tr.slope;
+        return 0;
+}
 
-        /* The floor: what is left after each release. It rises when it moves by 1% of the
-         * level and by more than a release we would count: with 5 troughs or more, by a
-         * significant trend; with 3 or 4 (too few for any test at 5%), each above the one
-         * before. */
+/* The floor: what is left after each release. It rises when it moves by 1% of the level and
+ * by more than a release we would count: with 5 troughs or more, by a significant trend; with
+ * 3 or 4 (too few for any test at 5%), each above the one before. A sawtooth, or a leak under
+ * its release cycles. Returns 0 or -errno. */
+static int saw_floor(struct saw *c, struct growth_result *g, struct judged *j)
+{
+        size_t m = c->sw.n;
+        struct stats_trend tr;
+        int r, rising = 1;
+
         for (size_t k = 0; k < m; k++) {
-                tt[k] = in->t[sw.after[k]];
-                if (k > 0 && !(vv[k] > vv[k - 1]))
+                c->tt[k] = c->in->t[c->sw.after[k]];
+                if (k > 0 && !(c->vv[k] > c->vv[k - 1]))
                         rising = 0;
         }
         g->cls = GROWTH_SAWTOOTH;
         g->confidence = (double)(m - 2) / (double)(m - 1);
-        g->window_s = W;
-        r = stats_trend(tt, vv, m, LEVEL, &tr);
+        g->window_s = c->W;
+        r = stats_trend(c->tt, c->vv, m, LEVEL, &tr);
         if (r < 0)
-                goto out;
-        set_trend(g, &tr, W);
-        j->floor_rises = tr.slope * W >= need;
-        if (m >= SAW_TEST_TROUGHS ? tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * W >= need
-                                  : rising && vv[m - 1] - vv[0] >= need) {
+                return r;
+        set_trend(g, &tr, c->W);
+        j->floor_rises = tr.slope * c->W >= c->need;
+        if (m >= SAW_TEST_TROUGHS ? tr.p_value <= ALPHA && tr.slope > 0 && tr.slope * c->W >= c->need
+                                  : rising && c->vv[m - 1] - c->vv[0] >= c->need) {
                 g->cls = GROWTH_STEADY;
                 g->confidence = 1 - tr.p_value;
                 j->saw_leak = 1;
         }
-        r = 1;
+        return 0;
+}
+
+/* Sawtooth, or a leak under release cycles. scratch holds 4n doubles. Returns 1 when it
+ * decided, 0 when there are no cycles, or -errno. */
+static int judge_sawtooth(const struct growth_input *in, double level, double sigma, double *scratch,
+                          struct growth_result *g, struct judged *j)
+{
+        size_t n = in->n, *idx = malloc(2 * n * sizeof(*idx));
+        struct saw c = {
+                .in = in, .y = scratch, .f = scratch + n, .tt = scratch + 2 * n, .vv = scratch + 3 * n,
+                .sw = { idx, idx ? idx + n : NULL, 0 },
+                .h = fmax(SAW_SIGMAS * sigma, SAW_MIN_REL * level), .W = in->t[n - 1] - in->t[0],
+        };
+        int r = 0;
+
+        if (!idx)
+                return -ENOMEM;
+        if (!(c.h > 0)) /* a series of zeros: nothing to swing */
+                goto out;
+        saw_find_releases(&c);
+        g->cycles = (int)c.sw.n;
+        if (c.sw.n < SAW_MIN_CYCLES)
+                goto out;
+        saw_extremes(&c, j);
+        c.need = fmax(NEGLIGIBLE * level, c.h);
+        r = saw_peaks(&c, j);
+        if (r == 0)
+                r = saw_floor(&c, g, j);
+        if (r == 0)
+                r = 1;
 out:
         free(idx);
         return r;
