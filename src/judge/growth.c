@@ -814,195 +814,251 @@ static void explain(const struct growth_input *in, struct growth_result *g, cons
         }
 }
 
-static int classify(const struct growth_input *in, struct growth_result *g, struct judged *j)
+/* One classification under way: the input and what is being written (result and findings),
+ * the thinned RSS, the scratch, and the figures the rules share. */
+struct classify_state {
+        const struct growth_input *in;
+        struct growth_result *g;
+        struct judged *j;
+        double *scratch;        /* 4n doubles */
+        struct thin *s, *su;    /* RSS thinned; su for copy-on-write's series */
+        double t0, T, W;        /* the first and last times, the span */
+        double sigma, level;    /* the noise, and the median of the thinned RSS */
+        double jit_settled;     /* when JIT code settled (judge_jit) */
+        struct stats_trend all; /* RSS's trend over the whole span */
+        double s0;              /* where a plateau starts, for copy-on-write */
+};
+
+/* Thins RSS and takes the figures every rule uses. Returns 0 or -ENOMEM. */
+static int state_init(struct classify_state *c, const struct growth_input *in, struct growth_result *g, struct judged *j)
 {
         size_t n = in->n;
-        double t0 = in->t[0], T = in->t[n - 1], W = T - t0, sigma, level, s0, prob, jit_settled;
-        double *scratch = malloc(4 * n * sizeof(*scratch));
-        struct thin *s = malloc(sizeof(*s)), *su = malloc(sizeof(*su));
-        struct stats_trend all, tr;
+        double lo, hi;
+
+        memset(c, 0, sizeof(*c));
+        c->in = in;
+        c->g = g;
+        c->j = j;
+        c->t0 = in->t[0];
+        c->T = in->t[n - 1];
+        c->W = c->T - c->t0;
+        c->scratch = malloc(4 * n * sizeof(*c->scratch));
+        c->s = malloc(sizeof(*c->s));
+        c->su = malloc(sizeof(*c->su));
+        if (!c->scratch || !c->s || !c->su)
+                return -ENOMEM;
+        thin_series(in->t, in->rss, n, c->scratch, c->s);
+        c->level = j->level = thin_level(c->s, 0, c->s->n, c->scratch);
+        c->sigma = noise_sigma(in->rss, n, c->scratch);
+        g->warmup_s = 0;
+        /* RSS's range without its spikes: from its 10th to its 90th percentile. */
+        memcpy(c->scratch, in->rss, n * sizeof(*c->scratch));
+        qsort(c->scratch, n, sizeof(*c->scratch), cmp_double);
+        lo = c->scratch[n / 10];
+        hi = c->scratch[n - 1 - n / 10];
+        c->jit_settled = judge_jit(in, hi - lo, g);
+        return 0;
+}
+
+static void state_free(struct classify_state *c)
+{
+        free(c->scratch);
+        free(c->s);
+        free(c->su);
+}
+
+/* Nothing grows over the whole span (a decline included): a plateau. A short warm-up at the
+ * start hardly moves a median slope: where there was one, the plateau is judged after it.
+ * Returns 0 or -errno. */
+static int judge_flat(struct classify_state *c)
+{
+        const struct thin *s = c->s;
+        struct growth_result *g = c->g;
+        double end = fmax(rise_end(c->in, c->sigma, c->scratch), c->jit_settled), span = c->W, level = c->level;
+        struct stats_trend all = c->all, tr;
+        size_t from;
         int r;
 
-        if (!scratch || !s || !su) {
-                r = -ENOMEM;
-                goto out;
+        /* When JIT code last grew, if that was within the warm-up's bound. */
+        if (g->jit_growth_end_t > end && g->jit_growth_end_t - c->t0 <= WARMUP_PLATEAU_MAX * c->W)
+                end = g->jit_growth_end_t;
+        from = thin_at(s, end);
+        g->cls = GROWTH_PLATEAU;
+        c->s0 = c->t0;
+        if (end > c->t0 && end - c->t0 <= WARMUP_PLATEAU_MAX * c->W && s->n - from >= 3) {
+                r = thin_trend(s, from, s->n, &tr);
+                if (r < 0)
+                        return r;
+                if (trend_flat(&tr, c->T - s->t[from], level) || tr.slope < 0) {
+                        all = tr;
+                        c->s0 = s->t[from];
+                        span = c->T - c->s0;
+                        g->warmup_s = c->s0 - c->t0;
+                        c->j->level = level = thin_level(s, from, s->n, c->scratch);
+                        set_trend(g, &all, span);
+                }
         }
-        thin_series(in->t, in->rss, n, scratch, s);
-        level = thin_level(s, 0, s->n, scratch);
-        j->level = level;
-        sigma = noise_sigma(in->rss, n, scratch);
-        g->warmup_s = 0;
-        {
-                double lo, hi;
-                /* RSS's range without its spikes: from its 10th to its 90th percentile. */
-                memcpy(scratch, in->rss, n * sizeof(*scratch));
-                qsort(scratch, n, sizeof(*scratch), cmp_double);
-                lo = scratch[n / 10];
-                hi = scratch[n - 1 - n / 10];
-                jit_settled = judge_jit(in, hi - lo, g);
+        c->j->falling = !trend_flat(&all, span, level);
+        g->confidence = plateau_confidence(&all, span, level, c->j->falling);
+        return 0;
+}
+
+/* Still warming up: the current rate is the second half's. Returns 0 or -errno. */
+static int judge_warming(struct classify_state *c)
+{
+        size_t h = thin_at(c->s, c->t0 + c->W / 2);
+        struct stats_trend tr;
+        int r;
+
+        c->g->cls = GROWTH_WARMING_UP;
+        c->g->warmup_s = NAN;
+        if (c->s->n - h >= 3) {
+                r = thin_trend(c->s, h, c->s->n, &tr);
+                if (r < 0)
+                        return r;
+                set_trend(c->g, &tr, c->T - c->s->t[h]);
         }
+        return 0;
+}
 
-        /* Release cycles first: a sawtooth has trends of every kind inside each cycle. */
-        r = judge_sawtooth(in, level, sigma, scratch, g, j);
-        if (r != 0)
-                goto out;
+/* Growth that goes with JIT code growth, which settled only lately. Returns 0 or -errno. */
+static int judge_jit_warming(struct classify_state *c)
+{
+        c->j->jit_driven = 1;
+        c->j->jit_still = c->g->jit_growth_end_t >= c->T - c->W / 10;
+        c->g->confidence = 1 - c->all.p_value;
+        return judge_warming(c);
+}
 
-        r = thin_trend(s, 0, s->n, &all);
-        if (r < 0)
-                goto out;
-        set_trend(g, &all, W);
-        if (trend_flat(&all, W, level) || all.slope < 0) {
-                /* Nothing grows over the whole span (a decline included). A short warm-up at
-                 * the start hardly moves a median slope: where there was one, the plateau is
-                 * judged after it. */
-                double end = fmax(rise_end(in, sigma, scratch), jit_settled), span = W;
-                size_t from;
+/* RSS is flat from the knee at `from` (trend tr over span, level lv): the warm-up ends no
+ * earlier than the rise to the level does (a median slope hardly sees the end of a rise in a
+ * long flat part). A plateau when the warm-up ended within the first half of the span, else a
+ * warm-up about to end. Returns 1 for a plateau, 0 for a warm-up. */
+static int judge_flat_tail(struct classify_state *c, size_t from, struct stats_trend tr, double span, double lv)
+{
+        const struct thin *s = c->s;
+        struct growth_result *g = c->g;
+        double re = rise_end(c->in, c->sigma, c->scratch);
 
-                /* When JIT code last grew, if that was within the warm-up's bound. */
-                if (g->jit_growth_end_t > end && g->jit_growth_end_t - t0 <= WARMUP_PLATEAU_MAX * W)
-                        end = g->jit_growth_end_t;
-                from = thin_at(s, end);
+        if (re > s->t[from] && re - c->t0 <= WARMUP_PLATEAU_MAX * c->W) {
+                size_t f2 = thin_at(s, re);
+                struct stats_trend tr2;
+                if (s->n - f2 >= 3 && thin_trend(s, f2, s->n, &tr2) == 0 &&
+                    trend_flat(&tr2, c->T - s->t[f2], thin_level(s, f2, s->n, c->scratch))) {
+                        from = f2;
+                        tr = tr2;
+                        span = c->T - s->t[from];
+                        lv = thin_level(s, from, s->n, c->scratch);
+                }
+        }
+        set_trend(g, &tr, span);
+        g->warmup_s = s->t[from] - c->t0;
+        c->j->level = lv;
+        c->j->falling = !trend_flat(&tr, span, lv);
+        if (g->warmup_s <= WARMUP_PLATEAU_MAX * c->W) {
                 g->cls = GROWTH_PLATEAU;
-                s0 = t0;
-                if (end > t0 && end - t0 <= WARMUP_PLATEAU_MAX * W && s->n - from >= 3) {
-                        r = thin_trend(s, from, s->n, &tr);
-                        if (r < 0)
-                                goto out;
-                        if (trend_flat(&tr, T - s->t[from], level) || tr.slope < 0) {
-                                all = tr;
-                                s0 = s->t[from];
-                                span = T - s0;
-                                g->warmup_s = s0 - t0;
-                                j->level = level = thin_level(s, from, s->n, scratch);
-                                set_trend(g, &all, span);
-                        }
-                }
-                j->falling = !trend_flat(&all, span, level);
-                g->confidence = plateau_confidence(&all, span, level, j->falling);
-                goto plateau;
+                g->confidence = plateau_confidence(&tr, span, lv, c->j->falling);
+                c->s0 = s->t[from];
+                return 1;
         }
+        g->cls = GROWTH_WARMING_UP;
+        c->j->ending = 1;
+        return 0;
+}
 
-        /* Growth that goes with JIT code growth. */
-        s0 = jit_settled;
-        if (s0 > T - RECENT * W) {
-                size_t h = thin_at(s, t0 + W / 2);
-                g->cls = GROWTH_WARMING_UP;
-                j->jit_driven = 1;
-                j->jit_still = g->jit_growth_end_t >= T - W / 10;
-                g->confidence = 1 - all.p_value;
-                g->warmup_s = NAN;
-                if (s->n - h >= 3) {
-                        r = thin_trend(s, h, s->n, &tr);
-                        if (r < 0)
-                                goto out;
-                        set_trend(g, &tr, T - s->t[h]);
-                }
-                r = 0;
-                goto out;
-        }
-        if (s0 < t0)
-                s0 = t0;
+/* From the start (or from when JIT code settled), growth is a leak suspect unless it is shown
+ * to slow down; once it has been, it is a warm-up until a later part grows on as fast in its
+ * second half as in its first (the point estimates decide). Knees are tried at each tenth
+ * from s0: the earliest after which RSS is flat ends the warm-up (judge_flat_tail); among the
+ * first ones, the earliest after which it does not slow down is a leak. Neither: warming up.
+ * Returns 1 for a plateau, 0 when decided otherwise, or -errno. */
+static int judge_knees(struct classify_state *c, double s0)
+{
+        const struct thin *s = c->s;
+        struct growth_result *g = c->g;
+        struct stats_trend tr;
+        double prob;
+        int r, dec;
 
-        /* Growth is a leak suspect until it is shown to slow down. */
         for (int k = 0; k <= KNEE_FLAT_MAX; k++) {
-                double b = s0 + (T - s0) * k / KNEE_STEPS;
-                size_t from = thin_at(s, b);
+                size_t from = thin_at(s, s0 + (c->T - s0) * k / KNEE_STEPS);
                 double lv, span;
-                int dec;
 
                 if (s->n - from < 3)
                         break;
-                span = T - s->t[from];
+                span = c->T - s->t[from];
                 r = thin_trend(s, from, s->n, &tr);
                 if (r < 0)
-                        goto out;
-                lv = thin_level(s, from, s->n, scratch);
-                if (trend_flat(&tr, span, lv) || (k == 0 && tr.slope < 0)) {
-                        /* A median slope hardly sees the end of a rise in a long flat part: the
-                         * warm-up ends no earlier than the rise to the level does. */
-                        double re = rise_end(in, sigma, scratch);
-                        if (re > s->t[from] && re - t0 <= WARMUP_PLATEAU_MAX * W) {
-                                size_t f2 = thin_at(s, re);
-                                struct stats_trend tr2;
-                                if (s->n - f2 >= 3 && thin_trend(s, f2, s->n, &tr2) == 0 &&
-                                    trend_flat(&tr2, T - s->t[f2], thin_level(s, f2, s->n, scratch))) {
-                                        from = f2;
-                                        tr = tr2;
-                                        span = T - s->t[from];
-                                        lv = thin_level(s, from, s->n, scratch);
-                                }
-                        }
-                        set_trend(g, &tr, span);
-                        g->warmup_s = s->t[from] - t0;
-                        j->level = lv;
-                        j->falling = !trend_flat(&tr, span, lv);
-                        if (g->warmup_s <= WARMUP_PLATEAU_MAX * W) {
-                                g->cls = GROWTH_PLATEAU;
-                                g->confidence = plateau_confidence(&tr, span, lv, j->falling);
-                                s0 = s->t[from];
-                                goto plateau;
-                        }
-                        g->cls = GROWTH_WARMING_UP;
-                        j->ending = 1;
-                        r = 0;
-                        goto out;
-                }
+                        return r;
+                lv = thin_level(s, from, s->n, c->scratch);
+                if (trend_flat(&tr, span, lv) || (k == 0 && tr.slope < 0))
+                        return judge_flat_tail(c, from, tr, span, lv);
                 if (k > KNEE_LINEAR_MAX)
                         continue;
-                /* From the start (or from when JIT code settled), growth is a leak suspect
-                 * unless it is shown to slow down; once it has been, it is a warm-up until a
-                 * later part grows on as fast in its second half as in its first (the point
-                 * estimates decide). */
                 if (k == 0)
                         dec = front_loaded(s, from, s->n, &prob);
                 else
-                        dec = slows_after(s, from, thin_at(s, (s->t[from] + T) / 2), s->n, 0, &prob);
-                if (dec < 0) {
-                        r = dec;
-                        goto out;
-                }
+                        dec = slows_after(s, from, thin_at(s, (s->t[from] + c->T) / 2), s->n, 0, &prob);
+                if (dec < 0)
+                        return dec;
                 if (k == 0)
-                        g->confidence = fmin(1 - all.p_value, prob);
+                        g->confidence = fmin(1 - c->all.p_value, prob);
                 if (!dec && tr.slope > 0) {
                         set_trend(g, &tr, span);
-                        g->warmup_s = s->t[from] - t0;
-                        j->level = lv;
+                        g->warmup_s = s->t[from] - c->t0;
+                        c->j->level = lv;
                         g->cls = GROWTH_STEADY;
                         g->confidence = 1 - tr.p_value;
-                        r = 0;
-                        goto out;
+                        return 0;
                 }
         }
-        /* Slowing down at every start: still warming up; the current rate is the second half's. */
-        {
-                size_t h = thin_at(s, t0 + W / 2);
-                g->cls = GROWTH_WARMING_UP;
-                g->warmup_s = NAN;
-                if (s->n - h >= 3) {
-                        r = thin_trend(s, h, s->n, &tr);
-                        if (r < 0)
-                                goto out;
-                        set_trend(g, &tr, T - s->t[h]);
-                }
-                r = 0;
-                goto out;
-        }
+        return judge_warming(c);
+}
 
-plateau:
-        /* RSS is flat from s0: copy-on-write shows in USS and shared only. */
-        r = 0;
-        if (in->uss) {
-                r = judge_cow(in, s0, j->level, scratch, su, g, j);
-                if (r < 0)
-                        goto out;
+/* RSS is flat from s0: copy-on-write shows in USS and shared only. Returns 0 or -errno. */
+static int judge_plateau_cow(struct classify_state *c)
+{
+        int r;
+
+        if (!c->in->uss)
+                return 0;
+        r = judge_cow(c->in, c->s0, c->j->level, c->scratch, c->su, c->g, c->j);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                c->g->cls = GROWTH_COPY_ON_WRITE;
+        return 0;
+}
+
+/* Rules 2 to 6 of growth.h on a series long enough to judge. Returns >= 0 or -errno. */
+static int classify(const struct growth_input *in, struct growth_result *g, struct judged *j)
+{
+        struct classify_state c;
+        int r = state_init(&c, in, g, j);
+
+        if (r < 0)
+                goto out;
+        /* Release cycles first: a sawtooth has trends of every kind inside each cycle. */
+        r = judge_sawtooth(in, c.level, c.sigma, c.scratch, g, j);
+        if (r != 0)
+                goto out;
+        r = thin_trend(c.s, 0, c.s->n, &c.all);
+        if (r < 0)
+                goto out;
+        set_trend(g, &c.all, c.W);
+        if (trend_flat(&c.all, c.W, c.level) || c.all.slope < 0) {
+                r = judge_flat(&c);
+                if (r == 0)
+                        r = judge_plateau_cow(&c);
+        } else if (c.jit_settled > c.T - RECENT * c.W) {
+                r = judge_jit_warming(&c);
+        } else {
+                r = judge_knees(&c, fmax(c.jit_settled, c.t0));
                 if (r > 0)
-                        g->cls = GROWTH_COPY_ON_WRITE;
-                r = 0;
+                        r = judge_plateau_cow(&c);
         }
 out:
-        free(scratch);
-        free(s);
-        free(su);
+        state_free(&c);
         return r;
 }
 
