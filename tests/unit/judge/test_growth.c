@@ -701,6 +701,42 @@ static void test_long_series(void)
               strcmp(again.explanation, g.explanation) == 0);
 }
 
+/* A plateau found at a knee, after growth over the whole span: its warm-up ends where the rise
+ * to the level does, not at the tenth whose median slope first looks flat; and copy-on-write
+ * judged from there. */
+static void test_knee_plateau(void)
+{
+        struct growth_input in;
+        struct growth_result g;
+        size_t n = 720; /* 1 h at 5 s */
+
+        /* 200 -> 290 MiB over the first 1080 s, a step to 300 MiB at 1260 s, then level; noise
+         * 0.3%. The step is a fourteenth of the tail from the fourth tenth (1078.5 s): a median
+         * slope hardly sees it. */
+        setup(n, 5, 21);
+        for (size_t i = 0; i < n; i++) {
+                double base = t[i] < 1080 ? 200 + 90 * t[i] / 1080 : t[i] < 1260 ? 290 : 300;
+                rss[i] = base * MiB * (1 + 0.003 * gauss());
+        }
+        in = input(n);
+        CHECK_EQ_INT(classify(&in, &g), 0);
+        CHECK_CLASS(g, GROWTH_PLATEAU);
+        CHECK(g.warmup_s >= 1260 && g.warmup_s <= 1300);
+        CHECK(g.window_s == t[n - 1] - g.warmup_s);
+        CHECK(contains(g.explanation, "Plateau at 300 MiB after a warm-up of"));
+
+        /* USS measured every 6th tick: rising with RSS, then 150 -> 230 MiB while RSS holds
+         * (shared falling as much): copy-on-write over the plateau after the warm-up. */
+        for (size_t i = 0; i < n; i++)
+                uss[i] = i % 6 ? -1 : t[i] < 1260 ? 0.5 * rss[i] : (150 + 80 * (t[i] - 1260) / (t[n - 1] - 1260)) * MiB;
+        in.uss = uss;
+        CHECK_EQ_INT(classify(&in, &g), 0);
+        CHECK_CLASS(g, GROWTH_COPY_ON_WRITE);
+        CHECK(g.warmup_s >= 1260 && g.warmup_s <= 1300);
+        CHECK(fabs(g.uss_slope - 80 * MiB / (t[n - 1] - 1260)) < 0.1 * 80 * MiB / (t[n - 1] - 1260));
+        CHECK(contains(g.explanation, "Copy-on-write"));
+}
+
 int main(void)
 {
         test_names();
@@ -718,5 +754,6 @@ int main(void)
         test_jit_share();
         test_correlated_noise();
         test_long_series();
+        test_knee_plateau();
         return unit_finish("test_growth");
 }
