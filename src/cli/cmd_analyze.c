@@ -427,6 +427,7 @@ int cmd_analyze(int argc, char **argv)
 out:
         free(z.sh);
         json_decref(z.meta);
+        runfile_summary_free(&z.rs);
         runfile_series_free(&z.s);
         runfile_procs_free(&z.pr);
         if (cli_close_stdout() < 0 && code == CLI_EXIT_OK)

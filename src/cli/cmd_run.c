@@ -1,5 +1,6 @@
 /* jitmem run: the command line of one recorded run (runner.c does the run). */
 #include "cli.h"
+#include "runfile.h"
 #include "runner.h"
 #include "util.h"
 
@@ -56,22 +57,6 @@ static void run_usage(FILE *f)
               f);
 }
 
-static double jnum(json_t *o, const char *path)
-{
-        /* "a.b": one level of nesting is all the table needs */
-        char key[64];
-        const char *dot = strchr(path, '.');
-        json_t *v = o;
-
-        if (dot) {
-                snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-                v = json_object_get(v, key);
-                path = dot + 1;
-        }
-        v = json_object_get(v, path);
-        return json_is_number(v) ? json_number_value(v) : -1;
-}
-
 static const char *bytes_or_dash(double v, char *buf, size_t size)
 {
         if (v < 0)
@@ -90,194 +75,232 @@ static void print_label(FILE *f, double pid, const char *cmdline)
         fprintf(f, "  %7.0f %s%*s", pid, cmd, (int)(LABEL_COLS - 8 - cols), "");
 }
 
-/* The table, from summary.json's content. */
-static void print_table(FILE *f, json_t *sum, const char *cmd, const char *out)
+/* "jitmem: CMD exited with status N after T s; ...", and why there may be no table. Returns 0
+ * when there is no sample to show. */
+static int print_head(FILE *f, const struct runfile_summary *sum, const char *cmd, const char *out)
 {
-        char a[32], b[32], c[32], d[32], e[32];
-        json_t *procs = json_object_get(sum, "processes"), *p;
-        json_t *exit_obj = json_object_get(sum, "exit");
-        size_t i, total = json_array_size(procs), shown = 0;
-        double unreadable = jnum(sum, "unreadable_processes");
-        char safe_cmd[4 * 60 + 1];
+        char a[32], safe_cmd[4 * 60 + 1];
 
         util_fit_command(cmd, 60, safe_cmd, sizeof(safe_cmd));
         fprintf(f, "\njitmem: %s ", safe_cmd);
-        if (json_is_integer(json_object_get(exit_obj, "signal")))
-                fprintf(f, "was killed by signal %d", (int)json_integer_value(json_object_get(exit_obj, "signal")));
+        if (sum->exit_signal >= 0)
+                fprintf(f, "was killed by signal %d", sum->exit_signal);
         else
-                fprintf(f, "exited with status %d", (int)json_integer_value(json_object_get(exit_obj, "code")));
-        fprintf(f, " after %.2f s; %.0f ticks recorded in %s\n\n", jnum(sum, "duration_s"),
-                jnum(sum, "ticks.count"), out);
-        if (unreadable > 0)
+                fprintf(f, "exited with status %d", sum->exit_code >= 0 ? sum->exit_code : 0);
+        fprintf(f, " after %.2f s; %.0f ticks recorded in %s\n\n", sum->duration_s, sum->ticks, out);
+        if (sum->unreadable > 0)
                 fprintf(f, "  %.0f process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
-                        unreadable, unreadable == 1 ? "" : "es");
-        if (jnum(sum, "tree.peak_rss_bytes") < 0) {
-                if (unreadable <= 0)
-                        fprintf(f, "  no sample was taken: the command ended before the first tick\n");
-                if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > 0)
-                        fprintf(f, "  the kernel's high-water mark of its largest process: %s RSS\n",
-                                bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), a, sizeof(a)));
-                return;
-        }
+                        sum->unreadable, sum->unreadable == 1 ? "" : "es");
+        if (sum->tree.peak_rss >= 0)
+                return 1;
+        if (sum->unreadable <= 0)
+                fprintf(f, "  no sample was taken: the command ended before the first tick\n");
+        if (sum->tree.largest_kernel_peak_rss > 0)
+                fprintf(f, "  the kernel's high-water mark of its largest process: %s RSS\n",
+                        bytes_or_dash(sum->tree.largest_kernel_peak_rss, a, sizeof(a)));
+        return 0;
+}
+
+/* The rows: the tree, then the first processes. Returns the process whose kernel high-water
+ * mark is furthest above its sampled peak (NULL: none by 5% or more), its gap in *missed_by. */
+static const struct runfile_summary_proc *print_rows(FILE *f, const struct runfile_summary *sum, double *missed_by)
+{
+        const struct runfile_summary_proc *missed = NULL;
+        char a[32], b[32], c[32], d[32], e[32];
+        size_t shown = 0;
+
         fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5s\n", LABEL_COLS, "", "peak RSS", "kernel peak", "peak PSS",
                 "final RSS", "JIT code", "maps");
-        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree",
-                bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), a, sizeof(a)), "-",
-                bytes_or_dash(jnum(sum, "tree.peak_pss_bytes"), b, sizeof(b)),
-                bytes_or_dash(jnum(sum, "tree.final_rss_bytes"), c, sizeof(c)),
-                bytes_or_dash(jnum(sum, "tree.peak_jit_code_bytes"), d, sizeof(d)), jnum(sum, "tree.peak_jit_mappings"));
-        /* the process whose kernel high-water mark is furthest above its sampled peak */
-        json_t *missed = NULL;
-        double missed_by = 0;
-        json_array_foreach(procs, i, p) {
-                double gap = jnum(p, "kernel_peak_rss_bytes") - jnum(p, "peak_rss_bytes");
-                if (jnum(p, "peak_rss_bytes") >= 0 && gap > missed_by && gap >= 0.05 * jnum(p, "peak_rss_bytes")) {
+        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree", bytes_or_dash(sum->tree.peak_rss, a, sizeof(a)),
+                "-", bytes_or_dash(sum->tree.peak_pss, b, sizeof(b)), bytes_or_dash(sum->tree.final_rss, c, sizeof(c)),
+                bytes_or_dash(sum->tree.peak_jit, d, sizeof(d)), sum->tree.jit_mappings);
+        *missed_by = 0;
+        for (size_t i = 0; i < sum->nprocs; i++) {
+                const struct runfile_summary_proc *p = &sum->procs[i];
+                double gap = p->kernel_peak_rss - p->peak_rss;
+                if (p->peak_rss >= 0 && gap > *missed_by && gap >= 0.05 * p->peak_rss) {
                         missed = p;
-                        missed_by = gap;
+                        *missed_by = gap;
                 }
                 if (shown >= TABLE_ROWS)
                         continue;
                 shown++;
-                print_label(f, jnum(p, "pid"), json_string_value(json_object_get(p, "cmdline")));
-                fprintf(f, " %10s %12s %10s %10s %12s %5.0f\n",
-                        bytes_or_dash(jnum(p, "peak_rss_bytes"), a, sizeof(a)),
-                        bytes_or_dash(jnum(p, "kernel_peak_rss_bytes"), e, sizeof(e)),
-                        bytes_or_dash(jnum(p, "peak_pss_bytes"), b, sizeof(b)),
-                        bytes_or_dash(jnum(p, "final_rss_bytes"), c, sizeof(c)),
-                        bytes_or_dash(jnum(p, "peak_jit_code_bytes"), d, sizeof(d)), jnum(p, "jit_mappings"));
+                print_label(f, p->pid, p->cmdline);
+                fprintf(f, " %10s %12s %10s %10s %12s %5.0f\n", bytes_or_dash(p->peak_rss, a, sizeof(a)),
+                        bytes_or_dash(p->kernel_peak_rss, e, sizeof(e)), bytes_or_dash(p->peak_pss, b, sizeof(b)),
+                        bytes_or_dash(p->final_rss, c, sizeof(c)), bytes_or_dash(p->peak_jit, d, sizeof(d)), p->jit_mappings);
         }
-        if (total > shown)
-                fprintf(f, "  ... and %zu more processes (see summary.json)\n", total - shown);
-        fprintf(f, "\n  peak RSS: the most seen at a tick (sampled). kernel peak: the kernel's high-water mark,\n"
-                        "  VmHWM at the last tick, or wait4's ru_maxrss when jitmem reaped the process (that one\n"
-                        "  also covers the children it waited for itself); the kernel keeps none for the tree\n");
-        if (missed) {
-                /* ru_maxrss covers the children a process waited for, VmHWM the process alone */
-                int from_wait = jnum(missed, "maxrss_bytes") > jnum(missed, "hwm_rss_bytes");
-                fprintf(f, "  pid %.0f%s reached %s RSS by the kernel's count,\n"
-                                "  %s more than any tick saw of it: a peak fell between ticks (or after the last)",
-                        jnum(missed, "pid"), from_wait ? " (or a child it waited for)" : "",
-                        bytes_or_dash(jnum(missed, "kernel_peak_rss_bytes"), a, sizeof(a)), bytes_or_dash(missed_by, b, sizeof(b)));
-                if (jnum(sum, "tree.largest_process_kernel_peak_rss_bytes") > jnum(sum, "tree.peak_rss_bytes"))
-                        fprintf(f, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
-                                bytes_or_dash(jnum(sum, "tree.largest_process_kernel_peak_rss_bytes"), c, sizeof(c)),
-                                bytes_or_dash(jnum(sum, "tree.peak_rss_bytes"), d, sizeof(d)));
-                fprintf(f, "\n");
-        }
-        fprintf(f, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", jnum(sum, "tree.max_processes"),
-                total, bytes_or_dash(jnum(sum, "tree.final_jit_code_bytes"), a, sizeof(a)));
-        if (jnum(sum, "tree.jit_code_last_growth_t_s") >= 0)
-                fprintf(f, ", last grew at %.2f s", jnum(sum, "tree.jit_code_last_growth_t_s"));
-        fprintf(f, "\n");
-        if (jnum(sum, "tree.peak_jit_debug_bytes") >= 0) {
-                fprintf(f, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
-                                "  JIT code + debug images at most %s at one tick",
-                        jnum(sum, "tree.peak_jit_debug_images"), bytes_or_dash(jnum(sum, "tree.peak_jit_debug_bytes"), a, sizeof(a)),
-                        bytes_or_dash(jnum(sum, "tree.peak_jit_attributed_bytes"), b, sizeof(b)));
-                if (jnum(sum, "tree.final_jit_debug_images") >= 0)
-                        fprintf(f, "; %.0f images, %s at the end", jnum(sum, "tree.final_jit_debug_images"),
-                                bytes_or_dash(jnum(sum, "tree.final_jit_debug_bytes"), c, sizeof(c)));
-                fprintf(f, "\n");
-        }
-        const char *am = json_string_value(json_object_get(json_object_get(json_object_get(sum, "tree"), "anon_count"), "method"));
-        if (am && strcmp(am, "pagemap") == 0 && jnum(sum, "tree.peak_anon_pagemap_bytes") >= 0) {
-                fprintf(f, "  anonymous memory, each page counted once (from the page tables): at most %s",
-                        bytes_or_dash(jnum(sum, "tree.peak_anon_pagemap_bytes"), a, sizeof(a)));
-                if (jnum(sum, "tree.peak_anon_outside_bytes") > 0)
-                        fprintf(f, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
-                                bytes_or_dash(jnum(sum, "tree.peak_anon_outside_bytes"), b, sizeof(b)));
-                fprintf(f, "\n");
-        } else if (am && jnum(sum, "tree.peak_pss_anon_bytes") >= 0) {
-                fprintf(f, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
-                                "  share it): at most %s\n",
-                        bytes_or_dash(jnum(sum, "tree.peak_pss_anon_bytes"), a, sizeof(a)));
-        }
-        if (jnum(sum, "tree.peak_cgroup_usage_bytes") >= 0)
-                fprintf(f, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
-                                "  at most %s at a tick\n",
-                        bytes_or_dash(jnum(sum, "tree.peak_cgroup_usage_bytes"), a, sizeof(a)));
-        if (jnum(sum, "limit.bytes") > 0) {
-                fprintf(f, "  limit %s: tree peak PSS at ", bytes_or_dash(jnum(sum, "limit.bytes"), a, sizeof(a)));
-                if (jnum(sum, "limit.peak_pss_fraction") >= 0)
-                        fprintf(f, "%.1f%%", 100.0 * jnum(sum, "limit.peak_pss_fraction"));
-                else
-                        fprintf(f, "(not measured)");
-                fprintf(f, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n",
-                        100.0 * jnum(sum, "limit.peak_rss_fraction"));
-        }
-        if (jnum(sum, "progress.units") >= 0)
-                fprintf(f, "  progress: %.0f units, %.1f per second\n", jnum(sum, "progress.units"),
-                        jnum(sum, "progress.units_per_s"));
-        fprintf(f, "  jitmem: %.3f s CPU while the command ran", jnum(sum, "observer.cpu_during_run_s"));
-        if (jnum(sum, "observer.cpu_fraction_of_one_core") >= 0)
-                fprintf(f, " (%.2f%% of one core)", 100.0 * jnum(sum, "observer.cpu_fraction_of_one_core"));
-        fprintf(f, ", %.3f s in all; median tick %.0f us\n", jnum(sum, "observer.cpu_s"),
-                jnum(sum, "ticks.cost_median_s") * 1e6);
+        if (sum->nprocs > shown)
+                fprintf(f, "  ... and %zu more processes (see summary.json)\n", sum->nprocs - shown);
+        return missed;
 }
 
-/* What --trace-jit found, from summary.json's "jit" object: executors compiled, freed and live
- * at the end, churn, sizes, and the cross-check against /proc. A disagreement is said loudly,
- * even with --quiet: it tells which figures above it can be trusted. */
-static void print_trace(FILE *f, json_t *sum, int quiet)
+/* What the kernel peak column means, and a peak that fell between ticks. */
+static void print_kernel_peak(FILE *f, const struct runfile_summary *sum, const struct runfile_summary_proc *missed,
+                              double missed_by)
 {
-        json_t *jit = json_object_get(sum, "jit"), *cc = json_object_get(jit, "cross_check");
-        json_t *sizes = json_object_get(jit, "bytes_per_executor"), *first = json_object_get(cc, "first_disagreement");
-        char a[32], b[32], c[32], d[32], e[32];
-        double compiled = jnum(jit, "executors_compiled"), freed = jnum(jit, "executors_freed");
-        double disagreed = jnum(cc, "disagreed"), samples = jnum(cc, "samples"), untraced = jnum(cc, "untraced_with_jit");
+        char a[32], b[32], c[32], d[32];
 
-        if (!json_is_object(jit))
+        fprintf(f, "\n  peak RSS: the most seen at a tick (sampled). kernel peak: the kernel's high-water mark,\n"
+                   "  VmHWM at the last tick, or wait4's ru_maxrss when jitmem reaped the process (that one\n"
+                   "  also covers the children it waited for itself); the kernel keeps none for the tree\n");
+        if (!missed)
                 return;
-        if (!quiet) {
-                double at_exit = jnum(jit, "executors_freed_at_exit"), inherited = jnum(jit, "inherited_executors_freed");
-                fprintf(f, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", jnum(jit, "processes_traced"),
-                        jnum(jit, "processes_traced") == 1 ? "" : "es", compiled, compiled == 1 ? "" : "s", freed);
-                if (at_exit > 0)
-                        fprintf(f, " while running and %.0f as their processes exited", at_exit);
-                fprintf(f, ", %.0f live when their processes ended (%s)\n", jnum(jit, "executors_live_final"),
-                        bytes_or_dash(jnum(jit, "live_bytes_final"), a, sizeof(a)));
-                if (inherited > 0)
-                        fprintf(f, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
-                                inherited);
-                if (compiled > 0) {
-                        fprintf(f, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n",
-                                jnum(jit, "churned"), compiled, 100.0 * jnum(jit, "churn_ratio"));
-                        fprintf(f, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
-                                bytes_or_dash(jnum(sizes, "mean"), a, sizeof(a)), bytes_or_dash(jnum(sizes, "p50"), b, sizeof(b)),
-                                bytes_or_dash(jnum(sizes, "p90"), c, sizeof(c)), bytes_or_dash(jnum(sizes, "min"), d, sizeof(d)),
-                                bytes_or_dash(jnum(sizes, "max"), e, sizeof(e)));
-                }
-                if (samples >= 0 && disagreed == 0 && untraced <= 0)
-                        fprintf(f, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
-                                samples, jnum(cc, "in_flight"));
+        /* ru_maxrss covers the children a process waited for, VmHWM the process alone */
+        int from_wait = missed->maxrss > missed->hwm;
+        fprintf(f, "  pid %d%s reached %s RSS by the kernel's count,\n"
+                   "  %s more than any tick saw of it: a peak fell between ticks (or after the last)",
+                missed->pid, from_wait ? " (or a child it waited for)" : "",
+                bytes_or_dash(missed->kernel_peak_rss, a, sizeof(a)), bytes_or_dash(missed_by, b, sizeof(b)));
+        if (sum->tree.largest_kernel_peak_rss > sum->tree.peak_rss)
+                fprintf(f, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
+                        bytes_or_dash(sum->tree.largest_kernel_peak_rss, c, sizeof(c)),
+                        bytes_or_dash(sum->tree.peak_rss, d, sizeof(d)));
+        fprintf(f, "\n");
+}
+
+/* The tree's JIT code, debug images and anonymous memory. */
+static void print_tree_memory(FILE *f, const struct runfile_summary *sum)
+{
+        const struct runfile_summary_tree *t = &sum->tree;
+        char a[32], b[32], c[32];
+
+        fprintf(f, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", t->max_processes, sum->nprocs,
+                bytes_or_dash(t->final_jit, a, sizeof(a)));
+        if (t->jit_last_growth_t_s >= 0)
+                fprintf(f, ", last grew at %.2f s", t->jit_last_growth_t_s);
+        fprintf(f, "\n");
+        if (t->peak_dbg >= 0) {
+                fprintf(f, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
+                           "  JIT code + debug images at most %s at one tick",
+                        t->peak_dbg_images, bytes_or_dash(t->peak_dbg, a, sizeof(a)), bytes_or_dash(t->peak_attributed, b, sizeof(b)));
+                if (t->final_dbg_images >= 0)
+                        fprintf(f, "; %.0f images, %s at the end", t->final_dbg_images, bytes_or_dash(t->final_dbg, c, sizeof(c)));
+                fprintf(f, "\n");
         }
-        if (disagreed > 0) {
-                double proc = jnum(first, "proc_bytes"), ev = jnum(first, "events_bytes");
+        if (strcmp(t->anon_method, "pagemap") == 0 && t->peak_anon_pagemap >= 0) {
+                fprintf(f, "  anonymous memory, each page counted once (from the page tables): at most %s",
+                        bytes_or_dash(t->peak_anon_pagemap, a, sizeof(a)));
+                if (t->peak_anon_outside > 0)
+                        fprintf(f, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
+                                bytes_or_dash(t->peak_anon_outside, b, sizeof(b)));
+                fprintf(f, "\n");
+        } else if (t->anon_method[0] && t->peak_pss_anon >= 0) {
+                fprintf(f, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
+                           "  share it): at most %s\n",
+                        bytes_or_dash(t->peak_pss_anon, a, sizeof(a)));
+        }
+}
+
+/* The container, the limit, the progress and jitmem's own cost. */
+static void print_context(FILE *f, const struct runfile_summary *sum)
+{
+        char a[32];
+
+        if (sum->tree.peak_cgroup >= 0)
+                fprintf(f, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
+                           "  at most %s at a tick\n",
+                        bytes_or_dash(sum->tree.peak_cgroup, a, sizeof(a)));
+        if (sum->limit_bytes > 0) {
+                fprintf(f, "  limit %s: tree peak PSS at ", bytes_or_dash(sum->limit_bytes, a, sizeof(a)));
+                if (sum->limit_pss_fraction >= 0)
+                        fprintf(f, "%.1f%%", 100.0 * sum->limit_pss_fraction);
+                else
+                        fprintf(f, "(not measured)");
+                fprintf(f, ", peak RSS sum at %.1f%% (counts shared pages once per process)\n", 100.0 * sum->limit_rss_fraction);
+        }
+        if (sum->units >= 0)
+                fprintf(f, "  progress: %.0f units, %.1f per second\n", sum->units, sum->units_per_s);
+        fprintf(f, "  jitmem: %.3f s CPU while the command ran", sum->observer_cpu_during_run_s);
+        if (sum->observer_cpu_fraction >= 0)
+                fprintf(f, " (%.2f%% of one core)", 100.0 * sum->observer_cpu_fraction);
+        fprintf(f, ", %.3f s in all; median tick %.0f us\n", sum->observer_cpu_s, sum->tick_cost_median_s * 1e6);
+}
+
+/* The table, from summary.json's figures. */
+static void print_table(FILE *f, const struct runfile_summary *sum, const char *cmd, const char *out)
+{
+        const struct runfile_summary_proc *missed;
+        double missed_by;
+
+        if (!print_head(f, sum, cmd, out))
+                return;
+        missed = print_rows(f, sum, &missed_by);
+        print_kernel_peak(f, sum, missed, missed_by);
+        print_tree_memory(f, sum);
+        print_context(f, sum);
+}
+
+/* The trace's counts: executors compiled, freed and live at the end, churn, sizes, and an
+ * agreeing cross-check. */
+static void print_trace_counts(FILE *f, const struct runfile_summary_trace *j)
+{
+        char a[32], b[32], c[32], d[32], e[32];
+
+        fprintf(f, "\n  JIT trace (%.0f process%s traced): %.0f executor%s compiled, %.0f freed", j->processes,
+                j->processes == 1 ? "" : "es", j->compiled, j->compiled == 1 ? "" : "s", j->freed);
+        if (j->freed_at_exit > 0)
+                fprintf(f, " while running and %.0f as their processes exited", j->freed_at_exit);
+        fprintf(f, ", %.0f live when their processes ended (%s)\n", j->live_final, bytes_or_dash(j->live_bytes_final, a, sizeof(a)));
+        if (j->inherited_freed > 0)
+                fprintf(f, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
+                        j->inherited_freed);
+        if (j->compiled > 0) {
+                fprintf(f, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n", j->churned, j->compiled,
+                        100.0 * j->churn_ratio);
+                fprintf(f, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
+                        bytes_or_dash(j->size_mean, a, sizeof(a)), bytes_or_dash(j->size_p50, b, sizeof(b)),
+                        bytes_or_dash(j->size_p90, c, sizeof(c)), bytes_or_dash(j->size_min, d, sizeof(d)),
+                        bytes_or_dash(j->size_max, e, sizeof(e)));
+        }
+        if (j->samples >= 0 && j->disagreed == 0 && j->untraced_with_jit <= 0)
+                fprintf(f, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
+                        j->samples, j->in_flight);
+}
+
+/* What --trace-jit found. A disagreement is said loudly, even with --quiet: it tells which
+ * figures above it can be trusted. */
+static void print_trace(FILE *f, const struct runfile_summary_trace *j, int quiet)
+{
+        char a[32], b[32];
+
+        if (!j->traced)
+                return;
+        if (!quiet)
+                print_trace_counts(f, j);
+        if (j->disagreed > 0) {
                 fprintf(f, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
-                        "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
-                        disagreed, samples, jnum(first, "t_s"), jnum(first, "pid"), bytes_or_dash(proc, a, sizeof(a)),
-                        bytes_or_dash(ev, b, sizeof(b)));
-                if (proc > ev)
+                           "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
+                        j->disagreed, j->samples, j->first_t_s, j->first_pid, bytes_or_dash(j->first_proc_bytes, a, sizeof(a)),
+                        bytes_or_dash(j->first_events_bytes, b, sizeof(b)));
+                if (j->first_proc_bytes > j->first_events_bytes)
                         fprintf(f, "  /proc shows JIT code the trace does not account for (made by calls the shim did not\n"
-                                        "  see, or not made the way an executor is): the executor counts, churn and sizes of the\n"
-                                        "  trace leave it out. The JIT code figures of the table come from /proc and stand.\n");
+                                   "  see, or not made the way an executor is): the executor counts, churn and sizes of the\n"
+                                   "  trace leave it out. The JIT code figures of the table come from /proc and stand.\n");
                 else
                         fprintf(f, "  The trace counts as live executors memory that /proc does not show as JIT code: the\n"
-                                        "  trace's live figures overstate it. The JIT code figures of the table come from /proc\n"
-                                        "  and stand.\n");
+                                   "  trace's live figures overstate it. The JIT code figures of the table come from /proc\n"
+                                   "  and stand.\n");
         }
-        if (untraced > 0)
+        if (j->untraced_with_jit > 0)
                 fprintf(f, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
-                        "  no record of them; it is not loaded in setuid programs, nor where LD_PRELOAD was removed):\n"
-                        "  the trace's figures leave them out.\n",
-                        untraced);
+                           "  no record of them; it is not loaded in setuid programs, nor where LD_PRELOAD was removed):\n"
+                           "  the trace's figures leave them out.\n",
+                        j->untraced_with_jit);
 }
 
 void cmd_run_print_summary(FILE *f, json_t *summary, const char *cmd, const char *out, int quiet)
 {
+        struct runfile_summary sum;
+
+        if (runfile_summary_of(summary, &sum) < 0) {
+                cli_error("out of memory");
+                return;
+        }
         if (!quiet)
-                print_table(f, summary, cmd, out);
-        print_trace(f, summary, quiet);
+                print_table(f, &sum, cmd, out);
+        print_trace(f, &sum.trace, quiet);
+        runfile_summary_free(&sum);
 }
 
 static int parse_args(int argc, char **argv, struct runner_options *o, int *quiet, int *ret_cmd_index)

@@ -669,6 +669,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                         struct runfile_summary rs;
                         runfile_summary_of(x->summary, &rs);
                         x->analysed = analysis_of(&s, &pr, &rs, &x->a) == 0;
+                        runfile_summary_free(&rs);
                         runfile_series_free(&s);
                         runfile_procs_free(&pr);
                 }
@@ -720,6 +721,7 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
                                 struct runfile_summary rs;
                                 runfile_summary_of(runs[i].summary, &rs);
                                 runs[i].analysed = analysis_of_at(&s, &pr, &rs, units, &runs[i].a) == 0;
+                                runfile_summary_free(&rs);
                                 runfile_series_free(&s);
                                 runfile_procs_free(&pr);
                         }

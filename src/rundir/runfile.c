@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,21 +467,119 @@ static double json_num(json_t *o, const char *key, double dflt)
         return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-void runfile_summary_of(json_t *summary, struct runfile_summary *ret)
+static void summary_tree(json_t *t, struct runfile_summary_tree *r)
+{
+        const char *am = json_string_value(json_object_get(json_object_get(t, "anon_count"), "method"));
+
+        r->peak_rss = json_num(t, "peak_rss_bytes", -1);
+        r->peak_pss = json_num(t, "peak_pss_bytes", -1);
+        r->final_rss = json_num(t, "final_rss_bytes", -1);
+        r->peak_jit = json_num(t, "peak_jit_code_bytes", -1);
+        r->final_jit = json_num(t, "final_jit_code_bytes", -1);
+        r->jit_mappings = json_num(t, "peak_jit_mappings", -1);
+        r->max_processes = json_num(t, "max_processes", -1);
+        r->jit_last_growth_t_s = json_num(t, "jit_code_last_growth_t_s", -1);
+        r->largest_kernel_peak_rss = json_num(t, "largest_process_kernel_peak_rss_bytes", -1);
+        r->peak_dbg = json_num(t, "peak_jit_debug_bytes", -1);
+        r->peak_dbg_images = json_num(t, "peak_jit_debug_images", -1);
+        r->final_dbg = json_num(t, "final_jit_debug_bytes", -1);
+        r->final_dbg_images = json_num(t, "final_jit_debug_images", -1);
+        r->peak_attributed = json_num(t, "peak_jit_attributed_bytes", -1);
+        r->peak_pss_anon = json_num(t, "peak_pss_anon_bytes", -1);
+        r->peak_anon_pagemap = json_num(t, "peak_anon_pagemap_bytes", -1);
+        r->peak_anon_outside = json_num(t, "peak_anon_outside_bytes", -1);
+        r->peak_cgroup = json_num(t, "peak_cgroup_usage_bytes", -1);
+        snprintf(r->anon_method, sizeof(r->anon_method), "%s", am ? am : "");
+}
+
+static void summary_trace(json_t *jit, struct runfile_summary_trace *r)
+{
+        json_t *cc = json_object_get(jit, "cross_check"), *sizes = json_object_get(jit, "bytes_per_executor");
+        json_t *first = json_object_get(cc, "first_disagreement");
+
+        r->traced = json_is_object(jit);
+        r->processes = json_num(jit, "processes_traced", -1);
+        r->compiled = json_num(jit, "executors_compiled", -1);
+        r->freed = json_num(jit, "executors_freed", -1);
+        r->freed_at_exit = json_num(jit, "executors_freed_at_exit", -1);
+        r->inherited_freed = json_num(jit, "inherited_executors_freed", -1);
+        r->live_final = json_num(jit, "executors_live_final", -1);
+        r->live_bytes_final = json_num(jit, "live_bytes_final", -1);
+        r->churned = json_num(jit, "churned", -1);
+        r->churn_ratio = json_num(jit, "churn_ratio", -1);
+        r->size_mean = json_num(sizes, "mean", -1);
+        r->size_p50 = json_num(sizes, "p50", -1);
+        r->size_p90 = json_num(sizes, "p90", -1);
+        r->size_min = json_num(sizes, "min", -1);
+        r->size_max = json_num(sizes, "max", -1);
+        r->samples = json_num(cc, "samples", -1);
+        r->disagreed = json_num(cc, "disagreed", -1);
+        r->untraced_with_jit = json_num(cc, "untraced_with_jit", -1);
+        r->in_flight = json_num(cc, "in_flight", -1);
+        r->first_t_s = json_num(first, "t_s", -1);
+        r->first_pid = json_num(first, "pid", -1);
+        r->first_proc_bytes = json_num(first, "proc_bytes", -1);
+        r->first_events_bytes = json_num(first, "events_bytes", -1);
+}
+
+/* An integer of o, dflt when it is absent, not an integer or out of int's range. */
+static int json_int(json_t *o, const char *key, int dflt)
+{
+        json_t *v = json_object_get(o, key);
+        json_int_t x = json_integer_value(v);
+
+        return json_is_integer(v) && x >= INT_MIN && x <= INT_MAX ? (int)x : dflt;
+}
+
+/* summary.json's "processes", in their order. Returns 0 or -ENOMEM. */
+static int summary_procs(json_t *procs, struct runfile_summary *r)
+{
+        json_t *p;
+        size_t i;
+
+        r->procs = NULL;
+        r->nprocs = 0;
+        if (json_array_size(procs) == 0)
+                return 0;
+        r->procs = calloc(json_array_size(procs), sizeof(*r->procs));
+        if (!r->procs)
+                return -ENOMEM;
+        json_array_foreach(procs, i, p) {
+                struct runfile_summary_proc *q = &r->procs[r->nprocs];
+                const char *cmd = json_string_value(json_object_get(p, "cmdline"));
+                r->cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
+                q->pid = json_int(p, "pid", -1);
+                q->cmdline = cmd ? strdup(cmd) : NULL;
+                if (cmd && !q->cmdline)
+                        return -ENOMEM;
+                q->peak_rss = json_num(p, "peak_rss_bytes", -1);
+                q->kernel_peak_rss = json_num(p, "kernel_peak_rss_bytes", -1);
+                q->peak_pss = json_num(p, "peak_pss_bytes", -1);
+                q->final_rss = json_num(p, "final_rss_bytes", -1);
+                q->peak_jit = json_num(p, "peak_jit_code_bytes", -1);
+                q->jit_mappings = json_num(p, "jit_mappings", -1);
+                q->maxrss = json_num(p, "maxrss_bytes", -1);
+                q->hwm = json_num(p, "hwm_rss_bytes", -1);
+                r->nprocs++;
+        }
+        return 0;
+}
+
+int runfile_summary_of(json_t *summary, struct runfile_summary *ret)
 {
         json_t *driver = json_object_get(summary, "driver"), *load = json_object_get(driver, "load");
         json_t *jit = json_object_get(summary, "jit"), *progress = json_object_get(summary, "progress");
-        json_t *procs = json_object_get(summary, "processes"), *p, *exit_status;
+        json_t *exit_obj = json_object_get(summary, "exit"), *limit = json_object_get(summary, "limit");
+        json_t *ticks = json_object_get(summary, "ticks"), *observer = json_object_get(summary, "observer");
         struct runfile_summary r;
-        size_t i;
+        int e;
 
+        memset(&r, 0, sizeof(r));
         r.t0_monotonic_ns = json_num(summary, "t0_monotonic_ns", -1);
         r.load_start_ns = json_num(driver, "load_start_monotonic_ns", -1);
         r.load_end_ns = json_num(driver, "load_end_monotonic_ns", -1);
         r.driven = json_is_object(load);
         r.duration_s = json_num(summary, "duration_s", -1);
-        r.cpu_s = 0;
-        json_array_foreach(procs, i, p) r.cpu_s += json_num(p, "cpu_user_s", 0) + json_num(p, "cpu_sys_s", 0);
         r.units = json_num(progress, "units", -1);
         r.units_per_s = json_num(progress, "units_per_s", -1);
         r.requests_per_s = json_num(json_object_get(load, "requests"), "per_second", -1);
@@ -489,10 +588,39 @@ void runfile_summary_of(json_t *summary, struct runfile_summary *ret)
         r.executors_compiled = json_num(jit, "executors_compiled", -1);
         r.executors_freed = json_num(jit, "executors_freed", -1);
         r.churn_ratio = json_num(jit, "churn_ratio", -1);
-        exit_status = json_object_get(summary, "exit_status");
-        r.exit_status = json_is_integer(exit_status) ? (int)json_integer_value(exit_status) : -1;
+        r.exit_status = json_int(summary, "exit_status", -1);
+        r.exit_code = json_int(exit_obj, "code", -1);
+        r.exit_signal = json_int(exit_obj, "signal", -1);
         r.recording_failed = summary && !json_is_null(json_object_get(summary, "recording_error"));
+        r.ticks = json_num(ticks, "count", -1);
+        r.tick_cost_median_s = json_num(ticks, "cost_median_s", -1);
+        r.unreadable = json_num(summary, "unreadable_processes", -1);
+        r.limit_bytes = json_num(limit, "bytes", -1);
+        r.limit_pss_fraction = json_num(limit, "peak_pss_fraction", -1);
+        r.limit_rss_fraction = json_num(limit, "peak_rss_fraction", -1);
+        r.observer_cpu_during_run_s = json_num(observer, "cpu_during_run_s", -1);
+        r.observer_cpu_fraction = json_num(observer, "cpu_fraction_of_one_core", -1);
+        r.observer_cpu_s = json_num(observer, "cpu_s", -1);
+        summary_tree(json_object_get(summary, "tree"), &r.tree);
+        summary_trace(jit, &r.trace);
+        e = summary_procs(json_object_get(summary, "processes"), &r);
+        if (e < 0) {
+                runfile_summary_free(&r);
+                r.cpu_s = 0;
+        }
         *ret = r;
+        return e;
+}
+
+void runfile_summary_free(struct runfile_summary *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->nprocs; i++)
+                free(s->procs[i].cmdline);
+        free(s->procs);
+        s->procs = NULL;
+        s->nprocs = 0;
 }
 
 int runfile_read_summary(const char *dir, struct runfile_summary *ret)
@@ -500,11 +628,13 @@ int runfile_read_summary(const char *dir, struct runfile_summary *ret)
         char path[KFILE_PATH_MAX];
         json_t *j;
 
+        int e;
+
         snprintf(path, sizeof(path), "%s/summary.json", dir);
         j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
         if (!j)
                 return access(path, F_OK) == 0 ? -EINVAL : -ENOENT;
-        runfile_summary_of(j, ret);
+        e = runfile_summary_of(j, ret);
         json_decref(j);
-        return 0;
+        return e;
 }

@@ -122,8 +122,36 @@ void runfile_series_free(struct runfile_series *s);
  * unterminated quote. */
 int runfile_split_csv(char *line, char **fields, int max);
 
-/* The figures of a run's summary.json that are judged (the analyses, compare), read once here.
- * A figure the file does not hold is negative. */
+/* One process of summary.json's "processes". */
+struct runfile_summary_proc {
+        int pid;
+        char *cmdline;                 /* as the process gave it (hostile bytes: escape to print) */
+        double peak_rss, kernel_peak_rss, peak_pss, final_rss, peak_jit, jit_mappings;
+        double maxrss, hwm;            /* wait4's ru_maxrss (when reaped), VmHWM at the last tick */
+};
+
+/* summary.json's "tree": the sums' peaks and final values. */
+struct runfile_summary_tree {
+        double peak_rss, peak_pss, final_rss, peak_jit, final_jit, jit_mappings, max_processes;
+        double jit_last_growth_t_s;
+        double largest_kernel_peak_rss; /* the largest process's kernel high-water mark */
+        double peak_dbg, peak_dbg_images, final_dbg, final_dbg_images, peak_attributed;
+        double peak_pss_anon, peak_anon_pagemap, peak_anon_outside, peak_cgroup;
+        char anon_method[16];          /* "pagemap", "pss_anon" or "" */
+};
+
+/* summary.json's "jit", what --trace-jit found (traced == 0: no trace). */
+struct runfile_summary_trace {
+        int traced;
+        double processes, compiled, freed, freed_at_exit, inherited_freed, live_final, live_bytes_final;
+        double churned, churn_ratio;
+        double size_mean, size_p50, size_p90, size_min, size_max; /* bytes per executor */
+        double samples, disagreed, untraced_with_jit, in_flight; /* the cross-check against /proc */
+        double first_t_s, first_pid, first_proc_bytes, first_events_bytes; /* its first disagreement */
+};
+
+/* A run's summary.json, read once here (runfile_summary_of, runfile_read_summary) for the
+ * analyses, compare and what `jitmem run` prints. A figure the file does not hold is negative. */
 struct runfile_summary {
         double t0_monotonic_ns;        /* when sampling started (CLOCK_MONOTONIC) */
         double load_start_ns, load_end_ns; /* the driver's measured load, on the same clock */
@@ -135,13 +163,25 @@ struct runfile_summary {
         double latency_p50_us, latency_p99_us;
         double executors_compiled, executors_freed, churn_ratio; /* --trace-jit */
         int exit_status;               /* < 0: none (killed, or absent) */
+        int exit_code, exit_signal;    /* the command's: exit.code, or exit.signal (< 0: none) */
         int recording_failed;          /* recording_error is set (the run's figures are not whole) */
+        double ticks, tick_cost_median_s, unreadable;
+        double limit_bytes, limit_pss_fraction, limit_rss_fraction;
+        double observer_cpu_during_run_s, observer_cpu_fraction, observer_cpu_s;
+        struct runfile_summary_tree tree;
+        struct runfile_summary_proc *procs;
+        size_t nprocs;
+        struct runfile_summary_trace trace;
 };
 
-/* Reads summary (a parsed summary.json, or NULL: every figure absent) into ret. */
-void runfile_summary_of(json_t *summary, struct runfile_summary *ret);
+/* Reads summary (a parsed summary.json, or NULL: every figure absent) into ret, which
+ * runfile_summary_free frees. Returns 0 or -ENOMEM (then ret holds no process). */
+int runfile_summary_of(json_t *summary, struct runfile_summary *ret);
 
-/* Reads DIR/summary.json. Returns 0, -ENOENT (none: jitmem was killed) or -EINVAL. */
+/* Reads DIR/summary.json. Returns 0, -ENOENT (none: jitmem was killed), -EINVAL or -ENOMEM. */
 int runfile_read_summary(const char *dir, struct runfile_summary *ret);
+
+/* Frees what runfile_summary_of allocated. Accepts NULL. */
+void runfile_summary_free(struct runfile_summary *s);
 
 #endif

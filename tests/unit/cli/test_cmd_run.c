@@ -70,5 +70,17 @@ int main(void)
         golden("run-py315-broad.txt", "tests/data/runs/py315-broad/summary.json", 0);
         golden("run-fakejit-debug.txt", "tests/data/compare/fakejit-debug/runs/02-on/summary.json", 0);
         golden("run-py315-broad-quiet.txt", "tests/data/runs/py315-broad/summary.json", 1);
+        /* Summaries edited from those (tests/data/summaries/README.md) for what runs rarely show. */
+        static const char *const edited[] = { "trace-disagrees-killed-limit", "trace-overstates-pss-anon",
+                                              "kernel-peaks-many-processes", "no-sample", "unreadable-empty",
+                                              "hostile-cmdline-outside" };
+        for (size_t i = 0; i < sizeof(edited) / sizeof(*edited); i++) {
+                char name[128], path[256];
+                for (int quiet = 0; quiet <= 1; quiet++) {
+                        snprintf(name, sizeof(name), "run-%s%s.txt", edited[i], quiet ? "-quiet" : "");
+                        snprintf(path, sizeof(path), "tests/data/summaries/%s.json", edited[i]);
+                        golden(name, path, quiet);
+                }
+        }
         return unit_finish("test_cmd_run");
 }

@@ -12,6 +12,7 @@
 static const struct runfile_summary *summ(json_t *j)
 {
         static struct runfile_summary r;
+        runfile_summary_free(&r);
         runfile_summary_of(j, &r);
         return &r;
 }

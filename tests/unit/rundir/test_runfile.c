@@ -52,6 +52,9 @@ static void test_summary_of(void)
         CHECK(r.units == 300 && r.units_per_s == 99);
         CHECK(fabs(r.cpu_s - 2.0) < 1e-12);
         CHECK(r.executors_compiled == 77 && r.executors_freed == 5 && r.churn_ratio == 0.1);
+        CHECK_EQ_U64(r.nprocs, 2);
+        runfile_summary_free(&r);
+        CHECK(r.nprocs == 0 && r.procs == NULL);
         json_decref(j);
 
         /* Absent, or of the wrong type: not measured. */
@@ -63,11 +66,28 @@ static void test_summary_of(void)
                        0, NULL);
         runfile_summary_of(j, &r);
         CHECK(r.duration_s < 0 && r.exit_status < 0 && r.cpu_s == 0 && !r.driven && r.recording_failed);
+        CHECK(r.nprocs == 0 && !r.trace.traced && r.tree.peak_rss < 0 && r.tree.anon_method[0] == '\0');
+        json_decref(j);
+        /* Out of range, hostile: no conversion beyond what the type holds. */
+        j = json_loads("{\"exit\": {\"code\": 1e20, \"signal\": 99999999999},"
+                       " \"processes\": [{\"pid\": 1e300, \"cmdline\": \"a\\u001b[2Jb\"}, {\"pid\": 12, \"cmdline\": 5}],"
+                       " \"tree\": {\"anon_count\": {\"method\": \"pagemap-and-a-much-longer-name\"}}}", 0, NULL);
+        CHECK(j != NULL);
+        CHECK_EQ_INT(runfile_summary_of(j, &r), 0);
+        CHECK(r.exit_code < 0 && r.exit_signal < 0);
+        CHECK_EQ_U64(r.nprocs, 2);
+        if (r.nprocs == 2) {
+                CHECK(r.procs[0].pid < 0 && strcmp(r.procs[0].cmdline, "a\x1b[2Jb") == 0);
+                CHECK(r.procs[1].pid == 12 && r.procs[1].cmdline == NULL);
+        }
+        CHECK(strlen(r.tree.anon_method) == sizeof(r.tree.anon_method) - 1);
+        runfile_summary_free(&r);
         json_decref(j);
         /* A summary without recording_error is not known to be whole. */
         j = json_loads("{\"exit_status\": 0}", 0, NULL);
         runfile_summary_of(j, &r);
         CHECK(r.exit_status == 0 && r.recording_failed);
+        runfile_summary_free(&r);
         json_decref(j);
 }
 
@@ -88,6 +108,7 @@ static void test_files(void)
         write_file(dir, "summary.json", "{\"duration_s\": 1.5}");
         CHECK_EQ_INT(runfile_read_summary(dir, &r), 0);
         CHECK(r.duration_s == 1.5);
+        runfile_summary_free(&r);
 
         /* An older samples.csv: none of the later columns; a last line cut short. */
         write_file(dir, "samples.csv",
