@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,59 +468,91 @@ static double json_num(json_t *o, const char *key, double dflt)
         return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+/* Where each figure of summary.json goes: its key, and the double it is read into (absent or
+ * not a number: -1). */
+struct figure_key {
+        const char *key;
+        size_t offset;
+};
+
+#define TREE_FIGURE(field, key) { key, offsetof(struct runfile_summary_tree, field) }
+static const struct figure_key TREE_FIGURES[] = {
+        TREE_FIGURE(peak_rss, "peak_rss_bytes"),
+        TREE_FIGURE(peak_pss, "peak_pss_bytes"),
+        TREE_FIGURE(final_rss, "final_rss_bytes"),
+        TREE_FIGURE(peak_jit, "peak_jit_code_bytes"),
+        TREE_FIGURE(final_jit, "final_jit_code_bytes"),
+        TREE_FIGURE(jit_mappings, "peak_jit_mappings"),
+        TREE_FIGURE(max_processes, "max_processes"),
+        TREE_FIGURE(jit_last_growth_t_s, "jit_code_last_growth_t_s"),
+        TREE_FIGURE(largest_kernel_peak_rss, "largest_process_kernel_peak_rss_bytes"),
+        TREE_FIGURE(peak_dbg, "peak_jit_debug_bytes"),
+        TREE_FIGURE(peak_dbg_images, "peak_jit_debug_images"),
+        TREE_FIGURE(final_dbg, "final_jit_debug_bytes"),
+        TREE_FIGURE(final_dbg_images, "final_jit_debug_images"),
+        TREE_FIGURE(peak_attributed, "peak_jit_attributed_bytes"),
+        TREE_FIGURE(peak_pss_anon, "peak_pss_anon_bytes"),
+        TREE_FIGURE(peak_anon_pagemap, "peak_anon_pagemap_bytes"),
+        TREE_FIGURE(peak_anon_outside, "peak_anon_outside_bytes"),
+        TREE_FIGURE(peak_cgroup, "peak_cgroup_usage_bytes"),
+};
+
+/* The trace's figures, by the object of "jit" that holds them. */
+enum { TRACE_JIT, TRACE_CROSS_CHECK, TRACE_SIZES, TRACE_FIRST };
+#define TRACE_FIGURE(in, field, key) { in, { key, offsetof(struct runfile_summary_trace, field) } }
+static const struct {
+        int in;
+        struct figure_key f;
+} TRACE_FIGURES[] = {
+        TRACE_FIGURE(TRACE_JIT, processes, "processes_traced"),
+        TRACE_FIGURE(TRACE_JIT, compiled, "executors_compiled"),
+        TRACE_FIGURE(TRACE_JIT, freed, "executors_freed"),
+        TRACE_FIGURE(TRACE_JIT, freed_at_exit, "executors_freed_at_exit"),
+        TRACE_FIGURE(TRACE_JIT, inherited_freed, "inherited_executors_freed"),
+        TRACE_FIGURE(TRACE_JIT, live_final, "executors_live_final"),
+        TRACE_FIGURE(TRACE_JIT, live_bytes_final, "live_bytes_final"),
+        TRACE_FIGURE(TRACE_JIT, churned, "churned"),
+        TRACE_FIGURE(TRACE_JIT, churn_ratio, "churn_ratio"),
+        TRACE_FIGURE(TRACE_SIZES, size_mean, "mean"),
+        TRACE_FIGURE(TRACE_SIZES, size_p50, "p50"),
+        TRACE_FIGURE(TRACE_SIZES, size_p90, "p90"),
+        TRACE_FIGURE(TRACE_SIZES, size_min, "min"),
+        TRACE_FIGURE(TRACE_SIZES, size_max, "max"),
+        TRACE_FIGURE(TRACE_CROSS_CHECK, samples, "samples"),
+        TRACE_FIGURE(TRACE_CROSS_CHECK, disagreed, "disagreed"),
+        TRACE_FIGURE(TRACE_CROSS_CHECK, untraced_with_jit, "untraced_with_jit"),
+        TRACE_FIGURE(TRACE_CROSS_CHECK, in_flight, "in_flight"),
+        TRACE_FIGURE(TRACE_FIRST, first_t_s, "t_s"),
+        TRACE_FIGURE(TRACE_FIRST, first_pid, "pid"),
+        TRACE_FIGURE(TRACE_FIRST, first_proc_bytes, "proc_bytes"),
+        TRACE_FIGURE(TRACE_FIRST, first_events_bytes, "events_bytes"),
+};
+
+static void read_figure(json_t *o, const struct figure_key *k, void *base)
+{
+        double *to = (double *)((char *)base + k->offset);
+        *to = json_num(o, k->key, -1);
+}
+
 static void summary_tree(json_t *t, struct runfile_summary_tree *r)
 {
         const char *am = json_string_value(json_object_get(json_object_get(t, "anon_count"), "method"));
 
-        r->peak_rss = json_num(t, "peak_rss_bytes", -1);
-        r->peak_pss = json_num(t, "peak_pss_bytes", -1);
-        r->final_rss = json_num(t, "final_rss_bytes", -1);
-        r->peak_jit = json_num(t, "peak_jit_code_bytes", -1);
-        r->final_jit = json_num(t, "final_jit_code_bytes", -1);
-        r->jit_mappings = json_num(t, "peak_jit_mappings", -1);
-        r->max_processes = json_num(t, "max_processes", -1);
-        r->jit_last_growth_t_s = json_num(t, "jit_code_last_growth_t_s", -1);
-        r->largest_kernel_peak_rss = json_num(t, "largest_process_kernel_peak_rss_bytes", -1);
-        r->peak_dbg = json_num(t, "peak_jit_debug_bytes", -1);
-        r->peak_dbg_images = json_num(t, "peak_jit_debug_images", -1);
-        r->final_dbg = json_num(t, "final_jit_debug_bytes", -1);
-        r->final_dbg_images = json_num(t, "final_jit_debug_images", -1);
-        r->peak_attributed = json_num(t, "peak_jit_attributed_bytes", -1);
-        r->peak_pss_anon = json_num(t, "peak_pss_anon_bytes", -1);
-        r->peak_anon_pagemap = json_num(t, "peak_anon_pagemap_bytes", -1);
-        r->peak_anon_outside = json_num(t, "peak_anon_outside_bytes", -1);
-        r->peak_cgroup = json_num(t, "peak_cgroup_usage_bytes", -1);
+        for (size_t i = 0; i < sizeof(TREE_FIGURES) / sizeof(*TREE_FIGURES); i++)
+                read_figure(t, &TREE_FIGURES[i], r);
         snprintf(r->anon_method, sizeof(r->anon_method), "%s", am ? am : "");
 }
 
 static void summary_trace(json_t *jit, struct runfile_summary_trace *r)
 {
-        json_t *cc = json_object_get(jit, "cross_check"), *sizes = json_object_get(jit, "bytes_per_executor");
-        json_t *first = json_object_get(cc, "first_disagreement");
+        json_t *cc = json_object_get(jit, "cross_check");
+        json_t *in[] = { [TRACE_JIT] = jit, [TRACE_CROSS_CHECK] = cc,
+                         [TRACE_SIZES] = json_object_get(jit, "bytes_per_executor"),
+                         [TRACE_FIRST] = json_object_get(cc, "first_disagreement") };
 
         r->traced = json_is_object(jit);
-        r->processes = json_num(jit, "processes_traced", -1);
-        r->compiled = json_num(jit, "executors_compiled", -1);
-        r->freed = json_num(jit, "executors_freed", -1);
-        r->freed_at_exit = json_num(jit, "executors_freed_at_exit", -1);
-        r->inherited_freed = json_num(jit, "inherited_executors_freed", -1);
-        r->live_final = json_num(jit, "executors_live_final", -1);
-        r->live_bytes_final = json_num(jit, "live_bytes_final", -1);
-        r->churned = json_num(jit, "churned", -1);
-        r->churn_ratio = json_num(jit, "churn_ratio", -1);
-        r->size_mean = json_num(sizes, "mean", -1);
-        r->size_p50 = json_num(sizes, "p50", -1);
-        r->size_p90 = json_num(sizes, "p90", -1);
-        r->size_min = json_num(sizes, "min", -1);
-        r->size_max = json_num(sizes, "max", -1);
-        r->samples = json_num(cc, "samples", -1);
-        r->disagreed = json_num(cc, "disagreed", -1);
-        r->untraced_with_jit = json_num(cc, "untraced_with_jit", -1);
-        r->in_flight = json_num(cc, "in_flight", -1);
-        r->first_t_s = json_num(first, "t_s", -1);
-        r->first_pid = json_num(first, "pid", -1);
-        r->first_proc_bytes = json_num(first, "proc_bytes", -1);
-        r->first_events_bytes = json_num(first, "events_bytes", -1);
+        for (size_t i = 0; i < sizeof(TRACE_FIGURES) / sizeof(*TRACE_FIGURES); i++)
+                read_figure(in[TRACE_FIGURES[i].in], &TRACE_FIGURES[i].f, r);
 }
 
 /* An integer of o, dflt when it is absent, not an integer or out of int's range. */
