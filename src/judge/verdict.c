@@ -198,113 +198,165 @@ static void control_sentence(const struct verdict_inputs *in, struct verdict *v)
                          b[0] ? b : "unknown");
 }
 
-int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresholds *t, struct verdict *ret)
-{
-        struct verdict v;
-        struct verdict_rule *r;
+/* One decision under way: its inputs, the rules so far, and what the sentence takes from them. */
+struct decision {
+        const struct verdict_inputs *in;
+        const struct verdict_thresholds *t;
+        int workers;                        /* >= 1 */
+        const struct verdict_figure *mem;   /* peak memory: what the limit is judged against */
+        const struct verdict_figure *cost;  /* the JIT's memory cost (cost_of) */
+        double mem_rel;                     /* the cost relative to peak memory with the JIT off */
         struct speed sp;
-        char a[32], b[32], nogo[2][192] = { "", "" }, speed_s[160], mem_s[160];
-        int workers = in->workers > 0 ? in->workers : 1;
-        const struct verdict_figure *mem = &in->memory, *cost = cost_of(in);
-        double mem_rel = mem->have && mem->off > 0 ? cost->shift / mem->off : 0;
+        char nogo[2][192];                  /* the limit rules' NO-GO findings, for the sentence */
+        int nogo_any, cond;                 /* the overall: any NO-GO; any condition */
+        struct verdict v;
+};
 
-        memset(&v, 0, sizeof(v));
-        if (in->control) { /* nothing to decide: PYTHON_JIT has no JIT to switch */
-                control_sentence(in, &v);
-                *ret = v;
-                return 0;
-        }
+static void decision_init(struct decision *d, const struct verdict_inputs *in, const struct verdict_thresholds *t)
+{
+        memset(d, 0, sizeof(*d));
+        d->in = in;
+        d->t = t;
+        d->workers = in->workers > 0 ? in->workers : 1;
+        d->mem = &in->memory;
+        d->cost = cost_of(in);
+        d->mem_rel = d->mem->have && d->mem->off > 0 ? d->cost->shift / d->mem->off : 0;
+        speed_of(in, &d->sp);
+}
 
-        r = add(&v, "per_worker_limit", "bytes");
-        if (in->have_limit) {
-                double per = in->limit_bytes / workers;
-                judge(r, per, t->per_worker_min_bytes, per >= t->per_worker_min_bytes, VERDICT_CAUTION);
-                snprintf(r->reason, sizeof(r->reason), "%s per worker (%d sharing %s)%s", bytes(per, a, sizeof(a)), workers,
-                         bytes(in->limit_bytes, b, sizeof(b)),
-                         r->passed ? "" : ": little room for any growth, treat the JIT as off until measured under real load");
-                if (!r->passed)
-                        snprintf(r->condition, sizeof(r->condition),
-                                 "measure it under real load first: %s per worker is below %s", bytes(per, a, sizeof(a)),
-                                 bytes(t->per_worker_min_bytes, b, sizeof(b)));
-        } else {
+/* The limit shared by the workers, against the least a worker should have: a caution. */
+static void rule_per_worker_limit(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        struct verdict_rule *r = add(&d->v, "per_worker_limit", "bytes");
+        char a[32], b[32];
+
+        if (!in->have_limit) {
                 snprintf(r->reason, sizeof(r->reason), "no limit given and no cgroup limit found: use --limit");
                 snprintf(r->condition, sizeof(r->condition), "the memory limit leaves room for it (none known: check with --limit)");
+                return;
         }
+        double per = in->limit_bytes / d->workers;
+        judge(r, per, d->t->per_worker_min_bytes, per >= d->t->per_worker_min_bytes, VERDICT_CAUTION);
+        snprintf(r->reason, sizeof(r->reason), "%s per worker (%d sharing %s)%s", bytes(per, a, sizeof(a)), d->workers,
+                 bytes(in->limit_bytes, b, sizeof(b)),
+                 r->passed ? "" : ": little room for any growth, treat the JIT as off until measured under real load");
+        if (!r->passed)
+                snprintf(r->condition, sizeof(r->condition),
+                         "measure it under real load first: %s per worker is below %s", bytes(per, a, sizeof(a)),
+                         bytes(d->t->per_worker_min_bytes, b, sizeof(b)));
+}
 
-        r = add(&v, "headroom_at_peak", "fraction");
-        if (in->have_limit && mem->have) {
-                double h = (in->limit_bytes - mem->on) / in->limit_bytes;
-                judge(r, h, t->headroom_min, h >= t->headroom_min, VERDICT_NOGO);
-                snprintf(r->reason, sizeof(r->reason), "peak %s with the JIT on is %s of %s, leaving %.1f%%", in->memory_figure,
-                         bytes(mem->on, a, sizeof(a)), bytes(in->limit_bytes, b, sizeof(b)), 100.0 * h);
-                if (!r->passed)
-                        snprintf(nogo[0], sizeof(nogo[0]), "with it on, peak %s leaves %.1f%% of the %s limit (%.0f%% needed)",
-                                 in->memory_figure, 100.0 * h, bytes(in->limit_bytes, b, sizeof(b)), 100 * t->headroom_min);
-        } else {
+/* The headroom left under the limit at peak with the JIT on: a NO-GO below the threshold. */
+static void rule_headroom_at_peak(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        struct verdict_rule *r = add(&d->v, "headroom_at_peak", "fraction");
+        char a[32], b[32];
+
+        if (!in->have_limit || !d->mem->have) {
                 snprintf(r->reason, sizeof(r->reason), in->have_limit ? "no memory figure" : "needs a limit");
+                return;
         }
+        double h = (in->limit_bytes - d->mem->on) / in->limit_bytes;
+        judge(r, h, d->t->headroom_min, h >= d->t->headroom_min, VERDICT_NOGO);
+        snprintf(r->reason, sizeof(r->reason), "peak %s with the JIT on is %s of %s, leaving %.1f%%", in->memory_figure,
+                 bytes(d->mem->on, a, sizeof(a)), bytes(in->limit_bytes, b, sizeof(b)), 100.0 * h);
+        if (!r->passed)
+                snprintf(d->nogo[0], sizeof(d->nogo[0]), "with it on, peak %s leaves %.1f%% of the %s limit (%.0f%% needed)",
+                         in->memory_figure, 100.0 * h, bytes(in->limit_bytes, b, sizeof(b)), 100 * d->t->headroom_min);
+}
 
-        r = add(&v, "jit_delta_vs_headroom", "fraction");
-        if (in->have_limit && mem->have) {
-                double headroom = in->limit_bytes - mem->off;
-                double share = headroom > 0 ? fmax(cost->shift, 0) / headroom : INFINITY;
-                int ok = !cost->significant || share <= t->delta_max_of_headroom;
-                judge(r, share, t->delta_max_of_headroom, ok, VERDICT_NOGO);
-                if (!cost->significant)
-                        snprintf(r->reason, sizeof(r->reason), "no measurable memory difference (the interval holds 0)");
-                else
-                        snprintf(r->reason, sizeof(r->reason), "the JIT adds %s%s%s, %.1f%% of the %s headroom left with it off",
-                                 bytes(fmax(cost->shift, 0), a, sizeof(a)), in->cost.have ? " of " : "",
-                                 in->cost.have ? in->cost_figure : "", 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)));
-                if (!r->passed)
-                        snprintf(nogo[1], sizeof(nogo[1]), "its +%s takes %.1f%% of the %s headroom (%.0f%% at most)",
-                                 bytes(fmax(cost->shift, 0), a, sizeof(a)), 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)),
-                                 100 * t->delta_max_of_headroom);
-        } else {
+/* The share of the headroom (with the JIT off) that the JIT's cost takes: a NO-GO over the
+ * threshold, unless the cost is not measurable. */
+static void rule_jit_delta_vs_headroom(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        const struct verdict_figure *cost = d->cost;
+        struct verdict_rule *r = add(&d->v, "jit_delta_vs_headroom", "fraction");
+        char a[32], b[32];
+
+        if (!in->have_limit || !d->mem->have) {
                 snprintf(r->reason, sizeof(r->reason), in->have_limit ? "no memory figure" : "needs a limit");
+                return;
         }
+        double headroom = in->limit_bytes - d->mem->off;
+        double share = headroom > 0 ? fmax(cost->shift, 0) / headroom : INFINITY;
+        int ok = !cost->significant || share <= d->t->delta_max_of_headroom;
+        judge(r, share, d->t->delta_max_of_headroom, ok, VERDICT_NOGO);
+        if (!cost->significant)
+                snprintf(r->reason, sizeof(r->reason), "no measurable memory difference (the interval holds 0)");
+        else
+                snprintf(r->reason, sizeof(r->reason), "the JIT adds %s%s%s, %.1f%% of the %s headroom left with it off",
+                         bytes(fmax(cost->shift, 0), a, sizeof(a)), in->cost.have ? " of " : "",
+                         in->cost.have ? in->cost_figure : "", 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)));
+        if (!r->passed)
+                snprintf(d->nogo[1], sizeof(d->nogo[1]), "its +%s takes %.1f%% of the %s headroom (%.0f%% at most)",
+                         bytes(fmax(cost->shift, 0), a, sizeof(a)), 100.0 * share, bytes(fmax(headroom, 0), b, sizeof(b)),
+                         100 * d->t->delta_max_of_headroom);
+}
 
-        speed_of(in, &sp);
-        r = add(&v, "speed_vs_memory", "fraction");
-        if (!sp.have || !mem->have) {
-                snprintf(r->reason, sizeof(r->reason), "%s", !sp.have ? (in->open_model ? "no CPU time per request or latency figure" : "no speed figure")
-                                                                      : "no memory figure");
+/* What the JIT buys in speed against what it costs in memory, both relative: a NO-GO under a
+ * limit when the memory costs more, a warning without one. */
+static void rule_speed_vs_memory(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        const struct speed *sp = &d->sp;
+        struct verdict_rule *r = add(&d->v, "speed_vs_memory", "fraction");
+
+        if (!sp->have || !d->mem->have) {
+                snprintf(r->reason, sizeof(r->reason), "%s", !sp->have ? (in->open_model ? "no CPU time per request or latency figure" : "no speed figure")
+                                                                       : "no memory figure");
                 snprintf(r->condition, sizeof(r->condition), "its speed and memory are measured and weighed (%s)",
-                         !sp.have ? "no speed figure was compared" : "no memory figure was compared");
-        } else if (sp.too_few || mem->too_few || cost->too_few) {
+                         !sp->have ? "no speed figure was compared" : "no memory figure was compared");
+                return;
+        }
+        if (sp->too_few || d->mem->too_few || d->cost->too_few) {
                 snprintf(r->reason, sizeof(r->reason), "too few runs for a 95%% interval (%d per mode, 4 at least): speed and memory cannot be weighed",
                          in->runs);
                 snprintf(r->condition, sizeof(r->condition), "more runs show what it buys and costs (--runs 5 or more; %d per mode cannot)",
                          in->runs);
-        } else {
-                double mcost = cost->significant ? mem_rel : 0;
-                double gain = sp.measured ? sp.gain : 0;
-                /* (relative changes from medians: equal when they differ by rounding only) */
-                judge(r, gain, mcost, gain >= mcost - 1e-12, in->have_limit ? VERDICT_NOGO : VERDICT_WARN);
-                snprintf(r->reason, sizeof(r->reason), "%s: speed %+.1f%% for memory %+.1f%%%s%s", sp.detail, 100.0 * gain, 100.0 * mcost,
-                         in->have_limit ? " in a limited container" : " (no limit: not a NO-GO)",
-                         r->passed ? "" : ": the memory costs more than the speed buys");
-                if (!r->passed && !in->have_limit)
-                        snprintf(r->condition, sizeof(r->condition),
-                                 "memory is not tight: it costs %+.1f%% memory for %+.1f%% speed", 100.0 * mcost, 100.0 * gain);
+                return;
         }
+        double mcost = d->cost->significant ? d->mem_rel : 0;
+        double gain = sp->measured ? sp->gain : 0;
+        /* (relative changes from medians: equal when they differ by rounding only) */
+        judge(r, gain, mcost, gain >= mcost - 1e-12, in->have_limit ? VERDICT_NOGO : VERDICT_WARN);
+        snprintf(r->reason, sizeof(r->reason), "%s: speed %+.1f%% for memory %+.1f%%%s%s", sp->detail, 100.0 * gain, 100.0 * mcost,
+                 in->have_limit ? " in a limited container" : " (no limit: not a NO-GO)",
+                 r->passed ? "" : ": the memory costs more than the speed buys");
+        if (!r->passed && !in->have_limit)
+                snprintf(r->condition, sizeof(r->condition),
+                         "memory is not tight: it costs %+.1f%% memory for %+.1f%% speed", 100.0 * mcost, 100.0 * gain);
+}
 
-        r = add(&v, "warmup_vs_restart", "seconds");
-        if (in->have_restart && in->have_warmup) {
-                judge(r, in->warmup_s, in->restart_s, in->warmup_s <= in->restart_s, VERDICT_WARN);
-                snprintf(r->reason, sizeof(r->reason), "warm-up %.1f s against a restart every %.0f s%s%s", in->warmup_s,
-                         in->restart_s, in->restart_observed ? " per worker (observed in the runs)" : "",
-                         r->passed ? "" : ": the warm-up cost is paid again on every restart");
-                if (!r->passed)
-                        snprintf(r->condition, sizeof(r->condition),
-                                 "workers live longer than the JIT's %.1f s warm-up (they restart every %.0f s%s)", in->warmup_s,
-                                 in->restart_s, in->restart_observed ? ", as observed" : "");
-        } else {
+/* The warm-up with the JIT on against the workers' restart interval: a warning when longer. */
+static void rule_warmup_vs_restart(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        struct verdict_rule *r = add(&d->v, "warmup_vs_restart", "seconds");
+
+        if (!in->have_restart || !in->have_warmup) {
                 snprintf(r->reason, sizeof(r->reason), in->have_restart ? "no warm-up end was detected"
                                                                         : "no restart seen and no interval given (--restart-every)");
+                return;
         }
+        judge(r, in->warmup_s, in->restart_s, in->warmup_s <= in->restart_s, VERDICT_WARN);
+        snprintf(r->reason, sizeof(r->reason), "warm-up %.1f s against a restart every %.0f s%s%s", in->warmup_s,
+                 in->restart_s, in->restart_observed ? " per worker (observed in the runs)" : "",
+                 r->passed ? "" : ": the warm-up cost is paid again on every restart");
+        if (!r->passed)
+                snprintf(r->condition, sizeof(r->condition),
+                         "workers live longer than the JIT's %.1f s warm-up (they restart every %.0f s%s)", in->warmup_s,
+                         in->restart_s, in->restart_observed ? ", as observed" : "");
+}
 
-        r = add(&v, "dynamic_frameworks", "");
+/* Dynamic frameworks detected: a warning. */
+static void rule_dynamic_frameworks(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        struct verdict_rule *r = add(&d->v, "dynamic_frameworks", "");
+
         judge(r, in->frameworks[0] ? 1 : 0, 0, in->frameworks[0] == '\0', VERDICT_WARN);
         if (in->frameworks[0]) {
                 snprintf(r->reason, sizeof(r->reason), "%s: dynamic attribute resolution is a risk for the JIT; the measurement decides",
@@ -314,47 +366,76 @@ int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresho
         } else {
                 snprintf(r->reason, sizeof(r->reason), "none detected");
         }
+}
 
-        /* Overall: any NO-GO; else conditions from cautions, warnings, and the limit and
-         * speed rules left unevaluated; else GO. */
-        int nogo_any = 0, cond = 0;
-        for (int i = 0; i < v.n; i++) {
-                const struct verdict_rule *x = &v.rules[i];
-                nogo_any |= x->status == VERDICT_NOGO;
-                cond |= x->status == VERDICT_CAUTION || x->status == VERDICT_WARN ||
-                        (x->status == VERDICT_NOT_EVALUATED && i < 4);
+/* Overall: any NO-GO; else conditions from cautions, warnings, and the limit and speed rules
+ * left unevaluated; else GO. */
+static void decide_overall(struct decision *d)
+{
+        for (int i = 0; i < d->v.n; i++) {
+                const struct verdict_rule *x = &d->v.rules[i];
+                d->nogo_any |= x->status == VERDICT_NOGO;
+                d->cond |= x->status == VERDICT_CAUTION || x->status == VERDICT_WARN ||
+                           (x->status == VERDICT_NOT_EVALUATED && i < 4);
         }
-        v.overall = nogo_any ? "NO-GO" : cond ? "GO WITH CONDITIONS" : "GO";
+        d->v.overall = d->nogo_any ? "NO-GO" : d->cond ? "GO WITH CONDITIONS" : "GO";
+}
 
-        /* The sentence: what the JIT bought and what it costs, then why not, or on what
-         * conditions. */
-        if (sp.have && mem->have && (sp.too_few || mem->too_few)) {
+/* The sentence: what the JIT bought and what it costs, then why not, or on what conditions. */
+static void write_sentence(struct decision *d)
+{
+        const struct verdict_inputs *in = d->in;
+        const struct speed *sp = &d->sp;
+        struct verdict *v = &d->v;
+        char a[32], speed_s[160], mem_s[160];
+
+        if (sp->have && d->mem->have && (sp->too_few || d->mem->too_few)) {
                 snprintf(speed_s, sizeof(speed_s), "%d runs per mode are too few to measure what the JIT buys or costs", in->runs);
                 mem_s[0] = '\0';
         } else {
-                speed_phrase(&sp, speed_s, sizeof(speed_s));
+                speed_phrase(sp, speed_s, sizeof(speed_s));
                 memory_phrase(in, mem_s, sizeof(mem_s));
         }
-        snprintf(v.sentence, sizeof(v.sentence), "%s: %s%s%s", v.overall, speed_s, mem_s[0] ? " and " : "", mem_s);
-        if (nogo_any) {
-                const struct verdict_rule *s = &v.rules[3];
-                if (s->status == VERDICT_NOGO && sp.measured && sp.gain > 0)
-                        append(v.sentence, sizeof(v.sentence), ": more memory than speed, under a %s limit",
+        snprintf(v->sentence, sizeof(v->sentence), "%s: %s%s%s", v->overall, speed_s, mem_s[0] ? " and " : "", mem_s);
+        if (d->nogo_any) {
+                const struct verdict_rule *s = &v->rules[3]; /* speed_vs_memory */
+                if (s->status == VERDICT_NOGO && sp->measured && sp->gain > 0)
+                        append(v->sentence, sizeof(v->sentence), ": more memory than speed, under a %s limit",
                                bytes(in->limit_bytes, a, sizeof(a)));
                 for (int i = 0; i < 2; i++)
-                        if (nogo[i][0])
-                                append(v.sentence, sizeof(v.sentence), "; %s", nogo[i]);
-        } else if (cond) {
+                        if (d->nogo[i][0])
+                                append(v->sentence, sizeof(v->sentence), "; %s", d->nogo[i]);
+        } else if (d->cond) {
                 int k = 0;
-                for (int i = 0; i < v.n; i++)
-                        if (v.rules[i].condition[0])
-                                append(v.sentence, sizeof(v.sentence), "%s%s", k++ ? "; " : "; on condition that ",
-                                       v.rules[i].condition);
-        } else if (in->have_limit && mem->have) {
-                append(v.sentence, sizeof(v.sentence), ", leaving %.1f%% of the %s limit at peak",
-                       100 * (in->limit_bytes - mem->on) / in->limit_bytes, bytes(in->limit_bytes, a, sizeof(a)));
+                for (int i = 0; i < v->n; i++)
+                        if (v->rules[i].condition[0])
+                                append(v->sentence, sizeof(v->sentence), "%s%s", k++ ? "; " : "; on condition that ",
+                                       v->rules[i].condition);
+        } else if (in->have_limit && d->mem->have) {
+                append(v->sentence, sizeof(v->sentence), ", leaving %.1f%% of the %s limit at peak",
+                       100 * (in->limit_bytes - d->mem->on) / in->limit_bytes, bytes(in->limit_bytes, a, sizeof(a)));
         }
-        *ret = v;
+}
+
+int verdict_decide(const struct verdict_inputs *in, const struct verdict_thresholds *t, struct verdict *ret)
+{
+        struct decision d;
+
+        decision_init(&d, in, t);
+        if (in->control) { /* nothing to decide: PYTHON_JIT has no JIT to switch */
+                control_sentence(in, &d.v);
+                *ret = d.v;
+                return 0;
+        }
+        rule_per_worker_limit(&d);
+        rule_headroom_at_peak(&d);
+        rule_jit_delta_vs_headroom(&d);
+        rule_speed_vs_memory(&d);
+        rule_warmup_vs_restart(&d);
+        rule_dynamic_frameworks(&d);
+        decide_overall(&d);
+        write_sentence(&d);
+        *ret = d.v;
         return 0;
 }
 

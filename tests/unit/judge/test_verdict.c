@@ -313,6 +313,76 @@ static void test_open_model(void)
         CHECK(has(rule(&v, "speed_vs_memory")->reason, "no CPU time per request or latency figure"));
 }
 
+/* Each rule on its own when what it needs is missing, and the sentence's parts in their order. */
+static void test_rules_apart(void)
+{
+        struct verdict_inputs in;
+        struct verdict v;
+        const struct verdict_rule *r;
+
+        /* no limit: the per-worker rule asks for one, the two headroom rules need one */
+        in = base();
+        in.have_limit = 0;
+        decide(&in, &v);
+        r = rule(&v, "per_worker_limit");
+        CHECK(r && !r->evaluated && r->status == VERDICT_NOT_EVALUATED);
+        CHECK(r && has(r->reason, "use --limit"));
+        CHECK(r && has(r->condition, "check with --limit"));
+        CHECK_STR(rule(&v, "headroom_at_peak")->reason, "needs a limit");
+        CHECK_STR(rule(&v, "jit_delta_vs_headroom")->reason, "needs a limit");
+        CHECK_STR(v.overall, "GO WITH CONDITIONS");
+
+        /* a limit but no memory figure: nothing measured against it, speed not weighed */
+        in = base();
+        in.memory.have = 0;
+        decide(&in, &v);
+        CHECK_STR(rule(&v, "headroom_at_peak")->reason, "no memory figure");
+        CHECK_STR(rule(&v, "jit_delta_vs_headroom")->reason, "no memory figure");
+        CHECK_STR(rule(&v, "speed_vs_memory")->reason, "no memory figure");
+        CHECK(has(rule(&v, "speed_vs_memory")->condition, "no memory figure was compared"));
+        CHECK(has(v.sentence, "its memory was not compared"));
+
+        /* no worker count: one worker has the whole limit */
+        in = base();
+        in.workers = 0;
+        decide(&in, &v);
+        r = rule(&v, "per_worker_limit");
+        CHECK(r && fabs(r->value - 1024 * MiB) < 1);
+        CHECK(r && has(r->reason, "1.00 GiB per worker (1 sharing 1.00 GiB)"));
+
+        /* speed and memory equal to rounding: a pass, not a NO-GO */
+        in = base();
+        set_memory(&in, 100 * MiB, 105 * MiB);
+        in.throughput = fig(100, 105, 1);
+        decide(&in, &v);
+        r = rule(&v, "speed_vs_memory");
+        CHECK(r && r->status == VERDICT_PASS);
+        CHECK(r && fabs(r->value - 0.05) < 1e-9 && fabs(r->threshold - 0.05) < 1e-9);
+
+        /* a restart interval but no warm-up end: not evaluated, and not a condition (only the
+         * limit and speed rules are) */
+        in = base();
+        in.have_restart = 1;
+        in.restart_s = 60;
+        decide(&in, &v);
+        r = rule(&v, "warmup_vs_restart");
+        CHECK(r && r->status == VERDICT_NOT_EVALUATED);
+        CHECK_STR(r->reason, "no warm-up end was detected");
+        CHECK_STR(v.overall, "GO");
+
+        /* both limit rules fail: each finding once, the headroom's first */
+        in = base();
+        in.throughput = fig(100, 150, 1);
+        set_memory(&in, 500 * MiB, 700 * MiB);
+        decide(&in, &v);
+        CHECK_STR(v.overall, "NO-GO");
+        const char *h = strstr(v.sentence, "; with it on, peak PSS leaves 31.6% of the 1.00 GiB limit (40% needed)");
+        const char *s = strstr(v.sentence, "; its +200 MiB takes 38.2% of the 524 MiB headroom (10% at most)");
+        CHECK(h != NULL && s != NULL && h < s);
+        CHECK(strstr(v.sentence, "more memory than speed") == NULL); /* the speed rule passed */
+        CHECK(strstr(v.sentence, "on condition") == NULL);
+}
+
 int main(void)
 {
         static const struct row rows[] = {
@@ -390,5 +460,6 @@ int main(void)
         test_cost_figure();
         test_control();
         test_open_model();
+        test_rules_apart();
         return unit_finish("test_verdict");
 }
