@@ -357,38 +357,35 @@ int stats_shift_covers(const struct stats_shift *s, double x)
                (x < s->ci_high || (x == s->ci_high && s->ci_high_closed));
 }
 
-/* Fills the test and the interval of ret from the pairwise differences d[0..na*nb), which it
- * reorders, the pooled values pool[0..na+nb), sorted, and U. */
-static int shift_tests(double *d, const double *pool, size_t na, size_t nb, double level,
-                       double u, struct stats_shift *ret)
+/* The null distribution of U for the pooled values pool[0..na+nb), sorted: exact for small
+ * samples, else the normal approximation. Returns 0 or -ENOMEM; z's tables are the caller's to
+ * free either way. */
+static int mw_null_of(const double *pool, size_t na, size_t nb, struct mw_null *z)
 {
-        struct mw_null z = { 0 };
-        size_t m = na * nb, m2 = 2 * m, u2 = (size_t)llround(2 * u), lo2, hi2;
-        size_t idx[4], order[4] = { 0, 1, 2, 3 }, sel[4];
-        double alpha = 1 - level, out[4], vals[4];
-        int r;
+        if (na + nb <= STATS_SHIFT_EXACT_N)
+                return mw_exact(pool, na, nb, z);
+        mw_normal(pool, na, nb, z);
+        return 0;
+}
 
-        if (na + nb <= STATS_SHIFT_EXACT_N) {
-                r = mw_exact(pool, na, nb, &z);
-                if (r < 0)
-                        goto out;
-        } else {
-                mw_normal(pool, na, nb, &z);
-        }
-        ret->u = u;
-        ret->exact = z.exact;
-        ret->p_value = mw_p(&z, u2);
+/* The accepted values of 2U at level 1 - alpha, [*lo2, *hi2]: p is unimodal in U (a rising tail
+ * against a falling one), so they are a range around the distribution's middle. */
+static void accepted_u2(const struct mw_null *z, size_t na, size_t nb, double alpha, size_t *lo2, size_t *hi2)
+{
+        size_t m = na * nb, m2 = 2 * m;
 
-        /* The accepted values of 2U, [lo2, hi2]: p is unimodal in U (a rising tail against a
-         * falling one), so they are a range around the distribution's middle. */
         if (2 * inv_choose(na, nb) >= alpha) {
-                lo2 = 0; /* no outcome can be rejected: every shift is accepted */
-                hi2 = m2;
-        } else if (z.exact) {
-                for (lo2 = 0; lo2 < m2 && mw_p(&z, lo2) < alpha; lo2++)
+                *lo2 = 0; /* no outcome can be rejected: every shift is accepted */
+                *hi2 = m2;
+        } else if (z->exact) {
+                size_t lo, hi;
+
+                for (lo = 0; lo < m2 && mw_p(z, lo) < alpha; lo++)
                         ;
-                for (hi2 = m2; hi2 > lo2 && mw_p(&z, hi2) < alpha; hi2--)
+                for (hi = m2; hi > lo && mw_p(z, hi) < alpha; hi--)
                         ;
+                *lo2 = lo;
+                *hi2 = hi;
         } else {
                 /* symmetric about m: the last accepted value above it, by bisection */
                 size_t a = m, b = m2 + 1; /* mw_p(m) = 1; b: first rejected or past the end */
@@ -396,24 +393,22 @@ static int shift_tests(double *d, const double *pool, size_t na, size_t nb, doub
                 while (b - a > 1) {
                         size_t c = a + (b - a) / 2;
 
-                        if (mw_p(&z, c) >= alpha)
+                        if (mw_p(z, c) >= alpha)
                                 a = c;
                         else
                                 b = c;
                 }
-                hi2 = a;
-                lo2 = m2 - a;
+                *hi2 = a;
+                *lo2 = m2 - a;
         }
+}
 
-        /* With G2(D) = 2 #{d < D} + #{d == D} = 2m - 2U(D), rising with D, the interval is
-         * where m2 - hi2 <= G2 <= m2 - lo2. Its low end is the ceil((m2 - hi2) / 2)-th smallest
-         * difference, its high end the (floor((m2 - lo2) / 2) + 1)-th; each belongs to the
-         * interval when G2 there is in range. The Hodges-Lehmann estimate is the median. */
-        size_t g_lo = m2 - hi2, g_hi = m2 - lo2;
-        idx[0] = g_lo > 0 ? (g_lo + 1) / 2 - 1 : 0;
-        idx[1] = (m - 1) / 2;
-        idx[2] = m / 2;
-        idx[3] = g_hi < m2 ? g_hi / 2 : m - 1;
+/* out[i] = the idx[i]-th smallest of d[0..m) (0-based), idx in any order; reorders d. */
+static void select_ranks(double *d, size_t m, const size_t idx[4], double out[4])
+{
+        size_t order[4] = { 0, 1, 2, 3 }, sel[4];
+        double vals[4];
+
         for (int i = 1; i < 4; i++) /* ascending, for the selection */
                 for (int j = i; j > 0 && idx[order[j]] < idx[order[j - 1]]; j--) {
                         size_t t = order[j];
@@ -425,38 +420,78 @@ static int shift_tests(double *d, const double *pool, size_t na, size_t nb, doub
         select_range(d, 0, m, sel, vals, 4);
         for (int i = 0; i < 4; i++)
                 out[order[i]] = vals[i];
-        ret->hl = mid(out[1], out[2]);
-        {
-                size_t below[2] = { 0, 0 }, equal[2] = { 0, 0 };
+}
 
-                for (size_t i = 0; i < m; i++)
-                        for (int e = 0; e < 2; e++) {
-                                below[e] += d[i] < out[3 * e];
-                                equal[e] += d[i] == out[3 * e];
-                        }
+/* G2(D) = 2 #{d < D} + #{d == D} over d[0..m), at each of at[0] and at[1]. */
+static void g2_at(const double *d, size_t m, const double at[2], size_t ret_g2[2])
+{
+        size_t below[2] = { 0, 0 }, equal[2] = { 0, 0 };
+
+        for (size_t i = 0; i < m; i++)
                 for (int e = 0; e < 2; e++) {
-                        size_t g2 = 2 * below[e] + equal[e];
-                        int closed = g2 >= g_lo && g2 <= g_hi;
-
-                        if (e == 0) {
-                                ret->ci_low = g_lo > 0 ? out[0] : -INFINITY;
-                                ret->ci_low_closed = g_lo > 0 && closed;
-                        } else {
-                                ret->ci_high = g_hi < m2 ? out[3] : INFINITY;
-                                ret->ci_high_closed = g_hi < m2 && closed;
-                        }
+                        below[e] += d[i] < at[e];
+                        equal[e] += d[i] == at[e];
                 }
-        }
+        for (int e = 0; e < 2; e++)
+                ret_g2[e] = 2 * below[e] + equal[e];
+}
 
-        /* Coverage: the chance of an accepted U under the null distribution. */
+/* The Hodges-Lehmann estimate and the interval's ends, from the pairwise differences d[0..m)
+ * (reordered) and the accepted values of 2U, [lo2, hi2].
+ *
+ * With G2(D) = 2 #{d < D} + #{d == D} = 2m - 2U(D), rising with D, the interval is where
+ * m2 - hi2 <= G2 <= m2 - lo2. Its low end is the ceil((m2 - hi2) / 2)-th smallest difference,
+ * its high end the (floor((m2 - lo2) / 2) + 1)-th; each belongs to the interval when G2 there is
+ * in range. The Hodges-Lehmann estimate is the median. */
+static void shift_interval(double *d, size_t m, size_t lo2, size_t hi2, struct stats_shift *ret)
+{
+        size_t m2 = 2 * m, g_lo = m2 - hi2, g_hi = m2 - lo2, idx[4], g2[2];
+        double out[4], ends[2];
+
+        idx[0] = g_lo > 0 ? (g_lo + 1) / 2 - 1 : 0;
+        idx[1] = (m - 1) / 2;
+        idx[2] = m / 2;
+        idx[3] = g_hi < m2 ? g_hi / 2 : m - 1;
+        select_ranks(d, m, idx, out);
+        ret->hl = mid(out[1], out[2]);
+        ends[0] = out[0];
+        ends[1] = out[3];
+        g2_at(d, m, ends, g2);
+        ret->ci_low = g_lo > 0 ? out[0] : -INFINITY;
+        ret->ci_low_closed = g_lo > 0 && g2[0] >= g_lo && g2[0] <= g_hi;
+        ret->ci_high = g_hi < m2 ? out[3] : INFINITY;
+        ret->ci_high_closed = g_hi < m2 && g2[1] >= g_lo && g2[1] <= g_hi;
+}
+
+/* Coverage: the chance of an accepted U, 2U in [lo2, hi2], under the null distribution. */
+static double shift_coverage(const struct mw_null *z, size_t lo2, size_t hi2, size_t m2)
+{
         if (lo2 == 0 && hi2 == m2)
-                ret->ci_level = 1;
-        else if (z.exact)
-                ret->ci_level = 1 - (lo2 > 0 ? z.lo[lo2 - 1] : 0) - (hi2 < m2 ? z.hi[hi2 + 1] : 0);
-        else
-                ret->ci_level = 1 - mw_p(&z, hi2 + 1); /* a U as far out as the first rejected */
+                return 1;
+        if (z->exact)
+                return 1 - (lo2 > 0 ? z->lo[lo2 - 1] : 0) - (hi2 < m2 ? z->hi[hi2 + 1] : 0);
+        return 1 - mw_p(z, hi2 + 1); /* a U as far out as the first rejected */
+}
+
+/* Fills the test and the interval of ret from the pairwise differences d[0..na*nb), which it
+ * reorders, the pooled values pool[0..na+nb), sorted, and U. */
+static int shift_tests(double *d, const double *pool, size_t na, size_t nb, double level,
+                       double u, struct stats_shift *ret)
+{
+        struct mw_null z = { 0 };
+        size_t m = na * nb, lo2, hi2;
+        int r;
+
+        r = mw_null_of(pool, na, nb, &z);
+        if (r < 0)
+                goto out;
+        ret->u = u;
+        ret->exact = z.exact;
+        ret->p_value = mw_p(&z, (size_t)llround(2 * u));
+        accepted_u2(&z, na, nb, 1 - level, &lo2, &hi2);
+        shift_interval(d, m, lo2, hi2, ret);
+        ret->ci_level = shift_coverage(&z, lo2, hi2, 2 * m);
         ret->significant = !stats_shift_covers(ret, 0);
-        r = 0;
 out:
         free(z.lo);
         free(z.hi);
@@ -539,13 +574,78 @@ static void tie_sums(const double *v, size_t n, double sums[3])
         }
 }
 
+/* Mann-Kendall's S over the points pts[0..n), sorted by x, and the slopes of the pairs with
+ * different x into slopes[0..*ret_npairs). Pairs with equal x have no slope and no order in
+ * time: they count in neither. Returns 0, or -ERANGE when a slope is inf / inf (coordinates
+ * near DBL_MAX). */
+static int kendall_pairs(const struct point *pts, size_t n, double *slopes, size_t *ret_npairs, long long *ret_s)
+{
+        size_t npairs = 0;
+        long long s = 0;
+
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++) {
+                        double dy = pts[j].y - pts[i].y, dx = pts[j].x - pts[i].x;
+
+                        if (dx <= 0)
+                                continue;
+                        s += (dy > 0) - (dy < 0);
+                        slopes[npairs] = dy / dx;
+                        if (isnan(slopes[npairs]))
+                                return -ERANGE;
+                        npairs++;
+                }
+        *ret_npairs = npairs;
+        *ret_s = s;
+        return 0;
+}
+
+/* Kendall's variance of S with ties in y and, should they occur, in x; pts[0..n) sorted by x,
+ * scratch[0..n) overwritten. */
+static double kendall_var(const struct point *pts, size_t n, double *scratch)
+{
+        double tx[3], ty[3], nn = (double)n;
+
+        for (size_t i = 0; i < n; i++)
+                scratch[i] = pts[i].x;
+        tie_sums(scratch, n, tx);
+        for (size_t i = 0; i < n; i++)
+                scratch[i] = pts[i].y;
+        qsort(scratch, n, sizeof(*scratch), cmp_double);
+        tie_sums(scratch, n, ty);
+        return (nn * (nn - 1) * (2 * nn + 5) - tx[0] - ty[0]) / 18 +
+               tx[1] * ty[1] / (9 * nn * (nn - 1) * (nn - 2)) +
+               tx[2] * ty[2] / (2 * nn * (nn - 1));
+}
+
+/* The Theil-Sen slope and Sen's interval at `level` from the slopes[0..npairs) (reordered) and
+ * t->var_s: the M1-th and (M2+1)-th smallest slopes (1-based), M1 rounded down and M2 + 1
+ * rounded up so that the interval errs on the wide side, clamped to [1, npairs]. Since cz >= 0
+ * they bracket the two middle slopes: idx stays sorted. */
+static void sen_interval(double *slopes, size_t npairs, double level, struct stats_trend *t)
+{
+        double out[4], cz, m1, m2;
+        size_t idx[4];
+
+        cz = stats_norm_quantile((1 + level) / 2) * sqrt(t->var_s > 0 ? t->var_s : 0);
+        m1 = fmin(fmax(floor(((double)npairs - cz) / 2), 1), (double)npairs);
+        m2 = fmin(fmax(ceil(((double)npairs + cz) / 2 + 1), 1), (double)npairs);
+        idx[0] = (size_t)m1 - 1;
+        idx[1] = (npairs - 1) / 2;
+        idx[2] = npairs / 2;
+        idx[3] = (size_t)m2 - 1;
+        select_range(slopes, 0, npairs, idx, out, 4);
+        t->slope = mid(out[1], out[2]);
+        t->slope_low = out[0];
+        t->slope_high = out[3];
+}
+
 int stats_trend(const double *x, const double *y, size_t n, double level, struct stats_trend *ret)
 {
         struct stats_trend t = { 0 };
         struct point *pts = NULL;
-        double *slopes = NULL, *scratch = NULL, tx[3], ty[3], nn = (double)n;
-        double out[4], cz, m1, m2;
-        size_t npairs = 0, idx[4];
+        double *slopes = NULL, *scratch = NULL;
+        size_t npairs = 0;
         long long s = 0;
         int r = 0;
 
@@ -566,53 +666,16 @@ int stats_trend(const double *x, const double *y, size_t n, double level, struct
                 r = -EINVAL;
                 goto out;
         }
+        r = kendall_pairs(pts, n, slopes, &npairs, &s);
+        if (r < 0)
+                goto out;
 
-        /* Pairs with equal x have no slope and no order in time: they count in neither. */
-        for (size_t i = 0; i < n; i++)
-                for (size_t j = i + 1; j < n; j++) {
-                        double dy = pts[j].y - pts[i].y, dx = pts[j].x - pts[i].x;
-
-                        if (dx <= 0)
-                                continue;
-                        s += (dy > 0) - (dy < 0);
-                        slopes[npairs] = dy / dx;
-                        if (isnan(slopes[npairs])) { /* inf / inf: coordinates near DBL_MAX */
-                                r = -ERANGE;
-                                goto out;
-                        }
-                        npairs++;
-                }
-
-        /* Kendall's variance of S with ties in y and, should they occur, in x. */
-        for (size_t i = 0; i < n; i++)
-                scratch[i] = pts[i].x;
-        tie_sums(scratch, n, tx);
-        for (size_t i = 0; i < n; i++)
-                scratch[i] = pts[i].y;
-        qsort(scratch, n, sizeof(*scratch), cmp_double);
-        tie_sums(scratch, n, ty);
-        t.var_s = (nn * (nn - 1) * (2 * nn + 5) - tx[0] - ty[0]) / 18 +
-                  tx[1] * ty[1] / (9 * nn * (nn - 1) * (nn - 2)) +
-                  tx[2] * ty[2] / (2 * nn * (nn - 1));
+        t.var_s = kendall_var(pts, n, scratch);
         t.s = (double)s;
         if (s != 0 && t.var_s > 0)
                 t.z = (t.s - (s > 0 ? 1 : -1)) / sqrt(t.var_s);
         t.p_value = fmin(1, erfc(fabs(t.z) / M_SQRT2));
-
-        /* Sen's interval: the M1-th and (M2+1)-th smallest slopes (1-based), M1 rounded down
-         * and M2 + 1 rounded up so that the interval errs on the wide side, clamped to
-         * [1, npairs]. Since cz >= 0 they bracket the two middle slopes: idx stays sorted. */
-        cz = stats_norm_quantile((1 + level) / 2) * sqrt(t.var_s > 0 ? t.var_s : 0);
-        m1 = fmin(fmax(floor(((double)npairs - cz) / 2), 1), (double)npairs);
-        m2 = fmin(fmax(ceil(((double)npairs + cz) / 2 + 1), 1), (double)npairs);
-        idx[0] = (size_t)m1 - 1;
-        idx[1] = (npairs - 1) / 2;
-        idx[2] = npairs / 2;
-        idx[3] = (size_t)m2 - 1;
-        select_range(slopes, 0, npairs, idx, out, 4);
-        t.slope = mid(out[1], out[2]);
-        t.slope_low = out[0];
-        t.slope_high = out[3];
+        sen_interval(slopes, npairs, level, &t);
 
         for (size_t i = 0; i < n; i++)
                 scratch[i] = y[i] - t.slope * x[i];

@@ -1020,6 +1020,12 @@ static void test_trend_errors(void)
                 big[i] = i;
         CHECK_EQ_INT(stats_trend(big, big, STATS_TREND_MAX + 1, 0.95, &t), -EINVAL);
         CHECK(memcmp(&t, &keep, sizeof(t)) == 0);
+        /* a slope of inf / inf: coordinates that span more than DBL_MAX; *ret untouched */
+        {
+                const double huge[] = { -1e308, 0, 1e308 };
+                CHECK_EQ_INT(stats_trend(huge, huge, 3, 0.95, &t), -ERANGE);
+                CHECK(memcmp(&t, &keep, sizeof(t)) == 0);
+        }
         /* the smallest valid input */
         CHECK_EQ_INT(stats_trend(x, y, 3, 0.95, &t), 0);
         CHECK_NEAR(t.slope, 1, 0);
