@@ -187,7 +187,30 @@ static void print_machine(const struct machine_info *m)
         }
 }
 
-int cmd_env(int argc, char **argv)
+/* What jitmem env was asked for. */
+struct env_options {
+        const char *python;   /* --python, or NULL: python3 on PATH */
+        const char *root;     /* --root, or NULL */
+        int json;
+        int startup;          /* measure the start-up RSS and PSS */
+        int runs;
+        uint64_t timeout_ns;
+};
+
+/* What jitmem env found: the interpreter (or why not), the cgroup, the machine. */
+struct env_report {
+        struct python_info *pi;
+        int have_python;
+        const char *py_problem;       /* why there is no interpreter to report, or NULL */
+        char py_problem_buf[1024];
+        struct cgroup_info *cg;
+        int have_cg;
+        struct machine_info m;
+};
+
+/* Parses the command line into *o. Returns 0 to go on, -1 when the help was printed, or the
+ * exit status of a usage error (said on stderr) or of a failed write of the help. */
+static int env_parse(int argc, char **argv, struct env_options *o)
 {
         static const struct option opts[] = {
                 { "python", required_argument, NULL, 'p' },
@@ -199,123 +222,157 @@ int cmd_env(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        const char *python = NULL, *root = NULL;
-        int json = 0, startup = 1, runs = 3, c, r, exit_code = CLI_EXIT_OK;
-        uint64_t timeout_ns = 10000000000ULL;
-        char resolved[KFILE_PATH_MAX], err[512] = "";
-        struct python_info *pi = NULL;
-        struct cgroup_info *cg = NULL;
-        struct machine_info m;
-        int have_python = 0, have_cg = 0;
-        const char *py_problem = NULL;
-        char py_problem_buf[1024];
+        int c;
 
+        memset(o, 0, sizeof(*o));
+        o->startup = 1;
+        o->runs = 3;
+        o->timeout_ns = 10000000000ULL;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
-                case 'p': python = optarg; break;
-                case 'j': json = 1; break;
-                case 'S': startup = 0; break;
-                case 'r': root = optarg; break;
+                case 'p': o->python = optarg; break;
+                case 'j': o->json = 1; break;
+                case 'S': o->startup = 0; break;
+                case 'r': o->root = optarg; break;
                 case 'n': {
                         uint64_t v;
                         if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v < 1 || v > 15)
                                 return cli_usage_error("env", "bad --runs '%s': expected a whole number from 1 to 15", optarg);
-                        runs = (int)v;
+                        o->runs = (int)v;
                         break;
                 }
                 case 't':
-                        if (util_parse_duration(optarg, &timeout_ns) < 0 || timeout_ns < 1000000ULL)
+                        if (util_parse_duration(optarg, &o->timeout_ns) < 0 || o->timeout_ns < 1000000ULL)
                                 return cli_usage_error("env", "bad --timeout '%s': expected a duration such as 5s or 500ms; units: " UTIL_DURATION_UNITS, optarg);
                         break;
                 case 'h':
                         env_usage(stdout);
-                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : -1;
                 default:
                         return cli_option_error("env", c, argv);
                 }
         }
         if (optind < argc)
                 return cli_usage_error("env", "unexpected argument '%s'", argv[optind]);
-        if (root) {
-                if (kfile_set_root(root) < 0)
-                        return cli_usage_error("env", "bad --root '%s': path too long", root);
-        }
+        if (o->root && kfile_set_root(o->root) < 0)
+                return cli_usage_error("env", "bad --root '%s': path too long", o->root);
+        return 0;
+}
 
-        pi = calloc(1, sizeof(*pi));
-        cg = calloc(1, sizeof(*cg));
-        if (!pi || !cg) {
+/* Finds and probes the interpreter: rep->have_python, or the sentence rep->py_problem. */
+static void env_probe_python(const struct env_options *o, struct env_report *rep)
+{
+        const char *name = o->python ? o->python : "python3";
+        char resolved[KFILE_PATH_MAX], err[512] = "";
+        int r;
+
+        r = spawn_resolve(name, resolved, sizeof(resolved));
+        if (r < 0) {
+                snprintf(rep->py_problem_buf, sizeof(rep->py_problem_buf), "%s %s", name,
+                         r == -ENOENT ? (o->python ? "does not exist" : "is not on PATH")
+                                      : r == -EACCES ? "is not executable" : util_strerror(r));
+                rep->py_problem = rep->py_problem_buf;
+                return;
+        }
+        r = python_probe(resolved, o->timeout_ns, o->startup, o->runs, rep->pi, err, sizeof(err));
+        if (r == -ENOEXEC) {
+                snprintf(rep->py_problem_buf, sizeof(rep->py_problem_buf), "%s is not a Python interpreter (%s)", resolved, err);
+                rep->py_problem = rep->py_problem_buf;
+        } else if (r < 0) {
+                snprintf(rep->py_problem_buf, sizeof(rep->py_problem_buf), "cannot probe %s: %s", resolved,
+                         err[0] ? err : util_strerror(r));
+                rep->py_problem = rep->py_problem_buf;
+        } else {
+                rep->have_python = 1;
+        }
+}
+
+/* The machine, and the cgroup of this process (a failure said on stderr, the rest reported). */
+static void env_read_system(struct env_report *rep)
+{
+        int r;
+
+        machine_read(&rep->m);
+        r = cgroup_detect(0, rep->cg);
+        if (r == 0)
+                rep->have_cg = 1;
+        else
+                cli_error("cannot read the cgroup of this process: %s", util_strerror(r));
+}
+
+/* One JSON object on stdout. Returns 0, or -EIO (said on stderr). */
+static int env_print_json(const struct env_report *rep)
+{
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+                              "schema", ENV_SCHEMA,
+                              "jitmem_version", JITMEM_VERSION,
+                              "python", rep->have_python ? jsonout_python(rep->pi) : json_null(),
+                              "python_problem", rep->py_problem ? json_string(rep->py_problem) : json_null(),
+                              "cgroup", rep->have_cg ? jsonout_cgroup(rep->cg) : json_null(),
+                              "machine", jsonout_machine(&rep->m));
+
+        if (!o || jsonout_dumpf(o, stdout, JSONOUT_DUMP_FLAGS) < 0) {
+                json_decref(o);
+                cli_error("cannot write JSON to stdout");
+                return -EIO;
+        }
+        fputc('\n', stdout);
+        json_decref(o);
+        return 0;
+}
+
+static void env_print_text(const struct env_report *rep)
+{
+        if (rep->have_python)
+                print_python(rep->pi);
+        else
+                printf("Interpreter\n  %s\n", rep->py_problem);
+        if (rep->have_cg)
+                print_cgroup(rep->cg);
+        print_machine(&rep->m);
+}
+
+int cmd_env(int argc, char **argv)
+{
+        struct env_options o;
+        struct env_report rep;
+        int exit_code = CLI_EXIT_OK, r;
+
+        r = env_parse(argc, argv, &o);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        memset(&rep, 0, sizeof(rep));
+        rep.pi = calloc(1, sizeof(*rep.pi));
+        rep.cg = calloc(1, sizeof(*rep.cg));
+        if (!rep.pi || !rep.cg) {
                 cli_error("out of memory");
                 exit_code = CLI_EXIT_FAILURE;
                 goto out;
         }
-
-        /* The interpreter. */
-        r = spawn_resolve(python ? python : "python3", resolved, sizeof(resolved));
-        if (r < 0) {
-                snprintf(py_problem_buf, sizeof(py_problem_buf), "%s %s", python ? python : "python3",
-                         r == -ENOENT ? (python ? "does not exist" : "is not on PATH")
-                                      : r == -EACCES ? "is not executable" : util_strerror(r));
-                py_problem = py_problem_buf;
-        } else {
-                r = python_probe(resolved, timeout_ns, startup, runs, pi, err, sizeof(err));
-                if (r == -ENOEXEC) {
-                        snprintf(py_problem_buf, sizeof(py_problem_buf), "%s is not a Python interpreter (%s)", resolved, err);
-                        py_problem = py_problem_buf;
-                } else if (r < 0) {
-                        snprintf(py_problem_buf, sizeof(py_problem_buf), "cannot probe %s: %s", resolved,
-                                 err[0] ? err : util_strerror(r));
-                        py_problem = py_problem_buf;
-                } else {
-                        have_python = 1;
-                }
-        }
-        if (py_problem && python) {
+        env_probe_python(&o, &rep);
+        if (rep.py_problem && o.python) {
                 /* Asked for by name: a failure is the answer. */
-                cli_error("%s", py_problem);
+                cli_error("%s", rep.py_problem);
                 exit_code = CLI_EXIT_FAILURE;
                 goto out;
         }
-
-        machine_read(&m);
-        r = cgroup_detect(0, cg);
-        if (r == 0)
-                have_cg = 1;
-        else
-                cli_error("cannot read the cgroup of this process: %s", util_strerror(r));
-
-        if (json) {
-                json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
-                                      "schema", ENV_SCHEMA,
-                                      "jitmem_version", JITMEM_VERSION,
-                                      "python", have_python ? jsonout_python(pi) : json_null(),
-                                      "python_problem", py_problem ? json_string(py_problem) : json_null(),
-                                      "cgroup", have_cg ? jsonout_cgroup(cg) : json_null(),
-                                      "machine", jsonout_machine(&m));
-                if (!o || jsonout_dumpf(o, stdout, JSONOUT_DUMP_FLAGS) < 0) {
-                        json_decref(o);
-                        cli_error("cannot write JSON to stdout");
+        env_read_system(&rep);
+        if (o.json) {
+                if (env_print_json(&rep) < 0) {
                         exit_code = CLI_EXIT_FAILURE;
                         goto out;
                 }
-                fputc('\n', stdout);
-                json_decref(o);
         } else {
-                if (have_python)
-                        print_python(pi);
-                else
-                        printf("Interpreter\n  %s\n", py_problem);
-                if (have_cg)
-                        print_cgroup(cg);
-                print_machine(&m);
+                env_print_text(&rep);
         }
         if (cli_close_stdout() < 0) {
                 cli_error("cannot write to stdout: %s", strerror(errno ? errno : EIO));
                 exit_code = CLI_EXIT_FAILURE;
         }
 out:
-        free(pi);
-        free(cg);
+        free(rep.pi);
+        free(rep.cg);
         return exit_code;
 }
