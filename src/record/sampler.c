@@ -577,168 +577,273 @@ static void sample_debug(struct live *l, int walked, uint64_t now, struct sample
         out->jit_debug_bytes = l->dbg.bytes;
 }
 
-/* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
- * -EAGAIN when its files could not be parsed this time, -EACCES when they may not be read. */
-static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now, struct sample *out,
-                      uint64_t *heavy_cost_ns)
+/* One process's sample under way (sample_one): what its first reads found, and the sample. */
+struct one {
+        struct sampler *s;
+        struct live *l;
+        uint64_t now;
+        struct sample *out;
+        struct procfs_stat st;       /* stat, read first */
+        struct procfs_status status; /* status, read next */
+        struct moment when;          /* the moment the figures are of (see walk_consistent()) */
+        uint64_t exec_vm;            /* VmExe + VmLib at that moment, UINT64_MAX when unknown */
+        int walked;                  /* the mappings were walked at this tick */
+};
+
+static int stat_exiting(const struct procfs_stat *st)
+{
+        return st->state == 'Z' || st->state == 'X' || (st->flags & PROCFS_PF_EXITING);
+}
+
+/* Reads and parses stat. Returns 1, or what sample_one() returns for a failed read. */
+static int read_stat(struct live *l, struct procfs_stat *st)
 {
         char buf[SMALL_BUF];
-        struct procfs_stat st;
-        struct procfs_status status;
-        struct maps_totals t;
-        uint64_t exec_vm = UINT64_MAX;
-        int n, r, walk;
+        int n = read_small(l, F_STAT, buf, sizeof(buf));
 
-        memset(out, 0, sizeof(*out));
-        n = read_small(l, F_STAT, buf, sizeof(buf));
         if (n < 0)
                 return read_failure(n);
-        if (procfs_parse_stat(buf, (size_t)n, &st) < 0)
-                return -EAGAIN;
-        if (st.state == 'Z' || st.state == 'X' || (st.flags & PROCFS_PF_EXITING))
+        return procfs_parse_stat(buf, (size_t)n, st) < 0 ? -EAGAIN : 1;
+}
+
+/* Reads and parses smaps_rollup. Returns 1, or what sample_one() returns for a failed read. */
+static int read_rollup(struct live *l, struct procfs_mem *mem)
+{
+        char buf[SMALL_BUF];
+        int n = read_small(l, F_ROLLUP, buf, sizeof(buf));
+
+        if (n < 0)
+                return read_failure(n);
+        return procfs_parse_rollup(buf, (size_t)n, mem) < 0 ? -EAGAIN : 1;
+}
+
+/* The executable mappings' figures of a walk: JIT code, and the other anonymous code. */
+static void set_exec_figures(struct sample *out, const struct maps_totals *t)
+{
+        out->jit_bytes = t->bytes[MAPS_JIT];
+        out->jit_mappings = t->count[MAPS_JIT];
+        out->exec_other_bytes = out->exec_other_mappings = 0;
+        for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
+                out->exec_other_bytes += t->bytes[c];
+                out->exec_other_mappings += t->count[c];
+        }
+}
+
+/* stat, then status: a process that is exiting, or has no address space, has ended. Returns 1
+ * to go on, or what sample_one() returns. */
+static int one_first_reads(struct one *o)
+{
+        int r = read_stat(o->l, &o->st);
+
+        if (r != 1)
+                return r;
+        if (stat_exiting(&o->st))
                 return 0;
-        struct moment when;
-        r = read_status(s, l, &status, &when);
+        r = read_status(o->s, o->l, &o->status, &o->when);
         if (r < 0)
                 return read_failure(r);
-        if (!(status.have & PROCFS_ST_VMRSS) || status.vm_size == 0)
+        if (!(o->status.have & PROCFS_ST_VMRSS) || o->status.vm_size == 0)
                 return 0; /* no address space: exiting (or a kernel thread) */
-        exec_vm = status_exec_vm(&status);
+        o->exec_vm = status_exec_vm(&o->status);
+        return 1;
+}
 
-        /* JIT code. The kernel's count of executable, non-writable memory (VmExe + VmLib) moves
-         * with every JIT region made executable or freed: while it stands still, the last
-         * walk's figures stand. Only a walk that agreed with that count is kept for reuse (see
-         * walk_consistent()); one that never agreed is reported, and the next tick walks
-         * again. Walk anyway after an exec, and at least every SAMPLER_WALK_MAX_AGE_NS, which
-         * bounds how stale a rare equal-sized swap can leave them (a JIT region freed as a
-         * library of the very same size is mapped). */
-        walk = !l->walked || exec_vm == UINT64_MAX || exec_vm != l->exec_vm ||
-               strcmp(l->comm, st.comm) != 0 || now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
-        if (walk) {
-                r = walk_consistent(s, l, F_MAPS, SAMPLER_WALK_TRIES, &exec_vm, &when, &t, NULL, NULL);
+/* JIT code. The kernel's count of executable, non-writable memory (VmExe + VmLib) moves with
+ * every JIT region made executable or freed: while it stands still, the last walk's figures
+ * stand. Only a walk that agreed with that count is kept for reuse (see walk_consistent()); one
+ * that never agreed is reported, and the next tick walks again. Walk anyway after an exec, and
+ * at least every SAMPLER_WALK_MAX_AGE_NS, which bounds how stale a rare equal-sized swap can
+ * leave them (a JIT region freed as a library of the very same size is mapped). Returns 1 to go
+ * on, or what sample_one() returns. */
+static int one_exec_mappings(struct one *o)
+{
+        struct live *l = o->l;
+        struct maps_totals t;
+        int r;
+
+        o->walked = !l->walked || o->exec_vm == UINT64_MAX || o->exec_vm != l->exec_vm ||
+                    strcmp(l->comm, o->st.comm) != 0 || o->now - l->walk_ns >= SAMPLER_WALK_MAX_AGE_NS;
+        if (o->walked) {
+                r = walk_consistent(o->s, l, F_MAPS, SAMPLER_WALK_TRIES, &o->exec_vm, &o->when, &t, NULL, NULL);
                 if (r < 0)
                         return read_failure(r);
                 l->totals = t;
-                l->exec_vm = exec_vm;
-                l->walk_ns = now;
+                l->exec_vm = o->exec_vm;
+                l->walk_ns = o->now;
                 l->walked = r;
         } else {
                 t = l->totals;
         }
-        out->jit_bytes = t.bytes[MAPS_JIT];
-        out->jit_mappings = t.count[MAPS_JIT];
-        for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
-                out->exec_other_bytes += t.bytes[c];
-                out->exec_other_mappings += t.count[c];
+        set_exec_figures(o->out, &t);
+        return 1;
+}
+
+/* A heavy tick's walk of smaps, for the PSS of JIT code (and every figure, where the kernel
+ * lacks smaps_rollup) into *mem. Returns 1 to go on, or what sample_one() returns. */
+static int one_smaps(struct one *o, struct procfs_mem *mem)
+{
+        struct live *l = o->l;
+        struct maps_totals t2;
+        struct procfs_mem jit;
+        uint64_t smaps_vm = o->exec_vm;
+        struct moment smaps_when = o->when;
+        int r;
+
+        r = walk_consistent(o->s, l, F_SMAPS, SAMPLER_SMAPS_TRIES, &smaps_vm, &smaps_when, &t2, mem, &jit);
+        if (r < 0)
+                return read_failure(r);
+        o->out->jit_pss = jit.pss;
+        if (r == 1) {
+                /* smaps lists every mapping: a walk for free */
+                set_exec_figures(o->out, &t2);
+                o->when = smaps_when;
+                l->totals = t2;
+                l->exec_vm = smaps_vm;
+                l->walk_ns = o->now;
+                l->walked = 1;
         }
-
-        if (heavy) {
-                uint64_t h0 = util_thread_cpu_ns(); /* CPU, not wall: waiting for a CPU costs none */
-                struct procfs_mem mem, jit;
-
-                if (out->jit_mappings > 0 || !s->have_rollup) {
-                        struct maps_totals t2;
-                        uint64_t smaps_vm = exec_vm;
-                        struct moment smaps_when = when;
-                        r = walk_consistent(s, l, F_SMAPS, SAMPLER_SMAPS_TRIES, &smaps_vm, &smaps_when, &t2, &mem, &jit);
-                        if (r < 0)
-                                return read_failure(r);
-                        out->jit_pss = jit.pss;
-                        if (r == 1) {
-                                /* smaps lists every mapping: a walk for free */
-                                out->jit_bytes = t2.bytes[MAPS_JIT];
-                                out->jit_mappings = t2.count[MAPS_JIT];
-                                out->exec_other_bytes = out->exec_other_mappings = 0;
-                                for (int c = MAPS_PERF_TRAMPOLINE; c < MAPS_CLASS_MAX; c++) {
-                                        out->exec_other_bytes += t2.bytes[c];
-                                        out->exec_other_mappings += t2.count[c];
-                                }
-                                when = smaps_when;
-                                l->totals = t2;
-                                l->exec_vm = smaps_vm;
-                                l->walk_ns = now;
-                                l->walked = 1;
-                        }
-                        /* else JIT bytes and mappings stay those of maps, read just before
-                         * (the PSS of JIT code is this walk's all the same) */
-                        if (s->have_pss_anon) {
-                                /* smaps has no Pss_Anon per mapping: the rollup, right after */
-                                struct procfs_mem rm;
-                                n = read_small(l, F_ROLLUP, buf, sizeof(buf));
-                                if (n < 0)
-                                        return read_failure(n);
-                                if (procfs_parse_rollup(buf, (size_t)n, &rm) < 0)
-                                        return -EAGAIN;
-                                mem.pss_anon = rm.pss_anon;
-                        }
-                } else {
-                        n = read_small(l, F_ROLLUP, buf, sizeof(buf));
-                        if (n < 0)
-                                return read_failure(n);
-                        if (procfs_parse_rollup(buf, (size_t)n, &mem) < 0)
-                                return -EAGAIN;
-                        out->jit_pss = 0;
-                }
-                out->pss = mem.pss;
-                out->pss_anon = mem.pss_anon;
-                out->have_pss_anon = s->have_pss_anon;
-                out->uss = procfs_mem_uss(&mem);
-                out->heavy = 1;
-                *heavy_cost_ns += util_thread_cpu_ns() - h0;
+        /* else JIT bytes and mappings stay those of maps, read just before (the PSS of JIT
+         * code is this walk's all the same) */
+        if (o->s->have_pss_anon) {
+                /* smaps has no Pss_Anon per mapping: the rollup, right after */
+                struct procfs_mem rm;
+                r = read_rollup(l, &rm);
+                if (r != 1)
+                        return r;
+                mem->pss_anon = rm.pss_anon;
         }
+        return 1;
+}
 
-        /* A process that began to exit after the first read may have had part of its address
-         * space torn down under the walk (the kernel unmaps on exit while maps is read): when
-         * mappings were read this tick, make sure it was not exiting by then. */
-        if (walk || heavy) {
-                struct procfs_stat st2;
-                n = read_small(l, F_STAT, buf, sizeof(buf));
-                if (n < 0)
-                        return read_failure(n);
-                if (procfs_parse_stat(buf, (size_t)n, &st2) < 0)
-                        return -EAGAIN;
-                if (st2.state == 'Z' || st2.state == 'X' || (st2.flags & PROCFS_PF_EXITING)) {
-                        l->walked = 0; /* the walk may be partial: not to be reused */
-                        return 0;
-                }
+/* A heavy tick's figures: PSS, USS and the PSS of JIT code, from smaps where there is JIT code
+ * (or no smaps_rollup), else from smaps_rollup alone. Its CPU time is added to *cost_ns.
+ * Returns 1 to go on, or what sample_one() returns. */
+static int one_heavy(struct one *o, uint64_t *cost_ns)
+{
+        uint64_t h0 = util_thread_cpu_ns(); /* CPU, not wall: waiting for a CPU costs none */
+        struct sample *out = o->out;
+        struct procfs_mem mem;
+        int r;
+
+        if (out->jit_mappings > 0 || !o->s->have_rollup) {
+                r = one_smaps(o, &mem);
+        } else {
+                r = read_rollup(o->l, &mem);
+                out->jit_pss = 0;
         }
+        if (r != 1)
+                return r;
+        out->pss = mem.pss;
+        out->pss_anon = mem.pss_anon;
+        out->have_pss_anon = o->s->have_pss_anon;
+        out->uss = procfs_mem_uss(&mem);
+        out->heavy = 1;
+        *cost_ns += util_thread_cpu_ns() - h0;
+        return 1;
+}
 
-        out->t_ns = when.t_ns;
-        out->t_err_ns = when.err_ns;
-        out->index = l->index;
-        out->pid = l->pid;
-        out->ppid = st.ppid;
-        memcpy(out->comm, st.comm, sizeof(out->comm));
-        out->rss = status.vm_rss;
-        out->vsz = status.vm_size;
-        out->rss_anon = status.rss_anon;
-        out->rss_file = status.rss_file;
-        out->rss_shmem = status.rss_shmem;
-        out->swap = status.vm_swap;
-        out->hwm = status.vm_hwm;
-        out->cpu_user_ns = st.utime_ticks * (1000000000ULL / s->clk_tck);
-        out->cpu_sys_ns = st.stime_ticks * (1000000000ULL / s->clk_tck);
-        out->threads = (uint32_t)(st.num_threads > UINT32_MAX ? UINT32_MAX : st.num_threads);
-        l->threads = st.num_threads;
+/* A process that began to exit after the first read may have had part of its address space
+ * torn down under the walk (the kernel unmaps on exit while maps is read): when mappings were
+ * read this tick, make sure it was not exiting by then. Returns 1 to go on, or what
+ * sample_one() returns. */
+static int one_still_running(struct one *o)
+{
+        struct procfs_stat st2;
+        int r = read_stat(o->l, &st2);
+
+        if (r != 1)
+                return r;
+        if (stat_exiting(&st2)) {
+                o->l->walked = 0; /* the walk may be partial: not to be reused */
+                return 0;
+        }
+        return 1;
+}
+
+/* The figures of stat and status, and the moment they are of. */
+static void one_fill(struct one *o)
+{
+        struct sample *out = o->out;
+        uint64_t tick_ns = 1000000000ULL / o->s->clk_tck;
+
+        out->t_ns = o->when.t_ns;
+        out->t_err_ns = o->when.err_ns;
+        out->index = o->l->index;
+        out->pid = o->l->pid;
+        out->ppid = o->st.ppid;
+        memcpy(out->comm, o->st.comm, sizeof(out->comm));
+        out->rss = o->status.vm_rss;
+        out->vsz = o->status.vm_size;
+        out->rss_anon = o->status.rss_anon;
+        out->rss_file = o->status.rss_file;
+        out->rss_shmem = o->status.rss_shmem;
+        out->swap = o->status.vm_swap;
+        out->hwm = o->status.vm_hwm;
+        out->cpu_user_ns = o->st.utime_ticks * tick_ns;
+        out->cpu_sys_ns = o->st.stime_ticks * tick_ns;
+        out->threads = (uint32_t)(o->st.num_threads > UINT32_MAX ? UINT32_MAX : o->st.num_threads);
+        o->l->threads = o->st.num_threads;
+}
+
+/* The command line, read again while it is empty, and an exec noticed. */
+static void one_note_exec(struct one *o)
+{
+        struct sampler *s = o->s;
+        struct live *l = o->l;
+
         /* Read in the middle of an exec (the new name set, the arguments not yet), a command
          * line is empty: read it again at the next few ticks. */
         if (!s->procs[l->index].cmdline && l->cmdline_tries > 0) {
                 l->cmdline_tries--;
                 read_cmdline(s, l);
         }
-        if (l->exec_seen || strcmp(l->comm, st.comm) != 0) {
+        if (l->exec_seen || strcmp(l->comm, o->st.comm) != 0) {
                 /* A new program image (exec): its command line changed too. The name alone
                  * may not change (a script named python3 exec'ing python3), the address
                  * space always does. */
-                memcpy(l->comm, st.comm, sizeof(l->comm));
+                memcpy(l->comm, o->st.comm, sizeof(l->comm));
                 l->exec_seen = 0;
                 l->execs++;
                 read_cmdline(s, l);
-                debug_forget(l, now); /* another program: its descriptor, if any, is elsewhere */
+                debug_forget(l, o->now); /* another program: its descriptor, if any, is elsewhere */
         }
+}
+
+/* Samples one process. Returns 1 with *out filled, 0 when the process ended (or is ending),
+ * -EAGAIN when its files could not be parsed this time, -EACCES when they may not be read. */
+static int sample_one(struct sampler *s, struct live *l, int heavy, uint64_t now, struct sample *out,
+                      uint64_t *heavy_cost_ns)
+{
+        struct one o;
+        int r;
+
+        memset(&o, 0, sizeof(o));
+        o.s = s;
+        o.l = l;
+        o.now = now;
+        o.out = out;
+        memset(out, 0, sizeof(*out));
+        r = one_first_reads(&o);
+        if (r != 1)
+                return r;
+        r = one_exec_mappings(&o);
+        if (r != 1)
+                return r;
+        if (heavy) {
+                r = one_heavy(&o, heavy_cost_ns);
+                if (r != 1)
+                        return r;
+        }
+        if (o.walked || heavy) {
+                r = one_still_running(&o);
+                if (r != 1)
+                        return r;
+        }
+        one_fill(&o);
+        one_note_exec(&o);
         out->execs = l->execs;
-        sample_debug(l, walk, now, out);
-        s->procs[l->index].ppid = st.ppid;
+        sample_debug(l, o.walked, now, out);
+        s->procs[l->index].ppid = o.st.ppid;
         return 1;
 }
 
