@@ -358,104 +358,134 @@ static void conn_error(struct prom_server *s, struct prom_conn *c, int status, u
         conn_answer(s, c, &a, now);
 }
 
-/* Answers the request whose head is c->in[0..end) and drops it from the buffer. */
-static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end, uint64_t now)
-{
+/* A request's head, and what its answer depends on. */
+struct request {
         struct httphead h;
-        const char *target, *path;
-        size_t tlen, plen;
-        int minor, want_close = 0, want_keep = 0, has_body = 0, head_only, metrics, r;
-        struct answer a;
+        int want_close, want_keep;  /* Connection: close, keep-alive */
+        int has_body;               /* a body follows (never read) */
+        const char *path;           /* the target's path, its query and fragment left out */
+        size_t plen;
+};
 
-        memset(&a, 0, sizeof(a));
-        r = httphead_parse_request(c->in, end, &h);
-        if (r == -EPROTONOSUPPORT) {
-                conn_error(s, c, 505, now);
-                goto consumed;
-        }
-        if (r < 0)
-                goto bad;
-        minor = h.minor;
-        target = h.target;
-        tlen = h.target_len;
-        for (size_t k = 0; k < h.nfields; k++) {
-                const struct httphead_field *f = &h.fields[k];
+/* The header fields the answer depends on. Returns 0, or -EINVAL for a 400: a Content-Length
+ * that is not a number, or in HTTP/1.1 not exactly one Host (RFC 9112 3.2). */
+static int request_fields(struct request *q)
+{
+        for (size_t k = 0; k < q->h.nfields; k++) {
+                const struct httphead_field *f = &q->h.fields[k];
                 if (httphead_field_is(f, "Connection")) {
-                        want_close |= httphead_list_has(f->value, f->value_len, "close");
-                        want_keep |= httphead_list_has(f->value, f->value_len, "keep-alive");
+                        q->want_close |= httphead_list_has(f->value, f->value_len, "close");
+                        q->want_keep |= httphead_list_has(f->value, f->value_len, "keep-alive");
                 } else if (httphead_field_is(f, "Content-Length")) {
                         uint64_t cl;
                         if (util_parse_u64(f->value, f->value_len, &cl) != (int)f->value_len)
-                                goto bad;
-                        has_body |= cl > 0;
+                                return -EINVAL;
+                        q->has_body |= cl > 0;
                 } else if (httphead_field_is(f, "Transfer-Encoding")) {
-                        has_body = 1;
+                        q->has_body = 1;
                 }
         }
-        if (minor >= 1 && httphead_count(&h, "Host") != 1)
-                goto bad; /* RFC 9112 3.2 */
+        if (q->h.minor >= 1 && httphead_count(&q->h, "Host") != 1)
+                return -EINVAL;
+        return 0;
+}
 
-        /* A request body is not read: answer, then close, rather than find where it ends. */
-        if (minor == 0)
-                c->close_after = !want_keep || want_close;
-        else
-                c->close_after = want_close;
-        c->close_after |= has_body || c->nreq + 1 >= PROM_SERVER_MAX_REQUESTS;
-        a.keep_alive_header = minor == 0 && !c->close_after;
+/* The path of the target, in origin-form or absolute-form (RFC 9112 3.2.2: http://host/path),
+ * without its query or fragment. Returns 0, or -EINVAL for a 400. */
+static int request_path(struct request *q)
+{
+        const char *target = q->h.target;
+        size_t tlen = q->h.target_len;
 
-        /* absolute-form (RFC 9112 3.2.2): http://host/path */
-        path = target;
-        plen = tlen;
+        q->path = target;
+        q->plen = tlen;
         if ((tlen >= 7 && strncasecmp(target, "http://", 7) == 0) ||
             (tlen >= 8 && strncasecmp(target, "https://", 8) == 0)) {
                 const char *auth = memchr(target, '/', tlen) + 2;
                 const char *slash = memchr(auth, '/', (size_t)(target + tlen - auth));
-                path = slash ? slash : "/";
-                plen = slash ? (size_t)(target + tlen - slash) : 1;
+                q->path = slash ? slash : "/";
+                q->plen = slash ? (size_t)(target + tlen - slash) : 1;
         }
-        if (path[0] != '/')
-                goto bad;
-        for (size_t k = 0; k < plen; k++)
-                if (path[k] == '?' || path[k] == '#') {
-                        plen = k;
+        if (q->path[0] != '/')
+                return -EINVAL;
+        for (size_t k = 0; k < q->plen; k++)
+                if (q->path[k] == '?' || q->path[k] == '#') {
+                        q->plen = k;
                         break;
                 }
+        return 0;
+}
 
-        head_only = h.method_len == 4 && memcmp(h.method, "HEAD", 4) == 0;
-        a.head_only = head_only;
-        metrics = plen == 8 && memcmp(path, "/metrics", 8) == 0;
-        a.ctype = CT_TEXT;
-        if (!metrics && !(plen == 1 && path[0] == '/')) {
-                a.status = 404;
-                a.body = "not found: the figures are at /metrics\n";
-        } else if (!head_only && !(h.method_len == 3 && memcmp(h.method, "GET", 3) == 0)) {
-                a.status = 405;
-                a.body = "method not allowed\n";
-                a.extra = "Allow: GET, HEAD\r\n";
+/* Whether the connection ends after this answer: as HTTP/1.1 says (for 1.0, unless asked to keep
+ * it), and always after a request with a body, which is not read (answer, then close, rather
+ * than find where it ends), or the last request a connection may make. */
+static void request_close_after(struct prom_conn *c, const struct request *q, struct answer *a)
+{
+        if (q->h.minor == 0)
+                c->close_after = !q->want_keep || q->want_close;
+        else
+                c->close_after = q->want_close;
+        c->close_after |= q->has_body || c->nreq + 1 >= PROM_SERVER_MAX_REQUESTS;
+        a->keep_alive_header = q->h.minor == 0 && !c->close_after;
+}
+
+/* The answer to a well-formed request: the exposition at /metrics (a reference to it taken for a
+ * GET), the index page at /, 404 elsewhere, 405 for a method but GET and HEAD, 503 before the
+ * first exposition. */
+static void route(struct prom_server *s, const struct request *q, struct answer *a)
+{
+        int head_only = q->h.method_len == 4 && memcmp(q->h.method, "HEAD", 4) == 0;
+        int metrics = q->plen == 8 && memcmp(q->path, "/metrics", 8) == 0;
+
+        a->head_only = head_only;
+        a->ctype = CT_TEXT;
+        if (!metrics && !(q->plen == 1 && q->path[0] == '/')) {
+                a->status = 404;
+                a->body = "not found: the figures are at /metrics\n";
+        } else if (!head_only && !(q->h.method_len == 3 && memcmp(q->h.method, "GET", 3) == 0)) {
+                a->status = 405;
+                a->body = "method not allowed\n";
+                a->extra = "Allow: GET, HEAD\r\n";
         } else if (!metrics) {
-                a.status = 200;
-                a.ctype = CT_HTML;
-                a.body = INDEX_HTML;
+                a->status = 200;
+                a->ctype = CT_HTML;
+                a->body = INDEX_HTML;
         } else if (!s->body) {
-                a.status = 503;
-                a.body = "no figures yet: the first sample has not been taken\n";
+                a->status = 503;
+                a->body = "no figures yet: the first sample has not been taken\n";
         } else {
-                a.status = 200;
-                a.ctype = CT_METRICS;
-                a.body = s->body->data;
-                a.blen = s->body->len;
+                a->status = 200;
+                a->ctype = CT_METRICS;
+                a->body = s->body->data;
+                a->blen = s->body->len;
                 if (!head_only) {
-                        a.ref = s->body;
+                        a->ref = s->body;
                         s->body->refs++;
                 }
         }
-        if (a.status != 200 || !metrics)
-                a.blen = strlen(a.body);
-        conn_answer(s, c, &a, now);
-        goto consumed;
-bad:
-        conn_error(s, c, 400, now);
-consumed:
+        if (a->status != 200 || !metrics)
+                a->blen = strlen(a->body);
+}
+
+/* Answers the request whose head is c->in[0..end) and drops it from the buffer. */
+static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end, uint64_t now)
+{
+        struct request q;
+        struct answer a;
+        int r;
+
+        memset(&q, 0, sizeof(q));
+        memset(&a, 0, sizeof(a));
+        r = httphead_parse_request(c->in, end, &q.h);
+        if (r == -EPROTONOSUPPORT) {
+                conn_error(s, c, 505, now);
+        } else if (r < 0 || request_fields(&q) < 0 || request_path(&q) < 0) {
+                conn_error(s, c, 400, now);
+        } else {
+                request_close_after(c, &q, &a);
+                route(s, &q, &a);
+                conn_answer(s, c, &a, now);
+        }
         memmove(c->in, c->in + end, c->inlen - end);
         c->inlen -= end;
         c->scan = 0;
@@ -518,97 +548,121 @@ static int conn_flush(struct prom_conn *c)
         return 1;
 }
 
+/* One call's work on a connection: what conn_work returns, and the bound on what it reads. */
+struct conn_round {
+        int answered;          /* requests answered */
+        size_t received;       /* bytes read, up to READ_PER_SERVICE */
+};
+
+/* A recv() that brought no bytes (n <= 0): returns 1 to try again (EINTR), else 0, having
+ * asked for input when the socket is drained, or closed the connection at EOF or an error. */
+static int conn_recv_none(struct prom_server *s, struct prom_conn *c, ssize_t n)
+{
+        if (n < 0 && errno == EINTR)
+                return 1;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                conn_want(s, c, EPOLLIN);
+        else
+                conn_close(s, c);
+        return 0;
+}
+
+/* CONN_WRITE: sends what the socket takes; once the answer is all sent, waits for the next
+ * request, or lingers after an answer that ends the connection. Returns 1 to go on with the
+ * connection's new state, 0 to stop for now. */
+static int conn_write_step(struct prom_server *s, struct prom_conn *c, uint64_t now)
+{
+        int r = conn_flush(c);
+
+        if (r < 0) {
+                conn_close(s, c);
+                return 0;
+        }
+        if (r == 0) {
+                conn_want(s, c, EPOLLOUT);
+                return 0;
+        }
+        body_unref(c->ref);
+        c->ref = NULL;
+        c->body = NULL;
+        c->idle_seq = ++s->seq;
+        c->deadline = now + s->timeout_ns;
+        if (c->close_after) {
+                /* Closing with unread input would reset the connection and could destroy the
+                 * answer in flight: shut down the sending side and drain until the client
+                 * closes. */
+                shutdown(c->fd, SHUT_WR);
+                c->state = CONN_LINGER;
+        } else {
+                c->state = CONN_READ;
+        }
+        return 1;
+}
+
+/* CONN_READ: answers a complete request head in the buffer (431 for one too long), else reads
+ * more, up to the round's bound. Returns 1 to go on, 0 to stop for now. */
+static int conn_read_step(struct prom_server *s, struct prom_conn *c, uint64_t now, struct conn_round *w)
+{
+        size_t end = conn_head_end(c);
+        ssize_t n;
+
+        if (end) {
+                conn_request(s, c, end, now);
+                w->answered++;
+                return 1;
+        }
+        if (c->inlen >= PROM_SERVER_MAX_HEAD) {
+                conn_error(s, c, 431, now);
+                w->answered++;
+                return 1;
+        }
+        /* Nothing complete is left in the buffer here, so stopping leaves no request that only a
+         * new event would bring back. */
+        if (w->received >= READ_PER_SERVICE) {
+                conn_want(s, c, EPOLLIN);
+                return 0;
+        }
+        n = recv(c->fd, c->in + c->inlen, PROM_SERVER_MAX_HEAD - c->inlen, 0);
+        if (n <= 0)
+                return conn_recv_none(s, c, n);
+        c->inlen += (size_t)n;
+        w->received += (size_t)n;
+        return 1;
+}
+
+/* CONN_LINGER: reads and discards input until the client closes, up to the round's bound.
+ * Returns 1 to go on, 0 to stop for now. */
+static int conn_linger_step(struct prom_server *s, struct prom_conn *c, struct conn_round *w)
+{
+        char sink[4096];
+        ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+
+        if (n <= 0)
+                return conn_recv_none(s, c, n);
+        w->received += (size_t)n;
+        if (w->received < READ_PER_SERVICE)
+                return 1;
+        conn_want(s, c, EPOLLIN);
+        return 0;
+}
+
 /* Moves a connection along as far as it can go without blocking: answers every complete
  * request it holds, sends, reads. Returns the number of requests answered. */
 static int conn_work(struct prom_server *s, struct prom_conn *c, uint64_t now)
 {
-        int answered = 0;
-        size_t received = 0;
+        struct conn_round w = { 0, 0 };
+        int more = 1;
 
-        for (;;) {
-                if (c->state == CONN_WRITE) {
-                        int r = conn_flush(c);
-                        if (r < 0) {
-                                conn_close(s, c);
-                                return answered;
-                        }
-                        if (r == 0) {
-                                conn_want(s, c, EPOLLOUT);
-                                return answered;
-                        }
-                        body_unref(c->ref);
-                        c->ref = NULL;
-                        c->body = NULL;
-                        c->idle_seq = ++s->seq;
-                        c->deadline = now + s->timeout_ns;
-                        if (c->close_after) {
-                                /* Closing with unread input would reset the connection and
-                                 * could destroy the answer in flight: shut down the sending
-                                 * side and drain until the client closes. */
-                                shutdown(c->fd, SHUT_WR);
-                                c->state = CONN_LINGER;
-                        } else {
-                                c->state = CONN_READ;
-                        }
-                        continue;
+        while (more) {
+                switch (c->state) {
+                case CONN_WRITE: more = conn_write_step(s, c, now); break;
+                case CONN_READ: more = conn_read_step(s, c, now, &w); break;
+                case CONN_LINGER: more = conn_linger_step(s, c, &w); break;
+                case CONN_FREE:
+                case CONN_STATE_MAX: more = 0; break;
                 }
-                if (c->state == CONN_READ) {
-                        size_t end = conn_head_end(c);
-                        ssize_t n;
-
-                        if (end) {
-                                conn_request(s, c, end, now);
-                                answered++;
-                                continue;
-                        }
-                        if (c->inlen >= PROM_SERVER_MAX_HEAD) {
-                                conn_error(s, c, 431, now);
-                                answered++;
-                                continue;
-                        }
-                        /* Nothing complete is left in the buffer here, so stopping leaves
-                         * no request that only a new event would bring back. */
-                        if (received >= READ_PER_SERVICE) {
-                                conn_want(s, c, EPOLLIN);
-                                return answered;
-                        }
-                        n = recv(c->fd, c->in + c->inlen, PROM_SERVER_MAX_HEAD - c->inlen, 0);
-                        if (n > 0) {
-                                c->inlen += (size_t)n;
-                                received += (size_t)n;
-                                continue;
-                        }
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                                conn_want(s, c, EPOLLIN);
-                                return answered;
-                        }
-                        conn_close(s, c);
-                        return answered;
-                }
-                if (c->state == CONN_LINGER) {
-                        char sink[4096];
-                        ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
-
-                        if (n > 0) {
-                                received += (size_t)n;
-                                if (received < READ_PER_SERVICE)
-                                        continue;
-                                conn_want(s, c, EPOLLIN);
-                                return answered;
-                        }
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                                conn_want(s, c, EPOLLIN);
-                                return answered;
-                        }
-                        conn_close(s, c);
-                        return answered;
-                }
-                return answered;
         }
+        return w.answered;
 }
 
 /* The connection to give up for a newcomer when all slots are taken: the one that has waited
