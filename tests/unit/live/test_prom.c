@@ -1162,6 +1162,250 @@ static void test_server_flood(void)
         prom_server_close(s);
 }
 
+/* The tests below run the server on a clock of their own (prom_server_service's now_ns): they
+ * wait for sockets to be ready, never for time to pass, so a loaded machine cannot move them. */
+#define T0 (1000ULL * 1000000000ULL)
+#define SEC 1000000000ULL
+
+/* Services the server at `now` until the client has want complete responses (want 0: until it
+ * sees EOF), or 200 rounds of nothing. */
+static void serve_at(struct prom_server *s, struct client *c, uint64_t now, int want, int head)
+{
+        for (int i = 0; i < 200; i++) {
+                struct pollfd pf = { .fd = prom_server_fd(s), .events = POLLIN };
+
+                poll(&pf, 1, 10);
+                if (prom_server_service(s, now) < 0)
+                        service_failed = 1;
+                if (!c)
+                        continue;
+                client_io(c);
+                if (want == 0 ? c->eof : responses(c->in, c->inlen, head, NULL, NULL) >= want)
+                        return;
+        }
+}
+
+/* A few rounds at `now`, for bytes in flight to arrive and be read. */
+static void settle_at(struct prom_server *s, struct client *c, uint64_t now)
+{
+        for (int i = 0; i < 10; i++) {
+                struct pollfd pf = { .fd = prom_server_fd(s), .events = POLLIN };
+
+                poll(&pf, 1, 5);
+                if (prom_server_service(s, now) < 0)
+                        service_failed = 1;
+                if (c)
+                        client_io(c);
+        }
+}
+
+/* Sends req on a new connection and serves it at `now` until want responses (0: EOF). */
+static void ask_at(struct prom_server *s, struct client *c, const char *req, int want, int head, uint64_t now)
+{
+        if (client_open(c, prom_server_port(s), 0, req, strlen(req)) < 0) {
+                CHECK(!"client_open");
+                return;
+        }
+        serve_at(s, c, now, want, head);
+}
+
+static unsigned live_of(const struct prom_server *s)
+{
+        struct prom_server_stats st;
+
+        prom_server_get_stats(s, &st);
+        return st.live;
+}
+
+/* Slow clients on the server's clock: a head trickled in is bounded as a whole from the moment
+ * the connection waits for it; an idle keep-alive connection's time starts again after each
+ * answer; a connection lingering after an error is closed at its deadline without counting as
+ * timed out, and what it sends meanwhile is discarded unanswered. */
+static void test_server_clock(void)
+{
+        struct prom_server *s = NULL;
+        struct prom_server_stats st;
+        struct client c;
+        char err[256];
+
+        CHECK_EQ_INT(prom_server_open("127.0.0.1:0", &s, err, sizeof(err)), 0);
+        if (!s)
+                return;
+        prom_server_set_timeout_ns(s, SEC);
+        CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+
+        /* a head that keeps coming, too slowly: dropped 1 s after the connection began */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, "GET /metr", 9), 0);
+        settle_at(s, &c, T0);
+        CHECK_EQ_INT(live_of(s), 1);
+        c.out = "ics HTTP/1.1\r\nHost: x";
+        c.outlen = strlen(c.out);
+        c.outoff = 0;
+        settle_at(s, &c, T0 + SEC / 2);
+        CHECK_EQ_INT(live_of(s), 1);
+        settle_at(s, &c, T0 + SEC - 1);
+        CHECK_EQ_INT(live_of(s), 1);
+        CHECK(!c.eof);
+        serve_at(s, &c, T0 + SEC, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(c.inlen, 0); /* closed unanswered */
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.live, 0);
+        CHECK_EQ_INT(st.timed_out, 1);
+        CHECK_EQ_INT(st.requests, 0);
+        client_close(&c);
+
+        /* keep-alive: each answer gives the connection its time again */
+        ask_at(s, &c, GET_KEEP, 1, 0, 2 * T0);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        c.out = GET_KEEP;
+        c.outlen = strlen(GET_KEEP);
+        c.outoff = 0;
+        serve_at(s, &c, 2 * T0 + SEC / 2, 2, 0);
+        CHECK_EQ_INT(responses(c.in, c.inlen, 0, NULL, NULL), 2);
+        settle_at(s, &c, 2 * T0 + SEC + SEC / 4); /* past the first answer's deadline */
+        CHECK_EQ_INT(live_of(s), 1);
+        CHECK(!c.eof);
+        serve_at(s, &c, 2 * T0 + SEC + SEC / 2, 0, 0);
+        CHECK(c.eof);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.live, 0);
+        CHECK_EQ_INT(st.timed_out, 2);
+        client_close(&c);
+
+        /* an error: answered, the sending side shut, input discarded until the deadline */
+        ask_at(s, &c, "BLAH\r\n\r\n", 0, 0, 3 * T0);
+        CHECK(c.eof); /* the server's side is shut down after the answer */
+        CHECK_EQ_INT(status_of(c.in), 400);
+        CHECK(has_header(c.in, "Connection: close"));
+        CHECK_EQ_INT(responses(c.in, c.inlen, 0, NULL, NULL), 1);
+        CHECK_EQ_INT(live_of(s), 1); /* lingering: the client has not closed */
+        c.out = GET_KEEP GET_KEEP;
+        c.outlen = strlen(c.out);
+        c.outoff = 0;
+        settle_at(s, &c, 3 * T0 + SEC / 2);
+        CHECK_EQ_INT(live_of(s), 1);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.requests, 3); /* the two keep-alive answers and the 400, nothing since */
+        CHECK_EQ_INT(st.errors, 1);
+        settle_at(s, &c, 3 * T0 + SEC);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.live, 0);
+        CHECK_EQ_INT(st.timed_out, 2); /* a lingering connection closed is not a time-out */
+        client_close(&c);
+        prom_server_close(s);
+}
+
+/* One response in r[0..len) with this status line's code, this header line or none starting
+ * with "Connection:", and this body. */
+static void check_response(const char *r, int status, const char *connection, const char *body)
+{
+        CHECK_EQ_INT(status_of(r), status);
+        if (connection)
+                CHECK(has_header(r, connection));
+        else
+                CHECK(strstr(r, "\r\nConnection:") == NULL || strstr(r, "\r\nConnection:") > strstr(r, "\r\n\r\n"));
+        if (body)
+                CHECK_STR(body_of(r), body);
+}
+
+/* What each request is answered, and whether its connection stays open. */
+static void test_server_requests(void)
+{
+        struct prom_server *s = NULL;
+        struct prom_server_stats st;
+        struct client c;
+        char err[256];
+        uint64_t now = T0;
+
+        CHECK_EQ_INT(prom_server_open("127.0.0.1:0", &s, err, sizeof(err)), 0);
+        if (!s)
+                return;
+
+        /* before the first exposition: 503, to HEAD without its body */
+        ask_at(s, &c, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 1, now);
+        check_response(c.in, 503, "Connection: close", "");
+        CHECK(has_header(c.in, "Content-Length: 52"));
+        client_close(&c);
+        CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+
+        /* HTTP/1.0: closed unless asked to keep it, and then said so */
+        ask_at(s, &c, "GET /metrics HTTP/1.0\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Connection: close", "a 1\n");
+        client_close(&c);
+        ask_at(s, &c, "GET /metrics HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 1, 0, now);
+        check_response(c.in, 200, "Connection: keep-alive", "a 1\n");
+        CHECK(!c.eof);
+        CHECK_EQ_INT(live_of(s), 1);
+        client_close(&c);
+        settle_at(s, NULL, now);
+        ask_at(s, &c, "GET /metrics HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Connection: close", "a 1\n");
+        client_close(&c);
+
+        /* HTTP/1.1: kept open, no Connection header, unless a body follows (never read) */
+        ask_at(s, &c, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 1, 0, now);
+        check_response(c.in, 200, NULL, "a 1\n");
+        CHECK(!c.eof);
+        client_close(&c);
+        ask_at(s, &c, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab", 0, 0, now);
+        check_response(c.in, 200, "Connection: close", "a 1\n");
+        client_close(&c);
+        ask_at(s, &c, "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Connection: close", "a 1\n");
+        client_close(&c);
+
+        /* routes: the path is judged before the method; absolute-form; query and fragment */
+        ask_at(s, &c, "DELETE /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 404, "Connection: close", "not found: the figures are at /metrics\n");
+        client_close(&c);
+        ask_at(s, &c, "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 405, "Allow: GET, HEAD", "method not allowed\n");
+        client_close(&c);
+        ask_at(s, &c, "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 1, now);
+        check_response(c.in, 200, "Content-Type: text/html; charset=utf-8", "");
+        client_close(&c);
+        ask_at(s, &c, "GET http://example HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Content-Type: text/html; charset=utf-8", NULL);
+        client_close(&c);
+        ask_at(s, &c, "GET HTTPS://example:9/metrics#x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Content-Type: text/plain; version=0.0.4; charset=utf-8", "a 1\n");
+        client_close(&c);
+        ask_at(s, &c, "GET /metrics/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 404, "Connection: close", NULL);
+        client_close(&c);
+        ask_at(s, &c, "GET /?metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, now);
+        check_response(c.in, 200, "Content-Type: text/html; charset=utf-8", NULL);
+        client_close(&c);
+
+        /* pipelined: answered in order, up to PROM_SERVER_MAX_REQUESTS, the last closing */
+        size_t one = strlen(GET_KEEP), n = PROM_SERVER_MAX_REQUESTS + 1;
+        char *many = malloc(n * one + 1);
+        CHECK(many != NULL);
+        if (many) {
+                for (size_t i = 0; i < n; i++)
+                        memcpy(many + i * one, GET_KEEP, one);
+                many[n * one] = '\0';
+                prom_server_get_stats(s, &st);
+                uint64_t before = st.requests;
+                ask_at(s, &c, many, 0, 0, now);
+                CHECK(c.eof);
+                CHECK_EQ_INT(responses(c.in, c.inlen, 0, NULL, NULL), PROM_SERVER_MAX_REQUESTS);
+                const char *close_hdr = strstr(c.in, "Connection: close");
+                size_t last = 0;
+                responses(c.in, c.inlen, 0, &last, NULL);
+                CHECK(close_hdr != NULL && strstr(close_hdr + 1, "Connection: close") == NULL);
+                CHECK(close_hdr != NULL && (size_t)(close_hdr - c.in) < last);
+                prom_server_get_stats(s, &st);
+                CHECK_EQ_INT(st.requests - before, PROM_SERVER_MAX_REQUESTS);
+                client_close(&c);
+                free(many);
+        }
+        settle_at(s, NULL, now + 10 * SEC);
+        CHECK_EQ_INT(live_of(s), 0);
+        prom_server_close(s);
+}
+
 int main(void)
 {
         /* a SIGPIPE must never come from the server: leave its default action to kill us */
@@ -1183,6 +1427,8 @@ int main(void)
         test_server_keepalive();
         test_server_slow();
         test_server_flood();
+        test_server_clock();
+        test_server_requests();
         CHECK(!service_failed);
         rmdir(tmpdir);
         return unit_finish("test_prom");
