@@ -664,6 +664,72 @@ static void test_heavy_cadence(void)
         sampler_free(s);
 }
 
+/* A heavy tick's figures and a cheap tick's, of one process with JIT code: the heavy tick
+ * walks smaps (the PSS of JIT code, PSS, USS, and Pss_Anon from the rollup where the kernel
+ * has it); the cheap tick that follows reuses the walk's JIT figures and reads no PSS. */
+static void test_heavy_then_cheap(void)
+{
+        const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+        char path[256], ready[16];
+        int pfd[2];
+        pid_t p;
+        struct sampler *s = new_sampler(3600000000000ULL); /* heavy only when forced */
+        struct sampler_tick t;
+
+        snprintf(path, sizeof(path), "%s/fixtures/jitlike", build);
+        CHECK_EQ_INT(pipe(pfd), 0);
+        p = fork();
+        if (p == 0) {
+                dup2(pfd[1], 1);
+                execl(path, path, "--regions", "3", "--size", "8192", "--wx", "1", "--hold-ms", "2000", (char *)NULL);
+                _exit(127);
+        }
+        close(pfd[1]);
+        CHECK(read(pfd[0], ready, sizeof(ready)) > 0);
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rounded = (8192 + page - 1) / page * page;
+
+        CHECK_EQ_INT(sampler_tick(s, 1, &t), 0);
+        const struct sample *x = find(&t, p);
+        CHECK(x != NULL);
+        struct sample heavy;
+        memset(&heavy, 0, sizeof(heavy));
+        if (x)
+                heavy = *x;
+        CHECK_EQ_INT(heavy.heavy, 1);
+        CHECK_EQ_U64(heavy.jit_bytes, 3 * rounded);
+        CHECK_EQ_INT(heavy.jit_mappings, 3);
+        CHECK_EQ_U64(heavy.jit_pss, 3 * rounded);
+        CHECK(heavy.pss >= heavy.uss && heavy.uss >= heavy.jit_pss && heavy.pss <= heavy.rss);
+        if (heavy.have_pss_anon)
+                CHECK(heavy.pss_anon >= heavy.jit_pss && heavy.pss_anon <= heavy.pss);
+        CHECK_EQ_INT(heavy.pid, p);
+        CHECK_EQ_INT(heavy.ppid, getpid());
+        CHECK(heavy.threads >= 1);
+        CHECK(heavy.rss > 0 && heavy.vsz >= heavy.rss);
+        CHECK_STR(heavy.comm, "jitlike");
+
+        CHECK_EQ_INT(sampler_tick(s, 0, &t), 0);
+        x = find(&t, p);
+        CHECK(x != NULL);
+        if (x) {
+                CHECK_EQ_INT(x->heavy, 0);
+                CHECK_EQ_U64(x->pss, 0);
+                CHECK_EQ_U64(x->uss, 0);
+                CHECK_EQ_U64(x->jit_pss, 0);
+                CHECK_EQ_U64(x->jit_bytes, heavy.jit_bytes);
+                CHECK_EQ_INT(x->jit_mappings, heavy.jit_mappings);
+                CHECK_EQ_U64(x->exec_other_bytes, heavy.exec_other_bytes);
+                CHECK_EQ_INT(x->exec_other_mappings, heavy.exec_other_mappings);
+                CHECK_EQ_INT(x->index, heavy.index);
+                CHECK(x->t_ns > heavy.t_ns);
+                CHECK(x->rss > 0);
+        }
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        close(pfd[0]);
+        sampler_free(s);
+}
+
 /* Without smaps_rollup (Linux < 4.14), heavy ticks sum smaps instead: the same figures. */
 static void test_no_rollup(void)
 {
@@ -811,6 +877,7 @@ int main(void)
         test_walk_region_freed_under_it();
         test_sample_times();
         test_bad_root();
+        test_heavy_then_cheap();
         test_no_rollup();
         return unit_finish("test_sampler");
 }
