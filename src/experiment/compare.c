@@ -43,13 +43,21 @@ static void status(const struct compare_options *o, const char *fmt, ...)
         o->status(line);
 }
 
-struct one {
-        int on;
+/* One run as the statistics see it: its mode, its analysis and the figures beside it. */
+struct compare_sample {
+        int on;                         /* JIT on */
+        int analysed;                   /* a holds the run's analysis */
+        struct analysis a;
+        double cpu_per_unit;            /* CPU seconds of the tree per unit of work (request served); < 0 none */
+        double peak_jit_debug_bytes;    /* the summary's tree figures (NaN: not measured) */
+        double peak_jit_debug_images;
+        double peak_jit_attributed_bytes;
+};
+
+/* Where a run is kept: its directory and its summary.json (NULL until it completed). */
+struct run_place {
         char dir[4096];
         json_t *summary;
-        struct analysis a;
-        int analysed;
-        double cpu_per_unit;   /* CPU seconds of the tree per unit of work (request served); < 0 none */
 };
 
 /* A completed run already in dir: its summary.json, with exit status 0. */
@@ -128,60 +136,51 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
 
 /* A figure of one run: negative or NaN is "not measured". */
 /* One metric across runs: the figure of each run, by mode. */
-typedef double (*getter)(const struct analysis *a, int k);
+typedef double (*getter)(const struct compare_sample *r, int k);
 
-static double g_peak_rss(const struct analysis *a, int k) { (void)k; return a->peak_rss; }
-static double g_peak_pss(const struct analysis *a, int k) { (void)k; return a->peak_pss; }
-static double g_peak_anon(const struct analysis *a, int k) { (void)k; return a->peak_anon; }
-static double g_anon_at(const struct analysis *a, int k) { return a->anon_at[k]; }
-static double g_peak_anon_pss(const struct analysis *a, int k) { (void)k; return a->peak_anon_pss; }
-static double g_anon_pss_at(const struct analysis *a, int k) { return a->anon_pss_at[k]; }
-static double g_steady_rss(const struct analysis *a, int k) { (void)k; return a->steady_rss; }
-static double g_steady_pss(const struct analysis *a, int k) { (void)k; return a->steady_pss; }
-static double g_peak_jit(const struct analysis *a, int k) { (void)k; return a->peak_jit; }
-static double g_final_jit(const struct analysis *a, int k) { (void)k; return a->final_jit; }
-static double g_startup(const struct analysis *a, int k) { (void)k; return a->startup_rss; }
-static double g_cpu(const struct analysis *a, int k) { (void)k; return a->cpu_s; }
-static double g_wall(const struct analysis *a, int k) { (void)k; return a->wall_s; }
-static double g_tput(const struct analysis *a, int k) { (void)k; return a->throughput; }
-static double g_warm(const struct analysis *a, int k) { (void)k; return a->warmup_end_s; }
-static double g_rss_at(const struct analysis *a, int k) { return a->rss_at[k]; }
-static double g_p50(const struct analysis *a, int k) { (void)k; return a->latency_p50_us; }
-static double g_wrss(const struct analysis *a, int k) { (void)k; return a->worker_peak_rss; }
-static double g_wpss(const struct analysis *a, int k) { (void)k; return a->worker_peak_pss; }
-static double g_p99(const struct analysis *a, int k) { (void)k; return a->latency_p99_us; }
-static double g_compiled(const struct analysis *a, int k) { (void)k; return a->executors_compiled; }
-static double g_freed(const struct analysis *a, int k) { (void)k; return a->executors_freed; }
-static double g_churn(const struct analysis *a, int k) { (void)k; return a->churn_ratio; }
-static double g_pss_at(const struct analysis *a, int k) { return a->pss_at[k]; }
-static double g_wrss_at(const struct analysis *a, int k) { return a->worker_rss_at[k]; }
-static double g_wpss_at(const struct analysis *a, int k) { return a->worker_pss_at[k]; }
-static double g_wjit_at(const struct analysis *a, int k) { return a->worker_jit_at[k]; }
-static double g_jit_at(const struct analysis *a, int k) { return a->jit_at[k]; }
-static double g_dbg_at(const struct analysis *a, int k) { return a->dbg_at[k]; }
-static double g_rest_at(const struct analysis *a, int k) { return a->rest_at[k]; }
-static double g_wdbg_at(const struct analysis *a, int k) { return a->worker_dbg_at[k]; }
-static double g_wrest_at(const struct analysis *a, int k) { return a->worker_rest_at[k]; }
-static double g_restarts(const struct analysis *a, int k) { (void)k; return a->restarts; }
-static double g_workers_max(const struct analysis *a, int k) { (void)k; return a->workers_max; }
-static double g_first_warm(const struct analysis *a, int k) { (void)k; return a->first_warmup_s; }
-static double g_restart_warm(const struct analysis *a, int k) { (void)k; return a->restart_warmup_s; }
-static double g_restart_jit(const struct analysis *a, int k) { (void)k; return a->restart_jit; }
-/* Figures of the run beside its analysis: every analysis compared here is the `a` of a struct one. */
-static const struct one *run_of(const struct analysis *a)
-{
-        return (const struct one *)(const void *)((const char *)a - offsetof(struct one, a));
-}
-static double g_cpu_unit(const struct analysis *a, int k) { (void)k; return run_of(a)->cpu_per_unit; }
-/* A figure of the run's summary.json "tree" (NaN when null or absent: not measured). */
-static double tree_figure(const struct analysis *a, const char *key)
-{
-        json_t *v = json_object_get(json_object_get(run_of(a)->summary, "tree"), key);
-        return json_is_number(v) ? json_number_value(v) : NAN;
-}
-static double g_peak_dbg(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_debug_bytes"); }
-static double g_peak_dbg_n(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_debug_images"); }
-static double g_peak_attr(const struct analysis *a, int k) { (void)k; return tree_figure(a, "peak_jit_attributed_bytes"); }
+static double g_peak_rss(const struct compare_sample *r, int k) { (void)k; return r->a.peak_rss; }
+static double g_peak_pss(const struct compare_sample *r, int k) { (void)k; return r->a.peak_pss; }
+static double g_peak_anon(const struct compare_sample *r, int k) { (void)k; return r->a.peak_anon; }
+static double g_anon_at(const struct compare_sample *r, int k) { return r->a.anon_at[k]; }
+static double g_peak_anon_pss(const struct compare_sample *r, int k) { (void)k; return r->a.peak_anon_pss; }
+static double g_anon_pss_at(const struct compare_sample *r, int k) { return r->a.anon_pss_at[k]; }
+static double g_steady_rss(const struct compare_sample *r, int k) { (void)k; return r->a.steady_rss; }
+static double g_steady_pss(const struct compare_sample *r, int k) { (void)k; return r->a.steady_pss; }
+static double g_peak_jit(const struct compare_sample *r, int k) { (void)k; return r->a.peak_jit; }
+static double g_final_jit(const struct compare_sample *r, int k) { (void)k; return r->a.final_jit; }
+static double g_startup(const struct compare_sample *r, int k) { (void)k; return r->a.startup_rss; }
+static double g_cpu(const struct compare_sample *r, int k) { (void)k; return r->a.cpu_s; }
+static double g_wall(const struct compare_sample *r, int k) { (void)k; return r->a.wall_s; }
+static double g_tput(const struct compare_sample *r, int k) { (void)k; return r->a.throughput; }
+static double g_warm(const struct compare_sample *r, int k) { (void)k; return r->a.warmup_end_s; }
+static double g_rss_at(const struct compare_sample *r, int k) { return r->a.rss_at[k]; }
+static double g_p50(const struct compare_sample *r, int k) { (void)k; return r->a.latency_p50_us; }
+static double g_wrss(const struct compare_sample *r, int k) { (void)k; return r->a.worker_peak_rss; }
+static double g_wpss(const struct compare_sample *r, int k) { (void)k; return r->a.worker_peak_pss; }
+static double g_p99(const struct compare_sample *r, int k) { (void)k; return r->a.latency_p99_us; }
+static double g_compiled(const struct compare_sample *r, int k) { (void)k; return r->a.executors_compiled; }
+static double g_freed(const struct compare_sample *r, int k) { (void)k; return r->a.executors_freed; }
+static double g_churn(const struct compare_sample *r, int k) { (void)k; return r->a.churn_ratio; }
+static double g_pss_at(const struct compare_sample *r, int k) { return r->a.pss_at[k]; }
+static double g_wrss_at(const struct compare_sample *r, int k) { return r->a.worker_rss_at[k]; }
+static double g_wpss_at(const struct compare_sample *r, int k) { return r->a.worker_pss_at[k]; }
+static double g_wjit_at(const struct compare_sample *r, int k) { return r->a.worker_jit_at[k]; }
+static double g_jit_at(const struct compare_sample *r, int k) { return r->a.jit_at[k]; }
+static double g_dbg_at(const struct compare_sample *r, int k) { return r->a.dbg_at[k]; }
+static double g_rest_at(const struct compare_sample *r, int k) { return r->a.rest_at[k]; }
+static double g_wdbg_at(const struct compare_sample *r, int k) { return r->a.worker_dbg_at[k]; }
+static double g_wrest_at(const struct compare_sample *r, int k) { return r->a.worker_rest_at[k]; }
+static double g_restarts(const struct compare_sample *r, int k) { (void)k; return r->a.restarts; }
+static double g_workers_max(const struct compare_sample *r, int k) { (void)k; return r->a.workers_max; }
+static double g_first_warm(const struct compare_sample *r, int k) { (void)k; return r->a.first_warmup_s; }
+static double g_restart_warm(const struct compare_sample *r, int k) { (void)k; return r->a.restart_warmup_s; }
+static double g_restart_jit(const struct compare_sample *r, int k) { (void)k; return r->a.restart_jit; }
+static double g_cpu_unit(const struct compare_sample *r, int k) { (void)k; return r->cpu_per_unit; }
+static double g_peak_dbg(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_debug_bytes; }
+static double g_peak_dbg_n(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_debug_images; }
+static double g_peak_attr(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_attributed_bytes; }
+static double g_lead(const struct compare_sample *r, int k) { (void)k; return r->a.vsz_lead_s; }
+static double g_slope(const struct compare_sample *r, int k) { (void)k; return r->a.slope; }
 
 /* The figures compared, each once: its name in comparison.json's "metrics" (and in a run's
  * "figures" when per_run), its unit and its getter. */
@@ -227,16 +226,102 @@ static const struct metric_def {
         [M_RESTARTED_WORKER_JIT] = { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit, 0 },
 };
 
+/* The figures compared at each equivalent point, in bytes: their names in a point of
+ * comparison.json's "equivalent_points" and their getters. */
+enum point_id {
+        P_RSS, P_PSS, P_WORKER_RSS, P_WORKER_PSS, P_WORKER_JIT, P_ANON, P_ANON_PSS, P_JIT, P_DEBUG, P_REST,
+        P_WORKER_DEBUG, P_WORKER_REST, P_MAX
+};
+static const struct point_def {
+        const char *name;
+        getter g;
+} POINTS[P_MAX] = {
+        [P_RSS] = { "rss_bytes", g_rss_at },
+        [P_PSS] = { "pss_bytes", g_pss_at },
+        [P_WORKER_RSS] = { "worker_rss_bytes", g_wrss_at },
+        [P_WORKER_PSS] = { "worker_pss_bytes", g_wpss_at },
+        [P_WORKER_JIT] = { "worker_jit_code_bytes", g_wjit_at },
+        /* the RSS delta decomposed: JIT code pages, debug images, the rest */
+        [P_ANON] = { "anon_bytes", g_anon_at },
+        [P_ANON_PSS] = { "anon_pss_bytes", g_anon_pss_at },
+        [P_JIT] = { "jit_code_bytes", g_jit_at },
+        [P_DEBUG] = { "jit_debug_bytes", g_dbg_at },
+        [P_REST] = { "rss_rest_bytes", g_rest_at },
+        [P_WORKER_DEBUG] = { "worker_jit_debug_bytes", g_wdbg_at },
+        [P_WORKER_REST] = { "worker_rss_rest_bytes", g_wrest_at },
+};
+
+/* One figure compared between the modes. */
+struct metric_result {
+        int ok;                         /* measured in both modes and compared: s is filled */
+        struct stats_shift s;
+        size_t n_off, n_on;
+        double median_off, median_on;   /* NaN when the mode has no figure */
+};
+
+/* The memory at one equivalent point (25, 50, 75, 100% of the work, or of the time). */
+struct point_result {
+        int percent;
+        double units;                   /* the work done there; < 0 when the basis is not work */
+        struct metric_result fig[P_MAX];
+};
+
+/* A mode's growth after warm-up, over its runs analysed. */
+struct mode_growth {
+        int runs;                       /* the mode's runs analysed, those too short to judge
+                                         * included (0: none; nothing else is set) */
+        double slope;                   /* median Theil-Sen slope of the runs judged (NaN: none) */
+        int growing, warmup_ended;      /* runs growing, runs whose warm-up ended */
+        int votes[GROWTH_CLASS_MAX];    /* runs per growth class */
+        enum growth_class cls;          /* the class most runs have (ties: the first in growth.h) */
+        const char *shape;              /* the same in fewer words: "growing", "warming_up",
+                                         * "not_enough_data", "plateau" */
+};
+
+/* A mode's workers (have: some run had workers). */
+struct mode_workers {
+        int have;
+        double at_once;                 /* median of the most workers alive at one tick */
+        int restarts_total;             /* restarts in all the mode's runs */
+        double restarts_per_run;        /* median */
+};
+
+/* What the comparison found, computed once from the runs; comparison.json says the same. */
+struct result {
+        int control;                    /* no verdict: the interpreter has no JIT machine code */
+        int complete;                   /* every planned run completed */
+        int runs_completed;
+        struct metric_result metrics[M_MAX];
+        const char *basis;              /* of the equivalent points: "requests", "work", "time" */
+        struct point_result points[ANALYSIS_POINTS];
+        double warmup_end_s[2];         /* median per mode, off then on (NaN: none) */
+        struct mode_growth growth[2];
+        int have_lead[2];
+        double vsz_lead_s[2];           /* median of how long before RSS VSZ reached 90% of its growth */
+        int have_limit;
+        double limit_bytes;
+        struct verdict verdict;
+        const char *memory_figure;      /* "PSS" or "RSS": what the limit is judged on */
+        const char *cost_figure;        /* "anon_pagemap", "anon_pss", or the memory figure */
+        const char *anon_method;        /* "pagemap", "pss_anon", or NULL: the cost was not measured apart */
+        struct mode_workers workers[2];
+        int file_pss_runs;              /* runs with the tree's share of its file pages (< 2: none) */
+        double file_pss_min, file_pss_max, file_pss_median;
+        int outside_sharers_changed;    /* that share moved by more than 1 MiB and 5% */
+        double anon_outside_max;        /* the most anonymous memory mapped from outside (< 0: not counted) */
+        int anon_outside_runs;          /* runs where some was */
+};
+
 /* A run's own figures, as it was analysed (null: not measured): the per_run metrics, then what
  * only a run has. */
-static json_t *run_figures(const struct one *r)
+static json_t *run_figures(const struct compare_sample *r)
 {
         const struct analysis *x = &r->a;
         json_t *o = json_object();
 
         for (int k = 0; k < M_MAX; k++)
                 if (METRICS[k].per_run)
-                        json_object_set_new(o, METRICS[k].name, jsonout_measured(METRICS[k].g(x, 0)));
+                        json_object_set_new(o, METRICS[k].name, jsonout_measured(METRICS[k].g(r, 0)));
         json_object_set_new(o, "slope_bytes_per_s", jsonout_real_or_null(x->slope));
         json_object_set_new(o, "growing", json_boolean(x->growing));
         json_object_set_new(o, "rss_at_100_bytes", jsonout_measured(x->rss_at[ANALYSIS_POINTS - 1]));
@@ -249,15 +334,8 @@ static json_t *run_figures(const struct one *r)
         return o;
 }
 
-struct metric_result {
-        int ok;
-        struct stats_shift s;
-        size_t n_off, n_on;
-        double median_off, median_on;   /* NaN when the mode has no figure */
-};
-
 /* Collects the metric over the analysed runs (figures < 0 are "not measured") and compares. */
-static struct metric_result compare_metric(struct one *runs, int n, getter g, int k, int allow_negative)
+static struct metric_result compare_metric(const struct compare_sample *runs, int n, getter g, int k)
 {
         double off[RUNS_MAX], on[RUNS_MAX];
         struct metric_result m;
@@ -267,8 +345,8 @@ static struct metric_result compare_metric(struct one *runs, int n, getter g, in
         for (int i = 0; i < n; i++) {
                 if (!runs[i].analysed)
                         continue;
-                double v = g(&runs[i].a, k);
-                if (isnan(v) || (!allow_negative && v < 0))
+                double v = g(&runs[i], k);
+                if (isnan(v) || v < 0)
                         continue;
                 if (runs[i].on)
                         on[non++] = v;
@@ -338,7 +416,8 @@ static void verdict_figure_of(const struct metric_result *m, struct verdict_figu
         f->too_few = metric_too_few(m);
 }
 
-static double median_of(struct one *runs, int n, int on, getter g, int *ret_count, int (*ok)(const struct analysis *))
+/* The median of a figure over the mode's analysed runs (NaN: none), and how many had it. */
+static double median_of(const struct compare_sample *runs, int n, int on, getter g, int *ret_count)
 {
         double v[RUNS_MAX], m = NAN;
         size_t k = 0;
@@ -346,9 +425,7 @@ static double median_of(struct one *runs, int n, int on, getter g, int *ret_coun
         for (int i = 0; i < n; i++) {
                 if (!runs[i].analysed || runs[i].on != on)
                         continue;
-                if (ok && !ok(&runs[i].a))
-                        continue;
-                double x = g(&runs[i].a, 0);
+                double x = g(&runs[i], 0);
                 if (!isnan(x))
                         v[k++] = x;
         }
@@ -359,44 +436,42 @@ static double median_of(struct one *runs, int n, int on, getter g, int *ret_coun
         return m;
 }
 
-static double g_slope(const struct analysis *a, int k) { (void)k; return a->slope; }
-static double g_lead(const struct analysis *a, int k) { (void)k; return a->vsz_lead_s; }
-static double g_growing(const struct analysis *a, int k) { (void)k; return a->growing; }
-static double g_ended(const struct analysis *a, int k) { (void)k; return a->warmup_ended; }
-
-static json_t *growth_json(struct one *runs, int n, int on)
+static void growth_of(const struct compare_sample *runs, int n, int on, struct mode_growth *g)
 {
-        int count = 0; /* the mode's runs analysed, those too short to judge included */
-        double slope = median_of(runs, n, on, g_slope, NULL, NULL); /* of the runs judged */
-        double growing = 0, ended = 0;
-
+        memset(g, 0, sizeof(*g));
+        g->slope = median_of(runs, n, on, g_slope, NULL); /* of the runs judged */
         for (int i = 0; i < n; i++)
                 if (runs[i].analysed && runs[i].on == on) {
-                        count++;
-                        growing += g_growing(&runs[i].a, 0);
-                        ended += g_ended(&runs[i].a, 0);
+                        g->runs++;
+                        g->growing += runs[i].a.growing;
+                        g->warmup_ended += runs[i].a.warmup_ended;
                 }
-        if (count == 0)
-                return json_null();
         /* The growth class most runs of the mode have (ties: the first in growth.h's order);
          * the shape says the same in fewer words. */
-        int votes[GROWTH_CLASS_MAX] = { 0 }, best = 0;
+        int best = 0;
         for (int i = 0; i < n; i++)
                 if (runs[i].analysed && runs[i].on == on && runs[i].a.growth_class >= 0 && runs[i].a.growth_class < GROWTH_CLASS_MAX)
-                        votes[runs[i].a.growth_class]++;
+                        g->votes[runs[i].a.growth_class]++;
         for (int c = 1; c < GROWTH_CLASS_MAX; c++)
-                if (votes[c] > votes[best])
+                if (g->votes[c] > g->votes[best])
                         best = c;
-        const char *shape = best == GROWTH_STEADY ? "growing" : best == GROWTH_WARMING_UP ? "warming_up"
-                            : best == GROWTH_NOT_ENOUGH_DATA ? "not_enough_data" : "plateau";
+        g->cls = (enum growth_class)best;
+        g->shape = best == GROWTH_STEADY ? "growing" : best == GROWTH_WARMING_UP ? "warming_up"
+                   : best == GROWTH_NOT_ENOUGH_DATA ? "not_enough_data" : "plateau";
+}
+
+static json_t *growth_json(const struct mode_growth *g)
+{
+        if (g->runs == 0)
+                return json_null();
         json_t *classes = json_object();
         for (int c = 0; c < GROWTH_CLASS_MAX; c++)
-                if (votes[c])
-                        json_object_set_new(classes, growth_class_name((enum growth_class)c), json_integer(votes[c]));
-        return json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "shape", shape, "slope_bytes_per_s",
-                         jsonout_real_or_null(slope),
-                         "runs_growing", (int)growing, "runs_warmup_ended", (int)ended, "runs", count,
-                         "class", growth_class_name((enum growth_class)best), "classes", classes);
+                if (g->votes[c])
+                        json_object_set_new(classes, growth_class_name((enum growth_class)c), json_integer(g->votes[c]));
+        return json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "shape", g->shape, "slope_bytes_per_s",
+                         jsonout_real_or_null(g->slope),
+                         "runs_growing", g->growing, "runs_warmup_ended", g->warmup_ended, "runs", g->runs,
+                         "class", growth_class_name(g->cls), "classes", classes);
 }
 
 /* Frameworks known to lean on dynamic attribute resolution. */
@@ -603,13 +678,36 @@ static int prepare_out(const struct compare_options *o, char *err, size_t err_si
         return 0;
 }
 
-int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t err_size)
-{
-        struct one *runs = NULL;
-        int max_runs = o->max_runs > o->runs ? o->max_runs : o->runs;
-        int total = 2 * o->runs, cap = 2 * max_runs, done = 0, r = 0, interrupted = 0;
-        json_t *order = NULL, *runs_json = NULL, *result = NULL;
+/* A comparison under way: the options, the runs and what is computed from them. */
+struct experiment {
+        const struct compare_options *o;
+        char *err;
+        size_t err_size;
+        struct compare_sample *runs;    /* cap of them: the first done completed */
+        struct run_place *place;        /* where each is kept */
+        int cap;                        /* the most runs the comparison may make */
+        int total;                      /* runs planned (grows with --max-runs) */
+        int attempted, done;            /* runs started, runs completed */
+        int interrupted;
+        double units;                   /* equal work: the smallest total any run served (< 0: none) */
+        int anon_pagemap;               /* every run counted its anonymous memory from the page tables */
+        struct verdict_inputs in;
+        struct result res;
+};
 
+/* Checks the plan, prepares OUT and allocates the runs. Returns 0, or -errno with err set
+ * (nothing to close then). */
+static int experiment_open(struct experiment *x, const struct compare_options *o, char *err, size_t err_size)
+{
+        int max_runs = o->max_runs > o->runs ? o->max_runs : o->runs;
+        int r;
+
+        memset(x, 0, sizeof(*x));
+        x->o = o;
+        x->err = err;
+        x->err_size = err_size;
+        x->total = 2 * o->runs;
+        x->cap = 2 * max_runs;
         if (o->runs < 1 || o->runs > RUNS_MAX / 2 || max_runs > RUNS_MAX / 2) {
                 snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
                 return -EINVAL;
@@ -617,366 +715,538 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         r = prepare_out(o, err, err_size);
         if (r < 0)
                 return r;
-        runs = calloc((size_t)cap, sizeof(*runs));
-        order = json_array();
-        runs_json = json_array();
-        if (!runs || !order || !runs_json) {
-                r = -ENOMEM;
+        x->runs = calloc((size_t)x->cap, sizeof(*x->runs));
+        x->place = calloc((size_t)x->cap, sizeof(*x->place));
+        if (!x->runs || !x->place) {
+                free(x->runs);
+                free(x->place);
                 snprintf(err, err_size, "out of memory");
-                goto out;
+                return -ENOMEM;
         }
+        return 0;
+}
 
-        /* Warm-up runs: not counted, they only take the first-run costs (page cache, .pyc). */
-        if (o->warmup && !o->resume) {
-                for (int on = 0; on <= 1; on++) {
-                        json_t *s = NULL;
-                        char dir[4200];
-                        int intr = 0;
-                        snprintf(dir, sizeof(dir), "%s/runs/warmup-%s", o->out, on ? "on" : "off");
-                        status(o, "warm-up run, JIT %s (not counted)", on ? "on" : "off");
-                        r = do_one(o, dir, on, &s, err, err_size, &intr);
-                        json_decref(s);
-                        if (r < 0) {
-                                interrupted = intr;
-                                goto out;
-                        }
+static void experiment_close(struct experiment *x)
+{
+        if (x->place)
+                for (int i = 0; i < x->cap; i++)
+                        json_decref(x->place[i].summary);
+        free(x->place);
+        free(x->runs);
+}
+
+/* Warm-up runs: not counted, they only take the first-run costs (page cache, .pyc). */
+static int run_warmups(struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+
+        if (!o->warmup || o->resume)
+                return 0;
+        for (int on = 0; on <= 1; on++) {
+                json_t *s = NULL;
+                char dir[4200];
+                int intr = 0, r;
+                snprintf(dir, sizeof(dir), "%s/runs/warmup-%s", o->out, on ? "on" : "off");
+                status(o, "warm-up run, JIT %s (not counted)", on ? "on" : "off");
+                r = do_one(o, dir, on, &s, x->err, x->err_size, &intr);
+                json_decref(s);
+                if (r < 0) {
+                        x->interrupted = intr;
+                        return r;
                 }
         }
+        return 0;
+}
 
-        for (int i = 0; i < total; i++) {
-                struct one *x = &runs[i];
-                if (o->stop && *o->stop) {
-                        interrupted = 1; /* between two runs */
+/* A figure of the run's summary.json "tree" (NaN when null or absent: not measured). */
+static double tree_figure(json_t *summary, const char *key)
+{
+        json_t *v = json_object_get(json_object_get(summary, "tree"), key);
+        return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A completed run's figures: its analysis, and those beside it in its summary. */
+static void analyse_run(struct compare_sample *s, const struct run_place *p)
+{
+        struct runfile_series ser;
+        struct runfile_procs pr;
+
+        if (runfile_read(p->dir, &ser, &pr) == 0) {
+                s->analysed = analysis_run(&ser, &pr, p->summary, &s->a) == 0;
+                runfile_series_free(&ser);
+                runfile_procs_free(&pr);
+        }
+        /* CPU per unit of work: per request served with --http (the requests completed are the
+         * run's progress) */
+        json_t *units = json_object_get(json_object_get(p->summary, "progress"), "units");
+        s->cpu_per_unit = s->analysed && json_is_number(units) && json_number_value(units) > 0
+                                  ? s->a.cpu_s / json_number_value(units)
+                                  : -1;
+        s->peak_jit_debug_bytes = tree_figure(p->summary, "peak_jit_debug_bytes");
+        s->peak_jit_debug_images = tree_figure(p->summary, "peak_jit_debug_images");
+        s->peak_jit_attributed_bytes = tree_figure(p->summary, "peak_jit_attributed_bytes");
+}
+
+/* Run i of the comparison (or, resuming, the one already done), analysed. Returns 0, or the
+ * failed run's -errno with err set. */
+static int run_next(struct experiment *x, int i)
+{
+        const struct compare_options *o = x->o;
+        struct compare_sample *s = &x->runs[i];
+        struct run_place *p = &x->place[i];
+        const char *mode;
+
+        s->on = mode_on(i);
+        mode = s->on ? "on" : "off";
+        snprintf(p->dir, sizeof(p->dir), "%s/runs/%02d-%s", o->out, i + 1, mode);
+        x->attempted++;
+        if (o->resume && (p->summary = completed(p->dir)) != NULL) {
+                status(o, "run %d of %d, JIT %s: already done", i + 1, x->total, mode);
+        } else {
+                int intr = 0, r;
+                status(o, "run %d of %d, JIT %s", i + 1, x->total, mode);
+                r = do_one(o, p->dir, s->on, &p->summary, x->err, x->err_size, &intr);
+                if (r < 0) {
+                        x->interrupted = intr;
+                        return r;
+                }
+        }
+        analyse_run(s, p);
+        return 0;
+}
+
+/* Adaptive stopping: after the planned runs, a pair more (one per mode, in the same
+ * interleaving) while the memory interval is wider than asked. */
+static void extend_if_wide(struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+
+        if (x->done != x->total || x->total >= x->cap || x->done % 2 != 0)
+                return;
+        struct metric_result m = compare_metric(x->runs, x->done, METRICS[M_PEAK_PSS].g, 0);
+        if (!m.ok)
+                m = compare_metric(x->runs, x->done, METRICS[M_PEAK_RSS].g, 0);
+        double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
+        if (m.ok && width <= o->target_width)
+                return;
+        if (isfinite(width))
+                status(o, "the 95%% interval of peak memory is %.2f%% wide (target %.2f%%): two more runs",
+                       100 * width, 100 * o->target_width);
+        else
+                status(o, "no 95%% interval of peak memory yet (too few runs): two more runs");
+        x->total += 2;
+}
+
+/* The runs, interleaved, until all are done, one fails or a stop is asked for between two.
+ * Returns 0, or the failed run's -errno. */
+static int run_planned(struct experiment *x)
+{
+        int r = 0;
+
+        for (int i = 0; i < x->total; i++) {
+                if (x->o->stop && *x->o->stop) {
+                        x->interrupted = 1; /* between two runs */
                         break;
                 }
-                x->on = mode_on(i);
-                snprintf(x->dir, sizeof(x->dir), "%s/runs/%02d-%s", o->out, i + 1, x->on ? "on" : "off");
-                json_array_append_new(order, json_string(x->on ? "on" : "off"));
-                if (o->resume && (x->summary = completed(x->dir)) != NULL) {
-                        status(o, "run %d of %d, JIT %s: already done", i + 1, total, x->on ? "on" : "off");
-                } else {
-                        int intr = 0;
-                        status(o, "run %d of %d, JIT %s", i + 1, total, x->on ? "on" : "off");
-                        r = do_one(o, x->dir, x->on, &x->summary, err, err_size, &intr);
-                        if (r < 0) {
-                                interrupted = intr;
-                                break;
-                        }
-                }
-                struct runfile_series s;
-                struct runfile_procs pr;
-                if (runfile_read(x->dir, &s, &pr) == 0) {
-                        struct runfile_summary rs;
-                        runfile_summary_of(x->summary, &rs);
-                        x->analysed = analysis_of(&s, &pr, &rs, &x->a) == 0;
-                        runfile_summary_free(&rs);
-                        runfile_series_free(&s);
-                        runfile_procs_free(&pr);
-                }
-                /* CPU per unit of work: per request served with --http (the requests completed
-                 * are the run's progress) */
-                {
-                        json_t *units = json_object_get(json_object_get(x->summary, "progress"), "units");
-                        x->cpu_per_unit = x->analysed && json_is_number(units) && json_number_value(units) > 0
-                                                  ? x->a.cpu_s / json_number_value(units)
-                                                  : -1;
-                }
-                done++;
-                /* Adaptive stopping: after the planned runs, a pair more (one per mode, in the
-                 * same interleaving) while the memory interval is wider than asked. */
-                if (done == total && total < cap && done % 2 == 0) {
-                        struct metric_result m = compare_metric(runs, done, METRICS[M_PEAK_PSS].g, 0, 0);
-                        if (!m.ok)
-                                m = compare_metric(runs, done, METRICS[M_PEAK_RSS].g, 0, 0);
-                        double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
-                        if (!m.ok || !(width <= o->target_width)) {
-                                if (isfinite(width))
-                                        status(o, "the 95%% interval of peak memory is %.2f%% wide (target %.2f%%): two more runs",
-                                               100 * width, 100 * o->target_width);
-                                else
-                                        status(o, "no 95%% interval of peak memory yet (too few runs): two more runs");
-                                total += 2;
-                        }
-                }
+                r = run_next(x, i);
+                if (r < 0)
+                        break;
+                x->done++;
+                extend_if_wide(x);
         }
+        return r;
+}
 
-        /* Equal work across runs: the points at 25..100% of the smallest total any run served
-         * (each run's own total would compare 2,728 requests with 6,000). */
+/* Equal work across runs: the points at 25..100% of the smallest total any run served (each
+ * run's own total would compare 2,728 requests with 6,000). The runs that served more are
+ * analysed again at that total. */
+static void align_equal_work(struct experiment *x)
+{
         double units = INFINITY;
         int all_progress = 0;
-        for (int i = 0; i < done; i++)
-                if (runs[i].analysed) {
-                        all_progress = runs[i].a.by_progress;
+
+        for (int i = 0; i < x->done; i++)
+                if (x->runs[i].analysed) {
+                        all_progress = x->runs[i].a.by_progress;
                         if (!all_progress)
                                 break;
-                        units = fmin(units, runs[i].a.units_total);
+                        units = fmin(units, x->runs[i].a.units_total);
                 }
-        if (all_progress && isfinite(units) && units > 0)
-                for (int i = 0; i < done; i++) {
-                        struct runfile_series s;
-                        struct runfile_procs pr;
-                        if (!runs[i].analysed || runs[i].a.units_total <= units)
-                                continue;
-                        if (runfile_read(runs[i].dir, &s, &pr) == 0) {
-                                struct runfile_summary rs;
-                                runfile_summary_of(runs[i].summary, &rs);
-                                runs[i].analysed = analysis_of_at(&s, &pr, &rs, units, &runs[i].a) == 0;
-                                runfile_summary_free(&rs);
-                                runfile_series_free(&s);
-                                runfile_procs_free(&pr);
-                        }
+        if (!(all_progress && isfinite(units) && units > 0)) {
+                x->units = -1;
+                return;
+        }
+        x->units = units;
+        for (int i = 0; i < x->done; i++) {
+                struct compare_sample *s = &x->runs[i];
+                struct runfile_series ser;
+                struct runfile_procs pr;
+                if (!s->analysed || s->a.units_total <= units)
+                        continue;
+                if (runfile_read(x->place[i].dir, &ser, &pr) == 0) {
+                        s->analysed = analysis_run_at(&ser, &pr, x->place[i].summary, units, &s->a) == 0;
+                        runfile_series_free(&ser);
+                        runfile_procs_free(&pr);
                 }
-        else
-                units = -1;
+        }
+}
 
-        /* The tree's anonymous memory is counted one way in every run: from the page tables
-         * when all of them read them, else by Pss_Anon in all. */
+/* The tree's anonymous memory is counted one way in every run: from the page tables when all
+ * of them read them, else by Pss_Anon in all. */
+static void count_anon_one_way(struct experiment *x)
+{
         int n_pagemap = 0, n_analysed = 0;
-        for (int i = 0; i < done; i++)
-                if (runs[i].analysed) {
+
+        for (int i = 0; i < x->done; i++)
+                if (x->runs[i].analysed) {
                         n_analysed++;
-                        n_pagemap += runs[i].a.anon_pagemap;
+                        n_pagemap += x->runs[i].a.anon_pagemap;
                 }
-        int anon_pagemap = n_analysed > 0 && n_pagemap == n_analysed;
-        if (!anon_pagemap)
-                for (int i = 0; i < done; i++) {
-                        struct analysis *x = &runs[i].a;
-                        x->anon_pagemap = 0;
-                        x->peak_anon = x->peak_anon_pss;
-                        memcpy(x->anon_at, x->anon_pss_at, sizeof(x->anon_at));
-                }
-
-        /* Every completed run, as it was analysed; figures it did not measure are null. */
-        for (int i = 0; i < done; i++) {
-                json_array_append_new(runs_json,
-                                      json_pack("{s:s, s:s, s:b, s:o}", "mode", runs[i].on ? "on" : "off", "dir",
-                                                runs[i].dir, "analysed", runs[i].analysed,
-                                                "figures", runs[i].analysed
-                                                        ? run_figures(&runs[i])
-                                                        : json_null()));
+        x->anon_pagemap = n_analysed > 0 && n_pagemap == n_analysed;
+        if (x->anon_pagemap)
+                return;
+        for (int i = 0; i < x->done; i++) {
+                struct analysis *a = &x->runs[i].a;
+                a->anon_pagemap = 0;
+                a->peak_anon = a->peak_anon_pss;
+                memcpy(a->anon_at, a->anon_pss_at, sizeof(a->anon_at));
         }
+}
 
-        /* Statistics: every figure of METRICS, compared once. */
-        struct metric_result res[M_MAX];
-        json_t *mj = json_object();
-        for (int k = 0; k < M_MAX; k++) {
-                res[k] = compare_metric(runs, done, METRICS[k].g, 0, 0);
-                json_object_set_new(mj, METRICS[k].name, metric_json(&res[k], METRICS[k].unit));
-        }
-        const struct metric_result *peak_pss = &res[M_PEAK_PSS], *peak_rss = &res[M_PEAK_RSS], *peak_anon = &res[M_PEAK_ANON];
-
-        /* Equivalent points: memory at equal work done (or equal time). */
-        json_t *eq = json_array();
+/* Statistics: every figure of METRICS compared once, and memory at equal work done (or equal
+ * time) at each equivalent point. */
+static void compute_statistics(struct experiment *x)
+{
+        struct result *res = &x->res;
         int by_progress = 1;
-        for (int i = 0; i < done; i++)
-                if (runs[i].analysed && !runs[i].a.by_progress)
-                        by_progress = 0;
-        for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                struct metric_result mr = compare_metric(runs, done, g_rss_at, k, 0);
-                struct metric_result mp = compare_metric(runs, done, g_pss_at, k, 0);
-                struct metric_result wr = compare_metric(runs, done, g_wrss_at, k, 0);
-                struct metric_result wp = compare_metric(runs, done, g_wpss_at, k, 0);
-                struct metric_result wj = compare_metric(runs, done, g_wjit_at, k, 0);
-                /* the RSS delta decomposed: JIT code pages, debug images, the rest */
-                struct metric_result an = compare_metric(runs, done, g_anon_at, k, 0);
-                struct metric_result jc = compare_metric(runs, done, g_jit_at, k, 0);
-                struct metric_result jd = compare_metric(runs, done, g_dbg_at, k, 0);
-                struct metric_result rr = compare_metric(runs, done, g_rest_at, k, 0);
-                struct metric_result wd = compare_metric(runs, done, g_wdbg_at, k, 0);
-                struct metric_result wrr = compare_metric(runs, done, g_wrest_at, k, 0);
-                json_t *pt = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "percent", 25 * (k + 1), "basis",
-                                                    by_progress ? (o->http ? "requests" : "work") : "time",
-                                                    "units", by_progress && units > 0 ? json_real(units * (k + 1) / ANALYSIS_POINTS) : json_null(),
-                                                    "rss_bytes",
-                                                    metric_json(&mr, "bytes"), "pss_bytes", metric_json(&mp, "bytes"),
-                                                    "worker_rss_bytes", metric_json(&wr, "bytes"),
-                                                    "worker_pss_bytes", metric_json(&wp, "bytes"),
-                                                    "worker_jit_code_bytes", metric_json(&wj, "bytes"));
-                struct metric_result ap = compare_metric(runs, done, g_anon_pss_at, k, 0);
-                json_object_set_new(pt, "anon_bytes", metric_json(&an, "bytes"));
-                json_object_set_new(pt, "anon_pss_bytes", metric_json(&ap, "bytes"));
-                json_object_set_new(pt, "jit_code_bytes", metric_json(&jc, "bytes"));
-                json_object_set_new(pt, "jit_debug_bytes", metric_json(&jd, "bytes"));
-                json_object_set_new(pt, "rss_rest_bytes", metric_json(&rr, "bytes"));
-                json_object_set_new(pt, "worker_jit_debug_bytes", metric_json(&wd, "bytes"));
-                json_object_set_new(pt, "worker_rss_rest_bytes", metric_json(&wrr, "bytes"));
-                json_array_append_new(eq, pt);
-        }
 
-        /* The verdict; none for a control (an interpreter without JIT machine code). */
-        int control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
-        struct verdict_inputs in;
-        struct verdict v;
-        memset(&in, 0, sizeof(in));
-        in.workers = o->workers > 0 ? o->workers : 1;
-        if (o->have_limit) {
-                in.have_limit = 1;
-                in.limit_bytes = (double)o->limit_bytes;
-        } else {
-                struct cgroup_info cg;
-                if (cgroup_detect(0, &cg) == 0 && (cg.have & CGROUP_HAVE_LIMIT) && cg.limit_bytes != CGROUP_NO_LIMIT) {
-                        in.have_limit = 1;
-                        in.limit_bytes = (double)cg.limit_bytes;
-                }
+        for (int k = 0; k < M_MAX; k++)
+                res->metrics[k] = compare_metric(x->runs, x->done, METRICS[k].g, 0);
+        for (int i = 0; i < x->done; i++)
+                if (x->runs[i].analysed && !x->runs[i].a.by_progress)
+                        by_progress = 0;
+        res->basis = by_progress ? (x->o->http ? "requests" : "work") : "time";
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                struct point_result *pt = &res->points[k];
+                pt->percent = 25 * (k + 1);
+                pt->units = by_progress && x->units > 0 ? x->units * (k + 1) / ANALYSIS_POINTS : -1;
+                for (int f = 0; f < P_MAX; f++)
+                        pt->fig[f] = compare_metric(x->runs, x->done, POINTS[f].g, k);
         }
+}
+
+/* The memory limit: --limit, else the cgroup's, if any. */
+static void find_limit(const struct compare_options *o, struct verdict_inputs *in)
+{
+        struct cgroup_info cg;
+
+        if (o->have_limit) {
+                in->have_limit = 1;
+                in->limit_bytes = (double)o->limit_bytes;
+        } else if (cgroup_detect(0, &cg) == 0 && (cg.have & CGROUP_HAVE_LIMIT) && cg.limit_bytes != CGROUP_NO_LIMIT) {
+                in->have_limit = 1;
+                in->limit_bytes = (double)cg.limit_bytes;
+        }
+}
+
+/* Warm-up and restarts with the JIT on: the warm-up each worker restart pays again, every
+ * --restart-every or as often as the runs restarted workers. */
+static void find_warmup_and_restarts(struct experiment *x)
+{
+        struct verdict_inputs *in = &x->in;
+        const struct compare_sample *runs = x->runs;
+        int ended = 0, on_runs = 0, n_workers_on = 0, n_restarts_on = 0;
+
+        in->warmup_s = median_of(runs, x->done, 1, g_warm, &on_runs);
+        for (int i = 0; i < x->done; i++)
+                if (runs[i].analysed && runs[i].on)
+                        ended += runs[i].a.warmup_ended;
+        in->have_warmup = on_runs > 0 && ended * 2 > on_runs;
+        in->have_restart = x->o->restart_ns > 0;
+        in->restart_s = (double)x->o->restart_ns / 1e9;
+        double workers_on = median_of(runs, x->done, 1, g_workers_max, &n_workers_on);
+        double restarts_on = median_of(runs, x->done, 1, g_restarts, &n_restarts_on);
+        if (!in->have_restart && n_restarts_on > 0 && restarts_on > 0 && workers_on > 0) {
+                /* each worker restarted every (workers x run time) / restarts, as the runs went */
+                in->have_restart = in->restart_observed = 1;
+                in->restart_s = workers_on * median_of(runs, x->done, 1, g_wall, NULL) / restarts_on;
+        }
+}
+
+/* The verdict; none for a control (an interpreter without JIT machine code). */
+static void decide(struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+        struct verdict_inputs *in = &x->in;
+        struct result *res = &x->res;
+        const struct metric_result *peak_pss = &res->metrics[M_PEAK_PSS], *peak_rss = &res->metrics[M_PEAK_RSS];
+
+        res->control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
+        memset(in, 0, sizeof(*in));
+        in->workers = o->workers > 0 ? o->workers : 1;
+        find_limit(o, in);
         const struct metric_result *mem = peak_pss->ok ? peak_pss : peak_rss;
-        in.memory_figure = peak_pss->ok ? "PSS" : "RSS";
-        verdict_figure_of(mem, &in.memory);
+        in->memory_figure = peak_pss->ok ? "PSS" : "RSS";
+        verdict_figure_of(mem, &in->memory);
         /* The JIT's cost is judged on what the tree itself holds: its anonymous memory counted
          * once (from the page tables, else the sum of Pss_Anon), which processes outside the
          * tree do not move; PSS also divides the interpreter's and libraries' file pages among
          * whoever maps them. */
-        if (peak_anon->ok && peak_pss->ok) {
-                verdict_figure_of(peak_anon, &in.cost);
-                in.cost_figure = "anonymous memory";
+        if (res->metrics[M_PEAK_ANON].ok && peak_pss->ok) {
+                verdict_figure_of(&res->metrics[M_PEAK_ANON], &in->cost);
+                in->cost_figure = "anonymous memory";
         }
-        in.runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
-        verdict_figure_of(&res[M_THROUGHPUT], &in.throughput);
-        verdict_figure_of(&res[M_WALL], &in.wall);
-        verdict_figure_of(&res[M_CPU_PER_UNIT], &in.cpu_per_unit);
-        verdict_figure_of(&res[M_LATENCY_P50], &in.latency);
-        in.open_model = o->http && o->http->rate > 0; /* throughput is the rate asked for */
-        in.control = control;
-        in.control_build = o->python ? python_jit_build_key(o->python->build) : NULL;
-        int ended = 0, on_runs = 0;
-        double warm_on = median_of(runs, done, 1, g_warm, &on_runs, NULL);
-        for (int i = 0; i < done; i++)
-                if (runs[i].analysed && runs[i].on)
-                        ended += runs[i].a.warmup_ended;
-        in.have_warmup = on_runs > 0 && ended * 2 > on_runs;
-        in.warmup_s = warm_on;
-        in.have_restart = o->restart_ns > 0;
-        in.restart_s = (double)o->restart_ns / 1e9;
-        int n_workers_on = 0, n_restarts_on = 0;
-        double workers_on = median_of(runs, done, 1, g_workers_max, &n_workers_on, NULL);
-        double restarts_on = median_of(runs, done, 1, g_restarts, &n_restarts_on, NULL);
-        if (!in.have_restart && n_restarts_on > 0 && restarts_on > 0 && workers_on > 0) {
-                /* each worker restarted every (workers x run time) / restarts, as the runs went */
-                in.have_restart = in.restart_observed = 1;
-                in.restart_s = workers_on * median_of(runs, done, 1, g_wall, NULL, NULL) / restarts_on;
-        }
-        detect_frameworks(o->argv, o->workload, in.frameworks, sizeof(in.frameworks));
-        verdict_decide(&in, &o->thresholds, &v);
+        in->runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
+        verdict_figure_of(&res->metrics[M_THROUGHPUT], &in->throughput);
+        verdict_figure_of(&res->metrics[M_WALL], &in->wall);
+        verdict_figure_of(&res->metrics[M_CPU_PER_UNIT], &in->cpu_per_unit);
+        verdict_figure_of(&res->metrics[M_LATENCY_P50], &in->latency);
+        in->open_model = o->http && o->http->rate > 0; /* throughput is the rate asked for */
+        in->control = res->control;
+        in->control_build = o->python ? python_jit_build_key(o->python->build) : NULL;
+        find_warmup_and_restarts(x);
+        detect_frameworks(o->argv, o->workload, in->frameworks, sizeof(in->frameworks));
+        verdict_decide(in, &o->thresholds, &res->verdict);
+        res->have_limit = in->have_limit;
+        res->limit_bytes = in->limit_bytes;
+        res->memory_figure = in->memory_figure;
+        res->cost_figure = in->cost.have ? (x->anon_pagemap ? "anon_pagemap" : "anon_pss") : in->memory_figure;
+        res->anon_method = in->cost.have ? (x->anon_pagemap ? "pagemap" : "pss_anon") : NULL;
+}
 
-        int n_lead_off = 0, n_lead_on = 0;
-        double lead_off = median_of(runs, done, 0, g_lead, &n_lead_off, NULL);
-        double lead_on = median_of(runs, done, 1, g_lead, &n_lead_on, NULL);
-        double warm_off = median_of(runs, done, 0, g_warm, NULL, NULL);
+/* Per mode: warm-up, growth, VSZ's lead over RSS, workers and restarts. */
+static void describe_modes(struct experiment *x)
+{
+        const struct compare_sample *runs = x->runs;
+        struct result *res = &x->res;
 
-        json_t *workers_json = json_object();
         for (int on = 0; on <= 1; on++) {
-                int nw = 0, total_restarts = 0;
-                double wmax = median_of(runs, done, on, g_workers_max, &nw, NULL);
-                for (int i = 0; i < done; i++)
+                int n_lead = 0, nw = 0, total_restarts = 0;
+                res->warmup_end_s[on] = median_of(runs, x->done, on, g_warm, NULL);
+                growth_of(runs, x->done, on, &res->growth[on]);
+                res->vsz_lead_s[on] = median_of(runs, x->done, on, g_lead, &n_lead);
+                res->have_lead[on] = n_lead > 0;
+                double wmax = median_of(runs, x->done, on, g_workers_max, &nw);
+                for (int i = 0; i < x->done; i++)
                         if (runs[i].analysed && runs[i].on == on && runs[i].a.restarts > 0)
                                 total_restarts += runs[i].a.restarts;
-                json_object_set_new(workers_json, on ? "on" : "off",
-                                    nw == 0 || wmax <= 0 ? json_null()
-                                    : json_pack("{s:f, s:i, s:f}", "workers_at_once", wmax, "restarts_in_all_runs",
-                                                total_restarts, "restarts_per_run",
-                                                median_of(runs, done, on, g_restarts, NULL, NULL)));
+                struct mode_workers *w = &res->workers[on];
+                w->have = !(nw == 0 || wmax <= 0);
+                w->at_once = wmax;
+                w->restarts_total = total_restarts;
+                w->restarts_per_run = median_of(runs, x->done, on, g_restarts, NULL);
         }
+}
 
-        result = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s, s:o}",
-                           "control", control,
-                           "schema", COMPARE_SCHEMA,
-                           "jitmem_version", JITMEM_VERSION,
-                           "complete", done == total,
-                           "python", o->python ? jsonout_python(o->python) : json_null(),
-                           "command", json_array(),
-                           "workload", o->workload ? json_string(o->workload) : json_null(),
-                           "runs_per_mode", done / 2,
-                           "runs_completed", done,
-                           "order", order,
-                           "runs", runs_json,
-                           "metrics", mj,
-                           "equivalent_points", eq,
-                           "warmup_end_s", "off", jsonout_real_or_null(warm_off),
-                           "on", jsonout_real_or_null(warm_on),
-                           "growth", "off", growth_json(runs, done, 0), "on", growth_json(runs, done, 1),
-                           "vsz_leads_rss_s", "off", n_lead_off ? json_real(lead_off) : json_null(),
-                           "on", n_lead_on ? json_real(lead_on) : json_null(),
-                           "limit_bytes", in.have_limit ? json_real(in.limit_bytes) : json_null(),
-                           "verdict", verdict_json(&v),
-                           "memory_figure", in.memory_figure,
-                           "workers", workers_json);
-        order = runs_json = NULL;
-        if (!result) {
+/* Who else maps the tree's pages. Pages of files the tree maps (the interpreter, libraries) are
+ * divided, in PSS, among every process that maps them, inside the tree or out: their share
+ * moving from run to run says other processes came and went. The verdict's cost is the
+ * anonymous memory, which they do not move. Anonymous pages of the tree that processes outside
+ * it mapped too (a parent the command was forked from, KSM) are counted once in the cost all
+ * the same. */
+static void find_sharers(struct experiment *x)
+{
+        struct result *res = &x->res;
+        double lo = INFINITY, hi = -INFINITY, fv[RUNS_MAX * 2], med = -1;
+        int n = 0;
+
+        for (int i = 0; i < x->done; i++) {
+                const struct analysis *a = &x->runs[i].a;
+                int k = ANALYSIS_POINTS - 1;
+                if (!x->runs[i].analysed || a->pss_at[k] < 0 || a->anon_pss_at[k] < 0)
+                        continue;
+                fv[n] = a->pss_at[k] - a->anon_pss_at[k];
+                lo = fmin(lo, fv[n]);
+                hi = fmax(hi, fv[n]);
+                n++;
+        }
+        if (n > 0)
+                stats_median(fv, (size_t)n, &med);
+        res->file_pss_runs = n;
+        res->file_pss_min = lo;
+        res->file_pss_max = hi;
+        res->file_pss_median = med;
+        res->outside_sharers_changed = n >= 2 && hi - lo > fmax(1024.0 * 1024.0, 0.05 * med);
+        res->anon_outside_max = -1;
+        res->anon_outside_runs = 0;
+        for (int i = 0; x->anon_pagemap && i < x->done; i++)
+                if (x->runs[i].analysed && x->runs[i].a.peak_anon_outside >= 0) {
+                        res->anon_outside_max = fmax(res->anon_outside_max, x->runs[i].a.peak_anon_outside);
+                        res->anon_outside_runs += x->runs[i].a.peak_anon_outside > 0;
+                }
+}
+
+/* Every completed run, as it was analysed; figures it did not measure are null. */
+static json_t *runs_json(const struct experiment *x)
+{
+        json_t *a = json_array();
+
+        for (int i = 0; i < x->done; i++) {
+                const struct compare_sample *s = &x->runs[i];
+                json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
+                                                   x->place[i].dir, "analysed", s->analysed,
+                                                   "figures", s->analysed ? run_figures(s) : json_null()));
+        }
+        return a;
+}
+
+static json_t *metrics_json(const struct result *res)
+{
+        json_t *mj = json_object();
+
+        for (int k = 0; k < M_MAX; k++)
+                json_object_set_new(mj, METRICS[k].name, metric_json(&res->metrics[k], METRICS[k].unit));
+        return mj;
+}
+
+static json_t *points_json(const struct result *res)
+{
+        json_t *eq = json_array();
+
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                const struct point_result *p = &res->points[k];
+                json_t *pt = json_pack("{s:i, s:s, s:o}", "percent", p->percent, "basis", res->basis, "units",
+                                       p->units > 0 ? json_real(p->units) : json_null());
+                for (int f = 0; f < P_MAX; f++)
+                        json_object_set_new(pt, POINTS[f].name, metric_json(&p->fig[f], "bytes"));
+                json_array_append_new(eq, pt);
+        }
+        return eq;
+}
+
+static json_t *mode_workers_json(const struct mode_workers *w)
+{
+        if (!w->have)
+                return json_null();
+        return json_pack("{s:f, s:i, s:f}", "workers_at_once", w->at_once, "restarts_in_all_runs", w->restarts_total,
+                         "restarts_per_run", w->restarts_per_run);
+}
+
+/* The order the runs were started in: off, on, on, off ... */
+static json_t *order_json(const struct experiment *x)
+{
+        json_t *order = json_array();
+
+        for (int i = 0; i < x->attempted; i++)
+                json_array_append_new(order, json_string(mode_on(i) ? "on" : "off"));
+        return order;
+}
+
+static json_t *command_json(char *const *argv)
+{
+        json_t *cmd = json_array();
+
+        for (int i = 0; argv[i]; i++) {
+                json_t *s = json_string(argv[i]);
+                json_array_append_new(cmd, s ? s : json_string("(not UTF-8)"));
+        }
+        return cmd;
+}
+
+/* comparison.json (docs/compare.md), or NULL when out of memory. */
+static json_t *comparison_json(const struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+        const struct result *res = &x->res;
+        json_t *c;
+
+        c = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s, s:{s:o, s:o}}",
+                      "control", res->control,
+                      "schema", COMPARE_SCHEMA,
+                      "jitmem_version", JITMEM_VERSION,
+                      "complete", res->complete,
+                      "python", o->python ? jsonout_python(o->python) : json_null(),
+                      "command", command_json(o->argv),
+                      "workload", o->workload ? json_string(o->workload) : json_null(),
+                      "runs_per_mode", res->runs_completed / 2,
+                      "runs_completed", res->runs_completed,
+                      "order", order_json(x),
+                      "runs", runs_json(x),
+                      "metrics", metrics_json(res),
+                      "equivalent_points", points_json(res),
+                      "warmup_end_s", "off", jsonout_real_or_null(res->warmup_end_s[0]),
+                      "on", jsonout_real_or_null(res->warmup_end_s[1]),
+                      "growth", "off", growth_json(&res->growth[0]), "on", growth_json(&res->growth[1]),
+                      "vsz_leads_rss_s", "off", res->have_lead[0] ? json_real(res->vsz_lead_s[0]) : json_null(),
+                      "on", res->have_lead[1] ? json_real(res->vsz_lead_s[1]) : json_null(),
+                      "limit_bytes", res->have_limit ? json_real(res->limit_bytes) : json_null(),
+                      "verdict", verdict_json(&res->verdict),
+                      "memory_figure", res->memory_figure,
+                      "workers", "off", mode_workers_json(&res->workers[0]), "on", mode_workers_json(&res->workers[1]));
+        if (!c)
+                return NULL;
+        json_object_set_new(c, "file_pss", res->file_pss_runs < 2 ? json_null()
+                            : json_pack("{s:f, s:f, s:f, s:b}", "min_bytes", res->file_pss_min, "max_bytes",
+                                        res->file_pss_max, "median_bytes", res->file_pss_median,
+                                        "outside_sharers_changed", res->outside_sharers_changed));
+        json_object_set_new(c, "cost_figure", json_string(res->cost_figure));
+        json_object_set_new(c, "anon_method", res->anon_method ? json_string(res->anon_method) : json_null());
+        json_object_set_new(c, "anon_outside", res->anon_outside_max < 0 ? json_null()
+                            : json_pack("{s:f, s:i}", "max_bytes", res->anon_outside_max, "runs", res->anon_outside_runs));
+        return c;
+}
+
+/* Writes OUT/comparison.json. Returns r, or when r is 0 the write's -errno (err set). */
+static int write_comparison(struct experiment *x, json_t *c, int r)
+{
+        int dfd = open(x->o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int w = dfd < 0 ? -errno : jsonout_write_atomic(dfd, "comparison.json", c);
+
+        if (dfd >= 0)
+                close(dfd);
+        if (w < 0 && r == 0) {
+                r = w;
+                snprintf(x->err, x->err_size, "cannot write %s/comparison.json: %s", x->o->out, util_strerror(w));
+        }
+        return r;
+}
+
+/* The comparison's outcome: r, -EIO when runs are missing, -EINTR (err saying how to resume)
+ * when interrupted. */
+static int outcome(struct experiment *x, int r)
+{
+        if (x->done < x->total && r == 0)
+                r = -EIO;
+        if (x->done < x->total && x->interrupted) {
+                r = -EINTR;
+                snprintf(x->err, x->err_size,
+                         "interrupted after %d of %d runs; the completed runs are kept in %s/runs: add --resume to the same command to go on",
+                         x->done, x->total, x->o->out);
+        }
+        return r;
+}
+
+int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t err_size)
+{
+        struct experiment x;
+        json_t *c;
+        int r;
+
+        r = experiment_open(&x, o, err, err_size);
+        if (r < 0)
+                return r;
+        r = run_warmups(&x);
+        if (r < 0)
+                goto out;
+        r = run_planned(&x);
+        x.res.complete = x.done == x.total;
+        x.res.runs_completed = x.done;
+        align_equal_work(&x);
+        count_anon_one_way(&x);
+        compute_statistics(&x);
+        decide(&x);
+        describe_modes(&x);
+        find_sharers(&x);
+        c = comparison_json(&x);
+        if (!c) {
                 r = -ENOMEM;
                 snprintf(err, err_size, "out of memory");
                 goto out;
         }
-        {
-                /* Pages of files the tree maps (the interpreter, libraries) are divided, in PSS,
-                 * among every process that maps them, inside the tree or out: their share moving
-                 * from run to run says other processes came and went. The verdict's cost is the
-                 * anonymous memory, which they do not move. */
-                double lo = INFINITY, hi = -INFINITY, fv[RUNS_MAX * 2];
-                int n = 0;
-                for (int i = 0; i < done; i++) {
-                        const struct analysis *x = &runs[i].a;
-                        int k = ANALYSIS_POINTS - 1;
-                        if (!runs[i].analysed || x->pss_at[k] < 0 || x->anon_pss_at[k] < 0)
-                                continue;
-                        fv[n] = x->pss_at[k] - x->anon_pss_at[k];
-                        lo = fmin(lo, fv[n]);
-                        hi = fmax(hi, fv[n]);
-                        n++;
-                }
-                double med = -1;
-                if (n > 0)
-                        stats_median(fv, (size_t)n, &med);
-                int moved = n >= 2 && hi - lo > fmax(1024.0 * 1024.0, 0.05 * med);
-                json_object_set_new(result, "file_pss", n < 2 ? json_null()
-                                    : json_pack("{s:f, s:f, s:f, s:b}", "min_bytes", lo, "max_bytes", hi, "median_bytes", med,
-                                                "outside_sharers_changed", moved));
-                json_object_set_new(result, "cost_figure",
-                                    json_string(in.cost.have ? (anon_pagemap ? "anon_pagemap" : "anon_pss") : in.memory_figure));
-                json_object_set_new(result, "anon_method", in.cost.have ? json_string(anon_pagemap ? "pagemap" : "pss_anon") : json_null());
-                /* Anonymous pages of the tree that processes outside it mapped too (a parent the
-                 * command was forked from, KSM): counted once in the cost all the same. */
-                double out_max = -1;
-                int out_runs = 0;
-                for (int i = 0; anon_pagemap && i < done; i++)
-                        if (runs[i].analysed && runs[i].a.peak_anon_outside >= 0) {
-                                out_max = fmax(out_max, runs[i].a.peak_anon_outside);
-                                out_runs += runs[i].a.peak_anon_outside > 0;
-                        }
-                json_object_set_new(result, "anon_outside", out_max < 0 ? json_null()
-                                    : json_pack("{s:f, s:i}", "max_bytes", out_max, "runs", out_runs));
-        }
-        json_t *cmd = json_object_get(result, "command");
-        for (int i = 0; o->argv[i]; i++) {
-                json_t *s = json_string(o->argv[i]);
-                json_array_append_new(cmd, s ? s : json_string("(not UTF-8)"));
-        }
-        {
-                int dfd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                int w = dfd < 0 ? -errno : jsonout_write_atomic(dfd, "comparison.json", result);
-                if (dfd >= 0)
-                        close(dfd);
-                if (w < 0 && r == 0) {
-                        r = w;
-                        snprintf(err, err_size, "cannot write %s/comparison.json: %s", o->out, util_strerror(w));
-                }
-        }
-        if (done < total && r == 0)
-                r = -EIO;
-        if (done < total && interrupted) {
-                r = -EINTR;
-                snprintf(err, err_size,
-                         "interrupted after %d of %d runs; the completed runs are kept in %s/runs: add --resume to the same command to go on",
-                         done, total, o->out);
-        }
-        *ret = result;
-        result = NULL;
+        r = write_comparison(&x, c, r);
+        r = outcome(&x, r);
+        *ret = c;
 out:
-        if (runs)
-                for (int i = 0; i < cap; i++)
-                        json_decref(runs[i].summary);
-        free(runs);
-        json_decref(order);
-        json_decref(runs_json);
-        json_decref(result);
+        experiment_close(&x);
         return r;
 }
