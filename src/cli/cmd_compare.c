@@ -283,16 +283,14 @@ static void print_workers(json_t *c)
                        json_is_number(json_object_get(fw, "on")) ? fmt_value(num(fw, "on"), "seconds", d, sizeof(d)) : "-");
 }
 
-static void print_summary(json_t *c)
+/* The verdict first: one sentence, then each rule with its number. */
+static void print_verdict(json_t *c)
 {
         json_t *v = json_object_get(c, "verdict"), *rules = json_object_get(v, "rules"), *r;
-        json_t *metrics = json_object_get(c, "metrics");
-        size_t i;
+        json_t *metrics = json_object_get(c, "metrics"), *m;
         const char *key;
-        json_t *m;
-        char a[32], a2[32], b[32], d[32], lo[32], hi[32];
+        size_t i;
 
-        /* The verdict first: one sentence, then each rule with its number. */
         printf("%s\n\n", json_string_value(json_object_get(v, "sentence")));
         if (json_is_true(json_object_get(c, "control"))) {
                 int n = 0, differ = 0;
@@ -312,6 +310,15 @@ static void print_summary(json_t *c)
                 printf("  %-13s %-22s %s\n", st, json_string_value(json_object_get(r, "name")),
                        json_string_value(json_object_get(r, "reason")));
         }
+}
+
+/* Every figure compared: medians, delta, the interval of the shift and p. */
+static void print_metrics(json_t *metrics)
+{
+        const char *key;
+        json_t *m;
+        char a[32], b[32], d[32], lo[32], hi[32];
+
         printf("\n  %-32s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
                "p");
         json_object_foreach(metrics, key, m) {
@@ -338,38 +345,52 @@ static void print_summary(json_t *c)
                        fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
                        interval, num(m, "p_value"));
         }
-        json_t *g = json_object_get(c, "growth");
+}
+
+/* Growth after warm-up per mode, and the class most runs have. */
+static void print_growth(json_t *g)
+{
         json_t *goff = json_object_get(g, "off"), *gon = json_object_get(g, "on");
-        if (json_is_object(goff) && json_is_object(gon)) {
-                const char *so = json_string_value(json_object_get(goff, "shape"));
-                const char *sn = json_string_value(json_object_get(gon, "shape"));
-                printf("\n  after warm-up: JIT off %s, JIT on %s", so, sn);
-                if (strcmp(so, "growing") == 0 && strcmp(sn, "growing") == 0)
-                        printf(" -- growth in both modes: a leak, not the JIT");
-                else if (strcmp(sn, "growing") == 0)
-                        printf(" -- growth with the JIT on only");
-                printf("\n");
-                const char *co = json_string_value(json_object_get(goff, "class"));
-                const char *cn = json_string_value(json_object_get(gon, "class"));
-                if (co && cn)
-                        printf("  growth class over the run (most runs; see jitmem analyze): JIT off %s, JIT on %s\n", co, cn);
-        }
-        json_t *eq = json_object_get(c, "equivalent_points");
-        if (json_array_size(eq) > 0)
-                print_points(eq);
-        print_workers(c);
-        json_t *lead = json_object_get(c, "vsz_leads_rss_s");
-        if (json_is_number(json_object_get(lead, "on"))) {
-                double l = json_number_value(json_object_get(lead, "on"));
-                if (fabs(l) < 5e-4)
-                        printf("  VSZ and RSS reached 90%% of their growth at the same tick with the JIT on");
-                else
-                        printf("  VSZ reached 90%% of its growth %.2f s %s RSS with the JIT on", fabs(l), l > 0 ? "before" : "after");
-                printf(" (VSZ lead %s with it off)\n",
-                       json_is_number(json_object_get(lead, "off"))
-                               ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
-                               : "-");
-        }
+
+        if (!json_is_object(goff) || !json_is_object(gon))
+                return;
+        const char *so = json_string_value(json_object_get(goff, "shape"));
+        const char *sn = json_string_value(json_object_get(gon, "shape"));
+        printf("\n  after warm-up: JIT off %s, JIT on %s", so, sn);
+        if (strcmp(so, "growing") == 0 && strcmp(sn, "growing") == 0)
+                printf(" -- growth in both modes: a leak, not the JIT");
+        else if (strcmp(sn, "growing") == 0)
+                printf(" -- growth with the JIT on only");
+        printf("\n");
+        const char *co = json_string_value(json_object_get(goff, "class"));
+        const char *cn = json_string_value(json_object_get(gon, "class"));
+        if (co && cn)
+                printf("  growth class over the run (most runs; see jitmem analyze): JIT off %s, JIT on %s\n", co, cn);
+}
+
+/* How long before RSS VSZ reached 90% of its growth. */
+static void print_lead(json_t *lead)
+{
+        char b[32];
+
+        if (!json_is_number(json_object_get(lead, "on")))
+                return;
+        double l = json_number_value(json_object_get(lead, "on"));
+        if (fabs(l) < 5e-4)
+                printf("  VSZ and RSS reached 90%% of their growth at the same tick with the JIT on");
+        else
+                printf("  VSZ reached 90%% of its growth %.2f s %s RSS with the JIT on", fabs(l), l > 0 ? "before" : "after");
+        printf(" (VSZ lead %s with it off)\n",
+               json_is_number(json_object_get(lead, "off"))
+                       ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
+                       : "-");
+}
+
+/* How the anonymous memory was counted, who else mapped the tree's pages, and the legend. */
+static void print_notes(json_t *c)
+{
+        char a2[32], b[32];
+
         const char *am = json_string_value(json_object_get(c, "anon_method"));
         if (am)
                 printf("  anonymous memory (the JIT's cost) counted once %s\n",
@@ -393,320 +414,440 @@ static void print_summary(json_t *c)
                "  Details: comparison.json\n");
 }
 
-int cmd_compare(int argc, char **argv)
+static void print_summary(json_t *c)
 {
-        static const struct option opts[] = {
-                { "workload", required_argument, NULL, 'w' },
-                { "python", required_argument, NULL, 'p' },
-                { "scale", required_argument, NULL, 's' },
-                { "runs", required_argument, NULL, 'n' },
-                { "warmup", no_argument, NULL, 'W' },
-                { "max-runs", required_argument, NULL, 'X' },
-                { "target-width", required_argument, NULL, 'T' },
-                { "resume", no_argument, NULL, 'R' },
-                { "out", required_argument, NULL, 'o' },
-                { "limit", required_argument, NULL, 'l' },
-                { "workers", required_argument, NULL, 'k' },
-                { "restart-every", required_argument, NULL, 'r' },
-                { "min-per-worker", required_argument, NULL, 'M' },
-                { "min-headroom", required_argument, NULL, 'H' },
-                { "max-delta", required_argument, NULL, 'D' },
-                { "interval", required_argument, NULL, 'i' },
-                { "force", no_argument, NULL, 'F' },
-                { "control", no_argument, NULL, 'f' },
-                { "trace-jit", no_argument, NULL, 't' },
-                { "http", required_argument, NULL, 'U' },
-                { "rate", required_argument, NULL, 'q' },
-                { "duration", required_argument, NULL, 'd' },
-                { "connections", required_argument, NULL, 'c' },
-                { "requests", required_argument, NULL, 'Q' },
-                { "http-warmup", required_argument, NULL, 'w' + 256 },
-                { "ready-timeout", required_argument, NULL, 'y' },
-                { "json", no_argument, NULL, 'j' },
-                { "no-pagemap", no_argument, NULL, 'g' + 256 },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
+        json_t *eq = json_object_get(c, "equivalent_points");
+
+        print_verdict(c);
+        print_metrics(json_object_get(c, "metrics"));
+        print_growth(json_object_get(c, "growth"));
+        if (json_array_size(eq) > 0)
+                print_points(eq);
+        print_workers(c);
+        print_lead(json_object_get(c, "vsz_leads_rss_s"));
+        print_notes(c);
+}
+
+/* jitmem compare's command line as it is read and resolved: the options for compare_run and
+ * what they point into. */
+struct compare_cli {
         struct compare_options o;
         struct httpdrive http;
         struct load_target target;
-        struct load_request *reqs = NULL;
-        size_t nreqs = 0;
-        const char *http_url = NULL, *mix = NULL;
-        struct python_info *pi = NULL;
-        const char *python = "python3", *scale = "1";
+        struct load_request *reqs;
+        size_t nreqs;
+        const char *http_url, *mix;     /* --http, --requests */
+        struct python_info *pi;         /* the probed interpreter */
+        const char *python, *scale;     /* --python, --scale */
+        int force, json, interval_set, workers_set;
+        int probe;                      /* interp is a Python interpreter to probe */
         char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
-                resolved[KFILE_PATH_MAX], err[1024] = "", workers_s[16] = "1";
-        char *wargv[8];
-        int force = 0, json = 0, c, r, code = CLI_EXIT_FAILURE, interval_set = 0, workers_set = 0;
-        json_t *result = NULL;
+                resolved[KFILE_PATH_MAX], err[1024], workers_s[16];
+        char webapp_url[64], webapp_mix[KFILE_PATH_MAX + 32], port_s[16];
+        char *wargv[8];                 /* a bundled workload's command */
+};
+
+/* Returned by the steps below to go on to the next one; anything else is the exit status. */
+#define GO_ON (-1)
+
+static const struct option compare_opts[] = {
+        { "workload", required_argument, NULL, 'w' },
+        { "python", required_argument, NULL, 'p' },
+        { "scale", required_argument, NULL, 's' },
+        { "runs", required_argument, NULL, 'n' },
+        { "warmup", no_argument, NULL, 'W' },
+        { "max-runs", required_argument, NULL, 'X' },
+        { "target-width", required_argument, NULL, 'T' },
+        { "resume", no_argument, NULL, 'R' },
+        { "out", required_argument, NULL, 'o' },
+        { "limit", required_argument, NULL, 'l' },
+        { "workers", required_argument, NULL, 'k' },
+        { "restart-every", required_argument, NULL, 'r' },
+        { "min-per-worker", required_argument, NULL, 'M' },
+        { "min-headroom", required_argument, NULL, 'H' },
+        { "max-delta", required_argument, NULL, 'D' },
+        { "interval", required_argument, NULL, 'i' },
+        { "force", no_argument, NULL, 'F' },
+        { "control", no_argument, NULL, 'f' },
+        { "trace-jit", no_argument, NULL, 't' },
+        { "http", required_argument, NULL, 'U' },
+        { "rate", required_argument, NULL, 'q' },
+        { "duration", required_argument, NULL, 'd' },
+        { "connections", required_argument, NULL, 'c' },
+        { "requests", required_argument, NULL, 'Q' },
+        { "http-warmup", required_argument, NULL, 'w' + 256 },
+        { "ready-timeout", required_argument, NULL, 'y' },
+        { "json", no_argument, NULL, 'j' },
+        { "no-pagemap", no_argument, NULL, 'g' + 256 },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+};
+
+static void compare_cli_init(struct compare_cli *s)
+{
+        memset(s, 0, sizeof(*s));
+        s->python = "python3";
+        s->scale = "1";
+        snprintf(s->workers_s, sizeof(s->workers_s), "1");
+        s->http.connections = 16;
+        s->http.duration_ns = 30000000000ULL;
+        s->http.ready_timeout_ns = 30000000000ULL;
+        s->http.timeout_ns = 10000000000ULL;
+        s->http.seed = 1;
+        runner_options_default(&s->o.run);
+        s->o.run.interval_ns = 50000000ULL;
+        s->o.runs = COMPARE_RUNS_DEFAULT;
+        s->o.target_width = 0.01;
+        s->o.workers = 1;
+        verdict_thresholds_default(&s->o.thresholds);
+        s->o.status = status_cb;
+}
+
+/* The options of the experiment itself: what runs, how many times, where. Returns GO_ON, an
+ * exit status, or 0 with *ret_mine 0 when c is not one of them. */
+static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
+{
         uint64_t u;
 
-        memset(&o, 0, sizeof(o));
-        memset(&http, 0, sizeof(http));
-        http.connections = 16;
-        http.duration_ns = 30000000000ULL;
-        http.ready_timeout_ns = 30000000000ULL;
-        http.timeout_ns = 10000000000ULL;
-        http.seed = 1;
-        runner_options_default(&o.run);
-        o.run.interval_ns = 50000000ULL;
-        o.runs = COMPARE_RUNS_DEFAULT;
-        o.target_width = 0.01;
-        o.workers = 1;
-        verdict_thresholds_default(&o.thresholds);
-        o.status = status_cb;
+        *ret_mine = 1;
+        switch (c) {
+        case 'w': s->o.workload = optarg; break;
+        case 'p': s->python = optarg; break;
+        case 's': {
+                char *end;
+                double v = strtod(optarg, &end);
+                if (*end || !(v > 0) || v > 1000)
+                        return cli_usage_error("compare", "bad --scale '%s': expected a number above 0", optarg);
+                s->scale = optarg;
+                break;
+        }
+        case 'n':
+                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
+                        return cli_usage_error("compare", "bad --runs '%s': expected a whole number from 1 to 50", optarg);
+                s->o.runs = (int)u;
+                break;
+        case 'W': s->o.warmup = 1; break;
+        case 'X':
+                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
+                        return cli_usage_error("compare", "bad --max-runs '%s': expected a whole number from 1 to 50", optarg);
+                s->o.max_runs = (int)u;
+                break;
+        case 'T': {
+                char *end;
+                double v = strtod(optarg, &end);
+                if (*end || !(v > 0) || v > 100)
+                        return cli_usage_error("compare", "bad --target-width '%s': expected a percentage above 0", optarg);
+                s->o.target_width = v / 100;
+                break;
+        }
+        case 'R': s->o.resume = 1; break;
+        case 'o': s->o.out = optarg; break;
+        case 'i':
+                s->interval_set = 1;
+                if (util_parse_duration(optarg, &s->o.run.interval_ns) < 0 || s->o.run.interval_ns < 1000000ULL ||
+                    s->o.run.interval_ns > 3600000000000ULL)
+                        return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'f': s->force = 1; break;
+        case 'F': s->o.force = 1; break;
+        case 'j': s->json = 1; break;
+        case 'g' + 256: s->o.run.no_pagemap = 1; break;
+        default:
+                *ret_mine = 0;
+        }
+        return GO_ON;
+}
+
+/* --trace-jit: the shim beside the binary. */
+static int find_shim(struct compare_cli *s)
+{
+        static char shim[4096];
+        static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
+
+        if (util_find_beside_binary("JITMEM_SHIM", rel, shim, sizeof(shim)) < 0) {
+                cli_error("cannot find libjitshim.so beside jitmem (set JITMEM_SHIM to its path)");
+                return CLI_EXIT_FAILURE;
+        }
+        s->o.run.trace_shim = shim;
+        return GO_ON;
+}
+
+/* The options of the verdict: the limit, the workers sharing it, restarts, thresholds. */
+static int parse_verdict_option(struct compare_cli *s, int c, int *ret_mine)
+{
+        uint64_t u;
+
+        *ret_mine = 1;
+        switch (c) {
+        case 'l':
+                if (util_parse_size(optarg, &s->o.limit_bytes) < 0 || s->o.limit_bytes == 0)
+                        return cli_usage_error("compare", "bad --limit '%s': expected a size such as 384M", optarg);
+                s->o.have_limit = 1;
+                break;
+        case 'k':
+                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 1024)
+                        return cli_usage_error("compare", "bad --workers '%s': expected a whole number from 1 to 1024", optarg);
+                s->o.workers = (int)u;
+                s->workers_set = 1;
+                snprintf(s->workers_s, sizeof(s->workers_s), "%d", s->o.workers);
+                break;
+        case 'r':
+                if (util_parse_duration(optarg, &s->o.restart_ns) < 0 || s->o.restart_ns == 0)
+                        return cli_usage_error("compare", "bad --restart-every '%s': expected a duration such as 10m; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'M':
+                if (util_parse_size(optarg, &u) < 0)
+                        return cli_usage_error("compare", "bad --min-per-worker '%s': expected a size", optarg);
+                s->o.thresholds.per_worker_min_bytes = (double)u;
+                break;
+        case 'H':
+        case 'D': {
+                char *end;
+                double v = strtod(optarg, &end);
+                if (*end || v < 0 || v > 100)
+                        return cli_usage_error("compare", "bad --%s '%s': expected a percentage from 0 to 100",
+                                               c == 'H' ? "min-headroom" : "max-delta", optarg);
+                if (c == 'H')
+                        s->o.thresholds.headroom_min = v / 100;
+                else
+                        s->o.thresholds.delta_max_of_headroom = v / 100;
+                break;
+        }
+        default:
+                *ret_mine = 0;
+        }
+        return GO_ON;
+}
+
+/* The options of the HTTP load. */
+static int parse_http_option(struct compare_cli *s, int c, int *ret_mine)
+{
+        struct httpdrive *h = &s->http;
+        uint64_t u;
+
+        *ret_mine = 1;
+        switch (c) {
+        case 'U': s->http_url = optarg; break;
+        case 'Q': s->mix = optarg; break;
+        case 'q': {
+                char *end;
+                h->rate = strtod(optarg, &end);
+                if (*end || !(h->rate > 0))
+                        return cli_usage_error("compare", "bad --rate '%s': expected requests per second", optarg);
+                break;
+        }
+        case 'c':
+                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
+                        return cli_usage_error("compare", "bad --connections '%s'", optarg);
+                h->connections = (int)u;
+                break;
+        case 'd':
+                if (util_parse_duration(optarg, &h->duration_ns) < 0 || h->duration_ns == 0)
+                        return cli_usage_error("compare", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'w' + 256:
+                if (util_parse_duration(optarg, &h->warmup_ns) < 0)
+                        return cli_usage_error("compare", "bad --http-warmup '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        case 'y':
+                if (util_parse_duration(optarg, &h->ready_timeout_ns) < 0 || h->ready_timeout_ns == 0)
+                        return cli_usage_error("compare", "bad --ready-timeout '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
+                break;
+        default:
+                *ret_mine = 0;
+        }
+        return GO_ON;
+}
+
+static int parse_options(struct compare_cli *s, int argc, char **argv)
+{
+        int c, code, mine;
+
         optind = 1;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:o:i:h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'w': o.workload = optarg; break;
-                case 'p': python = optarg; break;
-                case 's': {
-                        char *end;
-                        double v = strtod(optarg, &end);
-                        if (*end || !(v > 0) || v > 1000)
-                                return cli_usage_error("compare", "bad --scale '%s': expected a number above 0", optarg);
-                        scale = optarg;
-                        break;
-                }
-                case 'n':
-                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
-                                return cli_usage_error("compare", "bad --runs '%s': expected a whole number from 1 to 50", optarg);
-                        o.runs = (int)u;
-                        break;
-                case 'W': o.warmup = 1; break;
-                case 'X':
-                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 50)
-                                return cli_usage_error("compare", "bad --max-runs '%s': expected a whole number from 1 to 50", optarg);
-                        o.max_runs = (int)u;
-                        break;
-                case 'T': {
-                        char *end;
-                        double v = strtod(optarg, &end);
-                        if (*end || !(v > 0) || v > 100)
-                                return cli_usage_error("compare", "bad --target-width '%s': expected a percentage above 0", optarg);
-                        o.target_width = v / 100;
-                        break;
-                }
-                case 'R': o.resume = 1; break;
-                case 'o': o.out = optarg; break;
-                case 'l':
-                        if (util_parse_size(optarg, &o.limit_bytes) < 0 || o.limit_bytes == 0)
-                                return cli_usage_error("compare", "bad --limit '%s': expected a size such as 384M", optarg);
-                        o.have_limit = 1;
-                        break;
-                case 'k':
-                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 1024)
-                                return cli_usage_error("compare", "bad --workers '%s': expected a whole number from 1 to 1024", optarg);
-                        o.workers = (int)u;
-                        workers_set = 1;
-                        snprintf(workers_s, sizeof(workers_s), "%d", o.workers);
-                        break;
-                case 'r':
-                        if (util_parse_duration(optarg, &o.restart_ns) < 0 || o.restart_ns == 0)
-                                return cli_usage_error("compare", "bad --restart-every '%s': expected a duration such as 10m; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'M': {
-                        uint64_t v;
-                        if (util_parse_size(optarg, &v) < 0)
-                                return cli_usage_error("compare", "bad --min-per-worker '%s': expected a size", optarg);
-                        o.thresholds.per_worker_min_bytes = (double)v;
-                        break;
-                }
-                case 'H':
-                case 'D': {
-                        char *end;
-                        double v = strtod(optarg, &end);
-                        if (*end || v < 0 || v > 100)
-                                return cli_usage_error("compare", "bad --%s '%s': expected a percentage from 0 to 100",
-                                                       c == 'H' ? "min-headroom" : "max-delta", optarg);
-                        if (c == 'H')
-                                o.thresholds.headroom_min = v / 100;
-                        else
-                                o.thresholds.delta_max_of_headroom = v / 100;
-                        break;
-                }
-                case 'i':
-                        interval_set = 1;
-                        if (util_parse_duration(optarg, &o.run.interval_ns) < 0 || o.run.interval_ns < 1000000ULL ||
-                            o.run.interval_ns > 3600000000000ULL)
-                                return cli_usage_error("compare", "bad --interval '%s': expected a duration from 1ms to 1h; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'f': force = 1; break;
-                case 'F': o.force = 1; break;
-                case 'U': http_url = optarg; break;
-                case 'Q': mix = optarg; break;
-                case 'q': {
-                        char *end;
-                        http.rate = strtod(optarg, &end);
-                        if (*end || !(http.rate > 0))
-                                return cli_usage_error("compare", "bad --rate '%s': expected requests per second", optarg);
-                        break;
-                }
-                case 'c':
-                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
-                                return cli_usage_error("compare", "bad --connections '%s'", optarg);
-                        http.connections = (int)u;
-                        break;
-                case 'd':
-                        if (util_parse_duration(optarg, &http.duration_ns) < 0 || http.duration_ns == 0)
-                                return cli_usage_error("compare", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'w' + 256:
-                        if (util_parse_duration(optarg, &http.warmup_ns) < 0)
-                                return cli_usage_error("compare", "bad --http-warmup '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'y':
-                        if (util_parse_duration(optarg, &http.ready_timeout_ns) < 0 || http.ready_timeout_ns == 0)
-                                return cli_usage_error("compare", "bad --ready-timeout '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 't': {
-                        static char shim[4096];
-                        static const char *const rel[] = { "libjitshim.so", "../lib/jitmem/libjitshim.so", NULL };
-                        if (util_find_beside_binary("JITMEM_SHIM", rel, shim, sizeof(shim)) < 0) {
-                                cli_error("cannot find libjitshim.so beside jitmem (set JITMEM_SHIM to its path)");
-                                return CLI_EXIT_FAILURE;
-                        }
-                        o.run.trace_shim = shim;
-                        break;
-                }
-                case 'j': json = 1; break;
-                case 'g' + 256: o.run.no_pagemap = 1; break;
-                case 'h':
+        while ((c = getopt_long(argc, argv, "+:o:i:h", compare_opts, NULL)) != -1) {
+                if (c == 't')
+                        code = find_shim(s);
+                else if (c == 'h') {
                         compare_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-                default:
-                        return cli_option_error("compare", c, argv);
+                } else {
+                        code = parse_run_option(s, c, &mine);
+                        if (!mine)
+                                code = parse_verdict_option(s, c, &mine);
+                        if (!mine)
+                                code = parse_http_option(s, c, &mine);
+                        if (!mine)
+                                return cli_option_error("compare", c, argv);
+                }
+                if (code != GO_ON)
+                        return code;
+        }
+        return GO_ON;
+}
+
+/* The bundled web service: a pre-forking server on a free loopback port, driven with its
+ * default request mix. */
+static int setup_webapp(struct compare_cli *s)
+{
+        if (!s->o.workload || strcmp(s->o.workload, "webapp") != 0)
+                return GO_ON;
+        if (find_workloads(s->wdir, sizeof(s->wdir)) < 0) {
+                cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
+                return CLI_EXIT_FAILURE;
+        }
+        int port = free_port();
+        if (port < 0) {
+                cli_error("cannot find a free port on 127.0.0.1");
+                return CLI_EXIT_FAILURE;
+        }
+        snprintf(s->port_s, sizeof(s->port_s), "%d", port);
+        snprintf(s->webapp_url, sizeof(s->webapp_url), "http://127.0.0.1:%d/", port);
+        snprintf(s->webapp_mix, sizeof(s->webapp_mix), "%s/webapp-mix.txt", s->wdir);
+        if (!s->http_url)
+                s->http_url = s->webapp_url;
+        if (!s->mix)
+                s->mix = s->webapp_mix;
+        return GO_ON;
+}
+
+/* --http: the target and its request mix. */
+static int setup_http(struct compare_cli *s)
+{
+        int r;
+
+        if (!s->http_url) {
+                if (s->mix)
+                        return cli_usage_error("compare", "--requests goes with --http");
+                return GO_ON;
+        }
+        r = load_parse_url(s->http_url, &s->target);
+        if (r == -EINVAL)
+                return cli_usage_error("compare", "bad --http '%s': expected http://HOST[:PORT][/PATH]", s->http_url);
+        if (r < 0) {
+                cli_error("%s: host not found", s->http_url);
+                return CLI_EXIT_FAILURE;
+        }
+        r = load_requests_build(&s->target, s->mix, &s->reqs, &s->nreqs, s->err, sizeof(s->err));
+        if (r < 0) {
+                cli_error("%s", s->err);
+                return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+        }
+        s->http.url = s->http_url;
+        s->http.target = &s->target;
+        s->http.requests = s->reqs;
+        s->http.nrequests = s->nreqs;
+        s->o.http = &s->http;
+        return GO_ON;
+}
+
+/* A bundled workload's command: the interpreter running the workload's script. */
+static int setup_workload(struct compare_cli *s)
+{
+        static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup", "webapp" };
+        struct compare_options *o = &s->o;
+        int ok = 0, r;
+
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                ok |= strcmp(o->workload, known[i]) == 0;
+        if (!ok)
+                return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad, startup or webapp",
+                                       o->workload);
+        if (find_workloads(s->wdir, sizeof(s->wdir)) < 0) {
+                cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
+                return CLI_EXIT_FAILURE;
+        }
+        r = spawn_resolve(s->python, s->resolved, sizeof(s->resolved));
+        if (r < 0) {
+                cli_error("%s: %s", s->python, r == -ENOENT ? "not found" : util_strerror(r));
+                return CLI_EXIT_FAILURE;
+        }
+        snprintf(s->script, sizeof(s->script), "%s/%s.py", s->wdir, o->workload);
+        if (strcmp(o->workload, "startup") == 0 && !s->interval_set) {
+                o->run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
+                o->run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
+        }
+        s->wargv[0] = s->resolved;
+        s->wargv[1] = s->script;
+        s->wargv[2] = (char *)"--scale";
+        s->wargv[3] = (char *)s->scale;
+        s->wargv[4] = (char *)"--workers";
+        s->wargv[5] = s->workers_s;
+        s->wargv[6] = NULL;
+        if (strcmp(o->workload, "webapp") == 0) {
+                s->wargv[2] = (char *)"--port";
+                s->wargv[3] = s->port_s;
+                if (o->workers == 1 && !s->workers_set) { /* a web service: 4 workers unless told */
+                        o->workers = 4;
+                        snprintf(s->workers_s, sizeof(s->workers_s), "4");
                 }
         }
-        /* The bundled web service: a pre-forking server on a free loopback port, driven with its
-         * default request mix. */
-        static char webapp_url[64], webapp_mix[KFILE_PATH_MAX + 32], port_s[16];
-        if (o.workload && strcmp(o.workload, "webapp") == 0) {
-                if (find_workloads(wdir, sizeof(wdir)) < 0) {
-                        cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
-                        return CLI_EXIT_FAILURE;
-                }
-                int port = free_port();
-                if (port < 0) {
-                        cli_error("cannot find a free port on 127.0.0.1");
-                        return CLI_EXIT_FAILURE;
-                }
-                snprintf(port_s, sizeof(port_s), "%d", port);
-                snprintf(webapp_url, sizeof(webapp_url), "http://127.0.0.1:%d/", port);
-                snprintf(webapp_mix, sizeof(webapp_mix), "%s/webapp-mix.txt", wdir);
-                if (!http_url)
-                        http_url = webapp_url;
-                if (!mix)
-                        mix = webapp_mix;
-        }
-        if (http_url) {
-                r = load_parse_url(http_url, &target);
-                if (r == -EINVAL)
-                        return cli_usage_error("compare", "bad --http '%s': expected http://HOST[:PORT][/PATH]", http_url);
-                if (r < 0) {
-                        cli_error("%s: host not found", http_url);
-                        return CLI_EXIT_FAILURE;
-                }
-                r = load_requests_build(&target, mix, &reqs, &nreqs, err, sizeof(err));
-                if (r < 0) {
-                        cli_error("%s", err);
-                        return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
-                }
-                http.url = http_url;
-                http.target = &target;
-                http.requests = reqs;
-                http.nrequests = nreqs;
-                o.http = &http;
-        } else if (mix) {
-                return cli_usage_error("compare", "--requests goes with --http");
-        }
-        if (o.workload && optind < argc)
+        o->argv = s->wargv;
+        snprintf(s->interp, sizeof(s->interp), "%s", s->resolved);
+        s->probe = 1;
+        return GO_ON;
+}
+
+/* The command: a bundled workload, or the one given (and the interpreter it runs, if any). */
+static int setup_command(struct compare_cli *s, int argc, char **argv)
+{
+        int r;
+
+        if (s->o.workload && optind < argc)
                 return cli_usage_error("compare", "give either --workload or a command, not both");
-        if (!o.workload && optind >= argc)
+        if (!s->o.workload && optind >= argc)
                 return cli_usage_error("compare", "no workload: --workload NAME or -- COMMAND [ARG...]");
-
-        /* The command. */
-        if (o.workload) {
-                static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup", "webapp" };
-                int ok = 0;
-                for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-                        ok |= strcmp(o.workload, known[i]) == 0;
-                if (!ok)
-                        return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad, startup or webapp",
-                                               o.workload);
-                if (find_workloads(wdir, sizeof(wdir)) < 0) {
-                        cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
-                        return CLI_EXIT_FAILURE;
-                }
-                r = spawn_resolve(python, resolved, sizeof(resolved));
-                if (r < 0) {
-                        cli_error("%s: %s", python, r == -ENOENT ? "not found" : util_strerror(r));
-                        return CLI_EXIT_FAILURE;
-                }
-                snprintf(script, sizeof(script), "%s/%s.py", wdir, o.workload);
-                if (strcmp(o.workload, "startup") == 0 && !interval_set) {
-                        o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
-                        o.run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
-                }
-                wargv[0] = resolved;
-                wargv[1] = script;
-                wargv[2] = (char *)"--scale";
-                wargv[3] = (char *)scale;
-                wargv[4] = (char *)"--workers";
-                wargv[5] = workers_s;
-                wargv[6] = NULL;
-                if (strcmp(o.workload, "webapp") == 0) {
-                        wargv[2] = (char *)"--port";
-                        wargv[3] = port_s;
-                        if (o.workers == 1 && !workers_set) { /* a web service: 4 workers unless told */
-                                o.workers = 4;
-                                snprintf(workers_s, sizeof(workers_s), "4");
-                        }
-                }
-                o.argv = wargv;
-                snprintf(interp, sizeof(interp), "%s", resolved);
-                r = 1;
-        } else {
-                o.argv = argv + optind;
-                r = spawn_resolve(o.argv[0], resolved, sizeof(resolved));
-                if (r < 0) {
-                        cli_error("%s: command not found", o.argv[0]);
-                        return CLI_EXIT_FAILURE;
-                }
-                r = python_find_interpreter(resolved, interp, sizeof(interp));
+        if (s->o.workload)
+                return setup_workload(s);
+        s->o.argv = argv + optind;
+        r = spawn_resolve(s->o.argv[0], s->resolved, sizeof(s->resolved));
+        if (r < 0) {
+                cli_error("%s: command not found", s->o.argv[0]);
+                return CLI_EXIT_FAILURE;
         }
+        s->probe = python_find_interpreter(s->resolved, s->interp, sizeof(s->interp)) == 1;
+        return GO_ON;
+}
 
-        /* Is there a JIT to compare? */
-        if (r == 1) {
-                pi = calloc(1, sizeof(*pi));
-                if (!pi || python_probe(interp, 10000000000ULL, 0, 0, pi, err, sizeof(err)) < 0) {
-                        cli_error("cannot probe %s: %s", interp, err[0] ? err : "out of memory");
-                        goto out;
-                }
-                o.python = pi;
-                /* A bundled workload runs on the interpreter itself, not through a launcher (a
-                 * pyenv shim is a shell script whose helpers would be measured too). */
-                if (o.workload && pi->executable[0] && access(pi->executable, X_OK) == 0)
-                        wargv[0] = pi->executable;
-                int machine_code = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
-                if (!machine_code && !force) {
-                        cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
-                                  "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
-                                  "to run the comparison as a control experiment.",
-                                  interp, pi->version, python_jit_build_text(pi->build));
-                        goto out;
-                }
-                if (!machine_code)
-                        cli_error("control experiment: %s has no JIT machine code, no difference is expected", interp);
-        } else {
+/* Is there a JIT to compare? */
+static int check_jit(struct compare_cli *s)
+{
+        if (!s->probe) {
                 cli_error("note: %s is not a Python interpreter jitmem can probe; comparing PYTHON_JIT=0 and =1 as given",
-                          o.argv[0]);
+                          s->o.argv[0]);
+                return GO_ON;
         }
+        s->pi = calloc(1, sizeof(*s->pi));
+        if (!s->pi || python_probe(s->interp, 10000000000ULL, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
+                cli_error("cannot probe %s: %s", s->interp, s->err[0] ? s->err : "out of memory");
+                return CLI_EXIT_FAILURE;
+        }
+        s->o.python = s->pi;
+        /* A bundled workload runs on the interpreter itself, not through a launcher (a pyenv
+         * shim is a shell script whose helpers would be measured too). */
+        if (s->o.workload && s->pi->executable[0] && access(s->pi->executable, X_OK) == 0)
+                s->wargv[0] = s->pi->executable;
+        int machine_code = s->pi->build == PY_JIT_BUILT_ON || s->pi->build == PY_JIT_BUILT_OFF;
+        if (!machine_code && !s->force) {
+                cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
+                          "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
+                          "to run the comparison as a control experiment.",
+                          s->interp, s->pi->version, python_jit_build_text(s->pi->build));
+                return CLI_EXIT_FAILURE;
+        }
+        if (!machine_code)
+                cli_error("control experiment: %s has no JIT machine code, no difference is expected", s->interp);
+        return GO_ON;
+}
 
-        if (!o.out)
-                o.out = util_new_dir_name("jitmem-compare", default_out, sizeof(default_out));
+/* Runs the comparison and prints it (the summary, or comparison.json with --json). */
+static int run_comparison(struct compare_cli *s)
+{
+        json_t *result = NULL;
+        int r, code = CLI_EXIT_FAILURE;
+
+        if (!s->o.out)
+                s->o.out = util_new_dir_name("jitmem-compare", s->default_out, sizeof(s->default_out));
         /* A signal between two runs stops the comparison there (during a run, the run's own
          * handling forwards it to the command, which ends the run and the comparison). */
         struct sigaction sa;
@@ -714,26 +855,44 @@ int cmd_compare(int argc, char **argv)
         sa.sa_handler = on_stop_signal;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        o.stop = &stop_requested;
-        r = compare_run(&o, &result, err, sizeof(err));
+        s->o.stop = &stop_requested;
+        r = compare_run(&s->o, &result, s->err, sizeof(s->err));
         if (r < 0)
-                cli_error("%s", err);
+                cli_error("%s", s->err);
         if (result) {
-                if (json) {
+                if (s->json) {
                         if (jsonout_dumpf(result, stdout, JSONOUT_DUMP_FLAGS) == 0)
                                 fputc('\n', stdout);
                 } else if (r == 0) {
                         print_summary(result);
                 }
         }
-        if (cli_close_stdout() < 0) {
+        if (cli_close_stdout() < 0)
                 cli_error("cannot write to stdout");
-                goto out;
-        }
-        code = r == 0 ? CLI_EXIT_OK : r == -EINTR ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILURE;
-out:
+        else
+                code = r == 0 ? CLI_EXIT_OK : r == -EINTR ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILURE;
         json_decref(result);
-        load_requests_free(reqs, nreqs);
-        free(pi);
+        return code;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+        struct compare_cli s;
+        int code;
+
+        compare_cli_init(&s);
+        code = parse_options(&s, argc, argv);
+        if (code == GO_ON)
+                code = setup_webapp(&s);
+        if (code == GO_ON)
+                code = setup_http(&s);
+        if (code == GO_ON)
+                code = setup_command(&s, argc, argv);
+        if (code == GO_ON)
+                code = check_jit(&s);
+        if (code == GO_ON)
+                code = run_comparison(&s);
+        load_requests_free(s.reqs, s.nreqs);
+        free(s.pi);
         return code;
 }
