@@ -160,271 +160,257 @@ static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
         return buf;
 }
 
-static double num(json_t *o, const char *k)
-{
-        json_t *v = json_object_get(o, k);
-        return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* After a delta: nothing when significant, " ?" with too few runs for an interval, " ~0" when
  * the interval holds 0. */
-static const char *mark(json_t *m)
+static const char *mark(const struct compare_stat *m)
 {
-        const char *f = json_string_value(json_object_get(m, "finding"));
-
-        if (json_is_true(json_object_get(m, "significant")))
+        if (compare_stat_significant(m))
                 return "";
-        return f && !strncmp(f, "too few", 7) ? " ?" : " ~0";
+        return compare_stat_too_few(m) ? " ?" : " ~0";
+}
+
+/* Whether a row of the equivalent points has a figure to show: compared at some point (debug
+ * images: a row only where some were registered). */
+static int point_row_shown(const struct compare_result *c, enum compare_at f, int debug)
+{
+        for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                const struct compare_stat *m = &c->points[k].fig[f];
+                if (m->ok && (!debug || m->s.median_b > 0 || m->s.median_a > 0))
+                        return 1;
+        }
+        return 0;
+}
+
+/* The sum of RSS against the sum of PSS, at the last point, with the JIT on. */
+static void print_rss_vs_pss(const struct compare_result *c)
+{
+        const struct compare_point *last = &c->points[ANALYSIS_POINTS - 1];
+        double rss = compare_stat_median(&last->fig[COMPARE_AT_RSS], 1), pss = compare_stat_median(&last->fig[COMPARE_AT_PSS], 1);
+        char a[32], b[32];
+
+        if (!(isfinite(rss) && isfinite(pss) && pss > 0 && rss > pss * 1.05))
+                return;
+        /* What is shared depends on what runs: workers forked from a master share its memory;
+         * otherwise the shared pages are those of files that other processes (of the tree, or
+         * anywhere on the machine) map too. */
+        int workers = 0;
+        for (int k = 0; k < ANALYSIS_POINTS; k++)
+                workers |= isfinite(compare_stat_median(&c->points[k].fig[COMPARE_AT_WORKER_PSS], 1));
+        printf("  the RSS sum (%s) is %.1fx the PSS sum (%s): it counts each shared page once per process\n"
+               "  that maps it (%s);\n"
+               "  PSS divides them among the sharers: judge a limit by PSS\n",
+               fmt_value(rss, "bytes", a, sizeof(a)), rss / pss, fmt_value(pss, "bytes", b, sizeof(b)),
+               workers ? "pre-forked workers share the interpreter, libraries and copy-on-write heap"
+                       : "here the pages of the program's files and libraries, which other processes on the machine map too");
 }
 
 /* The deltas at the equivalent points, one row per figure that was measured. */
-static void print_points(json_t *eq)
+static void print_points(const struct compare_result *c)
 {
         static const struct {
-                const char *key, *label;
+                enum compare_at f;
+                const char *label;
+                int debug;
         } rows[] = {
-                { "anon_bytes", "anonymous, counted once" },
-                { "pss_bytes", "tree PSS (sum)" },
-                { "rss_bytes", "tree RSS (sum)" },
-                { "jit_code_bytes", "  JIT code pages" },
-                { "jit_debug_bytes", "  JIT debug images" },
-                { "rss_rest_bytes", "  the rest" },
-                { "worker_pss_bytes", "PSS per worker" },
-                { "worker_rss_bytes", "RSS per worker" },
-                { "worker_jit_code_bytes", "  JIT code pages" },
-                { "worker_jit_debug_bytes", "  JIT debug images" },
-                { "worker_rss_rest_bytes", "  the rest" },
+                { COMPARE_AT_ANON, "anonymous, counted once", 0 },
+                { COMPARE_AT_PSS, "tree PSS (sum)", 0 },
+                { COMPARE_AT_RSS, "tree RSS (sum)", 0 },
+                { COMPARE_AT_JIT, "  JIT code pages", 0 },
+                { COMPARE_AT_DEBUG, "  JIT debug images", 1 },
+                { COMPARE_AT_REST, "  the rest", 0 },
+                { COMPARE_AT_WORKER_PSS, "PSS per worker", 0 },
+                { COMPARE_AT_WORKER_RSS, "RSS per worker", 0 },
+                { COMPARE_AT_WORKER_JIT, "  JIT code pages", 0 },
+                { COMPARE_AT_WORKER_DEBUG, "  JIT debug images", 1 },
+                { COMPARE_AT_WORKER_REST, "  the rest", 0 },
         };
-        const char *basis = json_string_value(json_object_get(json_array_get(eq, 0), "basis"));
+        const char *basis = c->basis;
         int images = 0;
-        json_t *pt;
-        size_t i;
         char b[32], cell[48];
 
-        printf("\n  delta at equal %-15s", !basis ? "time" : !strcmp(basis, "requests") ? "requests served"
-                                                         : !strcmp(basis, "work") ? "work done" : "time");
-        json_array_foreach(eq, i, pt) printf(" %13d%%", (int)json_integer_value(json_object_get(pt, "percent")));
+        printf("\n  delta at equal %-15s", !strcmp(basis, "requests") ? "requests served"
+                                          : !strcmp(basis, "work") ? "work done" : "time");
+        for (int k = 0; k < ANALYSIS_POINTS; k++)
+                printf(" %13d%%", c->points[k].percent);
         printf("\n");
         for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
-                int any = 0;
-                json_array_foreach(eq, i, pt) {
-                        json_t *m = json_object_get(pt, rows[r].key);
-                        /* debug images: a row only where some were registered */
-                        if (json_is_number(json_object_get(m, "delta")) &&
-                            (!strstr(rows[r].key, "debug") || num(m, "on") > 0 || num(m, "off") > 0))
-                                any = 1;
-                }
-                if (!any)
+                if (!point_row_shown(c, rows[r].f, rows[r].debug))
                         continue;
-                if (strstr(rows[r].key, "debug"))
-                        images = 1;
+                images |= rows[r].debug;
                 printf("  %-30s", rows[r].label);
-                json_array_foreach(eq, i, pt) {
-                        json_t *m = json_object_get(pt, rows[r].key);
-                        if (!json_is_number(json_object_get(m, "delta"))) {
+                for (int k = 0; k < ANALYSIS_POINTS; k++) {
+                        const struct compare_stat *m = &c->points[k].fig[rows[r].f];
+                        if (!m->ok) {
                                 printf(" %14s", "-");
                                 continue;
                         }
-                        snprintf(cell, sizeof(cell), "%s%s", fmt_value(num(m, "delta"), "bytes", b, sizeof(b)), mark(m));
+                        snprintf(cell, sizeof(cell), "%s%s", fmt_value(m->s.delta, "bytes", b, sizeof(b)), mark(m));
                         printf(" %14s", cell);
                 }
                 printf("\n");
         }
-        json_t *l0 = json_array_get(eq, json_array_size(eq) - 1);
-        if (json_is_number(json_object_get(json_object_get(l0, "rss_rest_bytes"), "delta")) && images)
+        int rest = c->points[ANALYSIS_POINTS - 1].fig[COMPARE_AT_REST].ok;
+        if (rest && images)
                 printf("  RSS = JIT code pages + JIT debug images (registered with GDB's JIT interface, CPython 3.15+)\n"
                        "  + the rest: what only the comparison shows (executor objects, the optimizer's state); the\n"
                        "  rest is negative where the images took heap that was resident and free. Each delta has its\n"
                        "  own interval (medians of differences need not add up)\n");
-        else if (json_is_number(json_object_get(json_object_get(l0, "rss_rest_bytes"), "delta")))
+        else if (rest)
                 printf("  RSS = JIT code pages + the rest: what only the comparison shows (executor objects, the\n"
                        "  optimizer's state). Each delta has its own interval (medians of differences need not add up)\n");
-        /* The sum of RSS against the sum of PSS, at the last point, with the JIT on. */
-        json_t *last = json_array_get(eq, json_array_size(eq) - 1);
-        double rss = num(json_object_get(last, "rss_bytes"), "on"), pss = num(json_object_get(last, "pss_bytes"), "on");
-        if (isfinite(rss) && isfinite(pss) && pss > 0 && rss > pss * 1.05) {
-                char a[32];
-                /* What is shared depends on what runs: workers forked from a master share its
-                 * memory; otherwise the shared pages are those of files that other processes
-                 * (of the tree, or anywhere on the machine) map too. */
-                int workers = 0;
-                json_array_foreach(eq, i, pt) workers |= json_is_number(json_object_get(json_object_get(pt, "worker_pss_bytes"), "on"));
-                printf("  the RSS sum (%s) is %.1fx the PSS sum (%s): it counts each shared page once per process\n"
-                       "  that maps it (%s);\n"
-                       "  PSS divides them among the sharers: judge a limit by PSS\n",
-                       fmt_value(rss, "bytes", a, sizeof(a)), rss / pss, fmt_value(pss, "bytes", b, sizeof(b)),
-                       workers ? "pre-forked workers share the interpreter, libraries and copy-on-write heap"
-                               : "here the pages of the program's files and libraries, which other processes on the machine map too");
-        }
+        print_rss_vs_pss(c);
 }
 
 /* Workers at once, restarts, and the warm-up each restart pays again. */
-static void print_workers(json_t *c)
+static void print_workers(const struct compare_result *c)
 {
-        json_t *w = json_object_get(c, "workers"), *m = json_object_get(c, "metrics");
-        json_t *off = json_object_get(w, "off"), *on = json_object_get(w, "on");
+        const struct compare_workers *off = &c->workers[0], *on = &c->workers[1];
+        const struct compare_stat *rw = &c->metrics[COMPARE_RESTARTED_WORKER_WARMUP];
+        const struct compare_stat *rj = &c->metrics[COMPARE_RESTARTED_WORKER_JIT];
+        const struct compare_stat *fw = &c->metrics[COMPARE_WORKER_WARMUP];
         char a[32], b[32], d[32], e[32];
 
-        if (!json_is_object(off) && !json_is_object(on))
+        if (!off->have && !on->have)
                 return;
-        snprintf(a, sizeof(a), "%g", num(off, "workers_at_once"));
-        snprintf(b, sizeof(b), "%g", num(on, "workers_at_once"));
-        snprintf(d, sizeof(d), "%g", num(off, "restarts_per_run"));
-        snprintf(e, sizeof(e), "%g", num(on, "restarts_per_run"));
+        snprintf(a, sizeof(a), "%g", off->have ? off->at_once : NAN);
+        snprintf(b, sizeof(b), "%g", on->have ? on->at_once : NAN);
+        snprintf(d, sizeof(d), "%g", off->have ? off->restarts_per_run : NAN);
+        snprintf(e, sizeof(e), "%g", on->have ? on->restarts_per_run : NAN);
         printf("  workers at once: %s off, %s on; restarts per run (median): %s off, %s on\n",
-               json_is_object(off) ? a : "-", json_is_object(on) ? b : "-", json_is_object(off) ? d : "-",
-               json_is_object(on) ? e : "-");
-        json_t *rw = json_object_get(m, "restarted_worker_warmup_s"), *rj = json_object_get(m, "restarted_worker_jit_code_bytes");
-        json_t *fw = json_object_get(m, "worker_warmup_s");
-        if (num(rj, "on") > 0)
+               off->have ? a : "-", on->have ? b : "-", off->have ? d : "-", on->have ? e : "-");
+        if (compare_stat_median(rj, 1) > 0)
                 printf("  with the JIT on, a restarted worker compiled %s of JIT code again, its JIT growing for %s\n"
                        "  (the first workers' JIT grew for %s)\n",
-                       fmt_value(num(rj, "on"), "bytes", a, sizeof(a)), fmt_value(num(rw, "on"), "seconds", b, sizeof(b)),
-                       json_is_number(json_object_get(fw, "on")) ? fmt_value(num(fw, "on"), "seconds", d, sizeof(d)) : "-");
+                       fmt_value(compare_stat_median(rj, 1), "bytes", a, sizeof(a)),
+                       fmt_value(compare_stat_median(rw, 1), "seconds", b, sizeof(b)),
+                       isfinite(compare_stat_median(fw, 1)) ? fmt_value(compare_stat_median(fw, 1), "seconds", d, sizeof(d)) : "-");
 }
 
 /* The verdict first: one sentence, then each rule with its number. */
-static void print_verdict(json_t *c)
+static void print_verdict(const struct compare_result *c)
 {
-        json_t *v = json_object_get(c, "verdict"), *rules = json_object_get(v, "rules"), *r;
-        json_t *metrics = json_object_get(c, "metrics"), *m;
-        const char *key;
-        size_t i;
+        const struct verdict *v = &c->verdict;
 
-        printf("%s\n\n", json_string_value(json_object_get(v, "sentence")));
-        if (json_is_true(json_object_get(c, "control"))) {
+        printf("%s\n\n", v->sentence);
+        if (c->control) {
                 int n = 0, differ = 0;
-                json_object_foreach(metrics, key, m) {
-                        if (json_is_array(json_object_get(m, "ci95"))) {
+                for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                        if (c->metrics[k].ok) {
                                 n++;
-                                differ += json_is_true(json_object_get(m, "significant"));
+                                differ += compare_stat_significant(&c->metrics[k]);
                         }
-                }
                 printf("  a control experiment, nothing to decide: %d of the %d figures below differ measurably between\n"
                        "  PYTHON_JIT=0 and =1 (p < 0.05; where PYTHON_JIT changes nothing, a figure does so by chance\n"
                        "  at most 1 time in 20).\n",
                        differ, n);
         }
-        json_array_foreach(rules, i, r) {
-                const char *st = json_string_value(json_object_get(r, "status"));
-                printf("  %-13s %-22s %s\n", st, json_string_value(json_object_get(r, "name")),
-                       json_string_value(json_object_get(r, "reason")));
-        }
+        for (int i = 0; i < v->n; i++)
+                printf("  %-13s %-22s %s\n", verdict_status_name(v->rules[i].status), v->rules[i].name, v->rules[i].reason);
+}
+
+/* A figure measured in one mode only (none: nothing). */
+static void print_one_mode(const char *name, const char *unit, const struct compare_stat *m)
+{
+        char a[32], b[32];
+
+        /* figures this kind of run never has (latency without --http ...) are left out */
+        if (m->n_off > 0 || m->n_on > 0)
+                printf("  %-32s %12s %12s  (measured in one mode only)\n", name,
+                       fmt_value(compare_stat_median(m, 0), unit, a, sizeof(a)),
+                       fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)));
 }
 
 /* Every figure compared: medians, delta, the interval of the shift and p. */
-static void print_metrics(json_t *metrics)
+static void print_metrics(const struct compare_result *c)
 {
-        const char *key;
-        json_t *m;
-        char a[32], b[32], d[32], lo[32], hi[32];
+        char a[32], b[32], d[32], lo[32], hi[32], interval[96];
 
         printf("\n  %-32s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
                "p");
-        json_object_foreach(metrics, key, m) {
-                const char *unit = json_string_value(json_object_get(m, "unit"));
-                if (!unit)
-                        unit = "";
-                json_t *ci = json_object_get(m, "ci95");
-                if (!json_is_array(ci)) {
-                        /* figures this kind of run never has (latency without --http ...) are left
-                         * out; one measured in a mode only is said so */
-                        if (num(m, "n_off") > 0 || num(m, "n_on") > 0)
-                                printf("  %-32s %12s %12s  (measured in one mode only)\n", key,
-                                       fmt_value(num(m, "off"), unit, a, sizeof(a)), fmt_value(num(m, "on"), unit, b, sizeof(b)));
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++) {
+                const char *name = compare_metrics[k].name, *unit = compare_metrics[k].unit;
+                const struct compare_stat *m = &c->metrics[k];
+                if (!m->ok) {
+                        print_one_mode(name, unit, m);
                         continue;
                 }
-                /* each end in [ ] belongs to the interval, in ( ) not; null: unbounded */
-                char interval[96];
-                json_t *closed = json_object_get(m, "ci95_closed"), *l = json_array_get(ci, 0), *h = json_array_get(ci, 1);
-                snprintf(interval, sizeof(interval), "%c%s, %s%c%s", json_is_true(json_array_get(closed, 0)) ? '[' : '(',
-                         json_is_number(l) ? fmt_value(json_number_value(l), unit, lo, sizeof(lo)) : "-inf",
-                         json_is_number(h) ? fmt_value(json_number_value(h), unit, hi, sizeof(hi)) : "+inf",
-                         json_is_true(json_array_get(closed, 1)) ? ']' : ')', mark(m));
-                printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", key, fmt_value(num(m, "off"), unit, a, sizeof(a)),
-                       fmt_value(num(m, "on"), unit, b, sizeof(b)), fmt_value(num(m, "delta"), unit, d, sizeof(d)),
-                       interval, num(m, "p_value"));
+                /* each end in [ ] belongs to the interval, in ( ) not; unbounded: infinite */
+                snprintf(interval, sizeof(interval), "%c%s, %s%c%s", m->s.ci_low_closed ? '[' : '(',
+                         isfinite(m->s.ci_low) ? fmt_value(m->s.ci_low, unit, lo, sizeof(lo)) : "-inf",
+                         isfinite(m->s.ci_high) ? fmt_value(m->s.ci_high, unit, hi, sizeof(hi)) : "+inf",
+                         m->s.ci_high_closed ? ']' : ')', mark(m));
+                printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", name, fmt_value(compare_stat_median(m, 0), unit, a, sizeof(a)),
+                       fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)), fmt_value(m->s.delta, unit, d, sizeof(d)),
+                       interval, m->s.p_value);
         }
 }
 
 /* Growth after warm-up per mode, and the class most runs have. */
-static void print_growth(json_t *g)
+static void print_growth(const struct compare_result *c)
 {
-        json_t *goff = json_object_get(g, "off"), *gon = json_object_get(g, "on");
+        const struct compare_growth *off = &c->growth[0], *on = &c->growth[1];
 
-        if (!json_is_object(goff) || !json_is_object(gon))
+        if (off->runs == 0 || on->runs == 0)
                 return;
-        const char *so = json_string_value(json_object_get(goff, "shape"));
-        const char *sn = json_string_value(json_object_get(gon, "shape"));
-        printf("\n  after warm-up: JIT off %s, JIT on %s", so, sn);
-        if (strcmp(so, "growing") == 0 && strcmp(sn, "growing") == 0)
+        printf("\n  after warm-up: JIT off %s, JIT on %s", off->shape, on->shape);
+        if (strcmp(off->shape, "growing") == 0 && strcmp(on->shape, "growing") == 0)
                 printf(" -- growth in both modes: a leak, not the JIT");
-        else if (strcmp(sn, "growing") == 0)
+        else if (strcmp(on->shape, "growing") == 0)
                 printf(" -- growth with the JIT on only");
         printf("\n");
-        const char *co = json_string_value(json_object_get(goff, "class"));
-        const char *cn = json_string_value(json_object_get(gon, "class"));
-        if (co && cn)
-                printf("  growth class over the run (most runs; see jitmem analyze): JIT off %s, JIT on %s\n", co, cn);
+        printf("  growth class over the run (most runs; see jitmem analyze): JIT off %s, JIT on %s\n",
+               growth_class_name(off->cls), growth_class_name(on->cls));
 }
 
 /* How long before RSS VSZ reached 90% of its growth. */
-static void print_lead(json_t *lead)
+static void print_lead(const struct compare_result *c)
 {
         char b[32];
 
-        if (!json_is_number(json_object_get(lead, "on")))
+        if (!c->have_lead[1])
                 return;
-        double l = json_number_value(json_object_get(lead, "on"));
+        double l = c->vsz_lead_s[1];
         if (fabs(l) < 5e-4)
                 printf("  VSZ and RSS reached 90%% of their growth at the same tick with the JIT on");
         else
                 printf("  VSZ reached 90%% of its growth %.2f s %s RSS with the JIT on", fabs(l), l > 0 ? "before" : "after");
-        printf(" (VSZ lead %s with it off)\n",
-               json_is_number(json_object_get(lead, "off"))
-                       ? fmt_value(json_number_value(json_object_get(lead, "off")), "seconds", b, sizeof(b))
-                       : "-");
+        printf(" (VSZ lead %s with it off)\n", c->have_lead[0] ? fmt_value(c->vsz_lead_s[0], "seconds", b, sizeof(b)) : "-");
 }
 
 /* How the anonymous memory was counted, who else mapped the tree's pages, and the legend. */
-static void print_notes(json_t *c)
+static void print_notes(const struct compare_result *c)
 {
-        char a2[32], b[32];
+        char a[32], b[32];
 
-        const char *am = json_string_value(json_object_get(c, "anon_method"));
-        if (am)
+        if (c->anon_method)
                 printf("  anonymous memory (the JIT's cost) counted once %s\n",
-                       strcmp(am, "pagemap") == 0 ? "from the page tables (pagemap: exact)"
-                                                 : "as the sum of Pss_Anon (exact unless processes outside the tree share it;\n"
-                                                   "  run as root to read the page tables)");
-        json_t *ao = json_object_get(c, "anon_outside");
-        if (num(ao, "max_bytes") > 0)
-                printf("  processes outside the tree mapped up to %s of its anonymous memory (in %g runs): a parent it\n"
+                       strcmp(c->anon_method, "pagemap") == 0 ? "from the page tables (pagemap: exact)"
+                                                              : "as the sum of Pss_Anon (exact unless processes outside the tree share it;\n"
+                                                                "  run as root to read the page tables)");
+        if (c->anon_outside_max > 0)
+                printf("  processes outside the tree mapped up to %s of its anonymous memory (in %d runs): a parent it\n"
                        "  was forked from, or KSM; counted once in the tree's all the same\n",
-                       fmt_value(num(ao, "max_bytes"), "bytes", a2, sizeof(a2)), num(ao, "runs"));
-        json_t *fp = json_object_get(c, "file_pss");
-        if (json_is_true(json_object_get(fp, "outside_sharers_changed")))
+                       fmt_value(c->anon_outside_max, "bytes", a, sizeof(a)), c->anon_outside_runs);
+        if (c->file_pss_runs >= 2 && c->outside_sharers_changed)
                 printf("  other processes mapping the same files came and went during the comparison: the tree's share\n"
                        "  of its file pages (PSS less anonymous memory, at the end of each run) ranged from %s to %s;\n"
                        "  PSS moved with them, so the JIT's cost is judged on the anonymous memory, which they do not move\n",
-                       fmt_value(json_number_value(json_object_get(fp, "min_bytes")), "bytes", b, sizeof(b)),
-                       fmt_value(json_number_value(json_object_get(fp, "max_bytes")), "bytes", a2, sizeof(a2)));
+                       fmt_value(c->file_pss_min, "bytes", b, sizeof(b)), fmt_value(c->file_pss_max, "bytes", a, sizeof(a)));
         printf("  ~0: the interval holds 0, no measurable difference (exactly when p >= 0.05); ?: too few runs for\n"
                "  a 95%% interval (4 per mode at least). An end in [ ] is in the interval, in ( ) it is not.\n"
                "  Details: comparison.json\n");
 }
 
-static void print_summary(json_t *c)
+/* The summary on stdout: the verdict, every figure, growth, memory at the equivalent points,
+ * workers, VSZ's lead and the notes. */
+static void print_summary(const struct compare_result *c)
 {
-        json_t *eq = json_object_get(c, "equivalent_points");
-
         print_verdict(c);
-        print_metrics(json_object_get(c, "metrics"));
-        print_growth(json_object_get(c, "growth"));
-        if (json_array_size(eq) > 0)
-                print_points(eq);
+        print_metrics(c);
+        print_growth(c);
+        print_points(c);
         print_workers(c);
-        print_lead(json_object_get(c, "vsz_leads_rss_s"));
+        print_lead(c);
         print_notes(c);
 }
 
@@ -843,7 +829,7 @@ static int check_jit(struct compare_cli *s)
 /* Runs the comparison and prints it (the summary, or comparison.json with --json). */
 static int run_comparison(struct compare_cli *s)
 {
-        json_t *result = NULL;
+        struct compare_result *result = NULL;
         int r, code = CLI_EXIT_FAILURE;
 
         if (!s->o.out)
@@ -861,7 +847,7 @@ static int run_comparison(struct compare_cli *s)
                 cli_error("%s", s->err);
         if (result) {
                 if (s->json) {
-                        if (jsonout_dumpf(result, stdout, JSONOUT_DUMP_FLAGS) == 0)
+                        if (jsonout_dumpf(result->json, stdout, JSONOUT_DUMP_FLAGS) == 0)
                                 fputc('\n', stdout);
                 } else if (r == 0) {
                         print_summary(result);
@@ -871,7 +857,7 @@ static int run_comparison(struct compare_cli *s)
                 cli_error("cannot write to stdout");
         else
                 code = r == 0 ? CLI_EXIT_OK : r == -EINTR ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILURE;
-        json_decref(result);
+        compare_result_free(result);
         return code;
 }
 

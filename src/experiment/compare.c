@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RUNS_MAX 100
+#define RUNS_MAX COMPARE_RUNS_MAX
 #define LEVEL 0.95
 
 /* The interleaving: run i of the comparison is JIT on when this is 1 (A B B A A B B A ...). */
@@ -42,17 +42,6 @@ static void status(const struct compare_options *o, const char *fmt, ...)
         va_end(ap);
         o->status(line);
 }
-
-/* One run as the statistics see it: its mode, its analysis and the figures beside it. */
-struct compare_sample {
-        int on;                         /* JIT on */
-        int analysed;                   /* a holds the run's analysis */
-        struct analysis a;
-        double cpu_per_unit;            /* CPU seconds of the tree per unit of work (request served); < 0 none */
-        double peak_jit_debug_bytes;    /* the summary's tree figures (NaN: not measured) */
-        double peak_jit_debug_images;
-        double peak_jit_attributed_bytes;
-};
 
 /* Where a run is kept: its directory and its summary.json (NULL until it completed). */
 struct run_place {
@@ -184,132 +173,53 @@ static double g_slope(const struct compare_sample *r, int k) { (void)k; return r
 
 /* The figures compared, each once: its name in comparison.json's "metrics" (and in a run's
  * "figures" when per_run), its unit and its getter. */
-enum metric_id {
-        M_PEAK_RSS, M_PEAK_PSS, M_PEAK_ANON, M_PEAK_ANON_PSS, M_STEADY_RSS, M_STEADY_PSS, M_WORKER_PEAK_RSS,
-        M_WORKER_PEAK_PSS, M_PEAK_JIT, M_FINAL_JIT, M_PEAK_DEBUG, M_PEAK_DEBUG_IMAGES, M_PEAK_ATTRIBUTED,
-        M_STARTUP_RSS, M_CPU, M_CPU_PER_UNIT, M_WALL, M_THROUGHPUT, M_LATENCY_P50, M_LATENCY_P99, M_WARMUP_END,
-        M_EXECUTORS_COMPILED, M_EXECUTORS_FREED, M_CHURN, M_WORKER_RESTARTS, M_WORKER_WARMUP,
-        M_RESTARTED_WORKER_WARMUP, M_RESTARTED_WORKER_JIT, M_MAX
-};
-static const struct metric_def {
-        const char *name, *unit;
-        getter g;
-        int per_run;
-} METRICS[M_MAX] = {
-        [M_PEAK_RSS] = { "peak_rss_bytes", "bytes", g_peak_rss, 1 },
-        [M_PEAK_PSS] = { "peak_pss_bytes", "bytes", g_peak_pss, 1 },
-        [M_PEAK_ANON] = { "peak_anon_bytes", "bytes", g_peak_anon, 1 },
-        [M_PEAK_ANON_PSS] = { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss, 0 },
-        [M_STEADY_RSS] = { "steady_rss_bytes", "bytes", g_steady_rss, 0 },
-        [M_STEADY_PSS] = { "steady_pss_bytes", "bytes", g_steady_pss, 0 },
-        [M_WORKER_PEAK_RSS] = { "worker_peak_rss_bytes", "bytes", g_wrss, 0 },
-        [M_WORKER_PEAK_PSS] = { "worker_peak_pss_bytes", "bytes", g_wpss, 0 },
-        [M_PEAK_JIT] = { "peak_jit_code_bytes", "bytes", g_peak_jit, 1 },
-        [M_FINAL_JIT] = { "final_jit_code_bytes", "bytes", g_final_jit, 0 },
-        [M_PEAK_DEBUG] = { "peak_jit_debug_bytes", "bytes", g_peak_dbg, 0 },
-        [M_PEAK_DEBUG_IMAGES] = { "peak_jit_debug_images", "count", g_peak_dbg_n, 0 },
-        [M_PEAK_ATTRIBUTED] = { "peak_jit_attributed_bytes", "bytes", g_peak_attr, 0 },
-        [M_STARTUP_RSS] = { "startup_rss_bytes", "bytes", g_startup, 1 },
-        [M_CPU] = { "cpu_s", "seconds", g_cpu, 1 },
-        [M_CPU_PER_UNIT] = { "cpu_s_per_unit", "seconds", g_cpu_unit, 1 },
-        [M_WALL] = { "wall_s", "seconds", g_wall, 1 },
-        [M_THROUGHPUT] = { "throughput_units_per_s", "units/s", g_tput, 1 },
-        [M_LATENCY_P50] = { "latency_p50_us", "us", g_p50, 0 },
-        [M_LATENCY_P99] = { "latency_p99_us", "us", g_p99, 0 },
-        [M_WARMUP_END] = { "warmup_end_s", "seconds", g_warm, 1 },
-        [M_EXECUTORS_COMPILED] = { "executors_compiled", "count", g_compiled, 0 },
-        [M_EXECUTORS_FREED] = { "executors_freed", "count", g_freed, 0 },
-        [M_CHURN] = { "churn_ratio", "fraction", g_churn, 0 },
-        [M_WORKER_RESTARTS] = { "worker_restarts", "count", g_restarts, 0 },
-        [M_WORKER_WARMUP] = { "worker_warmup_s", "seconds", g_first_warm, 0 },
-        [M_RESTARTED_WORKER_WARMUP] = { "restarted_worker_warmup_s", "seconds", g_restart_warm, 0 },
-        [M_RESTARTED_WORKER_JIT] = { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit, 0 },
+const struct compare_metric_def compare_metrics[COMPARE_METRIC_MAX] = {
+        [COMPARE_PEAK_RSS] = { "peak_rss_bytes", "bytes", g_peak_rss, 1 },
+        [COMPARE_PEAK_PSS] = { "peak_pss_bytes", "bytes", g_peak_pss, 1 },
+        [COMPARE_PEAK_ANON] = { "peak_anon_bytes", "bytes", g_peak_anon, 1 },
+        [COMPARE_PEAK_ANON_PSS] = { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss, 0 },
+        [COMPARE_STEADY_RSS] = { "steady_rss_bytes", "bytes", g_steady_rss, 0 },
+        [COMPARE_STEADY_PSS] = { "steady_pss_bytes", "bytes", g_steady_pss, 0 },
+        [COMPARE_WORKER_PEAK_RSS] = { "worker_peak_rss_bytes", "bytes", g_wrss, 0 },
+        [COMPARE_WORKER_PEAK_PSS] = { "worker_peak_pss_bytes", "bytes", g_wpss, 0 },
+        [COMPARE_PEAK_JIT] = { "peak_jit_code_bytes", "bytes", g_peak_jit, 1 },
+        [COMPARE_FINAL_JIT] = { "final_jit_code_bytes", "bytes", g_final_jit, 0 },
+        [COMPARE_PEAK_DEBUG] = { "peak_jit_debug_bytes", "bytes", g_peak_dbg, 0 },
+        [COMPARE_PEAK_DEBUG_IMAGES] = { "peak_jit_debug_images", "count", g_peak_dbg_n, 0 },
+        [COMPARE_PEAK_ATTRIBUTED] = { "peak_jit_attributed_bytes", "bytes", g_peak_attr, 0 },
+        [COMPARE_STARTUP_RSS] = { "startup_rss_bytes", "bytes", g_startup, 1 },
+        [COMPARE_CPU] = { "cpu_s", "seconds", g_cpu, 1 },
+        [COMPARE_CPU_PER_UNIT] = { "cpu_s_per_unit", "seconds", g_cpu_unit, 1 },
+        [COMPARE_WALL] = { "wall_s", "seconds", g_wall, 1 },
+        [COMPARE_THROUGHPUT] = { "throughput_units_per_s", "units/s", g_tput, 1 },
+        [COMPARE_LATENCY_P50] = { "latency_p50_us", "us", g_p50, 0 },
+        [COMPARE_LATENCY_P99] = { "latency_p99_us", "us", g_p99, 0 },
+        [COMPARE_WARMUP_END] = { "warmup_end_s", "seconds", g_warm, 1 },
+        [COMPARE_EXECUTORS_COMPILED] = { "executors_compiled", "count", g_compiled, 0 },
+        [COMPARE_EXECUTORS_FREED] = { "executors_freed", "count", g_freed, 0 },
+        [COMPARE_CHURN] = { "churn_ratio", "fraction", g_churn, 0 },
+        [COMPARE_WORKER_RESTARTS] = { "worker_restarts", "count", g_restarts, 0 },
+        [COMPARE_WORKER_WARMUP] = { "worker_warmup_s", "seconds", g_first_warm, 0 },
+        [COMPARE_RESTARTED_WORKER_WARMUP] = { "restarted_worker_warmup_s", "seconds", g_restart_warm, 0 },
+        [COMPARE_RESTARTED_WORKER_JIT] = { "restarted_worker_jit_code_bytes", "bytes", g_restart_jit, 0 },
 };
 
 /* The figures compared at each equivalent point, in bytes: their names in a point of
  * comparison.json's "equivalent_points" and their getters. */
-enum point_id {
-        P_RSS, P_PSS, P_WORKER_RSS, P_WORKER_PSS, P_WORKER_JIT, P_ANON, P_ANON_PSS, P_JIT, P_DEBUG, P_REST,
-        P_WORKER_DEBUG, P_WORKER_REST, P_MAX
-};
-static const struct point_def {
-        const char *name;
-        getter g;
-} POINTS[P_MAX] = {
-        [P_RSS] = { "rss_bytes", g_rss_at },
-        [P_PSS] = { "pss_bytes", g_pss_at },
-        [P_WORKER_RSS] = { "worker_rss_bytes", g_wrss_at },
-        [P_WORKER_PSS] = { "worker_pss_bytes", g_wpss_at },
-        [P_WORKER_JIT] = { "worker_jit_code_bytes", g_wjit_at },
+const struct compare_point_def compare_point_figures[COMPARE_AT_MAX] = {
+        [COMPARE_AT_RSS] = { "rss_bytes", g_rss_at },
+        [COMPARE_AT_PSS] = { "pss_bytes", g_pss_at },
+        [COMPARE_AT_WORKER_RSS] = { "worker_rss_bytes", g_wrss_at },
+        [COMPARE_AT_WORKER_PSS] = { "worker_pss_bytes", g_wpss_at },
+        [COMPARE_AT_WORKER_JIT] = { "worker_jit_code_bytes", g_wjit_at },
         /* the RSS delta decomposed: JIT code pages, debug images, the rest */
-        [P_ANON] = { "anon_bytes", g_anon_at },
-        [P_ANON_PSS] = { "anon_pss_bytes", g_anon_pss_at },
-        [P_JIT] = { "jit_code_bytes", g_jit_at },
-        [P_DEBUG] = { "jit_debug_bytes", g_dbg_at },
-        [P_REST] = { "rss_rest_bytes", g_rest_at },
-        [P_WORKER_DEBUG] = { "worker_jit_debug_bytes", g_wdbg_at },
-        [P_WORKER_REST] = { "worker_rss_rest_bytes", g_wrest_at },
-};
-
-/* One figure compared between the modes. */
-struct metric_result {
-        int ok;                         /* measured in both modes and compared: s is filled */
-        struct stats_shift s;
-        size_t n_off, n_on;
-        double median_off, median_on;   /* NaN when the mode has no figure */
-};
-
-/* The memory at one equivalent point (25, 50, 75, 100% of the work, or of the time). */
-struct point_result {
-        int percent;
-        double units;                   /* the work done there; < 0 when the basis is not work */
-        struct metric_result fig[P_MAX];
-};
-
-/* A mode's growth after warm-up, over its runs analysed. */
-struct mode_growth {
-        int runs;                       /* the mode's runs analysed, those too short to judge
-                                         * included (0: none; nothing else is set) */
-        double slope;                   /* median Theil-Sen slope of the runs judged (NaN: none) */
-        int growing, warmup_ended;      /* runs growing, runs whose warm-up ended */
-        int votes[GROWTH_CLASS_MAX];    /* runs per growth class */
-        enum growth_class cls;          /* the class most runs have (ties: the first in growth.h) */
-        const char *shape;              /* the same in fewer words: "growing", "warming_up",
-                                         * "not_enough_data", "plateau" */
-};
-
-/* A mode's workers (have: some run had workers). */
-struct mode_workers {
-        int have;
-        double at_once;                 /* median of the most workers alive at one tick */
-        int restarts_total;             /* restarts in all the mode's runs */
-        double restarts_per_run;        /* median */
-};
-
-/* What the comparison found, computed once from the runs; comparison.json says the same. */
-struct result {
-        int control;                    /* no verdict: the interpreter has no JIT machine code */
-        int complete;                   /* every planned run completed */
-        int runs_completed;
-        struct metric_result metrics[M_MAX];
-        const char *basis;              /* of the equivalent points: "requests", "work", "time" */
-        struct point_result points[ANALYSIS_POINTS];
-        double warmup_end_s[2];         /* median per mode, off then on (NaN: none) */
-        struct mode_growth growth[2];
-        int have_lead[2];
-        double vsz_lead_s[2];           /* median of how long before RSS VSZ reached 90% of its growth */
-        int have_limit;
-        double limit_bytes;
-        struct verdict verdict;
-        const char *memory_figure;      /* "PSS" or "RSS": what the limit is judged on */
-        const char *cost_figure;        /* "anon_pagemap", "anon_pss", or the memory figure */
-        const char *anon_method;        /* "pagemap", "pss_anon", or NULL: the cost was not measured apart */
-        struct mode_workers workers[2];
-        int file_pss_runs;              /* runs with the tree's share of its file pages (< 2: none) */
-        double file_pss_min, file_pss_max, file_pss_median;
-        int outside_sharers_changed;    /* that share moved by more than 1 MiB and 5% */
-        double anon_outside_max;        /* the most anonymous memory mapped from outside (< 0: not counted) */
-        int anon_outside_runs;          /* runs where some was */
+        [COMPARE_AT_ANON] = { "anon_bytes", g_anon_at },
+        [COMPARE_AT_ANON_PSS] = { "anon_pss_bytes", g_anon_pss_at },
+        [COMPARE_AT_JIT] = { "jit_code_bytes", g_jit_at },
+        [COMPARE_AT_DEBUG] = { "jit_debug_bytes", g_dbg_at },
+        [COMPARE_AT_REST] = { "rss_rest_bytes", g_rest_at },
+        [COMPARE_AT_WORKER_DEBUG] = { "worker_jit_debug_bytes", g_wdbg_at },
+        [COMPARE_AT_WORKER_REST] = { "worker_rss_rest_bytes", g_wrest_at },
 };
 
 /* A run's own figures, as it was analysed (null: not measured): the per_run metrics, then what
@@ -319,9 +229,9 @@ static json_t *run_figures(const struct compare_sample *r)
         const struct analysis *x = &r->a;
         json_t *o = json_object();
 
-        for (int k = 0; k < M_MAX; k++)
-                if (METRICS[k].per_run)
-                        json_object_set_new(o, METRICS[k].name, jsonout_measured(METRICS[k].g(r, 0)));
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                if (compare_metrics[k].per_run)
+                        json_object_set_new(o, compare_metrics[k].name, jsonout_measured(compare_metrics[k].get(r, 0)));
         json_object_set_new(o, "slope_bytes_per_s", jsonout_real_or_null(x->slope));
         json_object_set_new(o, "growing", json_boolean(x->growing));
         json_object_set_new(o, "rss_at_100_bytes", jsonout_measured(x->rss_at[ANALYSIS_POINTS - 1]));
@@ -334,14 +244,15 @@ static json_t *run_figures(const struct compare_sample *r)
         return o;
 }
 
-/* Collects the metric over the analysed runs (figures < 0 are "not measured") and compares. */
-static struct metric_result compare_metric(const struct compare_sample *runs, int n, getter g, int k)
+struct compare_stat compare_stat_of(const struct compare_sample *runs, int n, getter g, int k)
 {
         double off[RUNS_MAX], on[RUNS_MAX];
-        struct metric_result m;
+        struct compare_stat m;
         size_t noff = 0, non = 0;
 
         memset(&m, 0, sizeof(m));
+        if (n > RUNS_MAX)
+                n = RUNS_MAX;
         for (int i = 0; i < n; i++) {
                 if (!runs[i].analysed)
                         continue;
@@ -366,31 +277,38 @@ static struct metric_result compare_metric(const struct compare_sample *runs, in
 
 /* A difference is claimed when the 95% interval of the shift excludes 0, which is the same as
  * the test's p < 0.05 (stats.h): one rule for the interval, the p-value and the finding. */
-static int metric_significant(const struct metric_result *m)
+int compare_stat_significant(const struct compare_stat *m)
 {
         return m->ok && m->s.significant;
 }
 
 /* Too few runs for any outcome to show a difference at 95%: the interval is the whole line. */
-static int metric_too_few(const struct metric_result *m)
+int compare_stat_too_few(const struct compare_stat *m)
 {
         return m->ok && isinf(m->s.ci_low) && isinf(m->s.ci_high);
 }
 
-static json_t *metric_json(const struct metric_result *m, const char *unit)
+double compare_stat_median(const struct compare_stat *m, int on)
+{
+        if (m->ok)
+                return on ? m->s.median_b : m->s.median_a;
+        return on ? m->median_on : m->median_off; /* measured in one mode only, or in none */
+}
+
+json_t *compare_stat_json(const struct compare_stat *m, const char *unit)
 {
         if (!m->ok) /* measured in one mode only, or in none: the medians there are */
                 return json_pack("{s:s, s:o, s:o, s:I, s:I}", "unit", unit,
-                                 "off", jsonout_real_or_null(m->median_off),
-                                 "on", jsonout_real_or_null(m->median_on),
+                                 "off", jsonout_real_or_null(compare_stat_median(m, 0)),
+                                 "on", jsonout_real_or_null(compare_stat_median(m, 1)),
                                  "n_off", (json_int_t)m->n_off, "n_on", (json_int_t)m->n_on);
-        int sig = metric_significant(m);
+        int sig = compare_stat_significant(m);
         return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:[o,o], s:[b,b], s:f, s:f, s:b, s:b, s:I, s:I}",
                          "unit", unit,
-                         "finding", metric_too_few(m) ? "too few runs for a 95% interval"
+                         "finding", compare_stat_too_few(m) ? "too few runs for a 95% interval"
                                     : !sig ? "no measurable difference"
                                     : m->s.ci_low >= 0 ? "higher with the JIT" : "lower with the JIT",
-                         "off", m->s.median_a, "on", m->s.median_b,
+                         "off", compare_stat_median(m, 0), "on", compare_stat_median(m, 1),
                          "delta", m->s.delta, "delta_rel", m->s.delta_rel,
                          "shift_hl", m->s.hl,
                          "ci95", jsonout_real_or_null(m->s.ci_low), jsonout_real_or_null(m->s.ci_high),
@@ -403,7 +321,7 @@ static json_t *metric_json(const struct metric_result *m, const char *unit)
 }
 
 /* What the verdict needs of a compared figure. */
-static void verdict_figure_of(const struct metric_result *m, struct verdict_figure *f)
+static void verdict_figure_of(const struct compare_stat *m, struct verdict_figure *f)
 {
         memset(f, 0, sizeof(*f));
         if (!m->ok)
@@ -412,8 +330,8 @@ static void verdict_figure_of(const struct metric_result *m, struct verdict_figu
         f->off = m->s.median_a;
         f->on = m->s.median_b;
         f->shift = m->s.hl;
-        f->significant = metric_significant(m);
-        f->too_few = metric_too_few(m);
+        f->significant = compare_stat_significant(m);
+        f->too_few = compare_stat_too_few(m);
 }
 
 /* The median of a figure over the mode's analysed runs (NaN: none), and how many had it. */
@@ -436,7 +354,7 @@ static double median_of(const struct compare_sample *runs, int n, int on, getter
         return m;
 }
 
-static void growth_of(const struct compare_sample *runs, int n, int on, struct mode_growth *g)
+static void growth_of(const struct compare_sample *runs, int n, int on, struct compare_growth *g)
 {
         memset(g, 0, sizeof(*g));
         g->slope = median_of(runs, n, on, g_slope, NULL); /* of the runs judged */
@@ -460,7 +378,7 @@ static void growth_of(const struct compare_sample *runs, int n, int on, struct m
                    : best == GROWTH_NOT_ENOUGH_DATA ? "not_enough_data" : "plateau";
 }
 
-static json_t *growth_json(const struct mode_growth *g)
+static json_t *growth_json(const struct compare_growth *g)
 {
         if (g->runs == 0)
                 return json_null();
@@ -692,7 +610,7 @@ struct experiment {
         double units;                   /* equal work: the smallest total any run served (< 0: none) */
         int anon_pagemap;               /* every run counted its anonymous memory from the page tables */
         struct verdict_inputs in;
-        struct result res;
+        struct compare_result *res;     /* what is computed from the runs */
 };
 
 /* Checks the plan, prepares OUT and allocates the runs. Returns 0, or -errno with err set
@@ -717,9 +635,11 @@ static int experiment_open(struct experiment *x, const struct compare_options *o
                 return r;
         x->runs = calloc((size_t)x->cap, sizeof(*x->runs));
         x->place = calloc((size_t)x->cap, sizeof(*x->place));
-        if (!x->runs || !x->place) {
+        x->res = calloc(1, sizeof(*x->res));
+        if (!x->runs || !x->place || !x->res) {
                 free(x->runs);
                 free(x->place);
+                free(x->res);
                 snprintf(err, err_size, "out of memory");
                 return -ENOMEM;
         }
@@ -733,6 +653,15 @@ static void experiment_close(struct experiment *x)
                         json_decref(x->place[i].summary);
         free(x->place);
         free(x->runs);
+        compare_result_free(x->res);
+}
+
+void compare_result_free(struct compare_result *r)
+{
+        if (!r)
+                return;
+        json_decref(r->json);
+        free(r);
 }
 
 /* Warm-up runs: not counted, they only take the first-run costs (page cache, .pyc). */
@@ -823,9 +752,9 @@ static void extend_if_wide(struct experiment *x)
 
         if (x->done != x->total || x->total >= x->cap || x->done % 2 != 0)
                 return;
-        struct metric_result m = compare_metric(x->runs, x->done, METRICS[M_PEAK_PSS].g, 0);
+        struct compare_stat m = compare_stat_of(x->runs, x->done, compare_metrics[COMPARE_PEAK_PSS].get, 0);
         if (!m.ok)
-                m = compare_metric(x->runs, x->done, METRICS[M_PEAK_RSS].g, 0);
+                m = compare_stat_of(x->runs, x->done, compare_metrics[COMPARE_PEAK_RSS].get, 0);
         double width = m.ok && m.s.median_a > 0 ? (m.s.ci_high - m.s.ci_low) / 2 / m.s.median_a : INFINITY;
         if (m.ok && width <= o->target_width)
                 return;
@@ -913,25 +842,25 @@ static void count_anon_one_way(struct experiment *x)
         }
 }
 
-/* Statistics: every figure of METRICS compared once, and memory at equal work done (or equal
+/* Statistics: every figure of compare_metrics compared once, and memory at equal work done (or equal
  * time) at each equivalent point. */
 static void compute_statistics(struct experiment *x)
 {
-        struct result *res = &x->res;
+        struct compare_result *res = x->res;
         int by_progress = 1;
 
-        for (int k = 0; k < M_MAX; k++)
-                res->metrics[k] = compare_metric(x->runs, x->done, METRICS[k].g, 0);
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                res->metrics[k] = compare_stat_of(x->runs, x->done, compare_metrics[k].get, 0);
         for (int i = 0; i < x->done; i++)
                 if (x->runs[i].analysed && !x->runs[i].a.by_progress)
                         by_progress = 0;
         res->basis = by_progress ? (x->o->http ? "requests" : "work") : "time";
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                struct point_result *pt = &res->points[k];
+                struct compare_point *pt = &res->points[k];
                 pt->percent = 25 * (k + 1);
                 pt->units = by_progress && x->units > 0 ? x->units * (k + 1) / ANALYSIS_POINTS : -1;
-                for (int f = 0; f < P_MAX; f++)
-                        pt->fig[f] = compare_metric(x->runs, x->done, POINTS[f].g, k);
+                for (int f = 0; f < COMPARE_AT_MAX; f++)
+                        pt->fig[f] = compare_stat_of(x->runs, x->done, compare_point_figures[f].get, k);
         }
 }
 
@@ -978,29 +907,29 @@ static void decide(struct experiment *x)
 {
         const struct compare_options *o = x->o;
         struct verdict_inputs *in = &x->in;
-        struct result *res = &x->res;
-        const struct metric_result *peak_pss = &res->metrics[M_PEAK_PSS], *peak_rss = &res->metrics[M_PEAK_RSS];
+        struct compare_result *res = x->res;
+        const struct compare_stat *peak_pss = &res->metrics[COMPARE_PEAK_PSS], *peak_rss = &res->metrics[COMPARE_PEAK_RSS];
 
         res->control = o->python && o->python->build != PY_JIT_BUILT_ON && o->python->build != PY_JIT_BUILT_OFF;
         memset(in, 0, sizeof(*in));
         in->workers = o->workers > 0 ? o->workers : 1;
         find_limit(o, in);
-        const struct metric_result *mem = peak_pss->ok ? peak_pss : peak_rss;
+        const struct compare_stat *mem = peak_pss->ok ? peak_pss : peak_rss;
         in->memory_figure = peak_pss->ok ? "PSS" : "RSS";
         verdict_figure_of(mem, &in->memory);
         /* The JIT's cost is judged on what the tree itself holds: its anonymous memory counted
          * once (from the page tables, else the sum of Pss_Anon), which processes outside the
          * tree do not move; PSS also divides the interpreter's and libraries' file pages among
          * whoever maps them. */
-        if (res->metrics[M_PEAK_ANON].ok && peak_pss->ok) {
-                verdict_figure_of(&res->metrics[M_PEAK_ANON], &in->cost);
+        if (res->metrics[COMPARE_PEAK_ANON].ok && peak_pss->ok) {
+                verdict_figure_of(&res->metrics[COMPARE_PEAK_ANON], &in->cost);
                 in->cost_figure = "anonymous memory";
         }
         in->runs = (int)(mem->n_off < mem->n_on ? mem->n_off : mem->n_on);
-        verdict_figure_of(&res->metrics[M_THROUGHPUT], &in->throughput);
-        verdict_figure_of(&res->metrics[M_WALL], &in->wall);
-        verdict_figure_of(&res->metrics[M_CPU_PER_UNIT], &in->cpu_per_unit);
-        verdict_figure_of(&res->metrics[M_LATENCY_P50], &in->latency);
+        verdict_figure_of(&res->metrics[COMPARE_THROUGHPUT], &in->throughput);
+        verdict_figure_of(&res->metrics[COMPARE_WALL], &in->wall);
+        verdict_figure_of(&res->metrics[COMPARE_CPU_PER_UNIT], &in->cpu_per_unit);
+        verdict_figure_of(&res->metrics[COMPARE_LATENCY_P50], &in->latency);
         in->open_model = o->http && o->http->rate > 0; /* throughput is the rate asked for */
         in->control = res->control;
         in->control_build = o->python ? python_jit_build_key(o->python->build) : NULL;
@@ -1018,7 +947,7 @@ static void decide(struct experiment *x)
 static void describe_modes(struct experiment *x)
 {
         const struct compare_sample *runs = x->runs;
-        struct result *res = &x->res;
+        struct compare_result *res = x->res;
 
         for (int on = 0; on <= 1; on++) {
                 int n_lead = 0, nw = 0, total_restarts = 0;
@@ -1030,7 +959,7 @@ static void describe_modes(struct experiment *x)
                 for (int i = 0; i < x->done; i++)
                         if (runs[i].analysed && runs[i].on == on && runs[i].a.restarts > 0)
                                 total_restarts += runs[i].a.restarts;
-                struct mode_workers *w = &res->workers[on];
+                struct compare_workers *w = &res->workers[on];
                 w->have = !(nw == 0 || wmax <= 0);
                 w->at_once = wmax;
                 w->restarts_total = total_restarts;
@@ -1046,7 +975,7 @@ static void describe_modes(struct experiment *x)
  * the same. */
 static void find_sharers(struct experiment *x)
 {
-        struct result *res = &x->res;
+        struct compare_result *res = x->res;
         double lo = INFINITY, hi = -INFINITY, fv[RUNS_MAX * 2], med = -1;
         int n = 0;
 
@@ -1090,31 +1019,31 @@ static json_t *runs_json(const struct experiment *x)
         return a;
 }
 
-static json_t *metrics_json(const struct result *res)
+static json_t *metrics_json(const struct compare_result *res)
 {
         json_t *mj = json_object();
 
-        for (int k = 0; k < M_MAX; k++)
-                json_object_set_new(mj, METRICS[k].name, metric_json(&res->metrics[k], METRICS[k].unit));
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                json_object_set_new(mj, compare_metrics[k].name, compare_stat_json(&res->metrics[k], compare_metrics[k].unit));
         return mj;
 }
 
-static json_t *points_json(const struct result *res)
+static json_t *points_json(const struct compare_result *res)
 {
         json_t *eq = json_array();
 
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
-                const struct point_result *p = &res->points[k];
+                const struct compare_point *p = &res->points[k];
                 json_t *pt = json_pack("{s:i, s:s, s:o}", "percent", p->percent, "basis", res->basis, "units",
                                        p->units > 0 ? json_real(p->units) : json_null());
-                for (int f = 0; f < P_MAX; f++)
-                        json_object_set_new(pt, POINTS[f].name, metric_json(&p->fig[f], "bytes"));
+                for (int f = 0; f < COMPARE_AT_MAX; f++)
+                        json_object_set_new(pt, compare_point_figures[f].name, compare_stat_json(&p->fig[f], "bytes"));
                 json_array_append_new(eq, pt);
         }
         return eq;
 }
 
-static json_t *mode_workers_json(const struct mode_workers *w)
+static json_t *mode_workers_json(const struct compare_workers *w)
 {
         if (!w->have)
                 return json_null();
@@ -1147,7 +1076,7 @@ static json_t *command_json(char *const *argv)
 static json_t *comparison_json(const struct experiment *x)
 {
         const struct compare_options *o = x->o;
-        const struct result *res = &x->res;
+        const struct compare_result *res = x->res;
         json_t *c;
 
         c = json_pack("{s:b, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:s, s:{s:o, s:o}}",
@@ -1216,7 +1145,7 @@ static int outcome(struct experiment *x, int r)
         return r;
 }
 
-int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t err_size)
+int compare_run(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size)
 {
         struct experiment x;
         json_t *c;
@@ -1229,8 +1158,8 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         if (r < 0)
                 goto out;
         r = run_planned(&x);
-        x.res.complete = x.done == x.total;
-        x.res.runs_completed = x.done;
+        x.res->complete = x.done == x.total;
+        x.res->runs_completed = x.done;
         align_equal_work(&x);
         count_anon_one_way(&x);
         compute_statistics(&x);
@@ -1245,7 +1174,9 @@ int compare_run(const struct compare_options *o, json_t **ret, char *err, size_t
         }
         r = write_comparison(&x, c, r);
         r = outcome(&x, r);
-        *ret = c;
+        x.res->json = c;
+        *ret = x.res;
+        x.res = NULL;
 out:
         experiment_close(&x);
         return r;
