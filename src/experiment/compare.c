@@ -123,8 +123,8 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
         return 0;
 }
 
-/* A figure of one run: negative or NaN is "not measured". */
-/* One metric across runs: the figure of each run, by mode. */
+/* A figure of one run (negative or NaN: not measured), at equivalent point k for the figures
+ * that have one. */
 typedef double (*getter)(const struct compare_sample *r, int k);
 
 static double g_peak_rss(const struct compare_sample *r, int k) { (void)k; return r->a.peak_rss; }
