@@ -43,26 +43,23 @@ static void status(const struct compare_options *o, const char *fmt, ...)
         o->status(line);
 }
 
-/* Where a run is kept: its directory and its summary.json (NULL until it completed). */
+/* Where a run is kept: its directory and its summary.json's figures (have_summary: it completed). */
 struct run_place {
         char dir[4096];
-        json_t *summary;
+        struct runfile_summary summary;
+        int have_summary;
 };
 
-/* A completed run already in dir: its summary.json, with exit status 0. */
-static json_t *completed(const char *dir)
+/* Whether dir holds a completed run (exit status 0, or a driven server's, and a whole recording),
+ * its summary's figures into ret (freed with runfile_summary_free) when it does. */
+static int completed(const char *dir, struct runfile_summary *ret)
 {
-        char path[4200];
-        json_t *j;
-
-        snprintf(path, sizeof(path), "%s/summary.json", dir);
-        j = json_load_file(path, 0, NULL);
-        int driven = json_is_object(json_object_get(json_object_get(j, "driver"), "load"));
-        if (j && (json_integer_value(json_object_get(j, "exit_status")) == 0 || driven) &&
-            json_is_null(json_object_get(j, "recording_error")))
-                return j;
-        json_decref(j);
-        return NULL;
+        if (runfile_read_summary(dir, ret) < 0)
+                return 0;
+        if ((ret->exit_status == 0 || ret->driven) && !ret->recording_failed)
+                return 1;
+        runfile_summary_free(ret);
+        return 0;
 }
 
 static int do_one(const struct compare_options *o, const char *dir, int on, json_t **ret_summary, char *err,
@@ -165,9 +162,9 @@ static double g_first_warm(const struct compare_sample *r, int k) { (void)k; ret
 static double g_restart_warm(const struct compare_sample *r, int k) { (void)k; return r->a.restart_warmup_s; }
 static double g_restart_jit(const struct compare_sample *r, int k) { (void)k; return r->a.restart_jit; }
 static double g_cpu_unit(const struct compare_sample *r, int k) { (void)k; return r->cpu_per_unit; }
-static double g_peak_dbg(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_debug_bytes; }
-static double g_peak_dbg_n(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_debug_images; }
-static double g_peak_attr(const struct compare_sample *r, int k) { (void)k; return r->peak_jit_attributed_bytes; }
+static double g_peak_dbg(const struct compare_sample *r, int k) { (void)k; return r->a.peak_dbg; }
+static double g_peak_dbg_n(const struct compare_sample *r, int k) { (void)k; return r->a.peak_dbg_images; }
+static double g_peak_attr(const struct compare_sample *r, int k) { (void)k; return r->a.peak_attributed; }
 static double g_lead(const struct compare_sample *r, int k) { (void)k; return r->a.vsz_lead_s; }
 static double g_slope(const struct compare_sample *r, int k) { (void)k; return r->a.slope; }
 
@@ -650,7 +647,7 @@ static void experiment_close(struct experiment *x)
 {
         if (x->place)
                 for (int i = 0; i < x->cap; i++)
-                        json_decref(x->place[i].summary);
+                        runfile_summary_free(&x->place[i].summary);
         free(x->place);
         free(x->runs);
         compare_result_free(x->res);
@@ -687,33 +684,19 @@ static int run_warmups(struct experiment *x)
         return 0;
 }
 
-/* A figure of the run's summary.json "tree" (NaN when null or absent: not measured). */
-static double tree_figure(json_t *summary, const char *key)
-{
-        json_t *v = json_object_get(json_object_get(summary, "tree"), key);
-        return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* A completed run's figures: its analysis, and those beside it in its summary. */
+/* A completed run's figures: its analysis, and the CPU per unit of work beside it. */
 static void analyse_run(struct compare_sample *s, const struct run_place *p)
 {
         struct runfile_series ser;
         struct runfile_procs pr;
 
         if (runfile_read(p->dir, &ser, &pr) == 0) {
-                s->analysed = analysis_run(&ser, &pr, p->summary, &s->a) == 0;
+                s->analysed = analysis_of(&ser, &pr, &p->summary, &s->a) == 0;
                 runfile_series_free(&ser);
                 runfile_procs_free(&pr);
         }
-        /* CPU per unit of work: per request served with --http (the requests completed are the
-         * run's progress) */
-        json_t *units = json_object_get(json_object_get(p->summary, "progress"), "units");
-        s->cpu_per_unit = s->analysed && json_is_number(units) && json_number_value(units) > 0
-                                  ? s->a.cpu_s / json_number_value(units)
-                                  : -1;
-        s->peak_jit_debug_bytes = tree_figure(p->summary, "peak_jit_debug_bytes");
-        s->peak_jit_debug_images = tree_figure(p->summary, "peak_jit_debug_images");
-        s->peak_jit_attributed_bytes = tree_figure(p->summary, "peak_jit_attributed_bytes");
+        /* per request served with --http (the requests completed are the run's progress) */
+        s->cpu_per_unit = s->analysed && p->summary.units > 0 ? s->a.cpu_s / p->summary.units : -1;
 }
 
 /* Run i of the comparison (or, resuming, the one already done), analysed. Returns 0, or the
@@ -729,16 +712,24 @@ static int run_next(struct experiment *x, int i)
         mode = s->on ? "on" : "off";
         snprintf(p->dir, sizeof(p->dir), "%s/runs/%02d-%s", o->out, i + 1, mode);
         x->attempted++;
-        if (o->resume && (p->summary = completed(p->dir)) != NULL) {
+        if (o->resume && (p->have_summary = completed(p->dir, &p->summary))) {
                 status(o, "run %d of %d, JIT %s: already done", i + 1, x->total, mode);
         } else {
                 int intr = 0, r;
                 status(o, "run %d of %d, JIT %s", i + 1, x->total, mode);
-                r = do_one(o, p->dir, s->on, &p->summary, x->err, x->err_size, &intr);
+                json_t *sum = NULL;
+                r = do_one(o, p->dir, s->on, &sum, x->err, x->err_size, &intr);
                 if (r < 0) {
                         x->interrupted = intr;
                         return r;
                 }
+                r = runfile_summary_of(sum, &p->summary);
+                json_decref(sum);
+                if (r < 0) {
+                        snprintf(x->err, x->err_size, "out of memory");
+                        return r;
+                }
+                p->have_summary = 1;
         }
         analyse_run(s, p);
         return 0;
@@ -813,7 +804,7 @@ static void align_equal_work(struct experiment *x)
                 if (!s->analysed || s->a.units_total <= units)
                         continue;
                 if (runfile_read(x->place[i].dir, &ser, &pr) == 0) {
-                        s->analysed = analysis_run_at(&ser, &pr, x->place[i].summary, units, &s->a) == 0;
+                        s->analysed = analysis_of_at(&ser, &pr, &x->place[i].summary, units, &s->a) == 0;
                         runfile_series_free(&ser);
                         runfile_procs_free(&pr);
                 }

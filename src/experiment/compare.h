@@ -53,9 +53,6 @@ struct compare_sample {
         int analysed;                   /* a holds the run's analysis */
         struct analysis a;
         double cpu_per_unit;            /* CPU seconds of the tree per unit of work (request served); < 0 none */
-        double peak_jit_debug_bytes;    /* the summary's tree figures (NaN: not measured) */
-        double peak_jit_debug_images;
-        double peak_jit_attributed_bytes;
 };
 
 /* The figures compared, each once (compare_metrics[] below, by id). */

@@ -25,7 +25,7 @@ static void blank_runs(struct compare_sample *runs, int n)
                 a->restarts = -1;
                 a->first_warmup_s = a->restart_warmup_s = a->restart_jit = -1;
                 runs[i].cpu_per_unit = -1;
-                runs[i].peak_jit_debug_bytes = runs[i].peak_jit_debug_images = runs[i].peak_jit_attributed_bytes = NAN;
+                a->peak_dbg = a->peak_dbg_images = a->peak_attributed = -1;
                 for (int k = 0; k < ANALYSIS_POINTS; k++)
                         a->rss_at[k] = a->pss_at[k] = a->worker_rss_at[k] = a->worker_pss_at[k] = a->worker_jit_at[k] =
                                 a->anon_at[k] = a->anon_pss_at[k] = a->jit_at[k] = a->dbg_at[k] = a->rest_at[k] =

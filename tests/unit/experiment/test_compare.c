@@ -41,9 +41,9 @@ static void fill_distinct(struct compare_sample *s, double base)
         a->restart_warmup_s = v++;
         a->restart_jit = v++;
         s->cpu_per_unit = v++;
-        s->peak_jit_debug_bytes = v++;
-        s->peak_jit_debug_images = v++;
-        s->peak_jit_attributed_bytes = v++;
+        a->peak_dbg = v++;
+        a->peak_dbg_images = v++;
+        a->peak_attributed = v++;
         for (int k = 0; k < ANALYSIS_POINTS; k++) {
                 double p = base + 100 * (k + 1);
                 a->rss_at[k] = p + 0;
@@ -84,9 +84,9 @@ static void test_metrics_table(void)
                 { COMPARE_WORKER_PEAK_PSS, "worker_peak_pss_bytes", "bytes", A(worker_peak_pss), 0, 0 },
                 { COMPARE_PEAK_JIT, "peak_jit_code_bytes", "bytes", A(peak_jit), 0, 1 },
                 { COMPARE_FINAL_JIT, "final_jit_code_bytes", "bytes", A(final_jit), 0, 0 },
-                { COMPARE_PEAK_DEBUG, "peak_jit_debug_bytes", "bytes", S(peak_jit_debug_bytes), 0, 0 },
-                { COMPARE_PEAK_DEBUG_IMAGES, "peak_jit_debug_images", "count", S(peak_jit_debug_images), 0, 0 },
-                { COMPARE_PEAK_ATTRIBUTED, "peak_jit_attributed_bytes", "bytes", S(peak_jit_attributed_bytes), 0, 0 },
+                { COMPARE_PEAK_DEBUG, "peak_jit_debug_bytes", "bytes", S(a.peak_dbg), 0, 0 },
+                { COMPARE_PEAK_DEBUG_IMAGES, "peak_jit_debug_images", "count", S(a.peak_dbg_images), 0, 0 },
+                { COMPARE_PEAK_ATTRIBUTED, "peak_jit_attributed_bytes", "bytes", S(a.peak_attributed), 0, 0 },
                 { COMPARE_STARTUP_RSS, "startup_rss_bytes", "bytes", A(startup_rss), 0, 1 },
                 { COMPARE_CPU, "cpu_s", "seconds", A(cpu_s), 0, 1 },
                 { COMPARE_CPU_PER_UNIT, "cpu_s_per_unit", "seconds", S(cpu_per_unit), 0, 1 },
