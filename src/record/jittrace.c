@@ -247,256 +247,340 @@ static int thread_neighbours(const struct event *ev, size_t n, uint64_t *prev, u
         return 0;
 }
 
+/* One events.PID file being replayed: its events in the order of the calls, the mappings the
+ * process holds, its live bytes, and its frees (told apart from its exit's when it ends). */
+struct replay {
+        struct proc_trace *P;
+        uint64_t t0;
+        FILE *out;
+        struct totals *T;
+        struct snap *snaps; /* the snapshots its own forked children start from */
+        size_t nsnaps;
+        struct event *events;
+        size_t nevents;
+        uint64_t *prev_t, *next_t; /* each event's thread neighbours (thread_neighbours) */
+        char *perf_flag;           /* by the index of an mmap: 1 a perf arena, 2 one the kernel refused to name */
+        struct region *reg;
+        size_t nreg, capreg;
+        uint64_t live, unnamed; /* JIT bytes; perf arenas /proc cannot tell from them */
+        uint64_t last_compile;
+        struct freed *fr;
+        size_t nfr, capfr;
+        /* the event being replayed */
+        uint64_t lo, hi; /* when it took effect (see struct change) */
+        double ts;       /* its time in seconds from t0 */
+};
+
+/* The mappings CPython names cpython:perf_trampoline (the name may come after the mprotect),
+ * by the index of the mmap that made them: 1, or 2 where the kernel refused the name. Returns
+ * a new array of nevents flags, or NULL (no arena known) when memory is short. */
+static char *perf_flags(const struct event *events, size_t nevents)
+{
+        size_t cap = nevents ? nevents : 1, nl = 0;
+        char *flag = calloc(cap, 1);
+        size_t *live_idx = malloc(sizeof(size_t) * cap);
+        uint64_t *live_start = malloc(sizeof(uint64_t) * cap);
+        uint64_t *live_len = malloc(sizeof(uint64_t) * cap);
+
+        for (size_t ei = 0; flag && live_idx && live_start && live_len && ei < nevents; ei++) {
+                const struct event *e = &events[ei];
+                if (strcmp(e->op, "mmap") == 0 && (e->a & PROT_WRITE)) {
+                        live_idx[nl] = ei;
+                        live_start[nl] = e->res;
+                        live_len[nl++] = e->len;
+                } else if (strcmp(e->op, "munmap") == 0) {
+                        for (size_t k = 0; k < nl;)
+                                if (live_start[k] >= e->addr && live_start[k] + live_len[k] <= e->addr + e->len) {
+                                        nl--;
+                                        live_idx[k] = live_idx[nl];
+                                        live_start[k] = live_start[nl];
+                                        live_len[k] = live_len[nl];
+                                } else {
+                                        k++;
+                                }
+                } else if (strcmp(e->op, "name") == 0 && strstr(e->name, "perf_trampoline")) {
+                        for (size_t k = 0; k < nl; k++)
+                                if (live_start[k] >= e->addr && live_start[k] < e->addr + e->len)
+                                        flag[live_idx[k]] = e->a ? 1 : 2; /* 2: the kernel refused the name */
+                }
+        }
+        free(live_idx);
+        free(live_start);
+        free(live_len);
+        return flag;
+}
+
+/* Reads P's stream, each event's thread neighbours and the perf arenas. Returns 0 or -errno. */
+static int replay_load(struct replay *R)
+{
+        int r = load_events(R->P->path, &R->events, &R->nevents);
+        if (r < 0)
+                return r;
+        R->prev_t = malloc(sizeof(uint64_t) * (R->nevents ? R->nevents : 1));
+        R->next_t = malloc(sizeof(uint64_t) * (R->nevents ? R->nevents : 1));
+        if (!R->prev_t || !R->next_t || thread_neighbours(R->events, R->nevents, R->prev_t, R->next_t) < 0)
+                return -ENOMEM;
+        R->perf_flag = perf_flags(R->events, R->nevents);
+        return 0;
+}
+
+/* A forked child starts with its parent's mappings at the fork (init): its executors are live
+ * from its birth, compiled by the parent. Returns 0 or -ENOMEM. */
+static int replay_inherit(struct replay *R, const struct snap *init)
+{
+        if (!init || init->n == 0)
+                return 0;
+        R->reg = malloc(init->n * sizeof(*R->reg));
+        if (!R->reg)
+                return -ENOMEM;
+        memcpy(R->reg, init->regs, init->n * sizeof(*R->reg));
+        R->nreg = R->capreg = init->n;
+        for (size_t i = 0; i < R->nreg; i++) {
+                struct region *g = &R->reg[i];
+                g->inherited = g->state == ST_EXEC;
+                if (g->state != ST_EXEC || g->perf == 1)
+                        continue;
+                if (g->perf == 2)
+                        R->unnamed += g->len;
+                else
+                        R->live += g->len;
+        }
+        push_change(R->P, 0, 0, 0, 0, R->live + R->unnamed); /* inherited: live from the child's birth */
+        return 0;
+}
+
+/* The live bytes changed at event e: kept for the cross-check. Returns 0 or -ENOMEM. */
+static int replay_change(struct replay *R, const struct event *e)
+{
+        return push_change(R->P, e->t, R->lo, R->hi, e->tid, R->live + R->unnamed);
+}
+
+/* An executor gone at event e (freed, or replaced by MAP_FIXED): kept to be judged churn or
+ * exit when the stream ends, unless the process inherited it. Returns 0 or -ENOMEM. */
+static int replay_gone(struct replay *R, const struct region *g, const struct event *e)
+{
+        R->live -= g->len;
+        if (g->inherited) {
+                R->T->inherited_freed++;
+                return 0;
+        }
+        return push_freed(&R->fr, &R->nfr, &R->capfr, e->t, e->t - g->t_exec);
+}
+
+/* mmap: a read+write mapping is tracked (a JIT executor to be, perhaps); MAP_FIXED over
+ * tracked regions replaces them. Returns 0, 1 when the call is not one the trace follows (its
+ * peak is not taken), or -ENOMEM. */
+static int replay_mmap(struct replay *R, const struct event *e, size_t ei)
+{
+        int prot = (int)e->a;
+
+        if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
+                R->T->wx++;
+                return 1;
+        }
+        if (!(prot & PROT_WRITE))
+                return 1; /* reservations (PROT_NONE) and the like */
+        for (size_t i = 0; i < R->nreg;) {
+                struct region *g = &R->reg[i];
+                if (g->start >= e->res && g->start < e->res + e->len) {
+                        if (g->state == ST_EXEC && !g->perf &&
+                            (replay_gone(R, g, e) < 0 || replay_change(R, e) < 0))
+                                return -ENOMEM;
+                        R->reg[i] = R->reg[--R->nreg];
+                } else {
+                        i++;
+                }
+        }
+        if (R->nreg == MAX_REGIONS)
+                return 1;
+        struct region *p = util_grow(R->reg, &R->capreg, R->nreg + 1, sizeof(*p), 256);
+        if (!p)
+                return -ENOMEM;
+        R->reg = p;
+        R->reg[R->nreg++] = (struct region){ e->res, e->len, ST_RW, 0, R->perf_flag ? R->perf_flag[ei] : 0, 0 };
+        return 0;
+}
+
+/* g made read+execute at event e: an executor compiled. Returns 0 or -ENOMEM. */
+static int replay_compile(struct replay *R, struct region *g, const struct event *e)
+{
+        struct totals *T = R->T;
+
+        g->state = ST_EXEC;
+        g->t_exec = e->t;
+        g->inherited = 0;
+        R->last_compile = e->t;
+        T->compiled++;
+        R->live += g->len;
+        if (push_size(T, g->len) < 0 || replay_change(R, e) < 0)
+                return -ENOMEM;
+        if (R->ts < MAX_SECONDS) { /* ts >= 0 */
+                int sec = (int)R->ts;
+                T->by_second[sec]++;
+                if (sec + 1 > T->seconds)
+                        T->seconds = sec + 1;
+        }
+        fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"tid\": %" PRIu64
+                        ", \"event\": \"compile\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"module\": \"%c\"}\n",
+                R->ts, R->P->pid, e->tid, g->start, g->len, e->mod);
+        return 0;
+}
+
+/* mprotect of the regions within [addr, addr+len): compiles, W+X closures, perf arenas made
+ * executable, executors made writable again. Returns 0 or -ENOMEM. */
+static int replay_mprotect(struct replay *R, const struct event *e)
+{
+        int prot = (int)e->a;
+
+        for (size_t i = 0; i < R->nreg; i++) {
+                struct region *g = &R->reg[i];
+                if (g->start < e->addr || g->start + g->len > e->addr + e->len)
+                        continue;
+                if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
+                        /* writable and executable: a closure trampoline, not JIT code */
+                        if (g->state == ST_EXEC) {
+                                R->live -= g->len;
+                                replay_change(R, e);
+                        }
+                        R->T->wx++;
+                        R->reg[i] = R->reg[--R->nreg];
+                        i--;
+                        continue;
+                }
+                if (g->perf) {
+                        if (g->state == ST_RW && (prot & PROT_EXEC)) {
+                                g->state = ST_EXEC; /* never counted as JIT */
+                                R->T->perf++;
+                                if (g->perf == 2) {
+                                        R->unnamed += g->len;
+                                        replay_change(R, e);
+                                }
+                        }
+                        continue;
+                }
+                if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
+                        if (replay_compile(R, g, e) < 0)
+                                return -ENOMEM;
+                } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
+                        g->state = ST_RW;
+                        R->live -= g->len;
+                        replay_change(R, e);
+                }
+        }
+        return 0;
+}
+
+/* munmap or mremap of the regions within [addr, addr+len): executors freed, perf arenas and
+ * mappings never made executable dropped. Returns 0 or -ENOMEM. */
+static int replay_unmap(struct replay *R, const struct event *e)
+{
+        for (size_t i = 0; i < R->nreg;) {
+                struct region *g = &R->reg[i];
+                if (g->start < e->addr || g->start + g->len > e->addr + e->len) {
+                        i++;
+                        continue;
+                }
+                if (g->perf) {
+                        if (g->perf == 2 && g->state == ST_EXEC) {
+                                R->unnamed -= g->len;
+                                replay_change(R, e);
+                        }
+                } else if (g->state == ST_EXEC) {
+                        if (replay_gone(R, g, e) < 0)
+                                return -ENOMEM;
+                        replay_change(R, e);
+                        fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
+                                        "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f%s}\n",
+                                R->ts, R->P->pid, g->start, g->len, (double)(e->t - g->t_exec) / 1e9,
+                                g->inherited ? ", \"inherited\": true" : "");
+                } else {
+                        R->T->never_exec++;
+                }
+                R->reg[i] = R->reg[--R->nreg];
+        }
+        return 0;
+}
+
+/* Every event in order, taking the forked children's snapshots on the way. Returns 0 or
+ * -ENOMEM (the events after it not replayed). */
+static int replay_events(struct replay *R)
+{
+        for (size_t ei = 0; ei < R->nevents; ei++) {
+                const struct event *e = &R->events[ei];
+                int r = 0;
+                take_snaps(R->snaps, R->nsnaps, e->order, R->reg, R->nreg); /* forks before this call */
+                /* when this call took effect (see struct change): after the stamp for munmap */
+                R->lo = R->prev_t[ei];
+                R->hi = e->t;
+                if (strcmp(e->op, "munmap") == 0) {
+                        R->lo = e->t;
+                        R->hi = R->next_t[ei];
+                }
+                R->ts = e->t >= R->t0 ? (double)(e->t - R->t0) / 1e9 : 0;
+                if (strcmp(e->op, "mmap") == 0)
+                        r = replay_mmap(R, e, ei);
+                else if (strcmp(e->op, "mprotect") == 0)
+                        r = replay_mprotect(R, e);
+                else if (strcmp(e->op, "munmap") == 0 || strcmp(e->op, "mremap") == 0)
+                        r = replay_unmap(R, e);
+                if (r < 0)
+                        return r;
+                if (r == 0 && R->live > R->T->peak)
+                        R->T->peak = R->live; /* per process; the tree peak is summed by the caller */
+        }
+        return 0;
+}
+
+/* The stream's end: the snapshots of children forked after its last event, what it left live,
+ * and its frees. The last burst of frees, after the last compile, that leaves nothing live is
+ * the interpreter freeing its executors as it exits; the others were freed while it ran. */
+static void replay_finish(struct replay *R)
+{
+        struct totals *T = R->T;
+        size_t keep = R->nfr;
+        uint64_t end = R->nfr ? R->fr[R->nfr - 1].t : 0;
+
+        take_snaps(R->snaps, R->nsnaps, UINT64_MAX, R->reg, R->nreg); /* forks after the last event */
+        T->live_final_sum += R->live;
+        for (size_t i = 0; i < R->nreg; i++)
+                T->live_final_count += R->reg[i].state == ST_EXEC && !R->reg[i].perf;
+        if (R->live == 0)
+                while (keep > 0 && R->fr[keep - 1].t >= R->last_compile && R->fr[keep - 1].t + EXIT_BURST_NS >= end)
+                        keep--;
+        T->freed_at_exit += R->nfr - keep;
+        for (size_t k = 0; k < keep; k++) {
+                T->freed++;
+                if (R->fr[k].age < JITTRACE_CHURN_NS)
+                        T->churned++;
+        }
+}
+
+static void replay_free(struct replay *R)
+{
+        free(R->fr);
+        free(R->perf_flag);
+        free(R->reg);
+        free(R->prev_t);
+        free(R->next_t);
+        free(R->events);
+}
+
 /* Processes one events.PID file, starting from init (a fork's inheritance) and taking the
- * snapshots its own forked children start from. */
+ * snapshots its own forked children start from. Returns 0 or -errno. */
 static int one_file(struct proc_trace *P, const struct snap *init, uint64_t t0, FILE *out, struct totals *T,
                     struct snap *snaps, size_t nsnaps)
 {
-        struct event *events = NULL;
-        struct region *reg = NULL;
-        size_t nreg = 0, capreg = 0, nevents = 0;
-        uint64_t live = 0, unnamed = 0; /* JIT bytes; perf arenas /proc cannot tell from them */
-        uint64_t last_compile = 0;
-        struct freed *fr = NULL;
-        size_t nfr = 0, capfr = 0;
-        int r = 0, pid = P->pid;
+        struct replay R = { .P = P, .t0 = t0, .out = out, .T = T, .snaps = snaps, .nsnaps = nsnaps };
+        int r;
 
-        r = load_events(P->path, &events, &nevents);
-        if (r < 0)
-                return r;
-        uint64_t *prev_t = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
-        uint64_t *next_t = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
-        if (!prev_t || !next_t || thread_neighbours(events, nevents, prev_t, next_t) < 0) {
-                free(prev_t);
-                free(next_t);
-                free(events);
-                return -ENOMEM;
+        r = replay_load(&R);
+        if (r == 0)
+                r = replay_inherit(&R, init);
+        if (r == 0) {
+                r = replay_events(&R);
+                replay_finish(&R);
         }
-        /* First pass: the mappings CPython names cpython:perf_trampoline (the name may come
-         * after the mprotect), by the index of the mmap that made them. */
-        char *perf_flag = calloc(nevents ? nevents : 1, 1);
-        {
-                size_t *live_idx = malloc(sizeof(size_t) * (nevents ? nevents : 1));
-                uint64_t *live_start = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
-                uint64_t *live_len = malloc(sizeof(uint64_t) * (nevents ? nevents : 1));
-                size_t nl = 0;
-                for (size_t ei = 0; perf_flag && live_idx && live_start && live_len && ei < nevents; ei++) {
-                        const struct event *e = &events[ei];
-                        if (strcmp(e->op, "mmap") == 0 && (e->a & PROT_WRITE)) {
-                                live_idx[nl] = ei;
-                                live_start[nl] = e->res;
-                                live_len[nl++] = e->len;
-                        } else if (strcmp(e->op, "munmap") == 0) {
-                                for (size_t k = 0; k < nl;)
-                                        if (live_start[k] >= e->addr && live_start[k] + live_len[k] <= e->addr + e->len) {
-                                                nl--;
-                                                live_idx[k] = live_idx[nl];
-                                                live_start[k] = live_start[nl];
-                                                live_len[k] = live_len[nl];
-                                        } else {
-                                                k++;
-                                        }
-                        } else if (strcmp(e->op, "name") == 0 && strstr(e->name, "perf_trampoline")) {
-                                for (size_t k = 0; k < nl; k++)
-                                        if (live_start[k] >= e->addr && live_start[k] < e->addr + e->len)
-                                                perf_flag[live_idx[k]] = e->a ? 1 : 2; /* 2: the kernel refused the name */
-                        }
-                }
-                free(live_idx);
-                free(live_start);
-                free(live_len);
-        }
-        if (init && init->n > 0) {
-                reg = malloc(init->n * sizeof(*reg));
-                if (!reg) {
-                        free(perf_flag);
-                        free(prev_t);
-                        free(next_t);
-                        free(events);
-                        return -ENOMEM;
-                }
-                memcpy(reg, init->regs, init->n * sizeof(*reg));
-                nreg = capreg = init->n;
-                for (size_t i = 0; i < nreg; i++) {
-                        reg[i].inherited = reg[i].state == ST_EXEC;
-                        if (reg[i].state != ST_EXEC || reg[i].perf == 1)
-                                continue;
-                        if (reg[i].perf == 2)
-                                unnamed += reg[i].len;
-                        else
-                                live += reg[i].len;
-                }
-                push_change(P, 0, 0, 0, 0, live + unnamed); /* inherited: live from the child's birth */
-        }
-        for (size_t ei = 0; ei < nevents; ei++) {
-                const struct event *e = &events[ei];
-                uint64_t t = e->t, tid = e->tid, addr = e->addr, len = e->len, a = e->a, res = e->res;
-                const char *op = e->op;
-                char mod = e->mod;
-                take_snaps(snaps, nsnaps, e->order, reg, nreg); /* forks before this call */
-                /* when this call took effect (see struct change): after the stamp for munmap */
-                uint64_t lo = prev_t[ei], hi = t;
-                if (strcmp(e->op, "munmap") == 0) {
-                        lo = t;
-                        hi = next_t[ei];
-                }
-                double ts = t >= t0 ? (double)(t - t0) / 1e9 : 0;
-                if (strcmp(op, "mmap") == 0) {
-                        int prot = (int)a;
-                        if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
-                                T->wx++;
-                                continue;
-                        }
-                        if (!(prot & PROT_WRITE))
-                                continue; /* reservations (PROT_NONE) and the like */
-                        /* MAP_FIXED over tracked regions replaces them. */
-                        for (size_t i = 0; i < nreg;) {
-                                if (reg[i].start >= res && reg[i].start < res + len) {
-                                        if (reg[i].state == ST_EXEC && !reg[i].perf) {
-                                                live -= reg[i].len;
-                                                if (reg[i].inherited)
-                                                        T->inherited_freed++;
-                                                else if (push_freed(&fr, &nfr, &capfr, t, t - reg[i].t_exec) < 0) {
-                                                        r = -ENOMEM;
-                                                        goto done;
-                                                }
-                                                if (push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
-                                                        r = -ENOMEM;
-                                                        goto done;
-                                                }
-                                        }
-                                        reg[i] = reg[--nreg];
-                                } else {
-                                        i++;
-                                }
-                        }
-                        if (nreg == MAX_REGIONS)
-                                continue;
-                        struct region *p = util_grow(reg, &capreg, nreg + 1, sizeof(*p), 256);
-                        if (!p) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        reg = p;
-                        reg[nreg++] = (struct region){ res, len, ST_RW, 0, perf_flag ? perf_flag[ei] : 0, 0 };
-                } else if (strcmp(op, "mprotect") == 0) {
-                        int prot = (int)a;
-                        for (size_t i = 0; i < nreg; i++) {
-                                struct region *g = &reg[i];
-                                if (g->start < addr || g->start + g->len > addr + len)
-                                        continue;
-                                if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
-                                        /* writable and executable: a closure trampoline, not JIT code */
-                                        if (g->state == ST_EXEC) {
-                                                live -= g->len;
-                                                push_change(P, t, lo, hi, tid, live + unnamed);
-                                        }
-                                        T->wx++;
-                                        reg[i] = reg[--nreg];
-                                        i--;
-                                        continue;
-                                }
-                                if (g->perf) {
-                                        if (g->state == ST_RW && (prot & PROT_EXEC)) {
-                                                g->state = ST_EXEC; /* never counted as JIT */
-                                                T->perf++;
-                                                if (g->perf == 2) {
-                                                        unnamed += g->len;
-                                                        push_change(P, t, lo, hi, tid, live + unnamed);
-                                                }
-                                        }
-                                        continue;
-                                }
-                                if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
-                                        g->state = ST_EXEC;
-                                        g->t_exec = t;
-                                        g->inherited = 0;
-                                        last_compile = t;
-                                        T->compiled++;
-                                        live += g->len;
-                                        if (push_size(T, g->len) < 0 || push_change(P, t, lo, hi, tid, live + unnamed) < 0) {
-                                                r = -ENOMEM;
-                                                goto done;
-                                        }
-                                        int sec = (int)ts;
-                                        if (sec >= 0 && sec < MAX_SECONDS) {
-                                                T->by_second[sec]++;
-                                                if (sec + 1 > T->seconds)
-                                                        T->seconds = sec + 1;
-                                        }
-                                        fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"tid\": %" PRIu64
-                                                     ", \"event\": \"compile\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"module\": \"%c\"}\n",
-                                                ts, pid, tid, g->start, g->len, mod);
-                                } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
-                                        g->state = ST_RW;
-                                        live -= g->len;
-                                        push_change(P, t, lo, hi, tid, live + unnamed);
-                                }
-                        }
-                } else if (strcmp(op, "munmap") == 0 || strcmp(op, "mremap") == 0) {
-                        for (size_t i = 0; i < nreg;) {
-                                struct region *g = &reg[i];
-                                if (g->start >= addr && g->start + g->len <= addr + len) {
-                                        if (g->perf) {
-                                                if (g->perf == 2 && g->state == ST_EXEC) {
-                                                        unnamed -= g->len;
-                                                        push_change(P, t, lo, hi, tid, live + unnamed);
-                                                }
-                                                reg[i] = reg[--nreg];
-                                                continue;
-                                        }
-                                        if (g->state == ST_EXEC) {
-                                                uint64_t age = t - g->t_exec;
-                                                live -= g->len;
-                                                if (g->inherited)
-                                                        T->inherited_freed++;
-                                                else if (push_freed(&fr, &nfr, &capfr, t, age) < 0) {
-                                                        r = -ENOMEM;
-                                                        goto done;
-                                                }
-                                                push_change(P, t, lo, hi, tid, live + unnamed);
-                                                fprintf(out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
-                                                             "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f%s}\n",
-                                                        ts, pid, g->start, g->len, (double)age / 1e9,
-                                                        g->inherited ? ", \"inherited\": true" : "");
-                                        } else {
-                                                T->never_exec++;
-                                        }
-                                        reg[i] = reg[--nreg];
-                                        continue;
-                                }
-                                i++;
-                        }
-                }
-                if (live > T->peak)
-                        T->peak = live; /* per process; the tree peak is summed below */
-        }
-done:
-        take_snaps(snaps, nsnaps, UINT64_MAX, reg, nreg); /* forks after the last event */
-        T->live_final_sum += live;
-        for (size_t i = 0; i < nreg; i++)
-                T->live_final_count += reg[i].state == ST_EXEC && !reg[i].perf;
-        free(prev_t);
-        free(next_t);
-        {
-                /* The last burst of frees, after the last compile, that leaves nothing live: the
-                 * interpreter freeing its executors as it exits. The others are freed while it ran. */
-                size_t keep = nfr;
-                uint64_t end = nfr ? fr[nfr - 1].t : 0;
-                if (live == 0)
-                        while (keep > 0 && fr[keep - 1].t >= last_compile && fr[keep - 1].t + EXIT_BURST_NS >= end)
-                                keep--;
-                T->freed_at_exit += nfr - keep;
-                for (size_t k = 0; k < keep; k++) {
-                        T->freed++;
-                        if (fr[k].age < JITTRACE_CHURN_NS)
-                                T->churned++;
-                }
-        }
-        free(fr);
-        free(perf_flag);
-        free(reg);
-        free(events);
+        replay_free(&R);
         return r;
 }
 
