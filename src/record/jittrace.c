@@ -67,7 +67,8 @@ struct proc_trace {
 };
 
 struct totals {
-        uint64_t compiled, freed, churned, never_exec, wx, live, peak, live_final_sum, perf, live_final_count;
+        uint64_t compiled, freed, churned, never_exec, wx, live_final_sum, perf, live_final_count;
+        uint64_t peak; /* of the process being replayed */
         uint64_t freed_at_exit, inherited_freed;
         uint64_t *sizes;
         size_t nsizes, cap;
@@ -784,34 +785,43 @@ static int cmp_u64(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns, json_t **ret)
-{
-        struct totals *T = calloc(1, sizeof(*T));
-        struct proc_trace *procs = NULL;
-        size_t nprocs = 0, capp = 0;
-        char path[4200];
-        DIR *d;
+/* One run's streams: every process traced, the snapshots its forked children start from, the
+ * totals, and events.jsonl being written. */
+struct trace_run {
+        const char *trace_dir;
+        uint64_t t0;
         FILE *out;
-        struct dirent *de;
-        int r = 0;
+        struct totals *T;
+        struct proc_trace *procs;
+        size_t nprocs, capp;
+        struct snap *snaps; /* by the index in procs: the mappings a forked child starts from */
+        uint64_t peak_sum;  /* per-process peaks summed: an upper bound of the tree's */
+};
 
-        if (!T)
-                return -ENOMEM;
-        d = opendir(trace_dir);
-        if (!d) {
-                free(T);
-                return -errno;
+/* A forked child's stream starts with "fork": A is the parent's PID, B the parent's event
+ * sequence at the fork. Sets P->ppid and P->t_fork when P's stream starts so. */
+static void read_fork(struct proc_trace *P)
+{
+        FILE *f = fopen(P->path, "re");
+        char first[256];
+        struct event fe;
+
+        if (!f)
+                return;
+        if (fgets(first, sizeof(first), f) && parse_event(first, strlen(first), &fe) >= 8 &&
+            strcmp(fe.op, "fork") == 0 && fe.a <= INT32_MAX) {
+                P->ppid = (int)fe.a;
+                P->t_fork = fe.b;
         }
-        snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-        out = fopen(path, "we");
-        if (!out) {
-                r = -errno;
-                closedir(d);
-                free(T);
-                return r;
-        }
-        uint64_t peak_sum = 0;
-        /* Every stream, with its fork line if it has one. */
+        fclose(f);
+}
+
+/* Every events.PID file of the trace directory, with its fork line if it has one. Returns 0 or
+ * -ENOMEM. */
+static int find_streams(struct trace_run *S, DIR *d)
+{
+        struct dirent *de;
+
         while ((de = readdir(d)) != NULL) {
                 uint64_t pid;
                 if (strncmp(de->d_name, "events.", 7) != 0)
@@ -819,122 +829,180 @@ int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns,
                 size_t n = strlen(de->d_name + 7);
                 if (util_parse_u64(de->d_name + 7, n, &pid) != (int)n)
                         continue;
-                struct proc_trace *p = util_grow(procs, &capp, nprocs + 1, sizeof(*p), 16);
-                if (!p) {
-                        r = -ENOMEM;
-                        break;
-                }
-                procs = p;
-                struct proc_trace *P = &procs[nprocs++];
+                struct proc_trace *p = util_grow(S->procs, &S->capp, S->nprocs + 1, sizeof(*p), 16);
+                if (!p)
+                        return -ENOMEM;
+                S->procs = p;
+                struct proc_trace *P = &S->procs[S->nprocs++];
                 memset(P, 0, sizeof(*P));
                 P->pid = (int)pid;
-                snprintf(P->path, sizeof(P->path), "%s/%s", trace_dir, de->d_name);
-                FILE *f = fopen(P->path, "re");
-                char first[256];
-                struct event fe;
-                /* "fork": A is the parent's PID, B the parent's event sequence at the fork */
-                if (f && fgets(first, sizeof(first), f) && parse_event(first, strlen(first), &fe) >= 8 &&
-                    strcmp(fe.op, "fork") == 0 && fe.a <= INT32_MAX) {
-                        P->ppid = (int)fe.a;
-                        P->t_fork = fe.b;
-                }
-                if (f)
-                        fclose(f);
+                snprintf(P->path, sizeof(P->path), "%s/%s", S->trace_dir, de->d_name);
+                read_fork(P);
         }
-        /* Parents before their children: a child starts from its parent's mappings at the fork. */
-        struct snap *snaps = calloc(nprocs ? nprocs : 1, sizeof(*snaps));
-        if (!snaps)
-                r = -ENOMEM;
+        return 0;
+}
+
+/* Replays procs[k] once its parent's stream is done, from the parent's mappings at the fork,
+ * and takes the snapshots its own children start from. Returns 1 when done, 0 when its parent
+ * must be first, or -errno. */
+static int replay_proc(struct trace_run *S, size_t k)
+{
+        struct proc_trace *P = &S->procs[k];
+        const struct snap *init = NULL;
+        size_t ns = 0, n = S->nprocs ? S->nprocs : 1;
+        int r;
+
+        if (P->ppid) {
+                size_t pi;
+                for (pi = 0; pi < S->nprocs && S->procs[pi].pid != P->ppid; pi++)
+                        ;
+                if (pi < S->nprocs && !S->procs[pi].done)
+                        return 0; /* its parent first */
+                if (pi < S->nprocs)
+                        init = &S->snaps[k];
+        }
+        /* the children of P, to snapshot */
+        struct snap *mine = malloc(sizeof(*mine) * n);
+        size_t *who = malloc(sizeof(*who) * n);
+        if (!mine || !who) {
+                free(mine);
+                free(who);
+                return -ENOMEM;
+        }
+        for (size_t c = 0; c < S->nprocs; c++)
+                if (S->procs[c].ppid == P->pid) {
+                        memset(&mine[ns], 0, sizeof(mine[ns]));
+                        mine[ns].child = S->procs[c].pid;
+                        mine[ns].t = S->procs[c].t_fork;
+                        who[ns++] = c;
+                }
+        S->T->peak = 0; /* P's own */
+        r = one_file(P, init, S->t0, S->out, S->T, mine, ns);
+        S->peak_sum += S->T->peak;
+        for (size_t c = 0; c < ns; c++)
+                S->snaps[who[c]] = mine[c];
+        free(mine);
+        free(who);
+        P->done = 1;
+        return r < 0 ? r : 1;
+}
+
+/* Every stream, parents before their children: a child starts from its parent's mappings at
+ * the fork. A stream whose parent is never replayed (fork lines in a cycle) is not replayed
+ * either. Returns 0 or -errno. */
+static int replay_all(struct trace_run *S)
+{
+        int r = 0;
+
         for (int progress = 1; r == 0 && progress;) {
                 progress = 0;
-                for (size_t k = 0; k < nprocs && r == 0; k++) {
-                        struct proc_trace *P = &procs[k];
-                        struct snap *init = NULL;
-                        if (P->done)
+                for (size_t k = 0; k < S->nprocs && r == 0; k++) {
+                        if (S->procs[k].done)
                                 continue;
-                        if (P->ppid) {
-                                size_t pi;
-                                for (pi = 0; pi < nprocs && procs[pi].pid != P->ppid; pi++)
-                                        ;
-                                if (pi < nprocs && !procs[pi].done)
-                                        continue; /* its parent first */
-                                if (pi < nprocs)
-                                        init = &snaps[k];
+                        r = replay_proc(S, k);
+                        if (r > 0) {
+                                progress = 1;
+                                r = 0;
                         }
-                        /* the children of P, to snapshot */
-                        size_t ns = 0;
-                        struct snap *mine = malloc(sizeof(*mine) * (nprocs ? nprocs : 1));
-                        size_t *who = malloc(sizeof(*who) * (nprocs ? nprocs : 1));
-                        if (!mine || !who) {
-                                free(mine);
-                                free(who);
-                                r = -ENOMEM;
-                                break;
-                        }
-                        for (size_t c = 0; c < nprocs; c++)
-                                if (procs[c].ppid == P->pid) {
-                                        memset(&mine[ns], 0, sizeof(mine[ns]));
-                                        mine[ns].child = procs[c].pid;
-                                        mine[ns].t = procs[c].t_fork;
-                                        who[ns++] = c;
-                                }
-                        uint64_t before = T->peak;
-                        T->peak = 0;
-                        r = one_file(P, init, t0_ns, out, T, mine, ns);
-                        peak_sum += T->peak; /* per-process peaks summed: an upper bound of the tree's */
-                        T->peak = before > T->peak ? before : T->peak;
-                        for (size_t c = 0; c < ns; c++)
-                                snaps[who[c]] = mine[c];
-                        free(mine);
-                        free(who);
-                        P->done = 1;
-                        progress = 1;
                 }
         }
-        for (size_t k = 0; snaps && k < nprocs; k++)
-                free(snaps[k].regs);
-        free(snaps);
+        return r;
+}
+
+/* The sizes of the executors compiled (sorted in place), or JSON null when there are none. */
+static json_t *size_stats(struct totals *T)
+{
+        double sum = 0;
+
+        if (T->nsizes == 0)
+                return json_null();
+        qsort(T->sizes, T->nsizes, sizeof(*T->sizes), cmp_u64);
+        for (size_t i = 0; i < T->nsizes; i++)
+                sum += (double)T->sizes[i];
+        return json_pack("{s:f, s:I, s:I, s:I, s:I}", "mean", sum / (double)T->nsizes,
+                         "p50", (json_int_t)T->sizes[T->nsizes / 2],
+                         "p90", (json_int_t)T->sizes[(T->nsizes * 9) / 10],
+                         "min", (json_int_t)T->sizes[0], "max", (json_int_t)T->sizes[T->nsizes - 1]);
+}
+
+/* The summary's "jit" object (new reference), with the cross-check against run_dir's
+ * samples.csv, or NULL when memory is short. */
+static json_t *summary_json(struct trace_run *S, const char *run_dir)
+{
+        struct totals *T = S->T;
+        json_t *sizes = size_stats(T), *rate = json_array();
+
+        for (int s = 0; s < T->seconds; s++)
+                json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
+                         "executors_compiled", (json_int_t)T->compiled,
+                         "executors_freed", (json_int_t)T->freed,
+                         "executors_live_final", (json_int_t)T->live_final_count,
+                         "executors_freed_at_exit", (json_int_t)T->freed_at_exit,
+                         "inherited_executors_freed", (json_int_t)T->inherited_freed,
+                         "live_bytes_final", (json_int_t)T->live_final_sum,
+                         "peak_bytes", (json_int_t)S->peak_sum,
+                         "processes_traced", (json_int_t)S->nprocs,
+                         "churn_ratio", T->compiled ? json_real((double)T->churned / (double)T->compiled) : json_null(),
+                         "bytes_per_executor", sizes,
+                         "never_executable_mappings", (json_int_t)T->never_exec,
+                         "writable_executable_mappings", (json_int_t)T->wx,
+                         "perf_trampoline_arenas", (json_int_t)T->perf,
+                         "churned", (json_int_t)T->churned,
+                         "compiles_per_second", rate,
+                         "cross_check", cross_check(run_dir, S->t0, S->procs, S->nprocs));
+}
+
+static void trace_run_free(struct trace_run *S)
+{
+        for (size_t k = 0; S->snaps && k < S->nprocs; k++)
+                free(S->snaps[k].regs);
+        free(S->snaps);
+        for (size_t i = 0; i < S->nprocs; i++)
+                free(S->procs[i].changes);
+        free(S->procs);
+        if (S->T)
+                free(S->T->sizes);
+        free(S->T);
+}
+
+int jittrace_process(const char *trace_dir, const char *run_dir, uint64_t t0_ns, json_t **ret)
+{
+        struct trace_run S = { .trace_dir = trace_dir, .t0 = t0_ns };
+        char path[4200];
+        DIR *d;
+        int r;
+
+        S.T = calloc(1, sizeof(*S.T));
+        if (!S.T)
+                return -ENOMEM;
+        d = opendir(trace_dir);
+        if (!d) {
+                r = -errno;
+                goto out;
+        }
+        snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+        S.out = fopen(path, "we");
+        if (!S.out) {
+                r = -errno;
+                closedir(d);
+                goto out;
+        }
+        r = find_streams(&S, d);
+        S.snaps = calloc(S.nprocs ? S.nprocs : 1, sizeof(*S.snaps));
+        if (!S.snaps)
+                r = -ENOMEM;
+        if (r == 0)
+                r = replay_all(&S);
         closedir(d);
-        if (fclose(out) != 0 && r == 0)
+        if (fclose(S.out) != 0 && r == 0)
                 r = -errno;
         if (r == 0) {
-                json_t *sizes = json_null(), *rate = json_array();
-                if (T->nsizes > 0) {
-                        qsort(T->sizes, T->nsizes, sizeof(*T->sizes), cmp_u64);
-                        double sum = 0;
-                        for (size_t i = 0; i < T->nsizes; i++)
-                                sum += (double)T->sizes[i];
-                        sizes = json_pack("{s:f, s:I, s:I, s:I, s:I}", "mean", sum / (double)T->nsizes,
-                                          "p50", (json_int_t)T->sizes[T->nsizes / 2],
-                                          "p90", (json_int_t)T->sizes[(T->nsizes * 9) / 10],
-                                          "min", (json_int_t)T->sizes[0], "max", (json_int_t)T->sizes[T->nsizes - 1]);
-                }
-                for (int s = 0; s < T->seconds; s++)
-                        json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
-                *ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
-                                 "executors_compiled", (json_int_t)T->compiled,
-                                 "executors_freed", (json_int_t)T->freed,
-                                 "executors_live_final", (json_int_t)T->live_final_count,
-                                 "executors_freed_at_exit", (json_int_t)T->freed_at_exit,
-                                 "inherited_executors_freed", (json_int_t)T->inherited_freed,
-                                 "live_bytes_final", (json_int_t)T->live_final_sum,
-                                 "peak_bytes", (json_int_t)peak_sum,
-                                 "processes_traced", (json_int_t)nprocs,
-                                 "churn_ratio", T->compiled ? json_real((double)T->churned / (double)T->compiled) : json_null(),
-                                 "bytes_per_executor", sizes,
-                                 "never_executable_mappings", (json_int_t)T->never_exec,
-                                 "writable_executable_mappings", (json_int_t)T->wx,
-                                 "perf_trampoline_arenas", (json_int_t)T->perf,
-                                 "churned", (json_int_t)T->churned,
-                                 "compiles_per_second", rate,
-                                 "cross_check", cross_check(run_dir, t0_ns, procs, nprocs));
+                *ret = summary_json(&S, run_dir);
                 if (!*ret)
                         r = -ENOMEM;
         }
-        for (size_t i = 0; i < nprocs; i++)
-                free(procs[i].changes);
-        free(procs);
-        free(T->sizes);
-        free(T);
+out:
+        trace_run_free(&S);
         return r;
 }
