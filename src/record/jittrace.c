@@ -692,14 +692,99 @@ static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_
         return 0;
 }
 
-/* Cross-check: every process row of samples.csv against the events' live bytes. */
-static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *procs, size_t nprocs)
+/* The cross-check of samples.csv against the events: its columns (-1 absent) and its counts. */
+struct xcheck {
+        uint64_t t0;
+        const struct proc_trace *procs;
+        size_t nprocs;
+        int cpid, ct, cjit, cscope, cread, cerr;
+        uint64_t checked, agreed, in_flight, disagreed, untraced;
+        json_t *first; /* the first disagreement, or JSON null */
+};
+
+/* Finds the columns in samples.csv's header. Returns 0, or -EINVAL when one it needs is
+ * missing. */
+static int xcheck_columns(struct xcheck *X, char **fields, int nf)
 {
+        for (int i = 0; i < nf; i++) {
+                if (!strcmp(fields[i], "pid")) X->cpid = i;
+                if (!strcmp(fields[i], "t_s")) X->ct = i;
+                if (!strcmp(fields[i], "jit_code_bytes")) X->cjit = i;
+                if (!strcmp(fields[i], "scope")) X->cscope = i;
+                if (!strcmp(fields[i], "read_t_s")) X->cread = i; /* absent before it was recorded */
+                if (!strcmp(fields[i], "read_err_s")) X->cerr = i;
+        }
+        return X->cpid < 0 || X->ct < 0 || X->cjit < 0 || X->cscope < 0 ? -EINVAL : 0;
+}
+
+/* A process row: its PID, when its mappings were read (monotonic ns, give or take ret_err) and
+ * their JIT bytes. Returns 0, or -EINVAL for a row of another scope or one jitmem did not write. */
+static int xcheck_row(const struct xcheck *X, char **fields, int nf, int *ret_pid, uint64_t *ret_t,
+                      uint64_t *ret_err, uint64_t *ret_jit)
+{
+        int64_t pid;
+        uint64_t jit;
+
+        if (nf <= X->cjit || strcmp(fields[X->cscope], "process") != 0)
+                return -EINVAL;
+        if (util_parse_i64(fields[X->cpid], strlen(fields[X->cpid]), &pid) <= 0 || pid <= 0 || pid > INT32_MAX)
+                return -EINVAL;
+        /* When this process's mappings were read; the tick's time in older files (a tick reads
+         * its processes one after another: tens of ms apart under load). */
+        const char *when = X->cread >= 0 && X->cread < nf && fields[X->cread][0] ? fields[X->cread] : fields[X->ct];
+        double when_s = seconds_field(when), err_s = 0;
+        /* give or take half the time the read took */
+        if (X->cerr >= 0 && X->cerr < nf && fields[X->cerr][0])
+                err_s = seconds_field(fields[X->cerr]);
+        if (when_s < 0 || err_s < 0 || util_field_u64(fields[X->cjit], strlen(fields[X->cjit]), &jit) < 0)
+                return -EINVAL; /* not a row jitmem wrote */
+        *ret_pid = (int)pid;
+        *ret_t = X->t0 + (uint64_t)(when_s * 1e9);
+        *ret_err = (uint64_t)(err_s * 1e9);
+        *ret_jit = jit;
+        return 0;
+}
+
+/* Judges one sample of a process: jit bytes read at t, give or take err. */
+static void xcheck_sample(struct xcheck *X, int pid, uint64_t t, uint64_t err, uint64_t jit)
+{
+        const struct proc_trace *p = NULL;
+        int flight = 0;
+
+        for (size_t i = 0; i < X->nprocs; i++)
+                if (X->procs[i].pid == pid)
+                        p = &X->procs[i];
+        X->checked++;
+        if (!p) {
+                if (jit == 0)
+                        X->agreed++;
+                else
+                        X->untraced++;
+                return;
+        }
+        /* Where no call may have been under way at t, the sample must equal the state
+         * ("agreed"); where some may, a state those calls could have left ("in flight"). */
+        if (reachable(p, t > err ? t - err : 0, t + err, jit, &flight)) {
+                if (flight)
+                        X->in_flight++;
+                else
+                        X->agreed++;
+                return;
+        }
+        X->disagreed++;
+        if (json_is_null(X->first))
+                X->first = json_pack("{s:f, s:i, s:I, s:I}", "t_s", (double)(t - X->t0) / 1e9, "pid", pid,
+                                     "proc_bytes", (json_int_t)jit, "events_bytes", (json_int_t)live_at(p, t));
+}
+
+/* Cross-check: every process row of samples.csv against the events' live bytes. Returns a new
+ * reference: the counts, or JSON null without samples.csv. */
+static json_t *cross_check(const char *run_dir, uint64_t t0, const struct proc_trace *procs, size_t nprocs)
+{
+        struct xcheck X = { .t0 = t0, .procs = procs, .nprocs = nprocs, .cpid = -1, .ct = -1, .cjit = -1,
+                            .cscope = -1, .cread = -1, .cerr = -1, .first = json_null() };
         char path[4200], line[4096];
-        uint64_t checked = 0, agreed = 0, in_flight = 0, disagreed = 0, untraced = 0;
-        json_t *first = json_null();
         FILE *f;
-        int cpid = -1, ct = -1, cjit = -1, cscope = -1, cread = -1, cerr = -1;
 
         snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
         f = fopen(path, "re");
@@ -708,75 +793,26 @@ static json_t *cross_check(const char *run_dir, uint64_t t0, struct proc_trace *
         while (fgets(line, sizeof(line), f)) {
                 char *fields[64];
                 size_t len = strlen(line);
+                uint64_t t, err, jit;
+                int pid;
                 if (len && line[len - 1] == '\n')
                         line[len - 1] = '\0';
                 int nf = runfile_split_csv(line, fields, 64);
                 if (nf < 0)
                         continue;
-                if (cpid < 0) {
-                        for (int i = 0; i < nf; i++) {
-                                if (!strcmp(fields[i], "pid")) cpid = i;
-                                if (!strcmp(fields[i], "t_s")) ct = i;
-                                if (!strcmp(fields[i], "jit_code_bytes")) cjit = i;
-                                if (!strcmp(fields[i], "scope")) cscope = i;
-                                if (!strcmp(fields[i], "read_t_s")) cread = i; /* absent before it was recorded */
-                                if (!strcmp(fields[i], "read_err_s")) cerr = i;
-                        }
-                        if (cpid < 0 || ct < 0 || cjit < 0 || cscope < 0)
+                if (X.cpid < 0) { /* the header */
+                        if (xcheck_columns(&X, fields, nf) < 0)
                                 break;
                         continue;
                 }
-                if (nf <= cjit || strcmp(fields[cscope], "process") != 0)
-                        continue;
-                int64_t pid64;
-                if (util_parse_i64(fields[cpid], strlen(fields[cpid]), &pid64) <= 0 || pid64 <= 0 || pid64 > INT32_MAX)
-                        continue;
-                int pid = (int)pid64;
-                /* When this process's mappings were read; the tick's time in older files (a
-                 * tick reads its processes one after another: tens of ms apart under load). */
-                const char *when = cread >= 0 && cread < nf && fields[cread][0] ? fields[cread] : fields[ct];
-                double when_s = seconds_field(when), err_s = 0;
-                uint64_t jit;
-                /* give or take half the time the read took */
-                if (cerr >= 0 && cerr < nf && fields[cerr][0])
-                        err_s = seconds_field(fields[cerr]);
-                if (when_s < 0 || err_s < 0 || util_field_u64(fields[cjit], strlen(fields[cjit]), &jit) < 0)
-                        continue; /* not a row jitmem wrote */
-                uint64_t t = t0 + (uint64_t)(when_s * 1e9), err = (uint64_t)(err_s * 1e9);
-                struct proc_trace *p = NULL;
-                for (size_t i = 0; i < nprocs; i++)
-                        if (procs[i].pid == pid)
-                                p = &procs[i];
-                checked++;
-                if (!p) {
-                        if (jit == 0)
-                                agreed++;
-                        else
-                                untraced++;
-                        continue;
-                }
-                /* Where no call may have been under way at t, the sample must equal the state
-                 * ("agreed"); where some may, a state those calls could have left ("in flight"). */
-                uint64_t ev = live_at(p, t);
-                int flight = 0;
-                if (reachable(p, t > err ? t - err : 0, t + err, jit, &flight)) {
-                        if (flight)
-                                in_flight++;
-                        else
-                                agreed++;
-                        continue;
-                }
-                {
-                        disagreed++;
-                        if (json_is_null(first))
-                                first = json_pack("{s:f, s:i, s:I, s:I}", "t_s", (double)(t - t0) / 1e9, "pid", pid,
-                                                  "proc_bytes", (json_int_t)jit, "events_bytes", (json_int_t)ev);
-                }
+                if (xcheck_row(&X, fields, nf, &pid, &t, &err, &jit) == 0)
+                        xcheck_sample(&X, pid, t, err, jit);
         }
         fclose(f);
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)checked, "agreed", (json_int_t)agreed,
-                         "in_flight", (json_int_t)in_flight, "disagreed", (json_int_t)disagreed,
-                         "untraced_with_jit", (json_int_t)untraced, "first_disagreement", first);
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)X.checked, "agreed",
+                         (json_int_t)X.agreed, "in_flight", (json_int_t)X.in_flight, "disagreed",
+                         (json_int_t)X.disagreed, "untraced_with_jit", (json_int_t)X.untraced,
+                         "first_disagreement", X.first);
 }
 
 static int cmp_u64(const void *a, const void *b)
