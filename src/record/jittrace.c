@@ -606,6 +606,12 @@ static int cmp_i64(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
+/* x + y, wrapping as the unsigned live bytes it is made from do (absurd lengths in a stream). */
+static int64_t wrap_add(int64_t x, int64_t y)
+{
+        return (int64_t)((uint64_t)x + (uint64_t)y);
+}
+
 /* Whether a change may have taken effect within [a, b]. */
 static int under_way(const struct change *c, uint64_t a, uint64_t b)
 {
@@ -626,26 +632,27 @@ static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_
         static int64_t delta[MAX_FLIGHT];
         static char used[MAX_FLIGHT];
         size_t nsums = 1, nflight = 0;
-        int64_t base = 0, lo_sum = 0, hi_sum = 0, prev_live = 0;
+        int64_t base = 0, lo_sum = 0, hi_sum = 0;
+        uint64_t prev_live = 0;
         int overflow = 0;
 
         for (size_t i = 0; i < p->nchanges; i++) {
                 const struct change *c = &p->changes[i];
-                int64_t d = (int64_t)c->live - prev_live;
-                prev_live = (int64_t)c->live;
+                int64_t d = (int64_t)(c->live - prev_live);
+                prev_live = c->live;
                 if (under_way(c, a, b)) {
                         if (nflight == MAX_FLIGHT) {
                                 overflow = 1; /* judged by the range: counted at both ends */
                                 if (d < 0)
-                                        lo_sum += d;
+                                        lo_sum = wrap_add(lo_sum, d);
                                 else
-                                        hi_sum += d;
+                                        hi_sum = wrap_add(hi_sum, d);
                                 continue;
                         }
                         delta[nflight] = d;
                         flight[nflight++] = i;
                 } else if (c->lo <= a) {
-                        base += d; /* took effect before a */
+                        base = wrap_add(base, d); /* took effect before a */
                 }
         }
         *in_flight = nflight > 0;
@@ -664,18 +671,18 @@ static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_
                         if (used[k] || p->changes[flight[k]].tid != p->changes[flight[i]].tid)
                                 continue;
                         used[k] = 1;
-                        prefix += delta[k];
+                        prefix = wrap_add(prefix, delta[k]);
                         pmin = prefix < pmin ? prefix : pmin;
                         pmax = prefix > pmax ? prefix : pmax;
                         for (size_t j = 0; j < nsums && !overflow; j++) {
                                 if (nnext == MAX_SUMS)
                                         overflow = 1;
                                 else
-                                        next[nnext++] = sums[j] + prefix;
+                                        next[nnext++] = wrap_add(sums[j], prefix);
                         }
                 }
-                lo_sum += pmin;
-                hi_sum += pmax;
+                lo_sum = wrap_add(lo_sum, pmin);
+                hi_sum = wrap_add(hi_sum, pmax);
                 if (!overflow) {
                         qsort(next, nnext, sizeof(*next), cmp_i64);
                         nsums = 0;
@@ -685,9 +692,9 @@ static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_
                 }
         }
         if (overflow)
-                return (int64_t)v >= base + lo_sum && (int64_t)v <= base + hi_sum;
+                return (int64_t)v >= wrap_add(base, lo_sum) && (int64_t)v <= wrap_add(base, hi_sum);
         for (size_t j = 0; j < nsums; j++)
-                if (base + sums[j] == (int64_t)v)
+                if (wrap_add(base, sums[j]) == (int64_t)v)
                         return 1;
         return 0;
 }
