@@ -732,7 +732,9 @@ static int xcheck_row(const struct xcheck *X, char **fields, int nf, int *ret_pi
         int64_t pid;
         uint64_t jit;
 
-        if (nf <= X->cjit || strcmp(fields[X->cscope], "process") != 0)
+        if (nf <= X->cjit || nf <= X->cscope || nf <= X->cpid || nf <= X->ct)
+                return -EINVAL; /* short of a column it reads (the header may put any last) */
+        if (strcmp(fields[X->cscope], "process") != 0)
                 return -EINVAL;
         if (util_parse_i64(fields[X->cpid], strlen(fields[X->cpid]), &pid) <= 0 || pid <= 0 || pid > INT32_MAX)
                 return -EINVAL;
