@@ -924,8 +924,11 @@ static int replay_proc(struct trace_run *S, size_t k)
         S->T->peak = 0; /* P's own */
         r = one_file(P, init, S->t0, S->out, S->T, mine, ns);
         S->peak_sum += S->T->peak;
-        for (size_t c = 0; c < ns; c++)
+        for (size_t c = 0; c < ns; c++) {
+                /* a child of two streams naming one PID (events.N, events.0N) starts from the last's */
+                free(S->snaps[who[c]].regs);
                 S->snaps[who[c]] = mine[c];
+        }
         free(mine);
         free(who);
         P->done = 1;
