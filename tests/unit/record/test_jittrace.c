@@ -753,6 +753,49 @@ static void test_cross_check(void)
         dirs_remove(&D);
 }
 
+/* Streams the shim wrote, figures from the fixtures' parameters. jitchurn --workers 2
+ * --threads 2 --compiles 20 --batch 7 --fail-every 5: per thread, 16 compiled (attempts of 1, 2
+ * and 3 pages in turn, every 5th failed), 14 freed in batches of 7, the last 2 (3 pages and 1)
+ * left, 4 never executable. jitlike --regions 4 --size 8192 --workers 3 --worker-regions 2 --wx
+ * 1: 4 executors and a W+X closure, then 3 workers forked, each inheriting the 4 and compiling 2.
+ * Run from the repository's root. */
+static void test_recorded(void)
+{
+        json_t *j = NULL;
+        struct dirs D;
+        int r;
+
+        CHECK_EQ_INT(dirs_make(&D), 0);
+        r = jittrace_process("tests/data/jittrace/churn", D.run, UINT64_C(56032228283323), &j);
+        CHECK_EQ_INT(r, 0);
+        CHECK_EQ_INT(num(j, "processes_traced"), 2);
+        CHECK_EQ_INT(num(j, "executors_compiled"), 4 * 16);
+        CHECK_EQ_INT(num(j, "executors_freed"), 4 * 14);
+        CHECK_EQ_INT(num(j, "churned"), 4 * 14); /* each freed at once */
+        CHECK_EQ_INT(num(j, "executors_freed_at_exit"), 0);
+        CHECK_EQ_INT(num(j, "never_executable_mappings"), 4 * 4);
+        CHECK_EQ_INT(num(j, "executors_live_final"), 4 * 2);
+        CHECK_EQ_INT(num(j, "live_bytes_final"), 4 * 4 * 4096);
+        CHECK(real(json_object_get(j, "bytes_per_executor"), "mean") == 31.0 / 16 * 4096);
+        CHECK_EQ_INT(json_integer_value(json_array_get(json_object_get(j, "compiles_per_second"), 0)), 64);
+        CHECK_EQ_INT(jsonl_count(&D, "\"event\": \"compile\""), 64);
+        CHECK_EQ_INT(jsonl_count(&D, "\"event\": \"free\""), 56);
+        json_decref(j);
+
+        j = NULL;
+        r = jittrace_process("tests/data/jittrace/fork", D.run, UINT64_C(54683864324951), &j);
+        CHECK_EQ_INT(r, 0);
+        CHECK_EQ_INT(num(j, "processes_traced"), 4);
+        CHECK_EQ_INT(num(j, "executors_compiled"), 4 + 3 * 2);
+        CHECK_EQ_INT(num(j, "writable_executable_mappings"), 1);
+        CHECK_EQ_INT(num(j, "executors_live_final"), 4 + 3 * (4 + 2));
+        CHECK_EQ_INT(num(j, "live_bytes_final"), (4 + 3 * (4 + 2)) * 8192);
+        CHECK_EQ_INT(num(j, "peak_bytes"), (4 + 3 * (4 + 2)) * 8192);
+        CHECK_EQ_INT(num(j, "inherited_executors_freed"), 0);
+        json_decref(j);
+        dirs_remove(&D);
+}
+
 int main(void)
 {
         test_compile_free_live();
@@ -766,5 +809,6 @@ int main(void)
         test_streams();
         test_empty_and_errors();
         test_cross_check();
+        test_recorded();
         return unit_finish("test_jittrace");
 }
