@@ -2,6 +2,7 @@
 #include "watch.h"
 #include "jsonout.h"
 #include "kfile.h"
+#include "record.h"
 #include "sampler.h"
 #include "tree.h"
 #include "util.h"
@@ -350,7 +351,7 @@ static int new_proc(struct watch *w, const struct sample *s, uint64_t st, int fi
         p->ppid = s->ppid;
         p->starttime = st;
         p->first_t = w->t;
-        p->jit_growth_end_t = -1;
+        runfile_peaks_init(&p->peaks);
         memcpy(p->comm, s->comm, sizeof(p->comm));
         if (!first) {
                 struct watch_proc *parent = alive_pid(w, s->ppid);
@@ -372,16 +373,14 @@ static void update_proc(struct watch *w, struct watch_proc *p, const struct samp
         p->last_t = w->t;
         p->ppid = s->ppid;
         memcpy(p->comm, s->comm, sizeof(p->comm));
-        if (s->jit_bytes > p->jit)
-                p->jit_growth_end_t = w->t;
+        struct runfile_point pt = record_point_of_sample(w->t, s);
+        runfile_peaks_add(&p->peaks, &pt);
         p->rss = s->rss;
         p->vsz = s->vsz;
         p->jit = s->jit_bytes;
         p->jit_mappings = s->jit_mappings;
         p->jit_debug_images = s->jit_debug_images;
         p->jit_debug_bytes = s->jit_debug_images >= 0 ? s->jit_debug_bytes : 0;
-        if (s->rss > p->peak_rss)
-                p->peak_rss = s->rss;
         if (s->heavy) {
                 p->pss = s->pss;
                 p->uss = s->uss;
@@ -677,7 +676,7 @@ json_t *watch_json(const struct watch *w)
                         "pss_bytes", p->have_pss ? json_integer((json_int_t)p->pss) : json_null(),
                         "uss_bytes", p->have_pss ? json_integer((json_int_t)p->uss) : json_null(),
                         "jit_code_bytes", (json_int_t)p->jit, "jit_mappings", (json_int_t)p->jit_mappings,
-                        "jit_growth_end_s", p->jit_growth_end_t >= 0 ? json_real(p->jit_growth_end_t) : json_null(),
+                        "jit_growth_end_s", p->peaks.jit_growth_end_t >= 0 ? json_real(p->peaks.jit_growth_end_t) : json_null(),
                         "age_s", watch_proc_age(w, p, w->t),
                         "growth", growth_json(&p->g, p->g_valid)));
                 json_t *o = json_array_get(procs, json_array_size(procs) - 1);

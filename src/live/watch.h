@@ -18,6 +18,7 @@
 #include "growth.h"
 #include "prom.h"
 #include "procfs.h"
+#include "runfile.h"
 
 #define WATCH_RING 240          /* history points per process and for the total */
 #define WATCH_MAX_PROCS 256     /* processes with state at once */
@@ -46,8 +47,7 @@ struct watch_proc {
         int64_t jit_debug_images; /* GDB JIT interface images (one per executor in CPython 3.15+); < 0: none read */
         uint64_t jit_debug_bytes;
         int have_pss;           /* pss and uss hold a measurement (carried from the last heavy tick) */
-        uint64_t peak_rss;
-        double jit_growth_end_t;/* < 0: its JIT code never grew */
+        struct runfile_peaks peaks; /* over its ticks (jit_growth_end_t < 0: its JIT code never grew) */
         unsigned ended_children;/* children that ended and were not replaced yet */
         int unreadable_reported;
         struct watch_ring ring;

@@ -240,6 +240,12 @@ static struct runfile_point point_of_row(double ts, const struct row *w, int hea
         };
 }
 
+struct runfile_point record_point_of_sample(double t, const struct sample *x)
+{
+        struct row w = row_of_sample(x);
+        return point_of_row(t, &w, x->heavy, 1);
+}
+
 /* One process's part of a tick: its figures kept, its row appended, its sums added. */
 static int record_process(struct record *r, size_t *len, double ts, const struct sample *x, struct row *sum)
 {
@@ -253,7 +259,7 @@ static int record_process(struct record *r, size_t *len, double ts, const struct
                 return e;
         p = &r->procs[x->index];
         p->samples++;
-        struct runfile_point pt = point_of_row(ts, &w, x->heavy, 1);
+        struct runfile_point pt = record_point_of_sample(ts, x);
         runfile_peaks_add(&p->peaks, &pt);
         MAX_SET(p->exec_other_peak, x->exec_other_bytes);
         p->cpu_user_ns = x->cpu_user_ns;

@@ -87,6 +87,10 @@ void record_note_reaped(struct record *r, uint32_t index, uint64_t maxrss_bytes)
 /* The larger of a process's VmHWM at its last sample and the ru_maxrss it was reaped with. */
 uint64_t record_kernel_peak(const struct record_proc *p);
 
+/* A sampled process as the point samples.csv's reader makes of its row (at time t): what its
+ * peaks are taken from, here and by jitmem watch. */
+struct runfile_point record_point_of_sample(double t, const struct sample *x);
+
 /* Closes samples.csv and frees. Returns 0 or the -errno of close(). Accepts NULL. */
 int record_close(struct record *r);
 

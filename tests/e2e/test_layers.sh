@@ -13,7 +13,7 @@ declare -A MAY=(
         [judge]="judge rundir base"
         [net]="net base"
         [experiment]="experiment net judge record rundir kernel base"
-        [live]="live net judge record kernel base"
+        [live]="live net judge record rundir kernel base"
         [cli]="cli live experiment net judge record rundir kernel base"
 )
 layers=$(cd src && ls -d */ | tr -d /)
