@@ -38,7 +38,6 @@
 extern char **environ;
 
 #define TERM_WAIT_NS 2000000000ULL /* after SIGTERM to leftovers, SIGKILL */
-/* Exit statuses, as cli.h numbers them. */
 
 static json_t *argv_json(char *const *argv)
 {
@@ -91,6 +90,15 @@ struct run {
         volatile uint64_t driver_progress;
         double cpu_user0, cpu_sys0;  /* jitmem's own CPU when the run began (a comparison runs many) */
         double driver_user_s, driver_sys_s; /* the driver thread's CPU (an HTTP load generator), apart */
+        int code;                   /* what the run exits with (runner_result's exit_code) */
+        char **envp;                /* the command's environment; NULL: jitmem's own */
+        int progress_pipe[2];       /* the progress pipe, until the command has started */
+        char trace_dir[KFILE_PATH_MAX]; /* --trace-jit: OUT/trace, absolute ("" without) */
+        sigset_t oldmask;           /* the signal mask to restore, once signals_blocked */
+        int signals_blocked;
+        /* The poll loop's ending: leftovers' grace, then SIGTERM, then SIGKILL. */
+        uint64_t grace_deadline, kill_deadline;
+        int term_sent, kill_sent, root_seen_done, driver_stopped;
 };
 
 static double tv_s(struct timeval tv)
@@ -457,63 +465,62 @@ void runner_result_free(struct runner_result *ret)
         ret->summary = NULL;
 }
 
-int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret)
+/* A run's state before anything is done: every fd closed, the exit code a failure's. Returns
+ * NULL when out of memory; run_free() frees it. */
+static struct run *run_new(const struct runner_options *o, char *const argv[], struct runner_result *ret)
 {
-        struct run *R;
-        struct python_info *pi = NULL;
-        char interp[KFILE_PATH_MAX], err[512] = "", probe_problem[768] = "";
-        char **envp = NULL, **envp2 = NULL, **envp3 = NULL, **envp4 = NULL;
-        char trace_dir[KFILE_PATH_MAX] = "";
-        int r, code = EXIT_CODE_RUN_FAILED, have_pi = 0, rc = -EIO;
-        int progress_pipe[2] = { -1, -1 };
-        sigset_t mask, oldmask;
-        json_t *meta = NULL;
+        struct run *R = calloc(1, sizeof(*R));
 
-        memset(ret, 0, sizeof(*ret));
-        ret->exit_code = EXIT_CODE_RUN_FAILED;
-        R = calloc(1, sizeof(*R));
-        if (!R) {
-                set_error(ret, "out of memory");
-                return -ENOMEM;
-        }
+        if (!R)
+                return NULL;
         R->o = *o;
         R->res = ret;
         R->argv = argv;
+        R->code = EXIT_CODE_RUN_FAILED;
         R->dirfd = R->sfd = R->tfd = R->cgfd = R->tty = R->progress_fd = -1;
+        R->progress_pipe[0] = R->progress_pipe[1] = -1;
         R->child.pid = -1;
         R->child.pidfd = -1;
+        return R;
+}
 
-        /* The command must exist before anything is created. */
-        r = spawn_resolve(R->argv[0], R->path, sizeof(R->path));
-        if (r < 0) {
-                if (r == -ENOENT)
-                        set_error(ret, "%s: command not found%s", R->argv[0],
-                                  strchr(R->argv[0], '/') ? "" : " (searched PATH)");
-                else if (r == -EACCES)
-                        set_error(ret, "%s: found but not executable (check its permissions, or that it is not a directory)",
-                                  R->argv[0]);
-                else
-                        set_error(ret, "%s: %s", R->argv[0], util_strerror(r));
-                ret->exit_code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
-                free(R);
-                return r;
-        }
+/* The command must exist before anything is created: a command not found is 127, one that
+ * cannot be executed 126. Returns 0 with the path in R->path, or -errno. */
+static int resolve_command(struct run *R)
+{
+        int r = spawn_resolve(R->argv[0], R->path, sizeof(R->path));
 
-        /* The run directory. */
-        R->wall_start_ns = util_wall_ns();
-        {
-                struct rusage ru0;
-                if (getrusage(RUSAGE_SELF, &ru0) == 0) {
-                        R->cpu_user0 = tv_s(ru0.ru_utime);
-                        R->cpu_sys0 = tv_s(ru0.ru_stime);
-                }
-        }
+        if (r == 0)
+                return 0;
+        if (r == -ENOENT)
+                set_error(R->res, "%s: command not found%s", R->argv[0],
+                          strchr(R->argv[0], '/') ? "" : " (searched PATH)");
+        else if (r == -EACCES)
+                set_error(R->res, "%s: found but not executable (check its permissions, or that it is not a directory)",
+                          R->argv[0]);
+        else
+                set_error(R->res, "%s: %s", R->argv[0], util_strerror(r));
+        R->code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
+        return r;
+}
+
+/* The run directory, created if needed, writable, and holding no run unless --force. Also
+ * notes when the run began (its wall clock, and jitmem's own CPU). Returns 0 or -errno. */
+static int open_run_dir(struct run *R)
+{
         char failed[KFILE_PATH_MAX] = "", why[2 * KFILE_PATH_MAX + 128];
+        struct rusage ru0;
+        int r;
+
+        R->wall_start_ns = util_wall_ns();
+        if (getrusage(RUSAGE_SELF, &ru0) == 0) {
+                R->cpu_user0 = tv_s(ru0.ru_utime);
+                R->cpu_sys0 = tv_s(ru0.ru_stime);
+        }
         r = util_mkdir_p(R->o.out, failed, sizeof(failed));
         if (r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why))) {
-                set_error(ret, "cannot use %s as the run directory: %s", R->o.out, why);
-                rc = r;
-                goto out;
+                set_error(R->res, "cannot use %s as the run directory: %s", R->o.out, why);
+                return r;
         }
         if (r == 0) {
                 R->dirfd = open(R->o.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -523,26 +530,40 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         if (r == 0 && faccessat(R->dirfd, ".", W_OK, AT_EACCESS) != 0)
                 r = -errno;
         if (r < 0) {
-                set_error(ret, "cannot use %s as the run directory: %s", R->o.out, util_strerror(r));
-                rc = r;
-                goto out;
+                set_error(R->res, "cannot use %s as the run directory: %s", R->o.out, util_strerror(r));
+                return r;
         }
         if (!R->o.force && (faccessat(R->dirfd, "samples.csv", F_OK, 0) == 0 ||
                             faccessat(R->dirfd, "summary.json", F_OK, 0) == 0)) {
-                set_error(ret, "%s already holds a run: choose another --out, or add --force to replace it", R->o.out);
-                rc = -EEXIST;
-                goto out;
+                set_error(R->res, "%s already holds a run: choose another --out, or add --force to replace it", R->o.out);
+                return -EEXIST;
         }
+        return 0;
+}
 
-        /* What is being run. */
-        if (R->o.probe && python_find_interpreter(R->path, interp, sizeof(interp)) == 1) {
-                pi = calloc(1, sizeof(*pi));
-                if (pi && python_probe(interp, 10000000000ULL, 0, 0, pi, err, sizeof(err)) == 0)
-                        have_pi = 1;
-                else
-                        snprintf(probe_problem, sizeof(probe_problem), "cannot probe %s: %s", interp,
-                                 err[0] ? err : "out of memory");
+/* What is being run, when it is a Python program and o->probe is set: the interpreter's
+ * answers in *ret_pi (the caller frees it), or NULL and why not in `problem` ("" when the
+ * command is not a Python program). */
+static void probe_command(struct run *R, struct python_info **ret_pi, char *problem, size_t size)
+{
+        char interp[KFILE_PATH_MAX], err[512] = "";
+        struct python_info *pi;
+
+        *ret_pi = NULL;
+        if (!R->o.probe || python_find_interpreter(R->path, interp, sizeof(interp)) != 1)
+                return;
+        pi = calloc(1, sizeof(*pi));
+        if (pi && python_probe(interp, 10000000000ULL, 0, 0, pi, err, sizeof(err)) == 0) {
+                *ret_pi = pi;
+                return;
         }
+        free(pi);
+        snprintf(problem, size, "cannot probe %s: %s", interp, err[0] ? err : "out of memory");
+}
+
+/* The cgroup the run is in, and the limit to judge against: --limit, else the cgroup's. */
+static void find_limit(struct run *R)
+{
         if (cgroup_detect(0, &R->cg) == 0)
                 R->have_cg = 1;
         if (R->o.have_limit) {
@@ -552,23 +573,48 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 R->have_limit = 1;
                 R->limit = R->cg.limit_bytes;
         }
+}
 
-        meta = meta_json(R, pi, have_pi, probe_problem[0] ? probe_problem : NULL);
+/* meta.json, written atomically. Returns 0 or -errno. */
+static int write_meta(struct run *R)
+{
+        struct python_info *pi;
+        char probe_problem[768] = "";
+        json_t *meta;
+        int r;
+
+        probe_command(R, &pi, probe_problem, sizeof(probe_problem));
+        find_limit(R);
+        meta = meta_json(R, pi, pi != NULL, probe_problem[0] ? probe_problem : NULL);
         r = meta ? jsonout_write_atomic(R->dirfd, "meta.json", meta) : -ENOMEM;
-        if (r < 0) {
-                set_error(ret, "cannot write %s/meta.json: %s", R->o.out, util_strerror(r));
-                rc = r;
-                goto out;
-        }
-        r = record_open(R->dirfd, &R->rec);
-        if (r < 0) {
-                set_error(ret, "cannot write %s/samples.csv: %s", R->o.out, util_strerror(r));
-                rc = r;
-                goto out;
-        }
-        unlinkat(R->dirfd, "summary.json", 0); /* with --force: no stale summary beside new samples */
+        json_decref(meta);
+        free(pi);
+        if (r < 0)
+                set_error(R->res, "cannot write %s/meta.json: %s", R->o.out, util_strerror(r));
+        return r;
+}
 
-        /* Signals: a failed write must be an error, not a death; the rest come through a signalfd. */
+/* samples.csv, its header written, and no stale summary.json beside it (with --force).
+ * Returns 0 or -errno. */
+static int open_samples(struct run *R)
+{
+        int r = record_open(R->dirfd, &R->rec);
+
+        if (r < 0) {
+                set_error(R->res, "cannot write %s/samples.csv: %s", R->o.out, util_strerror(r));
+                return r;
+        }
+        unlinkat(R->dirfd, "summary.json", 0);
+        return 0;
+}
+
+/* Signals: a failed write must be an error, not a death; the rest come through a signalfd, and
+ * the ticks through a timerfd. jitmem becomes a child subreaper: orphaned descendants are
+ * reparented to it, so the tree stays whole and is reaped here. Returns 0 or -errno. */
+static int take_signals(struct run *R)
+{
+        sigset_t mask;
+
         signal(SIGPIPE, SIG_IGN);
         signal(SIGXFSZ, SIG_IGN);
         sigemptyset(&mask);
@@ -577,105 +623,147 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGQUIT);
-        sigprocmask(SIG_BLOCK, &mask, &oldmask);
+        sigprocmask(SIG_BLOCK, &mask, &R->oldmask);
+        R->signals_blocked = 1;
         R->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         R->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (R->sfd < 0 || R->tfd < 0) {
-                rc = -errno;
-                set_error(ret, "cannot set up signals and timers: %s", strerror(errno));
-                goto out_restore;
+                int r = -errno;
+                set_error(R->res, "cannot set up signals and timers: %s", strerror(-r));
+                return r;
         }
-        /* Orphaned descendants are reparented to us, so the tree stays whole and is reaped here. */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        return 0;
+}
+
+/* Sets NAME=value (NULL: unsets NAME) in the command's environment, a copy of jitmem's made at
+ * the first change. Returns 0 or -ENOMEM. */
+static int env_set(struct run *R, const char *name, const char *value)
+{
+        char **envp = spawn_env_with(R->envp ? R->envp : environ, name, value);
+
+        if (!envp) {
+                set_error(R->res, "out of memory");
+                return -ENOMEM;
+        }
+        spawn_env_free(R->envp);
+        R->envp = envp;
+        return 0;
+}
+
+/* The command's environment: PYTHON_JIT as --jit asks, and the progress pipe's write end named
+ * in RUNNER_PROGRESS_ENV when it is offered. Returns 0 or -errno. */
+static int prepare_environment(struct run *R)
+{
+        char num[16];
+        int r;
 
         if (R->o.jit != RUNNER_JIT_INHERIT) {
-                envp = spawn_env_with(environ, "PYTHON_JIT", R->o.jit == RUNNER_JIT_ON ? "1" : "0");
-                if (!envp) {
-                        rc = -ENOMEM;
-                        set_error(ret, "out of memory");
-                        goto out_restore;
-                }
+                r = env_set(R, "PYTHON_JIT", R->o.jit == RUNNER_JIT_ON ? "1" : "0");
+                if (r < 0)
+                        return r;
         }
-        if (R->o.progress) {
-                char num[16];
-                if (pipe2(progress_pipe, O_CLOEXEC) < 0) {
-                        rc = -errno;
-                        set_error(ret, "cannot make the progress pipe: %s", strerror(errno));
-                        goto out_restore;
-                }
-                fcntl(progress_pipe[0], F_SETFL, O_NONBLOCK);
-                snprintf(num, sizeof(num), "%d", progress_pipe[1]);
-                envp2 = spawn_env_with(envp ? envp : environ, RUNNER_PROGRESS_ENV, num);
-                if (!envp2) {
-                        rc = -ENOMEM;
-                        set_error(ret, "out of memory");
-                        goto out_restore;
-                }
+        if (!R->o.progress)
+                return 0;
+        if (pipe2(R->progress_pipe, O_CLOEXEC) < 0) {
+                r = -errno;
+                set_error(R->res, "cannot make the progress pipe: %s", strerror(-r));
+                return r;
         }
+        fcntl(R->progress_pipe[0], F_SETFL, O_NONBLOCK);
+        snprintf(num, sizeof(num), "%d", R->progress_pipe[1]);
+        return env_set(R, RUNNER_PROGRESS_ENV, num);
+}
+
+/* The sampler of jitmem's descendants, and the cgroup's usage file. Returns 0 or -errno. */
+static int open_sampler(struct run *R)
+{
         struct sampler_options so = { .root_pid = getpid(), .include_root = 0, .heavy_interval_ns = R->o.heavy_ns,
                                       .anon_pages = !R->o.no_pagemap };
-        r = sampler_new(&so, &R->sampler);
+        int r = sampler_new(&so, &R->sampler);
+
         if (r < 0) {
-                rc = r;
-                set_error(ret, "cannot read /proc/%d: %s", (int)getpid(), util_strerror(r));
-                goto out_restore;
+                set_error(R->res, "cannot read /proc/%d: %s", (int)getpid(), util_strerror(r));
+                return r;
         }
         if (R->have_cg) {
                 R->cgfd = cgroup_open_usage(&R->cg);
                 if (R->cgfd < 0)
                         R->cgfd = -1;
         }
+        return 0;
+}
 
-        if (R->o.trace_shim) {
-                char abs_out[KFILE_PATH_MAX], preload[2 * KFILE_PATH_MAX];
-                const char *old = getenv("LD_PRELOAD");
-                if (!realpath(R->o.out, abs_out)) {
-                        rc = -errno;
-                        set_error(ret, "cannot resolve %s: %s", R->o.out, strerror(errno));
-                        goto out_restore;
-                }
-                snprintf(trace_dir, sizeof(trace_dir), "%s/trace", abs_out);
-                if (mkdir(trace_dir, 0755) < 0 && errno != EEXIST) {
-                        rc = -errno;
-                        set_error(ret, "cannot create %s: %s", trace_dir, strerror(errno));
-                        goto out_restore;
-                }
-                /* events of an earlier run in a reused directory must not mix in */
-                int tfd = open(trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (tfd >= 0) {
-                        DIR *d = fdopendir(tfd);
-                        struct dirent *de;
-                        while (d && (de = readdir(d)) != NULL)
-                                if (strncmp(de->d_name, "events.", 7) == 0)
-                                        unlinkat(tfd, de->d_name, 0);
-                        if (d)
-                                closedir(d);
-                        else
-                                close(tfd);
-                }
-                snprintf(preload, sizeof(preload), "%s%s%s", R->o.trace_shim, old && *old ? ":" : "", old ? old : "");
-                char **base = envp2 ? envp2 : envp ? envp : environ;
-                envp3 = spawn_env_with(base, "LD_PRELOAD", preload);
-                envp4 = envp3 ? spawn_env_with(envp3, "JITMEM_TRACE_DIR", trace_dir) : NULL;
-                if (!envp4) {
-                        rc = -ENOMEM;
-                        set_error(ret, "out of memory");
-                        goto out_restore;
-                }
+/* Removes the events of an earlier run from the trace directory, so that none mix in. */
+static void clear_trace_events(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
         }
-        int logfd = -1;
+        while ((de = readdir(d)) != NULL)
+                if (strncmp(de->d_name, "events.", 7) == 0)
+                        unlinkat(fd, de->d_name, 0);
+        closedir(d);
+}
+
+/* --trace-jit: OUT/trace made and emptied of old events, the shim preloaded ahead of any
+ * LD_PRELOAD, and JITMEM_TRACE_DIR naming the directory. Returns 0 or -errno. */
+static int prepare_trace(struct run *R)
+{
+        char abs_out[KFILE_PATH_MAX], preload[2 * KFILE_PATH_MAX];
+        const char *old = getenv("LD_PRELOAD");
+        int r;
+
+        if (!R->o.trace_shim)
+                return 0;
+        if (!realpath(R->o.out, abs_out)) {
+                r = -errno;
+                set_error(R->res, "cannot resolve %s: %s", R->o.out, strerror(-r));
+                return r;
+        }
+        snprintf(R->trace_dir, sizeof(R->trace_dir), "%s/trace", abs_out);
+        if (mkdir(R->trace_dir, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                set_error(R->res, "cannot create %s: %s", R->trace_dir, strerror(-r));
+                return r;
+        }
+        clear_trace_events(R->trace_dir);
+        snprintf(preload, sizeof(preload), "%s%s%s", R->o.trace_shim, old && *old ? ":" : "", old ? old : "");
+        r = env_set(R, "LD_PRELOAD", preload);
+        if (r < 0)
+                return r;
+        return env_set(R, "JITMEM_TRACE_DIR", R->trace_dir);
+}
+
+/* Starts the command in a process group of its own (the terminal's foreground job when run
+ * from an interactive shell), its output to OUT/output.log if asked. Then only the command
+ * holds the progress pipe's write end. Returns 0 or -errno (R->code then 126 or 127 when the
+ * exec failed). */
+static int start_command(struct run *R)
+{
+        struct rusage ru0;
+        int logfd = -1, r;
+
         if (R->o.capture_output) {
                 logfd = openat(R->dirfd, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 if (logfd < 0) {
-                        rc = -errno;
-                        set_error(ret, "cannot write %s/output.log: %s", R->o.out, strerror(errno));
-                        goto out_restore;
+                        r = -errno;
+                        set_error(R->res, "cannot write %s/output.log: %s", R->o.out, strerror(-r));
+                        return r;
                 }
         }
         struct spawn_options sp = {
-                .path = R->path, .argv = R->argv, .envp = envp4 ? envp4 : envp2 ? envp2 : envp ? envp : environ,
+                .path = R->path, .argv = R->argv, .envp = R->envp ? R->envp : environ,
                 .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
-                .keep_fd = progress_pipe[1] > 2 ? progress_pipe[1] : 0,
+                .keep_fd = R->progress_pipe[1] > 2 ? R->progress_pipe[1] : 0,
         };
         /* Run from an interactive shell, the command gets the terminal (it may read it, and ^C
          * and ^Z reach it directly), as a shell gives it to a job. */
@@ -684,31 +772,35 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 sp.foreground = 1;
         }
         R->t_start_ns = util_now_ns();
-        struct rusage ru0;
         if (getrusage(RUSAGE_SELF, &ru0) == 0) /* on the run's own count, as cpu_s is */
                 R->cpu_at_start_s = tv_s(ru0.ru_utime) - R->cpu_user0 + tv_s(ru0.ru_stime) - R->cpu_sys0;
         r = spawn_start(&sp, &R->child);
         if (logfd >= 0)
                 close(logfd);
         if (r < 0) {
-                set_error(ret, "cannot execute %s: %s%s", R->path, util_strerror(r),
+                set_error(R->res, "cannot execute %s: %s%s", R->path, util_strerror(r),
                           r == -ENOEXEC ? " (not a binary, and no #! line)" : "");
-                code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
-                rc = r;
-                goto out_restore;
+                R->code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
+                return r;
         }
-        ret->started = 1;
-        if (progress_pipe[1] >= 0) {
-                close(progress_pipe[1]); /* the command's copies remain: EOF once they all end */
-                progress_pipe[1] = -1;
-                R->progress_fd = progress_pipe[0];
-                progress_pipe[0] = -1;
+        R->res->started = 1;
+        if (R->progress_pipe[1] >= 0) {
+                close(R->progress_pipe[1]); /* the command's copies remain: EOF once they all end */
+                R->progress_pipe[1] = -1;
+                R->progress_fd = R->progress_pipe[0];
+                R->progress_pipe[0] = -1;
         }
+        return 0;
+}
 
+/* The timer armed at the interval, a first tick at once (heavy), and the driver's thread. */
+static void begin_sampling(struct run *R)
+{
         struct itimerspec its = {
                 .it_interval = { (time_t)(R->o.interval_ns / 1000000000ULL), (long)(R->o.interval_ns % 1000000000ULL) },
                 .it_value = { (time_t)(R->o.interval_ns / 1000000000ULL), (long)(R->o.interval_ns % 1000000000ULL) },
         };
+
         timerfd_settime(R->tfd, 0, &its, NULL);
         do_tick(R, 1);
         if (R->o.driver) {
@@ -718,10 +810,113 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 else
                         warnf(R, "cannot start the load driver: %s", strerror(errno));
         }
-        int driver_stopped = 0;
+}
 
-        uint64_t grace_deadline = 0, kill_deadline = 0;
-        int term_sent = 0, kill_sent = 0, root_seen_done = 0;
+/* A tick in the loop; a failure to sample is a recording error. */
+static void loop_tick(struct run *R)
+{
+        int r = do_tick(R, 0);
+
+        if (r < 0) {
+                warnf(R, "sampling failed: %s", util_strerror(r));
+                R->record_error = r;
+        }
+}
+
+/* Signals that arrived: SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the command's
+ * group (and to the leftovers once the command has ended), the third of them as SIGKILL;
+ * SIGCHLD only wakes the loop. Then the children that ended are reaped. */
+static void on_signals(struct run *R)
+{
+        struct signalfd_siginfo si;
+
+        while (read(R->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                int sig = (int)si.ssi_signo;
+                if (sig == SIGCHLD)
+                        continue;
+                R->nsignals++;
+                if (sig == SIGINT) R->forwarded[0]++;
+                if (sig == SIGTERM) R->forwarded[1]++;
+                if (sig == SIGHUP) R->forwarded[2]++;
+                if (sig == SIGQUIT) R->forwarded[3]++;
+                signal_group(R, R->nsignals >= 3 ? SIGKILL : sig);
+                if (R->root_done)
+                        signal_leftovers(R, R->nsignals >= 3 ? SIGKILL : sig);
+        }
+        reap(R);
+}
+
+/* The timer expired: a tick, and the ticks missed while one outlasted the interval counted. */
+static void on_timer(struct run *R)
+{
+        uint64_t expirations;
+
+        if (read(R->tfd, &expirations, sizeof(expirations)) <= 0)
+                return;
+        if (expirations > 1)
+                R->ticks_missed += expirations - 1;
+        loop_tick(R);
+}
+
+/* A recording error: the command and its leftovers are stopped (SIGTERM, SIGKILL after
+ * TERM_WAIT_NS), and every tick already written is kept. */
+static void stop_on_record_error(struct run *R)
+{
+        warnf(R, "cannot write %s/%s: %s; stopping the command (every tick already written is kept)",
+              R->o.out, R->record_error_what[0] ? R->record_error_what : "samples.csv",
+              util_strerror(R->record_error));
+        signal_group(R, SIGTERM);
+        signal_leftovers(R, SIGTERM);
+        R->term_sent = 1;
+        R->kill_deadline = util_now_ns() + TERM_WAIT_NS;
+}
+
+enum loop_next { LOOP_ON, LOOP_AGAIN, LOOP_END };
+
+/* Once the command has been reaped: the run ends when no descendant is left; leftovers get
+ * --grace, then SIGTERM. LOOP_AGAIN: poll again at once, without the teardown's checks. */
+static enum loop_next after_command(struct run *R)
+{
+        uint64_t now = util_now_ns();
+
+        if (sampler_nlive(R->sampler) == 0) {
+                /* One more look for late children before ending; and none may be left: a child
+                 * the sampler could not read whole at this tick (one in the middle of an exec)
+                 * is still a descendant. */
+                struct sampler_tick t;
+                if (sampler_tick(R->sampler, 0, &t) < 0 || t.n > 0)
+                        return LOOP_AGAIN;
+                if (!has_children())
+                        return LOOP_END;
+                /* else: one not seen yet; the grace below applies to it too */
+        }
+        if (!R->grace_deadline)
+                R->grace_deadline = now + R->o.grace_ns;
+        if (now >= R->grace_deadline && !R->term_sent) {
+                R->leftovers_terminated = signal_leftovers(R, SIGTERM);
+                R->term_sent = 1;
+                R->kill_deadline = now + TERM_WAIT_NS;
+        }
+        return LOOP_ON;
+}
+
+/* SIGKILL to what outlived SIGTERM by TERM_WAIT_NS. Returns whether the run is over: a
+ * descendant that outlived SIGKILL by a further wait (one jitmem may not signal) does not
+ * hold it open. */
+static int teardown_over(struct run *R)
+{
+        if (R->term_sent && !R->kill_sent && R->kill_deadline && util_now_ns() >= R->kill_deadline) {
+                signal_group(R, SIGKILL);
+                signal_leftovers(R, SIGKILL);
+                R->kill_sent = 1;
+        }
+        return R->kill_sent && util_now_ns() >= R->kill_deadline + TERM_WAIT_NS;
+}
+
+/* The run's loop: poll the signalfd, the timerfd and the progress pipe until the command and
+ * its leftovers are gone (or the teardown is over). */
+static void poll_loop(struct run *R)
+{
         for (;;) {
                 struct pollfd p[3] = { { R->sfd, POLLIN, 0 }, { R->tfd, POLLIN, 0 }, { R->progress_fd, POLLIN, 0 } };
                 if (poll(p, 3, 1000) < 0 && errno != EINTR) {
@@ -730,92 +925,37 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 }
                 if (R->progress_fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
                         read_progress(R);
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(R->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                                int sig = (int)si.ssi_signo;
-                                if (sig == SIGCHLD)
-                                        continue;
-                                R->nsignals++;
-                                if (sig == SIGINT) R->forwarded[0]++;
-                                if (sig == SIGTERM) R->forwarded[1]++;
-                                if (sig == SIGHUP) R->forwarded[2]++;
-                                if (sig == SIGQUIT) R->forwarded[3]++;
-                                signal_group(R, R->nsignals >= 3 ? SIGKILL : sig);
-                                if (R->root_done)
-                                        signal_leftovers(R, R->nsignals >= 3 ? SIGKILL : sig);
-                        }
-                        reap(R);
-                }
-                if (p[1].revents & POLLIN) {
-                        uint64_t expirations;
-                        if (read(R->tfd, &expirations, sizeof(expirations)) > 0) {
-                                if (expirations > 1)
-                                        R->ticks_missed += expirations - 1; /* a tick outlasted the interval */
-                                r = do_tick(R, 0);
-                                if (r < 0) {
-                                        warnf(R, "sampling failed: %s", util_strerror(r));
-                                        R->record_error = r;
-                                }
-                        }
-                }
+                if (p[0].revents & POLLIN)
+                        on_signals(R);
+                if (p[1].revents & POLLIN)
+                        on_timer(R);
                 reap(R);
-                if (R->record_error && !term_sent) {
-                        warnf(R, "cannot write %s/%s: %s; stopping the command (every tick already written is kept)",
-                                  R->o.out, R->record_error_what[0] ? R->record_error_what : "samples.csv",
-                                  util_strerror(R->record_error));
-                        signal_group(R, SIGTERM);
-                        signal_leftovers(R, SIGTERM);
-                        term_sent = 1;
-                        kill_deadline = util_now_ns() + TERM_WAIT_NS;
-                }
+                if (R->record_error && !R->term_sent)
+                        stop_on_record_error(R);
                 if (R->root_done)
                         __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
-                if (R->driver_running && !driver_stopped && __atomic_load_n(&R->driver_done, __ATOMIC_ACQUIRE)) {
-                        driver_stopped = 1; /* the load is over: the server may go */
+                if (R->driver_running && !R->driver_stopped && __atomic_load_n(&R->driver_done, __ATOMIC_ACQUIRE)) {
+                        R->driver_stopped = 1; /* the load is over: the server may go */
                         signal_group(R, SIGTERM);
                 }
-                if (R->root_done && !root_seen_done) {
+                if (R->root_done && !R->root_seen_done) {
                         /* A tick now, not at the next interval: what is left of the tree (if
                          * anything) is sampled, and a run that is over ends at once. */
-                        root_seen_done = 1;
-                        r = do_tick(R, 0);
-                        if (r < 0) {
-                                warnf(R, "sampling failed: %s", util_strerror(r));
-                                R->record_error = r;
-                        }
+                        R->root_seen_done = 1;
+                        loop_tick(R);
                 }
-                if (R->root_done) {
-                        uint64_t now = util_now_ns();
-                        if (sampler_nlive(R->sampler) == 0) {
-                                /* One more look for late children before ending; and none may be
-                                 * left: a child the sampler could not read whole at this tick
-                                 * (one in the middle of an exec) is still a descendant. */
-                                struct sampler_tick t;
-                                if (sampler_tick(R->sampler, 0, &t) < 0 || t.n > 0)
-                                        continue;
-                                if (!has_children())
-                                        break;
-                                /* else: one not seen yet; the grace below applies to it too */
-                        }
-                        if (!grace_deadline)
-                                grace_deadline = now + R->o.grace_ns;
-                        if (now >= grace_deadline && !term_sent) {
-                                R->leftovers_terminated = signal_leftovers(R, SIGTERM);
-                                term_sent = 1;
-                                kill_deadline = now + TERM_WAIT_NS;
-                        }
-                }
-                if (term_sent && !kill_sent && kill_deadline && util_now_ns() >= kill_deadline) {
-                        signal_group(R, SIGKILL);
-                        signal_leftovers(R, SIGKILL);
-                        kill_sent = 1;
-                }
-                /* A descendant that outlived SIGKILL by a further wait (one jitmem may not signal)
-                 * does not hold the run open. */
-                if (kill_sent && util_now_ns() >= kill_deadline + TERM_WAIT_NS)
+                enum loop_next next = R->root_done ? after_command(R) : LOOP_ON;
+                if (next == LOOP_AGAIN)
+                        continue;
+                if (next == LOOP_END || teardown_over(R))
                         break;
         }
+}
+
+/* After the loop: the driver stopped and joined, the last children reaped, the terminal taken
+ * back, and the progress counted to the end. */
+static void end_run(struct run *R)
+{
         __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
         if (R->driver_running)
                 pthread_join(R->driver, NULL);
@@ -825,93 +965,103 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 tcsetpgrp(R->tty, getpgrp());
                 signal(SIGTTOU, SIG_DFL);
         }
-
         if (R->progress_fd >= 0)
                 read_progress(R); /* what is left in the pipe */
         if (R->o.driver && R->driver_progress > 0) {
                 R->progress_units = R->driver_progress;
                 R->progress_seen = 1;
         }
+}
 
-        /* The summary. */
-        {
-                uint64_t end = R->root_done ? R->t_root_end_ns : util_now_ns();
-                double duration = (double)(end - R->t_start_ns) / 1e9;
-                struct rusage ru;
-                double cu = 0, cs = 0;
-                long maxrss = 0;
-                if (getrusage(RUSAGE_SELF, &ru) == 0) {
-                        /* this run's, not the process's since it began (compare runs many), and
-                         * without the driver's thread (the load generator is not the observer) */
-                        cu = tv_s(ru.ru_utime) - R->cpu_user0 - R->driver_user_s;
-                        cs = tv_s(ru.ru_stime) - R->cpu_sys0 - R->driver_sys_s;
-                        cu = cu > 0 ? cu : 0;
-                        cs = cs > 0 ? cs : 0;
-                        maxrss = ru.ru_maxrss;
-                }
-                code = R->root_done ? exit_code_of(R->root_status) : EXIT_CODE_RUN_FAILED;
-                R->unreadable = count_unreadable(R->sampler);
-                json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code);
-                if (sum && R->o.trace_shim) {
-                        json_t *jit = NULL;
-                        char abs_out[KFILE_PATH_MAX];
-                        int tr = realpath(R->o.out, abs_out) ? jittrace_process(trace_dir, abs_out, sampler_t0_ns(R->sampler), &jit)
-                                                             : -errno;
-                        if (tr < 0)
-                                warnf(R, "cannot read the JIT trace in %s: %s", trace_dir, util_strerror(tr));
-                        json_object_set_new(sum, "jit", jit ? jit : json_null());
-                }
-                if (sum && R->o.driver_summary)
-                        json_object_set_new(sum, "driver", R->o.driver_summary(R->o.driver_ctx));
-                if (sum && R->o.driver)
-                        json_object_set_new(json_object_get(sum, "observer"), "driver_cpu_s",
-                                            json_real(R->driver_user_s + R->driver_sys_s));
-                if (sum)
-                        json_object_set_new(sum, "t0_monotonic_ns", json_integer((json_int_t)sampler_t0_ns(R->sampler)));
-                r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
-                if (r < 0) {
-                        set_error(ret, "cannot write %s/summary.json: %s (samples.csv holds every tick written)",
-                                  R->o.out, util_strerror(r));
-                        R->record_error = r;
-                } else if (R->record_error) {
-                        set_error(ret, "cannot write %s/%s: %s (every tick already written is kept)", R->o.out,
-                                  R->record_error_what[0] ? R->record_error_what : "samples.csv",
-                                  util_strerror(R->record_error));
-                }
-                ret->summary = sum;
-                ret->interrupted = R->nsignals > 0;
-                if (R->record_error)
-                        code = EXIT_CODE_RUN_FAILED;
-                rc = 0;
+/* summary.json's content for a run that exits with `code`: its figures, the observer's CPU
+ * (this run's, not the process's since it began, as compare runs many, and without the
+ * driver's thread: the load generator is not the observer), the JIT trace's and the driver's
+ * objects. NULL when out of memory. */
+static json_t *run_summary(struct run *R, int code)
+{
+        uint64_t end = R->root_done ? R->t_root_end_ns : util_now_ns();
+        double duration = (double)(end - R->t_start_ns) / 1e9;
+        struct rusage ru;
+        double cu = 0, cs = 0;
+        long maxrss = 0;
+
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+                cu = tv_s(ru.ru_utime) - R->cpu_user0 - R->driver_user_s;
+                cs = tv_s(ru.ru_stime) - R->cpu_sys0 - R->driver_sys_s;
+                cu = cu > 0 ? cu : 0;
+                cs = cs > 0 ? cs : 0;
+                maxrss = ru.ru_maxrss;
         }
+        R->unreadable = count_unreadable(R->sampler);
+        json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code);
+        if (!sum)
+                return NULL;
+        if (R->o.trace_shim) {
+                json_t *jit = NULL;
+                char abs_out[KFILE_PATH_MAX];
+                int tr = realpath(R->o.out, abs_out) ? jittrace_process(R->trace_dir, abs_out, sampler_t0_ns(R->sampler), &jit)
+                                                     : -errno;
+                if (tr < 0)
+                        warnf(R, "cannot read the JIT trace in %s: %s", R->trace_dir, util_strerror(tr));
+                json_object_set_new(sum, "jit", jit ? jit : json_null());
+        }
+        if (R->o.driver_summary)
+                json_object_set_new(sum, "driver", R->o.driver_summary(R->o.driver_ctx));
+        if (R->o.driver)
+                json_object_set_new(json_object_get(sum, "observer"), "driver_cpu_s",
+                                    json_real(R->driver_user_s + R->driver_sys_s));
+        json_object_set_new(sum, "t0_monotonic_ns", json_integer((json_int_t)sampler_t0_ns(R->sampler)));
+        return sum;
+}
 
-out_restore:
-        sigprocmask(SIG_SETMASK, &oldmask, NULL);
-out:
-        json_decref(meta);
-        spawn_env_free(envp);
-        spawn_env_free(envp2);
-        spawn_env_free(envp3);
-        spawn_env_free(envp4);
+/* summary.json, written atomically and kept in the result; the run's exit code: the command's
+ * status, or EXIT_CODE_RUN_FAILED after a recording error. */
+static void write_summary(struct run *R)
+{
+        int code = R->root_done ? exit_code_of(R->root_status) : EXIT_CODE_RUN_FAILED;
+        json_t *sum = run_summary(R, code);
+        int r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
+
+        if (r < 0) {
+                set_error(R->res, "cannot write %s/summary.json: %s (samples.csv holds every tick written)",
+                          R->o.out, util_strerror(r));
+                R->record_error = r;
+        } else if (R->record_error) {
+                set_error(R->res, "cannot write %s/%s: %s (every tick already written is kept)", R->o.out,
+                          R->record_error_what[0] ? R->record_error_what : "samples.csv",
+                          util_strerror(R->record_error));
+        }
+        R->res->summary = sum;
+        R->res->interrupted = R->nsignals > 0;
+        R->code = R->record_error ? EXIT_CODE_RUN_FAILED : code;
+}
+
+/* Restores the signal mask, closes samples.csv (a failure to is the run's failure, unless it
+ * failed already) and every fd, and frees the run. Returns the run's exit code. */
+static int run_free(struct run *R)
+{
+        int code = R->code, r;
+
+        if (R->signals_blocked)
+                sigprocmask(SIG_SETMASK, &R->oldmask, NULL);
+        spawn_env_free(R->envp);
         for (int i = 0; i < 2; i++)
-                if (progress_pipe[i] >= 0)
-                        close(progress_pipe[i]);
+                if (R->progress_pipe[i] >= 0)
+                        close(R->progress_pipe[i]);
         if (R->progress_fd >= 0)
                 close(R->progress_fd);
-        free(pi);
         sampler_free(R->sampler);
         if (R->rec) {
                 r = record_close(R->rec);
                 if (r < 0 && code != EXIT_CODE_RUN_FAILED) {
-                        set_error(ret, "cannot close %s/samples.csv: %s", R->o.out, util_strerror(r));
+                        set_error(R->res, "cannot close %s/samples.csv: %s", R->o.out, util_strerror(r));
                         code = EXIT_CODE_RUN_FAILED;
                 }
         }
         if (R->child.pidfd >= 0)
                 close(R->child.pidfd);
-        for (int *fd = &R->dirfd; fd; fd = NULL)
-                if (*fd >= 0)
-                        close(*fd);
+        if (R->dirfd >= 0)
+                close(R->dirfd);
         if (R->sfd >= 0)
                 close(R->sfd);
         if (R->tfd >= 0)
@@ -919,6 +1069,46 @@ out:
         if (R->cgfd >= 0)
                 close(R->cgfd);
         free(R);
-        ret->exit_code = code;
-        return rc;
+        return code;
+}
+
+/* The data flow of docs/ARCHITECTURE.md ("Data flow of jitmem run"): each step returns 0 or
+ * -errno with ret->error set, and a failed step ends the run there. */
+int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret)
+{
+        struct run *R;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        ret->exit_code = EXIT_CODE_RUN_FAILED;
+        R = run_new(o, argv, ret);
+        if (!R) {
+                set_error(ret, "out of memory");
+                return -ENOMEM;
+        }
+        r = resolve_command(R);
+        if (r == 0)
+                r = open_run_dir(R);
+        if (r == 0)
+                r = write_meta(R);
+        if (r == 0)
+                r = open_samples(R);
+        if (r == 0)
+                r = take_signals(R);
+        if (r == 0)
+                r = prepare_environment(R);
+        if (r == 0)
+                r = open_sampler(R);
+        if (r == 0)
+                r = prepare_trace(R);
+        if (r == 0)
+                r = start_command(R);
+        if (r == 0) {
+                begin_sampling(R);
+                poll_loop(R);
+                end_run(R);
+                write_summary(R);
+        }
+        ret->exit_code = run_free(R);
+        return r;
 }
