@@ -137,100 +137,140 @@ static void measure_pid(int pid, struct launch *L)
         L->measured = 1;
 }
 
+/* The pipes of one launch: stdin (hold mode) or /dev/null, stdout, stderr; -1 when closed. */
+struct launch_fds {
+        int in[2], out[2], err[2], devnull;
+};
+
+/* Opens the launch's pipes, and /dev/null for stdin unless in hold mode. Returns 0 or -errno;
+ * launch_fds_close() closes what is open either way. */
+static int launch_fds_open(struct launch_fds *f, int hold)
+{
+        f->in[0] = f->in[1] = f->out[0] = f->out[1] = f->err[0] = f->err[1] = f->devnull = -1;
+        if (pipe2(f->out, O_CLOEXEC) < 0 || pipe2(f->err, O_CLOEXEC) < 0)
+                return -errno;
+        if (hold)
+                return pipe2(f->in, O_CLOEXEC) < 0 ? -errno : 0;
+        f->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return f->devnull < 0 ? -errno : 0;
+}
+
+static void launch_fds_close(struct launch_fds *f)
+{
+        for (int i = 0; i < 2; i++) {
+                if (f->in[i] >= 0)
+                        close(f->in[i]);
+                if (f->out[i] >= 0)
+                        close(f->out[i]);
+                if (f->err[i] >= 0)
+                        close(f->err[i]);
+        }
+        if (f->devnull >= 0)
+                close(f->devnull);
+}
+
+/* Appends what stdout's pipe holds to L->out (kept NUL-terminated). Returns whether to read on:
+ * 0 at its end, on an error, or once L->out is full. */
+static int read_out(struct launch *L, int fd)
+{
+        ssize_t n = read(fd, L->out + L->out_len, sizeof(L->out) - 1 - L->out_len);
+        int more = !(n <= 0 || L->out_len + (size_t)n >= sizeof(L->out) - 1);
+
+        if (n > 0)
+                L->out_len += (size_t)n;
+        L->out[L->out_len] = '\0';
+        return more;
+}
+
+/* Appends what stderr's pipe holds to L->err, as much as fits (the head is kept). Returns
+ * whether to read on: 0 at its end or on an error. */
+static int read_err(struct launch *L, int fd)
+{
+        char tmp[1024];
+        ssize_t n = read(fd, tmp, sizeof(tmp));
+
+        if (n <= 0)
+                return 0;
+        size_t room = sizeof(L->err) - 1 - L->err_len;
+        size_t k = (size_t)n < room ? (size_t)n : room;
+        memcpy(L->err + L->err_len, tmp, k);
+        L->err_len += k;
+        L->err[L->err_len] = '\0';
+        return 1;
+}
+
+/* Reads the child's stdout and stderr until both end. Unless *released, the child is measured
+ * at its first line of output, then released (its stdin closed). Returns 0, or -ETIMEDOUT or
+ * -errno with the child killed and reaped. */
+static int collect(struct launch *L, struct launch_fds *f, int pid, uint64_t deadline, int *released)
+{
+        int out_open = 1, err_open = 1;
+
+        while (out_open || err_open) {
+                struct pollfd p[2] = { { out_open ? f->out[0] : -1, POLLIN, 0 },
+                                       { err_open ? f->err[0] : -1, POLLIN, 0 } };
+                uint64_t now = util_now_ns();
+                if (now >= deadline) {
+                        kill_wait(pid, &L->status);
+                        return -ETIMEDOUT;
+                }
+                if (poll(p, 2, (int)((deadline - now) / 1000000 + 1)) < 0 && errno != EINTR) {
+                        int r = -errno;
+                        kill_wait(pid, &L->status);
+                        return r;
+                }
+                if (out_open && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        out_open = read_out(L, f->out[0]);
+                        if (!*released && memchr(L->out, '\n', L->out_len)) {
+                                measure_pid(pid, L);
+                                close(f->in[1]);
+                                f->in[1] = -1;
+                                *released = 1;
+                        }
+                }
+                if (err_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+                        err_open = read_err(L, f->err[0]);
+        }
+        return 0;
+}
+
 /* Runs path with argv/envp, collecting stdout and the head of stderr, under a deadline.
  * In hold mode the process is measured once it prints its first line, then released. */
 static int launch(const char *path, char *const argv[], char *const envp[], uint64_t timeout_ns,
                   int hold, struct launch *L)
 {
+        struct launch_fds f;
         struct spawn_options o;
         struct spawn_child c;
-        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, devnull = -1, r;
         uint64_t deadline = util_now_ns() + timeout_ns;
-        int out_open = 1, err_open = 1, released = !hold;
+        int released = !hold, r;
 
         memset(L, 0, sizeof(*L));
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                r = -errno;
+        r = launch_fds_open(&f, hold);
+        if (r < 0)
                 goto close_all;
-        }
-        if (hold) {
-                if (pipe2(in, O_CLOEXEC) < 0) {
-                        r = -errno;
-                        goto close_all;
-                }
-        } else {
-                devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (devnull < 0) {
-                        r = -errno;
-                        goto close_all;
-                }
-        }
         memset(&o, 0, sizeof(o));
         o.path = path;
         o.argv = argv;
         o.envp = envp;
-        o.stdin_fd = hold ? in[0] : devnull;
-        o.stdout_fd = out[1];
-        o.stderr_fd = err[1];
+        o.stdin_fd = hold ? f.in[0] : f.devnull;
+        o.stdout_fd = f.out[1];
+        o.stderr_fd = f.err[1];
         r = spawn_start(&o, &c);
         if (r < 0)
                 goto close_all;
-        close(out[1]);
-        out[1] = -1;
-        close(err[1]);
-        err[1] = -1;
+        close(f.out[1]);
+        f.out[1] = -1;
+        close(f.err[1]);
+        f.err[1] = -1;
         if (c.pidfd >= 0)
                 close(c.pidfd);
-
-        while (out_open || err_open) {
-                struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-                uint64_t now = util_now_ns();
-                if (now >= deadline) {
-                        kill_wait(c.pid, &L->status);
-                        r = -ETIMEDOUT;
-                        goto close_all;
-                }
-                if (!out_open)
-                        p[0].fd = -1;
-                if (!err_open)
-                        p[1].fd = -1;
-                int pr = poll(p, 2, (int)((deadline - now) / 1000000 + 1));
-                if (pr < 0 && errno != EINTR) {
-                        r = -errno;
-                        kill_wait(c.pid, &L->status);
-                        goto close_all;
-                }
-                if (out_open && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-                        ssize_t n = read(out[0], L->out + L->out_len, sizeof(L->out) - 1 - L->out_len);
-                        if (n <= 0 || L->out_len + (size_t)n >= sizeof(L->out) - 1)
-                                out_open = 0;
-                        if (n > 0)
-                                L->out_len += (size_t)n;
-                        L->out[L->out_len] = '\0';
-                        if (!released && memchr(L->out, '\n', L->out_len)) {
-                                measure_pid(c.pid, L);
-                                close(in[1]);
-                                in[1] = -1;
-                                released = 1;
-                        }
-                }
-                if (err_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-                        char tmp[1024];
-                        ssize_t n = read(err[0], tmp, sizeof(tmp));
-                        if (n <= 0)
-                                err_open = 0;
-                        else {
-                                size_t room = sizeof(L->err) - 1 - L->err_len;
-                                size_t k = (size_t)n < room ? (size_t)n : room;
-                                memcpy(L->err + L->err_len, tmp, k);
-                                L->err_len += k;
-                                L->err[L->err_len] = '\0';
-                        }
-                }
-        }
-        if (!released && in[1] >= 0) {
-                close(in[1]);
-                in[1] = -1;
+        r = collect(L, &f, c.pid, deadline, &released);
+        if (r < 0)
+                goto close_all;
+        if (!released && f.in[1] >= 0) {
+                close(f.in[1]);
+                f.in[1] = -1;
         }
         while (waitpid(c.pid, &L->status, 0) < 0) {
                 if (errno != EINTR) {
@@ -240,16 +280,7 @@ static int launch(const char *path, char *const argv[], char *const envp[], uint
         }
         r = 0;
 close_all:
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        close(in[i]);
-                if (out[i] >= 0)
-                        close(out[i]);
-                if (err[i] >= 0)
-                        close(err[i]);
-        }
-        if (devnull >= 0)
-                close(devnull);
+        launch_fds_close(&f);
         return r;
 }
 
@@ -424,27 +455,36 @@ static int measure_startup(const char *path, const char *value, uint64_t timeout
         return 0;
 }
 
-int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int runs,
-                 struct python_info *ret, char *ret_err, size_t err_size)
+/* Whether a probe's answer says the JIT is on: sys._jit.is_enabled(), else whether an optimizer
+ * is installed (_testinternalcapi); -1 when it says neither. When it says, *ret_evidence names
+ * which. */
+static int answer_jit_on(json_t *answer, const char **ret_evidence)
 {
-        struct python_info *pi;
-        json_t *j = NULL, *jd = NULL, *jp = NULL, *vi;
-        const char *envval = getenv("PYTHON_JIT"), *perfval = getenv("PYTHONPERFSUPPORT");
-        int r;
+        int v = json_bool_or(answer, "jit_enabled", -1);
+        const char *opt;
 
-        pi = calloc(1, sizeof(*pi));
-        if (!pi)
-                return -ENOMEM;
-        snprintf(pi->path, sizeof(pi->path), "%s", path);
-        r = run_probe(path, NULL, 1, NULL, timeout_ns, &j, ret_err, err_size);
-        if (r < 0)
-                goto out;
+        if (v >= 0) {
+                *ret_evidence = "sys._jit.is_enabled()";
+                return v;
+        }
+        opt = json_string_value(json_object_get(answer, "optimizer"));
+        if (!opt)
+                return -1;
+        *ret_evidence = "_testinternalcapi.get_optimizer()";
+        return strcmp(opt, "none") != 0;
+}
+
+/* Fills pi from the probe's answer in jitmem's environment, and from that environment
+ * (PYTHON_JIT's value envval, PYTHONPERFSUPPORT's perfval); what is measured later is unknown. */
+static void read_answer(struct python_info *pi, json_t *j, const char *envval, const char *perfval)
+{
+        json_t *vi = json_object_get(j, "version_info");
+
         copy_str(j, "executable", pi->executable, sizeof(pi->executable));
         copy_str(j, "version", pi->version, sizeof(pi->version));
         copy_str(j, "version_full", pi->version_full, sizeof(pi->version_full));
         copy_str(j, "implementation", pi->implementation, sizeof(pi->implementation));
         copy_str(j, "config_args", pi->config_args, sizeof(pi->config_args));
-        vi = json_object_get(j, "version_info");
         pi->major = (int)json_integer_value(json_array_get(vi, 0));
         pi->minor = (int)json_integer_value(json_array_get(vi, 1));
         pi->micro = (int)json_integer_value(json_array_get(vi, 2));
@@ -457,21 +497,118 @@ int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int ru
         pi->perf_env_set = perfval && *perfval && perfval[0] != '0';
         pi->perf_disables_jit = -1;
         pi->isolated_ignores_env = -1;
+}
 
-        /* The build. */
+/* The build, from the configure arguments (pi->config_jit set) and sys._jit when there is one. */
+static enum python_jit_build build_of(struct python_info *pi)
+{
         enum python_jit_build cfg = build_from_config(pi->config_args, pi->config_jit, sizeof(pi->config_jit));
-        if (strcmp(pi->implementation, "CPython") != 0 || pi->major < 3 ||
-            (pi->major == 3 && pi->minor < 13)) {
-                pi->build = PY_JIT_NOT_BUILT;
-        } else if (pi->has_sys_jit && pi->jit_available == 1) {
-                pi->build = cfg == PY_JIT_BUILT_ON || cfg == PY_JIT_BUILT_OFF ? cfg : PY_JIT_UNKNOWN;
-        } else if (pi->has_sys_jit && pi->jit_available == 0) {
-                pi->build = cfg == PY_JIT_INTERPRETER_ONLY ? cfg : PY_JIT_NOT_BUILT;
-        } else {
-                pi->build = cfg;
-        }
 
-        /* On by default, and on now. */
+        if (strcmp(pi->implementation, "CPython") != 0 || pi->major < 3 || (pi->major == 3 && pi->minor < 13))
+                return PY_JIT_NOT_BUILT;
+        if (pi->has_sys_jit && pi->jit_available == 1)
+                return cfg == PY_JIT_BUILT_ON || cfg == PY_JIT_BUILT_OFF ? cfg : PY_JIT_UNKNOWN;
+        if (pi->has_sys_jit && pi->jit_available == 0)
+                return cfg == PY_JIT_INTERPRETER_ONLY ? cfg : PY_JIT_NOT_BUILT;
+        return cfg;
+}
+
+/* Whether the JIT is on by default (the answer jd, with PYTHON_JIT unset) and now (j, in
+ * jitmem's environment, whose PYTHON_JIT is envval), each from the answer when it says, else
+ * from the PYTHON_JIT rule; a build still unknown is told by its default. */
+static void jit_default_and_now(struct python_info *pi, json_t *jd, json_t *j, const char *envval)
+{
+        json_t *answers[2] = { jd, j };
+        int *targets[2] = { &pi->jit_default, &pi->jit_now };
+        const char *ev = "PYTHON_JIT rule";
+
+        for (int i = 0; i < 2; i++) {
+                int v = answer_jit_on(answers[i], &ev);
+                if (v < 0) {
+                        int dflt = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_INTERPRETER_ONLY;
+                        int eff = i == 1 ? python_jit_env_effect(envval) : -1;
+                        v = pi->build == PY_JIT_UNKNOWN ? -1 : eff >= 0 ? eff : dflt;
+                }
+                *targets[i] = v;
+        }
+        snprintf(pi->jit_now_evidence, sizeof(pi->jit_now_evidence), "%s", ev);
+        if (pi->build == PY_JIT_UNKNOWN && pi->jit_default == 1)
+                pi->build = PY_JIT_BUILT_ON;
+        else if (pi->build == PY_JIT_UNKNOWN && pi->jit_default == 0 && pi->jit_available == 1)
+                pi->build = PY_JIT_BUILT_OFF;
+}
+
+/* What switches a built-in JIT off unseen: perf support (-X perf, with the JIT asked for), and
+ * whether isolated mode (-I, which implies -E) reads PYTHON_JIT (asked for the opposite of the
+ * build's default). Each stays unknown (-1) when its probe fails; err is left empty. */
+static void probe_switches(const char *path, uint64_t timeout_ns, struct python_info *pi, char *err, size_t err_size)
+{
+        int dflt = pi->build == PY_JIT_BUILT_ON;
+        const char *ev;
+        json_t *jp = NULL, *ji = NULL;
+
+        if (run_probe(path, "1", 0, "perf", timeout_ns, &jp, err, err_size) == 0) {
+                int v = answer_jit_on(jp, &ev);
+                pi->perf_disables_jit = v < 0 ? -1 : !v;
+                json_decref(jp);
+        }
+        if (run_probe(path, dflt ? "0" : "1", 0, "-I", timeout_ns, &ji, err, err_size) == 0) {
+                int v = json_bool_or(ji, "jit_enabled", -1);
+                pi->isolated_ignores_env = v < 0 ? -1 : v == dflt;
+                json_decref(ji);
+        }
+        err[0] = '\0';
+}
+
+/* Start-up RSS and PSS, medians of `runs` launches (1 to STARTUP_RUNS_MAX) per mode: JIT off
+ * (or the only mode of a build without a JIT) and on, interleaved. */
+static void measure_startups(const char *path, uint64_t timeout_ns, int runs, struct python_info *pi)
+{
+        uint64_t rss_off[STARTUP_RUNS_MAX], pss_off[STARTUP_RUNS_MAX];
+        uint64_t rss_on[STARTUP_RUNS_MAX], pss_on[STARTUP_RUNS_MAX];
+        int has_jit = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
+        int n_off = 0, n_on = 0;
+
+        if (runs < 1)
+                runs = 1;
+        if (runs > STARTUP_RUNS_MAX)
+                runs = STARTUP_RUNS_MAX;
+        for (int i = 0; i < runs; i++) {
+                if (measure_startup(path, has_jit ? "0" : NULL, timeout_ns, &rss_off[n_off], &pss_off[n_off]) == 0)
+                        n_off++;
+                if (has_jit && measure_startup(path, "1", timeout_ns, &rss_on[n_on], &pss_on[n_on]) == 0)
+                        n_on++;
+        }
+        pi->startup_runs = runs;
+        if (n_off > 0) {
+                pi->startup_rss_off = median_u64(rss_off, n_off);
+                pi->startup_pss_off = median_u64(pss_off, n_off);
+                pi->startup_measured_off = 1;
+        }
+        if (n_on > 0) {
+                pi->startup_rss_on = median_u64(rss_on, n_on);
+                pi->startup_pss_on = median_u64(pss_on, n_on);
+                pi->startup_measured_on = 1;
+        }
+}
+
+int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int runs,
+                 struct python_info *ret, char *ret_err, size_t err_size)
+{
+        struct python_info *pi;
+        json_t *j = NULL, *jd = NULL;
+        const char *envval = getenv("PYTHON_JIT"), *perfval = getenv("PYTHONPERFSUPPORT");
+        int r;
+
+        pi = calloc(1, sizeof(*pi));
+        if (!pi)
+                return -ENOMEM;
+        snprintf(pi->path, sizeof(pi->path), "%s", path);
+        r = run_probe(path, NULL, 1, NULL, timeout_ns, &j, ret_err, err_size);
+        if (r < 0)
+                goto out;
+        read_answer(pi, j, envval, perfval);
+        pi->build = build_of(pi);
         if (pi->build == PY_JIT_NOT_BUILT) {
                 pi->jit_default = 0;
                 pi->jit_now = 0;
@@ -480,93 +617,17 @@ int python_probe(const char *path, uint64_t timeout_ns, int want_startup, int ru
                 r = run_probe(path, NULL, 0, NULL, timeout_ns, &jd, ret_err, err_size);
                 if (r < 0)
                         goto out;
-                json_t *sources[2] = { jd, j };
-                int *targets[2] = { &pi->jit_default, &pi->jit_now };
-                const char *ev = "PYTHON_JIT rule";
-                for (int i = 0; i < 2; i++) {
-                        json_t *s = sources[i];
-                        int v = json_bool_or(s, "jit_enabled", -1);
-                        if (v >= 0) {
-                                ev = "sys._jit.is_enabled()";
-                        } else {
-                                const char *opt = json_string_value(json_object_get(s, "optimizer"));
-                                if (opt) {
-                                        v = strcmp(opt, "none") != 0;
-                                        ev = "_testinternalcapi.get_optimizer()";
-                                } else {
-                                        int dflt = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_INTERPRETER_ONLY;
-                                        int eff = i == 1 ? python_jit_env_effect(envval) : -1;
-                                        v = pi->build == PY_JIT_UNKNOWN ? -1 : eff >= 0 ? eff : dflt;
-                                }
-                        }
-                        *targets[i] = v;
-                }
-                snprintf(pi->jit_now_evidence, sizeof(pi->jit_now_evidence), "%s", ev);
-                if (pi->build == PY_JIT_UNKNOWN && pi->jit_default == 1)
-                        pi->build = PY_JIT_BUILT_ON;
-                else if (pi->build == PY_JIT_UNKNOWN && pi->jit_default == 0 && pi->jit_available == 1)
-                        pi->build = PY_JIT_BUILT_OFF;
-
-                /* Does perf support turn the JIT off? Measured with the JIT asked for. */
-                if (pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF) {
-                        if (run_probe(path, "1", 0, "perf", timeout_ns, &jp, ret_err, err_size) == 0) {
-                                int v = json_bool_or(jp, "jit_enabled", -1);
-                                if (v < 0) {
-                                        const char *opt = json_string_value(json_object_get(jp, "optimizer"));
-                                        if (opt)
-                                                v = strcmp(opt, "none") != 0;
-                                }
-                                pi->perf_disables_jit = v < 0 ? -1 : !v;
-                        }
-                        /* Isolated mode (-I, which implies -E): is PYTHON_JIT read? Asked for
-                         * the opposite of the build's default. */
-                        int dflt = pi->build == PY_JIT_BUILT_ON;
-                        json_t *ji = NULL;
-                        if (run_probe(path, dflt ? "0" : "1", 0, "-I", timeout_ns, &ji, ret_err, err_size) == 0) {
-                                int v = json_bool_or(ji, "jit_enabled", -1);
-                                pi->isolated_ignores_env = v < 0 ? -1 : v == dflt;
-                                json_decref(ji);
-                        }
-                        ret_err[0] = '\0';
-                }
+                jit_default_and_now(pi, jd, j, envval);
+                if (pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF)
+                        probe_switches(path, timeout_ns, pi, ret_err, err_size);
         }
-
-        /* Start-up RSS, JIT off and on, interleaved. */
-        if (want_startup) {
-                uint64_t rss_off[STARTUP_RUNS_MAX], pss_off[STARTUP_RUNS_MAX];
-                uint64_t rss_on[STARTUP_RUNS_MAX], pss_on[STARTUP_RUNS_MAX];
-                int has_jit = pi->build == PY_JIT_BUILT_ON || pi->build == PY_JIT_BUILT_OFF;
-                int n_off = 0, n_on = 0;
-
-                if (runs < 1)
-                        runs = 1;
-                if (runs > STARTUP_RUNS_MAX)
-                        runs = STARTUP_RUNS_MAX;
-                for (int i = 0; i < runs; i++) {
-                        if (measure_startup(path, has_jit ? "0" : NULL, timeout_ns, &rss_off[n_off],
-                                            &pss_off[n_off]) == 0)
-                                n_off++;
-                        if (has_jit && measure_startup(path, "1", timeout_ns, &rss_on[n_on], &pss_on[n_on]) == 0)
-                                n_on++;
-                }
-                pi->startup_runs = runs;
-                if (n_off > 0) {
-                        pi->startup_rss_off = median_u64(rss_off, n_off);
-                        pi->startup_pss_off = median_u64(pss_off, n_off);
-                        pi->startup_measured_off = 1;
-                }
-                if (n_on > 0) {
-                        pi->startup_rss_on = median_u64(rss_on, n_on);
-                        pi->startup_pss_on = median_u64(pss_on, n_on);
-                        pi->startup_measured_on = 1;
-                }
-        }
+        if (want_startup)
+                measure_startups(path, timeout_ns, runs, pi);
         *ret = *pi;
         r = 0;
 out:
         json_decref(j);
         json_decref(jd);
-        json_decref(jp);
         free(pi);
         return r;
 }
