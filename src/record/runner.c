@@ -490,7 +490,7 @@ static int resolve_command(struct run *R)
 {
         int r = spawn_resolve(R->argv[0], R->path, sizeof(R->path));
 
-        if (r == 0)
+        if (r >= 0)
                 return 0;
         if (r == -ENOENT)
                 set_error(R->res, "%s: command not found%s", R->argv[0],
@@ -1072,7 +1072,7 @@ static int run_free(struct run *R)
         return code;
 }
 
-/* The data flow of docs/ARCHITECTURE.md ("Data flow of jitmem run"): each step returns 0 or
+/* The data flow of docs/ARCHITECTURE.md ("Data flow of jitmem run"): each step returns >= 0, or
  * -errno with ret->error set, and a failed step ends the run there. */
 int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret)
 {
@@ -1087,28 +1087,28 @@ int runner_run(const struct runner_options *o, char *const argv[], struct runner
                 return -ENOMEM;
         }
         r = resolve_command(R);
-        if (r == 0)
+        if (r >= 0)
                 r = open_run_dir(R);
-        if (r == 0)
+        if (r >= 0)
                 r = write_meta(R);
-        if (r == 0)
+        if (r >= 0)
                 r = open_samples(R);
-        if (r == 0)
+        if (r >= 0)
                 r = take_signals(R);
-        if (r == 0)
+        if (r >= 0)
                 r = prepare_environment(R);
-        if (r == 0)
+        if (r >= 0)
                 r = open_sampler(R);
-        if (r == 0)
+        if (r >= 0)
                 r = prepare_trace(R);
-        if (r == 0)
+        if (r >= 0)
                 r = start_command(R);
-        if (r == 0) {
+        if (r >= 0) {
                 begin_sampling(R);
                 poll_loop(R);
                 end_run(R);
                 write_summary(R);
         }
         ret->exit_code = run_free(R);
-        return r;
+        return r < 0 ? r : 0;
 }
