@@ -258,6 +258,46 @@ char *util_format_bytes(uint64_t bytes, char *buf, size_t size)
         return buf;
 }
 
+char *util_format_bytes_or_dash(double v, char *buf, size_t size)
+{
+        if (!isfinite(v) || v < 0)
+                snprintf(buf, size, "-");
+        else
+                util_format_bytes((uint64_t)llround(v), buf, size);
+        return buf;
+}
+
+char *util_format_signed_bytes(double v, const char *plus, char *buf, size_t size)
+{
+        char b[32];
+
+        if (!isfinite(v))
+                snprintf(buf, size, "-");
+        else
+                snprintf(buf, size, "%s%s", v < 0 ? "-" : plus, util_format_bytes((uint64_t)llround(fabs(v)), b, sizeof(b)));
+        return buf;
+}
+
+char *util_format_rate(double bytes_per_s, const char *plus, char *buf, size_t size)
+{
+        static const struct {
+                double per;       /* seconds */
+                const char *name;
+        } units[] = { { 1, "s" }, { 60, "min" }, { 3600, "h" } };
+        const double MiB = 1024.0 * 1024.0;
+        char b[40];
+        size_t u = 0;
+
+        if (!isfinite(bytes_per_s)) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        while (u + 1 < ARRAY_SIZE(units) && fabs(bytes_per_s) * units[u].per < MiB)
+                u++;
+        snprintf(buf, size, "%s/%s", util_format_signed_bytes(bytes_per_s * units[u].per, plus, b, sizeof(b)), units[u].name);
+        return buf;
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
         struct timespec ts;

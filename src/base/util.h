@@ -46,6 +46,14 @@ int util_parse_duration(const char *s, uint64_t *ret_ns);
 /* Formats bytes for people: "0 B", "812 KiB", "1.30 MiB", "12.5 MiB", "2.00 GiB" into buf. Returns buf. */
 char *util_format_bytes(uint64_t bytes, char *buf, size_t size);
 
+/* The figures jitmem prints, one way everywhere (they return buf; "-" when v is not a number):
+ * a size that may be unknown ("-" when negative too); a signed size rounded to the byte ("-1.50
+ * MiB", plus before a positive one: "" or "+"); and a rate of bytes per second in the unit that
+ * reads best: per second from 1 MiB/s, per minute from 1 MiB/min, else per hour ("+2.10 MiB/min"). */
+char *util_format_bytes_or_dash(double v, char *buf, size_t size);
+char *util_format_signed_bytes(double v, const char *plus, char *buf, size_t size);
+char *util_format_rate(double bytes_per_s, const char *plus, char *buf, size_t size);
+
 /* Formats a duration for people: "45 s", "12 min", "3.5 h", "2.1 days"; `never` for an
  * infinite one and "-" for NaN. Returns buf. */
 char *util_format_seconds(double s, const char *never, char *buf, size_t size);

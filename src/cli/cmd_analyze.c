@@ -156,17 +156,6 @@ static int classify(const double *t, const double *v, const double *uss, const d
         return growth_classify(&in, g);
 }
 
-/* "+1.5 MiB/s", "-12 KiB/s", "-" when not a number. */
-static const char *signed_rate(double v, char *buf, size_t size)
-{
-        char b[32];
-
-        if (!isfinite(v))
-                snprintf(buf, size, "-");
-        else
-                snprintf(buf, size, "%s%s/s", v < 0 ? "-" : "+", util_format_bytes((uint64_t)fabs(v), b, sizeof(b)));
-        return buf;
-}
 
 struct shown {
         const struct runfile_life *l;
@@ -350,8 +339,8 @@ static void analyze_print_tree(const struct analyze *z)
 
         printf("tree: %s", growth_class_name(tree->cls));
         if (isfinite(tree->slope))
-                printf(", RSS %s [%s, %s] (p = %.3g)", signed_rate(tree->slope, a, sizeof(a)),
-                       signed_rate(tree->slope_low, b, sizeof(b)), signed_rate(tree->slope_high, d, sizeof(d)), tree->p_value);
+                printf(", RSS %s [%s, %s] (p = %.3g)", util_format_rate(tree->slope, "+", a, sizeof(a)),
+                       util_format_rate(tree->slope_low, "+", b, sizeof(b)), util_format_rate(tree->slope_high, "+", d, sizeof(d)), tree->p_value);
         printf("\n  %s\n", tree->explanation);
         if (isfinite(tree->jit_share))
                 printf("  JIT code is %.0f%% of the growth", 100 * tree->jit_share);
@@ -397,7 +386,7 @@ static void analyze_print_text(const struct analyze *z)
         for (i = 0; i < z->pr.n && i < SHOWN; i++) {
                 const struct runfile_life *l = z->sh[i].l;
                 char sl[48];
-                snprintf(sl, sizeof(sl), "%s", z->sh[i].ok ? signed_rate(z->sh[i].g.slope, d, sizeof(d)) : "-");
+                snprintf(sl, sizeof(sl), "%s", z->sh[i].ok ? util_format_rate(z->sh[i].g.slope, "+", d, sizeof(d)) : "-");
                 printf("%8d %8d %-15s %10s %10s %-16s %14s\n", l->pid, l->ppid, l->comm,
                        util_format_bytes((uint64_t)l->peaks.rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peaks.jit, b, sizeof(b)),
                        z->sh[i].ok ? growth_class_name(z->sh[i].g.cls) : "-", sl);

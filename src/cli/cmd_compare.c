@@ -143,11 +143,9 @@ static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
 {
         if (isnan(v))
                 snprintf(buf, size, "-");
-        else if (strcmp(unit, "bytes") == 0) {
-                char b[32];
-                util_format_bytes((uint64_t)fabs(v), b, sizeof(b));
-                snprintf(buf, size, "%s%s", v < 0 ? "-" : "", b);
-        } else if (strcmp(unit, "seconds") == 0) {
+        else if (strcmp(unit, "bytes") == 0)
+                util_format_signed_bytes(v, "", buf, size);
+        else if (strcmp(unit, "seconds") == 0) {
                 if (fabs(v) >= 0.01 || v == 0)
                         snprintf(buf, size, "%.3f s", v);
                 else if (fabs(v) >= 1e-5)

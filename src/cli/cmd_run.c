@@ -57,12 +57,6 @@ static void run_usage(FILE *f)
               f);
 }
 
-static const char *bytes_or_dash(double v, char *buf, size_t size)
-{
-        if (v < 0)
-                return "-";
-        return util_format_bytes((uint64_t)v, buf, size);
-}
 
 /* The table's first column: "  PID command", the command cut in the middle to fit. */
 #define LABEL_COLS 34
@@ -97,7 +91,7 @@ static int print_head(FILE *f, const struct runfile_summary *sum, const char *cm
                 fprintf(f, "  no sample was taken: the command ended before the first tick\n");
         if (sum->tree.largest_kernel_peak_rss > 0)
                 fprintf(f, "  the kernel's high-water mark of its largest process: %s RSS\n",
-                        bytes_or_dash(sum->tree.largest_kernel_peak_rss, a, sizeof(a)));
+                        util_format_bytes_or_dash(sum->tree.largest_kernel_peak_rss, a, sizeof(a)));
         return 0;
 }
 
@@ -111,9 +105,9 @@ static const struct runfile_summary_proc *print_rows(FILE *f, const struct runfi
 
         fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5s\n", LABEL_COLS, "", "peak RSS", "kernel peak", "peak PSS",
                 "final RSS", "JIT code", "maps");
-        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree", bytes_or_dash(sum->tree.peak_rss, a, sizeof(a)),
-                "-", bytes_or_dash(sum->tree.peak_pss, b, sizeof(b)), bytes_or_dash(sum->tree.final_rss, c, sizeof(c)),
-                bytes_or_dash(sum->tree.peak_jit, d, sizeof(d)), sum->tree.jit_mappings);
+        fprintf(f, "  %-*s %10s %12s %10s %10s %12s %5.0f\n", LABEL_COLS, "tree", util_format_bytes_or_dash(sum->tree.peak_rss, a, sizeof(a)),
+                "-", util_format_bytes_or_dash(sum->tree.peak_pss, b, sizeof(b)), util_format_bytes_or_dash(sum->tree.final_rss, c, sizeof(c)),
+                util_format_bytes_or_dash(sum->tree.peak_jit, d, sizeof(d)), sum->tree.jit_mappings);
         *missed_by = 0;
         for (size_t i = 0; i < sum->nprocs; i++) {
                 const struct runfile_summary_proc *p = &sum->procs[i];
@@ -126,9 +120,9 @@ static const struct runfile_summary_proc *print_rows(FILE *f, const struct runfi
                         continue;
                 shown++;
                 print_label(f, p->pid, p->cmdline);
-                fprintf(f, " %10s %12s %10s %10s %12s %5.0f\n", bytes_or_dash(p->peak_rss, a, sizeof(a)),
-                        bytes_or_dash(p->kernel_peak_rss, e, sizeof(e)), bytes_or_dash(p->peak_pss, b, sizeof(b)),
-                        bytes_or_dash(p->final_rss, c, sizeof(c)), bytes_or_dash(p->peak_jit, d, sizeof(d)), p->jit_mappings);
+                fprintf(f, " %10s %12s %10s %10s %12s %5.0f\n", util_format_bytes_or_dash(p->peak_rss, a, sizeof(a)),
+                        util_format_bytes_or_dash(p->kernel_peak_rss, e, sizeof(e)), util_format_bytes_or_dash(p->peak_pss, b, sizeof(b)),
+                        util_format_bytes_or_dash(p->final_rss, c, sizeof(c)), util_format_bytes_or_dash(p->peak_jit, d, sizeof(d)), p->jit_mappings);
         }
         if (sum->nprocs > shown)
                 fprintf(f, "  ... and %zu more processes (see summary.json)\n", sum->nprocs - shown);
@@ -151,11 +145,11 @@ static void print_kernel_peak(FILE *f, const struct runfile_summary *sum, const 
         fprintf(f, "  pid %d%s reached %s RSS by the kernel's count,\n"
                    "  %s more than any tick saw of it: a peak fell between ticks (or after the last)",
                 missed->pid, from_wait ? " (or a child it waited for)" : "",
-                bytes_or_dash(missed->kernel_peak_rss, a, sizeof(a)), bytes_or_dash(missed_by, b, sizeof(b)));
+                util_format_bytes_or_dash(missed->kernel_peak_rss, a, sizeof(a)), util_format_bytes_or_dash(missed_by, b, sizeof(b)));
         if (sum->tree.largest_kernel_peak_rss > sum->tree.peak_rss)
                 fprintf(f, ";\n  so the tree's RSS sum peaked at %s or more, above the %s sampled",
-                        bytes_or_dash(sum->tree.largest_kernel_peak_rss, c, sizeof(c)),
-                        bytes_or_dash(sum->tree.peak_rss, d, sizeof(d)));
+                        util_format_bytes_or_dash(sum->tree.largest_kernel_peak_rss, c, sizeof(c)),
+                        util_format_bytes_or_dash(sum->tree.peak_rss, d, sizeof(d)));
         fprintf(f, "\n");
 }
 
@@ -166,29 +160,29 @@ static void print_tree_memory(FILE *f, const struct runfile_summary *sum)
         char a[32], b[32], c[32];
 
         fprintf(f, "\n  processes at most %.0f at once, %zu in all; JIT code %s at the end", t->max_processes, sum->nprocs,
-                bytes_or_dash(t->final_jit, a, sizeof(a)));
+                util_format_bytes_or_dash(t->final_jit, a, sizeof(a)));
         if (t->jit_last_growth_t_s >= 0)
                 fprintf(f, ", last grew at %.2f s", t->jit_last_growth_t_s);
         fprintf(f, "\n");
         if (t->peak_dbg >= 0) {
                 fprintf(f, "  JIT debug images (registered with GDB's JIT interface, on the heap): at most %.0f, %s;\n"
                            "  JIT code + debug images at most %s at one tick",
-                        t->peak_dbg_images, bytes_or_dash(t->peak_dbg, a, sizeof(a)), bytes_or_dash(t->peak_attributed, b, sizeof(b)));
+                        t->peak_dbg_images, util_format_bytes_or_dash(t->peak_dbg, a, sizeof(a)), util_format_bytes_or_dash(t->peak_attributed, b, sizeof(b)));
                 if (t->final_dbg_images >= 0)
-                        fprintf(f, "; %.0f images, %s at the end", t->final_dbg_images, bytes_or_dash(t->final_dbg, c, sizeof(c)));
+                        fprintf(f, "; %.0f images, %s at the end", t->final_dbg_images, util_format_bytes_or_dash(t->final_dbg, c, sizeof(c)));
                 fprintf(f, "\n");
         }
         if (strcmp(t->anon_method, "pagemap") == 0 && t->peak_anon_pagemap >= 0) {
                 fprintf(f, "  anonymous memory, each page counted once (from the page tables): at most %s",
-                        bytes_or_dash(t->peak_anon_pagemap, a, sizeof(a)));
+                        util_format_bytes_or_dash(t->peak_anon_pagemap, a, sizeof(a)));
                 if (t->peak_anon_outside > 0)
                         fprintf(f, ",\n  up to %s of it mapped by processes outside the tree too (a parent it was forked from, KSM)",
-                                bytes_or_dash(t->peak_anon_outside, b, sizeof(b)));
+                                util_format_bytes_or_dash(t->peak_anon_outside, b, sizeof(b)));
                 fprintf(f, "\n");
         } else if (t->anon_method[0] && t->peak_pss_anon >= 0) {
                 fprintf(f, "  anonymous memory counted once (the sum of Pss_Anon: exact unless processes outside the tree\n"
                            "  share it): at most %s\n",
-                        bytes_or_dash(t->peak_pss_anon, a, sizeof(a)));
+                        util_format_bytes_or_dash(t->peak_pss_anon, a, sizeof(a)));
         }
 }
 
@@ -200,9 +194,9 @@ static void print_context(FILE *f, const struct runfile_summary *sum)
         if (sum->tree.peak_cgroup >= 0)
                 fprintf(f, "  container (jitmem's cgroup, every process in it, not the command's alone): memory usage\n"
                            "  at most %s at a tick\n",
-                        bytes_or_dash(sum->tree.peak_cgroup, a, sizeof(a)));
+                        util_format_bytes_or_dash(sum->tree.peak_cgroup, a, sizeof(a)));
         if (sum->limit_bytes > 0) {
-                fprintf(f, "  limit %s: tree peak PSS at ", bytes_or_dash(sum->limit_bytes, a, sizeof(a)));
+                fprintf(f, "  limit %s: tree peak PSS at ", util_format_bytes_or_dash(sum->limit_bytes, a, sizeof(a)));
                 if (sum->limit_pss_fraction >= 0)
                         fprintf(f, "%.1f%%", 100.0 * sum->limit_pss_fraction);
                 else
@@ -241,7 +235,7 @@ static void print_trace_counts(FILE *f, const struct runfile_summary_trace *j)
                 j->processes == 1 ? "" : "es", j->compiled, j->compiled == 1 ? "" : "s", j->freed);
         if (j->freed_at_exit > 0)
                 fprintf(f, " while running and %.0f as their processes exited", j->freed_at_exit);
-        fprintf(f, ", %.0f live when their processes ended (%s)\n", j->live_final, bytes_or_dash(j->live_bytes_final, a, sizeof(a)));
+        fprintf(f, ", %.0f live when their processes ended (%s)\n", j->live_final, util_format_bytes_or_dash(j->live_bytes_final, a, sizeof(a)));
         if (j->inherited_freed > 0)
                 fprintf(f, "    and %.0f copies of executors inherited from a parent process freed in its children\n",
                         j->inherited_freed);
@@ -249,9 +243,9 @@ static void print_trace_counts(FILE *f, const struct runfile_summary_trace *j)
                 fprintf(f, "    churn: %.0f of %.0f freed within 1 s of being compiled (%.0f%%)\n", j->churned, j->compiled,
                         100.0 * j->churn_ratio);
                 fprintf(f, "    bytes per executor: mean %s, median %s, p90 %s, from %s to %s\n",
-                        bytes_or_dash(j->size_mean, a, sizeof(a)), bytes_or_dash(j->size_p50, b, sizeof(b)),
-                        bytes_or_dash(j->size_p90, c, sizeof(c)), bytes_or_dash(j->size_min, d, sizeof(d)),
-                        bytes_or_dash(j->size_max, e, sizeof(e)));
+                        util_format_bytes_or_dash(j->size_mean, a, sizeof(a)), util_format_bytes_or_dash(j->size_p50, b, sizeof(b)),
+                        util_format_bytes_or_dash(j->size_p90, c, sizeof(c)), util_format_bytes_or_dash(j->size_min, d, sizeof(d)),
+                        util_format_bytes_or_dash(j->size_max, e, sizeof(e)));
         }
         if (j->samples >= 0 && j->disagreed == 0 && j->untraced_with_jit <= 0)
                 fprintf(f, "    cross-check against /proc: every one of %.0f samples agrees (%.0f while calls were under way)\n",
@@ -271,8 +265,8 @@ static void print_trace(FILE *f, const struct runfile_summary_trace *j, int quie
         if (j->disagreed > 0) {
                 fprintf(f, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
                            "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
-                        j->disagreed, j->samples, j->first_t_s, j->first_pid, bytes_or_dash(j->first_proc_bytes, a, sizeof(a)),
-                        bytes_or_dash(j->first_events_bytes, b, sizeof(b)));
+                        j->disagreed, j->samples, j->first_t_s, j->first_pid, util_format_bytes_or_dash(j->first_proc_bytes, a, sizeof(a)),
+                        util_format_bytes_or_dash(j->first_events_bytes, b, sizeof(b)));
                 if (j->first_proc_bytes > j->first_events_bytes)
                         fprintf(f, "  /proc shows JIT code the trace does not account for (made by calls the shim did not\n"
                                    "  see, or not made the way an executor is): the executor counts, churn and sizes of the\n"

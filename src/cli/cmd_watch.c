@@ -79,25 +79,7 @@ static void watch_usage(FILE *f)
               f);
 }
 
-static const char *bytes(double v, char *buf, size_t size)
-{
-        if (!isfinite(v) || v < 0)
-                snprintf(buf, size, "-");
-        else
-                util_format_bytes((uint64_t)v, buf, size);
-        return buf;
-}
 
-static const char *rate(double v, char *buf, size_t size)
-{
-        char b[32];
-
-        if (!isfinite(v))
-                snprintf(buf, size, "-");
-        else
-                snprintf(buf, size, "%s%s/min", v < 0 ? "-" : "+", util_format_bytes((uint64_t)fabs(v * 60), b, sizeof(b)));
-        return buf;
-}
 
 static const char *duration(double s, char *buf, size_t size)
 {
@@ -182,20 +164,20 @@ static void print_line(const struct watch *w)
         print_events(w, stdout);
         int judged = w->g_valid && w->g.cls != GROWTH_NOT_ENOUGH_DATA;
         printf("%s  %d process%s  RSS %s  %s %s  JIT %s  ", ts, w->tot.processes, w->tot.processes == 1 ? "" : "es",
-               bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name, bytes(w->tot.judged, b, sizeof(b)),
-               bytes((double)w->tot.jit, c, sizeof(c)));
+               util_format_bytes_or_dash((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name, util_format_bytes_or_dash(w->tot.judged, b, sizeof(b)),
+               util_format_bytes_or_dash((double)w->tot.jit, c, sizeof(c)));
         if (w->tot.have_debug)
                 printf("executors %" PRIu64 " (debug images %s)  ", w->tot.jit_debug_images,
-                       bytes((double)w->tot.jit_debug_bytes, e, sizeof(e)));
+                       util_format_bytes_or_dash((double)w->tot.jit_debug_bytes, e, sizeof(e)));
         if (judged)
-                printf("%s, %s", class_words(w->g.cls), rate(w->g.slope, d, sizeof(d)));
+                printf("%s, %s", class_words(w->g.cls), util_format_rate(w->g.slope, "+", d, sizeof(d)));
         else
                 printf("growth not judged yet (too short a history)");
         if (w->limit && judged)
-                printf("  limit %s, reached in %s", bytes((double)w->limit, e, sizeof(e)),
+                printf("  limit %s, reached in %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)),
                        duration(w->g.time_to_limit_s, a, sizeof(a)));
         else if (w->limit)
-                printf("  limit %s", bytes((double)w->limit, e, sizeof(e)));
+                printf("  limit %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)));
         if (w->restarts)
                 printf("  restarts %lu", w->restarts);
         printf("\n");
@@ -231,31 +213,31 @@ static void print_view(const struct watch *w, double interval_s)
                 if (p->jit_debug_images >= 0)
                         snprintf(ex, sizeof(ex), "%" PRId64, p->jit_debug_images);
                 printf("%8d %-7s %s%*s %10s %10s %10s %6s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
-                       bytes((double)p->rss, a, sizeof(a)), p->have_pss ? bytes((double)p->pss, b, sizeof(b)) : "-",
-                       bytes((double)p->jit, c, sizeof(c)), ex, class_of(&p->g, p->g_valid), p->g_valid ? rate(p->g.slope, d, sizeof(d)) : "-",
+                       util_format_bytes_or_dash((double)p->rss, a, sizeof(a)), p->have_pss ? util_format_bytes_or_dash((double)p->pss, b, sizeof(b)) : "-",
+                       util_format_bytes_or_dash((double)p->jit, c, sizeof(c)), ex, class_of(&p->g, p->g_valid), p->g_valid ? util_format_rate(p->g.slope, "+", d, sizeof(d)) : "-",
                        sp, p->restarted ? "  (restarted)" : "");
         }
         if (n > VIEW_ROWS)
                 printf("%8s ... %zu more (all in the totals)\n", "", n - VIEW_ROWS);
         sparkline(&w->ring, sp, sizeof(sp));
-        printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", bytes((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
-               bytes(w->tot.judged, b, sizeof(b)), bytes((double)w->tot.jit, c, sizeof(c)), sp);
+        printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", util_format_bytes_or_dash((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
+               util_format_bytes_or_dash(w->tot.judged, b, sizeof(b)), util_format_bytes_or_dash((double)w->tot.jit, c, sizeof(c)), sp);
         if (w->tot.have_debug)
                 printf("  JIT      %" PRIu64 " executors registered with GDB's JIT interface (EXECS), their debug images %s\n"
                        "           on the heap beside %s of JIT code\n",
-                       w->tot.jit_debug_images, bytes((double)w->tot.jit_debug_bytes, a, sizeof(a)), bytes((double)w->tot.jit, b, sizeof(b)));
+                       w->tot.jit_debug_images, util_format_bytes_or_dash((double)w->tot.jit_debug_bytes, a, sizeof(a)), util_format_bytes_or_dash((double)w->tot.jit, b, sizeof(b)));
         if (w->g_valid && w->g.cls == GROWTH_NOT_ENOUGH_DATA) {
                 printf("  growth   %s\n", w->g.explanation);
         } else if (w->g_valid) {
-                printf("  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), rate(w->g.slope, a, sizeof(a)),
-                       rate(w->g.slope_low, b, sizeof(b)), rate(w->g.slope_high, c, sizeof(c)), w->g.p_value);
+                printf("  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), util_format_rate(w->g.slope, "+", a, sizeof(a)),
+                       util_format_rate(w->g.slope_low, "+", b, sizeof(b)), util_format_rate(w->g.slope_high, "+", c, sizeof(c)), w->g.p_value);
                 if (w->g.explanation[0])
                         printf("           %s\n", w->g.explanation);
         }
         if (w->limit) {
                 double used = w->current;
-                printf("  limit    %s (%s): %s used, %.1f%%; time to the limit %s", bytes((double)w->limit, a, sizeof(a)),
-                       w->limit_source, bytes(used, b, sizeof(b)), 100.0 * used / (double)w->limit,
+                printf("  limit    %s (%s): %s used, %.1f%%; time to the limit %s", util_format_bytes_or_dash((double)w->limit, a, sizeof(a)),
+                       w->limit_source, util_format_bytes_or_dash(used, b, sizeof(b)), 100.0 * used / (double)w->limit,
                        w->g_valid ? duration(w->g.time_to_limit_s, c, sizeof(c)) : "-");
                 if (w->g_valid && isfinite(w->g.time_to_limit_s))
                         printf(" [%s, %s]", duration(w->g.ttl_low, d, sizeof(d)), duration(w->g.ttl_high, e, sizeof(e)));
@@ -265,11 +247,11 @@ static void print_view(const struct watch *w, double interval_s)
         }
         if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_OOM_KILLS))
                 printf("  cgroup   %s, working set %s, OOM kills %llu\n", w->cg.dir,
-                       w->cg.have & CGROUP_HAVE_WORKING_SET ? bytes((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
+                       w->cg.have & CGROUP_HAVE_WORKING_SET ? util_format_bytes_or_dash((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
                        (unsigned long long)w->cg.oom_kills);
         printf("  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",
                w->untracked ? "; some processes over jitmem's limits are not watched" : "");
-        printf("  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, bytes((double)w->self_rss, a, sizeof(a)));
+        printf("  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, util_format_bytes_or_dash((double)w->self_rss, a, sizeof(a)));
         print_events(w, stdout);
         fflush(stdout);
 }

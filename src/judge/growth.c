@@ -371,34 +371,7 @@ static void keep_releases(const double *f, double h, struct swings *sw)
 
 /* ---- formatting for the explanation --------------------------------------------------------- */
 
-static char *fmt_bytes(double b, char *buf, size_t size)
-{
-        char tmp[32];
 
-        if (!isfinite(b)) {
-                snprintf(buf, size, "?");
-                return buf;
-        }
-        util_format_bytes((uint64_t)llround(fabs(b)), tmp, sizeof(tmp));
-        snprintf(buf, size, "%s%s", b < 0 ? "-" : "", tmp);
-        return buf;
-}
-
-/* A rate in the unit that makes it readable: per second, minute or hour. */
-static char *fmt_rate(double r, char *buf, size_t size)
-{
-        char tmp[32];
-
-        if (!isfinite(r))
-                snprintf(buf, size, "?");
-        else if (fabs(r) >= MiB)
-                snprintf(buf, size, "%s/s", fmt_bytes(r, tmp, sizeof(tmp)));
-        else if (fabs(r) * 60 >= MiB)
-                snprintf(buf, size, "%s/min", fmt_bytes(r * 60, tmp, sizeof(tmp)));
-        else
-                snprintf(buf, size, "%s/h", fmt_bytes(r * 3600, tmp, sizeof(tmp)));
-        return buf;
-}
 
 static char *fmt_dur(double s, char *buf, size_t size)
 {
@@ -705,7 +678,7 @@ static void limit_clause(const struct growth_input *in, const struct growth_resu
         buf[0] = '\0';
         if (isnan(g->time_to_limit_s))
                 return;
-        fmt_bytes(in->limit, l, sizeof(l));
+        util_format_signed_bytes(in->limit, "", l, sizeof(l));
         if (g->time_to_limit_s == 0)
                 snprintf(buf, size, "; already at or over the %s limit", l);
         else if (isinf(g->time_to_limit_s))
@@ -752,61 +725,61 @@ static void explain(const struct growth_input *in, struct growth_result *g, cons
         case GROWTH_WARMING_UP:
                 if (j->jit_driven && j->jit_still)
                         snprintf(x, xs, "Warming up: RSS grows by %s now (95%% CI %s to %s) and JIT code is still "
-                                 "growing (+%s so far)%s.", fmt_rate(g->slope, a, sizeof(a)),
-                                 fmt_rate(g->slope_low, b, sizeof(b)), fmt_rate(g->slope_high, c, sizeof(c)),
-                                 fmt_bytes(jit_rise(in), d, sizeof(d)), lim);
+                                 "growing (+%s so far)%s.", util_format_rate(g->slope, "", a, sizeof(a)),
+                                 util_format_rate(g->slope_low, "", b, sizeof(b)), util_format_rate(g->slope_high, "", c, sizeof(c)),
+                                 util_format_signed_bytes(jit_rise(in), "", d, sizeof(d)), lim);
                 else if (j->jit_driven)
                         snprintf(x, xs, "Warming up: RSS grows by %s now (95%% CI %s to %s); JIT code grew with it "
-                                 "(+%s) until %s ago%s.", fmt_rate(g->slope, a, sizeof(a)),
-                                 fmt_rate(g->slope_low, b, sizeof(b)), fmt_rate(g->slope_high, c, sizeof(c)),
-                                 fmt_bytes(g->jit_growth_bytes, d, sizeof(d)),
+                                 "(+%s) until %s ago%s.", util_format_rate(g->slope, "", a, sizeof(a)),
+                                 util_format_rate(g->slope_low, "", b, sizeof(b)), util_format_rate(g->slope_high, "", c, sizeof(c)),
+                                 util_format_signed_bytes(g->jit_growth_bytes, "", d, sizeof(d)),
                                  fmt_dur(in->t[in->n - 1] - g->jit_growth_end_t, e, sizeof(e)), lim);
                 else if (j->ending)
                         snprintf(x, xs, "Warming up, about to end: RSS rose by %s over %s and has been flat for "
-                                 "the last %s%s.", fmt_bytes(g->growth_bytes, a, sizeof(a)),
+                                 "the last %s%s.", util_format_signed_bytes(g->growth_bytes, "", a, sizeof(a)),
                                  fmt_dur(g->warmup_s, b, sizeof(b)), fmt_dur(g->window_s, c, sizeof(c)), lim);
                 else
                         snprintf(x, xs, "Warming up: RSS rose by %s and its growth is slowing down, now %s "
-                                 "(95%% CI %s to %s)%s.", fmt_bytes(g->growth_bytes, a, sizeof(a)),
-                                 fmt_rate(g->slope, b, sizeof(b)), fmt_rate(g->slope_low, c, sizeof(c)),
-                                 fmt_rate(g->slope_high, d, sizeof(d)), lim);
+                                 "(95%% CI %s to %s)%s.", util_format_signed_bytes(g->growth_bytes, "", a, sizeof(a)),
+                                 util_format_rate(g->slope, "", b, sizeof(b)), util_format_rate(g->slope_low, "", c, sizeof(c)),
+                                 util_format_rate(g->slope_high, "", d, sizeof(d)), lim);
                 break;
         case GROWTH_PLATEAU:
                 if (j->falling)
                         snprintf(x, xs, "Plateau at %s%s: nothing grows, it falls by %s over the last %s%s.",
-                                 fmt_bytes(j->level, b, sizeof(b)), w, fmt_rate(-g->slope, c, sizeof(c)),
+                                 util_format_signed_bytes(j->level, "", b, sizeof(b)), w, util_format_rate(-g->slope, "", c, sizeof(c)),
                                  fmt_dur(g->window_s, d, sizeof(d)), lim);
                 else
                         snprintf(x, xs, "Plateau at %s%s: no trend that matters over the last %s (%s, 95%% CI "
-                                 "%s to %s)%s.", fmt_bytes(j->level, b, sizeof(b)), w,
-                                 fmt_dur(g->window_s, c, sizeof(c)), fmt_rate(g->slope, d, sizeof(d)),
-                                 fmt_rate(g->slope_low, e, sizeof(e)), fmt_rate(g->slope_high, a, sizeof(a)), lim);
+                                 "%s to %s)%s.", util_format_signed_bytes(j->level, "", b, sizeof(b)), w,
+                                 fmt_dur(g->window_s, c, sizeof(c)), util_format_rate(g->slope, "", d, sizeof(d)),
+                                 util_format_rate(g->slope_low, "", e, sizeof(e)), util_format_rate(g->slope_high, "", a, sizeof(a)), lim);
                 break;
         case GROWTH_STEADY:
                 if (j->saw_leak)
                         snprintf(x, xs, "Leak suspect under %d release cycles: what is left after each release "
-                                 "rises by %s (95%% CI %s to %s, %s)%s.", g->cycles, fmt_rate(g->slope, a, sizeof(a)),
-                                 fmt_rate(g->slope_low, b, sizeof(b)), fmt_rate(g->slope_high, c, sizeof(c)),
+                                 "rises by %s (95%% CI %s to %s, %s)%s.", g->cycles, util_format_rate(g->slope, "", a, sizeof(a)),
+                                 util_format_rate(g->slope_low, "", b, sizeof(b)), util_format_rate(g->slope_high, "", c, sizeof(c)),
                                  fmt_p(g->p_value, d, sizeof(d)), lim);
                 else
                         snprintf(x, xs, "Leak suspect: RSS grows steadily by %s (95%% CI %s to %s, %s) over %s%s%s.",
-                                 fmt_rate(g->slope, a, sizeof(a)), fmt_rate(g->slope_low, b, sizeof(b)),
-                                 fmt_rate(g->slope_high, c, sizeof(c)), fmt_p(g->p_value, d, sizeof(d)),
+                                 util_format_rate(g->slope, "", a, sizeof(a)), util_format_rate(g->slope_low, "", b, sizeof(b)),
+                                 util_format_rate(g->slope_high, "", c, sizeof(c)), fmt_p(g->p_value, d, sizeof(d)),
                                  fmt_dur(g->window_s, e, sizeof(e)), w, lim);
                 break;
         case GROWTH_SAWTOOTH:
                 snprintf(x, xs, "Sawtooth: %d release cycles over %s, each dropping about %s, between %s and %s; "
-                         "%s%s.", g->cycles, fmt_dur(g->window_s, a, sizeof(a)), fmt_bytes(j->saw_drop, b, sizeof(b)),
-                         fmt_bytes(j->saw_low, c, sizeof(c)), fmt_bytes(j->saw_high, d, sizeof(d)),
+                         "%s%s.", g->cycles, fmt_dur(g->window_s, a, sizeof(a)), util_format_signed_bytes(j->saw_drop, "", b, sizeof(b)),
+                         util_format_signed_bytes(j->saw_low, "", c, sizeof(c)), util_format_signed_bytes(j->saw_high, "", d, sizeof(d)),
                          j->floor_rises ? "the floor rises, but not steadily enough to call a leak"
                                         : isnan(j->peak_slope) ? "the floor holds" : "the floor holds but peaks rise",
                          lim);
                 break;
         case GROWTH_COPY_ON_WRITE:
                 snprintf(x, xs, "Copy-on-write: private memory (USS) grew by %s over %s while shared fell by %s and "
-                         "RSS held at %s; bounded by the %s still shared%s.", fmt_bytes(j->uss_moved, a, sizeof(a)),
-                         fmt_dur(g->window_s, b, sizeof(b)), fmt_bytes(-j->shared_moved, c, sizeof(c)),
-                         fmt_bytes(j->level, d, sizeof(d)), fmt_bytes(j->shared_left, e, sizeof(e)), lim);
+                         "RSS held at %s; bounded by the %s still shared%s.", util_format_signed_bytes(j->uss_moved, "", a, sizeof(a)),
+                         fmt_dur(g->window_s, b, sizeof(b)), util_format_signed_bytes(-j->shared_moved, "", c, sizeof(c)),
+                         util_format_signed_bytes(j->level, "", d, sizeof(d)), util_format_signed_bytes(j->shared_left, "", e, sizeof(e)), lim);
                 break;
         default:
                 x[0] = '\0';

@@ -42,9 +42,10 @@ static void append(char *buf, size_t size, const char *fmt, ...)
         va_end(ap);
 }
 
+/* A size without its sign (the sentence says "costs" or "saves"). */
 static const char *bytes(double v, char *buf, size_t size)
 {
-        return util_format_bytes((uint64_t)fmax(fabs(v), 0), buf, size);
+        return util_format_signed_bytes(fabs(v), "", buf, size);
 }
 
 static struct verdict_rule *add(struct verdict *v, const char *name, const char *unit)

@@ -377,8 +377,35 @@ static void test_grow(void)
         free(a);
 }
 
+/* The one way sizes and rates are printed: unknown as "-", rounded to the byte, the rate's
+ * unit by its size. */
+static void test_format_figures(void)
+{
+        char b[64];
+
+        CHECK_STR(util_format_bytes_or_dash(-1, b, sizeof(b)), "-");
+        CHECK_STR(util_format_bytes_or_dash(NAN, b, sizeof(b)), "-");
+        CHECK_STR(util_format_bytes_or_dash(INFINITY, b, sizeof(b)), "-");
+        CHECK_STR(util_format_bytes_or_dash(1023.6, b, sizeof(b)), "1.00 KiB");
+        CHECK_STR(util_format_bytes_or_dash(0, b, sizeof(b)), "0 B");
+        CHECK_STR(util_format_signed_bytes(-1.5 * 1024 * 1024, "+", b, sizeof(b)), "-1.50 MiB");
+        CHECK_STR(util_format_signed_bytes(655360, "+", b, sizeof(b)), "+640 KiB");
+        CHECK_STR(util_format_signed_bytes(655360, "", b, sizeof(b)), "640 KiB");
+        CHECK_STR(util_format_signed_bytes(-0.4, "+", b, sizeof(b)), "-0 B");
+        CHECK_STR(util_format_signed_bytes(NAN, "+", b, sizeof(b)), "-");
+        CHECK_STR(util_format_rate(2.0 * 1024 * 1024, "+", b, sizeof(b)), "+2.00 MiB/s");
+        CHECK_STR(util_format_rate(1024.0 * 1024, "", b, sizeof(b)), "1.00 MiB/s");    /* 1 MiB/s: per second */
+        CHECK_STR(util_format_rate(1024.0 * 1024 / 60, "", b, sizeof(b)), "1.00 MiB/min"); /* 1 MiB/min: per minute */
+        CHECK_STR(util_format_rate(-2.1 * 1024 * 1024 / 60, "+", b, sizeof(b)), "-2.10 MiB/min");
+        CHECK_STR(util_format_rate(1000.0 / 3600, "+", b, sizeof(b)), "+1000 B/h");
+        CHECK_STR(util_format_rate(0, "+", b, sizeof(b)), "+0 B/h");
+        CHECK_STR(util_format_rate(NAN, "+", b, sizeof(b)), "-");
+        CHECK_STR(util_format_rate(-INFINITY, "+", b, sizeof(b)), "-");
+}
+
 int main(void)
 {
+        test_format_figures();
         test_grow();
         test_parse_x64_and_fields();
         test_parse_u64();
