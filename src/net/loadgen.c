@@ -17,7 +17,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define HEAD_CAP 16384 /* a response's status line and headers, per connection */
 #define READ_BUF 65536
 #define RECONNECT_NS 50000000ULL
 
@@ -276,20 +275,180 @@ done:
         return 0;
 }
 
+/* ---- the response reader ---- */
+
+void load_reader_start(struct load_reader *rd, int head_req)
+{
+        rd->phase = LOAD_READ_HEAD;
+        rd->hlen = 0;
+        rd->llen = 0;
+        rd->status = 0;
+        rd->close_after = 0;
+        rd->head_req = head_req;
+}
+
+/* What follows a parsed head. Returns 1 when the response ends with it, 0 when a body follows
+ * (rd->phase says how it is framed), -EBADMSG for a Content-Length that is not a number. */
+static int reader_framing(struct load_reader *rd, const struct httphead *h)
+{
+        const char *v;
+        size_t vl;
+        uint64_t cl;
+
+        rd->status = h->status;
+        if ((v = httphead_get(h, "Connection", &vl)) && httphead_list_has(v, vl, "close"))
+                rd->close_after = 1;
+        if (h->minor == 0)
+                rd->close_after = 1; /* HTTP/1.0 */
+        if (rd->head_req || rd->status / 100 == 1 || rd->status == 204 || rd->status == 304)
+                return 1;
+        if ((v = httphead_get(h, "Transfer-Encoding", &vl)) && httphead_list_has(v, vl, "chunked")) {
+                rd->phase = LOAD_READ_CHUNK_SIZE;
+                rd->llen = 0;
+        } else if ((v = httphead_get(h, "Content-Length", &vl))) {
+                if (util_parse_u64(v, vl, &cl) != (int)vl)
+                        return -EBADMSG;
+                rd->remaining = cl;
+                rd->phase = LOAD_READ_BODY;
+                if (cl == 0)
+                        return 1;
+        } else {
+                rd->phase = LOAD_READ_UNTIL_CLOSE;
+                rd->close_after = 1;
+        }
+        return 0;
+}
+
+/* Head bytes: gathers them up to the blank line and parses the head. Returns as
+ * load_reader_feed, *ret_used counting only the head's bytes (those past it are the body's). */
+static int reader_head(struct load_reader *rd, const char *buf, size_t n, size_t *ret_used)
+{
+        size_t take = n, room = LOAD_MAX_HEAD - rd->hlen, from = rd->hlen >= 3 ? rd->hlen - 3 : 0, head_len = 0;
+        struct httphead h;
+
+        if (take > room)
+                take = room;
+        memcpy(rd->head + rd->hlen, buf, take);
+        rd->hlen += take;
+        for (size_t k = from; k + 3 < rd->hlen; k++)
+                if (!memcmp(rd->head + k, "\r\n\r\n", 4)) {
+                        head_len = k + 4;
+                        break;
+                }
+        if (head_len == 0) {
+                if (rd->hlen == LOAD_MAX_HEAD)
+                        return -EBADMSG;
+                *ret_used = take;
+                return 0;
+        }
+        *ret_used = take - (rd->hlen - head_len);
+        rd->hlen = head_len;
+        if (httphead_parse_response(rd->head, head_len, &h) < 0)
+                return -EBADMSG;
+        return reader_framing(rd, &h);
+}
+
+/* Body or chunk bytes, up to what remains of them. Returns 1 when the body ended, else 0. */
+static int reader_body(struct load_reader *rd, size_t n, size_t *ret_used)
+{
+        size_t take = n;
+
+        if (take > rd->remaining)
+                take = (size_t)rd->remaining;
+        rd->remaining -= take;
+        *ret_used = take;
+        if (rd->remaining > 0)
+                return 0;
+        if (rd->phase == LOAD_READ_BODY)
+                return 1;
+        rd->phase = LOAD_READ_CHUNK_END;
+        rd->llen = 0;
+        return 0;
+}
+
+/* A whole chunk-size line, "HEX[;extensions]" (or a space after the digits). Returns 0 or
+ * -EBADMSG. */
+static int reader_chunk_size(struct load_reader *rd)
+{
+        uint64_t sz;
+        int k = util_parse_x64(rd->line, strlen(rd->line), &sz);
+
+        if (k < 0 || (rd->line[k] && rd->line[k] != ';' && rd->line[k] != ' '))
+                return -EBADMSG;
+        if (sz == 0) {
+                rd->phase = LOAD_READ_TRAILER;
+        } else {
+                rd->remaining = sz;
+                rd->phase = LOAD_READ_CHUNK_DATA;
+        }
+        return 0;
+}
+
+/* One byte of a line of the chunked framing: a chunk size, the line end after a chunk's data, a
+ * trailer. Returns 1 at the blank line that ends the trailers, 0, or -EBADMSG. */
+static int reader_line(struct load_reader *rd, char ch)
+{
+        if (ch != '\n') {
+                if (rd->llen >= sizeof(rd->line) - 1)
+                        return -EBADMSG;
+                rd->line[rd->llen++] = ch;
+                return 0;
+        }
+        while (rd->llen > 0 && rd->line[rd->llen - 1] == '\r')
+                rd->llen--;
+        rd->line[rd->llen] = '\0';
+        rd->llen = 0;
+        if (rd->phase == LOAD_READ_CHUNK_END) {
+                if (rd->line[0] != '\0')
+                        return -EBADMSG;
+                rd->phase = LOAD_READ_CHUNK_SIZE;
+                return 0;
+        }
+        if (rd->phase == LOAD_READ_CHUNK_SIZE)
+                return reader_chunk_size(rd);
+        return rd->line[0] == '\0'; /* the end of the trailers */
+}
+
+int load_reader_feed(struct load_reader *rd, const char *buf, size_t n, size_t *ret_used)
+{
+        size_t i = 0, used = 0;
+        int r = 0;
+
+        while (i < n && r == 0) {
+                switch (rd->phase) {
+                case LOAD_READ_HEAD:
+                        r = reader_head(rd, buf + i, n - i, &used);
+                        break;
+                case LOAD_READ_BODY:
+                case LOAD_READ_CHUNK_DATA:
+                        r = reader_body(rd, n - i, &used);
+                        break;
+                case LOAD_READ_UNTIL_CLOSE:
+                        used = n - i;
+                        break;
+                default:
+                        r = reader_line(rd, buf[i]);
+                        used = 1;
+                        break;
+                }
+                if (r < 0)
+                        return r;
+                i += used;
+        }
+        *ret_used = i;
+        return r;
+}
+
 /* ---- connections ---- */
 
 enum { C_DOWN, C_CONNECTING, C_IDLE, C_BUSY };
-enum { P_HEAD, P_BODY, P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_END, P_TRAILER, P_UNTIL_CLOSE };
 
 struct conn {
-        int fd, state, phase, status, close_after, head_req;
+        int fd, state;
         const struct load_request *req;
         size_t woff;
-        uint64_t intended, deadline, retry_at, remaining;
-        char *head;
-        size_t hlen;
-        char line[256];
-        size_t llen;
+        uint64_t intended, deadline, retry_at;
+        struct load_reader rd;
 };
 
 struct run {
@@ -364,12 +523,7 @@ static void conn_send(struct run *R, struct conn *c, const struct load_request *
         c->woff = 0;
         c->intended = intended;
         c->deadline = now + R->o->timeout_ns;
-        c->phase = P_HEAD;
-        c->hlen = 0;
-        c->llen = 0;
-        c->status = 0;
-        c->close_after = 0;
-        c->head_req = !strcmp(req->method, "HEAD");
+        load_reader_start(&c->rd, !strcmp(req->method, "HEAD"));
         c->state = C_BUSY;
         R->busy++;
         R->res->sent++;
@@ -389,137 +543,35 @@ static void conn_send(struct run *R, struct conn *c, const struct load_request *
 static void complete(struct run *R, struct conn *c, uint64_t now)
 {
         uint64_t us = now > c->intended ? (now - c->intended) / 1000 : 0;
-        int cls = c->status / 100;
+        int cls = c->rd.status / 100;
 
         load_hist_add(&R->res->hist, us);
         R->res->completed++;
         R->res->status[cls >= 1 && cls <= 5 ? cls : 0]++;
         R->busy--;
         c->state = C_IDLE;
-        if (c->close_after) {
+        if (c->rd.close_after) {
                 c->state = C_BUSY; /* (conn_close counts busy down) */
                 R->busy++;
                 conn_close(R, c, now, 0);
         }
 }
 
-/* Feeds received bytes to the response parser. Returns 0, or -1 on a parse error. */
+/* Feeds received bytes to the connection's reader, completing its request when the response
+ * ends. Returns 0, or -1 when the response is malformed or bytes come that nobody asked for. */
 static int feed(struct run *R, struct conn *c, const char *buf, size_t n, uint64_t now)
 {
-        size_t i = 0;
+        size_t i = 0, used;
 
         while (i < n) {
                 if (c->state != C_BUSY)
-                        return -1; /* bytes nobody asked for */
-                switch (c->phase) {
-                case P_HEAD: {
-                        size_t take = n - i, room = HEAD_CAP - c->hlen;
-                        if (take > room)
-                                take = room;
-                        memcpy(c->head + c->hlen, buf + i, take);
-                        size_t from = c->hlen >= 3 ? c->hlen - 3 : 0;
-                        c->hlen += take;
-                        char *end = NULL;
-                        for (size_t k = from; k + 3 < c->hlen; k++)
-                                if (!memcmp(c->head + k, "\r\n\r\n", 4)) {
-                                        end = c->head + k + 4;
-                                        break;
-                                }
-                        if (!end) {
-                                if (c->hlen == HEAD_CAP)
-                                        return -1;
-                                i += take;
-                                break;
-                        }
-                        size_t head_len = (size_t)(end - c->head);
-                        i += take - (c->hlen - head_len); /* bytes past the head go on to the body */
-                        c->hlen = head_len;
-                        struct httphead h;
-                        const char *v;
-                        size_t vl;
-                        if (httphead_parse_response(c->head, head_len, &h) < 0)
-                                return -1;
-                        c->status = h.status;
-                        if ((v = httphead_get(&h, "Connection", &vl)) && httphead_list_has(v, vl, "close"))
-                                c->close_after = 1;
-                        if (h.minor == 0)
-                                c->close_after = 1; /* HTTP/1.0 */
-                        if (c->head_req || c->status / 100 == 1 || c->status == 204 || c->status == 304) {
-                                complete(R, c, now);
-                                break;
-                        }
-                        if ((v = httphead_get(&h, "Transfer-Encoding", &vl)) && httphead_list_has(v, vl, "chunked")) {
-                                c->phase = P_CHUNK_SIZE;
-                                c->llen = 0;
-                        } else if ((v = httphead_get(&h, "Content-Length", &vl))) {
-                                uint64_t cl;
-                                if (util_parse_u64(v, vl, &cl) != (int)vl)
-                                        return -1;
-                                c->remaining = cl;
-                                c->phase = P_BODY;
-                                if (cl == 0)
-                                        complete(R, c, now);
-                        } else {
-                                c->phase = P_UNTIL_CLOSE;
-                                c->close_after = 1;
-                        }
-                        break;
-                }
-                case P_BODY:
-                case P_CHUNK_DATA: {
-                        size_t take = n - i;
-                        if (take > c->remaining)
-                                take = (size_t)c->remaining;
-                        c->remaining -= take;
-                        i += take;
-                        if (c->remaining == 0) {
-                                if (c->phase == P_BODY)
-                                        complete(R, c, now);
-                                else {
-                                        c->phase = P_CHUNK_END;
-                                        c->llen = 0;
-                                }
-                        }
-                        break;
-                }
-                case P_UNTIL_CLOSE:
-                        i = n;
-                        break;
-                case P_CHUNK_SIZE:
-                case P_CHUNK_END:
-                case P_TRAILER: {
-                        char ch = buf[i++];
-                        if (ch != '\n') {
-                                if (c->llen >= sizeof(c->line) - 1)
-                                        return -1;
-                                c->line[c->llen++] = ch;
-                                break;
-                        }
-                        while (c->llen > 0 && c->line[c->llen - 1] == '\r')
-                                c->llen--;
-                        c->line[c->llen] = '\0';
-                        c->llen = 0;
-                        if (c->phase == P_CHUNK_END) {
-                                if (c->line[0] != '\0')
-                                        return -1;
-                                c->phase = P_CHUNK_SIZE;
-                        } else if (c->phase == P_CHUNK_SIZE) {
-                                uint64_t sz;
-                                int k = util_parse_x64(c->line, strlen(c->line), &sz);
-                                if (k < 0 || (c->line[k] && c->line[k] != ';' && c->line[k] != ' '))
-                                        return -1;
-                                if (sz == 0)
-                                        c->phase = P_TRAILER;
-                                else {
-                                        c->remaining = sz;
-                                        c->phase = P_CHUNK_DATA;
-                                }
-                        } else if (c->line[0] == '\0') { /* the end of the trailers */
-                                complete(R, c, now);
-                        }
-                        break;
-                }
-                }
+                        return -1;
+                int r = load_reader_feed(&c->rd, buf + i, n - i, &used);
+                if (r < 0)
+                        return -1;
+                i += used;
+                if (r == 1)
+                        complete(R, c, now);
         }
         return 0;
 }
@@ -569,7 +621,7 @@ static void on_event(struct run *R, struct conn *c, uint32_t events, uint64_t no
                         if (n < 0 && errno == EAGAIN)
                                 break;
                         /* EOF or reset */
-                        if (c->state == C_BUSY && c->phase == P_UNTIL_CLOSE && n == 0) {
+                        if (c->state == C_BUSY && c->rd.phase == LOAD_READ_UNTIL_CLOSE && n == 0) {
                                 complete(R, c, now);
                                 conn_close(R, c, now, 0);
                         } else {
@@ -610,8 +662,8 @@ int load_run(const struct load_options *o, struct load_result *ret)
         }
         for (int i = 0; i < o->connections; i++) {
                 R.c[i].fd = -1;
-                R.c[i].head = malloc(HEAD_CAP);
-                if (!R.c[i].head) {
+                R.c[i].rd.head = malloc(LOAD_MAX_HEAD);
+                if (!R.c[i].rd.head) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -714,7 +766,7 @@ out:
                 for (int i = 0; i < o->connections; i++) {
                         if (R.c[i].fd >= 0)
                                 close(R.c[i].fd);
-                        free(R.c[i].head);
+                        free(R.c[i].rd.head);
                 }
         free(R.c);
         free(R.cum);

@@ -13,7 +13,7 @@
 #define LOAD_HIST_BUCKETS 2176 /* 1 us to 2^37 us, ~0.8% steps */
 #define LOAD_MAX_CONNECTIONS 1024
 #define LOAD_MAX_REQUESTS 1024  /* lines of a mix */
-#define LOAD_MAX_HEAD 65536     /* a response's status line and headers */
+#define LOAD_MAX_HEAD 16384     /* a response's status line and headers */
 
 struct load_request {
         unsigned weight;
@@ -58,6 +58,46 @@ struct load_options {
         void (*progress)(uint64_t completed, void *userdata);
         void *userdata;
 };
+
+/* The reader of one response, exposed for its unit tests (tests/unit/net/test_loadgen.c);
+ * load_run keeps one per connection. A response ends with its Content-Length, with its last
+ * chunk and the trailers (chunk extensions are ignored), with its head alone (the answer to a
+ * HEAD, 1xx, 204, 304), or, when it announces no length, with the connection's close
+ * (LOAD_READ_UNTIL_CLOSE, which the caller completes on EOF). */
+enum {
+        LOAD_READ_HEAD,
+        LOAD_READ_BODY,
+        LOAD_READ_CHUNK_SIZE,
+        LOAD_READ_CHUNK_DATA,
+        LOAD_READ_CHUNK_END,
+        LOAD_READ_TRAILER,
+        LOAD_READ_UNTIL_CLOSE,
+        LOAD_READ_MAX
+};
+
+struct load_reader {
+        int phase;          /* LOAD_READ_* */
+        int status;         /* the status code, once the head is read */
+        int close_after;    /* the server closes after it: Connection: close, HTTP/1.0, no length */
+        int head_req;       /* the answer to a HEAD: no body */
+        uint64_t remaining; /* bytes of the body or of the chunk */
+        char *head;         /* LOAD_MAX_HEAD bytes, the caller's */
+        size_t hlen;
+        char line[256];     /* a chunk size or trailer line */
+        size_t llen;
+};
+
+/* Starts reading the response to a request into rd (head_req: the request was a HEAD); rd->head
+ * is left as it is. */
+void load_reader_start(struct load_reader *rd, int head_req);
+
+/* Reads received bytes buf[0..n). Returns 1 when the response ended after the first *ret_used
+ * bytes (load_reader_start again before the next one), 0 when all n were taken and more are
+ * needed, or -EBADMSG when the response is malformed: a head over LOAD_MAX_HEAD bytes or that
+ * httphead refuses, a Content-Length that is not a number, a bad chunk size, a chunk-size or
+ * trailer line over 255 bytes before its LF (a CR included), or data where a chunk's line end
+ * belongs. */
+int load_reader_feed(struct load_reader *rd, const char *buf, size_t n, size_t *ret_used);
 
 struct load_hist {
         uint64_t counts[LOAD_HIST_BUCKETS];
