@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,120 +159,155 @@ void load_requests_free(struct load_request *r, size_t n)
         free(r);
 }
 
+/* A mix file being read: the request its last lines gave (have), which header lines may still
+ * follow, and the requests complete so far. */
+struct mix {
+        const struct load_target *t;
+        const char *file;
+        char *err;
+        size_t err_size;
+        struct load_request *reqs;
+        size_t n;
+        int lineno, have;
+        unsigned weight;
+        char line[4096], headers[8192], method[16], path[1024], body[4096];
+};
+
+static int mix_error(struct mix *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Says what is wrong in m->err. Returns -EINVAL. */
+static int mix_error(struct mix *m, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(m->err, m->err_size, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* An indented line: a header of the request above it. Returns 0 or -EINVAL. */
+static int mix_header(struct mix *m)
+{
+        char *h = m->line + strspn(m->line, " \t");
+
+        if (!m->have || !strchr(h, ':') || strlen(m->headers) + strlen(h) + 3 > sizeof(m->headers))
+                return mix_error(m, "%s:%d: a header line must follow a request and be 'Name: value'", m->file,
+                                 m->lineno);
+        strcat(m->headers, h);
+        strcat(m->headers, "\r\n");
+        return 0;
+}
+
+/* The request of the lines above, once no more of its headers can follow. Returns 0 (also with
+ * no request pending), -EINVAL past LOAD_MAX_REQUESTS, -ENOMEM. */
+static int mix_flush(struct mix *m)
+{
+        int r;
+
+        if (!m->have)
+                return 0;
+        if (m->n == LOAD_MAX_REQUESTS)
+                return mix_error(m, "%s: more than %d requests", m->file, LOAD_MAX_REQUESTS);
+        r = build_one(m->t, m->method, m->path, m->headers, m->body[0] ? m->body : NULL, m->weight, &m->reqs[m->n]);
+        if (r < 0)
+                return r;
+        m->n++;
+        m->have = 0;
+        m->headers[0] = m->body[0] = '\0';
+        return 0;
+}
+
+/* A request line, "WEIGHT METHOD /PATH [BODY]", p past its leading blanks: the body is the rest of
+ * the line. Returns 0 or -EINVAL. */
+static int mix_request(struct mix *m, const char *p)
+{
+        const char *fw, *fm, *fp;
+        size_t nw, nm, np, pos = 0, plen = strlen(p);
+        uint64_t w = 0;
+
+        if (!util_next_field(p, plen, &pos, &fw, &nw) || !util_next_field(p, plen, &pos, &fm, &nm) ||
+            !util_next_field(p, plen, &pos, &fp, &np) || util_field_u64(fw, nw, &w) < 0 || w == 0 || w > 1000000 ||
+            fp[0] != '/')
+                return mix_error(m, "%s:%d: expected 'WEIGHT METHOD /PATH [BODY]'", m->file, m->lineno);
+        if (nm >= sizeof(m->method) || np >= sizeof(m->path))
+                return mix_error(m, "%s:%d: a %s over %zu bytes", m->file, m->lineno,
+                                 nm >= sizeof(m->method) ? "method" : "path",
+                                 nm >= sizeof(m->method) ? sizeof(m->method) - 1 : sizeof(m->path) - 1);
+        memcpy(m->method, fm, nm);
+        m->method[nm] = '\0';
+        memcpy(m->path, fp, np);
+        m->path[np] = '\0';
+        pos += strspn(p + pos, " \t");
+        for (const char *c = m->method; *c; c++)
+                if (!isupper((unsigned char)*c))
+                        return mix_error(m, "%s:%d: bad method '%s'", m->file, m->lineno, m->method);
+        m->weight = (unsigned)w;
+        snprintf(m->body, sizeof(m->body), "%s", p + pos);
+        m->have = 1;
+        return 0;
+}
+
+/* Reads the mix's lines to its end: a request completes at the next line that is not one of
+ * its headers, or at the end. Returns 0 or -errno (m->err says why for -EINVAL). */
+static int mix_read(struct mix *m, FILE *f)
+{
+        int r;
+
+        for (;;) {
+                char *s = fgets(m->line, sizeof(m->line), f);
+                if (s) {
+                        m->lineno++;
+                        if (strlen(m->line) == sizeof(m->line) - 1 && m->line[sizeof(m->line) - 2] != '\n')
+                                return mix_error(m, "%s:%d: line too long", m->file, m->lineno);
+                        m->line[strcspn(m->line, "\r\n")] = '\0';
+                        if (m->line[0] == ' ' || m->line[0] == '\t') {
+                                r = mix_header(m);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                }
+                r = mix_flush(m);
+                if (r < 0 || !s)
+                        return r;
+                const char *p = m->line + strspn(m->line, " \t");
+                if (*p == '\0' || *p == '#')
+                        continue;
+                r = mix_request(m, p);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int load_requests_build(const struct load_target *t, const char *mix_path, struct load_request **ret, size_t *ret_n,
                         char *err, size_t err_size)
 {
-        struct load_request *reqs = calloc(LOAD_MAX_REQUESTS, sizeof(*reqs));
-        size_t n = 0;
+        struct mix m = { .t = t, .file = mix_path, .err = err, .err_size = err_size };
         FILE *f;
-        char line[4096], headers[8192] = "", method[16] = "", path[1024] = "", body[4096] = "";
-        unsigned weight = 0;
-        int lineno = 0, have = 0, r = 0;
+        int r;
 
-        if (!reqs)
+        m.reqs = calloc(LOAD_MAX_REQUESTS, sizeof(*m.reqs));
+        if (!m.reqs)
                 return -ENOMEM;
         if (!mix_path) {
-                r = build_one(t, "GET", t->path, NULL, NULL, 1, &reqs[0]);
-                if (r < 0) {
-                        free(reqs);
-                        return r;
-                }
-                *ret = reqs;
-                *ret_n = 1;
-                return 0;
-        }
-        f = fopen(mix_path, "re");
-        if (!f) {
+                r = build_one(t, "GET", t->path, NULL, NULL, 1, &m.reqs[0]);
+                m.n = 1;
+        } else if ((f = fopen(mix_path, "re")) == NULL) {
                 r = -errno;
                 snprintf(err, err_size, "cannot read %s: %s", mix_path, strerror(errno));
-                free(reqs);
-                return r;
-        }
-        for (;;) {
-                char *s = fgets(line, sizeof(line), f);
-                if (s)
-                        lineno++;
-                if (s && strlen(line) == sizeof(line) - 1 && line[sizeof(line) - 2] != '\n') {
-                        snprintf(err, err_size, "%s:%d: line too long", mix_path, lineno);
-                        r = -EINVAL;
-                        break;
-                }
-                if (s)
-                        line[strcspn(line, "\r\n")] = '\0';
-                int header = s && (line[0] == ' ' || line[0] == '\t');
-                if (header) {
-                        char *h = line + strspn(line, " \t");
-                        if (!have || !strchr(h, ':') || strlen(headers) + strlen(h) + 3 > sizeof(headers)) {
-                                snprintf(err, err_size, "%s:%d: a header line must follow a request and be 'Name: value'",
-                                         mix_path, lineno);
-                                r = -EINVAL;
-                                break;
-                        }
-                        strcat(headers, h);
-                        strcat(headers, "\r\n");
-                        continue;
-                }
-                if (have) { /* the previous request is complete */
-                        if (n == LOAD_MAX_REQUESTS) {
-                                snprintf(err, err_size, "%s: more than %d requests", mix_path, LOAD_MAX_REQUESTS);
-                                r = -EINVAL;
-                                break;
-                        }
-                        r = build_one(t, method, path, headers, body[0] ? body : NULL, weight, &reqs[n]);
-                        if (r < 0)
-                                break;
-                        n++;
-                        have = 0;
-                        headers[0] = body[0] = '\0';
-                }
-                if (!s)
-                        break;
-                char *p = line + strspn(line, " \t");
-                if (*p == '\0' || *p == '#')
-                        continue;
-                const char *fw, *fm, *fp;
-                size_t nw, nm, np, pos = 0, plen = strlen(p);
-                uint64_t w = 0;
-                if (!util_next_field(p, plen, &pos, &fw, &nw) || !util_next_field(p, plen, &pos, &fm, &nm) ||
-                    !util_next_field(p, plen, &pos, &fp, &np) || util_field_u64(fw, nw, &w) < 0 || w == 0 ||
-                    w > 1000000 || fp[0] != '/') {
-                        snprintf(err, err_size, "%s:%d: expected 'WEIGHT METHOD /PATH [BODY]'", mix_path, lineno);
-                        r = -EINVAL;
-                        break;
-                }
-                if (nm >= sizeof(method) || np >= sizeof(path)) {
-                        snprintf(err, err_size, "%s:%d: a %s over %zu bytes", mix_path, lineno, nm >= sizeof(method) ? "method" : "path",
-                                 nm >= sizeof(method) ? sizeof(method) - 1 : sizeof(path) - 1);
-                        r = -EINVAL;
-                        break;
-                }
-                memcpy(method, fm, nm);
-                method[nm] = '\0';
-                memcpy(path, fp, np);
-                path[np] = '\0';
-                pos += strspn(p + pos, " \t"); /* the body: the rest of the line */
-                for (char *m = method; *m; m++)
-                        if (!isupper((unsigned char)*m)) {
-                                snprintf(err, err_size, "%s:%d: bad method '%s'", mix_path, lineno, method);
-                                r = -EINVAL;
-                                goto done;
-                        }
-                weight = (unsigned)w;
-                snprintf(body, sizeof(body), "%s", p + pos);
-                have = 1;
-        }
-done:
-        fclose(f);
-        if (r == 0 && n == 0) {
-                snprintf(err, err_size, "%s: no request in it", mix_path);
-                r = -EINVAL;
+        } else {
+                r = mix_read(&m, f);
+                fclose(f);
+                if (r == 0 && m.n == 0)
+                        r = mix_error(&m, "%s: no request in it", mix_path);
         }
         if (r < 0) {
-                load_requests_free(reqs, n);
+                load_requests_free(m.reqs, m.n);
                 return r;
         }
-        *ret = reqs;
-        *ret_n = n;
+        *ret = m.reqs;
+        *ret_n = m.n;
         return 0;
 }
 
