@@ -487,6 +487,7 @@ struct conn {
         struct load_reader rd;
 };
 
+/* One load: its connections, the request mix's cumulative weights, and its clock. */
 struct run {
         const struct load_options *o;
         struct load_result *res;
@@ -495,6 +496,9 @@ struct run {
         uint64_t rng;
         uint64_t *cum;
         uint64_t cum_total;
+        uint64_t start, end;  /* end: UINT64_MAX without a duration */
+        int sending;          /* 0 once the duration, the count or the stop flag ended sending */
+        uint64_t stopped_at, last_progress;
 };
 
 static const struct load_request *pick(struct run *R)
@@ -670,145 +674,219 @@ static void on_event(struct run *R, struct conn *c, uint32_t events, uint64_t no
         }
 }
 
+/* Allocates the result, the connections (each with its head buffer), the cumulative weights
+ * and the epoll instance. Returns 0 or -errno; run_free in both cases. */
+static int run_init(struct run *R, const struct load_options *o)
+{
+        memset(R, 0, sizeof(*R));
+        R->o = o;
+        R->res = calloc(1, sizeof(*R->res));
+        R->c = calloc((size_t)o->connections, sizeof(*R->c));
+        for (int i = 0; R->c && i < o->connections; i++)
+                R->c[i].fd = -1;
+        R->cum = calloc(o->nrequests, sizeof(*R->cum));
+        R->ep = epoll_create1(EPOLL_CLOEXEC);
+        if (!R->res || !R->c || !R->cum || R->ep < 0)
+                return R->ep < 0 ? -errno : -ENOMEM;
+        R->rng = o->seed ? o->seed : 0x2545F4914F6CDD1DULL;
+        for (size_t i = 0; i < o->nrequests; i++) {
+                R->cum_total += o->requests[i].weight;
+                R->cum[i] = R->cum_total;
+        }
+        for (int i = 0; i < o->connections; i++) {
+                R->c[i].rd.head = malloc(LOAD_MAX_HEAD);
+                if (!R->c[i].rd.head)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void run_free(struct run *R)
+{
+        for (int i = 0; R->c && i < R->o->connections; i++) {
+                if (R->c[i].fd >= 0)
+                        close(R->c[i].fd);
+                free(R->c[i].rd.head);
+        }
+        free(R->c);
+        free(R->cum);
+        free(R->res);
+        if (R->ep >= 0)
+                close(R->ep);
+}
+
+/* Starts the clock. The closed model keeps every connection busy from the start; the open model
+ * opens one when a request is due and none is free, as clients do: a connection opened ahead and
+ * left idle would hold a worker of a server that serves one connection at a time (gunicorn's
+ * sync workers) while the requests queue behind it. */
+static void run_start(struct run *R)
+{
+        R->start = util_now_ns();
+        R->end = R->o->duration_ns ? R->start + R->o->duration_ns : UINT64_MAX;
+        R->sending = 1;
+        if (R->o->rate <= 0)
+                for (int i = 0; i < R->o->connections; i++)
+                        conn_open(R, &R->c[i]);
+}
+
+/* The requests --count allows (0 without it). A connection that could not be made uses one up:
+ * a server that refuses every connection ends the load rather than holding it forever. */
+static uint64_t run_count(const struct run *R)
+{
+        uint64_t count = R->o->count, failed = R->res->errors[LOAD_ERR_CONNECT];
+
+        if (count)
+                count = failed < count ? count - failed : 0;
+        return count;
+}
+
+/* Whether the load is over: sending stops at the duration, the count or the stop flag, and the
+ * load ends when no request is in flight, or a timeout after sending stopped, whatever the
+ * server does (those in flight timed out). */
+static int run_over(struct run *R, uint64_t now, uint64_t count)
+{
+        const struct load_options *o = R->o;
+
+        if (R->sending && ((o->stop && *o->stop) || now >= R->end || (o->count && R->res->sent >= count))) {
+                R->sending = 0;
+                R->stopped_at = now;
+        }
+        if (!R->sending && R->busy == 0)
+                return 1;
+        return !R->sending && now - R->stopped_at >= o->timeout_ns;
+}
+
+/* The time request number i is due in the open model. */
+static uint64_t run_due_at(const struct run *R, uint64_t i)
+{
+        return R->start + (uint64_t)((double)i * 1e9 / R->o->rate);
+}
+
+/* Sends the requests due, on idle connections: all of them in the closed model, by the clock in
+ * the open one, which opens a connection that is down when more requests are due than
+ * connections are ready (idle or connecting). */
+static void run_dispatch(struct run *R, uint64_t now, uint64_t count)
+{
+        const struct load_options *o = R->o;
+        uint64_t due = UINT64_MAX, ready = 0, pending;
+
+        if (o->rate > 0)
+                due = (uint64_t)((double)(now - R->start) * o->rate / 1e9) + 1;
+        if (o->count && due > count)
+                due = count;
+        pending = due > R->res->sent ? due - R->res->sent : 0;
+        if (o->rate > 0)
+                for (int i = 0; i < o->connections; i++)
+                        ready += R->c[i].state == C_IDLE || R->c[i].state == C_CONNECTING;
+        for (int i = 0; i < o->connections && R->sending; i++) {
+                struct conn *c = &R->c[i];
+                if (c->state == C_DOWN && now >= c->retry_at && (o->rate <= 0 || ready < pending)) {
+                        conn_open(R, c);
+                        ready++;
+                }
+                if (c->state != C_IDLE || R->res->sent >= due)
+                        continue;
+                conn_send(R, c, pick(R), o->rate > 0 ? run_due_at(R, R->res->sent) : now, now);
+        }
+}
+
+static void run_timeouts(struct run *R, uint64_t now)
+{
+        for (int i = 0; i < R->o->connections; i++) {
+                struct conn *c = &R->c[i];
+                if (c->state == C_BUSY && now >= c->deadline) {
+                        R->res->errors[LOAD_ERR_TIMEOUT]++;
+                        conn_close(R, c, now, 0);
+                }
+        }
+}
+
+/* When to wake: at the next request due, the nearest deadline, or in 10 ms. */
+static uint64_t run_wake(const struct run *R, uint64_t now)
+{
+        uint64_t wake = now + 10000000ULL;
+
+        if (R->sending && R->o->rate > 0) {
+                uint64_t next = run_due_at(R, R->res->sent);
+                if (next < wake)
+                        wake = next > now ? next : now;
+        }
+        for (int i = 0; i < R->o->connections; i++)
+                if (R->c[i].state == C_BUSY && R->c[i].deadline < wake)
+                        wake = R->c[i].deadline;
+        return wake;
+}
+
+/* Waits for the sockets until wake, handles what they report, and reports progress at most
+ * every 100 ms. Returns 0 or -errno. */
+static int run_wait(struct run *R, uint64_t now, uint64_t wake)
+{
+        struct epoll_event evs[64];
+        struct timespec ts = { (time_t)((wake - now) / 1000000000ULL), (long)((wake - now) % 1000000000ULL) };
+        int n = epoll_pwait2(R->ep, evs, 64, &ts, NULL);
+
+        if (n < 0 && errno == ENOSYS)
+                n = epoll_wait(R->ep, evs, 64, (int)((wake - now) / 1000000ULL));
+        if (n < 0 && errno != EINTR)
+                return -errno;
+        now = util_now_ns();
+        for (int k = 0; k < n; k++)
+                on_event(R, evs[k].data.ptr, evs[k].events, now);
+        if (R->o->progress && now - R->last_progress >= 100000000ULL) {
+                R->o->progress(R->res->completed, R->o->userdata);
+                R->last_progress = now;
+        }
+        return 0;
+}
+
+/* The elapsed time, and in the open model the requests that were due but never sent. */
+static void run_finish(struct run *R)
+{
+        struct load_result *res = R->res;
+
+        res->elapsed_s = (double)(util_now_ns() - R->start) / 1e9;
+        if (R->o->rate > 0) {
+                uint64_t should = (uint64_t)(res->elapsed_s * R->o->rate);
+                if (R->o->count && should > R->o->count)
+                        should = R->o->count;
+                res->unsent = should > res->sent ? should - res->sent : 0;
+        }
+}
+
+/* The load, from its start to its end. Returns 0 or -errno when epoll fails. */
+static int run_loop(struct run *R)
+{
+        int r;
+
+        run_start(R);
+        for (;;) {
+                uint64_t now = util_now_ns(), count = run_count(R);
+                if (run_over(R, now, count))
+                        break;
+                run_dispatch(R, now, count);
+                run_timeouts(R, now);
+                r = run_wait(R, now, run_wake(R, now));
+                if (r < 0)
+                        return r;
+        }
+        run_finish(R);
+        return 0;
+}
+
 int load_run(const struct load_options *o, struct load_result *ret)
 {
         struct run R;
-        struct load_result *res;
-        uint64_t start, end, last_progress = 0;
-        int r = 0;
+        int r;
 
         if (o->connections < 1 || o->connections > LOAD_MAX_CONNECTIONS || o->nrequests < 1 ||
             (o->duration_ns == 0 && o->count == 0))
                 return -EINVAL;
-        memset(&R, 0, sizeof(R));
-        res = calloc(1, sizeof(*res));
-        R.c = calloc((size_t)o->connections, sizeof(*R.c));
-        R.cum = calloc(o->nrequests, sizeof(*R.cum));
-        R.ep = epoll_create1(EPOLL_CLOEXEC);
-        if (!res || !R.c || !R.cum || R.ep < 0) {
-                r = R.ep < 0 ? -errno : -ENOMEM;
-                goto out;
-        }
-        R.o = o;
-        R.res = res;
-        R.rng = o->seed ? o->seed : 0x2545F4914F6CDD1DULL;
-        for (size_t i = 0; i < o->nrequests; i++) {
-                R.cum_total += o->requests[i].weight;
-                R.cum[i] = R.cum_total;
-        }
-        for (int i = 0; i < o->connections; i++) {
-                R.c[i].fd = -1;
-                R.c[i].rd.head = malloc(LOAD_MAX_HEAD);
-                if (!R.c[i].rd.head) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-        }
-        start = util_now_ns();
-        end = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
-        /* The closed model keeps every connection busy from the start; the open model opens one
-         * when a request is due and none is free, as clients do: a connection opened ahead and
-         * left idle would hold a worker of a server that serves one connection at a time
-         * (gunicorn's sync workers) while the requests queue behind it. */
-        if (o->rate <= 0)
-                for (int i = 0; i < o->connections; i++)
-                        conn_open(&R, &R.c[i]);
-
-        int sending = 1;
-        uint64_t stopped_at = 0;
-        for (;;) {
-                uint64_t now = util_now_ns();
-                /* With --count, a connection that could not be made uses up a request: a server
-                 * that refuses every connection ends the load rather than holding it forever. */
-                uint64_t count = o->count;
-                if (count)
-                        count = res->errors[LOAD_ERR_CONNECT] < count ? count - res->errors[LOAD_ERR_CONNECT] : 0;
-                if (sending && ((o->stop && *o->stop) || now >= end || (o->count && res->sent >= count))) {
-                        sending = 0;
-                        stopped_at = now;
-                }
-                if (!sending && R.busy == 0)
-                        break;
-                if (!sending && now - stopped_at >= o->timeout_ns)
-                        break; /* bounded, whatever the server does (those in flight timed out) */
-
-                /* requests due: all of them in the closed model, by the clock in the open one */
-                uint64_t due = UINT64_MAX;
-                if (o->rate > 0)
-                        due = (uint64_t)((double)(now - start) * o->rate / 1e9) + 1;
-                if (o->count && due > count)
-                        due = count;
-                uint64_t ready = 0, pending = due > res->sent ? due - res->sent : 0;
-                if (o->rate > 0)
-                        for (int i = 0; i < o->connections; i++)
-                                ready += R.c[i].state == C_IDLE || R.c[i].state == C_CONNECTING;
-                for (int i = 0; i < o->connections && sending; i++) {
-                        struct conn *c = &R.c[i];
-                        if (c->state == C_DOWN && now >= c->retry_at && (o->rate <= 0 || ready < pending)) {
-                                conn_open(&R, c);
-                                ready++;
-                        }
-                        if (c->state != C_IDLE || res->sent >= due)
-                                continue;
-                        uint64_t intended = o->rate > 0 ? start + (uint64_t)((double)res->sent * 1e9 / o->rate) : now;
-                        conn_send(&R, c, pick(&R), intended, now);
-                }
-                /* timeouts */
-                for (int i = 0; i < o->connections; i++) {
-                        struct conn *c = &R.c[i];
-                        if (c->state == C_BUSY && now >= c->deadline) {
-                                res->errors[LOAD_ERR_TIMEOUT]++;
-                                conn_close(&R, c, now, 0);
-                        }
-                }
-                /* sleep until the next due request, the nearest deadline, or 10 ms */
-                uint64_t wake = now + 10000000ULL;
-                if (sending && o->rate > 0) {
-                        uint64_t next = start + (uint64_t)((double)res->sent * 1e9 / o->rate);
-                        if (next < wake)
-                                wake = next > now ? next : now;
-                }
-                for (int i = 0; i < o->connections; i++)
-                        if (R.c[i].state == C_BUSY && R.c[i].deadline < wake)
-                                wake = R.c[i].deadline;
-                struct epoll_event evs[64];
-                struct timespec ts = { (time_t)((wake - now) / 1000000000ULL), (long)((wake - now) % 1000000000ULL) };
-                int n = epoll_pwait2(R.ep, evs, 64, &ts, NULL);
-                if (n < 0 && errno == ENOSYS)
-                        n = epoll_wait(R.ep, evs, 64, (int)((wake - now) / 1000000ULL));
-                if (n < 0 && errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
-                now = util_now_ns();
-                for (int k = 0; k < n; k++)
-                        on_event(&R, evs[k].data.ptr, evs[k].events, now);
-                if (o->progress && now - last_progress >= 100000000ULL) {
-                        o->progress(res->completed, o->userdata);
-                        last_progress = now;
-                }
-        }
-        res->elapsed_s = (double)(util_now_ns() - start) / 1e9;
-        if (o->rate > 0) {
-                uint64_t should = (uint64_t)(res->elapsed_s * o->rate);
-                if (o->count && should > o->count)
-                        should = o->count;
-                res->unsent = should > res->sent ? should - res->sent : 0;
-        }
+        r = run_init(&R, o);
         if (r == 0)
-                *ret = *res;
-out:
-        if (R.c)
-                for (int i = 0; i < o->connections; i++) {
-                        if (R.c[i].fd >= 0)
-                                close(R.c[i].fd);
-                        free(R.c[i].rd.head);
-                }
-        free(R.c);
-        free(R.cum);
-        free(res);
-        if (R.ep >= 0)
-                close(R.ep);
+                r = run_loop(&R);
+        if (r == 0)
+                *ret = *R.res;
+        run_free(&R);
         return r;
 }
 
