@@ -61,7 +61,66 @@ static void print_us(const char *label, double us)
                 printf("  %-8s %10.0f us\n", label, us);
 }
 
-int cmd_load(int argc, char **argv)
+/* One invocation: what the options asked for, the target and its requests, the result. */
+struct load_cmd {
+        struct load_options o;
+        struct load_target target;
+        struct load_result res;
+        struct load_request *reqs;
+        size_t nreqs;
+        const char *mix, *url;
+        int json, duration_set;
+};
+
+#define GO_ON (-1) /* a step's "carry on", beside the exit statuses it returns otherwise */
+
+/* One option from getopt_long. Returns GO_ON or an exit status (--help, a usage error). */
+static int parse_option(struct load_cmd *L, int c, char **argv)
+{
+        struct load_options *o = &L->o;
+        uint64_t u;
+        char *end;
+
+        switch (c) {
+        case 'r':
+                o->rate = strtod(optarg, &end);
+                if (*end || !(o->rate > 0) || o->rate > 1e7)
+                        return cli_usage_error("load", "bad --rate '%s': expected requests per second above 0", optarg);
+                return GO_ON;
+        case 'c':
+                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
+                        return cli_usage_error("load", "bad --connections '%s': expected 1 to %d", optarg, LOAD_MAX_CONNECTIONS);
+                o->connections = (int)u;
+                return GO_ON;
+        case 'd':
+                if (util_parse_duration(optarg, &o->duration_ns) < 0 || o->duration_ns == 0)
+                        return cli_usage_error("load", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
+                L->duration_set = 1;
+                return GO_ON;
+        case 'n':
+                if (util_parse_u64(optarg, strlen(optarg), &o->count) != (int)strlen(optarg) || o->count == 0)
+                        return cli_usage_error("load", "bad --count '%s': expected a whole number above 0", optarg);
+                return GO_ON;
+        case 'R': L->mix = optarg; return GO_ON;
+        case 's':
+                if (util_parse_u64(optarg, strlen(optarg), &o->seed) != (int)strlen(optarg))
+                        return cli_usage_error("load", "bad --seed '%s'", optarg);
+                return GO_ON;
+        case 't':
+                if (util_parse_duration(optarg, &o->timeout_ns) < 0 || o->timeout_ns < 1000000ULL)
+                        return cli_usage_error("load", "bad --timeout '%s': expected a duration of 1ms or more; units: " UTIL_DURATION_UNITS, optarg);
+                return GO_ON;
+        case 'j': L->json = 1; return GO_ON;
+        case 'h':
+                load_usage(stdout);
+                return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        default:
+                return cli_option_error("load", c, argv);
+        }
+}
+
+/* The defaults, the options and the URL. Returns GO_ON or an exit status. */
+static int parse_args(struct load_cmd *L, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "rate", required_argument, NULL, 'r' },
@@ -75,95 +134,107 @@ int cmd_load(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        struct load_options o;
-        struct load_target target;
-        struct load_result res;
-        struct load_request *reqs = NULL;
-        size_t nreqs = 0;
-        const char *mix = NULL, *url;
-        char err[512] = "";
-        int json = 0, c, r, duration_set = 0;
-        uint64_t u;
+        int c, r;
 
-        memset(&o, 0, sizeof(o));
-        o.connections = 10;
-        o.duration_ns = 10000000000ULL;
-        o.timeout_ns = 10000000000ULL;
-        o.seed = 1;
+        memset(L, 0, sizeof(*L));
+        L->o.connections = 10;
+        L->o.duration_ns = 10000000000ULL;
+        L->o.timeout_ns = 10000000000ULL;
+        L->o.seed = 1;
         optind = 1;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":r:c:d:n:h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'r': {
-                        char *end;
-                        o.rate = strtod(optarg, &end);
-                        if (*end || !(o.rate > 0) || o.rate > 1e7)
-                                return cli_usage_error("load", "bad --rate '%s': expected requests per second above 0", optarg);
-                        break;
-                }
-                case 'c':
-                        if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
-                                return cli_usage_error("load", "bad --connections '%s': expected 1 to %d", optarg, LOAD_MAX_CONNECTIONS);
-                        o.connections = (int)u;
-                        break;
-                case 'd':
-                        if (util_parse_duration(optarg, &o.duration_ns) < 0 || o.duration_ns == 0)
-                                return cli_usage_error("load", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                        duration_set = 1;
-                        break;
-                case 'n':
-                        if (util_parse_u64(optarg, strlen(optarg), &o.count) != (int)strlen(optarg) || o.count == 0)
-                                return cli_usage_error("load", "bad --count '%s': expected a whole number above 0", optarg);
-                        break;
-                case 'R': mix = optarg; break;
-                case 's':
-                        if (util_parse_u64(optarg, strlen(optarg), &o.seed) != (int)strlen(optarg))
-                                return cli_usage_error("load", "bad --seed '%s'", optarg);
-                        break;
-                case 't':
-                        if (util_parse_duration(optarg, &o.timeout_ns) < 0 || o.timeout_ns < 1000000ULL)
-                                return cli_usage_error("load", "bad --timeout '%s': expected a duration of 1ms or more; units: " UTIL_DURATION_UNITS, optarg);
-                        break;
-                case 'j': json = 1; break;
-                case 'h':
-                        load_usage(stdout);
-                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-                default:
-                        return cli_option_error("load", c, argv);
-                }
-        }
+        while ((c = getopt_long(argc, argv, ":r:c:d:n:h", opts, NULL)) != -1)
+                if ((r = parse_option(L, c, argv)) != GO_ON)
+                        return r;
         if (optind != argc - 1)
                 return cli_usage_error("load", optind >= argc ? "no URL given" : "more than one URL given");
-        url = argv[optind];
-        if (o.count && !duration_set)
-                o.duration_ns = 0;
-        r = load_parse_url(url, &target);
+        L->url = argv[optind];
+        if (L->o.count && !L->duration_set)
+                L->o.duration_ns = 0;
+        return GO_ON;
+}
+
+/* The URL's address and the requests to send. Returns GO_ON or an exit status. */
+static int prepare(struct load_cmd *L)
+{
+        char err[512] = "";
+        int r;
+
+        r = load_parse_url(L->url, &L->target);
         if (r == -EINVAL)
-                return cli_usage_error("load", "bad URL '%s': expected http://HOST[:PORT][/PATH]", url);
+                return cli_usage_error("load", "bad URL '%s': expected http://HOST[:PORT][/PATH]", L->url);
         if (r < 0) {
-                cli_error("%s: host not found", url);
+                cli_error("%s: host not found", L->url);
                 return CLI_EXIT_FAILURE;
         }
-        r = load_requests_build(&target, mix, &reqs, &nreqs, err, sizeof(err));
+        r = load_requests_build(&L->target, L->mix, &L->reqs, &L->nreqs, err, sizeof(err));
         if (r < 0) {
                 cli_error("%s", err[0] ? err : util_strerror(r));
                 return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         }
-        o.target = &target;
-        o.requests = reqs;
-        o.nrequests = nreqs;
-        o.stop = &stop_flag;
+        return GO_ON;
+}
+
+/* The load itself, until its end or SIGINT/SIGTERM. Returns GO_ON or an exit status. */
+static int run_load(struct load_cmd *L)
+{
+        int r;
+
+        L->o.target = &L->target;
+        L->o.requests = L->reqs;
+        L->o.nrequests = L->nreqs;
+        L->o.stop = &stop_flag;
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         signal(SIGPIPE, SIG_IGN);
-        r = load_run(&o, &res);
-        load_requests_free(reqs, nreqs);
+        r = load_run(&L->o, &L->res);
+        load_requests_free(L->reqs, L->nreqs);
+        L->reqs = NULL;
         if (r < 0) {
                 cli_error("the load could not run: %s", util_strerror(r));
                 return CLI_EXIT_FAILURE;
         }
-        if (json) {
-                json_t *j = load_result_json(url, &o, &res);
+        return GO_ON;
+}
+
+/* The wrk2-like text report on stdout. */
+static void print_text(const struct load_cmd *L)
+{
+        const struct load_result *res = &L->res;
+
+        printf("%s: %llu requests in %.2f s, %.1f per second (%s, %d connections)\n", L->url,
+               (unsigned long long)res->completed, res->elapsed_s,
+               res->elapsed_s > 0 ? (double)res->completed / res->elapsed_s : 0.0,
+               L->o.rate > 0 ? "open model" : "closed model", L->o.connections);
+        if (L->o.rate > 0)
+                printf("  asked for %.1f per second; latency from each request's intended send time\n", L->o.rate);
+        if (res->hist.total) {
+                printf("\nLatency\n");
+                print_us("p50", load_hist_quantile(&res->hist, 0.50));
+                print_us("p90", load_hist_quantile(&res->hist, 0.90));
+                print_us("p99", load_hist_quantile(&res->hist, 0.99));
+                print_us("p99.9", load_hist_quantile(&res->hist, 0.999));
+                print_us("max", (double)res->hist.max_us);
+        } else {
+                printf("\nLatency: none measured (no response was received)\n");
+        }
+        printf("\nResponses: %llu 2xx, %llu 3xx, %llu 4xx, %llu 5xx\n", (unsigned long long)res->status[2],
+               (unsigned long long)res->status[3], (unsigned long long)res->status[4], (unsigned long long)res->status[5]);
+        printf("Errors:    %llu connect, %llu timeout, %llu reset, %llu parse\n",
+               (unsigned long long)res->errors[LOAD_ERR_CONNECT], (unsigned long long)res->errors[LOAD_ERR_TIMEOUT],
+               (unsigned long long)res->errors[LOAD_ERR_RESET], (unsigned long long)res->errors[LOAD_ERR_PARSE]);
+        if (res->unsent)
+                printf("Behind:    %llu requests were due but never sent (the server could not keep up)\n",
+                       (unsigned long long)res->unsent);
+}
+
+/* The report, JSON or text, and the exit status: 1 when not one request had a response. */
+static int report(const struct load_cmd *L)
+{
+        const struct load_result *res = &L->res;
+
+        if (L->json) {
+                json_t *j = load_result_json(L->url, &L->o, res);
                 if (!j || jsonout_dumpf(j, stdout, JSONOUT_DUMP_FLAGS) < 0) {
                         json_decref(j);
                         cli_error("cannot write JSON");
@@ -172,39 +243,31 @@ int cmd_load(int argc, char **argv)
                 fputc('\n', stdout);
                 json_decref(j);
         } else {
-                printf("%s: %llu requests in %.2f s, %.1f per second (%s, %d connections%s)\n", url,
-                       (unsigned long long)res.completed, res.elapsed_s,
-                       res.elapsed_s > 0 ? (double)res.completed / res.elapsed_s : 0.0,
-                       o.rate > 0 ? "open model" : "closed model", o.connections, o.rate > 0 ? "" : "");
-                if (o.rate > 0)
-                        printf("  asked for %.1f per second; latency from each request's intended send time\n", o.rate);
-                if (res.hist.total) {
-                        printf("\nLatency\n");
-                        print_us("p50", load_hist_quantile(&res.hist, 0.50));
-                        print_us("p90", load_hist_quantile(&res.hist, 0.90));
-                        print_us("p99", load_hist_quantile(&res.hist, 0.99));
-                        print_us("p99.9", load_hist_quantile(&res.hist, 0.999));
-                        print_us("max", (double)res.hist.max_us);
-                } else {
-                        printf("\nLatency: none measured (no response was received)\n");
-                }
-                printf("\nResponses: %llu 2xx, %llu 3xx, %llu 4xx, %llu 5xx\n", (unsigned long long)res.status[2],
-                       (unsigned long long)res.status[3], (unsigned long long)res.status[4], (unsigned long long)res.status[5]);
-                printf("Errors:    %llu connect, %llu timeout, %llu reset, %llu parse\n",
-                       (unsigned long long)res.errors[LOAD_ERR_CONNECT], (unsigned long long)res.errors[LOAD_ERR_TIMEOUT],
-                       (unsigned long long)res.errors[LOAD_ERR_RESET], (unsigned long long)res.errors[LOAD_ERR_PARSE]);
-                if (res.unsent)
-                        printf("Behind:    %llu requests were due but never sent (the server could not keep up)\n",
-                               (unsigned long long)res.unsent);
+                print_text(L);
         }
         if (cli_close_stdout() < 0)
                 return CLI_EXIT_FAILURE;
-        if (res.completed == 0) {
+        if (res->completed == 0) {
                 cli_error("%s: not one request had a response (errors: %llu connect, %llu timeout, %llu reset, %llu parse)",
-                          url, (unsigned long long)res.errors[LOAD_ERR_CONNECT],
-                          (unsigned long long)res.errors[LOAD_ERR_TIMEOUT], (unsigned long long)res.errors[LOAD_ERR_RESET],
-                          (unsigned long long)res.errors[LOAD_ERR_PARSE]);
+                          L->url, (unsigned long long)res->errors[LOAD_ERR_CONNECT],
+                          (unsigned long long)res->errors[LOAD_ERR_TIMEOUT], (unsigned long long)res->errors[LOAD_ERR_RESET],
+                          (unsigned long long)res->errors[LOAD_ERR_PARSE]);
                 return CLI_EXIT_FAILURE;
         }
         return CLI_EXIT_OK;
+}
+
+int cmd_load(int argc, char **argv)
+{
+        struct load_cmd L;
+        int r;
+
+        r = parse_args(&L, argc, argv);
+        if (r == GO_ON)
+                r = prepare(&L);
+        if (r == GO_ON)
+                r = run_load(&L);
+        if (r == GO_ON)
+                r = report(&L);
+        return r;
 }
