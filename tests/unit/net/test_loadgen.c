@@ -553,6 +553,8 @@ struct scenario {
         const char *answer;    /* written whole for each request */
         int close;             /* then the connection is closed */
         int delay_first_ms;    /* the first answer waits this long */
+        int refuse;            /* no server: every connection is refused */
+        int accept_fd;         /* if above 0, a byte written to it for each connection accepted */
 };
 
 /* Forks a server answering every request on 127.0.0.1 as sc says; *t is its URL's target. */
@@ -568,7 +570,13 @@ static pid_t serve(const struct scenario *sc, struct load_target *t)
             getsockname(ls, (struct sockaddr *)&a, &al) < 0)
                 return -1;
         snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
-        if (load_parse_url(url, t) < 0 || (pid = fork()) < 0)
+        if (load_parse_url(url, t) < 0)
+                return -1;
+        if (sc->refuse) {
+                close(ls); /* the port is free again */
+                return 0;
+        }
+        if ((pid = fork()) < 0)
                 return -1;
         if (pid > 0) {
                 close(ls);
@@ -576,6 +584,8 @@ static pid_t serve(const struct scenario *sc, struct load_target *t)
         }
         for (;;) {
                 int fd = accept(ls, NULL, NULL);
+                if (fd >= 0 && sc->accept_fd > 0 && write(sc->accept_fd, "a", 1) != 1)
+                        _exit(1);
                 char buf[4096];
                 size_t len = 0;
                 ssize_t k;
@@ -620,11 +630,14 @@ static int load(const struct scenario *sc, double rate, uint64_t count, struct l
         o.connections = 1;
         o.rate = rate;
         o.count = count;
+        o.duration_ns = 5000000000ULL; /* and count: whichever ends first */
         o.timeout_ns = 5000000000ULL;
         o.seed = 1;
         r = load_run(&o, res);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
+        if (pid > 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
         load_requests_free(reqs, nreqs);
         return r;
 }
@@ -632,7 +645,7 @@ static int load(const struct scenario *sc, double rate, uint64_t count, struct l
 static void test_load(void)
 {
         struct load_result res;
-        struct scenario sc = { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, 0 };
+        struct scenario sc = { .answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
 
         CHECK_EQ_INT(load(&sc, 0, 5, &res), 0);
         CHECK(res.sent == 5 && res.completed == 5 && res.status[2] == 5 && res.hist.total == 5);
@@ -647,8 +660,34 @@ static void test_load(void)
         CHECK_EQ_INT(load(&sc, 0, 4, &res), 0);
         CHECK(res.completed == 4 && res.errors[LOAD_ERR_PARSE] == 4);
 
+        /* Connection: close, the server closing after it: a new connection for each request */
+        sc = (struct scenario){ .answer = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", .close = 1 };
+        CHECK_EQ_INT(load(&sc, 0, 3, &res), 0);
+        CHECK(res.completed == 3 && res.status[2] == 3 && res.errors[LOAD_ERR_RESET] + res.errors[LOAD_ERR_PARSE] == 0);
+
+        /* Connection: close from a server that leaves it open: closed all the same */
+        int p[2];
+        if (pipe(p) == 0) {
+                sc.close = 0;
+                sc.accept_fd = p[1];
+                CHECK_EQ_INT(load(&sc, 0, 3, &res), 0);
+                close(p[1]);
+                char buf[16];
+                CHECK_EQ_INT(read(p[0], buf, sizeof(buf)), 3);
+                close(p[0]);
+                CHECK(res.completed == 3 && res.errors[LOAD_ERR_RESET] + res.errors[LOAD_ERR_PARSE] == 0);
+                sc.accept_fd = 0;
+        }
+
+        /* refused: each connection that cannot be made uses up a request of the count, so that
+         * the load ends at once rather than at its duration */
+        sc.refuse = 1;
+        CHECK_EQ_INT(load(&sc, 0, 3, &res), 0);
+        CHECK(res.completed == 0 && res.sent == 0 && res.errors[LOAD_ERR_CONNECT] == 3 && res.hist.total == 0);
+        CHECK(res.elapsed_s < 2.5);
+
         /* a response that ends with the connection; a body cut short by it */
-        sc = (struct scenario){ "HTTP/1.1 500 Err\r\n\r\nto the end", 1, 0 };
+        sc = (struct scenario){ .answer = "HTTP/1.1 500 Err\r\n\r\nto the end", .close = 1 };
         CHECK_EQ_INT(load(&sc, 0, 3, &res), 0);
         CHECK(res.completed == 3 && res.status[5] == 3 && res.errors[LOAD_ERR_RESET] == 0);
         sc.answer = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
@@ -661,7 +700,7 @@ static void test_load(void)
         /* the open model: the first answer stalls 300 ms; the four requests due meanwhile (at
          * 50 per second) wait for the one connection, and their latency counts from when each
          * was due, not from when it went out (which would be well under a millisecond) */
-        sc = (struct scenario){ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, 300 };
+        sc = (struct scenario){ .answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", .delay_first_ms = 300 };
         CHECK_EQ_INT(load(&sc, 50, 5, &res), 0);
         CHECK_EQ_U64(res.completed, 5);
         CHECK(load_hist_quantile(&res.hist, 0.0) >= 200000);
