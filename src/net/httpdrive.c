@@ -15,55 +15,68 @@ static void on_progress(uint64_t completed, void *userdata)
         __atomic_store_n(p->progress, completed, __ATOMIC_RELEASE);
 }
 
-void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command_ended)
+/* Sends one request at a time until one is answered (any status): each attempt at most a second,
+ * a tenth of a second apart. Returns 0, or -1 with d->error saying why: the server exited, or
+ * the deadline passed. */
+static int wait_ready(struct httpdrive *d, volatile int *command_ended, uint64_t start)
 {
-        struct httpdrive *d = ctx;
-        uint64_t start = util_now_ns();
         struct load_result res;
         struct load_options o;
-        int r;
 
-        /* Ready: one request answered (any status), before the deadline or the server's end. */
         memset(&o, 0, sizeof(o));
         o.target = d->target;
         o.requests = d->requests;
         o.nrequests = 1;
         o.connections = 1;
         o.count = 1;
-        o.duration_ns = 1000000000ULL; /* each attempt: at most a second */
+        o.duration_ns = 1000000000ULL;
         o.timeout_ns = 1000000000ULL;
         o.seed = d->seed;
         o.stop = command_ended;
         for (;;) {
                 if (__atomic_load_n(command_ended, __ATOMIC_ACQUIRE)) {
                         snprintf(d->error, sizeof(d->error), "the server exited before %s answered", d->url);
-                        return;
+                        return -1;
                 }
                 if (util_now_ns() - start > d->ready_timeout_ns) {
                         snprintf(d->error, sizeof(d->error), "%s did not answer within %.0f s", d->url,
                                  (double)d->ready_timeout_ns / 1e9);
-                        return;
+                        return -1;
                 }
                 if (load_run(&o, &res) == 0 && res.completed == 1)
-                        break;
+                        return 0;
                 struct timespec ts = { 0, 100000000L };
                 nanosleep(&ts, NULL);
         }
+}
+
+void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command_ended)
+{
+        struct httpdrive *d = ctx;
+        uint64_t start = util_now_ns();
+        struct load_result res;
+        struct load_options o;
+        struct progress_ctx pc = { progress };
+        int r;
+
+        if (wait_ready(d, command_ended, start) < 0)
+                return;
         d->ready = 1;
         d->ready_s = (double)(util_now_ns() - start) / 1e9;
 
+        memset(&o, 0, sizeof(o));
+        o.target = d->target;
         o.requests = d->requests;
         o.nrequests = d->nrequests;
         o.connections = d->connections;
         o.rate = d->rate;
-        o.count = 0;
-        o.duration_ns = 0;
         o.timeout_ns = d->timeout_ns;
+        o.seed = d->seed;
+        o.stop = command_ended;
         if (d->warmup_ns > 0) { /* not counted */
                 o.duration_ns = d->warmup_ns;
                 load_run(&o, &res);
         }
-        struct progress_ctx pc = { progress };
         o.duration_ns = d->duration_ns;
         o.progress = on_progress;
         o.userdata = &pc;
