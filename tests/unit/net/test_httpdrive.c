@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ static pid_t serve(int count_fd, int refuse, struct load_target *t, char *url, s
                 close(ls);
                 return pid;
         }
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* not outliving a test that crashed */
         for (;;) {
                 int fd = accept(ls, NULL, NULL);
                 char buf[4096];

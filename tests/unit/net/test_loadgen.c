@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -582,6 +583,7 @@ static pid_t serve(const struct scenario *sc, struct load_target *t)
                 close(ls);
                 return pid;
         }
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* not outliving a test that crashed */
         for (;;) {
                 int fd = accept(ls, NULL, NULL);
                 if (fd >= 0 && sc->accept_fd > 0 && write(sc->accept_fd, "a", 1) != 1)
