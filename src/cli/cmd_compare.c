@@ -412,7 +412,7 @@ static void print_summary(const struct compare_result *c)
         print_notes(c);
 }
 
-/* jitmem compare's command line as it is read and resolved: the options for compare_run and
+/* jitmem compare's command line as it is read and resolved: the options for compare_experiment and
  * what they point into. */
 struct compare_cli {
         struct compare_options o;
@@ -840,7 +840,7 @@ static int run_comparison(struct compare_cli *s)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         s->o.stop = &stop_requested;
-        r = compare_run(&s->o, &result, s->err, sizeof(s->err));
+        r = compare_experiment(&s->o, &result, s->err, sizeof(s->err));
         if (r < 0)
                 cli_error("%s", s->err);
         if (result) {

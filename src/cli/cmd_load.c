@@ -187,7 +187,7 @@ static int run_load(struct load_cmd *L)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         signal(SIGPIPE, SIG_IGN);
-        r = load_run(&L->o, &L->res);
+        r = load_generate(&L->o, &L->res);
         load_requests_free(L->reqs, L->nreqs);
         L->reqs = NULL;
         if (r < 0) {

@@ -401,7 +401,7 @@ int cmd_run(int argc, char **argv)
                 }
                 o.trace_shim = shim;
         }
-        r = runner_run(&o, argv + cmd_index, &res);
+        r = runner_record(&o, argv + cmd_index, &res);
         if (res.error[0])
                 cli_error("%s", res.error);
         if (r == 0 && res.summary)

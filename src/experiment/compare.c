@@ -85,12 +85,12 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
                 drive = *o->http;
                 drive.ready = drive.have_result = 0;
                 drive.error[0] = '\0';
-                ro.driver = httpdrive_run;
+                ro.driver = httpdrive_main;
                 ro.driver_summary = httpdrive_summary;
                 ro.driver_ctx = &drive;
                 ro.progress = 0;
         }
-        r = runner_run(&ro, o->argv, &res);
+        r = runner_record(&ro, o->argv, &res);
         *interrupted = res.interrupted;
         if (o->http && r == 0 && res.summary && !res.interrupted) {
                 /* a server: stopped by us once the load was over, whatever its status */
@@ -1136,7 +1136,7 @@ static int outcome(struct experiment *x, int r)
         return r;
 }
 
-int compare_run(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size)
+int compare_experiment(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size)
 {
         struct experiment x;
         json_t *c;

@@ -181,7 +181,7 @@ json_t *compare_stat_json(const struct compare_stat *m, const char *unit);
  * -errno with err set when a run failed or comparison.json could not be written (*ret then holds
  * what the completed runs say), or when OUT could not be prepared, a warm-up run failed or
  * memory ran out (*ret untouched). */
-int compare_run(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size);
+int compare_experiment(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size);
 
 /* Frees r and its JSON; NULL is fine. */
 void compare_result_free(struct compare_result *r);

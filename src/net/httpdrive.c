@@ -43,14 +43,14 @@ static int wait_ready(struct httpdrive *d, volatile int *command_ended, uint64_t
                                  (double)d->ready_timeout_ns / 1e9);
                         return -1;
                 }
-                if (load_run(&o, &res) == 0 && res.completed == 1)
+                if (load_generate(&o, &res) == 0 && res.completed == 1)
                         return 0;
                 struct timespec ts = { 0, 100000000L };
                 nanosleep(&ts, NULL);
         }
 }
 
-void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command_ended)
+void httpdrive_main(void *ctx, volatile uint64_t *progress, volatile int *command_ended)
 {
         struct httpdrive *d = ctx;
         uint64_t start = util_now_ns();
@@ -75,13 +75,13 @@ void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command
         o.stop = command_ended;
         if (d->warmup_ns > 0) { /* not counted */
                 o.duration_ns = d->warmup_ns;
-                load_run(&o, &res);
+                load_generate(&o, &res);
         }
         o.duration_ns = d->duration_ns;
         o.progress = on_progress;
         o.userdata = &pc;
         d->load_start_ns = util_now_ns();
-        r = load_run(&o, &d->result);
+        r = load_generate(&o, &d->result);
         d->load_end_ns = util_now_ns();
         if (r == 0) {
                 d->have_result = 1;

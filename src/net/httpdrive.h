@@ -32,7 +32,7 @@ struct httpdrive {
  * summary's "load_start_monotonic_ns" and "load_end_monotonic_ns" bound the measured load, on
  * the clock of summary.json's "t0_monotonic_ns" (the samples' t_s = 0), so that the load can be
  * told from the start-up, the unmeasured warm-up and the shutdown. */
-void httpdrive_run(void *ctx, volatile uint64_t *progress, volatile int *command_ended);
+void httpdrive_main(void *ctx, volatile uint64_t *progress, volatile int *command_ended);
 json_t *httpdrive_summary(void *ctx);
 
 #endif

@@ -873,7 +873,7 @@ static int run_loop(struct run *R)
         return 0;
 }
 
-int load_run(const struct load_options *o, struct load_result *ret)
+int load_generate(const struct load_options *o, struct load_result *ret)
 {
         struct run R;
         int r;

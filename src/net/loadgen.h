@@ -60,7 +60,7 @@ struct load_options {
 };
 
 /* The reader of one response, exposed for its unit tests (tests/unit/net/test_loadgen.c);
- * load_run keeps one per connection. A response ends with its Content-Length, with its last
+ * load_generate keeps one per connection. A response ends with its Content-Length, with its last
  * chunk and the trailers (chunk extensions are ignored), with its head alone (the answer to a
  * HEAD, 1xx, 204, 304), or, when it announces no length, with the connection's close
  * (LOAD_READ_UNTIL_CLOSE, which the caller completes on EOF). */
@@ -129,6 +129,6 @@ struct json_t;
 struct json_t *load_result_json(const char *url, const struct load_options *o, const struct load_result *r);
 
 /* Runs the load. Returns 0 (errors are counted, not returned) or -errno when it cannot start. */
-int load_run(const struct load_options *o, struct load_result *ret);
+int load_generate(const struct load_options *o, struct load_result *ret);
 
 #endif

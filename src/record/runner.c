@@ -1074,7 +1074,7 @@ static int run_free(struct run *R)
 
 /* The data flow of docs/ARCHITECTURE.md ("Data flow of jitmem run"): each step returns >= 0, or
  * -errno with ret->error set, and a failed step ends the run there. */
-int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret)
+int runner_record(const struct runner_options *o, char *const argv[], struct runner_result *ret)
 {
         struct run *R;
         int r;

@@ -1,6 +1,6 @@
 /* One recorded run: start a command (fork + exec, no shell) in its own process group, sample
  * its whole process tree until it exits, stream the run directory (meta.json, samples.csv,
- * summary.json). `jitmem run` is one runner_run(); `jitmem compare` is many. */
+ * summary.json). `jitmem run` is one runner_record(); `jitmem compare` is many. */
 #ifndef JITMEM_RUNNER_H
 #define JITMEM_RUNNER_H
 
@@ -62,7 +62,7 @@ void runner_options_default(struct runner_options *o);
  * has run (ret->exit_code is its status; a recording failure makes it 125 with ret->error set),
  * or -errno when it could not be run at all (ret->error says why, ret->exit_code is 125, 126
  * or 127). ret is always written. */
-int runner_run(const struct runner_options *o, char *const argv[], struct runner_result *ret);
+int runner_record(const struct runner_options *o, char *const argv[], struct runner_result *ret);
 
 /* Frees what a result holds (its summary). */
 void runner_result_free(struct runner_result *ret);

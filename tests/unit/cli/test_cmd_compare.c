@@ -33,7 +33,7 @@ static void blank_runs(struct compare_sample *runs, int n)
         }
 }
 
-/* The comparison of those runs, as compare_run computes it. */
+/* The comparison of those runs, as compare_experiment computes it. */
 static void compare_runs(struct compare_result *c, const struct compare_sample *runs, int n)
 {
         for (int k = 0; k < COMPARE_METRIC_MAX; k++)

@@ -114,7 +114,7 @@ static void test_never_ready(void)
         /* the server has exited already */
         CHECK_EQ_INT(serve(-1, 1, &t, url, sizeof(url)), 0);
         setup(&d, &t, url, &reqs);
-        httpdrive_run(&d, &progress, &ended);
+        httpdrive_main(&d, &progress, &ended);
         char want[128];
         snprintf(want, sizeof(want), "the server exited before %s answered", url);
         CHECK_STR(d.error, want);
@@ -125,7 +125,7 @@ static void test_never_ready(void)
         d.ready_timeout_ns = 500000000ULL;
         d.error[0] = '\0';
         uint64_t t0 = util_now_ns();
-        httpdrive_run(&d, &progress, &ended);
+        httpdrive_main(&d, &progress, &ended);
         uint64_t took = util_now_ns() - t0;
         snprintf(want, sizeof(want), "%s did not answer within 0 s", url); /* 0.5 s, as %.0f */
         CHECK_STR(d.error, want);
@@ -155,7 +155,7 @@ static void test_drive(void)
         d.warmup_ns = 200000000ULL;
         d.duration_ns = 300000000ULL;
         uint64_t t0 = util_now_ns();
-        httpdrive_run(&d, &progress, &ended);
+        httpdrive_main(&d, &progress, &ended);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
 

@@ -147,7 +147,7 @@ static void test_reader_split(void)
 }
 
 /* Two responses in one buffer: the reader stops at the end of the first, the rest is the next's
- * (load_run counts bytes past a response it did not ask for as a parse error). */
+ * (load_generate counts bytes past a response it did not ask for as a parse error). */
 static void test_reader_pipelined(void)
 {
         struct load_reader rd;
@@ -635,7 +635,7 @@ static int load(const struct scenario *sc, double rate, uint64_t count, struct l
         o.duration_ns = 5000000000ULL; /* and count: whichever ends first */
         o.timeout_ns = 5000000000ULL;
         o.seed = 1;
-        r = load_run(&o, res);
+        r = load_generate(&o, res);
         if (pid > 0) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);

@@ -1,4 +1,4 @@
-/* Unit tests for src/record/runner.c, through runner_run on short commands: the errors before
+/* Unit tests for src/record/runner.c, through runner_record on short commands: the errors before
  * anything is created (127, 126), the run directory's checks, the command's environment
  * (PYTHON_JIT, the progress pipe, the trace shim's LD_PRELOAD), the progress pipe's lines,
  * meta.json and summary.json's fields, a driver, and a recording error. No result depends on
@@ -120,7 +120,7 @@ static int run_sh(struct runner_options *o, const char *script, struct runner_re
 {
         char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
 
-        return runner_run(o, argv, res);
+        return runner_record(o, argv, res);
 }
 
 static void test_defaults(void)
@@ -155,17 +155,17 @@ static void test_not_run(void)
         char *noexec[] = { (char *)in_tmp("noexec"), NULL };
 
         options(&o, out);
-        CHECK_EQ_INT(runner_run(&o, missing, &res), -ENOENT);
+        CHECK_EQ_INT(runner_record(&o, missing, &res), -ENOENT);
         CHECK_EQ_INT(res.exit_code, EXIT_CODE_NOT_FOUND);
         CHECK_STR(res.error, "jitmem-no-such-command: command not found (searched PATH)");
         CHECK_EQ_INT(res.started, 0);
         CHECK(res.summary == NULL);
         CHECK(!exists(out, "."));
-        CHECK_EQ_INT(runner_run(&o, missing_slash, &res), -ENOENT);
+        CHECK_EQ_INT(runner_record(&o, missing_slash, &res), -ENOENT);
         CHECK_STR(res.error, "./jitmem-no-such-command: command not found");
 
         write_file(noexec[0], "#!/bin/sh\n", 0644);
-        CHECK_EQ_INT(runner_run(&o, noexec, &res), -EACCES);
+        CHECK_EQ_INT(runner_record(&o, noexec, &res), -EACCES);
         CHECK_EQ_INT(res.exit_code, EXIT_CODE_NOT_EXEC);
         CHECK(strstr(res.error, ": found but not executable (check its permissions, or that it is not a directory)") != NULL);
         CHECK(!exists(out, "."));
@@ -186,7 +186,7 @@ static void test_not_executed(void)
         write_file(in_tmp("noexecfmt/summary.json"), "{}", 0644);
         options(&o, out);
         o.force = 1;
-        CHECK_EQ_INT(runner_run(&o, argv, &res), -ENOEXEC);
+        CHECK_EQ_INT(runner_record(&o, argv, &res), -ENOEXEC);
         CHECK_EQ_INT(res.exit_code, EXIT_CODE_NOT_EXEC);
         snprintf(want, sizeof(want), "cannot execute %s: %s (not a binary, and no #! line)", argv[0], strerror(ENOEXEC));
         CHECK_STR(res.error, want);
@@ -283,7 +283,7 @@ static int env_lines(struct runner_options *o, const char *line)
 
         o->capture_output = 1;
         o->force = 1;
-        r = runner_run(o, argv, &res);
+        r = runner_record(o, argv, &res);
         runner_result_free(&res);
         if (r < 0 || res.exit_code != 0)
                 return -1;
@@ -441,14 +441,14 @@ static void test_meta(void)
         o.capture_output = 1;
         unsetenv("FAKE_CONFIG");
         setenv("FAKE_VERSION", "3.13.4", 1);
-        CHECK_EQ_INT(runner_run(&o, py, &res), 0);
+        CHECK_EQ_INT(runner_record(&o, py, &res), 0);
         runner_result_free(&res);
         meta = load(out, "meta.json");
         CHECK_STR(json_string_value(json_object_get(json_object_get(meta, "python"), "version")), "3.13.4");
         CHECK(json_is_null(json_object_get(meta, "python_problem")));
         json_decref(meta);
         o.probe = 0;
-        CHECK_EQ_INT(runner_run(&o, py, &res), 0);
+        CHECK_EQ_INT(runner_record(&o, py, &res), 0);
         runner_result_free(&res);
         meta = load(out, "meta.json");
         CHECK(json_is_null(json_object_get(meta, "python")));
@@ -458,7 +458,7 @@ static void test_meta(void)
         snprintf(link, sizeof(link), "%s/python3", tmpdir);
         write_file(link, "#!/bin/sh\nexit 0\n", 0755);
         o.probe = 1;
-        CHECK_EQ_INT(runner_run(&o, py, &res), 0);
+        CHECK_EQ_INT(runner_record(&o, py, &res), 0);
         CHECK_EQ_INT(res.exit_code, 0);
         runner_result_free(&res);
         meta = load(out, "meta.json");
