@@ -802,7 +802,7 @@ static int check_jit(struct compare_cli *s)
                 return GO_ON;
         }
         s->pi = calloc(1, sizeof(*s->pi));
-        if (!s->pi || python_probe(s->interp, 10000000000ULL, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
+        if (!s->pi || python_probe(s->interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
                 cli_error("cannot probe %s: %s", s->interp, s->err[0] ? s->err : "out of memory");
                 return CLI_EXIT_FAILURE;
         }

@@ -227,7 +227,7 @@ static int env_parse(int argc, char **argv, struct env_options *o)
         memset(o, 0, sizeof(*o));
         o->startup = 1;
         o->runs = 3;
-        o->timeout_ns = 10000000000ULL;
+        o->timeout_ns = PYTHON_PROBE_TIMEOUT_NS;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {

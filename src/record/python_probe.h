@@ -65,6 +65,9 @@ const char *python_jit_build_text(enum python_jit_build b);
 /* A stable key for the build status ("not_built", "built_off", "built_on", "interpreter_only", "unknown"). */
 const char *python_jit_build_key(enum python_jit_build b);
 
+/* How long a launch of the probe may take, unless told otherwise (env --timeout). */
+#define PYTHON_PROBE_TIMEOUT_NS 10000000000ULL
+
 /* Runs the interpreter `path` (already resolved) with the probe and fills *ret; with
  * measure_startup, also measures start-up RSS/PSS, `runs` times per mode.
  * timeout_ns bounds each launch. Returns 0, -ETIMEDOUT, -EPROTO (not a Python, or its output

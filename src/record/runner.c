@@ -553,7 +553,7 @@ static void probe_command(struct run *R, struct python_info **ret_pi, char *prob
         if (!R->o.probe || python_find_interpreter(R->path, interp, sizeof(interp)) != 1)
                 return;
         pi = calloc(1, sizeof(*pi));
-        if (pi && python_probe(interp, 10000000000ULL, 0, 0, pi, err, sizeof(err)) == 0) {
+        if (pi && python_probe(interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, pi, err, sizeof(err)) == 0) {
                 *ret_pi = pi;
                 return;
         }
