@@ -55,6 +55,11 @@ void cmd_run_print_summary(FILE *f, struct json_t *summary, const char *cmd, con
 int cmd_compare(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+
+/* What `jitmem watch` prints at a tick, from its state: the terminal view (view) or one line
+ * for logs, each event before it; clock is the time of day shown ("12:00:01"). */
+struct watch;
+void cmd_watch_print(FILE *f, const struct watch *w, int view, double interval_s, const char *clock);
 int cmd_analyze(int argc, char **argv);
 
 #endif

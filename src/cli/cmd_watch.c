@@ -122,14 +122,8 @@ static const char *class_words(enum growth_class c)
         }
 }
 
-static void print_events(const struct watch *w, FILE *f)
+static void print_events(FILE *f, const struct watch *w, const char *ts)
 {
-        char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-
-        localtime_r(&now, &tm);
-        strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
         for (size_t i = 0; i < w->nev; i++) {
                 const struct watch_event *e = &w->ev[i];
                 char comm[4 * 16 + 1]; /* a process's name is its own to choose: made safe to print */
@@ -153,34 +147,32 @@ static void print_events(const struct watch *w, FILE *f)
         }
 }
 
-static void print_line(const struct watch *w)
+static void print_line(FILE *f, const struct watch *w, const char *ts)
 {
-        char ts[32], a[32], b[32], c[32], d[32], e[32];
-        time_t now = time(NULL);
-        struct tm tm;
+        char a[32], b[32], c[32], d[32], e[32];
 
-        localtime_r(&now, &tm);
-        strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-        print_events(w, stdout);
+        print_events(f, w, ts);
         int judged = w->g_valid && w->g.cls != GROWTH_NOT_ENOUGH_DATA;
-        printf("%s  %d process%s  RSS %s  %s %s  JIT %s  ", ts, w->tot.processes, w->tot.processes == 1 ? "" : "es",
+        fprintf(f, "%s  %d process%s  RSS %s  %s %s  JIT %s  ", ts, w->tot.processes, w->tot.processes == 1 ? "" : "es",
                util_format_bytes_or_dash((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name, util_format_bytes_or_dash(w->tot.judged, b, sizeof(b)),
                util_format_bytes_or_dash((double)w->tot.jit, c, sizeof(c)));
         if (w->tot.have_debug)
-                printf("executors %" PRIu64 " (debug images %s)  ", w->tot.jit_debug_images,
+                fprintf(f, "executors %" PRIu64 " (debug images %s)  ", w->tot.jit_debug_images,
                        util_format_bytes_or_dash((double)w->tot.jit_debug_bytes, e, sizeof(e)));
         if (judged)
-                printf("%s, %s", class_words(w->g.cls), util_format_rate(w->g.slope, "+", d, sizeof(d)));
+                fprintf(f, "%s, %s", class_words(w->g.cls), util_format_rate(w->g.slope, "+", d, sizeof(d)));
         else
-                printf("growth not judged yet (too short a history)");
-        if (w->limit && judged)
-                printf("  limit %s, reached in %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)),
+                fprintf(f, "growth not judged yet (too short a history)");
+        if (w->limit && judged && isinf(w->g.time_to_limit_s))
+                fprintf(f, "  limit %s, not growing toward it", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)));
+        else if (w->limit && judged)
+                fprintf(f, "  limit %s, reached in %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)),
                        duration(w->g.time_to_limit_s, a, sizeof(a)));
         else if (w->limit)
-                printf("  limit %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)));
+                fprintf(f, "  limit %s", util_format_bytes_or_dash((double)w->limit, e, sizeof(e)));
         if (w->restarts)
-                printf("  restarts %lu", w->restarts);
-        printf("\n");
+                fprintf(f, "  restarts %lu", w->restarts);
+        fprintf(f, "\n");
 }
 
 static int by_rss_desc(const void *x, const void *y)
@@ -189,7 +181,7 @@ static int by_rss_desc(const void *x, const void *y)
         return p->rss < q->rss ? 1 : p->rss > q->rss ? -1 : p->pid - q->pid;
 }
 
-static void print_view(const struct watch *w, double interval_s)
+static void print_view(FILE *f, const struct watch *w, double interval_s, const char *ts)
 {
         const struct watch_proc *rows[WATCH_MAX_PROCS];
         size_t n = 0;
@@ -199,10 +191,10 @@ static void print_view(const struct watch *w, double interval_s)
                 if (w->procs[i].used && w->procs[i].alive)
                         rows[n++] = &w->procs[i];
         qsort(rows, n, sizeof(rows[0]), by_rss_desc);
-        printf("\033[H\033[2J");
-        printf("jitmem watch: %d processes, every %.3g s, %.0f s watched; growth over the last %s\n\n", w->tot.processes,
+        fprintf(f, "\033[H\033[2J");
+        fprintf(f, "jitmem watch: %d processes, every %.3g s, %.0f s watched; growth over the last %s\n\n", w->tot.processes,
                interval_s, w->t, duration((double)(w->opt.window_ns ? w->opt.window_ns : 1800000000000ULL) / 1e9, a, sizeof(a)));
-        printf("%8s %-7s %-15s %10s %10s %10s %6s %-16s %12s  %s\n", "PID", "ROLE", "COMMAND", "RSS", "PSS", "JIT", "EXECS",
+        fprintf(f, "%8s %-7s %-15s %10s %10s %10s %6s %-16s %12s  %s\n", "PID", "ROLE", "COMMAND", "RSS", "PSS", "JIT", "EXECS",
                "GROWTH", "SLOPE", "RSS, recent");
         for (size_t i = 0; i < n && i < VIEW_ROWS; i++) {
                 const struct watch_proc *p = rows[i];
@@ -212,51 +204,58 @@ static void print_view(const struct watch *w, double interval_s)
                 char ex[24] = "-";
                 if (p->jit_debug_images >= 0)
                         snprintf(ex, sizeof(ex), "%" PRId64, p->jit_debug_images);
-                printf("%8d %-7s %s%*s %10s %10s %10s %6s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
+                fprintf(f, "%8d %-7s %s%*s %10s %10s %10s %6s %-16s %12s  %s%s\n", p->pid, watch_role_name(p->role), comm, (int)(15 - cols), "",
                        util_format_bytes_or_dash((double)p->rss, a, sizeof(a)), p->have_pss ? util_format_bytes_or_dash((double)p->pss, b, sizeof(b)) : "-",
                        util_format_bytes_or_dash((double)p->jit, c, sizeof(c)), ex, class_of(&p->g, p->g_valid), p->g_valid ? util_format_rate(p->g.slope, "+", d, sizeof(d)) : "-",
                        sp, p->restarted ? "  (restarted)" : "");
         }
         if (n > VIEW_ROWS)
-                printf("%8s ... %zu more (all in the totals)\n", "", n - VIEW_ROWS);
+                fprintf(f, "%8s ... %zu more (all in the totals)\n", "", n - VIEW_ROWS);
         sparkline(&w->ring, sp, sizeof(sp));
-        printf("\n  total    RSS %s   %s %s   JIT %s   %s\n", util_format_bytes_or_dash((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
+        fprintf(f, "\n  total    RSS %s   %s %s   JIT %s   %s\n", util_format_bytes_or_dash((double)w->tot.rss, a, sizeof(a)), w->tot.judged_name,
                util_format_bytes_or_dash(w->tot.judged, b, sizeof(b)), util_format_bytes_or_dash((double)w->tot.jit, c, sizeof(c)), sp);
         if (w->tot.have_debug)
-                printf("  JIT      %" PRIu64 " executors registered with GDB's JIT interface (EXECS), their debug images %s\n"
+                fprintf(f, "  JIT      %" PRIu64 " executors registered with GDB's JIT interface (EXECS), their debug images %s\n"
                        "           on the heap beside %s of JIT code\n",
                        w->tot.jit_debug_images, util_format_bytes_or_dash((double)w->tot.jit_debug_bytes, a, sizeof(a)), util_format_bytes_or_dash((double)w->tot.jit, b, sizeof(b)));
         if (w->g_valid && w->g.cls == GROWTH_NOT_ENOUGH_DATA) {
-                printf("  growth   %s\n", w->g.explanation);
+                fprintf(f, "  growth   %s\n", w->g.explanation);
         } else if (w->g_valid) {
-                printf("  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), util_format_rate(w->g.slope, "+", a, sizeof(a)),
+                fprintf(f, "  growth   %s, %s [%s, %s] (p = %.3g)\n", class_of(&w->g, 1), util_format_rate(w->g.slope, "+", a, sizeof(a)),
                        util_format_rate(w->g.slope_low, "+", b, sizeof(b)), util_format_rate(w->g.slope_high, "+", c, sizeof(c)), w->g.p_value);
                 if (w->g.explanation[0])
-                        printf("           %s\n", w->g.explanation);
+                        fprintf(f, "           %s\n", w->g.explanation);
         }
         if (w->limit) {
                 double used = w->current;
-                printf("  limit    %s (%s): %s used, %.1f%%; time to the limit %s", util_format_bytes_or_dash((double)w->limit, a, sizeof(a)),
+                fprintf(f, "  limit    %s (%s): %s used, %.1f%%; time to the limit %s", util_format_bytes_or_dash((double)w->limit, a, sizeof(a)),
                        w->limit_source, util_format_bytes_or_dash(used, b, sizeof(b)), 100.0 * used / (double)w->limit,
                        w->g_valid ? duration(w->g.time_to_limit_s, c, sizeof(c)) : "-");
                 if (w->g_valid && isfinite(w->g.time_to_limit_s))
-                        printf(" [%s, %s]", duration(w->g.ttl_low, d, sizeof(d)), duration(w->g.ttl_high, e, sizeof(e)));
-                printf("\n");
+                        fprintf(f, " [%s, %s]", duration(w->g.ttl_low, d, sizeof(d)), duration(w->g.ttl_high, e, sizeof(e)));
+                fprintf(f, "\n");
         } else {
-                printf("  limit    none known (use --limit or --cgroup)\n");
+                fprintf(f, "  limit    none known (use --limit or --cgroup)\n");
         }
         if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_OOM_KILLS))
-                printf("  cgroup   %s, working set %s, OOM kills %llu\n", w->cg.dir,
+                fprintf(f, "  cgroup   %s, working set %s, OOM kills %llu\n", w->cg.dir,
                        w->cg.have & CGROUP_HAVE_WORKING_SET ? util_format_bytes_or_dash((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
                        (unsigned long long)w->cg.oom_kills);
-        printf("  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",
+        fprintf(f, "  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",
                w->untracked ? "; some processes over jitmem's limits are not watched" : "");
-        printf("  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, util_format_bytes_or_dash((double)w->self_rss, a, sizeof(a)));
-        print_events(w, stdout);
-        fflush(stdout);
+        fprintf(f, "  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, util_format_bytes_or_dash((double)w->self_rss, a, sizeof(a)));
+        print_events(f, w, ts);
 }
 
 /* One `jitmem watch`: its options, the loop's descriptors, the endpoint and the watch. */
+void cmd_watch_print(FILE *f, const struct watch *w, int view, double interval_s, const char *clock)
+{
+        if (view)
+                print_view(f, w, interval_s, clock);
+        else
+                print_line(f, w, clock);
+}
+
 struct watch_run {
         struct watch_options o;
         int pids[WATCH_MAX_PIDS];
@@ -492,10 +491,13 @@ static void print_tick(struct watch_run *run)
                 }
                 free(s);
                 json_decref(j);
-        } else if (run->tty) {
-                print_view(&run->w, (double)run->o.interval_ns / 1e9);
         } else {
-                print_line(&run->w);
+                char ts[32];
+                time_t now = time(NULL);
+                struct tm tm;
+                localtime_r(&now, &tm);
+                strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+                cmd_watch_print(stdout, &run->w, run->tty, (double)run->o.interval_ns / 1e9, ts);
                 fflush(stdout);
         }
 }
