@@ -2,6 +2,7 @@
 #include "watch.h"
 #include "jsonout.h"
 #include "kfile.h"
+#include "prom.h"
 #include "record.h"
 #include "sampler.h"
 #include "tree.h"

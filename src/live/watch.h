@@ -16,7 +16,6 @@
 
 #include "cgroup.h"
 #include "growth.h"
-#include "prom.h"
 #include "procfs.h"
 #include "runfile.h"
 
@@ -149,6 +148,7 @@ void watch_free(struct watch *w);
 json_t *watch_json(const struct watch *w);
 
 /* The tick as Prometheus text into t (reset first). */
+struct prom_text;
 int watch_prometheus(const struct watch *w, struct prom_text *t);
 
 const char *watch_role_name(enum watch_role r);
