@@ -614,80 +614,34 @@ static int label_of(const char *dir, enum growth_class *ret)
         return -EINVAL;
 }
 
-/* A number cell; empty or malformed: -1 (not measured). */
-static double cell(const char *f)
-{
-        char *end;
-        double v;
 
-        if (!f || !*f)
-                return -1;
-        v = strtod(f, &end);
-        return *end == '\0' && isfinite(v) ? v : -1;
+/* A tree row of samples.csv into the series: rows out of order or unmeasured are left out (the
+ * classifier needs t strictly increasing). */
+static int add_tree_row(const struct runfile_row *row, void *ctx)
+{
+        struct series *s = ctx;
+        size_t n = s->n;
+
+        if (!row->tree || row->p.t < 0 || row->p.rss < 0 || (n > 0 && !(row->p.t > s->t[n - 1])))
+                return 0;
+        if (n + 1 > s->cap && series_alloc(s, 2 * s->cap + 256) < 0)
+                return -ENOMEM;
+        s->t[n] = row->p.t;
+        s->rss[n] = row->p.rss;
+        s->uss[n] = row->p.uss;
+        s->jit[n] = row->p.jit;
+        s->has_uss |= row->p.uss >= 0;
+        s->has_jit |= row->p.jit >= 0;
+        s->n = n + 1;
+        return 0;
 }
 
-/* The tree rows of DIR/samples.csv: t_s, rss_bytes, uss_bytes and jit_code_bytes, found by
- * the header's names. Returns 0, -errno, or -EINVAL without t_s, scope or rss_bytes. */
+/* The tree rows of DIR/samples.csv, through its one reader. Returns 0 or -errno. */
 static int read_tree_rows(const char *dir, struct series *s)
 {
-        enum { T, SCOPE, RSS, USS, JIT, NCOL };
-        static const char *const names[NCOL] = { "t_s", "scope", "rss_bytes", "uss_bytes", "jit_code_bytes" };
-        char path[4096], line[8192];
-        int col[NCOL] = { -1, -1, -1, -1, -1 }, header = 1, r = 0;
-        size_t n = 0;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/samples.csv", dir);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f)) {
-                char *fields[64];
-                int nf;
-
-                line[strcspn(line, "\r\n")] = '\0';
-                nf = runfile_split_csv(line, fields, 64);
-                if (nf < 0)
-                        continue;
-                if (header) {
-                        for (int i = 0; i < nf; i++)
-                                for (int c = 0; c < NCOL; c++)
-                                        if (strcmp(fields[i], names[c]) == 0)
-                                                col[c] = i;
-                        if (col[T] < 0 || col[SCOPE] < 0 || col[RSS] < 0) {
-                                r = -EINVAL;
-                                break;
-                        }
-                        header = 0;
-                        continue;
-                }
-#define F(c) (col[c] >= 0 && col[c] < nf ? fields[col[c]] : NULL)
-                const char *scope = F(SCOPE);
-                if (!scope || strcmp(scope, "tree") != 0)
-                        continue;
-                double tv = cell(F(T)), rv = cell(F(RSS));
-                /* Rows out of order or unmeasured are left out: the classifier needs t
-                 * strictly increasing. */
-                if (tv < 0 || rv < 0 || (n > 0 && !(tv > s->t[n - 1])))
-                        continue;
-                if (n + 1 > s->cap && series_alloc(s, 2 * s->cap + 256) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                s->t[n] = tv;
-                s->rss[n] = rv;
-                s->uss[n] = cell(F(USS));
-                s->jit[n] = cell(F(JIT));
-                n++;
-#undef F
-        }
-        fclose(f);
-        if (header && r == 0)
-                r = -EINVAL;
-        s->n = n;
-        s->has_uss = col[USS] >= 0;
-        s->has_jit = col[JIT] >= 0;
-        return r;
+        s->n = 0;
+        s->has_uss = s->has_jit = 0;
+        return runfile_each_row(dir, add_tree_row, s);
 }
 
 static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)

@@ -114,20 +114,6 @@ struct event {
         char name[68];
 };
 
-/* A time in seconds from samples.csv, or -1 when it is not one jitmem writes (a number from 0
- * to a year, whole). */
-static double seconds_field(const char *f)
-{
-        char *end;
-        double v;
-
-        errno = 0;
-        v = strtod(f, &end);
-        if (errno != 0 || end == f || *end != '\0' || !(v >= 0 && v <= 366.0 * 86400))
-                return -1;
-        return v;
-}
-
 /* Parses a line of the shim's stream: "T ORDER TID OP ADDR LEN A B RES MOD [NAME]", the first
  * three decimal, ADDR to RES hexadecimal, MOD one character. Returns how many fields were read
  * in order (10 or 11 for a whole line; e->name is "" without the eleventh); a field too long
@@ -699,60 +685,14 @@ static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_
         return 0;
 }
 
-/* The cross-check of samples.csv against the events: its columns (-1 absent) and its counts. */
+/* The cross-check of samples.csv against the events: its counts. */
 struct xcheck {
         uint64_t t0;
         const struct proc_trace *procs;
         size_t nprocs;
-        int cpid, ct, cjit, cscope, cread, cerr;
         uint64_t checked, agreed, in_flight, disagreed, untraced;
         json_t *first; /* the first disagreement, or JSON null */
 };
-
-/* Finds the columns in samples.csv's header. Returns 0, or -EINVAL when one it needs is
- * missing. */
-static int xcheck_columns(struct xcheck *X, char **fields, int nf)
-{
-        for (int i = 0; i < nf; i++) {
-                if (!strcmp(fields[i], "pid")) X->cpid = i;
-                if (!strcmp(fields[i], "t_s")) X->ct = i;
-                if (!strcmp(fields[i], "jit_code_bytes")) X->cjit = i;
-                if (!strcmp(fields[i], "scope")) X->cscope = i;
-                if (!strcmp(fields[i], "read_t_s")) X->cread = i; /* absent before it was recorded */
-                if (!strcmp(fields[i], "read_err_s")) X->cerr = i;
-        }
-        return X->cpid < 0 || X->ct < 0 || X->cjit < 0 || X->cscope < 0 ? -EINVAL : 0;
-}
-
-/* A process row: its PID, when its mappings were read (monotonic ns, give or take ret_err) and
- * their JIT bytes. Returns 0, or -EINVAL for a row of another scope or one jitmem did not write. */
-static int xcheck_row(const struct xcheck *X, char **fields, int nf, int *ret_pid, uint64_t *ret_t,
-                      uint64_t *ret_err, uint64_t *ret_jit)
-{
-        int64_t pid;
-        uint64_t jit;
-
-        if (nf <= X->cjit || nf <= X->cscope || nf <= X->cpid || nf <= X->ct)
-                return -EINVAL; /* short of a column it reads (the header may put any last) */
-        if (strcmp(fields[X->cscope], "process") != 0)
-                return -EINVAL;
-        if (util_parse_i64(fields[X->cpid], strlen(fields[X->cpid]), &pid) <= 0 || pid <= 0 || pid > INT32_MAX)
-                return -EINVAL;
-        /* When this process's mappings were read; the tick's time in older files (a tick reads
-         * its processes one after another: tens of ms apart under load). */
-        const char *when = X->cread >= 0 && X->cread < nf && fields[X->cread][0] ? fields[X->cread] : fields[X->ct];
-        double when_s = seconds_field(when), err_s = 0;
-        /* give or take half the time the read took */
-        if (X->cerr >= 0 && X->cerr < nf && fields[X->cerr][0])
-                err_s = seconds_field(fields[X->cerr]);
-        if (when_s < 0 || err_s < 0 || util_field_u64(fields[X->cjit], strlen(fields[X->cjit]), &jit) < 0)
-                return -EINVAL; /* not a row jitmem wrote */
-        *ret_pid = (int)pid;
-        *ret_t = X->t0 + (uint64_t)(when_s * 1e9);
-        *ret_err = (uint64_t)(err_s * 1e9);
-        *ret_jit = jit;
-        return 0;
-}
 
 /* Judges one sample of a process: jit bytes read at t, give or take err. */
 static void xcheck_sample(struct xcheck *X, int pid, uint64_t t, uint64_t err, uint64_t jit)
@@ -786,38 +726,31 @@ static void xcheck_sample(struct xcheck *X, int pid, uint64_t t, uint64_t err, u
                                      "proc_bytes", (json_int_t)jit, "events_bytes", (json_int_t)live_at(p, t));
 }
 
+/* A process row of samples.csv judged: when its mappings were read (its tick's time in files
+ * older than read_t_s: a tick reads its processes one after another, tens of ms apart under
+ * load), give or take half the time the read took, and their JIT bytes. */
+static int xcheck_row(const struct runfile_row *row, void *ctx)
+{
+        struct xcheck *X = ctx;
+        double when_s = row->read_t == RUNFILE_NOT_RECORDED ? row->p.t : row->read_t;
+        double err_s = row->read_err == RUNFILE_NOT_RECORDED ? 0 : row->read_err;
+
+        if (row->tree || row->pid <= 0 || when_s < 0 || err_s < 0 || row->p.jit < 0)
+                return 0; /* not a process row jitmem wrote */
+        xcheck_sample(X, row->pid, X->t0 + (uint64_t)(when_s * 1e9), (uint64_t)(err_s * 1e9), (uint64_t)row->p.jit);
+        return 0;
+}
+
 /* Cross-check: every process row of samples.csv against the events' live bytes. Returns a new
- * reference: the counts, or JSON null without samples.csv. */
+ * reference: the counts, or JSON null without a samples.csv jitmem wrote. */
 static json_t *cross_check(const char *run_dir, uint64_t t0, const struct proc_trace *procs, size_t nprocs)
 {
-        struct xcheck X = { .t0 = t0, .procs = procs, .nprocs = nprocs, .cpid = -1, .ct = -1, .cjit = -1,
-                            .cscope = -1, .cread = -1, .cerr = -1, .first = json_null() };
-        char path[4200], line[4096];
-        FILE *f;
+        struct xcheck X = { .t0 = t0, .procs = procs, .nprocs = nprocs, .first = json_null() };
 
-        snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-        f = fopen(path, "re");
-        if (!f)
+        if (runfile_each_row(run_dir, xcheck_row, &X) < 0 && X.checked == 0) {
+                json_decref(X.first);
                 return json_null();
-        while (fgets(line, sizeof(line), f)) {
-                char *fields[64];
-                size_t len = strlen(line);
-                uint64_t t, err, jit;
-                int pid;
-                if (len && line[len - 1] == '\n')
-                        line[len - 1] = '\0';
-                int nf = runfile_split_csv(line, fields, 64);
-                if (nf < 0)
-                        continue;
-                if (X.cpid < 0) { /* the header */
-                        if (xcheck_columns(&X, fields, nf) < 0)
-                                break;
-                        continue;
-                }
-                if (xcheck_row(&X, fields, nf, &pid, &t, &err, &jit) == 0)
-                        xcheck_sample(&X, pid, t, err, jit);
         }
-        fclose(f);
         return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "samples", (json_int_t)X.checked, "agreed",
                          (json_int_t)X.agreed, "in_flight", (json_int_t)X.in_flight, "disagreed",
                          (json_int_t)X.disagreed, "untraced_with_jit", (json_int_t)X.untraced,

@@ -56,19 +56,8 @@ int runfile_split_csv(char *line, char **fields, int max)
         }
 }
 
-static double num_or(const char *s, double dflt)
-{
-        char *end;
-        double v;
-
-        if (!s || !*s)
-                return dflt;
-        v = strtod(s, &end);
-        return *end == '\0' ? v : dflt;
-}
-
 enum { C_T, C_SCOPE, C_RSS, C_VSZ, C_PSS, C_JIT, C_PROCS, C_PROGRESS, C_PID, C_PPID, C_COMM, C_USS, C_EXECS, C_DEBUG, C_PSS_ANON, C_ANON_PAGEMAP, C_ANON_OUTSIDE,
-       C_JIT_MAPPINGS, C_JIT_PSS, C_DEBUG_IMAGES, C_MAX };
+       C_JIT_MAPPINGS, C_JIT_PSS, C_DEBUG_IMAGES, C_READ_T, C_READ_ERR, C_MAX };
 #define C_REQUIRED C_PROGRESS /* the columns before this one must be there */
 
 #define PID_SLOTS 8192 /* open addressing, twice RUNFILE_MAX_LIVES */
@@ -168,9 +157,8 @@ int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_pr
         return runfile_read_bounded(dir, tree, procs, RUNFILE_MAX_PROC_POINTS);
 }
 
-/* samples.csv being read: the columns found by the header, and what the rows make. */
+/* samples.csv being read: what the rows make. */
 struct csv {
-        int col[C_MAX];
         struct runfile_series s;
         size_t cap;               /* of s.p */
         struct runfile_procs pr;
@@ -178,101 +166,95 @@ struct csv {
 };
 
 /* The header: each column's index by name. Returns 0, or -EINVAL when a required one is missing. */
-static int read_header(struct csv *c, char **fields, int nf)
+static int read_header(int col[C_MAX], char **fields, int nf)
 {
         static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
                                                   "jit_code_bytes", "processes", "progress_units",
                                                   "pid", "ppid", "comm", "uss_bytes", "execs",
                                                   "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
                                                   "anon_outside_bytes", "jit_mappings", "jit_pss_bytes",
-                                                  "jit_debug_images" };
+                                                  "jit_debug_images", "read_t_s", "read_err_s" };
 
         for (int i = 0; i < C_MAX; i++)
-                c->col[i] = -1;
+                col[i] = -1;
         for (int i = 0; i < nf; i++)
                 for (int k = 0; k < C_MAX; k++)
                         if (strcmp(fields[i], names[k]) == 0)
-                                c->col[k] = i;
+                                col[k] = i;
         for (int k = 0; k < C_REQUIRED; k++)
-                if (c->col[k] < 0)
+                if (col[k] < 0)
                         return -EINVAL;
         return 0;
 }
 
-/* A cell of the row by column, NULL when the file has no such column or the row is short. */
-static const char *cell(const struct csv *c, char **fields, int nf, int k)
+/* A time in seconds as jitmem writes it (a number from 0 to a year), or -1. */
+static double cell_seconds(const char *f)
 {
-        return c->col[k] >= 0 && c->col[k] < nf ? fields[c->col[k]] : NULL;
+        char *end;
+        double v;
+
+        if (!f || !*f)
+                return -1;
+        errno = 0;
+        v = strtod(f, &end);
+        if (errno != 0 || end == f || *end != '\0' || !(v >= 0 && v <= 366.0 * 86400))
+                return -1;
+        return v;
 }
 
-static int read_process_row(struct csv *c, char **fields, int nf)
+/* A whole number as jitmem writes it, or dflt (empty, not one, or past max). */
+static double cell_count(const char *f, double dflt, uint64_t max)
 {
-        struct runfile_ppoint pt;
-        int pid = (int)num_or(cell(c, fields, nf, C_PID), -1);
+        uint64_t v;
 
-        if (!c->rd || pid <= 0 || c->s.n == RUNFILE_MAX_ROWS)
-                return 0;
-        pt.t = num_or(cell(c, fields, nf, C_T), -1);
-        pt.rss = num_or(cell(c, fields, nf, C_RSS), -1);
-        pt.pss = num_or(cell(c, fields, nf, C_PSS), -1);
-        pt.uss = num_or(cell(c, fields, nf, C_USS), -1);
-        pt.jit = num_or(cell(c, fields, nf, C_JIT), 0);
-        pt.dbg = num_or(cell(c, fields, nf, C_DEBUG), -1);
-        if (pt.t < 0 || pt.rss < 0)
-                return 0;
-        return add_process_row(c->rd, c->s.n, pid, (int)num_or(cell(c, fields, nf, C_PPID), 0),
-                               cell(c, fields, nf, C_COMM), (long)num_or(cell(c, fields, nf, C_EXECS), 0), &pt);
+        if (!f || !*f || util_field_u64(f, strlen(f), &v) < 0 || v > max)
+                return dflt;
+        return (double)v;
 }
 
-/* A tree row: counted as a tick, kept as a point when it has a process. Returns 0, 1 when the
- * series is full (the rest is dropped), or -ENOMEM. */
-static int read_tree_row(struct csv *c, char **fields, int nf)
+/* One line of the body as a row. Returns 0, or -EINVAL for a line that is not a row. */
+static int parse_row(const int col[C_MAX], char **fields, int nf, struct runfile_row *r)
 {
-        struct runfile_point p;
+#define F(k) (col[k] >= 0 && col[k] < nf ? fields[col[k]] : NULL)
+#define BYTES(k) cell_count(F(k), -1, RUNFILE_FIGURE_MAX)
+        const char *scope = F(C_SCOPE);
 
-#define F(k) cell(c, fields, nf, k)
-        p.t = num_or(F(C_T), -1);
-        p.rss = num_or(F(C_RSS), -1);
-        p.vsz = num_or(F(C_VSZ), -1);
-        p.pss = num_or(F(C_PSS), -1);
-        p.uss = num_or(F(C_USS), -1);
-        p.jit = num_or(F(C_JIT), -1);
-        p.dbg = num_or(F(C_DEBUG), -1);
-        p.pss_anon = num_or(F(C_PSS_ANON), -1);
-        p.anon_pagemap = num_or(F(C_ANON_PAGEMAP), -1);
-        p.anon_outside = num_or(F(C_ANON_OUTSIDE), -1);
-        p.jit_mappings = num_or(F(C_JIT_MAPPINGS), -1);
-        p.jit_pss = num_or(F(C_JIT_PSS), -1);
-        p.dbg_images = num_or(F(C_DEBUG_IMAGES), -1);
-        p.progress = num_or(F(C_PROGRESS), -1);
-        p.processes = (int)num_or(F(C_PROCS), 0);
-        if (c->pr.root_pid == 0)
-                c->pr.root_pid = (int)num_or(F(C_PID), 0);
-#undef F
-        if (p.t >= 0 && c->s.ticks < RUNFILE_MAX_ROWS) {
-                c->s.ticks++;
-                c->s.t_end = p.t;
-        }
-        if (p.t < 0 || p.rss < 0 || p.processes <= 0)
-                return 0;
-        if (c->s.n == RUNFILE_MAX_ROWS)
-                return 1;
-        struct runfile_point *np = util_grow(c->s.p, &c->cap, c->s.n + 1, sizeof(*np), 256);
-        if (!np)
-                return -ENOMEM;
-        c->s.p = np;
-        c->s.p[c->s.n++] = p;
+        if (!scope || (strcmp(scope, "tree") != 0 && strcmp(scope, "process") != 0))
+                return -EINVAL;
+        memset(r, 0, sizeof(*r));
+        r->tree = scope[0] == 't';
+        r->pid = (int)cell_count(F(C_PID), -1, INT32_MAX);
+        r->ppid = (int)cell_count(F(C_PPID), r->tree ? -1 : 0, INT32_MAX);
+        r->comm = F(C_COMM) ? F(C_COMM) : "";
+        r->execs = (long)cell_count(F(C_EXECS), 0, INT32_MAX);
+        r->read_t = F(C_READ_T) && *F(C_READ_T) ? cell_seconds(F(C_READ_T)) : RUNFILE_NOT_RECORDED;
+        r->read_err = F(C_READ_ERR) && *F(C_READ_ERR) ? cell_seconds(F(C_READ_ERR)) : RUNFILE_NOT_RECORDED;
+        r->p = (struct runfile_point){
+                .t = cell_seconds(F(C_T)), .rss = BYTES(C_RSS), .vsz = BYTES(C_VSZ), .pss = BYTES(C_PSS),
+                .uss = BYTES(C_USS), .jit = BYTES(C_JIT), .progress = BYTES(C_PROGRESS), .dbg = BYTES(C_DEBUG),
+                .pss_anon = BYTES(C_PSS_ANON), .anon_pagemap = BYTES(C_ANON_PAGEMAP),
+                .anon_outside = BYTES(C_ANON_OUTSIDE), .jit_mappings = BYTES(C_JIT_MAPPINGS),
+                .jit_pss = BYTES(C_JIT_PSS), .dbg_images = BYTES(C_DEBUG_IMAGES),
+                .processes = (int)cell_count(F(C_PROCS), 0, INT32_MAX),
+        };
         return 0;
+#undef BYTES
+#undef F
 }
 
-/* The lines of the file: the header, then process and tree rows. Returns 0 or -errno. */
-static int read_rows(struct csv *c, FILE *f)
+int runfile_each_row(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx)
 {
-        char line[LINE_MAX_LEN];
-        int header = 1, r;
+        char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
+        int col[C_MAX], header = 1, r = 0;
+        FILE *f;
 
+        snprintf(path, sizeof(path), "%s/samples.csv", dir);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
         while (fgets(line, sizeof(line), f)) {
                 char *fields[MAX_FIELDS];
+                struct runfile_row row;
                 size_t len = strlen(line);
                 int nf;
 
@@ -283,26 +265,68 @@ static int read_rows(struct csv *c, FILE *f)
                 if (nf < 0)
                         continue;
                 if (header) {
-                        r = read_header(c, fields, nf);
+                        r = read_header(col, fields, nf);
                         if (r < 0)
-                                return r;
+                                break;
                         header = 0;
                         continue;
                 }
-                if (c->col[C_SCOPE] >= nf)
+                if (parse_row(col, fields, nf, &row) < 0)
                         continue;
-                if (strcmp(fields[c->col[C_SCOPE]], "process") == 0)
-                        r = read_process_row(c, fields, nf);
-                else if (strcmp(fields[c->col[C_SCOPE]], "tree") == 0)
-                        r = read_tree_row(c, fields, nf);
-                else
-                        r = 0;
-                if (r < 0)
-                        return r;
-                if (r > 0)
+                r = each(&row, ctx);
+                if (r != 0)
                         break;
         }
-        return header ? -EINVAL : 0;
+        fclose(f);
+        if (r == 0 && header)
+                r = -EINVAL;
+        return r < 0 ? r : 0;
+}
+
+static int read_process_row(struct csv *c, const struct runfile_row *row)
+{
+        struct runfile_ppoint pt;
+
+        if (!c->rd || row->pid <= 0 || c->s.n == RUNFILE_MAX_ROWS)
+                return 0;
+        pt.t = row->p.t;
+        pt.rss = row->p.rss;
+        pt.pss = row->p.pss;
+        pt.uss = row->p.uss;
+        pt.jit = row->p.jit >= 0 ? row->p.jit : 0;
+        pt.dbg = row->p.dbg;
+        if (pt.t < 0 || pt.rss < 0)
+                return 0;
+        return add_process_row(c->rd, c->s.n, row->pid, row->ppid, row->comm, row->execs, &pt);
+}
+
+/* A tree row: counted as a tick, kept as a point when it has a process. Returns 0, 1 when the
+ * series is full (the rest is dropped), or -ENOMEM. */
+static int read_tree_row(struct csv *c, const struct runfile_row *row)
+{
+        const struct runfile_point *p = &row->p;
+
+        if (c->pr.root_pid == 0)
+                c->pr.root_pid = row->pid > 0 ? row->pid : 0;
+        if (p->t >= 0 && c->s.ticks < RUNFILE_MAX_ROWS) {
+                c->s.ticks++;
+                c->s.t_end = p->t;
+        }
+        if (p->t < 0 || p->rss < 0 || p->processes <= 0)
+                return 0;
+        if (c->s.n == RUNFILE_MAX_ROWS)
+                return 1;
+        struct runfile_point *np = util_grow(c->s.p, &c->cap, c->s.n + 1, sizeof(*np), 256);
+        if (!np)
+                return -ENOMEM;
+        c->s.p = np;
+        c->s.p[c->s.n++] = *p;
+        return 0;
+}
+
+static int read_row(const struct runfile_row *row, void *ctx)
+{
+        return row->tree ? read_tree_row(ctx, row) : read_process_row(ctx, row);
 }
 
 /* After the rows: the command's program, and the lives cut to the tree rows read. */
@@ -341,27 +365,18 @@ static void finish_lives(struct csv *c)
 int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points)
 {
         struct csv c = { .s = { NULL, 0, 0, -1, -1 }, .pr = { .stride = 1 } };
-        char path[KFILE_PATH_MAX];
-        FILE *f;
         int r;
 
-        snprintf(path, sizeof(path), "%s/samples.csv", dir);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
         if (procs) {
                 c.rd = calloc(1, sizeof(*c.rd));
-                if (!c.rd) {
-                        fclose(f);
+                if (!c.rd)
                         return -ENOMEM;
-                }
                 c.rd->pr = &c.pr;
                 c.rd->max_points = max_points > 1 ? max_points : 2;
         }
-        r = read_rows(&c, f);
+        r = runfile_each_row(dir, read_row, &c);
         if (r == 0)
                 finish_lives(&c);
-        fclose(f);
         free(c.rd);
         if (r < 0) {
                 free(c.s.p);

@@ -101,6 +101,31 @@ struct runfile_procs {
 #define RUNFILE_MAX_LIVES 4096
 #define RUNFILE_MAX_PROC_POINTS (1u << 20)
 
+/* The largest figure a row may hold (8 PiB): what a double holds exactly. A larger one is not a
+ * figure jitmem writes, and reads as not measured. */
+#define RUNFILE_FIGURE_MAX (1ULL << 53)
+
+#define RUNFILE_NOT_RECORDED (-2.0)
+
+/* One row of samples.csv as its one reader gives it. */
+struct runfile_row {
+        int tree;                 /* a tree row; else a process row */
+        int pid, ppid;            /* -1 when not a PID; a tree row's ppid -1, a process's 0 when empty */
+        const char *comm;         /* as written (CSV quoting undone), "" when none; valid during the call */
+        long execs;               /* execs seen (0 without the column) */
+        double read_t, read_err;  /* when a process's files were read, give or take (s);
+                                   * RUNFILE_NOT_RECORDED when empty, -1 when not a time */
+        struct runfile_point p;   /* t (-1: not a time jitmem writes), the figures (-1: empty, or not a
+                                   * whole number), processes (0 when empty) */
+};
+
+/* Calls each(row, ctx) for every row of DIR/samples.csv in order, its columns found by the
+ * header's names. A line that is not a row is passed over; one over 4 KiB, or a last line cut
+ * short, ends the file. each returns 0 to go on, > 0 to stop, < 0 to fail. Returns 0, -ENOENT,
+ * -EINVAL (not a jitmem samples.csv: no header, or a required column missing), another -errno,
+ * or what each failed with. */
+int runfile_each_row(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx);
+
 /* runfile_read_tree, and with procs non-NULL the process rows too. */
 int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_procs *procs);
 

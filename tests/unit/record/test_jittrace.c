@@ -526,7 +526,7 @@ static void test_kinds(void)
         ev(&s, 800, 7, "mprotect", 0x50000, 0x1000, RWX, 0, 0); /* F becomes a closure */
         stream_close(&s);
         /* /proc counts the arena it could not tell apart (B) as JIT code */
-        put(D.run, "samples.csv", "t_s,scope,pid,jit_code_bytes\n"
+        put(D.run, "samples.csv", "t_s,scope,pid,jit_code_bytes,rss_bytes,vsz_bytes,pss_bytes,processes\n"
                                   "1.0,process,320,8192\n"   /* agreed: E and B */
                                   "1.0,process,320,4096\n"); /* disagreed: E alone */
 
@@ -601,8 +601,8 @@ static void test_streams(void)
 
 /* Absurd lengths are taken as the shim wrote them, and sums of them wrap rather than overflow:
  * executors of 2^63 - 1 bytes twice and one of 2^64 - 1 bytes whose end wraps (as the region's
- * does: within), 2^64 - 3 live at the end. A header with the scope after jit_code_bytes, and a
- * row too short to reach it. */
+ * does: within), 2^64 - 3 live at the end. samples.csv's rows with figures past 2^53 bytes are
+ * not rows jitmem writes (runfile.h), nor is a row too short to reach the scope. */
 static void test_absurd(void)
 {
         struct dirs D;
@@ -618,22 +618,22 @@ static void test_absurd(void)
         unmap(&s, 400, 7, 0xfffffffffffff000, 0x2000); /* its end wraps, the region's not: not within */
         stream_close(&s);
         put(D.run, "samples.csv",
-            "t_s,pid,jit_code_bytes,scope\n"
+            "t_s,pid,jit_code_bytes,scope,rss_bytes,vsz_bytes,pss_bytes,processes\n"
             "0.05,410,0,process\n"                   /* agreed */
-            "0.1,410,9223372036854775807,process\n"  /* in flight */
-            "0.5,410,18446744073709551613,process\n" /* agreed */
-            "0.5,410,18446744073709551614,process\n" /* disagreed */
-            "0.5,410,18446744073709551616,process\n" /* past 2^64: not a row jitmem writes */
+            "0.1,410,9223372036854775807,process\n"  /* past 2^53: not a row jitmem writes */
+            "0.5,410,18446744073709551613,process\n"
+            "0.5,410,9007199254740993,process\n"
+            "0.5,410,18446744073709551616,process\n"
             "0.5,410,0\n");                          /* short of the scope */
         j = process(&D, &r);
         CHECK_EQ_INT(r, 0);
         CHECK_EQ_INT(num(j, "executors_compiled"), 3);
         CHECK_EQ_INT(num(j, "executors_live_final"), 3);
         CHECK_EQ_INT(num(j, "executors_freed"), 0);
-        CHECK_EQ_INT(num(j, "cross_check.samples"), 4);
-        CHECK_EQ_INT(num(j, "cross_check.agreed"), 2);
-        CHECK_EQ_INT(num(j, "cross_check.in_flight"), 1);
-        CHECK_EQ_INT(num(j, "cross_check.disagreed"), 1);
+        CHECK_EQ_INT(num(j, "cross_check.samples"), 1);
+        CHECK_EQ_INT(num(j, "cross_check.agreed"), 1);
+        CHECK_EQ_INT(num(j, "cross_check.in_flight"), 0);
+        CHECK_EQ_INT(num(j, "cross_check.disagreed"), 0);
         json_decref(j);
         dirs_remove(&D);
 }
@@ -694,7 +694,7 @@ static void test_cross_check(void)
         ev(&s, 4000, 7, "mmap", 0, 0x1000, 0, ANON, 0x90000);
         stream_close(&s);
         put(D.run, "samples.csv",
-            "t_s,scope,pid,ppid,comm,jit_code_bytes,read_t_s,read_err_s\n"
+            "t_s,scope,pid,ppid,comm,jit_code_bytes,read_t_s,read_err_s,rss_bytes,vsz_bytes,pss_bytes,processes\n"
             "0.5,tree,400,,,12345,,\n"              /* not a process row */
             "0.5,process,400,1,python,0,,\n"        /* agreed */
             "0.95,process,400,1,python,4096,,\n"    /* in flight: A */
@@ -743,12 +743,11 @@ static void test_cross_check(void)
         CHECK_EQ_INT(num(first, "events_bytes"), 0); /* the stamp of A is at 1.0 s */
         json_decref(j);
 
-        /* a header without a column the cross-check needs: nothing checked */
+        /* a header without a column jitmem writes: not its samples.csv, nothing to check against */
         put(D.run, "samples.csv", "t_s,scope,pid,ppid,comm,read_t_s\n0.5,process,400,1,python,0.5\n");
         j = process(&D, &r);
         CHECK_EQ_INT(r, 0);
-        CHECK_EQ_INT(num(j, "cross_check.samples"), 0);
-        CHECK(json_is_null(json_object_get(json_object_get(j, "cross_check"), "first_disagreement")));
+        CHECK(json_is_null(json_object_get(j, "cross_check")));
         json_decref(j);
         dirs_remove(&D);
 }

@@ -143,8 +143,69 @@ static void test_files(void)
         rmdir(dir);
 }
 
+struct rows {
+        struct runfile_row r[16];
+        char comm[16][32];
+        int n;
+};
+
+static int keep_row(const struct runfile_row *row, void *ctx)
+{
+        struct rows *R = ctx;
+
+        if (R->n == 16)
+                return 1;
+        R->r[R->n] = *row;
+        snprintf(R->comm[R->n], sizeof(R->comm[0]), "%s", row->comm);
+        R->r[R->n].comm = R->comm[R->n];
+        R->n++;
+        return 0;
+}
+
+/* samples.csv's one reader, row by row: what jitmem writes read exactly, what it does not write
+ * read as not measured, never converted past what its type holds. */
+static void test_rows(void)
+{
+        char dir[] = "/tmp/jitmem-runfile-rows.XXXXXX";
+        struct rows R = { .n = 0 };
+
+        if (!mkdtemp(dir)) {
+                CHECK(0);
+                return;
+        }
+        write_file(dir, "samples.csv",
+                   "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units,read_t_s,read_err_s,execs\n"
+                   "0.100000,process,7,1,\"a,\"\"b\",4096,8192,,0,,,0.099,0.001,2\n"
+                   "0.100000,tree,7,,,4096,8192,3000,0,1,5,,,\n"
+                   "1e12,process,1e20,-3,x,12.5,0x10,-1,9007199254740993,99999999999,,nan,-0.1,-4\n"
+                   "0.2,other,7,1,x,1,1,1,1,1,,,,\n"
+                   "0.3,tree,7\n");
+        CHECK_EQ_INT(runfile_each_row(dir, keep_row, &R), 0);
+        CHECK_EQ_INT(R.n, 4); /* the scope "other" is not a row */
+        if (R.n == 4) {
+                const struct runfile_row *p = &R.r[0], *t = &R.r[1], *h = &R.r[2], *s = &R.r[3];
+                CHECK(!p->tree && p->pid == 7 && p->ppid == 1 && strcmp(p->comm, "a,\"b") == 0 && p->execs == 2);
+                CHECK(p->p.t == 0.1 && p->p.rss == 4096 && p->p.vsz == 8192 && p->p.pss == -1 && p->p.jit == 0);
+                CHECK(p->read_t == 0.099 && p->read_err == 0.001);
+                CHECK(t->tree && t->pid == 7 && t->ppid == -1 && t->p.pss == 3000 && t->p.processes == 1);
+                CHECK(t->p.progress == 5 && t->read_t == RUNFILE_NOT_RECORDED && t->read_err == RUNFILE_NOT_RECORDED);
+                /* hostile: nothing out of range is taken */
+                CHECK(h->p.t == -1 && h->pid == -1 && h->ppid == 0 && h->execs == 0);
+                CHECK(h->p.rss == -1 && h->p.vsz == -1 && h->p.pss == -1 && h->p.jit == -1 && h->p.processes == 0);
+                CHECK(h->read_t == -1 && h->read_err == -1);
+                CHECK(s->tree && s->p.t == 0.3 && s->p.rss == -1 && s->p.processes == 0);
+        }
+        /* each stops the reading (> 0) or fails it (< 0) */
+        R.n = 15;
+        CHECK_EQ_INT(runfile_each_row(dir, keep_row, &R), 0);
+        CHECK_EQ_INT(R.n, 16);
+        remove_file(dir, "samples.csv");
+        rmdir(dir);
+}
+
 int main(void)
 {
+        test_rows();
         test_summary_of();
         test_files();
         return unit_finish("test_runfile");
