@@ -3,9 +3,12 @@
 #ifndef JITMEM_UNIT_H
 #define JITMEM_UNIT_H
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int unit_passed, unit_failed;
 
@@ -54,6 +57,22 @@ static int unit_passed, unit_failed;
                                 __LINE__, #a, #b, va_ ? va_ : "(null)", vb_ ? vb_ : "(null)"); \
                 }                                                                              \
         } while (0)
+
+/* Writes text to path with mode (not subject to the umask). Returns 0, or -1. */
+static inline int unit_write_file(const char *path, const char *text, mode_t mode)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        size_t len = strlen(text);
+        ssize_t n;
+
+        if (fd < 0)
+                return -1;
+        n = write(fd, text, len);
+        close(fd);
+        if (n != (ssize_t)len)
+                return -1;
+        return chmod(path, mode);
+}
 
 static inline int unit_finish(const char *name)
 {

@@ -18,20 +18,6 @@
 static char tmpdir[64];
 static char fakepython[PATH_MAX];
 
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        size_t len = strlen(text);
-        ssize_t n;
-
-        if (fd < 0)
-                return -1;
-        n = write(fd, text, len);
-        close(fd);
-        if (n != (ssize_t)len)
-                return -1;
-        return chmod(path, mode);
-}
 
 /* Writes tmpdir/name with text, executable; returns its path in a static buffer. */
 static const char *script(const char *name, const char *text)
@@ -39,7 +25,7 @@ static const char *script(const char *name, const char *text)
         static char path[256];
 
         snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-        if (write_file(path, text, 0755) < 0)
+        if (unit_write_file(path, text, 0755) < 0)
                 fprintf(stderr, "cannot write %s\n", path);
         return path;
 }
@@ -109,14 +95,14 @@ static void test_find_interpreter(void)
         snprintf(path, sizeof(path), "%s/bin", tmpdir);
         mkdir(path, 0755);
         snprintf(want, sizeof(want), "%s/python3", path);
-        write_file(want, "#!/bin/sh\n", 0755);
+        unit_write_file(want, "#!/bin/sh\n", 0755);
         setenv("PATH", path, 1);
         CHECK_EQ_INT(find("#!/usr/bin/env python3\n", interp, sizeof(interp)), 1);
         CHECK_STR(interp, want);
         CHECK_EQ_INT(find("#!/usr/bin/env python3.99\n", interp, sizeof(interp)), 0); /* not on PATH */
         CHECK_STR(interp, "(untouched)");
         snprintf(want, sizeof(want), "%s/sh", path);
-        write_file(want, "#!/bin/sh\n", 0755);
+        unit_write_file(want, "#!/bin/sh\n", 0755);
         CHECK_EQ_INT(find("#!/usr/bin/env sh\n", interp, sizeof(interp)), 0); /* found, not a Python */
         CHECK_STR(interp, "(untouched)");
         if (old_path) {

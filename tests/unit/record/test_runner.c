@@ -27,20 +27,6 @@ static void warn(const char *message)
         snprintf(warned + len, sizeof(warned) - len, "%s\n", message);
 }
 
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        size_t len = strlen(text);
-        ssize_t n;
-
-        if (fd < 0)
-                return -1;
-        n = write(fd, text, len);
-        close(fd);
-        if (n != (ssize_t)len)
-                return -1;
-        return chmod(path, mode);
-}
 
 /* tmpdir/name, in a static buffer (one of four, used in turn). */
 static const char *in_tmp(const char *name)
@@ -164,7 +150,7 @@ static void test_not_run(void)
         CHECK_EQ_INT(runner_record(&o, missing_slash, &res), -ENOENT);
         CHECK_STR(res.error, "./jitmem-no-such-command: command not found");
 
-        write_file(noexec[0], "#!/bin/sh\n", 0644);
+        unit_write_file(noexec[0], "#!/bin/sh\n", 0644);
         CHECK_EQ_INT(runner_record(&o, noexec, &res), -EACCES);
         CHECK_EQ_INT(res.exit_code, EXIT_CODE_NOT_EXEC);
         CHECK(strstr(res.error, ": found but not executable (check its permissions, or that it is not a directory)") != NULL);
@@ -181,9 +167,9 @@ static void test_not_executed(void)
         char *argv[] = { (char *)in_tmp("script"), NULL };
         char want[PATH_MAX + 64];
 
-        write_file(argv[0], "echo no #! line\n", 0755);
+        unit_write_file(argv[0], "echo no #! line\n", 0755);
         mkdir(out, 0755);
-        write_file(in_tmp("noexecfmt/summary.json"), "{}", 0644);
+        unit_write_file(in_tmp("noexecfmt/summary.json"), "{}", 0644);
         options(&o, out);
         o.force = 1;
         CHECK_EQ_INT(runner_record(&o, argv, &res), -ENOEXEC);
@@ -216,7 +202,7 @@ static void test_run_dir(void)
         runner_result_free(&res);
 
         /* a parent that is a file */
-        write_file(in_tmp("afile"), "", 0644);
+        unit_write_file(in_tmp("afile"), "", 0644);
         out = in_tmp("afile/run");
         options(&o, out);
         CHECK(run_sh(&o, "exit 0", &res) < 0);
@@ -377,8 +363,8 @@ static void test_trace_environment(void)
 
         mkdir(out, 0755);
         mkdir(in_tmp("trace/trace"), 0755);
-        write_file(in_tmp("trace/trace/events.123"), "stale\n", 0644);
-        write_file(in_tmp("trace/trace/notes"), "kept\n", 0644);
+        unit_write_file(in_tmp("trace/trace/events.123"), "stale\n", 0644);
+        unit_write_file(in_tmp("trace/trace/notes"), "kept\n", 0644);
         CHECK(realpath(out, abs_out) != NULL);
         options(&o, out);
         o.trace_shim = "/nonexistent/libjitshim.so";
@@ -456,7 +442,7 @@ static void test_meta(void)
 
         /* A "Python" that does not answer: the run goes on, meta.json says why. */
         snprintf(link, sizeof(link), "%s/python3", tmpdir);
-        write_file(link, "#!/bin/sh\nexit 0\n", 0755);
+        unit_write_file(link, "#!/bin/sh\nexit 0\n", 0755);
         o.probe = 1;
         CHECK_EQ_INT(runner_record(&o, py, &res), 0);
         CHECK_EQ_INT(res.exit_code, 0);

@@ -21,20 +21,6 @@ static char a_true[] = "true", a_false[] = "false", a_sleep[] = "sleep", a_5[] =
 static char a_echo[] = "echo", a_hello[] = "hello", a_cat[] = "cat", a_env[] = "env";
 static char a_sh[] = "sh", a_c[] = "-c", a_err[] = "echo oops >&2", a_x[] = "x";
 
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        size_t len = strlen(text);
-        ssize_t n;
-
-        if (fd < 0)
-                return -1;
-        n = write(fd, text, len);
-        close(fd);
-        if (n != (ssize_t)len)
-                return -1;
-        return chmod(path, mode); /* not subject to the umask */
-}
 
 static void path_in(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -55,16 +41,16 @@ static int setup(void)
         if (mkdir(d0, 0755) < 0 || mkdir(d1, 0755) < 0)
                 return -1;
         path_in(p, sizeof(p), d1, "prog");
-        if (write_file(p, "#!/bin/sh\nexit 0\n", 0755) < 0)
+        if (unit_write_file(p, "#!/bin/sh\nexit 0\n", 0755) < 0)
                 return -1;
         path_in(p, sizeof(p), d1, "noexec");
-        if (write_file(p, "#!/bin/sh\nexit 0\n", 0644) < 0)
+        if (unit_write_file(p, "#!/bin/sh\nexit 0\n", 0644) < 0)
                 return -1;
         path_in(p, sizeof(p), d1, "adir");
         if (mkdir(p, 0755) < 0)
                 return -1;
         path_in(p, sizeof(p), d0, "prog");
-        if (write_file(p, "#!/bin/sh\nexit 0\n", 0644) < 0)
+        if (unit_write_file(p, "#!/bin/sh\nexit 0\n", 0644) < 0)
                 return -1;
         return 0;
 }
@@ -245,7 +231,7 @@ static void test_enoexec(void)
         path_in(script, sizeof(script), d1, "script");
         path_in(marker, sizeof(marker), d1, "marker");
         snprintf(text, sizeof(text), "/bin/touch %s\n", marker);
-        CHECK_EQ_INT(write_file(script, text, 0755), 0);
+        CHECK_EQ_INT(unit_write_file(script, text, 0755), 0);
         unlink(marker);
 
         o.path = script;
