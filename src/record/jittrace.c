@@ -604,79 +604,61 @@ static int under_way(const struct change *c, uint64_t a, uint64_t b)
         return c->lo <= b + CLOCK_SLACK_NS && (c->hi == UINT64_MAX || c->hi + CLOCK_SLACK_NS >= a);
 }
 
-/* Whether the process's live JIT bytes could have been v at some moment of [a, b] (when the
- * sample was read): the changes known to have taken effect before a, plus, of each thread's
- * changes that may have taken effect within [a, b], the first none, one, ... or all (a
- * thread's calls take effect in its order). *in_flight says whether any change may have.
- * Past MAX_FLIGHT such changes or MAX_SUMS possible values, v must lie between the least and
- * the most. */
+/* Whether the process's live JIT bytes, as a walk of its mappings over [a, b] showed them, could
+ * have been v: the changes known to have taken effect before a, plus any of the changes that
+ * may have taken effect within [a, b], in any combination. A walk is not one atomic look: the
+ * kernel hands /proc/PID/maps out a page of text at a time (and PROCMAP_QUERY one mapping per
+ * call), letting the process run between, so a change at an address already passed is missed
+ * and one ahead is seen, whatever order the calls came in. *in_flight says whether any change
+ * may have been under way. Past MAX_FLIGHT such changes or MAX_SUMS possible values, v must lie
+ * between the least and the most. */
 static int reachable(const struct proc_trace *p, uint64_t a, uint64_t b, uint64_t v, int *in_flight)
 {
         /* scratch (the cross-check runs once at a time) */
-        static int64_t sums[MAX_SUMS], next[MAX_SUMS];
-        static size_t flight[MAX_FLIGHT];
-        static int64_t delta[MAX_FLIGHT];
-        static char used[MAX_FLIGHT];
+        static int64_t sums[MAX_SUMS], next[2 * MAX_SUMS];
         size_t nsums = 1, nflight = 0;
         int64_t base = 0, lo_sum = 0, hi_sum = 0;
         uint64_t prev_live = 0;
         int overflow = 0;
 
+        sums[0] = 0;
         for (size_t i = 0; i < p->nchanges; i++) {
                 const struct change *c = &p->changes[i];
                 int64_t d = (int64_t)(c->live - prev_live);
                 prev_live = c->live;
-                if (under_way(c, a, b)) {
-                        if (nflight == MAX_FLIGHT) {
-                                overflow = 1; /* judged by the range: counted at both ends */
-                                if (d < 0)
-                                        lo_sum = wrap_add(lo_sum, d);
-                                else
-                                        hi_sum = wrap_add(hi_sum, d);
+                if (!under_way(c, a, b)) {
+                        if (c->lo <= a)
+                                base = wrap_add(base, d); /* took effect before a */
+                        continue;
+                }
+                nflight++;
+                if (d < 0)
+                        lo_sum = wrap_add(lo_sum, d);
+                else
+                        hi_sum = wrap_add(hi_sum, d);
+                if (overflow || d == 0)
+                        continue;
+                if (nflight > MAX_FLIGHT) {
+                        overflow = 1; /* judged by the range */
+                        continue;
+                }
+                size_t nnext = 0; /* each sum so far, with and without d */
+                for (size_t j = 0; j < nsums; j++) {
+                        next[nnext++] = sums[j];
+                        next[nnext++] = wrap_add(sums[j], d);
+                }
+                qsort(next, nnext, sizeof(*next), cmp_i64);
+                nsums = 0;
+                for (size_t j = 0; j < nnext && !overflow; j++) {
+                        if (nsums > 0 && next[j] == sums[nsums - 1])
                                 continue;
-                        }
-                        delta[nflight] = d;
-                        flight[nflight++] = i;
-                } else if (c->lo <= a) {
-                        base = wrap_add(base, d); /* took effect before a */
+                        if (nsums == MAX_SUMS)
+                                overflow = 1;
+                        else
+                                sums[nsums++] = next[j];
                 }
         }
         *in_flight = nflight > 0;
-        if (nflight == 0)
-                return !overflow && (int64_t)v == base;
-        memset(used, 0, nflight);
-        sums[0] = 0;
-        for (size_t i = 0; i < nflight; i++) {
-                int64_t prefix = 0, pmin = 0, pmax = 0;
-                size_t nnext = 0;
-                if (used[i])
-                        continue;
-                for (size_t j = 0; j < nsums; j++)
-                        next[nnext++] = sums[j];
-                for (size_t k = i; k < nflight; k++) {
-                        if (used[k] || p->changes[flight[k]].tid != p->changes[flight[i]].tid)
-                                continue;
-                        used[k] = 1;
-                        prefix = wrap_add(prefix, delta[k]);
-                        pmin = prefix < pmin ? prefix : pmin;
-                        pmax = prefix > pmax ? prefix : pmax;
-                        for (size_t j = 0; j < nsums && !overflow; j++) {
-                                if (nnext == MAX_SUMS)
-                                        overflow = 1;
-                                else
-                                        next[nnext++] = wrap_add(sums[j], prefix);
-                        }
-                }
-                lo_sum = wrap_add(lo_sum, pmin);
-                hi_sum = wrap_add(hi_sum, pmax);
-                if (!overflow) {
-                        qsort(next, nnext, sizeof(*next), cmp_i64);
-                        nsums = 0;
-                        for (size_t j = 0; j < nnext; j++)
-                                if (nsums == 0 || next[j] != sums[nsums - 1])
-                                        sums[nsums++] = next[j];
-                }
-        }
         if (overflow)
                 return (int64_t)v >= wrap_add(base, lo_sum) && (int64_t)v <= wrap_add(base, hi_sum);
         for (size_t j = 0; j < nsums; j++)
