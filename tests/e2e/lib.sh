@@ -5,7 +5,10 @@ set -u
 BUILD=${BUILD:-build}
 JITMEM="$BUILD/jitmem"
 FIX="$BUILD/fixtures"
-PY=${E2E_PYTHON:-python3}
+# The Python the checks read JSON with: the interpreter python3 names, found once (a launcher
+# such as pyenv's shim runs scripts of its own at every call, hundreds of times a suite).
+PY=${E2E_PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)}
+PY=${PY:-python3}
 passed=0
 failed=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitmem-e2e.XXXXXX")
