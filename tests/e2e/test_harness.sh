@@ -43,4 +43,35 @@ tail -n 1 "$TMP/out" | grep -qx "10 passed, 3 failed"
 ok $? "the last line adds them up"
 [ "$failed" -eq 0 ] || sed 's/^/  | /' "$TMP/out" >&2
 
+# Side by side: results in name order whatever order the scripts end in; a bad job count is
+# refused; an interrupted run stops every script and what it started.
+par="$TMP/par"
+mkdir -p "$par/tests" "$par/e2e"
+for n in a b c; do
+        printf 'sleep %s\necho "test_%s: 1 passed, 0 failed"\n' "$([ $n = a ] && echo 1 || echo 0)" "$n" >"$par/e2e/test_$n.sh"
+done
+BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=3 bash tests/run >"$TMP/par.out" 2>&1
+check_eq "side by side: passes" $? 0
+check_eq "side by side: results in name order" "$(grep -o '^test_[abc]' "$TMP/par.out" | tr '\n' ' ')" "test_a test_b test_c "
+BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=0 bash tests/run >"$TMP/bad.out" 2>&1
+check_eq "JITMEM_TEST_JOBS=0 -> 2" $? 2
+mark="jitmem-harness-$$-$RANDOM"
+for n in a b c; do
+        printf 'exec -a %s sleep 300\n' "$mark" >"$par/e2e/test_$n.sh"
+done
+set -m # (else a command started with & ignores SIGINT, as Ctrl-C at a terminal would not have it)
+BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=2 bash tests/run >"$TMP/int.out" 2>&1 &
+runner=$!
+set +m
+for _ in $(seq 100); do [ "$(pgrep -fc "^$mark")" -ge 2 ] && break; sleep 0.05; done
+kill -INT "$runner"
+for _ in $(seq 100); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$runner" 2>/dev/null
+check_eq "interrupted: tests/run stops within 10 s" $? 1
+left=$(pgrep -fc "^$mark")
+pkill -f "^$mark" 2>/dev/null
+wait "$runner"
+check_eq "interrupted -> 130" $? 130
+check_eq "interrupted: no script left running" "$left" 0
+
 finish test_harness
