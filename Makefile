@@ -116,10 +116,11 @@ check: tests-build
 	BUILD=$(BUILD) bash tests/run
 
 # The test command: the suite plain, then sanitized; both passes run, and it fails if either did.
+# Each build uses every CPU.
 test:
-	@plain=0; sanitized=0; \
-	$(MAKE) -s check || plain=$$?; \
-	$(MAKE) -s SANITIZE=1 check || sanitized=$$?; \
+	@plain=0; sanitized=0; jobs=$$(nproc 2>/dev/null || echo 2); \
+	$(MAKE) -s -j$$jobs check || plain=$$?; \
+	$(MAKE) -s -j$$jobs SANITIZE=1 check || sanitized=$$?; \
 	if [ $$plain -ne 0 ] || [ $$sanitized -ne 0 ]; then \
 		echo "make test: FAILED (plain pass: $$([ $$plain -eq 0 ] && echo passed || echo failed), sanitized pass: $$([ $$sanitized -eq 0 ] && echo passed || echo failed))"; \
 		exit 1; \
