@@ -7,11 +7,11 @@
 if command -v python3 >/dev/null; then
         PORT=$(free_port)
         mkdir -p "$TMP/www" && echo hello > "$TMP/www/index.html"
-        (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --control --runs 2 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
+        (cd "$TMP/www" && "$OLDPWD/$JITMEM" compare --control --runs 1 --http "http://127.0.0.1:$PORT/" --duration 1s --connections 2 \
                 --out "$TMP/http" -- python3 -m http.server "$PORT" --bind 127.0.0.1 > "$TMP/http.txt" 2>&1)
         st=$?; [ $st -ne 0 ] && tail -n 5 "$TMP/http.txt" >&2
         check_eq "compare --http exits 0" $st 0
-        jcheck "each run was driven: ready, load completed" "$TMP/http/comparison.json" "len(d['runs']) == 4"
+        jcheck "each run was driven: ready, load completed" "$TMP/http/comparison.json" "len(d['runs']) == 2"
         "$PY" - "$TMP/http" <<'PYEOF'
 import glob, json, sys
 for s in glob.glob(sys.argv[1] + "/runs/*/summary.json"):
@@ -59,7 +59,7 @@ fi
 if command -v python3 >/dev/null && [ "$(jget <("$JITMEM" env --no-startup --json) "d['python']['jit']['build']")" = not_built ]; then
         "$JITMEM" compare --workload webapp --python python3 --runs 2 --duration 1s --out "$TMP/web0" >/dev/null 2>&1
         check_eq "webapp on a Python without JIT: refused -> 1" $? 1
-        "$JITMEM" compare --control --workload webapp --python python3 --runs 2 --duration 1s --workers 2 --out "$TMP/web" >/dev/null 2>&1
+        "$JITMEM" compare --control --workload webapp --python python3 --runs 1 --duration 1s --workers 2 --out "$TMP/web" >/dev/null 2>&1
         check_eq "webapp control comparison exits 0" $? 0
         jcheck "webapp: master and 2 workers sampled, load served" "$TMP/web/comparison.json" "all(r['figures'] and r['figures']['throughput_units_per_s'] > 100 for r in d['runs'])"
         "$PY" - "$TMP/web" <<'PYEOF'
@@ -103,7 +103,7 @@ for i in "${!JIT_PYTHONS[@]}"; do
         check_eq "real JIT comparison exits 0" $? 0
         jcheck "real JIT: code with the JIT on, none off" "$TMP/real/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
         jcheck "real JIT: probed" "$TMP/real/comparison.json" "d['python']['jit']['machine_code'] is True"
-        "$JITMEM" compare --workload webapp --python "$JIT_PY" --runs 2 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
+        "$JITMEM" compare --workload webapp --python "$JIT_PY" --runs 1 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
         jcheck "real JIT: the web service under load compiles JIT code in its workers" "$TMP/realweb/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
         jcheck "real JIT: JIT code per worker at equal requests served, none off" "$TMP/realweb/comparison.json" \
                 "all(p['worker_jit_code_bytes']['on'] > 0 and p['worker_jit_code_bytes']['off'] == 0 for p in d['equivalent_points'])"
