@@ -9,7 +9,7 @@
  *     <ns> <seq> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
  *
  * ns: CLOCK_MONOTONIC; seq: the call's place in the process's order (an atomic counter); op: mmap, mprotect, munmap, mremap (for mremap, prot holds the new
- * length and flags the new address), name (a prctl(PR_SET_VMA_ANON_NAME): the name follows
+ * length, flags its flags and result the new address), name (a prctl(PR_SET_VMA_ANON_NAME): the name follows
  * the module, prot says whether the kernel took it), or fork (the first line of a forked child's stream; prot
  * holds the parent's PID, flags the parent's seq at the fork); addr, len, result in hex; module: where the call came from
  * (E the main program, P a libpython, O anything else).

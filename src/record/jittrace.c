@@ -11,21 +11,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define MAX_EVENTS_PER_PROC 1000000
-#define MAX_REGIONS 1000000
+#define MAX_SPANS 1000000
 #define MAX_SECONDS 3600
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
 
-enum { ST_RW, ST_EXEC };
-
-struct region {
-        uint64_t start, len;
-        int state;
-        uint64_t t_exec;
-        int perf; /* named cpython:perf_trampoline: a perf trampoline arena, not JIT code (2: the
-                   * kernel refused the name, so /proc sees it as JIT code) */
-        int inherited; /* a forked child's copy of its parent's executor: compiled by the parent */
+/* A process's anonymous private memory, page-exactly: the ranges the stream's calls made,
+ * sorted, with their protection. Pages outside every span are unknown to the trace (mapped
+ * before the shim was loaded, file-backed, or not mapped): calls on them are not followed. */
+struct span {
+        uint64_t start, end; /* [start, end), page-aligned */
+        int prot;            /* PROT_* */
+        unsigned char perf;  /* made by an mmap later named cpython:perf_trampoline (1), or whose
+                              * name the kernel refused (2: /proc sees it as JIT code) */
+        unsigned char ever_code; /* has held JIT code */
+        uint32_t exe;            /* while JIT code: its executor (index), else NO_EXE */
 };
+#define NO_EXE UINT32_MAX
+
+/* An executor: a contiguous range of pages one call made JIT code (read+execute, not
+ * writable). CPython's JIT makes each executor its own mapping (mmap read+write, mprotect
+ * read+execute, munmap); an allocator that hands out pages of a reservation makes each range it
+ * turns executable one executor. It is freed when the last of its pages stops being JIT code. */
+struct executor {
+        uint64_t t_exec;  /* the stamp of the call that made it */
+        uint64_t addr;    /* its first page then */
+        uint64_t bytes;   /* made JIT code by that call */
+        uint64_t live;    /* of its pages, the bytes still JIT code */
+        int inherited;    /* a forked child's copy of its parent's executor: compiled by the parent */
+};
+
+static uint64_t span_len(const struct span *s)
+{
+        return s->end - s->start;
+}
+
+/* JIT code as /proc tells it (maps.h): read+execute, not writable, not a perf arena. */
+static int span_code(const struct span *s)
+{
+        return !s->perf && (s->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == (PROT_READ | PROT_EXEC);
+}
+
+/* A perf arena the kernel refused to name: JIT code to /proc, not to the trace. */
+static int span_unnamed(const struct span *s)
+{
+        return s->perf == 2 && (s->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == (PROT_READ | PROT_EXEC);
+}
+
+/* No user address reaches this (x86-64's 5-level paging ends at 2^56). */
+#define ADDR_LIMIT (UINT64_C(1) << 57)
+
+/* The pages a call on [addr, addr + len) concerns, rounded up to whole pages as the kernel
+ * does: [*lo, *hi). Returns 0 where the kernel would have refused the call (an address not on a
+ * page boundary, no length, past every user address): a line no real call wrote. */
+static int page_range(uint64_t addr, uint64_t len, uint64_t *lo, uint64_t *hi)
+{
+        static uint64_t page;
+
+        if (!page) {
+                long v = sysconf(_SC_PAGESIZE);
+                page = v > 0 ? (uint64_t)v : 4096;
+        }
+        if (addr % page != 0 || len == 0 || addr >= ADDR_LIMIT || len > ADDR_LIMIT - addr)
+                return 0;
+        *lo = addr;
+        *hi = addr + (len + page - 1) / page * page;
+        return *hi <= ADDR_LIMIT;
+}
 
 /* Frees of executors a process compiled, kept until its stream ends: those in its last burst,
  * which leaves nothing live, are the interpreter's finalization, not churn. */
@@ -47,13 +103,15 @@ struct change {
         uint64_t live;   /* after it */
 };
 
-/* A forked child starts with its parent's mappings as they were at the fork. */
+/* A forked child starts with its parent's mappings, and their executors, as they were at the fork. */
 struct snap {
         int child;
         uint64_t t;
         int taken;
-        struct region *regs;
+        struct span *spans;
         size_t n;
+        struct executor *exes;
+        size_t nexe;
 };
 
 struct proc_trace {
@@ -70,6 +128,7 @@ struct totals {
         uint64_t compiled, freed, churned, never_exec, wx, live_final_sum, perf, live_final_count;
         uint64_t peak; /* of the process being replayed */
         uint64_t freed_at_exit, inherited_freed;
+        uint64_t streams_cut; /* processes whose memory outgrew MAX_SPANS: later calls not followed */
         uint64_t *sizes;
         size_t nsizes, cap;
         uint64_t by_second[MAX_SECONDS];
@@ -188,18 +247,41 @@ static int load_events(const char *path, struct event **ret, size_t *ret_n)
         return 0;
 }
 
-static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const struct region *reg, size_t nreg)
+/* The forked children's snapshots due before the call of order `before`: copies of the spans
+ * and executors as they are. A snapshot that cannot be copied for want of memory starts its
+ * child from nothing. */
+static void take_snaps(struct snap *snaps, size_t nsnaps, uint64_t before, const struct span *sp, size_t nsp,
+                       const struct executor *exes, size_t nexe)
 {
         for (size_t k = 0; k < nsnaps; k++) {
                 if (snaps[k].taken || snaps[k].t > before)
                         continue;
                 snaps[k].taken = 1;
-                snaps[k].regs = nreg ? malloc(nreg * sizeof(*reg)) : NULL;
-                if (snaps[k].regs) {
-                        memcpy(snaps[k].regs, reg, nreg * sizeof(*reg));
-                        snaps[k].n = nreg;
+                snaps[k].spans = nsp ? malloc(nsp * sizeof(*sp)) : NULL;
+                snaps[k].exes = nexe ? malloc(nexe * sizeof(*exes)) : NULL;
+                if ((nsp && !snaps[k].spans) || (nexe && !snaps[k].exes)) {
+                        free(snaps[k].spans);
+                        free(snaps[k].exes);
+                        snaps[k].spans = NULL;
+                        snaps[k].exes = NULL;
+                        continue;
                 }
+                if (nsp)
+                        memcpy(snaps[k].spans, sp, nsp * sizeof(*sp));
+                if (nexe)
+                        memcpy(snaps[k].exes, exes, nexe * sizeof(*exes));
+                snaps[k].n = nsp;
+                snaps[k].nexe = nexe;
         }
+}
+
+static void snap_free(struct snap *s)
+{
+        free(s->spans);
+        free(s->exes);
+        s->spans = NULL;
+        s->exes = NULL;
+        s->n = s->nexe = 0;
 }
 
 #define MAX_THREADS 4096
@@ -234,8 +316,9 @@ static int thread_neighbours(const struct event *ev, size_t n, uint64_t *prev, u
         return 0;
 }
 
-/* One events.PID file being replayed: its events in the order of the calls, the mappings the
- * process holds, its live bytes, and its frees (told apart from its exit's when it ends). */
+/* One events.PID file being replayed: its events in the order of the calls, the process's
+ * anonymous memory (spans) and executors, its live bytes, and its frees (told apart from its
+ * exit's when it ends). */
 struct replay {
         struct proc_trace *P;
         uint64_t t0;
@@ -247,13 +330,20 @@ struct replay {
         size_t nevents;
         uint64_t *prev_t, *next_t; /* each event's thread neighbours (thread_neighbours) */
         char *perf_flag;           /* by the index of an mmap: 1 a perf arena, 2 one the kernel refused to name */
-        struct region *reg;
-        size_t nreg, capreg;
+        struct span *sp;
+        size_t nsp, capsp;
+        struct executor *exes;
+        size_t nexe, capexe;
         uint64_t live, unnamed; /* JIT bytes; perf arenas /proc cannot tell from them */
         uint64_t last_compile;
         struct freed *fr;
         size_t nfr, capfr;
+        int full; /* MAX_SPANS reached: calls that would add a span are not followed */
         /* the event being replayed */
+        const struct event *e;
+        const char *how; /* what it did to an executor it freed: "munmap", "mprotect", ... */
+        uint32_t made;   /* the executor it is making (NO_EXE: none yet) */
+        int wx, perf, unmapped_code, unmapped_plain; /* what it did, once per call */
         uint64_t lo, hi; /* when it took effect (see struct change) */
         double ts;       /* its time in seconds from t0 */
 };
@@ -311,181 +401,398 @@ static int replay_load(struct replay *R)
         return 0;
 }
 
-/* A forked child starts with its parent's mappings at the fork (init): its executors are live
- * from its birth, compiled by the parent. Returns 0 or -ENOMEM. */
+/* A forked child starts with its parent's spans and executors at the fork (init): the
+ * executors live then are live from its birth, compiled by the parent. Returns 0 or -ENOMEM. */
 static int replay_inherit(struct replay *R, const struct snap *init)
 {
         if (!init || init->n == 0)
                 return 0;
-        R->reg = malloc(init->n * sizeof(*R->reg));
-        if (!R->reg)
+        R->sp = malloc(init->n * sizeof(*R->sp));
+        R->exes = init->nexe ? malloc(init->nexe * sizeof(*R->exes)) : NULL;
+        if (!R->sp || (init->nexe && !R->exes))
                 return -ENOMEM;
-        memcpy(R->reg, init->regs, init->n * sizeof(*R->reg));
-        R->nreg = R->capreg = init->n;
-        for (size_t i = 0; i < R->nreg; i++) {
-                struct region *g = &R->reg[i];
-                g->inherited = g->state == ST_EXEC;
-                if (g->state != ST_EXEC || g->perf == 1)
-                        continue;
-                if (g->perf == 2)
-                        R->unnamed += g->len;
-                else
-                        R->live += g->len;
+        memcpy(R->sp, init->spans, init->n * sizeof(*R->sp));
+        R->nsp = R->capsp = init->n;
+        if (init->nexe)
+                memcpy(R->exes, init->exes, init->nexe * sizeof(*R->exes));
+        R->nexe = R->capexe = init->nexe;
+        for (size_t i = 0; i < R->nexe; i++)
+                R->exes[i].inherited = R->exes[i].live > 0;
+        for (size_t i = 0; i < R->nsp; i++) {
+                if (span_code(&R->sp[i]))
+                        R->live += span_len(&R->sp[i]);
+                else if (span_unnamed(&R->sp[i]))
+                        R->unnamed += span_len(&R->sp[i]);
         }
-        push_change(R->P, 0, 0, 0, 0, R->live + R->unnamed); /* inherited: live from the child's birth */
+        if (R->live > R->T->peak)
+                R->T->peak = R->live;
+        return push_change(R->P, 0, 0, 0, 0, R->live + R->unnamed); /* inherited: live from the child's birth */
+}
+
+/* The index of the first span that ends after x (nsp: none). */
+static size_t span_after(const struct replay *R, uint64_t x)
+{
+        size_t lo = 0, hi = R->nsp;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (R->sp[mid].end > x)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return lo;
+}
+
+/* Inserts s before span i. Returns 0 or -ENOMEM. */
+static int span_insert(struct replay *R, size_t i, struct span s)
+{
+        struct span *p = util_grow(R->sp, &R->capsp, R->nsp + 1, sizeof(*p), 256);
+
+        if (!p)
+                return -ENOMEM;
+        R->sp = p;
+        memmove(&R->sp[i + 1], &R->sp[i], (R->nsp - i) * sizeof(*p));
+        R->sp[i] = s;
+        R->nsp++;
         return 0;
 }
 
-/* The live bytes changed at event e: kept for the cross-check. Returns 0 or -ENOMEM. */
-static int replay_change(struct replay *R, const struct event *e)
+/* Splits the span holding x, if any, at x. Returns 0 or -ENOMEM. */
+static int span_split(struct replay *R, uint64_t x)
 {
-        return push_change(R->P, e->t, R->lo, R->hi, e->tid, R->live + R->unnamed);
+        size_t i = span_after(R, x);
+        struct span head;
+
+        if (i == R->nsp || R->sp[i].start >= x)
+                return 0;
+        head = R->sp[i];
+        head.end = x;
+        R->sp[i].start = x;
+        return span_insert(R, i, head);
 }
 
-/* An executor gone at event e (freed, or replaced by MAP_FIXED): kept to be judged churn or
- * exit when the stream ends, unless the process inherited it. Returns 0 or -ENOMEM. */
-static int replay_gone(struct replay *R, const struct region *g, const struct event *e)
+/* The spans within [lo, hi), made so by splitting those across its ends: [*i, *j). Returns 0
+ * or -ENOMEM. */
+static int span_cut(struct replay *R, uint64_t lo, uint64_t hi, size_t *i, size_t *j)
 {
-        R->live -= g->len;
-        if (g->inherited) {
+        if (span_split(R, lo) < 0 || span_split(R, hi) < 0)
+                return -ENOMEM;
+        *i = span_after(R, lo);
+        *j = span_after(R, hi > 0 ? hi - 1 : 0);
+        while (*j < R->nsp && R->sp[*j].start < hi)
+                (*j)++;
+        return 0;
+}
+
+/* Whether the call being replayed can add n spans (MAX_SPANS). */
+static int span_room(struct replay *R, size_t n)
+{
+        if (R->nsp + n <= MAX_SPANS)
+                return 1;
+        R->full = 1;
+        return 0;
+}
+
+/* An executor gone at the call being replayed (its last page no longer JIT code): kept to be
+ * judged churn or exit when the stream ends, unless the process inherited it. Returns 0 or
+ * -ENOMEM. */
+static int executor_gone(struct replay *R, const struct executor *x)
+{
+        const struct event *e = R->e;
+
+        fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64
+                        ", \"age_s\": %.6f, \"by\": \"%s\"%s}\n",
+                R->ts, R->P->pid, x->addr, x->bytes, (double)(e->t - x->t_exec) / 1e9, R->how,
+                x->inherited ? ", \"inherited\": true" : "");
+        if (x->inherited) {
                 R->T->inherited_freed++;
                 return 0;
         }
-        return push_freed(&R->fr, &R->nfr, &R->capfr, e->t, e->t - g->t_exec);
+        return push_freed(&R->fr, &R->nfr, &R->capfr, e->t, e->t - x->t_exec);
 }
 
-/* mmap: a read+write mapping is tracked (a JIT executor to be, perhaps); MAP_FIXED over
- * tracked regions replaces them. Returns 0, 1 when the call is not one the trace follows (its
- * peak is not taken), or -ENOMEM. */
-static int replay_mmap(struct replay *R, const struct event *e, size_t ei)
+/* n bytes of executor exe no longer JIT code. Returns 0 or -ENOMEM. */
+static int code_leaves(struct replay *R, uint32_t exe, uint64_t n)
 {
-        int prot = (int)e->a;
+        struct executor *x = &R->exes[exe];
 
-        if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
-                R->T->wx++;
-                return 1;
+        R->live -= n;
+        x->live -= n;
+        return x->live == 0 ? executor_gone(R, x) : 0;
+}
+
+/* s made JIT code by the call being replayed: part of the executor it is making if s follows
+ * it, else the first page of a new one. Returns 0 or -ENOMEM. */
+static int code_enters(struct replay *R, struct span *s)
+{
+        uint64_t n = span_len(s);
+        struct executor *x = R->made == NO_EXE ? NULL : &R->exes[R->made];
+
+        if (!x || x->addr + x->bytes != s->start) {
+                if (R->nexe >= NO_EXE)
+                        return -ENOMEM;
+                x = util_grow(R->exes, &R->capexe, R->nexe + 1, sizeof(*x), 256);
+                if (!x)
+                        return -ENOMEM;
+                R->exes = x;
+                R->made = (uint32_t)R->nexe++;
+                x = &R->exes[R->made];
+                *x = (struct executor){ R->e->t, s->start, 0, 0, 0 };
         }
-        if (!(prot & PROT_WRITE))
-                return 1; /* reservations (PROT_NONE) and the like */
-        for (size_t i = 0; i < R->nreg;) {
-                struct region *g = &R->reg[i];
-                if (g->start >= e->res && g->start < e->res + e->len) {
-                        if (g->state == ST_EXEC && !g->perf &&
-                            (replay_gone(R, g, e) < 0 || replay_change(R, e) < 0))
-                                return -ENOMEM;
-                        R->reg[i] = R->reg[--R->nreg];
-                } else {
-                        i++;
-                }
-        }
-        if (R->nreg == MAX_REGIONS)
-                return 1;
-        struct region *p = util_grow(R->reg, &R->capreg, R->nreg + 1, sizeof(*p), 256);
-        if (!p)
-                return -ENOMEM;
-        R->reg = p;
-        R->reg[R->nreg++] = (struct region){ e->res, e->len, ST_RW, 0, R->perf_flag ? R->perf_flag[ei] : 0, 0 };
+        x->bytes += n;
+        x->live += n;
+        R->live += n;
+        s->exe = R->made;
+        s->ever_code = 1;
         return 0;
 }
 
-/* g made read+execute at event e: an executor compiled. Returns 0 or -ENOMEM. */
-static int replay_compile(struct replay *R, struct region *g, const struct event *e)
+/* s given protection prot by the call being replayed: JIT code made or ended, perf arenas made
+ * executable, pages made writable and executable. Returns 0 or -ENOMEM. */
+static int span_protect(struct replay *R, struct span *s, int prot)
+{
+        int was_code = span_code(s), was_unnamed = span_unnamed(s), was_exec = (s->prot & PROT_EXEC) != 0;
+        uint32_t exe = s->exe;
+
+        s->prot = prot;
+        if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+                R->wx = 1;
+        if (s->perf && !was_exec && (prot & PROT_EXEC))
+                R->perf = 1;
+        if (was_unnamed != span_unnamed(s)) {
+                if (was_unnamed)
+                        R->unnamed -= span_len(s);
+                else
+                        R->unnamed += span_len(s);
+        }
+        if (was_code && !span_code(s)) {
+                s->exe = NO_EXE;
+                return code_leaves(R, exe, span_len(s));
+        }
+        if (!was_code && span_code(s))
+                return code_enters(R, s);
+        return 0;
+}
+
+/* Removes spans [i, j) (munmap, or what a new mapping replaces): the JIT code in them freed.
+ * Returns 0 or -ENOMEM. */
+static int span_remove(struct replay *R, size_t i, size_t j)
+{
+        for (size_t k = i; k < j; k++) {
+                struct span *s = &R->sp[k];
+                if (span_unnamed(s))
+                        R->unnamed -= span_len(s);
+                if (s->ever_code)
+                        R->unmapped_code = 1;
+                else if (s->prot & PROT_WRITE)
+                        R->unmapped_plain = 1;
+                if (span_code(s) && code_leaves(R, s->exe, span_len(s)) < 0)
+                        return -ENOMEM;
+        }
+        if (j > i)
+                memmove(&R->sp[i], &R->sp[j], (R->nsp - j) * sizeof(*R->sp));
+        R->nsp -= j - i;
+        return 0;
+}
+
+/* Unmaps [lo, hi). Returns 0 or -ENOMEM. */
+static int unmap_range(struct replay *R, uint64_t lo, uint64_t hi)
+{
+        size_t i, j;
+
+        if (span_cut(R, lo, hi, &i, &j) < 0)
+                return -ENOMEM;
+        return span_remove(R, i, j);
+}
+
+/* mmap of anonymous private memory: whatever the model held there is replaced (MAP_FIXED, or
+ * memory it could not know of); mapped read+execute, it is JIT code at once. Returns 0, 1 when
+ * the call is not followed, or -ENOMEM. */
+static int replay_mmap(struct replay *R, size_t ei)
+{
+        const struct event *e = R->e;
+        uint64_t lo, hi;
+        size_t i;
+
+        if (!page_range(e->res, e->len, &lo, &hi) || !span_room(R, 3))
+                return 1;
+        if (unmap_range(R, lo, hi) < 0)
+                return -ENOMEM;
+        i = span_after(R, lo);
+        if (span_insert(R, i, (struct span){ lo, hi, PROT_NONE, R->perf_flag ? (unsigned char)R->perf_flag[ei] : 0, 0, NO_EXE }) < 0)
+                return -ENOMEM;
+        return span_protect(R, &R->sp[i], (int)e->a);
+}
+
+/* mprotect: every known page of the range takes the new protection. Returns 0, 1 when the call
+ * is not followed, or -ENOMEM. */
+static int replay_mprotect(struct replay *R)
+{
+        const struct event *e = R->e;
+        uint64_t lo, hi;
+        size_t i, j;
+
+        if (!page_range(e->addr, e->len, &lo, &hi) || !span_room(R, 2))
+                return 1;
+        if (span_cut(R, lo, hi, &i, &j) < 0)
+                return -ENOMEM;
+        for (size_t k = i; k < j; k++)
+                if (span_protect(R, &R->sp[k], (int)e->a) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* munmap. Returns 0, 1 when the call is not followed, or -ENOMEM. */
+static int replay_munmap(struct replay *R)
+{
+        uint64_t lo, hi;
+
+        if (!page_range(R->e->addr, R->e->len, &lo, &hi) || !span_room(R, 2))
+                return 1;
+        return unmap_range(R, lo, hi);
+}
+
+/* A span moved (or copied) by mremap placed at its new address, JIT code in it still part of
+ * its executor. copied: the old pages stay (MREMAP_DONTUNMAP), so its JIT code is counted again.
+ * Returns 0 or -ENOMEM. */
+static int moved_place(struct replay *R, struct span s, int copied)
+{
+        if (copied && span_code(&s)) {
+                R->live += span_len(&s);
+                R->exes[s.exe].live += span_len(&s);
+        }
+        if (copied && span_unnamed(&s))
+                R->unnamed += span_len(&s);
+        return span_insert(R, span_after(R, s.start), s);
+}
+
+/* mremap (the stream's A is the new length, B the flags, RESULT the new address): the pages of
+ * the old range move to the new one, their JIT code still their executors'; a shrink frees the
+ * tail; a growth extends the last mapping with its protection (and its executor); MREMAP_FIXED
+ * replaces what was at the new address; MREMAP_DONTUNMAP leaves the old range mapped. Returns 0,
+ * 1 when the call is not followed, or -ENOMEM. */
+static int replay_mremap(struct replay *R)
+{
+        const struct event *e = R->e;
+        int copied = (e->b & MREMAP_DONTUNMAP) != 0;
+        uint64_t olo, ohi, nlo, nhi;
+        struct span *mv;
+        size_t i, j, n;
+        int r = 0;
+
+        if (!page_range(e->addr, e->len, &olo, &ohi) || !page_range(e->res, e->a, &nlo, &nhi) || !span_room(R, 6))
+                return 1;
+        if (span_cut(R, olo, ohi, &i, &j) < 0)
+                return -ENOMEM;
+        n = j - i;
+        if (!span_room(R, n + 6))
+                return 1;
+        mv = malloc((n ? n : 1) * sizeof(*mv));
+        if (!mv)
+                return -ENOMEM;
+        if (n > 0)
+                memcpy(mv, &R->sp[i], n * sizeof(*mv));
+        if (!copied && n > 0) { /* taken out as they are: their code moves, it is not freed */
+                memmove(&R->sp[i], &R->sp[j], (R->nsp - j) * sizeof(*R->sp));
+                R->nsp -= n;
+        }
+        if (unmap_range(R, nlo, nhi) < 0)
+                r = -ENOMEM;
+        for (size_t k = 0; k < n && r == 0; k++) {
+                struct span s = mv[k];
+                uint64_t off = s.start - olo, len = span_len(&s);
+                if (off < nhi - nlo) { /* placed, up to the new length */
+                        struct span in = s;
+                        in.start = nlo + off;
+                        in.end = in.start + (len < nhi - nlo - off ? len : nhi - nlo - off);
+                        r = moved_place(R, in, copied);
+                        if (r < 0)
+                                break;
+                        len -= span_len(&in);
+                        s.start += span_len(&in);
+                }
+                if (len == 0 || copied)
+                        continue;
+                /* past the new length: freed */
+                R->unmapped_code |= s.ever_code;
+                R->unmapped_plain |= !s.ever_code && (s.prot & PROT_WRITE);
+                if (span_unnamed(&s))
+                        R->unnamed -= len;
+                if (span_code(&s))
+                        r = code_leaves(R, s.exe, len);
+        }
+        if (r == 0 && n > 0 && mv[n - 1].end == ohi && nhi - nlo > ohi - olo) {
+                struct span ext = mv[n - 1]; /* the growth: as the last page */
+                ext.start = nlo + (ohi - olo);
+                ext.end = nhi;
+                if (span_code(&ext)) {
+                        R->live += span_len(&ext);
+                        R->exes[ext.exe].live += span_len(&ext);
+                } else if (span_unnamed(&ext)) {
+                        R->unnamed += span_len(&ext);
+                }
+                r = span_insert(R, span_after(R, ext.start), ext);
+        }
+        free(mv);
+        return r;
+}
+
+/* The executors the call being replayed made, from index first: their sizes, their second of
+ * the run, and their lines. Returns 0 or -ENOMEM. */
+static int replay_compiled(struct replay *R, size_t first)
 {
         struct totals *T = R->T;
 
-        g->state = ST_EXEC;
-        g->t_exec = e->t;
-        g->inherited = 0;
-        R->last_compile = e->t;
-        T->compiled++;
-        R->live += g->len;
-        if (push_size(T, g->len) < 0 || replay_change(R, e) < 0)
+        for (size_t k = first; k < R->nexe; k++) {
+                const struct executor *x = &R->exes[k];
+                T->compiled++;
+                R->last_compile = R->e->t;
+                if (push_size(T, x->bytes) < 0)
+                        return -ENOMEM;
+                if (R->ts < MAX_SECONDS) { /* 0 <= ts */
+                        int sec = (int)R->ts;
+                        T->by_second[sec]++;
+                        if (sec + 1 > T->seconds)
+                                T->seconds = sec + 1;
+                }
+                fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"tid\": %" PRIu64
+                                ", \"event\": \"compile\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"module\": \"%c\"}\n",
+                        R->ts, R->P->pid, R->e->tid, x->addr, x->bytes, R->e->mod);
+        }
+        return 0;
+}
+
+/* Replays one call. Returns 0, 1 when it is not one the model follows, or -ENOMEM. */
+static int replay_call(struct replay *R, size_t ei)
+{
+        const struct event *e = &R->events[ei];
+        uint64_t before = R->live + R->unnamed;
+        size_t first = R->nexe;
+        int r = 1;
+
+        R->e = e;
+        R->how = e->op;
+        R->made = NO_EXE;
+        R->wx = R->perf = R->unmapped_code = R->unmapped_plain = 0;
+        if (strcmp(e->op, "mmap") == 0)
+                r = replay_mmap(R, ei);
+        else if (strcmp(e->op, "mprotect") == 0)
+                r = replay_mprotect(R);
+        else if (strcmp(e->op, "munmap") == 0)
+                r = replay_munmap(R);
+        else if (strcmp(e->op, "mremap") == 0)
+                r = replay_mremap(R);
+        if (r < 0)
+                return r;
+        if (replay_compiled(R, first) < 0)
                 return -ENOMEM;
-        if (R->ts < MAX_SECONDS) { /* ts >= 0 */
-                int sec = (int)R->ts;
-                T->by_second[sec]++;
-                if (sec + 1 > T->seconds)
-                        T->seconds = sec + 1;
-        }
-        fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"tid\": %" PRIu64
-                        ", \"event\": \"compile\", \"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"module\": \"%c\"}\n",
-                R->ts, R->P->pid, e->tid, g->start, g->len, e->mod);
-        return 0;
-}
-
-/* mprotect of the regions within [addr, addr+len): compiles, W+X closures, perf arenas made
- * executable, executors made writable again. Returns 0 or -ENOMEM. */
-static int replay_mprotect(struct replay *R, const struct event *e)
-{
-        int prot = (int)e->a;
-
-        for (size_t i = 0; i < R->nreg; i++) {
-                struct region *g = &R->reg[i];
-                if (g->start < e->addr || g->start + g->len > e->addr + e->len)
-                        continue;
-                if ((prot & PROT_WRITE) && (prot & PROT_EXEC)) {
-                        /* writable and executable: a closure trampoline, not JIT code */
-                        if (g->state == ST_EXEC) {
-                                R->live -= g->len;
-                                replay_change(R, e);
-                        }
-                        R->T->wx++;
-                        R->reg[i] = R->reg[--R->nreg];
-                        i--;
-                        continue;
-                }
-                if (g->perf) {
-                        if (g->state == ST_RW && (prot & PROT_EXEC)) {
-                                g->state = ST_EXEC; /* never counted as JIT */
-                                R->T->perf++;
-                                if (g->perf == 2) {
-                                        R->unnamed += g->len;
-                                        replay_change(R, e);
-                                }
-                        }
-                        continue;
-                }
-                if (g->state == ST_RW && (prot & PROT_EXEC) && !(prot & PROT_WRITE)) {
-                        if (replay_compile(R, g, e) < 0)
-                                return -ENOMEM;
-                } else if (g->state == ST_EXEC && !(prot & PROT_EXEC)) {
-                        g->state = ST_RW;
-                        R->live -= g->len;
-                        replay_change(R, e);
-                }
-        }
-        return 0;
-}
-
-/* munmap or mremap of the regions within [addr, addr+len): executors freed, perf arenas and
- * mappings never made executable dropped. Returns 0 or -ENOMEM. */
-static int replay_unmap(struct replay *R, const struct event *e)
-{
-        for (size_t i = 0; i < R->nreg;) {
-                struct region *g = &R->reg[i];
-                if (g->start < e->addr || g->start + g->len > e->addr + e->len) {
-                        i++;
-                        continue;
-                }
-                if (g->perf) {
-                        if (g->perf == 2 && g->state == ST_EXEC) {
-                                R->unnamed -= g->len;
-                                replay_change(R, e);
-                        }
-                } else if (g->state == ST_EXEC) {
-                        if (replay_gone(R, g, e) < 0)
-                                return -ENOMEM;
-                        replay_change(R, e);
-                        fprintf(R->out, "{\"t_s\": %.6f, \"pid\": %d, \"event\": \"free\", \"addr\": \"0x%" PRIx64
-                                        "\", \"bytes\": %" PRIu64 ", \"age_s\": %.6f%s}\n",
-                                R->ts, R->P->pid, g->start, g->len, (double)(e->t - g->t_exec) / 1e9,
-                                g->inherited ? ", \"inherited\": true" : "");
-                } else {
-                        R->T->never_exec++;
-                }
-                R->reg[i] = R->reg[--R->nreg];
-        }
-        return 0;
+        R->T->wx += (uint64_t)R->wx;
+        R->T->perf += (uint64_t)R->perf;
+        R->T->never_exec += (uint64_t)(R->unmapped_plain && !R->unmapped_code);
+        if (R->live + R->unnamed != before && push_change(R->P, e->t, R->lo, R->hi, e->tid, R->live + R->unnamed) < 0)
+                return -ENOMEM;
+        return r;
 }
 
 /* Every event in order, taking the forked children's snapshots on the way. Returns 0 or
@@ -494,8 +801,9 @@ static int replay_events(struct replay *R)
 {
         for (size_t ei = 0; ei < R->nevents; ei++) {
                 const struct event *e = &R->events[ei];
-                int r = 0;
-                take_snaps(R->snaps, R->nsnaps, e->order, R->reg, R->nreg); /* forks before this call */
+                int r;
+                /* forks before this call */
+                take_snaps(R->snaps, R->nsnaps, e->order, R->sp, R->nsp, R->exes, R->nexe);
                 /* when this call took effect (see struct change): after the stamp for munmap */
                 R->lo = R->prev_t[ei];
                 R->hi = e->t;
@@ -504,12 +812,7 @@ static int replay_events(struct replay *R)
                         R->hi = R->next_t[ei];
                 }
                 R->ts = e->t >= R->t0 ? (double)(e->t - R->t0) / 1e9 : 0;
-                if (strcmp(e->op, "mmap") == 0)
-                        r = replay_mmap(R, e, ei);
-                else if (strcmp(e->op, "mprotect") == 0)
-                        r = replay_mprotect(R, e);
-                else if (strcmp(e->op, "munmap") == 0 || strcmp(e->op, "mremap") == 0)
-                        r = replay_unmap(R, e);
+                r = replay_call(R, ei);
                 if (r < 0)
                         return r;
                 if (r == 0 && R->live > R->T->peak)
@@ -527,10 +830,11 @@ static void replay_finish(struct replay *R)
         size_t keep = R->nfr;
         uint64_t end = R->nfr ? R->fr[R->nfr - 1].t : 0;
 
-        take_snaps(R->snaps, R->nsnaps, UINT64_MAX, R->reg, R->nreg); /* forks after the last event */
+        take_snaps(R->snaps, R->nsnaps, UINT64_MAX, R->sp, R->nsp, R->exes, R->nexe); /* forks after the last event */
         T->live_final_sum += R->live;
-        for (size_t i = 0; i < R->nreg; i++)
-                T->live_final_count += R->reg[i].state == ST_EXEC && !R->reg[i].perf;
+        for (size_t i = 0; i < R->nexe; i++)
+                T->live_final_count += R->exes[i].live > 0;
+        T->streams_cut += (uint64_t)R->full;
         if (R->live == 0)
                 while (keep > 0 && R->fr[keep - 1].t >= R->last_compile && R->fr[keep - 1].t + EXIT_BURST_NS >= end)
                         keep--;
@@ -546,7 +850,8 @@ static void replay_free(struct replay *R)
 {
         free(R->fr);
         free(R->perf_flag);
-        free(R->reg);
+        free(R->sp);
+        free(R->exes);
         free(R->prev_t);
         free(R->next_t);
         free(R->events);
@@ -787,7 +1092,9 @@ static int find_streams(struct trace_run *S, DIR *d)
                 if (strncmp(de->d_name, "events.", 7) != 0)
                         continue;
                 size_t n = strlen(de->d_name + 7);
-                if (util_parse_u64(de->d_name + 7, n, &pid) != (int)n)
+                /* the shim's names only: events.PID, PID in decimal without a leading zero (so
+                 * that no two streams name one process) and within a PID's range */
+                if (util_parse_u64(de->d_name + 7, n, &pid) != (int)n || de->d_name[7] == '0' || pid > INT32_MAX)
                         continue;
                 struct proc_trace *p = util_grow(S->procs, &S->capp, S->nprocs + 1, sizeof(*p), 16);
                 if (!p)
@@ -840,8 +1147,7 @@ static int replay_proc(struct trace_run *S, size_t k)
         r = one_file(P, init, S->t0, S->out, S->T, mine, ns);
         S->peak_sum += S->T->peak;
         for (size_t c = 0; c < ns; c++) {
-                /* a child of two streams naming one PID (events.N, events.0N) starts from the last's */
-                free(S->snaps[who[c]].regs);
+                snap_free(&S->snaps[who[c]]);
                 S->snaps[who[c]] = mine[c];
         }
         free(mine);
@@ -897,7 +1203,7 @@ static json_t *summary_json(struct trace_run *S, const char *run_dir)
 
         for (int s = 0; s < T->seconds; s++)
                 json_array_append_new(rate, json_integer((json_int_t)T->by_second[s]));
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o}",
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
                          "executors_compiled", (json_int_t)T->compiled,
                          "executors_freed", (json_int_t)T->freed,
                          "executors_live_final", (json_int_t)T->live_final_count,
@@ -912,6 +1218,7 @@ static json_t *summary_json(struct trace_run *S, const char *run_dir)
                          "writable_executable_mappings", (json_int_t)T->wx,
                          "perf_trampoline_arenas", (json_int_t)T->perf,
                          "churned", (json_int_t)T->churned,
+                         "processes_not_followed_to_the_end", (json_int_t)T->streams_cut,
                          "compiles_per_second", rate,
                          "cross_check", cross_check(run_dir, S->t0, S->procs, S->nprocs));
 }
@@ -919,7 +1226,7 @@ static json_t *summary_json(struct trace_run *S, const char *run_dir)
 static void trace_run_free(struct trace_run *S)
 {
         for (size_t k = 0; S->snaps && k < S->nprocs; k++)
-                free(S->snaps[k].regs);
+                snap_free(&S->snaps[k]);
         free(S->snaps);
         for (size_t i = 0; i < S->nprocs; i++)
                 free(S->procs[i].changes);

@@ -2,10 +2,11 @@
  * run (TRACE_DIR/events.PID) turned into executors compiled and freed, live and peak bytes,
  * churn, sizes, and a cross-check against the /proc mapping figures of samples.csv.
  *
- * An executor, as the shim sees it: an anonymous private mapping made read+write, then
- * mprotect()ed to read+execute (compiled), later munmap()ed (freed). Mappings made writable and
- * executable at once (libffi closures) are counted apart; read+write mappings never made
- * executable (allocator arenas, abandoned compiles) are counted apart too. */
+ * The streams are replayed over a page-exact map of each process's anonymous private memory
+ * (mmap, mprotect, munmap, mremap, fork). JIT code is what /proc calls it (maps.h): pages
+ * read+execute, not writable, not a perf arena. An executor is a contiguous range of pages one
+ * call made JIT code (for CPython, whose JIT maps each executor apart: one compile); it is freed
+ * when its last page stops being JIT code, by whatever call. docs/trace-jit.md has the rules. */
 #ifndef JITMEM_JITTRACE_H
 #define JITMEM_JITTRACE_H
 
