@@ -25,7 +25,8 @@ enum {
         "       request completed; watch: nothing to watch, or it cannot listen; analyze: not a\n"    \
         "       run directory\n"                                                                    \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
-        "  125  run: jitmem failed (output directory unwritable, disk full, ...)\n"                  \
+        "  125  run: jitmem failed (output directory unwritable, disk full, ...), or a measurement\n"  \
+        "       failed (--trace-jit: the trace disagrees with /proc)\n"                            \
         "  126  run: the command was found but cannot be executed\n"                                \
         "  127  run: the command was not found\n"                                                   \
         "  130  compare: interrupted (completed runs are kept: rerun with --resume)\n"

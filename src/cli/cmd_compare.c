@@ -403,6 +403,12 @@ static void print_notes(const struct compare_result *c)
  * workers, VSZ's lead and the notes. */
 static void print_summary(const struct compare_result *c)
 {
+        if (c->measurement_failed > 0)
+                printf("MEASUREMENT FAILED in %d of %d runs: %s. The JIT trace of %s disagrees with /proc (or could\n"
+                       "not be read): the trace's figures of %s (executors compiled and freed, churn) are not to be\n"
+                       "trusted; the memory figures, read from /proc, stand. Each run's summary.json says more.\n\n",
+                       c->measurement_failed, c->runs_completed, c->measurement_failed_runs,
+                       c->measurement_failed == 1 ? "that run" : "those runs", c->measurement_failed == 1 ? "that run" : "those runs");
         print_verdict(c);
         print_metrics(c);
         print_growth(c);

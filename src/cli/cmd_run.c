@@ -81,7 +81,13 @@ static int print_head(FILE *f, const struct runfile_summary *sum, const char *cm
                 fprintf(f, "was killed by signal %d", sum->exit_signal);
         else
                 fprintf(f, "exited with status %d", sum->exit_code >= 0 ? sum->exit_code : 0);
-        fprintf(f, " after %.2f s; %.0f ticks recorded in %s\n\n", sum->duration_s, sum->ticks, out);
+        fprintf(f, " after %.2f s; %.0f ticks recorded in %s\n", sum->duration_s, sum->ticks, out);
+        if (sum->measurement_failed)
+                fprintf(f, "jitmem: MEASUREMENT FAILED: %s; jitmem exits with status 125\n",
+                        sum->trace.traced && (sum->trace.disagreed > 0 || sum->trace.untraced_with_jit > 0)
+                                ? "the JIT trace disagrees with /proc (below)"
+                                                                      : "the JIT trace could not be read");
+        fprintf(f, "\n");
         if (sum->unreadable > 0)
                 fprintf(f, "  %.0f process%s could not be read (permission denied: run jitmem as their owner or as root)\n",
                         sum->unreadable, sum->unreadable == 1 ? "" : "es");
@@ -263,7 +269,7 @@ static void print_trace(FILE *f, const struct runfile_summary_trace *j, int quie
         if (!quiet)
                 print_trace_counts(f, j);
         if (j->disagreed > 0) {
-                fprintf(f, "\njitmem: WARNING: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
+                fprintf(f, "\njitmem: MEASUREMENT FAILED: the JIT trace disagrees with /proc at %.0f of %.0f samples. First: at %.3f s, "
                            "process %.0f had %s of JIT code in /proc, the trace accounts for %s.\n",
                         j->disagreed, j->samples, j->first_t_s, j->first_pid, util_format_bytes_or_dash(j->first_proc_bytes, a, sizeof(a)),
                         util_format_bytes_or_dash(j->first_events_bytes, b, sizeof(b)));
@@ -277,7 +283,7 @@ static void print_trace(FILE *f, const struct runfile_summary_trace *j, int quie
                                    "  and stand.\n");
         }
         if (j->untraced_with_jit > 0)
-                fprintf(f, "\njitmem: WARNING: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
+                fprintf(f, "\njitmem: MEASUREMENT FAILED: %.0f samples of processes with JIT code have no trace at all (the shim left\n"
                            "  no record of them; it is not loaded in setuid programs, nor where LD_PRELOAD was removed):\n"
                            "  the trace's figures leave them out.\n",
                         j->untraced_with_jit);
@@ -407,6 +413,12 @@ int cmd_run(int argc, char **argv)
         if (r == 0 && res.summary)
                 cmd_run_print_summary(stderr, res.summary, argv[cmd_index], o.out, quiet);
         r = res.exit_code;
+        if (res.measurement_failed && r != CLI_EXIT_RUN_FAILED) {
+                /* the command's own status is in the summary, and said above */
+                if (quiet)
+                        cli_error("measurement failed (summary.json's measurement_failures); exiting with status 125");
+                r = CLI_EXIT_RUN_FAILED;
+        }
         runner_result_free(&res);
         return r;
 }

@@ -697,6 +697,31 @@ static void analyse_run(struct compare_sample *s, const struct run_place *p)
         }
         /* per request served with --http (the requests completed are the run's progress) */
         s->cpu_per_unit = s->analysed && p->summary.units > 0 ? s->a.cpu_s / p->summary.units : -1;
+        s->measurement_failed = p->summary.measurement_failed;
+}
+
+/* The completed runs whose measurement failed, counted and named in the result. */
+static void mark_failed_runs(struct experiment *x)
+{
+        struct compare_result *res = x->res;
+        size_t len = 0;
+
+        res->measurement_failed = 0;
+        res->measurement_failed_runs[0] = '\0';
+        for (int i = 0; i < x->done; i++) {
+                if (!x->runs[i].measurement_failed)
+                        continue;
+                res->measurement_failed++;
+                char one[48];
+                int n = snprintf(one, sizeof(one), "%s%d (JIT %s)", len ? ", " : "", i + 1, x->runs[i].on ? "on" : "off");
+                if (len + (size_t)n + 4 < sizeof(res->measurement_failed_runs)) {
+                        memcpy(res->measurement_failed_runs + len, one, (size_t)n + 1);
+                        len += (size_t)n;
+                } else if (len + 4 < sizeof(res->measurement_failed_runs)) {
+                        memcpy(res->measurement_failed_runs + len, ", ...", 6 < sizeof(res->measurement_failed_runs) - len ? 6 : 1);
+                        len = sizeof(res->measurement_failed_runs);
+                }
+        }
 }
 
 /* Run i of the comparison (or, resuming, the one already done), analysed. Returns 0, or the
@@ -732,6 +757,9 @@ static int run_next(struct experiment *x, int i)
                 p->have_summary = 1;
         }
         analyse_run(s, p);
+        if (s->measurement_failed)
+                status(o, "run %d of %d, JIT %s: MEASUREMENT FAILED (the JIT trace disagrees with /proc or could not be read: %s/summary.json)",
+                       i + 1, x->total, mode, p->dir);
         return 0;
 }
 
@@ -1003,9 +1031,9 @@ static json_t *runs_json(const struct experiment *x)
 
         for (int i = 0; i < x->done; i++) {
                 const struct compare_sample *s = &x->runs[i];
-                json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
-                                                   x->place[i].dir, "analysed", s->analysed,
-                                                   "figures", s->analysed ? run_figures(s) : json_null()));
+                json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
+                                                   x->place[i].dir, "analysed", s->analysed, "measurement_failed",
+                                                   s->measurement_failed, "figures", s->analysed ? run_figures(s) : json_null()));
         }
         return a;
 }
@@ -1103,6 +1131,7 @@ static json_t *comparison_json(const struct experiment *x)
         json_object_set_new(c, "anon_method", res->anon_method ? json_string(res->anon_method) : json_null());
         json_object_set_new(c, "anon_outside", res->anon_outside_max < 0 ? json_null()
                             : json_pack("{s:f, s:i}", "max_bytes", res->anon_outside_max, "runs", res->anon_outside_runs));
+        json_object_set_new(c, "runs_measurement_failed", json_integer(res->measurement_failed));
         return c;
 }
 
@@ -1151,6 +1180,7 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
         r = run_planned(&x);
         x.res->complete = x.done == x.total;
         x.res->runs_completed = x.done;
+        mark_failed_runs(&x);
         align_equal_work(&x);
         count_anon_one_way(&x);
         compute_statistics(&x);

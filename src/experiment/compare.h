@@ -53,6 +53,7 @@ struct compare_sample {
         int analysed;                   /* a holds the run's analysis */
         struct analysis a;
         double cpu_per_unit;            /* CPU seconds of the tree per unit of work (request served); < 0 none */
+        int measurement_failed;         /* its summary's measurement_failures is not empty */
 };
 
 /* The figures compared, each once (compare_metrics[] below, by id). */
@@ -131,6 +132,8 @@ struct compare_result {
         int control;                    /* no verdict: the interpreter has no JIT machine code */
         int complete;                   /* every planned run completed */
         int runs_completed;
+        int measurement_failed;         /* completed runs whose measurement failed (the JIT trace's) */
+        char measurement_failed_runs[256]; /* which: "3 (JIT on), 6 (JIT off)", cut with "..." */
         struct compare_stat metrics[COMPARE_METRIC_MAX];
         const char *basis;              /* of the equivalent points: "requests", "work", "time" */
         struct compare_point points[ANALYSIS_POINTS];

@@ -973,6 +973,27 @@ static void end_run(struct run *R)
         }
 }
 
+/* What the run was asked to measure and could not measure truthfully, as stable names (an
+ * empty array when none): "jit_trace_unreadable" (--trace-jit, and its streams could not be
+ * read), "jit_trace_disagrees_with_proc" (the trace's live JIT bytes disagree with /proc's at
+ * some sample, or /proc shows JIT code in a process the trace has no record of: the trace's
+ * figures are not to be trusted). docs/trace-jit.md. */
+static json_t *measurement_failures(const struct run *R, json_t *jit)
+{
+        json_t *a = json_array();
+        json_t *cc = json_object_get(jit, "cross_check");
+        json_int_t disagreed = json_integer_value(json_object_get(cc, "disagreed")) +
+                               json_integer_value(json_object_get(cc, "untraced_with_jit"));
+
+        if (!a || !R->o.trace_shim)
+                return a;
+        if (!json_is_object(jit))
+                json_array_append_new(a, json_string("jit_trace_unreadable"));
+        else if (disagreed > 0)
+                json_array_append_new(a, json_string("jit_trace_disagrees_with_proc"));
+        return a;
+}
+
 /* summary.json's content for a run that exits with `code`: its figures, the observer's CPU
  * (this run's, not the process's since it began, as compare runs many, and without the
  * driver's thread: the load generator is not the observer), the JIT trace's and the driver's
@@ -1005,6 +1026,7 @@ static json_t *run_summary(struct run *R, int code)
                         warnf(R, "cannot read the JIT trace in %s: %s", R->trace_dir, util_strerror(tr));
                 json_object_set_new(sum, "jit", jit ? jit : json_null());
         }
+        json_object_set_new(sum, "measurement_failures", measurement_failures(R, json_object_get(sum, "jit")));
         if (R->o.driver_summary)
                 json_object_set_new(sum, "driver", R->o.driver_summary(R->o.driver_ctx));
         if (R->o.driver)
@@ -1033,6 +1055,7 @@ static void write_summary(struct run *R)
         }
         R->res->summary = sum;
         R->res->interrupted = R->nsignals > 0;
+        R->res->measurement_failed = json_array_size(json_object_get(sum, "measurement_failures")) > 0;
         R->code = R->record_error ? EXIT_CODE_RUN_FAILED : code;
 }
 

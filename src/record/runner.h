@@ -51,6 +51,8 @@ struct runner_result {
         int started;         /* the command was started */
         int interrupted;     /* signals were forwarded to it */
         char error[1024];    /* why jitmem failed, one sentence ("" when it did not) */
+        int measurement_failed; /* summary.json's measurement_failures is not empty: a figure asked
+                                 * for could not be measured truthfully (`jitmem run` exits 125) */
         json_t *summary;     /* summary.json's content (the caller decrefs); NULL if none */
 };
 

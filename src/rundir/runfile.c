@@ -651,6 +651,9 @@ int runfile_summary_of(json_t *summary, struct runfile_summary *ret)
         r.observer_cpu_s = json_num(observer, "cpu_s", -1);
         summary_tree(json_object_get(summary, "tree"), &r.tree);
         summary_trace(jit, &r.trace);
+        /* (summaries written before measurement_failures: a trace that disagrees is one) */
+        r.measurement_failed = json_array_size(json_object_get(summary, "measurement_failures")) > 0 ||
+                               (r.trace.traced && (r.trace.disagreed > 0 || r.trace.untraced_with_jit > 0));
         e = summary_procs(json_object_get(summary, "processes"), &r);
         if (e < 0) {
                 runfile_summary_free(&r);

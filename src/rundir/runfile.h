@@ -190,6 +190,8 @@ struct runfile_summary {
         int exit_status;               /* < 0: none (killed, or absent) */
         int exit_code, exit_signal;    /* the command's: exit.code, or exit.signal (< 0: none) */
         int recording_failed;          /* recording_error is set (the run's figures are not whole) */
+        int measurement_failed;        /* measurement_failures is not empty (a figure asked for could
+                                        * not be measured truthfully: the JIT trace's, so far) */
         double ticks, tick_cost_median_s, unreadable;
         double limit_bytes, limit_pss_fraction, limit_rss_fraction;
         double observer_cpu_during_run_s, observer_cpu_fraction, observer_cpu_s;

@@ -20,6 +20,15 @@ jcheck "adaptive: no run added once the interval is narrow enough" "$TMP/ad2/com
 # 2c. With --trace-jit, executors are compared too.
 "$JITMEM" compare --trace-jit --runs 2 --interval 20ms --out "$TMP/tj" -- "$FJ" --units 20 >/dev/null 2>&1
 jcheck "--trace-jit: executors compiled per mode" "$TMP/tj/comparison.json" "d['metrics']['executors_compiled']['on'] == 10 and d['metrics']['executors_compiled']['off'] == 0"
+jcheck "--trace-jit: no run's measurement failed" "$TMP/tj/comparison.json" "d['runs_measurement_failed'] == 0 and not any(r['measurement_failed'] for r in d['runs'])"
+# A JIT that makes its code behind the shim's back: the trace of every JIT-on run disagrees with
+# /proc; those runs are marked, and said to be, and the comparison goes on.
+"$JITMEM" compare --trace-jit --runs 2 --interval 10ms --out "$TMP/tjh" -- "$FJ" --units 40 --iters 1000 --wait-us 10000 --hidden 1 >"$TMP/tjh.txt" 2>"$TMP/tjh.err"
+check_eq "--trace-jit, code hidden from the trace: the comparison completes" $? 0
+jcheck "--trace-jit, code hidden: the JIT-on runs are marked" "$TMP/tjh/comparison.json" \
+        "d['runs_measurement_failed'] == 2 and [r['measurement_failed'] for r in d['runs']] == [r['mode'] == 'on' for r in d['runs']]"
+check "--trace-jit, code hidden: the summary says which runs" -- grep -q "^MEASUREMENT FAILED in 2 of 4 runs: [0-9] (JIT on), [0-9] (JIT on)\." "$TMP/tjh.txt"
+check "--trace-jit, code hidden: each run as it ends" -- grep -q "JIT on: MEASUREMENT FAILED" "$TMP/tjh.err"
 
 # 3. --json on stdout.
 "$JITMEM" compare --runs 1 --json --out "$TMP/j" -- "$FJ" --units 10 2>/dev/null | "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["schema"] == "jitmem.compare/1" else 1)'

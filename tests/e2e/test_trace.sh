@@ -108,6 +108,7 @@ rm -rf "$d2"
 # 5. The summary on stderr says what the trace found; a disagreement with /proc, loudly.
 out="$TMP/told"
 "$JITMEM" run --trace-jit --interval 10ms --out "$out" -- "$FIX/jitchurn" --workers 3 --threads 4 --compiles 50 --batch 7 --fail-every 5 --hold-ms 300 >/dev/null 2>"$out.err"
+check_eq "summary: a run whose trace agrees exits 0" $? 0
 grep -q "JIT trace (3 processes traced): 480 executors compiled, 420 freed, 60 live when their processes ended" "$out.err"
 ok $? "summary: executors compiled, freed and live at the end"
 grep -q "churn: 420 of 480 freed within 1 s of being compiled (88%)" "$out.err"
@@ -115,13 +116,15 @@ ok $? "summary: churn"
 grep -q "bytes per executor: mean .*, from $(( $(getconf PAGESIZE) / 1024 )).00 KiB to $(( 3 * $(getconf PAGESIZE) / 1024 )).0 KiB" "$out.err"
 ok $? "summary: bytes per executor"
 grep -q "cross-check against /proc: every one of $(jget "$out/summary.json" "d['jit']['cross_check']['samples']") samples agrees" "$out.err" &&
-        ! grep -q WARNING "$out.err"
+        ! grep -q -e WARNING -e FAILED "$out.err"
 ok $? "summary: the cross-check's agreement, and no warning"
 # Regions made executable with raw system calls, behind the shim's back: /proc sees them.
 out="$TMP/hidden"
 "$JITMEM" run -q --trace-jit --interval 10ms --out "$out" -- "$FIX/jitlike" --regions 3 --hidden 2 --hold-ms 200 >/dev/null 2>"$out.err"
+check_eq "hidden regions: a measurement failure, exit status 125" $? 125
+jcheck "hidden regions: summary.json names the failure" "$out/summary.json" "d['measurement_failures'] == ['jit_trace_disagrees_with_proc'] and d['exit_status'] == 0"
 jcheck "hidden regions: the trace counts what it saw, the cross-check disagrees" "$out/summary.json" "d['jit']['executors_compiled'] == 3 and d['jit']['cross_check']['disagreed'] > 0 and d['jit']['cross_check']['first_disagreement']['proc_bytes'] > d['jit']['cross_check']['first_disagreement']['events_bytes']"
-grep -q "WARNING: the JIT trace disagrees with /proc at $(jget "$out/summary.json" "d['jit']['cross_check']['disagreed']") of [0-9]* samples. First: at " "$out.err" &&
+grep -q "MEASUREMENT FAILED: the JIT trace disagrees with /proc at $(jget "$out/summary.json" "d['jit']['cross_check']['disagreed']") of [0-9]* samples. First: at " "$out.err" &&
         grep -q "/proc shows JIT code the trace does not account for" "$out.err"
 ok $? "a disagreement is said loudly, with what it means, even with -q"
 
