@@ -3,16 +3,19 @@
  *
  * It interposes mmap, mmap64, mprotect, munmap and mremap; every call goes on to the real
  * function, resolved once with dlsym(RTLD_NEXT). Calls that may concern anonymous private memory
- * are written as one text line each (munmap before the call, the others after it, so that the
- * order (seq) is right even when threads race for the same addresses) to JITMEM_TRACE_DIR/events.PID:
+ * are written, once they return, as one text line each to JITMEM_TRACE_DIR/events.PID:
  *
- *     <ns> <seq> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
+ *     <begin>+<took> <seq> <tid> <op> <addr> <len> <prot> <flags> <result> <module>\n
  *
- * ns: CLOCK_MONOTONIC; seq: the call's place in the process's order (an atomic counter); op: mmap, mprotect, munmap, mremap (for mremap, prot holds the new
- * length, flags its flags and result the new address), name (a prctl(PR_SET_VMA_ANON_NAME): the name follows
- * the module, prot says whether the kernel took it), or fork (the first line of a forked child's stream; prot
- * holds the parent's PID, flags the parent's seq at the fork); addr, len, result in hex; module: where the call came from
- * (E the main program, P a libpython, O anything else).
+ * begin: CLOCK_MONOTONIC ns just before the call, took: ns until it returned (the call took
+ * effect within; fork and name lines have one time, of the record); seq: the call's place in the
+ * process's order (an atomic counter, taken before munmap and after the others, so that the
+ * order is right even when threads race for the same addresses); op: mmap, mprotect, munmap,
+ * mremap (for mremap, prot holds the new length, flags its flags and result the new address),
+ * name (a prctl(PR_SET_VMA_ANON_NAME): the name follows the module, prot says whether the
+ * kernel took it), or fork (the first line of a forked child's stream; prot holds the parent's
+ * PID, flags the parent's seq at the fork); addr, len, result in hex; module: where the call came
+ * from (E the main program, P a libpython, O anything else).
  *
  * Rules it keeps, since it runs inside somebody else's program:
  *   - never allocates: lines are built in a stack buffer and written with one write(2);
@@ -109,8 +112,9 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
         return 0;
 }
 
-static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
-                   uintptr_t ra);
+struct call;
+static void record(const struct call *c, const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b,
+                   uintptr_t result, uintptr_t ra);
 
 /* In a forked child: say so first, with the parent, so that the child's stream starts from the
  * parent's mappings (the child inherits them). */
@@ -118,7 +122,7 @@ static void after_fork_child(void)
 {
         __atomic_store_n(&cached_pid, (int)syscall(SYS_getpid), __ATOMIC_RELEASE);
         cached_tid = 0; /* the forking thread is the child's only thread: a new TID */
-        record("fork", 0, 0, (uint64_t)syscall(SYS_getppid), fork_seq, 0, 0);
+        record(NULL, "fork", 0, 0, (uint64_t)syscall(SYS_getppid), fork_seq, 0, 0);
 }
 
 __attribute__((constructor)) static void shim_init(void)
@@ -212,21 +216,45 @@ static int stream(void)
         return nfd;
 }
 
-static void record_named(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
-                         uintptr_t ra, const char *name);
-
-static void record(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
-                   uintptr_t ra)
+static uint64_t now_ns(void)
 {
-        record_named(op, addr, len, a, b, result, ra, NULL);
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call, no lock */
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void record_named(const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b, uintptr_t result,
-                         uintptr_t ra, const char *name)
+/* A call being timed: when it began, and its place in the order when that is taken before it
+ * (munmap). */
+struct call {
+        uint64_t begin, seq;
+        int have_seq;
+};
+
+static struct call call_begin(int take_seq)
+{
+        struct call c = { now_ns(), 0, take_seq };
+
+        if (take_seq)
+                c.seq = __atomic_fetch_add(&sequence, 1, __ATOMIC_SEQ_CST);
+        return c;
+}
+
+static void record_named(const struct call *c, const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b,
+                         uintptr_t result, uintptr_t ra, const char *name);
+
+static void record(const struct call *c, const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b,
+                   uintptr_t result, uintptr_t ra)
+{
+        record_named(c, op, addr, len, a, b, result, ra, NULL);
+}
+
+static void record_named(const struct call *c, const char *op, uintptr_t addr, uint64_t len, uint64_t a, uint64_t b,
+                         uintptr_t result, uintptr_t ra, const char *name)
 {
         char line[256], *p = line;
-        struct timespec ts;
         int saved = errno, fd;
+        uint64_t end = now_ns();
 
         if (!enabled || __atomic_load_n(&broken, __ATOMIC_RELAXED))
                 return;
@@ -236,13 +264,19 @@ static void record_named(const char *op, uintptr_t addr, uint64_t len, uint64_t 
                 errno = saved;
                 return;
         }
-        /* The order: an atomic counter, taken where the time is (before munmap, after the
-         * others), so that causality orders the events even where CPUs' clocks differ. */
-        uint64_t seq = __atomic_fetch_add(&sequence, 1, __ATOMIC_SEQ_CST);
-        clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call, no lock */
+        /* The order: an atomic counter, taken before munmap and after the others, so that
+         * causality orders the events even where CPUs' clocks differ. The time: when the call
+         * began and how long it took, so that when it took effect is known within that. */
+        uint64_t seq = c && c->have_seq ? c->seq : __atomic_fetch_add(&sequence, 1, __ATOMIC_SEQ_CST);
         if (cached_tid == 0)
                 cached_tid = (int)syscall(SYS_gettid);
-        p = put_dec(p, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+        if (c) {
+                p = put_dec(p, c->begin);
+                *p++ = '+';
+                p = put_dec(p, end - c->begin);
+        } else {
+                p = put_dec(p, end);
+        }
         *p++ = ' ';
         p = put_dec(p, seq);
         *p++ = ' ';
@@ -280,10 +314,11 @@ static void *do_mmap(mmap_fn fn, void *addr, size_t len, int prot, int flags, in
                 errno = ENOSYS;
                 return MAP_FAILED;
         }
+        struct call c = call_begin(0);
         void *r = fn(addr, len, prot, flags, fd, off);
         /* Only anonymous private memory can be JIT code. */
         if ((flags & MAP_ANONYMOUS) && !(flags & MAP_SHARED) && r != MAP_FAILED)
-                record("mmap", (uintptr_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uintptr_t)r, ra);
+                record(&c, "mmap", (uintptr_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uintptr_t)r, ra);
         return r;
 }
 
@@ -303,9 +338,10 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
                 errno = ENOSYS;
                 return -1;
         }
+        struct call c = call_begin(0);
         int r = real_mprotect(addr, len, prot);
         if (r == 0)
-                record("mprotect", (uintptr_t)addr, len, (uint64_t)prot, 0, 0, (uintptr_t)__builtin_return_address(0));
+                record(&c, "mprotect", (uintptr_t)addr, len, (uint64_t)prot, 0, 0, (uintptr_t)__builtin_return_address(0));
         return r;
 }
 
@@ -315,10 +351,12 @@ EXPORT int munmap(void *addr, size_t len)
                 errno = ENOSYS;
                 return -1;
         }
-        /* Recorded before the call: once it returns, another thread may be given the same
-         * address by mmap, and its record must come later in time. */
-        record("munmap", (uintptr_t)addr, len, 0, 0, 0, (uintptr_t)__builtin_return_address(0));
-        return real_munmap(addr, len);
+        /* Its place in the order taken before the call: once it returns, another thread may be
+         * given the same address by mmap, and that mmap must come later in the order. */
+        struct call c = call_begin(1);
+        int r = real_munmap(addr, len);
+        record(&c, "munmap", (uintptr_t)addr, len, 0, 0, 0, (uintptr_t)__builtin_return_address(0));
+        return r;
 }
 
 #ifndef PR_SET_VMA
@@ -345,7 +383,7 @@ EXPORT int prctl(int option, ...)
         }
         int r = real_prctl(option, a2, a3, a4, a5);
         if (option == PR_SET_VMA && a2 == PR_SET_VMA_ANON_NAME && a5)
-                record_named("name", (uintptr_t)a3, a4, (uint64_t)(r == 0), 0, 0,
+                record_named(NULL, "name", (uintptr_t)a3, a4, (uint64_t)(r == 0), 0, 0,
                              (uintptr_t)__builtin_return_address(0), (const char *)a5);
         return r;
 }
@@ -363,10 +401,11 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
                 errno = ENOSYS;
                 return MAP_FAILED;
         }
+        struct call c = call_begin(0);
         void *r = (flags & MREMAP_FIXED) ? real_mremap(old, old_len, new_len, flags, new_addr)
                                          : real_mremap(old, old_len, new_len, flags);
         if (r != MAP_FAILED)
-                record("mremap", (uintptr_t)old, old_len, new_len, (uint64_t)flags, (uintptr_t)r,
+                record(&c, "mremap", (uintptr_t)old, old_len, new_len, (uint64_t)flags, (uintptr_t)r,
                        (uintptr_t)__builtin_return_address(0));
         return r;
 }

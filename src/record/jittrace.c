@@ -91,11 +91,13 @@ struct freed {
 };
 
 /* Live JIT bytes of one process after an event, for the cross-check, and when the call
- * really took effect. The shim stamps a call after it returns (munmap: before it is made), and
- * a thread can be held up between the call and the stamp, tens of ms on a loaded machine. What
- * bounds the moment is the same thread's neighbouring calls: a compile (mprotect) took effect
- * after the thread's previous call was stamped and before its own stamp; a free (munmap), after
- * its stamp and before the thread's next call was stamped. */
+ * really took effect: within the call's own times (the shim writes when it began and how long
+ * it took). Streams written before the shim timed its calls have one stamp per call, taken
+ * after it returned (munmap: before it was made), and a thread can be held up between the call
+ * and the stamp, tens of ms on a loaded machine: there what bounds the moment is the same
+ * thread's neighbouring calls: a compile (mprotect) took effect after the thread's previous
+ * call was stamped and before its own stamp; a free (munmap), after its stamp and before the
+ * thread's next call was stamped. */
 struct change {
         uint64_t t;      /* the shim's stamp */
         uint64_t lo, hi; /* took effect within [lo, hi] (hi UINT64_MAX: the thread made no later call) */
@@ -167,16 +169,36 @@ static int push_change(struct proc_trace *p, uint64_t t, uint64_t lo, uint64_t h
 
 struct event {
         uint64_t t, order, tid, addr, len, a, b, res;
+        uint64_t begin, end; /* the call's own times (timed: the shim wrote "BEGIN+TOOK") */
+        int timed;
         size_t seq;
         char op[12];
         char mod;
         char name[68];
 };
 
-/* Parses a line of the shim's stream: "T ORDER TID OP ADDR LEN A B RES MOD [NAME]", the first
- * three decimal, ADDR to RES hexadecimal, MOD one character. Returns how many fields were read
- * in order (10 or 11 for a whole line; e->name is "" without the eleventh); a field too long
- * for its place ends the line there. */
+/* The first field of a line: "BEGIN+TOOK" (the call began at BEGIN and took TOOK ns), or one
+ * time (fork and name lines, and streams of shims before the call was timed). Returns 0 or -1. */
+static int parse_time(const char *f, size_t n, struct event *e)
+{
+        const char *plus = memchr(f, '+', n);
+        uint64_t took;
+
+        if (!plus)
+                return util_field_u64(f, n, &e->t) < 0 ? -1 : 0;
+        if (util_field_u64(f, (size_t)(plus - f), &e->begin) < 0 ||
+            util_field_u64(plus + 1, n - (size_t)(plus - f) - 1, &took) < 0 || took > UINT64_MAX - e->begin)
+                return -1;
+        e->end = e->begin + took;
+        e->timed = 1;
+        e->t = e->end; /* munmap's is its begin (set once the op is known) */
+        return 0;
+}
+
+/* Parses a line of the shim's stream: "T ORDER TID OP ADDR LEN A B RES MOD [NAME]", T as
+ * parse_time() reads it, ORDER and TID decimal, ADDR to RES hexadecimal, MOD one character.
+ * Returns how many fields were read in order (10 or 11 for a whole line; e->name is "" without
+ * the eleventh); a field too long for its place ends the line there. */
 static int parse_event(const char *line, size_t len, struct event *e)
 {
         uint64_t *const nums[] = { &e->t, &e->order, &e->tid, NULL, &e->addr, &e->len, &e->a, &e->b, &e->res };
@@ -199,10 +221,15 @@ static int parse_event(const char *line, size_t len, struct event *e)
                         if (n != 1)
                                 break;
                         e->mod = f[0];
+                } else if (i == 0) {
+                        if (parse_time(f, n, e) < 0)
+                                break;
                 } else if ((i < 3 ? util_field_u64(f, n, nums[i]) : util_field_x64(f, n, nums[i])) < 0) {
                         break;
                 }
         }
+        if (e->timed && strcmp(e->op, "munmap") == 0)
+                e->t = e->begin; /* as the stamp was taken before the call */
         return i;
 }
 
@@ -804,10 +831,15 @@ static int replay_events(struct replay *R)
                 int r;
                 /* forks before this call */
                 take_snaps(R->snaps, R->nsnaps, e->order, R->sp, R->nsp, R->exes, R->nexe);
-                /* when this call took effect (see struct change): after the stamp for munmap */
+                /* when this call took effect (see struct change): within its own times, or in
+                 * streams without them, after the thread's previous stamp and by its own (after
+                 * its stamp and before the next, for munmap) */
                 R->lo = R->prev_t[ei];
                 R->hi = e->t;
-                if (strcmp(e->op, "munmap") == 0) {
+                if (e->timed) {
+                        R->lo = e->begin;
+                        R->hi = e->end;
+                } else if (strcmp(e->op, "munmap") == 0) {
                         R->lo = e->t;
                         R->hi = R->next_t[ei];
                 }
@@ -885,9 +917,11 @@ static uint64_t live_at(const struct proc_trace *p, uint64_t t)
         return v;
 }
 
-/* Slack for the clocks of different CPUs (microseconds apart on virtual machines) and for the
- * read of status a sample's time stands for. */
-#define CLOCK_SLACK_NS 2000000ULL
+/* Slack for samples.csv's times, written to the microsecond. The calls' times and the reads'
+ * are both measured on CLOCK_MONOTONIC, which the kernel keeps consistent across CPUs (no
+ * reading on one CPU was seen earlier than one taken before it on another, in 21 million
+ * tries on this project's 2-CPU virtual machines); no more is allowed. */
+#define CLOCK_SLACK_NS 1000ULL
 #define MAX_SUMS 4096
 #define MAX_FLIGHT 1024
 
@@ -1013,6 +1047,8 @@ static void xcheck_sample(struct xcheck *X, int pid, uint64_t t, uint64_t err, u
                                      "proc_bytes", (json_int_t)jit, "events_bytes", (json_int_t)live_at(p, t));
 }
 
+#define MAX_ROW_S 1e7 /* seconds: no run lasts 115 days */
+
 /* A process row of samples.csv judged: when its mappings were read (its tick's time in files
  * older than read_t_s: a tick reads its processes one after another, tens of ms apart under
  * load), give or take half the time the read took, and their JIT bytes. */
@@ -1022,7 +1058,8 @@ static int xcheck_row(const struct runfile_row *row, void *ctx)
         double when_s = row->read_t == RUNFILE_NOT_RECORDED ? row->p.t : row->read_t;
         double err_s = row->read_err == RUNFILE_NOT_RECORDED ? 0 : row->read_err;
 
-        if (row->tree || row->pid <= 0 || when_s < 0 || err_s < 0 || row->p.jit < 0)
+        if (row->tree || row->pid <= 0 || !(when_s >= 0 && when_s <= MAX_ROW_S) || !(err_s >= 0 && err_s <= MAX_ROW_S) ||
+            row->p.jit < 0)
                 return 0; /* not a process row jitmem wrote */
         xcheck_sample(X, row->pid, X->t0 + (uint64_t)(when_s * 1e9), (uint64_t)(err_s * 1e9), (uint64_t)row->p.jit);
         return 0;

@@ -471,6 +471,15 @@ static struct moment moment_since(const struct sampler *s, uint64_t start)
         return (struct moment){ start + half - s->t0_ns, half };
 }
 
+/* The moment that covers both a and b: from the earlier start to the later end. */
+static struct moment moment_union(struct moment a, struct moment b)
+{
+        uint64_t lo = a.t_ns - a.err_ns < b.t_ns - b.err_ns ? a.t_ns - a.err_ns : b.t_ns - b.err_ns;
+        uint64_t hi = a.t_ns + a.err_ns > b.t_ns + b.err_ns ? a.t_ns + a.err_ns : b.t_ns + b.err_ns;
+
+        return (struct moment){ lo + (hi - lo) / 2, (hi - lo + 1) / 2 };
+}
+
 /* Reads and parses status; *when gets the moment of the read, which its figures are of.
  * Returns 0 or -errno (-EINVAL: unparsable). */
 static int read_status(struct sampler *s, struct live *l, struct procfs_status *st, struct moment *when)
@@ -493,10 +502,12 @@ static int read_status(struct sampler *s, struct live *l, struct procfs_status *
  * walk asks for its name (-EAGAIN), which is no reason to think the process ended.
  *
  * On entry *exec_vm and *when are the count and time of the last read of status; on return,
- * those of the read the walk agrees with: the walk shows the mappings as they were then (the
- * walk itself may have been held up for tens of ms on a loaded machine, before or while it
- * ran). Returns 1 when a walk agrees, 0 when none did (*t holds the last whole one, *when the
- * time it took), or -errno (-EAGAIN: no walk was whole). */
+ * *exec_vm is that of the read the walk agrees with, and *when covers that read and the walk:
+ * the walk shows the mappings as they were at some time while it ran, or a mixture of those
+ * times (a walk may have been held up for tens of ms on a loaded machine), and what is known
+ * of when is the span from the earlier start of the two to the later end. Returns 1 when a
+ * walk agrees, 0 when none did (*t holds the last whole one, *when the time it took), or
+ * -errno (-EAGAIN: no walk was whole). */
 static int walk_consistent(struct sampler *s, struct live *l, int which, int tries, uint64_t *exec_vm,
                            struct moment *when, struct maps_totals *t, struct procfs_mem *all,
                            struct procfs_mem *jit)
@@ -512,11 +523,14 @@ static int walk_consistent(struct sampler *s, struct live *l, int which, int tri
                 r = read_maps(s, l, which, t, all, jit);
                 if (r < 0 && r != -EAGAIN)
                         return r;
+                struct moment walk = moment_since(s, start);
                 if (r == 0) {
-                        if (*exec_vm != UINT64_MAX && t->exec_vm == *exec_vm)
+                        if (*exec_vm != UINT64_MAX && t->exec_vm == *exec_vm) {
+                                *when = moment_union(*when, walk);
                                 return 1;
+                        }
                         whole = 1;
-                        *when = moment_since(s, start);
+                        *when = walk;
                 }
                 e = read_status(s, l, &st, &after_t);
                 if (e < 0)
@@ -526,7 +540,7 @@ static int walk_consistent(struct sampler *s, struct live *l, int which, int tri
                         return 0; /* nothing to check a walk against */
                 *exec_vm = after;
                 if (r == 0 && t->exec_vm == after) {
-                        *when = after_t;
+                        *when = moment_union(walk, after_t);
                         return 1;
                 }
         }

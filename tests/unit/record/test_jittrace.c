@@ -838,7 +838,7 @@ static void test_empty_and_errors(void)
 }
 
 /* The cross-check: each process row of samples.csv against the live bytes the events give at
- * its time. In 400, thread 7 compiles A (4 KiB), its previous call at 0.9 s and its stamp at
+ * its time, in a stream of one stamp per call (before the shim timed its calls). In 400, thread 7 compiles A (4 KiB), its previous call at 0.9 s and its stamp at
  * 1.0 s: A took effect within [0.9, 1.0] s; it frees A with a stamp at 3.0 s and its next call
  * at 4.0 s: gone within [3.0, 4.0] s. Thread 8 compiles B (8 KiB) within [1.4, 1.5] s, then C
  * (16 KiB) within [1.5, 1.6] s; thread 9 compiles D (32 KiB) within [1.45, 1.55] s. At 1.5 s,
@@ -873,7 +873,8 @@ static void test_cross_check(void)
             "0.95,process,400,1,python,8192,,\n"    /* disagreed, the first: nothing could make it */
             "1.2,process,400,1,python,8192,,\n"     /* disagreed: A alone */
             "1.2,process,400,1,python,4096,,\n"     /* agreed */
-            "1.001,process,400,1,python,0,,\n"      /* in flight: A, give or take the clocks' 2 ms */
+            "1.0000005,process,400,1,python,0,,\n"  /* in flight: A, give or take samples.csv's microsecond */
+            "1.002,process,400,1,python,0,,\n"      /* disagreed: A was made by 1.0 s */
             "1.5,process,400,1,python,4096,,\n"     /* in flight: A */
             "1.5,process,400,1,python,12288,,\n"    /* in flight: A, B */
             "1.5,process,400,1,python,28672,,\n"    /* in flight: A, B, C */
@@ -905,10 +906,10 @@ static void test_cross_check(void)
             "0.5,process,400,1,\"python,0,,\n");   /* an open quote */
         j = process(&D, &r);
         CHECK_EQ_INT(r, 0);
-        CHECK_EQ_INT(num(j, "cross_check.samples"), 24);
+        CHECK_EQ_INT(num(j, "cross_check.samples"), 25);
         CHECK_EQ_INT(num(j, "cross_check.agreed"), 7);
         CHECK_EQ_INT(num(j, "cross_check.in_flight"), 11);
-        CHECK_EQ_INT(num(j, "cross_check.disagreed"), 5);
+        CHECK_EQ_INT(num(j, "cross_check.disagreed"), 6);
         CHECK_EQ_INT(num(j, "cross_check.untraced_with_jit"), 1);
         json_t *first = json_object_get(json_object_get(j, "cross_check"), "first_disagreement");
         CHECK(real(first, "t_s") > 0.949999 && real(first, "t_s") < 0.950001);
@@ -922,6 +923,46 @@ static void test_cross_check(void)
         j = process(&D, &r);
         CHECK_EQ_INT(r, 0);
         CHECK(json_is_null(json_object_get(j, "cross_check")));
+        json_decref(j);
+        dirs_remove(&D);
+}
+
+/* A call timed by the shim ("BEGIN+TOOK") took effect within its own times, whatever the
+ * thread did before or after: a sample between two calls of a thread is no longer in flight. */
+static void test_cross_check_timed(void)
+{
+        struct dirs D;
+        struct stream s;
+        json_t *j;
+        int r;
+
+        CHECK_EQ_INT(dirs_make(&D), 0);
+        s = stream_open(&D, "events.420");
+        if (s.f) {
+                fprintf(s.f, "%" PRIu64 "+10000 0 7 mmap 0 1000 3 22 10000 P\n", MS(900));
+                fprintf(s.f, "%" PRIu64 "+50000 1 7 mprotect 10000 1000 5 0 0 P\n", MS(1000)); /* [1.0, 1.00005] */
+                fprintf(s.f, "%" PRIu64 "+20000 2 7 munmap 10000 1000 0 0 0 P\n", MS(3000));   /* [3.0, 3.00002] */
+                fprintf(s.f, "%" PRIu64 "+10000 3 7 mmap 0 1000 0 22 90000 P\n", MS(4000));
+        }
+        stream_close(&s);
+        put(D.run, "samples.csv",
+            "t_s,scope,pid,ppid,comm,jit_code_bytes,read_t_s,read_err_s,rss_bytes,vsz_bytes,pss_bytes,processes\n"
+            "0.95,process,420,1,python,0,,\n"      /* agreed: the thread's mmap is no bound */
+            "0.95,process,420,1,python,4096,,\n"   /* disagreed */
+            "1.00002,process,420,1,python,0,,\n"   /* in flight */
+            "1.00002,process,420,1,python,4096,,\n" /* in flight */
+            "1.0001,process,420,1,python,0,,\n"    /* disagreed: made by 1.00005 s */
+            "3.5,process,420,1,python,0,,\n"       /* agreed: the next call is no bound */
+            "3.5,process,420,1,python,4096,,\n");  /* disagreed */
+        j = process(&D, &r);
+        CHECK_EQ_INT(r, 0);
+        CHECK_EQ_INT(num(j, "executors_compiled"), 1);
+        CHECK_EQ_INT(jsonl_count(&D, "\"t_s\": 3.000000"), 1); /* munmap's time: its begin */
+        CHECK_EQ_INT(jsonl_count(&D, "\"t_s\": 1.000050"), 1); /* the others': their end */
+        CHECK_EQ_INT(num(j, "cross_check.samples"), 7);
+        CHECK_EQ_INT(num(j, "cross_check.agreed"), 2);
+        CHECK_EQ_INT(num(j, "cross_check.in_flight"), 2);
+        CHECK_EQ_INT(num(j, "cross_check.disagreed"), 3);
         json_decref(j);
         dirs_remove(&D);
 }
@@ -1025,6 +1066,7 @@ int main(void)
         test_mremap();
         test_empty_and_errors();
         test_cross_check();
+        test_cross_check_timed();
         test_cross_check_many();
         test_recorded();
         return unit_finish("test_jittrace");
