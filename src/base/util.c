@@ -471,23 +471,107 @@ char *util_format_seconds(double s, const char *never, char *buf, size_t size)
         return buf;
 }
 
-/* Length of the UTF-8 sequence at s that a terminal may be given as one printable character
- * (a valid sequence, not a C1 control, not overlong, not a surrogate), or 0. */
-static size_t utf8_printable(const unsigned char *s)
+size_t util_utf8_char(const char *str, size_t n, int *ret_control)
 {
-        if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80)
-                return s[0] == 0xc2 && s[1] < 0xa0 ? 0 : 2; /* U+0080..U+009F are C1 controls */
-        if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-                if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-                        return 0;
-                return 3;
+        const unsigned char *s = (const unsigned char *)str;
+        unsigned char c, lo = 0x80, hi = 0xBF;
+        size_t k;
+
+        if (n == 0)
+                return 0;
+        c = s[0];
+        if (c < 0x80) {
+                *ret_control = c < 0x20 || c == 0x7f;
+                return 1;
         }
-        if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) {
-                if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+        if (c >= 0xC2 && c <= 0xDF)
+                k = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+                k = 3;
+        else if (c >= 0xF0 && c <= 0xF4)
+                k = 4;
+        else
+                return 0; /* a continuation byte, an overlong lead (0xC0, 0xC1), or 0xF5..0xFF */
+        /* the second byte's range rules out overlong forms, surrogates and code points above U+10FFFF */
+        if (c == 0xE0)
+                lo = 0xA0;
+        else if (c == 0xED)
+                hi = 0x9F;
+        else if (c == 0xF0)
+                lo = 0x90;
+        else if (c == 0xF4)
+                hi = 0x8F;
+        if (n < k || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < k; i++)
+                if ((s[i] & 0xC0) != 0x80)
                         return 0;
-                return 4;
+        *ret_control = c == 0xC2 && s[1] < 0xA0; /* U+0080..U+009F */
+        return k;
+}
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+
+char *util_utf8_text(const char *s, size_t n)
+{
+        char *out;
+        size_t o = 0;
+        int ctl;
+
+        if (n > (SIZE_MAX - 1) / 3)
+                return NULL;
+        out = malloc(3 * n + 1); /* each byte becomes at most the 3 bytes of U+FFFD */
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                size_t k = util_utf8_char(s + i, n - i, &ctl);
+                if (k == 0 || s[i] == '\0') {
+                        memcpy(out + o, REPLACEMENT, 3);
+                        o += 3;
+                        i++;
+                } else {
+                        memcpy(out + o, s + i, k);
+                        o += k;
+                        i += k;
+                }
         }
-        return 0;
+        out[o] = '\0';
+        return out;
+}
+
+size_t util_escape_text(const char *s, size_t n, char *out, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+        int ctl;
+
+        if (size == 0)
+                return 0;
+        for (size_t i = 0; i < n;) {
+                size_t k = util_utf8_char(s + i, n - i, &ctl);
+                if (k > 0 && !ctl) {
+                        if (o + k >= size)
+                                break;
+                        memcpy(out + o, s + i, k);
+                        o += k;
+                        i += k;
+                        continue;
+                }
+                /* a control character or a byte that begins no character: \xNN for each byte */
+                if (k == 0)
+                        k = 1;
+                if (o + 4 * k >= size)
+                        break;
+                for (size_t j = 0; j < k; j++, i++) {
+                        unsigned char c = (unsigned char)s[i];
+                        out[o++] = '\\';
+                        out[o++] = 'x';
+                        out[o++] = hex[c >> 4];
+                        out[o++] = hex[c & 15];
+                }
+        }
+        out[o] = '\0';
+        return o;
 }
 
 #define FIT_UNITS 1024 /* characters of a command line considered */
@@ -497,22 +581,17 @@ size_t util_fit_command(const char *cmdline, size_t width, char *out, size_t siz
         static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
         char clean[FIT_UNITS * 4 + 1];
         size_t at[FIT_UNITS + 1], n = 0, len = 0, o = 0, cols = 0;
-        const unsigned char *s = (const unsigned char *)cmdline;
 
         if (size == 0)
                 return 0;
-        /* One unit per character, each made safe. */
-        while (*s && n < FIT_UNITS) {
-                size_t k = *s >= 0x20 && *s < 0x7f ? 1 : *s >= 0x80 ? utf8_printable(s) : 0;
+        /* Made safe to print (util_escape_text), then one unit per character: every character it
+         * leaves takes one column. */
+        util_escape_text(cmdline, strnlen(cmdline, FIT_UNITS * 4), clean, sizeof(clean));
+        while (clean[len] && n < FIT_UNITS) {
+                int ctl;
+                size_t k = util_utf8_char(clean + len, strlen(clean + len), &ctl);
                 at[n++] = len;
-                if (k == 0) {
-                        clean[len++] = '?';
-                        s++;
-                } else {
-                        memcpy(clean + len, s, k);
-                        len += k;
-                        s += k;
-                }
+                len += k ? k : 1;
         }
         at[n] = len;
         clean[len] = '\0';

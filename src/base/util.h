@@ -85,8 +85,35 @@ char *util_new_dir_name(const char *prefix, char *buf, size_t size);
  * paths (NULL-terminated) below the binary's directory. Returns 0 with the path, or -ENOENT. */
 int util_find_beside_binary(const char *env_name, const char *const *relative, char *buf, size_t size);
 
-/* Fits a command line (untrusted: any bytes) into `width` terminal columns for a table. Control
- * bytes, invalid UTF-8 and C1 controls become '?'. When it is too long, the program's name (the
+/* Text from a process (a name, a command line, a path: any bytes) is decoded by one function,
+ * util_utf8_char, and made safe by one rule for each kind of output:
+ *   JSON (util_utf8_text): valid UTF-8 is kept byte for byte; each byte that begins no valid
+ *     sequence (a lone continuation byte, a truncated sequence, an overlong form, a surrogate,
+ *     above U+10FFFF, 0xC0, 0xC1, 0xF5..0xFF) and each NUL becomes U+FFFD.
+ *   terminals and logs (util_escape_text): valid UTF-8 is kept, except control characters (C0
+ *     including ESC, CR, LF and TAB; DEL; C1, U+0080..U+009F), each of whose bytes is written
+ *     as \xNN (lower-case hex), as is each byte that begins no valid sequence: "caf\xe9",
+ *     "\x1b[31m", "\xc2\x9b". A backslash is left as it is.
+ * The Prometheus exposition (prom.c) writes label values by both: control characters as
+ * util_escape_text does, invalid bytes as util_utf8_text does. */
+
+/* The character at s[0..n): returns the length (1 to 4) of the well-formed UTF-8 sequence there
+ * (RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF) and sets *ret_control to 1
+ * when it is a control character (U+0000..U+001F, U+007F, U+0080..U+009F), else 0; or returns 0
+ * when s[0] begins no such sequence (or n is 0), and *ret_control is not written. */
+size_t util_utf8_char(const char *s, size_t n, int *ret_control);
+
+/* s[0..n) as valid UTF-8 for JSON (the rule above). Returns a NUL-terminated string the caller
+ * frees, or NULL when out of memory. */
+char *util_utf8_text(const char *s, size_t n);
+
+/* s[0..n) made safe to print (the rule above) into out (size bytes, NUL-terminated). When it
+ * does not fit, it is cut before the first character or \xNN that does not. Returns the bytes
+ * written (strlen(out)). 4 * n + 1 bytes hold any result. */
+size_t util_escape_text(const char *s, size_t n, char *out, size_t size);
+
+/* Fits a command line (untrusted: any bytes) into `width` terminal columns for a table, made
+ * safe by util_escape_text (an ESC takes the 4 columns of "\x1b"). When it is too long, the program's name (the
  * last path component of the first word) is kept and the middle is cut with "…": first the
  * program's directory ("/root/.pye…/python3.11 -c x=1"), then, if that is not enough, the end of
  * the arguments ("…/python3.11 -c import sys; p…"). Writes a NUL-terminated string into out

@@ -103,69 +103,53 @@ static int put_str(struct prom_text *t, const char *s)
         return put(t, s, strlen(s));
 }
 
-/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-        unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-        size_t k;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF)
-                k = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-                k = 3;
-        else if (c >= 0xF0 && c <= 0xF4)
-                k = 4;
-        else
-                return 0;
-        if (c == 0xE0)
-                lo = 0xA0;
-        else if (c == 0xED)
-                hi = 0x9F;
-        else if (c == 0xF0)
-                lo = 0x90;
-        else if (c == 0xF4)
-                hi = 0x8F;
-        if (n < k || s[1] < lo || s[1] > hi)
-                return 0;
-        for (size_t i = 2; i < k; i++)
-                if (s[i] < 0x80 || s[i] > 0xBF)
-                        return 0;
-        return k;
-}
-
 /* Appends s escaped for a HELP text (backslash, newline) or, with quote set, for a label
- * value (double quote as well). Bytes that are not UTF-8 become U+FFFD, one per byte, as Go
- * decodes them: Prometheus refuses the whole scrape over one bad byte. */
+ * value (double quote as well): the only escapes the text format defines. Every other control
+ * character (CR, TAB, ESC, DEL, C1) becomes the text \xNN per byte, as util_escape_text prints
+ * it (in the exposition "\\x1b", the backslash escaped), so that a scrape shown on a terminal
+ * or read line by line passes none of them raw. Bytes that are not UTF-8 become U+FFFD, one
+ * per byte, as in jitmem's JSON and as Go decodes them: Prometheus refuses the whole scrape
+ * over one bad byte. */
 static int put_escaped(struct prom_text *t, const char *s, int quote)
 {
-        const unsigned char *p = (const unsigned char *)s;
+        static const char hex[] = "0123456789abcdef";
         size_t n = strlen(s), run = 0, i = 0;
-        int r;
+        int r, ctl;
 
         while (i < n) {
+                char esc[2 * 5 + 1]; /* a control character is 1 or 2 bytes, each "\\xNN" */
                 const char *rep = NULL;
-                size_t k = 1;
-                unsigned char c = p[i];
+                unsigned char c = (unsigned char)s[i];
+                size_t k = util_utf8_char(s + i, n - i, &ctl);
 
-                if (c == '\\')
+                if (c == '\\') {
                         rep = "\\\\";
-                else if (c == '\n')
+                } else if (c == '\n') {
                         rep = "\\n";
-                else if (c == '"' && quote)
+                } else if (c == '"' && quote) {
                         rep = "\\\"";
-                else if (c >= 0x80 && (k = utf8_seq(p + i, n - i)) == 0) {
+                } else if (k == 0) {
                         rep = "\xEF\xBF\xBD";
                         k = 1;
+                } else if (ctl) {
+                        size_t o = 0;
+                        for (size_t j = 0; j < k; j++) {
+                                unsigned char b = (unsigned char)s[i + j];
+                                esc[o++] = '\\';
+                                esc[o++] = '\\';
+                                esc[o++] = 'x';
+                                esc[o++] = hex[b >> 4];
+                                esc[o++] = hex[b & 15];
+                        }
+                        esc[o] = '\0';
+                        rep = esc;
                 }
                 if (!rep) {
                         i += k;
                         run += k;
                         continue;
                 }
-                r = put(t, (const char *)p + i - run, run);
+                r = put(t, s + i - run, run);
                 if (r < 0)
                         return r;
                 r = put_str(t, rep);
@@ -174,7 +158,7 @@ static int put_escaped(struct prom_text *t, const char *s, int quote)
                 run = 0;
                 i += k;
         }
-        return put(t, (const char *)p + i - run, run);
+        return put(t, s + i - run, run);
 }
 
 char *prom_format_value(double v, char *buf, size_t size)

@@ -305,7 +305,10 @@ static void test_fit_command(void)
                   "\u2026/python3.11 -c x=[0]*10*\u2026", 26);
         check_fit("gunicorn: worker [app:app] with a long title", 20, "gunicorn: worker [a\u2026", 20);
         /* hostile bytes: control characters, escapes, invalid UTF-8, C1 controls */
-        check_fit("evil\x1b]0;owned\x07 \xff\xc2\x9b x", 40, "evil?]0;owned? ??? x", 20);
+        check_fit("evil\x1b]0;owned\x07 \xff\xc2\x9b x", 40, "evil\\x1b]0;owned\\x07 \\xff\\xc2\\x9b x", 35);
+        check_fit("a\nb\tc\r", 20, "a\\x0ab\\x09c\\x0d", 15);
+        /* an escape is columns like any other text when the line is cut */
+        check_fit("\x1b\x1b\x1b\x1b", 8, "\\x1b\\x1\u2026", 8);
         /* printable UTF-8 is kept, one column per character */
         check_fit("caf\xc3\xa9 \xe2\x82\xac", 10, "caf\xc3\xa9 \xe2\x82\xac", 6);
         check_fit("", 10, "", 0);
@@ -313,6 +316,113 @@ static void test_fit_command(void)
         char out[8];
         util_fit_command("/usr/bin/python3 -c pass", 26, out, sizeof(out)); /* bounded by the buffer */
         CHECK(strlen(out) < sizeof(out));
+}
+
+/* util_utf8_text of s[0..n), checked and freed. */
+static void check_text(const char *s, size_t n, const char *want)
+{
+        char *copy = malloc(n ? n : 1); /* on the heap, so that ASan sees any over-read */
+        char *t;
+
+        memcpy(copy, s, n);
+        t = util_utf8_text(copy, n);
+        CHECK(t != NULL);
+        if (t)
+                CHECK_STR(t, want);
+        free(t);
+        free(copy);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+static void test_utf8_char(void)
+{
+        int ctl = 7;
+
+        CHECK_EQ_U64(util_utf8_char("a", 1, &ctl), 1);
+        CHECK_EQ_INT(ctl, 0);
+        CHECK_EQ_U64(util_utf8_char("\x1b", 1, &ctl), 1);
+        CHECK_EQ_INT(ctl, 1);
+        CHECK_EQ_U64(util_utf8_char("", 1, &ctl), 1); /* NUL is a character, a control */
+        CHECK_EQ_INT(ctl, 1);
+        CHECK_EQ_U64(util_utf8_char("\x7f", 1, &ctl), 1);
+        CHECK_EQ_INT(ctl, 1);
+        CHECK_EQ_U64(util_utf8_char("\xc2\x85", 2, &ctl), 2); /* NEL, a C1 control */
+        CHECK_EQ_INT(ctl, 1);
+        CHECK_EQ_U64(util_utf8_char("\xc2\xa0", 2, &ctl), 2);
+        CHECK_EQ_INT(ctl, 0);
+        CHECK_EQ_U64(util_utf8_char("\xe2\x82\xac", 3, &ctl), 3);
+        CHECK_EQ_U64(util_utf8_char("\xf0\x9f\x98\x80", 4, &ctl), 4);
+        CHECK_EQ_U64(util_utf8_char("\xf4\x8f\xbf\xbf", 4, &ctl), 4); /* U+10FFFF */
+        ctl = 7;
+        CHECK_EQ_U64(util_utf8_char("a", 0, &ctl), 0);
+        CHECK_EQ_U64(util_utf8_char("\xf0\x9f\x98\x80", 3, &ctl), 0); /* cut by n */
+        CHECK_EQ_U64(util_utf8_char("\x80", 1, &ctl), 0);
+        CHECK_EQ_U64(util_utf8_char("\xc1\xbf", 2, &ctl), 0);
+        CHECK_EQ_U64(util_utf8_char("\xed\xb0\x80", 3, &ctl), 0);
+        CHECK_EQ_INT(ctl, 7); /* not written on failure */
+}
+
+static void test_utf8_text(void)
+{
+        /* valid UTF-8 kept byte for byte, 2, 3 and 4-byte sequences and the extremes included */
+        check_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf0\x9f\x98\x80", 19,
+                   "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf0\x9f\x98\x80");
+        check_text("\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 24,
+                   "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+        /* control characters are JSON's to escape: kept */
+        check_text("a\x1b[0m\tb\n", 8, "a\x1b[0m\tb\n");
+        check_text("", 0, "");
+        /* Latin-1, as a shell script may hold it */
+        check_text("caf\xe9", 4, "caf" FFFD);
+        /* each byte that begins no valid sequence: one U+FFFD */
+        check_text("\x80", 1, FFFD);                                       /* lone continuation */
+        check_text("a\xbf\xbf" "b", 4, "a" FFFD FFFD "b");
+        check_text("\xff\xfe\xf5\xc0\xc1", 5, FFFD FFFD FFFD FFFD FFFD);     /* never in UTF-8 */
+        check_text("\xc0\xaf", 2, FFFD FFFD);                                /* overlong '/' */
+        check_text("\xe0\x80\xaf", 3, FFFD FFFD FFFD);                       /* overlong, 3 bytes */
+        check_text("\xf0\x80\x80\xaf", 4, FFFD FFFD FFFD FFFD);                /* overlong, 4 bytes */
+        check_text("\xed\xa0\x80\xed\xbf\xbf", 6, FFFD FFFD FFFD FFFD FFFD FFFD); /* surrogates */
+        check_text("\xf4\x90\x80\x80", 4, FFFD FFFD FFFD FFFD);                /* above U+10FFFF */
+        check_text("end\xe2\x82", 5, "end" FFFD FFFD);                       /* truncated at the end */
+        check_text("\xe2\x82x", 3, FFFD FFFD "x");                           /* truncated in the middle */
+        check_text("\xf0\x9f\x98", 3, FFFD FFFD FFFD);
+        /* NUL inside the bytes given: U+FFFD (a C string could not carry it) */
+        check_text("a\0b", 3, "a" FFFD "b");
+        CHECK(util_utf8_text("x", SIZE_MAX) == NULL); /* no size overflow */
+}
+
+/* util_escape_text of a C string into a buffer of `size`. */
+static const char *escape(const char *s, size_t size)
+{
+        static char out[256];
+
+        util_escape_text(s, strlen(s), out, size);
+        return out;
+}
+
+static void test_escape_text(void)
+{
+        char out[64];
+
+        CHECK_STR(escape("python3 -c pass", sizeof(out)), "python3 -c pass");
+        CHECK_STR(escape("caf\xc3\xa9 \xf0\x9f\x98\x80 a\\b", sizeof(out)), "caf\xc3\xa9 \xf0\x9f\x98\x80 a\\b");
+        /* C0 controls, DEL, C1 controls (as UTF-8 and as bare bytes), invalid bytes */
+        CHECK_STR(escape("\x1b]0;owned\x07", sizeof(out)), "\\x1b]0;owned\\x07");
+        CHECK_STR(escape("a\nb\rc\td\x7f", sizeof(out)), "a\\x0ab\\x0dc\\x09d\\x7f");
+        CHECK_STR(escape("\xc2\x9b" "2J \x9b" "2J", sizeof(out)), "\\xc2\\x9b2J \\x9b2J");
+        CHECK_STR(escape("caf\xe9 \xff \xc0\xaf \xed\xa0\x80 \xe2\x82", sizeof(out)),
+                  "caf\\xe9 \\xff \\xc0\\xaf \\xed\\xa0\\x80 \\xe2\\x82");
+        /* NUL within the length given */
+        CHECK_EQ_U64(util_escape_text("a\0b", 3, out, sizeof(out)), 6);
+        CHECK_STR(out, "a\\x00b");
+        /* cut before what does not fit, never inside an escape or a character */
+        CHECK_STR(escape("ab\x1b", 6), "ab");
+        CHECK_STR(escape("ab\x1b", 7), "ab\\x1b");
+        CHECK_STR(escape("a\xe2\x82\xac", 4), "a");
+        CHECK_EQ_U64(util_escape_text("x", 1, out, 1), 0);
+        CHECK_STR(out, "");
+        CHECK_EQ_U64(util_escape_text("x", 1, out, 0), 0);
 }
 
 static void test_parse_x64_and_fields(void)
@@ -416,5 +526,8 @@ int main(void)
         test_format_seconds();
         test_misc();
         test_fit_command();
+        test_utf8_char();
+        test_utf8_text();
+        test_escape_text();
         return unit_finish("test_util");
 }

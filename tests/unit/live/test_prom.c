@@ -115,7 +115,15 @@ static void test_escaping(void)
         CHECK_STR(escaped_value("a\\b"), "a\\\\b");
         CHECK_STR(escaped_value("a\nb"), "a\\nb");
         CHECK_STR(escaped_value("\"\\\n"), "\\\"\\\\\\n");
-        CHECK_STR(escaped_value("tab\there"), "tab\there");
+        /* the other control characters as the text \xNN, its backslash escaped: TAB, CR, ESC,
+         * DEL and a C1 control (U+009B, CSI) never pass raw */
+        CHECK_STR(escaped_value("tab\there"), "tab\\\\x09here");
+        CHECK_STR(escaped_value("a\rb"), "a\\\\x0db");
+        CHECK_STR(escaped_value("\x1b[31mred"), "\\\\x1b[31mred");
+        CHECK_STR(escaped_value("\x01\x1f\x7f"), "\\\\x01\\\\x1f\\\\x7f");
+        CHECK_STR(escaped_value("\xc2\x9b" "2J"), "\\\\xc2\\\\x9b2J");
+        CHECK_STR(escaped_value("\xc2\xa0"), "\xc2\xa0"); /* U+00A0 is not a control */
+        CHECK_STR(escaped_value("\x9b"), "\xef\xbf\xbd"); /* a lone C1 byte is not UTF-8 */
         /* well-formed UTF-8 passes: e-acute, euro sign, G clef */
         CHECK_STR(escaped_value("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e");
         /* each byte of anything else becomes U+FFFD */
@@ -136,6 +144,10 @@ static void test_escaping(void)
         prom_text_init(&t, 0);
         CHECK_EQ_INT(prom_family(&t, "m", "gauge", "say \"hi\"\\\n\xff"), 0);
         CHECK_STR(text_of(&t), "# HELP m say \"hi\"\\\\\\n\xef\xbf\xbd\n# TYPE m gauge\n");
+        prom_text_free(&t);
+        prom_text_init(&t, 0);
+        CHECK_EQ_INT(prom_family(&t, "m", "gauge", "a\tb\x1b"), 0);
+        CHECK_STR(text_of(&t), "# HELP m a\\\\x09b\\\\x1b\n# TYPE m gauge\n");
         prom_text_free(&t);
 }
 
