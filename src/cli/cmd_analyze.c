@@ -295,14 +295,14 @@ static int analyze_print_json(const struct analyze *z)
 
         for (size_t i = 0; i < z->pr.n; i++) {
                 const struct runfile_life *l = z->sh[i].l;
-                json_array_append_new(procs, json_pack("{s:i, s:i, s:s, s:f, s:f, s:f, s:o, s:f, s:o, s:o}",
-                        "pid", l->pid, "ppid", l->ppid, "comm", l->comm, "first_t_s", l->first_t, "last_t_s", l->last_t,
+                json_array_append_new(procs, json_pack("{s:i, s:i, s:o, s:f, s:f, s:f, s:o, s:f, s:o, s:o}",
+                        "pid", l->pid, "ppid", l->ppid, "comm", jsonout_text(l->comm), "first_t_s", l->first_t, "last_t_s", l->last_t,
                         "peak_rss_bytes", l->peaks.rss, "peak_pss_bytes", l->peaks.pss >= 0 ? json_real(l->peaks.pss) : json_null(),
                         "peak_jit_code_bytes", l->peaks.jit,
                         "jit_growth_end_s", l->peaks.jit_growth_end_t >= 0 ? json_real(l->peaks.jit_growth_end_t) : json_null(),
                         "growth", z->sh[i].ok ? growth_obj(&z->sh[i].g) : json_null()));
         }
-        out = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", z->dir,
+        out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "jitmem.analyze/1", "dir", jsonout_text(z->dir),
                         "command", z->meta ? json_incref(json_object_get(z->meta, "command")) : json_null(),
                         "limit_bytes", z->limit ? json_integer((json_int_t)z->limit) : json_null(),
                         "tree", growth_obj(tree),
@@ -323,7 +323,7 @@ static int analyze_print_json(const struct analyze *z)
         char *txt = out ? jsonout_dumps(out, JSONOUT_DUMP_FLAGS) : NULL;
         json_decref(out);
         if (!txt) {
-                cli_error("out of memory");
+                cli_error("%s: the analysis could not be encoded as JSON", z->dir);
                 return -1;
         }
         printf("%s\n", txt);

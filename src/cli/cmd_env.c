@@ -309,7 +309,7 @@ static int env_print_json(const struct env_report *rep)
                               "schema", ENV_SCHEMA,
                               "jitmem_version", JITMEM_VERSION,
                               "python", rep->have_python ? jsonout_python(rep->pi) : json_null(),
-                              "python_problem", rep->py_problem ? json_string(rep->py_problem) : json_null(),
+                              "python_problem", jsonout_text(rep->py_problem),
                               "cgroup", rep->have_cg ? jsonout_cgroup(rep->cg) : json_null(),
                               "machine", jsonout_machine(&rep->m));
 

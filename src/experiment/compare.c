@@ -1031,8 +1031,8 @@ static json_t *runs_json(const struct experiment *x)
 
         for (int i = 0; i < x->done; i++) {
                 const struct compare_sample *s = &x->runs[i];
-                json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
-                                                   x->place[i].dir, "analysed", s->analysed, "measurement_failed",
+                json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
+                                                   jsonout_text(x->place[i].dir), "analysed", s->analysed, "measurement_failed",
                                                    s->measurement_failed, "figures", s->analysed ? run_figures(s) : json_null()));
         }
         return a;
@@ -1084,14 +1084,16 @@ static json_t *command_json(char *const *argv)
 {
         json_t *cmd = json_array();
 
-        for (int i = 0; argv[i]; i++) {
-                json_t *s = json_string(argv[i]);
-                json_array_append_new(cmd, s ? s : json_string("(not UTF-8)"));
+        for (int i = 0; cmd && argv[i]; i++) {
+                if (json_array_append_new(cmd, jsonout_text(argv[i])) < 0) {
+                        json_decref(cmd);
+                        return NULL;
+                }
         }
         return cmd;
 }
 
-/* comparison.json (docs/compare.md), or NULL when out of memory. */
+/* comparison.json (docs/compare.md), or NULL when it cannot be made (out of memory). */
 static json_t *comparison_json(const struct experiment *x)
 {
         const struct compare_options *o = x->o;
@@ -1105,7 +1107,7 @@ static json_t *comparison_json(const struct experiment *x)
                       "complete", res->complete,
                       "python", o->python ? jsonout_python(o->python) : json_null(),
                       "command", command_json(o->argv),
-                      "workload", o->workload ? json_string(o->workload) : json_null(),
+                      "workload", jsonout_text(o->workload),
                       "runs_per_mode", res->runs_completed / 2,
                       "runs_completed", res->runs_completed,
                       "order", order_json(x),
@@ -1189,8 +1191,8 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
         find_sharers(&x);
         c = comparison_json(&x);
         if (!c) {
-                r = -ENOMEM;
-                snprintf(err, err_size, "out of memory");
+                r = -EINVAL;
+                snprintf(err, err_size, "the comparison could not be encoded as JSON");
                 goto out;
         }
         r = write_comparison(&x, c, r);

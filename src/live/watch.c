@@ -645,12 +645,6 @@ static const char *event_name(enum watch_event_kind k)
         return "?";
 }
 
-static json_t *str_or_null(const char *s)
-{
-        json_t *j = s ? json_string(s) : NULL;
-        return j ? j : json_null();
-}
-
 double watch_proc_age(const struct watch *w, const struct watch_proc *p, double t)
 {
         long hz = sysconf(_SC_CLK_TCK);
@@ -671,7 +665,7 @@ json_t *watch_json(const struct watch *w)
                 if (!p->used || !p->alive)
                         continue;
                 json_array_append_new(procs, json_pack("{s:i, s:i, s:o, s:s, s:b, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:f, s:o}",
-                        "pid", p->pid, "ppid", p->ppid, "comm", str_or_null(p->comm), "role", watch_role_name(p->role),
+                        "pid", p->pid, "ppid", p->ppid, "comm", jsonout_text(p->comm), "role", watch_role_name(p->role),
                         "restarted", p->restarted,
                         "rss_bytes", (json_int_t)p->rss, "vsz_bytes", (json_int_t)p->vsz,
                         "pss_bytes", p->have_pss ? json_integer((json_int_t)p->pss) : json_null(),
@@ -687,12 +681,12 @@ json_t *watch_json(const struct watch *w)
         for (size_t i = 0; i < w->nev; i++) {
                 const struct watch_event *e = &w->ev[i];
                 json_array_append_new(events, json_pack("{s:s, s:i, s:i, s:o, s:o}", "event", event_name(e->kind), "pid", e->pid,
-                                                        "ppid", e->ppid, "comm", str_or_null(e->comm[0] ? e->comm : NULL),
+                                                        "ppid", e->ppid, "comm", jsonout_text(e->comm[0] ? e->comm : NULL),
                                                         "lived_s", e->kind == WATCH_EV_ENDED ? json_real(e->lived_s) : json_null()));
         }
         if (w->have_cgroup) {
                 const struct cgroup_info *c = &w->cg;
-                cg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "version", cgroup_version_name(c->version), "dir", c->dir,
+                cg = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "version", cgroup_version_name(c->version), "dir", jsonout_text(c->dir),
                                "usage_bytes", c->have & CGROUP_HAVE_USAGE ? json_integer((json_int_t)c->usage_bytes) : json_null(),
                                "working_set_bytes", c->have & CGROUP_HAVE_WORKING_SET ? json_integer((json_int_t)c->working_set_bytes) : json_null(),
                                "limit_bytes", (c->have & CGROUP_HAVE_LIMIT) && c->limit_bytes != CGROUP_NO_LIMIT ? json_integer((json_int_t)c->limit_bytes) : json_null(),
@@ -706,7 +700,7 @@ json_t *watch_json(const struct watch *w)
                          "jit_code_bytes", (json_int_t)w->tot.jit, "judged_bytes", w->tot.judged, "judged", w->tot.judged_name,
                          "growth", growth_json(&w->g, w->g_valid),
                          "limit_bytes", w->limit ? json_integer((json_int_t)w->limit) : json_null(),
-                         "limit_source", str_or_null(w->limit_source),
+                         "limit_source", jsonout_text(w->limit_source),
                          "worker_restarts", (json_int_t)w->restarts,
                          "untracked_processes", (json_int_t)w->untracked,
                          "cgroup", cg,

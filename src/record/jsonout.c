@@ -29,9 +29,24 @@ json_t *jsonout_u64_or_null(int known, uint64_t v)
         return json_integer((json_int_t)v);
 }
 
+json_t *jsonout_text(const char *s)
+{
+        char *t;
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        t = util_utf8_text(s, strlen(s));
+        if (!t)
+                return NULL;
+        j = json_string(t);
+        free(t);
+        return j;
+}
+
 static json_t *str_or_null(const char *s)
 {
-        return s && *s ? json_string(s) : json_null();
+        return s && *s ? jsonout_text(s) : json_null();
 }
 
 static json_t *tristate(int v)
@@ -114,7 +129,7 @@ json_t *jsonout_python(const struct python_info *pi)
                                 "enabled_by_default", tristate(pi->jit_default),
                                 "enabled_now", tristate(pi->jit_now),
                                 "enabled_now_evidence", str_or_null(pi->jit_now_evidence),
-                                "env_PYTHON_JIT", pi->env_python_jit_set ? json_string(pi->env_python_jit) : json_null(),
+                                "env_PYTHON_JIT", pi->env_python_jit_set ? jsonout_text(pi->env_python_jit) : json_null(),
                                 "env_PYTHON_JIT_effect",
                                 !pi->env_python_jit_set || python_jit_env_effect(pi->env_python_jit) < 0 ||
                                                 pi->build == PY_JIT_NOT_BUILT
@@ -126,16 +141,16 @@ json_t *jsonout_python(const struct python_info *pi)
                 /* documented, not measured: pyperf's create_environ (pyperf/_utils.py) */
                 json_object_set_new(jit, "pyperf_workers_inherit_PYTHON_JIT", json_false());
         }
-        return json_pack("{s:s, s:o, s:s, s:s, s:[i,i,i], s:s, s:b, s:o, s:s, s:o, s:o, s:b}",
-                         "path", pi->path,
+        return json_pack("{s:o, s:o, s:o, s:o, s:[i,i,i], s:o, s:b, s:o, s:o, s:o, s:o, s:b}",
+                         "path", jsonout_text(pi->path),
                          "executable", str_or_null(pi->executable),
-                         "version", pi->version,
-                         "version_full", pi->version_full,
+                         "version", jsonout_text(pi->version),
+                         "version_full", jsonout_text(pi->version_full),
                          "version_info", pi->major, pi->minor, pi->micro,
-                         "implementation", pi->implementation,
+                         "implementation", jsonout_text(pi->implementation),
                          "free_threaded", pi->free_threaded,
                          "gil_enabled", tristate(pi->gil_enabled),
-                         "config_args", pi->config_args,
+                         "config_args", jsonout_text(pi->config_args),
                          "jit", jit,
                          "startup", startup,
                          "env_PYTHONPERFSUPPORT", pi->perf_env_set);
@@ -217,7 +232,7 @@ int jsonout_write_atomic(int dirfd, const char *name, json_t *obj)
         snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
         text = jsonout_dumps(obj, JSONOUT_DUMP_FLAGS);
         if (!text)
-                return -ENOMEM;
+                return -EINVAL; /* jansson does not say why: not memory alone (a string that is not UTF-8, a NULL) */
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
                 r = -errno;

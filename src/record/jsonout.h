@@ -17,6 +17,13 @@ json_t *jsonout_machine(const struct machine_info *m);
 json_t *jsonout_cgroup(const struct cgroup_info *cg);
 json_t *jsonout_python(const struct python_info *pi);
 
+/* A string from outside jitmem (a process's name, command line or path, a file's text, a
+ * command given by the user), made valid UTF-8 by util_utf8_text (each byte that is not UTF-8,
+ * and NUL, becomes U+FFFD); null when s is NULL. Every such string goes into JSON through it:
+ * json_string() refuses what is not UTF-8, and one refused string loses the whole document.
+ * Returns a new reference, NULL only when out of memory. */
+json_t *jsonout_text(const char *s);
+
 /* An integer, or null when !known. */
 json_t *jsonout_u64_or_null(int known, uint64_t v);
 
@@ -43,7 +50,7 @@ char *jsonout_dumps(json_t *obj, size_t flags);
 int jsonout_dumpf(json_t *obj, FILE *f, size_t flags);
 
 /* Writes obj (tidied, JSONOUT_DUMP_FLAGS) to dir/name atomically: a temporary file in dir, fsync, rename.
- * Returns 0 or -errno. */
+ * Returns 0 or -errno: -EINVAL when obj cannot be dumped as JSON. */
 int jsonout_write_atomic(int dirfd, const char *name, json_t *obj);
 
 /* ISO 8601 UTC time ("2026-11-25T10:00:00.123Z") of a CLOCK_REALTIME value in ns. */

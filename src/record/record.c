@@ -483,10 +483,10 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                         continue;
                 const struct runfile_peaks *k = &p->peaks;
                 int have_pss = k->heavy_points > 0, have_dbg = k->dbg >= 0, final_dbg = k->last.dbg >= 0;
-                json_t *o = json_pack("{s:i, s:i, s:s, s:I, s:f, s:f, s:I, s:o, s:o, s:I, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
+                json_t *o = json_pack("{s:i, s:i, s:o, s:I, s:f, s:f, s:I, s:o, s:o, s:I, s:I, s:I, s:i, s:i, s:o, s:I, s:I, s:f, s:f}",
                                       "pid", sp->pid,
                                       "ppid", sp->ppid,
-                                      "cmdline", sp->cmdline ? sp->cmdline : "",
+                                      "cmdline", jsonout_text(sp->cmdline ? sp->cmdline : ""),
                                       "samples", (json_int_t)p->samples,
                                       "first_t_s", (double)sp->first_ns / 1e9,
                                       "last_t_s", (double)sp->last_ns / 1e9,

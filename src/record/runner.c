@@ -44,8 +44,10 @@ static json_t *argv_json(char *const *argv)
         json_t *a = json_array();
 
         for (int i = 0; a && argv[i]; i++) {
-                json_t *s = json_string(argv[i]); /* NULL when not UTF-8 */
-                json_array_append_new(a, s ? s : json_string("(not UTF-8)"));
+                if (json_array_append_new(a, jsonout_text(argv[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
         }
         return a;
 }
@@ -259,7 +261,9 @@ static int do_tick(struct run *R, int force_heavy)
         return 0;
 }
 
-static json_t *meta_json(struct run *R, const struct python_info *pi, int have_pi, const char *probe_problem)
+/* meta.json's content, or NULL with *err saying what could not be encoded. */
+static json_t *meta_json(struct run *R, const struct python_info *pi, int have_pi, const char *probe_problem,
+                         json_error_t *err)
 {
         struct machine_info m;
         char started[64], cwd[KFILE_PATH_MAX];
@@ -276,22 +280,22 @@ static json_t *meta_json(struct run *R, const struct python_info *pi, int have_p
         else
                 env = json_object();
         const char *inherited = getenv("PYTHON_JIT");
-        return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:f, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+        return json_pack_ex(err, 0, "{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:f, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
                          "schema", RUNNER_META_SCHEMA,
                          "jitmem_version", JITMEM_VERSION,
                          "command", argv_json(R->argv),
-                         "executable", R->path,
-                         "cwd", cwd,
+                         "executable", jsonout_text(R->path),
+                         "cwd", jsonout_text(cwd),
                          "started_at", started,
                          "jit_mode", json_string(R->o.jit == RUNNER_JIT_ON ? "on" : R->o.jit == RUNNER_JIT_OFF ? "off" : "inherit"),
                          "environment_changes", env,
                          "interval_s", (double)R->o.interval_ns / 1e9,
                          "pss_interval_s", R->o.heavy_ns ? json_real((double)R->o.heavy_ns / 1e9) : json_string("auto"),
                          "grace_s", (double)R->o.grace_ns / 1e9,
-                         "inherited_PYTHON_JIT", inherited ? json_string(inherited) : json_null(),
+                         "inherited_PYTHON_JIT", jsonout_text(inherited),
                          "limit_bytes", jsonout_u64_or_null(R->have_limit, R->limit),
                          "python", have_pi ? jsonout_python(pi) : json_null(),
-                         "python_problem", probe_problem ? json_string(probe_problem) : json_null(),
+                         "python_problem", jsonout_text(probe_problem),
                          "machine", jsonout_machine(&m),
                          "cgroup", R->have_cg ? jsonout_cgroup(&R->cg) : json_null(),
                          "progress_offered", R->o.progress);
@@ -335,7 +339,7 @@ static json_t *anon_count_json(struct run *R, const struct record_tree *t)
 }
 
 static json_t *summary_json(struct run *R, double duration, double cpu_s, double cpu_user, double cpu_sys,
-                            long maxrss_kb, int code)
+                            long maxrss_kb, int code, json_error_t *err)
 {
         json_t *exit_obj, *stopped;
         const char *sig_names[4] = { "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT" };
@@ -363,7 +367,7 @@ static json_t *summary_json(struct run *R, double duration, double cpu_s, double
                 progress = json_pack("{s:I, s:f, s:I}", "units", (json_int_t)R->progress_units,
                                      "units_per_s", duration > 0 ? (double)R->progress_units / duration : 0.0,
                                      "bad_lines", (json_int_t)R->progress_bad);
-        json_t *o = json_pack("{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
+        json_t *o = json_pack_ex(err, 0, "{s:s, s:i, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:{s:f, s:f, s:f, s:f, s:I}}",
                          "schema", RUNNER_SUMMARY_SCHEMA,
                          "exit_status", code,
                          "exit", exit_obj,
@@ -581,15 +585,18 @@ static int write_meta(struct run *R)
         struct python_info *pi;
         char probe_problem[768] = "";
         json_t *meta;
+        json_error_t err;
         int r;
 
         probe_command(R, &pi, probe_problem, sizeof(probe_problem));
         find_limit(R);
-        meta = meta_json(R, pi, pi != NULL, probe_problem[0] ? probe_problem : NULL);
-        r = meta ? jsonout_write_atomic(R->dirfd, "meta.json", meta) : -ENOMEM;
+        meta = meta_json(R, pi, pi != NULL, probe_problem[0] ? probe_problem : NULL, &err);
+        r = meta ? jsonout_write_atomic(R->dirfd, "meta.json", meta) : -EINVAL;
         json_decref(meta);
         free(pi);
-        if (r < 0)
+        if (!meta)
+                set_error(R->res, "cannot write %s/meta.json: it could not be encoded as JSON (%s)", R->o.out, err.text);
+        else if (r < 0)
                 set_error(R->res, "cannot write %s/meta.json: %s", R->o.out, util_strerror(r));
         return r;
 }
@@ -997,8 +1004,8 @@ static json_t *measurement_failures(const struct run *R, json_t *jit)
 /* summary.json's content for a run that exits with `code`: its figures, the observer's CPU
  * (this run's, not the process's since it began, as compare runs many, and without the
  * driver's thread: the load generator is not the observer), the JIT trace's and the driver's
- * objects. NULL when out of memory. */
-static json_t *run_summary(struct run *R, int code)
+ * objects. NULL, with *err saying what could not be encoded, when it cannot be made. */
+static json_t *run_summary(struct run *R, int code, json_error_t *err)
 {
         uint64_t end = R->root_done ? R->t_root_end_ns : util_now_ns();
         double duration = (double)(end - R->t_start_ns) / 1e9;
@@ -1014,7 +1021,7 @@ static json_t *run_summary(struct run *R, int code)
                 maxrss = ru.ru_maxrss;
         }
         R->unreadable = count_unreadable(R->sampler);
-        json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code);
+        json_t *sum = summary_json(R, duration, cu + cs, cu, cs, maxrss, code, err);
         if (!sum)
                 return NULL;
         if (R->o.trace_shim) {
@@ -1041,10 +1048,15 @@ static json_t *run_summary(struct run *R, int code)
 static void write_summary(struct run *R)
 {
         int code = R->root_done ? exit_code_of(R->root_status) : EXIT_CODE_RUN_FAILED;
-        json_t *sum = run_summary(R, code);
-        int r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -ENOMEM;
+        json_error_t err;
+        json_t *sum = run_summary(R, code, &err);
+        int r = sum ? jsonout_write_atomic(R->dirfd, "summary.json", sum) : -EINVAL;
 
-        if (r < 0) {
+        if (!sum) {
+                set_error(R->res, "cannot write %s/summary.json: it could not be encoded as JSON (%s; samples.csv "
+                          "holds every tick written)", R->o.out, err.text);
+                R->record_error = r;
+        } else if (r < 0) {
                 set_error(R->res, "cannot write %s/summary.json: %s (samples.csv holds every tick written)",
                           R->o.out, util_strerror(r));
                 R->record_error = r;
