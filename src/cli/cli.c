@@ -1,10 +1,17 @@
 #include "cli.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
+
+const char *cli_text(const char *s, char *buf, size_t size)
+{
+        util_escape_text(s, strlen(s), buf, size);
+        return buf;
+}
 
 void cli_error(const char *fmt, ...)
 {

@@ -31,6 +31,11 @@ enum {
         "  127  run: the command was not found\n"                                                   \
         "  130  compare: interrupted (completed runs are kept: rerun with --resume)\n"
 
+/* s (a command, a path, a process's name: any bytes) made safe to print by util_escape_text
+ * into buf, which CLI_TEXT_SIZE bytes make enough for a path (a longer s is cut). Returns buf. */
+#define CLI_TEXT_SIZE (4 * 4096 + 1)
+const char *cli_text(const char *s, char *buf, size_t size);
+
 /* Prints "jitmem: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

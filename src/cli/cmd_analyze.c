@@ -370,11 +370,11 @@ static void analyze_print_text(const struct analyze *z)
 {
         json_t *cmd = json_object_get(z->meta, "command"), *x;
         const struct runfile_series *s = &z->s;
-        char a[32], b[32], d[32];
+        char a[32], b[32], d[32], safe[CLI_TEXT_SIZE];
         size_t i;
 
-        printf("run %s:", z->dir);
-        json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
+        printf("run %s:", cli_text(z->dir, safe, sizeof(safe)));
+        json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? cli_text(json_string_value(x), safe, sizeof(safe)) : "?");
         printf("\n%zu ticks over %.1f s, %zu processes\n", s->ticks, (s->t_end >= 0 ? s->t_end : s->p[s->n - 1].t) - s->p[0].t,
                z->pr.n);
         if (z->load_phase)
@@ -385,9 +385,10 @@ static void analyze_print_text(const struct analyze *z)
         printf("\n%8s %8s %-15s %10s %10s %-16s %14s\n", "PID", "PPID", "COMMAND", "PEAK RSS", "PEAK JIT", "GROWTH", "SLOPE");
         for (i = 0; i < z->pr.n && i < SHOWN; i++) {
                 const struct runfile_life *l = z->sh[i].l;
-                char sl[48];
+                char sl[48], comm[4 * 15 + 1]; /* a process's name is its own to choose: made safe to print */
+                size_t cols = util_fit_command(l->comm, 15, comm, sizeof(comm));
                 snprintf(sl, sizeof(sl), "%s", z->sh[i].ok ? util_format_rate(z->sh[i].g.slope, "+", d, sizeof(d)) : "-");
-                printf("%8d %8d %-15s %10s %10s %-16s %14s\n", l->pid, l->ppid, l->comm,
+                printf("%8d %8d %s%*s %10s %10s %-16s %14s\n", l->pid, l->ppid, comm, (int)(15 - cols), "",
                        util_format_bytes((uint64_t)l->peaks.rss, a, sizeof(a)), util_format_bytes((uint64_t)l->peaks.jit, b, sizeof(b)),
                        z->sh[i].ok ? growth_class_name(z->sh[i].g.cls) : "-", sl);
         }

@@ -749,7 +749,8 @@ static int setup_workload(struct compare_cli *s)
         }
         r = spawn_resolve(s->python, s->resolved, sizeof(s->resolved));
         if (r < 0) {
-                cli_error("%s: %s", s->python, r == -ENOENT ? "not found" : util_strerror(r));
+                char safe[CLI_TEXT_SIZE];
+                cli_error("%s: %s", cli_text(s->python, safe, sizeof(safe)), r == -ENOENT ? "not found" : util_strerror(r));
                 return CLI_EXIT_FAILURE;
         }
         snprintf(s->script, sizeof(s->script), "%s/%s.py", s->wdir, o->workload);
@@ -792,7 +793,8 @@ static int setup_command(struct compare_cli *s, int argc, char **argv)
         s->o.argv = argv + optind;
         r = spawn_resolve(s->o.argv[0], s->resolved, sizeof(s->resolved));
         if (r < 0) {
-                cli_error("%s: command not found", s->o.argv[0]);
+                char safe[CLI_TEXT_SIZE];
+                cli_error("%s: command not found", cli_text(s->o.argv[0], safe, sizeof(safe)));
                 return CLI_EXIT_FAILURE;
         }
         s->probe = python_find_interpreter(s->resolved, s->interp, sizeof(s->interp)) == 1;
@@ -802,14 +804,16 @@ static int setup_command(struct compare_cli *s, int argc, char **argv)
 /* Is there a JIT to compare? */
 static int check_jit(struct compare_cli *s)
 {
+        char safe[CLI_TEXT_SIZE];
+
         if (!s->probe) {
                 cli_error("note: %s is not a Python interpreter jitmem can probe; comparing PYTHON_JIT=0 and =1 as given",
-                          s->o.argv[0]);
+                          cli_text(s->o.argv[0], safe, sizeof(safe)));
                 return GO_ON;
         }
         s->pi = calloc(1, sizeof(*s->pi));
         if (!s->pi || python_probe(s->interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
-                cli_error("cannot probe %s: %s", s->interp, s->err[0] ? s->err : "out of memory");
+                cli_error("cannot probe %s: %s", cli_text(s->interp, safe, sizeof(safe)), s->err[0] ? s->err : "out of memory");
                 return CLI_EXIT_FAILURE;
         }
         s->o.python = s->pi;
@@ -822,11 +826,12 @@ static int check_jit(struct compare_cli *s)
                 cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
                           "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
                           "to run the comparison as a control experiment.",
-                          s->interp, s->pi->version, python_jit_build_text(s->pi->build));
+                          cli_text(s->interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
                 return CLI_EXIT_FAILURE;
         }
         if (!machine_code)
-                cli_error("control experiment: %s has no JIT machine code, no difference is expected", s->interp);
+                cli_error("control experiment: %s has no JIT machine code, no difference is expected",
+                          cli_text(s->interp, safe, sizeof(safe)));
         return GO_ON;
 }
 

@@ -55,12 +55,12 @@ static void print_bytes_line(const char *label, int known, uint64_t v)
 
 static void print_python(const struct python_info *pi)
 {
-        char a[32], b[32], c[32];
+        char a[32], b[32], c[32], safe[CLI_TEXT_SIZE];
 
         printf("Interpreter\n");
-        printf("  %-16s %s", "path", pi->path);
+        printf("  %-16s %s", "path", cli_text(pi->path, safe, sizeof(safe)));
         if (pi->executable[0] && strcmp(pi->executable, pi->path) != 0)
-                printf("  (sys.executable %s)", pi->executable);
+                printf("  (sys.executable %s)", cli_text(pi->executable, safe, sizeof(safe)));
         printf("\n  %-16s %s (%s%s)\n", "version", pi->version, pi->implementation,
                pi->free_threaded ? ", free-threaded" : "");
         printf("  %-16s %s", "JIT", python_jit_build_text(pi->build));
@@ -325,10 +325,12 @@ static int env_print_json(const struct env_report *rep)
 
 static void env_print_text(const struct env_report *rep)
 {
+        char safe[CLI_TEXT_SIZE];
+
         if (rep->have_python)
                 print_python(rep->pi);
         else
-                printf("Interpreter\n  %s\n", rep->py_problem);
+                printf("Interpreter\n  %s\n", cli_text(rep->py_problem, safe, sizeof(safe)));
         if (rep->have_cg)
                 print_cgroup(rep->cg);
         print_machine(&rep->m);
@@ -354,7 +356,8 @@ int cmd_env(int argc, char **argv)
         env_probe_python(&o, &rep);
         if (rep.py_problem && o.python) {
                 /* Asked for by name: a failure is the answer. */
-                cli_error("%s", rep.py_problem);
+                char safe[CLI_TEXT_SIZE];
+                cli_error("%s", cli_text(rep.py_problem, safe, sizeof(safe)));
                 exit_code = CLI_EXIT_FAILURE;
                 goto out;
         }

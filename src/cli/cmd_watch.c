@@ -185,7 +185,7 @@ static void print_view(FILE *f, const struct watch *w, double interval_s, const 
 {
         const struct watch_proc *rows[WATCH_MAX_PROCS];
         size_t n = 0;
-        char a[32], b[32], c[32], d[32], e[32], sp[SPARK_POINTS * 4 + 1];
+        char a[32], b[32], c[32], d[32], e[32], sp[SPARK_POINTS * 4 + 1], cgdir[CLI_TEXT_SIZE];
 
         for (int i = 0; i < WATCH_MAX_PROCS; i++)
                 if (w->procs[i].used && w->procs[i].alive)
@@ -238,7 +238,7 @@ static void print_view(FILE *f, const struct watch *w, double interval_s, const 
                 fprintf(f, "  limit    none known (use --limit or --cgroup)\n");
         }
         if (w->have_cgroup && (w->cg.have & CGROUP_HAVE_OOM_KILLS))
-                fprintf(f, "  cgroup   %s, working set %s, OOM kills %llu\n", w->cg.dir,
+                fprintf(f, "  cgroup   %s, working set %s, OOM kills %llu\n", cli_text(w->cg.dir, cgdir, sizeof(cgdir)),
                        w->cg.have & CGROUP_HAVE_WORKING_SET ? util_format_bytes_or_dash((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
                        (unsigned long long)w->cg.oom_kills);
         fprintf(f, "  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",

@@ -383,7 +383,7 @@ size_t procfs_cmdline_to_string(const char *buf, size_t len, char *out, size_t o
                 len--;
         for (size_t i = 0; i < len && o + 1 < out_size; i++) {
                 unsigned char c = (unsigned char)buf[i];
-                out[o++] = c == '\0' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+                out[o++] = c == '\0' ? ' ' : (char)c;
         }
         out[o] = '\0';
         return o;

@@ -114,7 +114,8 @@ int procfs_parse_pid_list(const char *buf, size_t len, int (*cb)(int pid, void *
                           void *userdata);
 
 /* Copies a NUL-separated /proc/PID/cmdline into out as one line: arguments separated by
- * spaces, control bytes shown as '?'. Returns the length written. */
+ * spaces, every other byte as it is (any bytes: util_escape_text before it is printed,
+ * jsonout_text before it goes into JSON). Returns the length written. */
 size_t procfs_cmdline_to_string(const char *buf, size_t len, char *out, size_t out_size);
 
 #endif

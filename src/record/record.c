@@ -78,20 +78,23 @@ static int append(struct record *r, size_t *len, const char *fmt, ...)
         return 0;
 }
 
-/* comm, quoted for CSV: double quotes doubled, control bytes as '?'. */
+/* The most a comm takes in samples.csv: each byte escaped as \xNN, quotes and a NUL. */
+#define CSV_COMM_MAX (4 * PROCFS_COMM_MAX + 3)
+
+/* comm, quoted for CSV: made safe to print by util_escape_text (control bytes and bytes that
+ * are not UTF-8 as \xNN, so that samples.csv is UTF-8, one line per row), double quotes
+ * doubled. */
 static void csv_comm(const char *in, char *out, size_t size)
 {
+        char safe[4 * PROCFS_COMM_MAX + 1];
         size_t o = 0;
 
+        util_escape_text(in, strnlen(in, PROCFS_COMM_MAX), safe, sizeof(safe));
         out[o++] = '"';
-        for (; *in && o + 3 < size; in++) {
-                unsigned char c = (unsigned char)*in;
-                if (c == '"') {
+        for (const char *s = safe; *s && o + 3 < size; s++) {
+                if (*s == '"')
                         out[o++] = '"';
-                        out[o++] = '"';
-                } else {
-                        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-                }
+                out[o++] = *s;
         }
         out[o++] = '"';
         out[o] = '\0';
@@ -249,7 +252,7 @@ struct runfile_point record_point_of_sample(double t, const struct sample *x)
 /* One process's part of a tick: its figures kept, its row appended, its sums added. */
 static int record_process(struct record *r, size_t *len, double ts, const struct sample *x, struct row *sum)
 {
-        char comm[2 * PROCFS_COMM_MAX + 3];
+        char comm[CSV_COMM_MAX];
         struct row w = row_of_sample(x);
         struct record_proc *p;
         int e;

@@ -493,17 +493,18 @@ static struct run *run_new(const struct runner_options *o, char *const argv[], s
 static int resolve_command(struct run *R)
 {
         int r = spawn_resolve(R->argv[0], R->path, sizeof(R->path));
+        char cmd[sizeof(R->res->error)];
 
         if (r >= 0)
                 return 0;
+        util_escape_text(R->argv[0], strlen(R->argv[0]), cmd, sizeof(cmd)); /* the message is printed */
         if (r == -ENOENT)
-                set_error(R->res, "%s: command not found%s", R->argv[0],
-                          strchr(R->argv[0], '/') ? "" : " (searched PATH)");
+                set_error(R->res, "%s: command not found%s", cmd, strchr(R->argv[0], '/') ? "" : " (searched PATH)");
         else if (r == -EACCES)
                 set_error(R->res, "%s: found but not executable (check its permissions, or that it is not a directory)",
-                          R->argv[0]);
+                          cmd);
         else
-                set_error(R->res, "%s: %s", R->argv[0], util_strerror(r));
+                set_error(R->res, "%s: %s", cmd, util_strerror(r));
         R->code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
         return r;
 }
@@ -584,8 +585,8 @@ static int write_meta(struct run *R)
 {
         struct python_info *pi;
         char probe_problem[768] = "";
-        json_t *meta;
         json_error_t err;
+        json_t *meta;
         int r;
 
         probe_command(R, &pi, probe_problem, sizeof(probe_problem));
@@ -785,7 +786,9 @@ static int start_command(struct run *R)
         if (logfd >= 0)
                 close(logfd);
         if (r < 0) {
-                set_error(R->res, "cannot execute %s: %s%s", R->path, util_strerror(r),
+                char path[sizeof(R->res->error)];
+                util_escape_text(R->path, strlen(R->path), path, sizeof(path));
+                set_error(R->res, "cannot execute %s: %s%s", path, util_strerror(r),
                           r == -ENOEXEC ? " (not a binary, and no #! line)" : "");
                 R->code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
                 return r;

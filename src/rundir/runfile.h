@@ -77,8 +77,8 @@ struct runfile_ppoint {
 #define RUNFILE_LIFE_GAP 3
 struct runfile_life {
         int pid, ppid;
-        char comm[20];                      /* the name at its first row */
-        char last_comm[20];                 /* ... and at its last (after an exec: the program run) */
+        char comm[4 * 16 + 1];              /* the name at its first row (15 bytes, each may be "\xNN") */
+        char last_comm[4 * 16 + 1];         /* ... and at its last (after an exec: the program run) */
         size_t first_tick, last_tick;       /* indices into the tree series */
         double first_t, last_t;
         struct runfile_peaks peaks;         /* over every row (peaks.last: its last row) */

@@ -106,6 +106,54 @@ static void golden(const char *name)
         }
 }
 
+/* Whether s holds a control byte other than LF. */
+static int has_control(const char *s)
+{
+        for (; *s; s++)
+                if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7f)
+                        return 1;
+        return 0;
+}
+
+/* A process named with ESC, a newline and a byte that is not UTF-8: its end is one line with
+ * the name escaped, the view shows it escaped, the JSON tick holds it as valid UTF-8. */
+static void test_hostile_name(const struct watch_options *o)
+{
+        static struct watch w;
+        const char *name = "e\x1b\nl\xe9"; /* 14 columns once escaped */
+        char err[256];
+        struct sample s;
+        json_t *j;
+        char *dump;
+
+        CHECK_EQ_INT(watch_init(&w, o, err, sizeof(err)), 0);
+        s = proc(PID0 + 9, 1, name, 10, 0, -1);
+        watch_apply(&w, 0, &s, 1, 0);
+        text_len = 0;
+        text[0] = '\0';
+        print_tick(&w, 1);
+        CHECK(strstr(text, "\033[H\033[2J") == text); /* the view's own clearing, and no other */
+        CHECK(strstr(text, " e\\x1b\\x0al\\xe9 ") != NULL);
+        CHECK(!has_control(text + strlen("\033[H\033[2J")));
+        j = watch_json(&w);
+        dump = j ? jsonout_dumps(j, JSONOUT_DUMP_LINE) : NULL;
+        CHECK(dump && strstr(dump, "\"comm\":\"e\\u001B\\nl\xef\xbf\xbd\"") != NULL);
+        free(dump);
+        json_decref(j);
+        w.nev = 0;
+        watch_apply(&w, 1, NULL, 0, 0);
+        text_len = 0;
+        text[0] = '\0';
+        print_tick(&w, 0);
+        CHECK(strstr(text, "12:00:00  pid 2000000009 (e\\x1b\\x0al\\xe9) ended after") != NULL);
+        CHECK(!has_control(text));
+        size_t lines = 0;
+        for (const char *c = text; *c; c++)
+                lines += *c == '\n';
+        CHECK_EQ_U64(lines, 2); /* the end, the tick */
+        watch_free(&w);
+}
+
 int main(void)
 {
         static struct watch w;
@@ -149,5 +197,6 @@ int main(void)
         print_json(&w);
         golden("watch-tick.json");
         watch_free(&w);
+        test_hostile_name(&o);
         return unit_finish("test_cmd_watch");
 }

@@ -65,9 +65,9 @@ static void test_round_trip(void)
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK_EQ_INT(record_open(dfd, &r), 0);
 
-        /* tick 1, heavy: the command (101) and a worker whose name needs quoting; the page tables read */
+        /* tick 1, heavy: the command (101) and a worker whose name needs quoting and escaping (ESC, LF, Latin-1); the page tables read */
         s[0] = proc(101, 1, "python3", 10, 8192, 1);
-        s[1] = proc(102, 101, "a,b\"c", 6, 4096, 1);
+        s[1] = proc(102, 101, "a,b\"c\x1b\n\xe9", 6, 4096, 1);
         s[1].jit_debug_images = 3;
         s[1].jit_debug_bytes = 12000;
         memset(&t, 0, sizeof(t));
@@ -170,7 +170,7 @@ static void test_round_trip(void)
                 CHECK_EQ_U64(c->n, 2);
                 CHECK_EQ_INT(w->pid, 102);
                 CHECK_EQ_INT(w->ppid, 101);
-                CHECK_STR(w->comm, "a,b\"c"); /* quoted and unquoted again */
+                CHECK_STR(w->comm, "a,b\"c\\x1b\\x0a\\xe9"); /* escaped, quoted and unquoted again */
                 CHECK(near(w->first_t, 0.1) && near(w->last_t, 0.1));
                 CHECK(w->n == 1 && near(w->p[0].dbg, 12000) && near(w->p[0].pss, 4.5 * MiB));
         }
