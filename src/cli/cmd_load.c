@@ -157,14 +157,15 @@ static int parse_args(struct load_cmd *L, int argc, char **argv)
 /* The URL's address and the requests to send. Returns GO_ON or an exit status. */
 static int prepare(struct load_cmd *L)
 {
-        char err[512] = "";
+        char err[512] = "", url[CLI_TEXT_SIZE];
         int r;
 
         r = load_parse_url(L->url, &L->target);
         if (r == -EINVAL)
-                return cli_usage_error("load", "bad URL '%s': expected http://HOST[:PORT][/PATH]", L->url);
+                return cli_usage_error("load", "bad URL '%s': expected http://HOST[:PORT][/PATH]",
+                                       cli_text(L->url, url, sizeof(url)));
         if (r < 0) {
-                cli_error("%s: host not found", L->url);
+                cli_error("%s: host not found", cli_text(L->url, url, sizeof(url)));
                 return CLI_EXIT_FAILURE;
         }
         r = load_requests_build(&L->target, L->mix, &L->reqs, &L->nreqs, err, sizeof(err));
@@ -201,8 +202,9 @@ static int run_load(struct load_cmd *L)
 static void print_text(const struct load_cmd *L)
 {
         const struct load_result *res = &L->res;
+        char url[CLI_TEXT_SIZE];
 
-        printf("%s: %llu requests in %.2f s, %.1f per second (%s, %d connections)\n", L->url,
+        printf("%s: %llu requests in %.2f s, %.1f per second (%s, %d connections)\n", cli_text(L->url, url, sizeof(url)),
                (unsigned long long)res->completed, res->elapsed_s,
                res->elapsed_s > 0 ? (double)res->completed / res->elapsed_s : 0.0,
                L->o.rate > 0 ? "open model" : "closed model", L->o.connections);
@@ -248,8 +250,9 @@ static int report(const struct load_cmd *L)
         if (cli_close_stdout() < 0)
                 return CLI_EXIT_FAILURE;
         if (res->completed == 0) {
+                char url[CLI_TEXT_SIZE];
                 cli_error("%s: not one request had a response (errors: %llu connect, %llu timeout, %llu reset, %llu parse)",
-                          L->url, (unsigned long long)res->errors[LOAD_ERR_CONNECT],
+                          cli_text(L->url, url, sizeof(url)), (unsigned long long)res->errors[LOAD_ERR_CONNECT],
                           (unsigned long long)res->errors[LOAD_ERR_TIMEOUT], (unsigned long long)res->errors[LOAD_ERR_RESET],
                           (unsigned long long)res->errors[LOAD_ERR_PARSE]);
                 return CLI_EXIT_FAILURE;

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -94,10 +95,14 @@ json_t *httpdrive_summary(void *ctx)
 {
         struct httpdrive *d = ctx;
         json_t *load = d->have_result ? load_result_json(d->url, &d->used, &d->result) : json_null();
+        char *error = d->error[0] ? util_utf8_text(d->error, strlen(d->error)) : NULL; /* it quotes the URL */
+        json_t *j;
 
-        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "ready", d->ready,
+        j = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "ready", d->ready,
                          "ready_s", d->ready ? json_real(d->ready_s) : json_null(),
-                         "error", d->error[0] ? json_string(d->error) : json_null(), "load", load ? load : json_null(),
+                         "error", error ? json_string(error) : json_null(), "load", load ? load : json_null(),
                          "load_start_monotonic_ns", d->have_result ? json_integer((json_int_t)d->load_start_ns) : json_null(),
                          "load_end_monotonic_ns", d->have_result ? json_integer((json_int_t)d->load_end_ns) : json_null());
+        free(error);
+        return j;
 }

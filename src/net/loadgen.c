@@ -899,11 +899,16 @@ static json_t *lat(const struct load_hist *h, double q)
 json_t *load_result_json(const char *url, const struct load_options *o, const struct load_result *r)
 {
         const struct load_hist *h = &r->hist;
-        return json_pack("{s:s, s:s, s:s, s:o, s:i, s:f, s:{s:I, s:I, s:f, s:I}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
+        char *u = util_utf8_text(url, strlen(url)); /* the user's bytes, valid UTF-8 for JSON */
+        json_t *j;
+
+        if (!u)
+                return NULL;
+        j = json_pack("{s:s, s:s, s:s, s:o, s:i, s:f, s:{s:I, s:I, s:f, s:I}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
                          "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
                          "schema", LOAD_SCHEMA,
                          "jitmem_version", JITMEM_VERSION,
-                         "url", url,
+                         "url", u,
                          "rate", o->rate > 0 ? json_real(o->rate) : json_null(),
                          "connections", o->connections,
                          "elapsed_s", r->elapsed_s,
@@ -920,5 +925,7 @@ json_t *load_result_json(const char *url, const struct load_options *o, const st
                          (json_int_t)r->status[3], "4xx", (json_int_t)r->status[4], "5xx", (json_int_t)r->status[5],
                          "other", (json_int_t)r->status[0],
                          "bytes_read", (json_int_t)r->bytes_read);
+        free(u);
+        return j;
 }
 

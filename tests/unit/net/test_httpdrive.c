@@ -100,6 +100,14 @@ static void test_summary_not_ready(void)
         j = httpdrive_summary(&d);
         CHECK_STR(json_string_value(json_object_get(j, "error")), "it failed");
         json_decref(j);
+        /* a URL that is not UTF-8 (the user's bytes): in the load's report and in the error */
+        d.url = "http://127.0.0.1:1/caf\xe9";
+        d.have_result = 1;
+        snprintf(d.error, sizeof(d.error), "%s did not answer", d.url);
+        j = httpdrive_summary(&d);
+        CHECK_STR(json_string_value(json_object_get(j, "error")), "http://127.0.0.1:1/caf\xef\xbf\xbd did not answer");
+        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "load"), "url")), "http://127.0.0.1:1/caf\xef\xbf\xbd");
+        json_decref(j);
 }
 
 static void test_never_ready(void)
