@@ -715,12 +715,14 @@ static int setup_http(struct compare_cli *s)
         if (r == -EINVAL)
                 return cli_usage_error("compare", "bad --http '%s': expected http://HOST[:PORT][/PATH]", s->http_url);
         if (r < 0) {
-                cli_error("%s: host not found", s->http_url);
+                char safe[CLI_TEXT_SIZE];
+                cli_error("%s: host not found", cli_text(s->http_url, safe, sizeof(safe)));
                 return CLI_EXIT_FAILURE;
         }
         r = load_requests_build(&s->target, s->mix, &s->reqs, &s->nreqs, s->err, sizeof(s->err));
         if (r < 0) {
-                cli_error("%s", s->err);
+                char safe[CLI_TEXT_SIZE];
+                cli_error("%s", cli_text(s->err, safe, sizeof(safe)));
                 return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         }
         s->http.url = s->http_url;
@@ -852,8 +854,10 @@ static int run_comparison(struct compare_cli *s)
         sigaction(SIGTERM, &sa, NULL);
         s->o.stop = &stop_requested;
         r = compare_experiment(&s->o, &result, s->err, sizeof(s->err));
-        if (r < 0)
-                cli_error("%s", s->err);
+        if (r < 0) {
+                char safe[CLI_TEXT_SIZE]; /* it may quote a command, a path or the server's URL */
+                cli_error("%s", cli_text(s->err, safe, sizeof(safe)));
+        }
         if (result) {
                 if (s->json) {
                         if (jsonout_dumpf(result->json, stdout, JSONOUT_DUMP_FLAGS) == 0)

@@ -170,7 +170,7 @@ static int prepare(struct load_cmd *L)
         }
         r = load_requests_build(&L->target, L->mix, &L->reqs, &L->nreqs, err, sizeof(err));
         if (r < 0) {
-                cli_error("%s", err[0] ? err : util_strerror(r));
+                cli_error("%s", err[0] ? cli_text(err, url, sizeof(url)) : util_strerror(r)); /* it may quote the mix file */
                 return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         }
         return GO_ON;
