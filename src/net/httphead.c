@@ -10,6 +10,16 @@ static int tchar(unsigned char c)
                (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+int httphead_is_token(const char *s, size_t n)
+{
+        if (n == 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                if (!tchar((unsigned char)s[i]))
+                        return 0;
+        return 1;
+}
+
 /* The line at buf[*pos..len): its length without CR LF; *pos moves past its end. Returns 0 when
  * there is no line end left. */
 static int next_line(const char *buf, size_t len, size_t *pos, const char **ret_line, size_t *ret_len)

@@ -34,6 +34,10 @@ int httphead_parse_request(const char *buf, size_t len, struct httphead *ret);
  * -EINVAL or -E2BIG. */
 int httphead_parse_response(const char *buf, size_t len, struct httphead *ret);
 
+/* Whether s[0..n) is a token (RFC 9110 5.6.2: one or more of letters, digits and
+ * !#$%&'*+-.^_`|~), as a method and a field name are. Returns 1 or 0. */
+int httphead_is_token(const char *s, size_t n);
+
 /* Whether the field is named name (case-insensitively). Returns 1 or 0. */
 int httphead_field_is(const struct httphead_field *f, const char *name);
 

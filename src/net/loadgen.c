@@ -190,12 +190,22 @@ static int mix_error(struct mix *m, const char *fmt, ...)
 static int mix_header(struct mix *m)
 {
         char *h = m->line + strspn(m->line, " \t");
+        size_t used, hl;
 
         if (!m->have || !strchr(h, ':') || strlen(m->headers) + strlen(h) + 3 > sizeof(m->headers))
                 return mix_error(m, "%s:%d: a header line must follow a request and be 'Name: value'", m->file,
                                  m->lineno);
-        strcat(m->headers, h);
-        strcat(m->headers, "\r\n");
+        /* what a server would refuse, or read as more than one header, is refused here */
+        if (!httphead_is_token(h, (size_t)(strchr(h, ':') - h)))
+                return mix_error(m, "%s:%d: a header's name must be a token (letters, digits, !#$%%&'*+-.^_`|~)",
+                                 m->file, m->lineno);
+        for (const char *c = h; *c; c++)
+                if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+                        return mix_error(m, "%s:%d: a control byte in a header line", m->file, m->lineno);
+        used = strlen(m->headers);
+        hl = strlen(h);
+        memcpy(m->headers + used, h, hl);
+        memcpy(m->headers + used + hl, "\r\n", 3);
         return 0;
 }
 
@@ -242,6 +252,10 @@ static int mix_request(struct mix *m, const char *p)
         for (const char *c = m->method; *c; c++)
                 if (!isupper((unsigned char)*c))
                         return mix_error(m, "%s:%d: bad method '%s'", m->file, m->lineno, m->method);
+        for (const char *c = m->path; *c; c++)
+                if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+                        return mix_error(m, "%s:%d: a path byte that is not visible ASCII (percent-encode it)",
+                                         m->file, m->lineno);
         m->weight = (unsigned)w;
         snprintf(m->body, sizeof(m->body), "%s", p + pos);
         m->have = 1;

@@ -526,6 +526,21 @@ static void test_mix_bad(void)
         CHECK(refused("  X: y\n1 GET /\n", want));
         snprintf(want, sizeof(want), ":2%s", hdr);
         CHECK(refused("1 GET /\n  no colon\n", want));
+        /* a name that is not a token, a control byte: a request no server would read as sent */
+        static const char token[] = ": a header's name must be a token (letters, digits, !#$%&'*+-.^_`|~)";
+        snprintf(want, sizeof(want), ":2%s", token);
+        CHECK(refused("1 GET /\n  Con\x88tent-Type: x\n", want));
+        CHECK(refused("1 GET /\n  : empty name\n", want));
+        CHECK(refused("1 GET /\n  X Y: spaced name\n", want));
+        CHECK(refused("1 GET /\n  X\x01: y\n", want));
+        CHECK(refused("1 GET /\n  X: a\x1b[2Jb\n", ":2: a control byte in a header line"));
+        CHECK(refused("1 GET /\n  X: a\x7f\n", ":2: a control byte in a header line"));
+        CHECK_EQ_INT(built("1 GET /\n  X-Tab: a\tb\n  X-Utf8: caf\xc3\xa9\n"), 1);
+        static const char path[] = ": a path byte that is not visible ASCII (percent-encode it)";
+        snprintf(want, sizeof(want), ":1%s", path);
+        CHECK(refused("1 GET /caf\xc3\xa9\n", want));
+        CHECK(refused("1 GET /a\x0bb\n", want));
+        CHECK(refused("1 GET /a\x7f\n", want));
         /* headers: 8 KiB in all, each with its CRLF; a header of 206 bytes takes 208, and the 40th
          * is refused (39 * 208 + 206 + 2 is over 8191) */
         size_t off = (size_t)snprintf(big, sizeof(big), "1 GET /\n");
