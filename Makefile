@@ -16,6 +16,9 @@
 #   make uninstall PREFIX=/usr/local DESTDIR=
 #                        removes what install put there
 #   make SANITIZE=1      a sanitized build in build-asan/
+#   make fuzz            every harness of tests/fuzz/ under libFuzzer (clang), each for FUZZ_SECONDS
+#                        (default 600) or FUZZ_RUNS executions (default 1000000), whichever
+#                        comes first; FUZZ_TARGETS="prom cgroup" runs some only (DEVELOPERS.md)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -54,7 +57,7 @@ FIX_BIN  := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%) \
             $(BUILD)/fixtures/gdbjit-nopie $(BUILD)/fixtures/gdbjit-dl $(BUILD)/fixtures/libpython3.99-gdbjit.so
 BENCH_BIN := $(BUILD)/bench/bench_sample
 
-.PHONY: all check test bench demo findings install uninstall clean tests-build
+.PHONY: all check test bench demo findings install uninstall clean tests-build fuzz fuzz-build
 
 SHIM := $(BUILD)/libjitshim.so
 
@@ -106,10 +109,22 @@ $(BUILD)/bench/bench_sample: bench/bench_sample.c $(BUILD)/libjitmem.a | $(BUILD
 $(BUILD)/bench/bench_classify: bench/bench_classify.c $(BUILD)/libjitmem.a | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/fixtures $(BUILD)/bench:
+# The fuzz harnesses (tests/fuzz/fuzz_NAME.c), each built with the compiler of the build and
+# tests/fuzz/replay.c as its main: make test replays the kept inputs through them.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_ENGINE  := $(FUZZ_NAMES:%=$(BUILD)/fuzzer/fuzz_%)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libjitmem.a | $(BUILD)/fuzz
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_DEFS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libjitmem.a $(LDLIBS)
+# ... and with libFuzzer's main, in make fuzz's build (build-fuzz/, by clang).
+$(BUILD)/fuzzer/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libjitmem.a | $(BUILD)/fuzzer
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_DEFS) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libjitmem.a $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/fixtures $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/fuzzer:
 	mkdir -p $@
 
-tests-build: $(BUILD)/jitmem $(SHIM) $(UNIT_BIN) $(FIX_BIN)
+tests-build: $(BUILD)/jitmem $(SHIM) $(UNIT_BIN) $(FIX_BIN) $(FUZZ_REPLAY)
 
 # One pass of the whole suite against $(BUILD).
 check: tests-build
@@ -125,6 +140,27 @@ test:
 		echo "make test: FAILED (plain pass: $$([ $$plain -eq 0 ] && echo passed || echo failed), sanitized pass: $$([ $$sanitized -eq 0 ] && echo passed || echo failed))"; \
 		exit 1; \
 	fi
+
+# make fuzz: clang-14 (or clang) with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer,
+# the library instrumented for coverage; then tests/fuzz/run runs each harness in turn. FUZZ_DEFS
+# adds definitions to the harnesses' build (-DFUZZ_PROM_CONTROL=1, DEVELOPERS.md). Never
+# part of make test or .ci/run (its default budget is hours); make test replays what it keeps.
+FUZZ_CC      ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null)
+FUZZ_SECONDS ?= 600
+FUZZ_RUNS    ?= 1000000
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+fuzz:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz: no clang found (neither clang-14 nor clang is on PATH); libFuzzer comes with clang: apt-get install clang-14, or make fuzz FUZZ_CC=/path/to/clang" >&2; \
+		exit 2; \
+	fi
+	$(MAKE) BUILD=build-fuzz CC="$(FUZZ_CC)" OPT="-O1 -g" SANFLAGS="$(FUZZ_SANFLAGS)" FUZZ_DEFS="$(FUZZ_DEFS)" \
+		WARN="$(filter-out -Wno-format-truncation,$(WARN))" fuzz-build
+	BUILD=build-fuzz FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_RUNS="$(FUZZ_RUNS)" bash tests/fuzz/run $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_ENGINE)
 
 bench: $(BUILD)/jitmem $(SHIM) $(BENCH_BIN) $(BUILD)/bench/bench_classify $(FIX_BIN)
 	BUILD=$(BUILD) bash bench/run
@@ -172,4 +208,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
