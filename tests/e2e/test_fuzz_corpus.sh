@@ -5,6 +5,9 @@
 # build (plain or sanitized). A harness aborts on a fault, as under libFuzzer.
 . "$(dirname "$0")/lib.sh"
 
+# make fuzz takes hours at its default budget: CI replays, it does not fuzz
+check ".ci/run does not run make fuzz" -- test -z "$(grep -nE 'make[^#]*[[:space:]]fuzz' .ci/run)"
+
 names=()
 for f in tests/fuzz/fuzz_*.c; do n=$(basename "$f" .c); names+=("${n#fuzz_}"); done
 check "there are harnesses" -- test ${#names[@]} -ge 15
