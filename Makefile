@@ -143,7 +143,7 @@ test:
 
 # make fuzz: clang-14 (or clang) with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer,
 # the library instrumented for coverage; then tests/fuzz/run runs each harness in turn. FUZZ_DEFS
-# adds definitions to the harnesses' build (-DFUZZ_PROM_CONTROL=1, DEVELOPERS.md). Never
+# adds definitions to the harnesses' build (DEVELOPERS.md). Never
 # part of make test or .ci/run (its default budget is hours); make test replays what it keeps.
 FUZZ_CC      ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null)
 FUZZ_SECONDS ?= 600

@@ -1,5 +1,5 @@
 /* The other /proc files: meminfo, a children list, a command line (its NUL-separated
- * arguments, any bytes, turned into one printable line). */
+ * arguments, any bytes, turned into one line: the NULs into spaces, every other byte kept). */
 #include "fuzz.h"
 #include "procfs.h"
 
@@ -22,7 +22,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(pids <= size);
         n = procfs_cmdline_to_string(p, size, line, sizeof(line));
         FUZZ_ASSERT(n < sizeof(line) && line[n] == '\0' && strlen(line) == n);
-        for (size_t i = 0; i < n; i++)
-                FUZZ_ASSERT((unsigned char)line[i] >= 0x20 && line[i] != 0x7f);
         return 0;
 }

@@ -6,17 +6,13 @@
  *   name{label="value",...} v   name [a-zA-Z_:][a-zA-Z0-9_:]*, label [a-zA-Z_][a-zA-Z0-9_]*,
  *                               value UTF-8 with only \\ \" \n escaped, v a float (NaN, +Inf,
  *                               -Inf) that reads back as the double given
- * and the samples of a family right after its TYPE line. Built with -DFUZZ_PROM_CONTROL=1, raw
- * control bytes (CR, TAB, ESC, ...) in a label value or a HELP text are findings too: the format
- * allows them, but a label value is printed by whoever reads it. */
+ * and the samples of a family right after its TYPE line. Raw control bytes (CR, TAB, ESC, DEL,
+ * ...) in a label value or a HELP text are findings too: the format allows them, but a label
+ * value is printed by whoever reads it (prom.h writes them as the text \xNN). */
 #include "fuzz.h"
 #include "prom.h"
 
 #include <math.h>
-
-#ifndef FUZZ_PROM_CONTROL
-#define FUZZ_PROM_CONTROL 0
-#endif
 
 struct input {
         const uint8_t *p;
@@ -102,7 +98,7 @@ static int text_ok(const char *s, size_t n, size_t *i, int quote)
                 }
                 if (c == '\n')
                         return 0;
-                if (FUZZ_PROM_CONTROL && (c < 0x20 || c == 0x7f))
+                if (c < 0x20 || c == 0x7f)
                         return 0;
                 k = utf8_len((const unsigned char *)s + *i, n - *i);
                 if (k == 0)
