@@ -38,6 +38,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
         return CLI_EXIT_USAGE;
 }
 
+int cli_empty_value(const char *cmd, const char *option, const char *value, const char *expected)
+{
+        if (value && *value)
+                return 0;
+        cli_usage_error(cmd, "empty %s: expected %s", option, expected);
+        return 1;
+}
+
 int cli_close_stdout(void)
 {
         int e = 0;

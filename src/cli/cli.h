@@ -42,6 +42,11 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and a pointer to --help for the subcommand; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Whether an option's value is the empty string where a path, pattern or address is expected
+ * (an empty --out names no directory, an empty --match would match every process): then says
+ * the usage error ("empty --out: expected a directory") and returns 1; else returns 0. */
+int cli_empty_value(const char *cmd, const char *option, const char *value, const char *expected);
+
 /* The usage error for what getopt_long() returned as c ('?' or ':') when its option string
  * starts with ':' (after any '+'): one line naming the option, and the pointer to --help.
  * Returns CLI_EXIT_USAGE. */

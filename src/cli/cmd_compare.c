@@ -502,7 +502,11 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
         *ret_mine = 1;
         switch (c) {
         case 'w': s->o.workload = optarg; break;
-        case 'p': s->python = optarg; break;
+        case 'p':
+                if (cli_empty_value("compare", "--python", optarg, "an interpreter"))
+                        return CLI_EXIT_USAGE;
+                s->python = optarg;
+                break;
         case 's': {
                 char *end;
                 double v = strtod(optarg, &end);
@@ -531,7 +535,11 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
                 break;
         }
         case 'R': s->o.resume = 1; break;
-        case 'o': s->o.out = optarg; break;
+        case 'o':
+                if (cli_empty_value("compare", "--out", optarg, "a directory"))
+                        return CLI_EXIT_USAGE;
+                s->o.out = optarg;
+                break;
         case 'i':
                 s->interval_set = 1;
                 if (util_parse_duration(optarg, &s->o.run.interval_ns) < 0 || s->o.run.interval_ns < 1000000ULL ||
@@ -618,7 +626,11 @@ static int parse_http_option(struct compare_cli *s, int c, int *ret_mine)
         *ret_mine = 1;
         switch (c) {
         case 'U': s->http_url = optarg; break;
-        case 'Q': s->mix = optarg; break;
+        case 'Q':
+                if (cli_empty_value("compare", "--requests", optarg, "a file of requests"))
+                        return CLI_EXIT_USAGE;
+                s->mix = optarg;
+                break;
         case 'q': {
                 char *end;
                 h->rate = strtod(optarg, &end);

@@ -101,7 +101,11 @@ static int parse_option(struct load_cmd *L, int c, char **argv)
                 if (util_parse_u64(optarg, strlen(optarg), &o->count) != (int)strlen(optarg) || o->count == 0)
                         return cli_usage_error("load", "bad --count '%s': expected a whole number above 0", optarg);
                 return GO_ON;
-        case 'R': L->mix = optarg; return GO_ON;
+        case 'R':
+                if (cli_empty_value("load", "--requests", optarg, "a file of requests"))
+                        return CLI_EXIT_USAGE;
+                L->mix = optarg;
+                return GO_ON;
         case 's':
                 if (util_parse_u64(optarg, strlen(optarg), &o->seed) != (int)strlen(optarg))
                         return cli_usage_error("load", "bad --seed '%s'", optarg);

@@ -328,7 +328,11 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
         /* '+': stop at the first non-option, so the command's own options are left alone. */
         while ((c = getopt_long(argc, argv, "+:o:i:qh", opts, NULL)) != -1) {
                 switch (c) {
-                case 'o': o->out = optarg; break;
+                case 'o':
+                        if (cli_empty_value("run", "--out", optarg, "a directory"))
+                                return CLI_EXIT_USAGE;
+                        o->out = optarg;
+                        break;
                 case 'J':
                         if (strcmp(optarg, "on") == 0 || strcmp(optarg, "1") == 0)
                                 o->jit = RUNNER_JIT_ON;

@@ -277,8 +277,16 @@ static int parse_option(struct watch_run *run, int c, char **argv)
         uint64_t v;
 
         switch (c) {
-        case 'm': o->match = optarg; break;
-        case 'g': o->cgroup_dir = optarg; break;
+        case 'm':
+                if (cli_empty_value("watch", "--match", optarg, "a regular expression (an empty one would match every process)"))
+                        return CLI_EXIT_USAGE;
+                o->match = optarg;
+                break;
+        case 'g':
+                if (cli_empty_value("watch", "--cgroup", optarg, "a cgroup directory"))
+                        return CLI_EXIT_USAGE;
+                o->cgroup_dir = optarg;
+                break;
         case 'L':
                 if (util_parse_size(optarg, &v) < 0 || v == 0)
                         return cli_usage_error("watch", "bad --limit '%s': expected a size such as 384M", optarg);
@@ -312,7 +320,11 @@ static int parse_option(struct watch_run *run, int c, char **argv)
                 run->listen = optarg;
                 break;
         }
-        case 't': run->textfile = optarg; break;
+        case 't':
+                if (cli_empty_value("watch", "--textfile", optarg, "a file"))
+                        return CLI_EXIT_USAGE;
+                run->textfile = optarg;
+                break;
         case 'S':
                 if (util_parse_u64(optarg, strlen(optarg), &v) != (int)strlen(optarg) || v > WATCH_MAX_PROCS)
                         return cli_usage_error("watch", "bad --max-series '%s': expected 0 to %d", optarg, WATCH_MAX_PROCS);

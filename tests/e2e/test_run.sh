@@ -146,6 +146,13 @@ Try 'jitmem run --help' for more information."
 err=$("$JITMEM" run --out 2>&1)
 check_eq "a missing value: one error line naming the option" "${err%%$'\n'*}" "jitmem: option '--out' needs a value"
 "$JITMEM" run 2>/dev/null; check_eq "no command -> 2" $? 2
+# An empty path or file name is a usage error, not a failure to create "" (File name too long).
+for args in "run --out= -- true" "run -o '' -- true" "compare --out= -- true" "compare --python= -- true" \
+            "compare --http http://127.0.0.1:1/ --requests= -- true" "load --requests= http://127.0.0.1:1/"; do
+        eval "err=\$(\"\$JITMEM\" $args 2>&1)"; st=$?
+        check_eq "empty value: $args -> 2" $st 2
+        check "empty value: $args said so (${err%%$'\n'*})" -- grep -q "^jitmem: empty --[a-z]*: expected " <<<"$err"
+done
 "$JITMEM" run --help | grep -q -- '--interval'; ok $? "run --help teaches the options"
 "$JITMEM" run --help | grep -q '127'; ok $? "run --help lists exit codes"
 

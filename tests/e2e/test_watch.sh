@@ -23,6 +23,11 @@ err=$("$JITMEM" watch --count 1 999999999 2>&1); check_eq "no such process -> 1"
 check "no such process: said so" -- grep -q "no process 999999999" <<<"$err"
 err=$("$JITMEM" watch --count 1 --cgroup /nonexistent 2>&1); check_eq "no such cgroup -> 1" $? 1
 "$JITMEM" watch --listen 127.0.0.1:99999 $$ 2>/dev/null; check_eq "a port over 65535 is a bad value -> 2" $? 2
+for opt in --match --cgroup --textfile --listen; do
+        err=$("$JITMEM" watch --count 1 "$opt=" $$ 2>&1); st=$?
+        check_eq "empty $opt -> 2" $st 2
+        check "empty $opt: said so (${err%%$'\n'*})" -- grep -q "^jitmem: \(empty\|bad\) $opt" <<<"$err"
+done
 err=$("$JITMEM" watch --match "jitmem-no-such-process-$$" --count 1 2>&1 >/dev/null); check_eq "nothing matched -> 1" $? 1
 check "nothing matched: said so ($err)" -- grep -q "no process matched --match 'jitmem-no-such-process-$$' in 1 tick" <<<"$err"
 
