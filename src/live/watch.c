@@ -169,6 +169,7 @@ static int new_sampler(struct watch *w)
 
         memset(&so, 0, sizeof(so));
         so.heavy_interval_ns = w->opt.heavy_interval_ns;
+        so.exclude_pid = (int)getpid(); /* `watch` of an ancestor (the shell that started jitmem) */
         return sampler_new(&so, &w->sampler);
 }
 
@@ -277,6 +278,11 @@ int watch_init(struct watch *w, const struct watch_options *o, char *err, size_t
                 return r;
         }
         for (size_t i = 0; i < o->npids; i++) {
+                if (o->pids[i] == (int)getpid()) {
+                        snprintf(err, errsize, "pid %d is jitmem itself, which it never watches", o->pids[i]);
+                        watch_free(w);
+                        return -EINVAL;
+                }
                 r = sampler_add_root(w->sampler, o->pids[i]);
                 if (r < 0 || (r == 0 && kill(o->pids[i], 0) < 0 && errno == ESRCH)) {
                         snprintf(err, errsize, "no process %d", o->pids[i]);

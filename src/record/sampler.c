@@ -162,6 +162,8 @@ static int live_add(struct sampler *s, int pid, int ppid, int sampled)
         ssize_t n;
         int fd;
 
+        if (s->opt.exclude_pid > 0 && pid == s->opt.exclude_pid)
+                return 0;
         if (s->nlive >= SAMPLER_MAX_LIVE + 1 || s->nprocs >= SAMPLER_MAX_SEEN) {
                 s->untracked++;
                 return 0;

@@ -116,6 +116,8 @@ struct sampler_tick {
 struct sampler_options {
         int root_pid;       /* the tree's root; 0: none yet (see sampler_add_root()) */
         int include_root;   /* sample the root itself (0 when the root is jitmem) */
+        int exclude_pid;    /* a process never followed, nor anything below it: jitmem itself
+                             * when it watches processes it may descend from (0: none) */
         uint64_t heavy_interval_ns; /* 0: automatic, within SAMPLER_HEAVY_BUDGET */
         int maps_text;              /* read maps as text even where PROCMAP_QUERY exists */
         int no_rollup;              /* read smaps even where smaps_rollup exists (Linux < 4.14 has none) */

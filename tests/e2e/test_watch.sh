@@ -58,6 +58,15 @@ sleep 2
 "$JITMEM" watch --json --count 1 $SL > "$TMP/age.json"
 jcheck "age_s from the process's start (started 2 s before the watch)" "$TMP/age.json" "1.8 <= d['processes'][0]['age_s'] <= 10"
 kill $SL
+# An ancestor watched (the shell that runs jitmem): jitmem itself is left out of what it watches.
+sh -c '"$1" watch --json --count 2 --interval 100ms $$ > "$2"; echo "$?" > "$2.st"' sh "$JITMEM" "$TMP/anc.jsonl"
+check_eq "watch of jitmem's own shell exits 0" "$(cat "$TMP/anc.jsonl.st")" 0
+tail -n 1 "$TMP/anc.jsonl" > "$TMP/anc.json"
+jcheck "watch of an ancestor: the shell alone, never jitmem" "$TMP/anc.json" \
+        "d['totals']['processes'] == 1 and [p['comm'] for p in d['processes']] == ['sh'] and d['untracked_processes'] == 0"
+err=$(sh -c 'exec "$1" watch --count 1 $$' sh "$JITMEM" 2>&1); st=$?
+check_eq "watch of jitmem's own PID -> 2" $st 2
+check "watch of jitmem's own PID: said so ($err)" -- grep -q "is jitmem itself" <<<"$err"
 
 # 3. By pattern: a process that appears later is picked up at the next rescan.
 marker="jitmem-watch-test-$$"
