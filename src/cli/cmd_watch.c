@@ -73,8 +73,9 @@ static void watch_usage(FILE *f)
               "  jitmem watch --cgroup /sys/fs/cgroup/kubepods.slice/... --textfile /var/lib/node_exporter/jitmem.prom\n"
               "\n"
               "Processes of another user can be read only by root (or with CAP_SYS_PTRACE): they are\n"
-              "reported once and left out. Stops on SIGINT or SIGTERM. Exit status: 0, 1 when\n"
-              "nothing can be watched (no such process, bad cgroup), nothing was ever watched (no\n"
+              "reported once, left out and counted as untracked. jitmem never watches itself. Stops\n"
+              "on SIGINT or SIGTERM. Exit status: 0, 1 when nothing can be watched (no such process,\n"
+              "bad cgroup, only another user's processes named), nothing was ever watched (no\n"
               "process matched --match, none in --cgroup) or the endpoint cannot listen, 2 usage.\n",
               f);
 }
@@ -241,8 +242,10 @@ static void print_view(FILE *f, const struct watch *w, double interval_s, const 
                 fprintf(f, "  cgroup   %s, working set %s, OOM kills %llu\n", cli_text(w->cg.dir, cgdir, sizeof(cgdir)),
                        w->cg.have & CGROUP_HAVE_WORKING_SET ? util_format_bytes_or_dash((double)w->cg.working_set_bytes, a, sizeof(a)) : "-",
                        (unsigned long long)w->cg.oom_kills);
-        fprintf(f, "  restarts %lu worker%s replaced%s\n", w->restarts, w->restarts == 1 ? "" : "s",
-               w->untracked ? "; some processes over jitmem's limits are not watched" : "");
+        fprintf(f, "  restarts %lu worker%s replaced\n", w->restarts, w->restarts == 1 ? "" : "s");
+        if (w->untracked)
+                fprintf(f, "  left out %u process%s not watched: %u another user's that cannot be read, the others over jitmem's limits\n",
+                        w->untracked, w->untracked == 1 ? "" : "es", w->unreadable_now);
         fprintf(f, "  jitmem   %.2f s CPU, %s peak RSS\n", w->self_cpu_s, util_format_bytes_or_dash((double)w->self_rss, a, sizeof(a)));
         print_events(f, w, ts);
 }
@@ -514,10 +517,37 @@ static void print_tick(struct watch_run *run)
         }
 }
 
+/* Why the processes found could not be watched, when some cannot be read: "" or a clause. */
+static const char *unreadable_clause(const struct watch *w, char *buf, size_t size)
+{
+        if (!w->unreadable_now)
+                return "";
+        snprintf(buf, size, ": %u process%s of another user cannot be read (run jitmem as root or as the owner)",
+                 w->unreadable_now, w->unreadable_now == 1 ? "" : "es");
+        return buf;
+}
+
+/* The first tick found nothing it could watch: with PIDs alone nothing new can come (the
+ * processes named, their descendants unreadable or gone), an exit 1 said at once; with --match
+ * or --cgroup, said, and looked for again at every rescan. Returns CLI_EXIT_OK to go on. */
+static int nothing_at_first_tick(const struct watch_run *run)
+{
+        const struct watch_options *o = &run->o;
+        char why[160];
+
+        if (!o->match && !o->cgroup_dir) {
+                cli_error("nothing could be watched%s", run->w.unreadable_now ? unreadable_clause(&run->w, why, sizeof(why))
+                                                                               : ": the processes named have ended");
+                return CLI_EXIT_FAILURE;
+        }
+        cli_error("no process %s yet%s; looking again every %.3g s", o->match ? "that matches --match can be watched" : "in --cgroup can be watched",
+                  unreadable_clause(&run->w, why, sizeof(why)), (double)o->rescan_ns / 1e9);
+        return CLI_EXIT_OK;
+}
+
 /* One tick: sampled, exported and printed. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE said. */
 static int one_tick(struct watch_run *run)
 {
-        const struct watch_options *o = &run->o;
         int r = watch_tick(&run->w);
 
         if (r < 0) {
@@ -526,9 +556,8 @@ static int one_tick(struct watch_run *run)
         }
         if (run->w.tot.processes > 0)
                 run->watched_any = 1;
-        else if (run->w.ticks == 1 && (o->match || o->cgroup_dir))
-                cli_error("no process %s yet; looking again every %.3g s", o->match ? "matches --match" : "is in --cgroup",
-                          (double)o->rescan_ns / 1e9);
+        else if (run->w.ticks == 1 && nothing_at_first_tick(run) != CLI_EXIT_OK)
+                return CLI_EXIT_FAILURE;
         if (export_metrics(run) < 0)
                 return CLI_EXIT_FAILURE;
         print_tick(run);
@@ -564,12 +593,14 @@ static int nothing_watched(const struct watch_run *run)
 {
         const struct watch *w = &run->w;
 
+        const char *unread = w->unreadable ? " that could be read (those of another user cannot be: run jitmem as root or as the owner)" : "";
+
         if (run->o.match)
-                cli_error("no process matched --match '%s' in %llu tick%s", run->o.match,
-                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s");
+                cli_error("no process matched --match '%s' in %llu tick%s%s", run->o.match,
+                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s", unread);
         else if (run->o.cgroup_dir)
-                cli_error("no process was in the cgroup %s in %llu tick%s", run->o.cgroup_dir,
-                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s");
+                cli_error("no process was in the cgroup %s in %llu tick%s%s", run->o.cgroup_dir,
+                          (unsigned long long)w->ticks, w->ticks == 1 ? "" : "s", unread);
         else
                 cli_error("none of the processes named could be watched");
         return CLI_EXIT_FAILURE;

@@ -614,7 +614,8 @@ int watch_tick(struct watch *w)
                 return r;
         w->t = note_clock(w);
         report_unreadable(w, first ? 0 : seen_before);
-        watch_apply(w, w->t, tk.samples, tk.n, tk.untracked);
+        w->unreadable_now = tk.unreadable;
+        watch_apply(w, w->t, tk.samples, tk.n, tk.untracked + tk.unreadable);
         note_self(w);
         return 0;
 }
@@ -833,7 +834,7 @@ static void prom_one(struct prom_text *t, const char *name, const char *type, co
 static void prom_totals(const struct watch *w, struct prom_text *t)
 {
         prom_one(t, "jitmem_processes", "gauge", "Processes watched now.", w->tot.processes);
-        prom_one(t, "jitmem_untracked_processes", "gauge", "Processes found but not watched (over jitmem's limits).", w->untracked);
+        prom_one(t, "jitmem_untracked_processes", "gauge", "Processes found but not watched (over jitmem's limits, or another user's that cannot be read).", w->untracked);
         prom_one(t, "jitmem_total_resident_memory_bytes", "gauge",
                  "Sum of RSS over the watched processes (counts shared pages once per process).", (double)w->tot.rss);
         if (w->tot.have_pss) {

@@ -92,7 +92,9 @@ struct watch {
         regex_t re;
         int have_re;
         struct watch_proc *procs;       /* WATCH_MAX_PROCS slots */
-        uint32_t untracked;             /* live processes beyond the slots, or beyond the sampler's limits */
+        uint32_t untracked;             /* live processes not watched: beyond the slots or the sampler's
+                                         * limits, or unreadable (another user's) */
+        uint32_t unreadable_now;        /* of those, the ones that cannot be read, at the last tick */
         uint64_t t0_ns, last_rescan_ns;
         double t;                       /* seconds since the start, at the last tick */
         double boot_offset_s;           /* CLOCK_BOOTTIME less t, at the last tick */
@@ -135,7 +137,7 @@ struct sample;
 
 /* One tick's samples applied to the state, as watch_tick does once it has sampled (apart, so
  * that tests can give samples of their own): t is seconds since the start, untracked the
- * processes the sampler found but did not sample. A sample's process is known by its PID and
+ * processes the sampler found but did not sample (over its limits, or unreadable). A sample's process is known by its PID and
  * the start time the sampler read (0 without one); a known process missing from the samples
  * has ended when it is gone (kill(pid, 0), /proc/PID/stat), and a new one whose parent lost a
  * worker is a restart. Then roles, totals, the cgroup, the total's history and growth. Events

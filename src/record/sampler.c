@@ -983,6 +983,10 @@ int sampler_tick(struct sampler *s, int force_heavy, struct sampler_tick *ret)
         ret->n = n;
         ret->samples = s->samples;
         ret->untracked = s->untracked;
+        ret->unreadable = 0;
+        for (size_t i = 0; i < s->nlive; i++)
+                if (!s->live[i].gone && s->procs[s->live[i].index].unreadable)
+                        ret->unreadable++;
         return 0;
 }
 

@@ -105,6 +105,8 @@ struct sampler_tick {
         size_t n;
         const struct sample *samples; /* owned by the sampler, valid until the next tick */
         uint32_t untracked;  /* processes found at this tick but not sampled (over the limits) */
+        uint32_t unreadable; /* live processes of the tree that cannot be read (permission
+                              * denied): followed, never sampled */
         /* heavy ticks with options.anon_pages, when every sampled process's page tables were
          * read (anonpages.h): its anonymous pages counted once, and those of them that processes
          * outside the tree map too, at this count and the one before (a process forked during a

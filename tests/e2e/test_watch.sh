@@ -31,6 +31,39 @@ done
 err=$("$JITMEM" watch --match "jitmem-no-such-process-$$" --count 1 2>&1 >/dev/null); check_eq "nothing matched -> 1" $? 1
 check "nothing matched: said so ($err)" -- grep -q "no process matched --match 'jitmem-no-such-process-$$' in 1 tick" <<<"$err"
 
+# Another user's processes (here: jitmem as nobody, the targets root's): reported, counted as
+# untracked, and a watch of nothing but them ends at once (PIDs) or at its end (--match), exit 1.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+        NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+        chmod o+x "$TMP"; mkdir -m 755 "$TMP/nobody"; cp "$JITMEM" "$TMP/nobody/jitmem"
+        sleep 30 & SR=$!; pids+=($SR)
+        start=$(date +%s%N)
+        err=$(timeout 20 "${NOBODY[@]}" "$TMP/nobody/jitmem" watch --interval 100ms $SR 2>&1 >/dev/null); st=$?
+        elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+        check_eq "only another user's process named -> 1" $st 1
+        check "only another user's process named: ends at the first tick (${elapsed} ms), not at the timeout" -- test "$elapsed" -lt 10000
+        check "only another user's process named: said so ($err)" -- grep -q "nothing could be watched: 1 process of another user cannot be read (run jitmem as root or as the owner)" <<<"$err"
+        rmark="jitmem-watch-root-$$"
+        ( exec -a "$rmark" sleep 30 ) & SR2=$!; pids+=($SR2)
+        sleep 0.2
+        err=$("${NOBODY[@]}" "$TMP/nobody/jitmem" watch --json --match "$rmark" --count 2 --interval 100ms 2>&1 > "$TMP/unread.jsonl"); st=$?
+        check_eq "--match of another user's process only -> 1" $st 1
+        check "--match of another user's process: said so ($err)" -- grep -q "no process matched --match '$rmark' in 2 ticks that could be read" <<<"$err"
+        "$PY" - "$TMP/unread.jsonl" "$SR2" <<'PYEOF'
+import json, sys
+ticks = [json.loads(l) for l in open(sys.argv[1])]
+pid = int(sys.argv[2])
+assert len(ticks) == 2, ticks
+assert all(t["totals"]["processes"] == 0 and t["untracked_processes"] == 1 for t in ticks), [(t["totals"], t["untracked_processes"]) for t in ticks]
+assert [(e["event"], e["pid"]) for e in ticks[0]["events"]] == [("unreadable", pid)], ticks[0]["events"]
+assert ticks[1]["events"] == [], ticks[1]["events"]
+PYEOF
+        ok $? "another user's process: one unreadable event, counted in untracked_processes at every tick"
+        kill $SR $SR2
+else
+        skip "another user's processes need root and setpriv"
+fi
+
 # 2. By PID: a JIT-like master and two workers; JIT code exact, roles, one JSON object per tick.
 "$FIX/jitlike" --regions 8 --size $K64 --step-ms 1 --hold-ms 60000 --workers 2 --worker-regions 4 > "$TMP/jl.out" &
 JL=$!; pids+=($JL)
