@@ -11,6 +11,7 @@
 #include "record.h"
 #include "sampler.h"
 #include "spawn.h"
+#include "tree.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -62,6 +63,7 @@ struct run {
         struct record *rec;
         struct sampler *sampler;
         struct spawn_child child;
+        struct spawn_guard guard;       /* kills the command's group if jitmem dies (spawn.h) */
         int sfd, tfd, cgfd;
         int tty; /* the controlling terminal handed to the command, or -1 */
         int root_done, root_status;
@@ -171,6 +173,15 @@ static void reap(struct run *R)
                 memset(&si, 0, sizeof(si));
                 if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
                         break;
+                if (R->guard.pid > 0 && si.si_pid == R->guard.pid) {
+                        /* the guard, killed with the group at the teardown: not the tree's */
+                        if (wait4(si.si_pid, &st, WNOHANG | WUNTRACED, NULL) > 0 && (WIFEXITED(st) || WIFSIGNALED(st))) {
+                                R->guard.pid = 0;
+                                close(R->guard.fd);
+                                R->guard.fd = -1;
+                        }
+                        continue;
+                }
                 if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
                         index = zombie_index(R, si.si_pid);
                 pid_t p = wait4(si.si_pid, &st, WNOHANG | WUNTRACED, &ru);
@@ -213,14 +224,46 @@ static void signal_group(struct run *R, int sig)
                 kill(-R->child.pid, sig);
 }
 
-/* Whether jitmem has a child left, alive or not yet reaped: as a subreaper, every descendant
- * still running is one, or below one. */
-static int has_children(void)
+struct other_child {
+        int except, found;
+};
+
+static int other_child_cb(int pid, void *userdata)
 {
+        struct other_child *c = userdata;
+
+        if (pid == c->except)
+                return 0;
+        c->found = 1;
+        return 1;
+}
+
+static int other_child_scan_cb(int pid, int ppid, void *userdata)
+{
+        return ppid == (int)getpid() ? other_child_cb(pid, userdata) : 0;
+}
+
+/* Whether jitmem has a child left, alive or not yet reaped, the guard aside: as a subreaper,
+ * every descendant still running is one, or below one. */
+static int has_children(const struct run *R)
+{
+        struct other_child c = { R->guard.pid, 0 };
         siginfo_t si;
+        int dirfd, r;
 
         memset(&si, 0, sizeof(si));
-        return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+                return 0;
+        if (R->guard.pid <= 0 || (si.si_pid != 0 && si.si_pid != R->guard.pid))
+                return 1;
+        if (!tree_have_children_files())
+                return tree_scan_all(other_child_scan_cb, &c) < 0 || c.found;
+        dirfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return 1;
+        r = tree_children(dirfd, (int)getpid(), 2, other_child_cb, &c); /* 2: every thread's children */
+        close(dirfd);
+        return r < 0 || c.found;
 }
 
 /* Signals every descendant still in the tree, each through a pidfd checked against the
@@ -485,6 +528,7 @@ static struct run *run_new(const struct runner_options *o, char *const argv[], s
         R->progress_pipe[0] = R->progress_pipe[1] = -1;
         R->child.pid = -1;
         R->child.pidfd = -1;
+        R->guard.fd = -1;
         return R;
 }
 
@@ -794,6 +838,13 @@ static int start_command(struct run *R)
                 return r;
         }
         R->res->started = 1;
+        /* The command's own children in its group die with jitmem too (SIGKILL included). */
+        r = spawn_guard_start(R->child.pid, &R->guard);
+        if (r < 0)
+                warnf(R, "cannot start the guard of the command's process group: %s (if jitmem is killed, "
+                      "the command's children may outlive it)", util_strerror(r));
+        else
+                sampler_exclude(R->sampler, R->guard.pid);
         if (R->progress_pipe[1] >= 0) {
                 close(R->progress_pipe[1]); /* the command's copies remain: EOF once they all end */
                 R->progress_pipe[1] = -1;
@@ -896,7 +947,7 @@ static enum loop_next after_command(struct run *R)
                 struct sampler_tick t;
                 if (sampler_tick(R->sampler, 0, &t) < 0 || t.n > 0)
                         return LOOP_AGAIN;
-                if (!has_children())
+                if (!has_children(R))
                         return LOOP_END;
                 /* else: one not seen yet; the grace below applies to it too */
         }
@@ -969,6 +1020,7 @@ static void end_run(struct run *R)
         __atomic_store_n(&R->command_ended, 1, __ATOMIC_RELEASE);
         if (R->driver_running)
                 pthread_join(R->driver, NULL);
+        spawn_guard_stop(&R->guard);
         reap(R);
         if (R->tty >= 0) {
                 signal(SIGTTOU, SIG_IGN);
@@ -1082,6 +1134,7 @@ static int run_free(struct run *R)
 
         if (R->signals_blocked)
                 sigprocmask(SIG_SETMASK, &R->oldmask, NULL);
+        spawn_guard_stop(&R->guard);
         spawn_env_free(R->envp);
         for (int i = 0; i < 2; i++)
                 if (R->progress_pipe[i] >= 0)

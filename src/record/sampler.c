@@ -274,6 +274,12 @@ int sampler_add_root(struct sampler *s, int pid)
         return live_add(s, pid, 0, 1);
 }
 
+void sampler_exclude(struct sampler *s, int pid)
+{
+        if (s)
+                s->opt.exclude_pid = pid;
+}
+
 void sampler_free(struct sampler *s)
 {
         if (!s)

@@ -138,6 +138,10 @@ int sampler_new(const struct sampler_options *opt, struct sampler **ret);
  * Returns 1 when added, 0 when already sampled or gone, or -errno. */
 int sampler_add_root(struct sampler *s, int pid);
 
+/* Sets options.exclude_pid: a process of jitmem's own found after the sampler was made (the
+ * guard of the command's group, spawn.h) is never followed from the next tick on. */
+void sampler_exclude(struct sampler *s, int pid);
+
 /* Frees the sampler, closing every fd. Accepts NULL. */
 void sampler_free(struct sampler *s);
 

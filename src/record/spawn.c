@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -88,11 +91,17 @@ int spawn_pidfd_open(int pid)
 #endif
 }
 
-static void child_exec(const struct spawn_options *o, int err_fd)
+static void child_exec(const struct spawn_options *o, int err_fd, pid_t parent)
 {
         sigset_t none;
         int e;
 
+        /* Killed with jitmem, however jitmem ends (SIGKILL too). The parent may have died
+         * before the request was made: then no signal will come, and the child must not run. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                goto fail;
+        if (getppid() != parent)
+                _exit(EXIT_CODE_NOT_FOUND);
         if (o->new_pgrp) {
                 setpgid(0, 0);
                 if (o->foreground) {
@@ -126,7 +135,7 @@ int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
 {
         int pipefd[2], e = 0;
         ssize_t n;
-        pid_t pid;
+        pid_t pid, parent = getpid();
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
@@ -139,7 +148,7 @@ int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
         }
         if (pid == 0) {
                 close(pipefd[0]);
-                child_exec(o, pipefd[1]);
+                child_exec(o, pipefd[1], parent);
         }
         close(pipefd[1]);
         if (o->new_pgrp)
@@ -157,6 +166,85 @@ int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
         ret->pidfd = spawn_pidfd_open((int)pid);
         if (ret->pidfd < 0)
                 ret->pidfd = -1;
+        return 0;
+}
+
+/* The guard's body: only async-signal-safe calls (jitmem may have threads). fd is its end of
+ * the socket pair. */
+static void guard_main(int fd, int pgid)
+{
+        static const int quiet[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+        struct rlimit rl;
+        ssize_t n;
+        char c;
+        int null;
+
+        for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
+                signal(quiet[i], SIG_IGN);
+        /* In the group, so that its ID cannot be reused while the guard lives. */
+        if (setpgid(0, pgid) < 0)
+                _exit(0);
+        if (fd != 3 && dup2(fd, 3) < 0)
+                _exit(0);
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+        }
+        /* Nothing of jitmem's held open: not its end of the pair (EOF must come when jitmem
+         * ends), nor a pipe whose reader waits for every writer to go. */
+        if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
+                rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? rl.rlim_cur : 65536;
+                for (rlim_t i = 4; i < max; i++)
+                        close((int)i);
+        }
+        do
+                n = read(3, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                kill(0, SIGKILL); /* jitmem ended without a word: the group goes, the guard with it */
+        _exit(0);
+}
+
+int spawn_guard_start(int pgid, struct spawn_guard *ret)
+{
+        int sv[2], e;
+        pid_t pid;
+
+        if (pgid <= 0)
+                return -EINVAL;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                e = errno;
+                close(sv[0]);
+                close(sv[1]);
+                return -e;
+        }
+        if (pid == 0)
+                guard_main(sv[1], pgid);
+        close(sv[1]);
+        ret->pid = (int)pid;
+        ret->fd = sv[0];
+        return 0;
+}
+
+int spawn_guard_stop(struct spawn_guard *g)
+{
+        int st = 0;
+
+        if (!g || g->pid <= 0)
+                return 0;
+        if (g->fd >= 0) {
+                (void)send(g->fd, "x", 1, MSG_NOSIGNAL);
+                close(g->fd);
+                g->fd = -1;
+        }
+        while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        g->pid = 0;
         return 0;
 }
 

@@ -32,9 +32,32 @@ struct spawn_child {
 };
 
 /* Starts the program. In the child every signal goes back to its default disposition and the
- * signal mask is emptied. Returns 0 and *ret once the exec has succeeded, or the exec's
- * -errno (the failed child is already reaped). */
+ * signal mask is emptied, and PR_SET_PDEATHSIG asks for SIGKILL when jitmem dies (checked
+ * against the race: a child whose parent is already gone exits before the exec). The kernel
+ * sends it when the *thread* that forked ends, so call this from a thread that outlives the
+ * child (jitmem starts every program from its main thread). It is not inherited by the
+ * program's own children (see spawn_guard_start()), and an exec of a set-user-ID or
+ * set-group-ID program, or of one with file capabilities, clears it. Returns 0 and *ret once
+ * the exec has succeeded, or the exec's -errno (the failed child is already reaped). */
 int spawn_start(const struct spawn_options *o, struct spawn_child *ret);
+
+/* A guard of a process group: a small process forked from jitmem (no exec) that joins the
+ * group pgid and holds one end of a socket pair. When jitmem ends without stopping it first
+ * (SIGKILL, a crash), the guard reads EOF and sends SIGKILL to the whole group, itself
+ * included: the command's own children that stayed in its group die with jitmem too. It
+ * ignores the signals a terminal or jitmem send to the group (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, SIGTSTP) and dies of SIGKILL. Processes that left the group (setsid, setpgid:
+ * daemons) are beyond it. Returns 0 and *ret (a guard whose group is already gone exits at
+ * once, as it cannot join it), or -errno when it cannot be started. */
+struct spawn_guard {
+        int pid;        /* 0: none */
+        int fd;         /* jitmem's end of the pair; -1: none */
+};
+int spawn_guard_start(int pgid, struct spawn_guard *ret);
+
+/* Tells the guard that jitmem ends the run itself (it exits without killing anything) and
+ * reaps it, unless it was reaped already (g->pid 0). Accepts NULL. Returns 0. */
+int spawn_guard_stop(struct spawn_guard *g);
 
 /* Opens a pidfd for pid. Returns the fd or -errno. */
 int spawn_pidfd_open(int pid);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -291,6 +292,87 @@ static void test_pgrp(void)
         CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+/* A program started by a process that then dies is killed with it (PR_SET_PDEATHSIG): an
+ * intermediate process starts `sleep 5` and exits; the sleep, reparented to this test (a
+ * subreaper), is killed by SIGKILL rather than ending after 5 s. */
+static void test_deathsig(void)
+{
+        char *argv_sleep[] = { a_sleep, a_5, NULL };
+        struct spawn_options o = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        int pfd[2], child = -1, st;
+        pid_t mid;
+
+        o.path = "/bin/sleep";
+        o.argv = argv_sleep;
+        o.envp = environ;
+        CHECK_EQ_INT(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+        CHECK_EQ_INT(pipe(pfd), 0);
+        mid = fork();
+        if (mid == 0) {
+                struct spawn_child c;
+                close(pfd[0]);
+                if (spawn_start(&o, &c) < 0)
+                        _exit(1);
+                (void)!write(pfd[1], &c.pid, sizeof(c.pid));
+                _exit(0);
+        }
+        close(pfd[1]);
+        CHECK_EQ_INT(read(pfd[0], &child, sizeof(child)), (long long)sizeof(child));
+        close(pfd[0]);
+        st = reap(mid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        if (child > 0) {
+                st = reap(child);
+                CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        }
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
+/* The guard of a group: when its pair's other end closes without a word (jitmem gone), the
+ * whole group is killed, the guard with it; told first (spawn_guard_stop), it leaves the
+ * group alone. */
+static void test_guard(void)
+{
+        char *argv_sleep[] = { a_sleep, a_5, NULL };
+        struct spawn_options o = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        struct spawn_child c;
+        struct spawn_guard g;
+        int st;
+
+        o.path = "/bin/sleep";
+        o.argv = argv_sleep;
+        o.envp = environ;
+        o.new_pgrp = 1;
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        CHECK_EQ_INT(spawn_guard_start(c.pid, &g), 0);
+        CHECK(g.pid > 0 && g.fd >= 0);
+        close(g.fd); /* as when jitmem is killed */
+        st = reap(g.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        st = reap(c.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        CHECK_EQ_INT(spawn_guard_start(c.pid, &g), 0);
+        /* it joins the group, and ignores what the group is sent short of SIGKILL */
+        for (int i = 0; i < 10000 && getpgid(g.pid) != c.pid; i++)
+                usleep(1000);
+        CHECK_EQ_INT(getpgid(g.pid), c.pid);
+        CHECK_EQ_INT(kill(-c.pid, SIGTERM), 0);
+        st = reap(c.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+        CHECK_EQ_INT(kill(g.pid, 0), 0); /* the guard took no notice */
+        int gpid = g.pid;
+        CHECK_EQ_INT(spawn_guard_stop(&g), 0);
+        CHECK_EQ_INT(g.pid, 0);
+        CHECK(kill(gpid, 0) < 0 && errno == ESRCH); /* reaped */
+        CHECK_EQ_INT(spawn_guard_stop(NULL), 0);
+}
+
 /* Reads fd to EOF into buf (NUL-terminated). Returns the length. */
 static size_t drain(int fd, char *buf, size_t size)
 {
@@ -537,6 +619,8 @@ int main(void)
         test_start();
         test_enoexec();
         test_pgrp();
+        test_deathsig();
+        test_guard();
         test_redirect();
         test_signals();
         test_pidfd_open();
