@@ -342,9 +342,40 @@ int util_write_all(int fd, const void *buf, size_t len)
 
 int util_mkdir_p(const char *path, char *failed, size_t size)
 {
+        size_t created;
+
+        return util_mkdir_p_created(path, failed, size, &created);
+}
+
+int util_rmdir_created(const char *path, size_t created)
+{
         char buf[4096];
         size_t n = strlen(path);
 
+        if (created == 0 || created > n || n >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, path, n + 1);
+        while (n > 1 && buf[n - 1] == '/')
+                buf[--n] = '\0';
+        for (;;) {
+                if (rmdir(buf) < 0)
+                        return -errno;
+                while (n > 0 && buf[n - 1] != '/')
+                        n--;
+                while (n > 0 && buf[n - 1] == '/')
+                        n--;
+                if (n < created)
+                        return 0;
+                buf[n] = '\0';
+        }
+}
+
+int util_mkdir_p_created(const char *path, char *failed, size_t size, size_t *ret_created)
+{
+        char buf[4096];
+        size_t n = strlen(path);
+
+        *ret_created = 0;
         if (n == 0)
                 return -ENOENT;
         if (n >= sizeof(buf))
@@ -355,11 +386,15 @@ int util_mkdir_p(const char *path, char *failed, size_t size)
                         continue;
                 char save = buf[i];
                 buf[i] = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
-                        int e = -errno;
-                        if (failed)
-                                snprintf(failed, size, "%s", buf);
-                        return e;
+                if (mkdir(buf, 0755) < 0) {
+                        if (errno != EEXIST) {
+                                int e = -errno;
+                                if (failed)
+                                        snprintf(failed, size, "%s", buf);
+                                return e;
+                        }
+                } else if (*ret_created == 0) {
+                        *ret_created = i;
                 }
                 buf[i] = save;
         }

@@ -72,6 +72,15 @@ int util_write_all(int fd, const void *buf, size_t len);
  * could not be created. */
 int util_mkdir_p(const char *path, char *failed, size_t size);
 
+/* util_mkdir_p(), and in *ret_created the length of the shortest prefix of path that it
+ * created (the first directory that did not exist), 0 when it created none. */
+int util_mkdir_p_created(const char *path, char *failed, size_t size, size_t *ret_created);
+
+/* Undoes util_mkdir_p_created(): removes path, then each parent down to the prefix of length
+ * created, as long as each is empty (rmdir only: nothing that holds a file is removed).
+ * Returns 0 when all were removed, else the first rmdir's -errno. */
+int util_rmdir_created(const char *path, size_t created);
+
 /* When creating `failed` gave ENOENT although its parent exists (mkdir in /proc, sysfs, a
  * cgroup file system says ENOENT), writes the true reason to why[] and returns 1; returns 0
  * when ENOENT is the truth. */

@@ -532,13 +532,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
         return 0;
 }
 
-/* Prepares OUT: created with its parents; refused when it holds a comparison already (its
+/* Prepares OUT: created with its parents (*ret_created: the prefix created, see
+ * util_mkdir_p_created()); refused when it holds a comparison already (its
  * comparison.json or a run of one), unless resuming; with force, the earlier comparison's
  * files are removed first (only those: anything else in OUT is left as it is). */
-static int prepare_out(const struct compare_options *o, char *err, size_t err_size)
+static int prepare_out(const struct compare_options *o, size_t *ret_created, char *err, size_t err_size)
 {
         char path[4200], failed[4096] = "", why[8400];
-        int r = util_mkdir_p(o->out, failed, sizeof(failed)), held = 0;
+        int r = util_mkdir_p_created(o->out, failed, sizeof(failed), ret_created), held = 0;
         DIR *d;
         struct dirent *e;
 
@@ -608,6 +609,7 @@ struct experiment {
         int anon_pagemap;               /* every run counted its anonymous memory from the page tables */
         struct verdict_inputs in;
         struct compare_result *res;     /* what is computed from the runs */
+        size_t out_created;             /* OUT's prefix that this comparison created (0: none) */
 };
 
 /* Checks the plan, prepares OUT and allocates the runs. Returns 0, or -errno with err set
@@ -627,7 +629,7 @@ static int experiment_open(struct experiment *x, const struct compare_options *o
                 snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
                 return -EINVAL;
         }
-        r = prepare_out(o, err, err_size);
+        r = prepare_out(o, &x->out_created, err, err_size);
         if (r < 0)
                 return r;
         x->runs = calloc((size_t)x->cap, sizeof(*x->runs));
@@ -1167,6 +1169,30 @@ static int outcome(struct experiment *x, int r)
         return r;
 }
 
+/* A comparison that failed before any run recorded anything (a full file system at the start),
+ * in a directory it created: the directories are removed again when they are empty (a run
+ * that failed removes its own), and the error says so. */
+static void remove_unrecorded(struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+        char path[4200], *run_said;
+        size_t len;
+
+        if (x->out_created == 0 || x->done > 0)
+                return;
+        snprintf(path, sizeof(path), "%s/runs", o->out);
+        rmdir(path);
+        if (util_rmdir_created(o->out, x->out_created) < 0)
+                return;
+        run_said = strstr(x->err, " (nothing was recorded: "); /* the run's own: the comparison's says it all */
+        if (run_said)
+                *run_said = '\0';
+        len = strlen(x->err);
+        if (len + 1 < x->err_size)
+                snprintf(x->err + len, x->err_size - len, " (nothing was recorded: %s, which jitmem had created, was removed)",
+                         o->out);
+}
+
 int compare_experiment(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size)
 {
         struct experiment x;
@@ -1177,8 +1203,10 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
         if (r < 0)
                 return r;
         r = run_warmups(&x);
-        if (r < 0)
+        if (r < 0) {
+                remove_unrecorded(&x);
                 goto out;
+        }
         r = run_planned(&x);
         x.res->complete = x.done == x.total;
         x.res->runs_completed = x.done;
@@ -1197,6 +1225,8 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
         }
         r = write_comparison(&x, c, r);
         r = outcome(&x, r);
+        if (r < 0)
+                remove_unrecorded(&x);
         x.res->json = c;
         *ret = x.res;
         x.res = NULL;

@@ -98,6 +98,7 @@ struct run {
         char **envp;                /* the command's environment; NULL: jitmem's own */
         int progress_pipe[2];       /* the progress pipe, until the command has started */
         char trace_dir[KFILE_PATH_MAX]; /* --trace-jit: OUT/trace, absolute ("" without) */
+        size_t dir_created;             /* OUT's prefix that this run created (0: none), see util_mkdir_p_created() */
         sigset_t oldmask;           /* the signal mask to restore, once signals_blocked */
         int signals_blocked;
         /* The poll loop's ending: leftovers' grace, then SIGTERM, then SIGKILL. */
@@ -566,7 +567,7 @@ static int open_run_dir(struct run *R)
                 R->cpu_user0 = tv_s(ru0.ru_utime);
                 R->cpu_sys0 = tv_s(ru0.ru_stime);
         }
-        r = util_mkdir_p(R->o.out, failed, sizeof(failed));
+        r = util_mkdir_p_created(R->o.out, failed, sizeof(failed), &R->dir_created);
         if (r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why))) {
                 set_error(R->res, "cannot use %s as the run directory: %s", R->o.out, why);
                 return r;
@@ -1163,6 +1164,25 @@ static int run_free(struct run *R)
         return code;
 }
 
+/* A run that failed before its command started, in a directory it created itself (a full file
+ * system at the start): what it wrote there is removed, and the directories it created, so
+ * that no empty run is left behind; the error says so. */
+static void remove_unrecorded(struct run *R)
+{
+        static const char *const names[] = { "meta.json", "samples.csv", "summary.json", "output.log" };
+        size_t len = strlen(R->res->error);
+
+        if (R->res->started || R->dir_created == 0 || R->dirfd < 0)
+                return;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                unlinkat(R->dirfd, names[i], 0);
+        if (R->trace_dir[0])
+                rmdir(R->trace_dir);
+        if (util_rmdir_created(R->o.out, R->dir_created) == 0 && len + 1 < sizeof(R->res->error))
+                snprintf(R->res->error + len, sizeof(R->res->error) - len,
+                         " (nothing was recorded: %s, which jitmem had created, was removed)", R->o.out);
+}
+
 /* The data flow of docs/ARCHITECTURE.md ("Data flow of jitmem run"): each step returns >= 0, or
  * -errno with ret->error set, and a failed step ends the run there. */
 int runner_record(const struct runner_options *o, char *const argv[], struct runner_result *ret)
@@ -1199,6 +1219,8 @@ int runner_record(const struct runner_options *o, char *const argv[], struct run
                 poll_loop(R);
                 end_run(R);
                 write_summary(R);
+        } else {
+                remove_unrecorded(R);
         }
         ret->exit_code = run_free(R);
         return r < 0 ? r : 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jitmem itself killed outright (SIGKILL, which it cannot catch), at several moments of `run`
 # and `compare`: nothing it started outlives it, neither the command (PR_SET_PDEATHSIG) nor the
-# command's own children in its process group (the group's guard).
+# command's own children in its process group (the group's guard). And a run directory that
+# could not be written at all (a full file system at the start) is removed, and said so.
 . "$(dirname "$0")/lib.sh"
 
 # survivors MARK: the PIDs of processes whose command line holds MARK (pgrep leaves itself out).
@@ -53,5 +54,31 @@ mark="jitmem-killed-normal-$$"
 check_eq "a normal run exits with the command's status" $? 0
 check "a normal run: nothing left ($(survivors "$mark"))" -- test -z "$(survivors "$mark")"
 jcheck "a normal run: the command and its child only" "$TMP/normal/summary.json" "d['tree']['max_processes'] == 2"
+
+# 4. A full file system at the start (a 64 KiB tmpfs, filled): nothing can be recorded, and
+#    the directories jitmem created for it are removed again, said in the error; a directory
+#    that was there before is left.
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/tiny" && mount -t tmpfs -o size=64k tmpfs "$TMP/tiny" 2>/dev/null; then
+        trap 'umount "$TMP_TOP/tiny" 2>/dev/null; rm -rf "$TMP_TOP"' EXIT
+        dd if=/dev/zero of="$TMP/tiny/fill" bs=4k count=64 2>/dev/null
+        err=$("$JITMEM" run -q --out "$TMP/tiny/r/one" -- true 2>&1); st=$?
+        check_eq "full at the start: run -> 125" $st 125
+        check_eq "full at the start: run says what failed and what it removed" "$err" \
+                "jitmem: cannot write $TMP/tiny/r/one/meta.json: No space left on device (nothing was recorded: $TMP/tiny/r/one, which jitmem had created, was removed)"
+        check "full at the start: no empty run directory left ($(ls "$TMP/tiny"))" -- test ! -e "$TMP/tiny/r"
+        err=$("$JITMEM" compare --runs 1 --out "$TMP/tiny/c" -- true 2>&1); st=$?
+        check_eq "full at the start: compare -> 1" $st 1
+        check "full at the start: compare says what it removed (${err##*$'\n'})" -- \
+                test "${err##*$'\n'}" = "jitmem: cannot write $TMP/tiny/c/runs/01-off/meta.json: No space left on device (nothing was recorded: $TMP/tiny/c, which jitmem had created, was removed)"
+        check "full at the start: no empty comparison directory left ($(ls "$TMP/tiny"))" -- test ! -e "$TMP/tiny/c"
+        mkdir "$TMP/tiny/mine"
+        err=$("$JITMEM" run -q --out "$TMP/tiny/mine" -- true 2>&1); st=$?
+        check_eq "full at the start, a directory of the user's: run -> 125" $st 125
+        check "full at the start: a directory jitmem did not create is left ($err)" -- test -d "$TMP/tiny/mine"
+        check "full at the start: and not said to be removed" -- test "${err%% (nothing*}" = "$err"
+        umount "$TMP/tiny"
+else
+        skip "a full file system needs root and mount (tmpfs)"
+fi
 
 finish test_killed

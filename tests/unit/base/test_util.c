@@ -513,8 +513,44 @@ static void test_format_figures(void)
         CHECK_STR(util_format_rate(-INFINITY, "+", b, sizeof(b)), "-");
 }
 
+/* mkdir -p says which directories it created, and exactly those are removed again (and not
+ * one that holds a file). */
+static void test_mkdir_created(void)
+{
+        char top[] = "/tmp/jitmem-util-XXXXXX", path[256], file[300];
+        size_t created = 99;
+
+        if (!mkdtemp(top)) {
+                CHECK(0);
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/a/b/c", top);
+        CHECK_EQ_INT(util_mkdir_p_created(path, NULL, 0, &created), 0);
+        CHECK_EQ_INT(created, strlen(top) + 2); /* top/a */
+        CHECK_EQ_INT(util_mkdir_p_created(path, NULL, 0, &created), 0);
+        CHECK_EQ_INT(created, 0); /* all there already */
+        CHECK_EQ_INT(util_rmdir_created(path, strlen(top) + 2), 0);
+        snprintf(file, sizeof(file), "%s/a", top);
+        CHECK(access(file, F_OK) < 0 && errno == ENOENT);
+        CHECK_EQ_INT(access(top, F_OK), 0); /* not created by it: kept */
+
+        CHECK_EQ_INT(util_mkdir_p_created(path, NULL, 0, &created), 0);
+        snprintf(file, sizeof(file), "%s/a/keep", top);
+        CHECK_EQ_INT(unit_write_file(file, "x", 0644), 0);
+        CHECK_EQ_INT(util_rmdir_created(path, created), -ENOTEMPTY); /* a/ holds a file: kept */
+        snprintf(file, sizeof(file), "%s/a/b", top);
+        CHECK(access(file, F_OK) < 0 && errno == ENOENT);
+        snprintf(file, sizeof(file), "%s/a/keep", top);
+        CHECK_EQ_INT(unlink(file), 0);
+        snprintf(file, sizeof(file), "%s/a", top);
+        CHECK_EQ_INT(rmdir(file), 0);
+        CHECK_EQ_INT(rmdir(top), 0);
+        CHECK_EQ_INT(util_rmdir_created(path, 0), -EINVAL);
+}
+
 int main(void)
 {
+        test_mkdir_created();
         test_format_figures();
         test_grow();
         test_parse_x64_and_fields();
