@@ -545,23 +545,24 @@ static int nothing_at_first_tick(const struct watch_run *run)
         return CLI_EXIT_OK;
 }
 
-/* One tick: sampled, exported and printed. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE said. */
+/* One tick: sampled, exported and printed (a first tick with nothing to watch too: its events
+ * name the processes that cannot be read). Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE said. */
 static int one_tick(struct watch_run *run)
 {
-        int r = watch_tick(&run->w);
+        int r = watch_tick(&run->w), code = CLI_EXIT_OK;
 
         if (r < 0) {
                 cli_error("sampling failed: %s", util_strerror(r));
                 return CLI_EXIT_FAILURE;
         }
-        if (run->w.tot.processes > 0)
-                run->watched_any = 1;
-        else if (run->w.ticks == 1 && nothing_at_first_tick(run) != CLI_EXIT_OK)
-                return CLI_EXIT_FAILURE;
         if (export_metrics(run) < 0)
                 return CLI_EXIT_FAILURE;
         print_tick(run);
-        return ferror(stdout) ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        if (run->w.tot.processes > 0)
+                run->watched_any = 1;
+        else if (run->w.ticks == 1)
+                code = nothing_at_first_tick(run);
+        return ferror(stdout) ? CLI_EXIT_FAILURE : code;
 }
 
 /* Ticks until a signal, --count or --duration. Returns the exit status. */

@@ -35,10 +35,9 @@ check "nothing matched: said so ($err)" -- grep -q "no process matched --match '
 # untracked, and a watch of nothing but them ends at once (PIDs) or at its end (--match), exit 1.
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
         NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-        chmod o+x "$TMP"; mkdir -m 755 "$TMP/nobody"; cp "$JITMEM" "$TMP/nobody/jitmem"
         sleep 30 & SR=$!; pids+=($SR)
         start=$(date +%s%N)
-        err=$(timeout 20 "${NOBODY[@]}" "$TMP/nobody/jitmem" watch --interval 100ms $SR 2>&1 >/dev/null); st=$?
+        err=$(timeout 20 "${NOBODY[@]}" "$JITMEM" watch --interval 100ms $SR 2>&1 >/dev/null); st=$?
         elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
         check_eq "only another user's process named -> 1" $st 1
         check "only another user's process named: ends at the first tick (${elapsed} ms), not at the timeout" -- test "$elapsed" -lt 10000
@@ -46,7 +45,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
         rmark="jitmem-watch-root-$$"
         ( exec -a "$rmark" sleep 30 ) & SR2=$!; pids+=($SR2)
         sleep 0.2
-        err=$("${NOBODY[@]}" "$TMP/nobody/jitmem" watch --json --match "$rmark" --count 2 --interval 100ms 2>&1 > "$TMP/unread.jsonl"); st=$?
+        err=$("${NOBODY[@]}" "$JITMEM" watch --json --match "$rmark" --count 2 --interval 100ms 2>&1 > "$TMP/unread.jsonl"); st=$?
         check_eq "--match of another user's process only -> 1" $st 1
         check "--match of another user's process: said so ($err)" -- grep -q "no process matched --match '$rmark' in 2 ticks that could be read" <<<"$err"
         "$PY" - "$TMP/unread.jsonl" "$SR2" <<'PYEOF'
@@ -270,8 +269,11 @@ fi
 # 7. Another user's process: said once, with the fix.
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
         out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$JITMEM" watch --count 2 --interval 100ms $JL 2>&1)
-        check_eq "unreadable: one line per process, once" "$(grep -c 'cannot be read' <<<"$out")" 3
+        check_eq "unreadable, nothing else named: exit 1" $? 1
+        check_eq "unreadable: one line per process, once" "$(grep -c "cannot be read (another user's process)" <<<"$out")" 3
         check "unreadable: the fix named" -- grep -q "run jitmem as root or as its owner" <<<"$out"
+        check "unreadable: nothing could be watched, said ($(tail -n 1 <<<"$out"))" -- \
+                grep -q "^jitmem: nothing could be watched: 3 processes of another user cannot be read" <<<"$out"
 else
         skip "not root: the unreadable-process report was not tested"
 fi
