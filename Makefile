@@ -26,7 +26,7 @@ VERSION := 0.1.0
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-asan
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow
 OPT     ?= -O1 -g
 else
 BUILD   ?= build

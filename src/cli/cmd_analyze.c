@@ -220,6 +220,19 @@ static int analyze_args(int argc, char **argv, uint64_t *limit, int *json, const
         return 0;
 }
 
+/* The limit the run was recorded with: meta.json's limit_bytes when it is a whole number of
+ * bytes from 1 to RUNFILE_FIGURE_MAX (what jitmem writes), else 0 (none: the file was edited
+ * or is not jitmem's, and a figure past what a double or a uint64_t holds is no limit). */
+static uint64_t meta_limit(json_t *meta)
+{
+        json_t *v = json_object_get(meta, "limit_bytes");
+        double x = json_number_value(v);
+
+        if (!json_is_number(v) || !(x >= 1 && x <= (double)RUNFILE_FIGURE_MAX) || x != floor(x))
+                return 0;
+        return (uint64_t)x;
+}
+
 /* Reads the run directory. Returns 0, or -1 when it said why it cannot. */
 static int analyze_read(struct analyze *z)
 {
@@ -238,8 +251,8 @@ static int analyze_read(struct analyze *z)
         /* summary.json is absent when jitmem was killed: the samples still tell */
         if (runfile_read_summary(z->dir, &z->rs) < 0)
                 runfile_summary_of(NULL, &z->rs);
-        if (!z->limit && json_is_number(json_object_get(z->meta, "limit_bytes")))
-                z->limit = (uint64_t)json_number_value(json_object_get(z->meta, "limit_bytes"));
+        if (!z->limit)
+                z->limit = meta_limit(z->meta);
         return 0;
 }
 
