@@ -473,6 +473,13 @@ json_t *record_ticks_json(const struct record *r)
                          "cost_max_s", (double)t.tick_cost_max_ns / 1e9);
 }
 
+/* A peak as JSON: the number when it was measured (known, and not the -1 of a figure no point
+ * measured), else null. The -1 is never converted to an unsigned type. */
+static json_t *figure_or_null(int known, double v)
+{
+        return jsonout_u64_or_null(known && v >= 0, known && v >= 0 ? (uint64_t)v : 0);
+}
+
 json_t *record_processes_json(const struct record *r, const struct sampler *s)
 {
         json_t *arr = json_array();
@@ -494,14 +501,14 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                                       "first_t_s", (double)sp->first_ns / 1e9,
                                       "last_t_s", (double)sp->last_ns / 1e9,
                                       "peak_rss_bytes", (json_int_t)k->rss,
-                                      "peak_pss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->pss),
-                                      "peak_uss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->uss),
+                                      "peak_pss_bytes", figure_or_null(have_pss, k->pss),
+                                      "peak_uss_bytes", figure_or_null(have_pss, k->uss),
                                       "hwm_rss_bytes", (json_int_t)p->hwm,
                                       "peak_jit_code_bytes", (json_int_t)k->jit,
                                       "final_jit_code_bytes", (json_int_t)k->last.jit,
                                       "jit_mappings", (int)k->jit_mappings,
                                       "final_jit_mappings", (int)k->last.jit_mappings,
-                                      "peak_jit_pss_bytes", jsonout_u64_or_null(have_pss, (uint64_t)k->jit_pss),
+                                      "peak_jit_pss_bytes", figure_or_null(have_pss, k->jit_pss),
                                       "peak_exec_other_bytes", (json_int_t)p->exec_other_peak,
                                       "final_rss_bytes", (json_int_t)k->last.rss,
                                       "cpu_user_s", (double)p->cpu_user_ns / 1e9,
@@ -509,11 +516,11 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
                 if (o) {
                         json_object_set_new(o, "maxrss_bytes", jsonout_u64_or_null(p->reaped, p->maxrss));
                         json_object_set_new(o, "kernel_peak_rss_bytes", json_integer((json_int_t)record_kernel_peak(p)));
-                        json_object_set_new(o, "peak_pss_anon_bytes", jsonout_u64_or_null(k->pss_anon >= 0, (uint64_t)k->pss_anon));
-                        json_object_set_new(o, "peak_jit_debug_images", jsonout_u64_or_null(have_dbg, (uint64_t)k->dbg_images));
-                        json_object_set_new(o, "peak_jit_debug_bytes", jsonout_u64_or_null(have_dbg, (uint64_t)k->dbg));
-                        json_object_set_new(o, "final_jit_debug_images", jsonout_u64_or_null(final_dbg, (uint64_t)k->last.dbg_images));
-                        json_object_set_new(o, "final_jit_debug_bytes", jsonout_u64_or_null(final_dbg, (uint64_t)k->last.dbg));
+                        json_object_set_new(o, "peak_pss_anon_bytes", figure_or_null(k->pss_anon >= 0, k->pss_anon));
+                        json_object_set_new(o, "peak_jit_debug_images", figure_or_null(have_dbg, k->dbg_images));
+                        json_object_set_new(o, "peak_jit_debug_bytes", figure_or_null(have_dbg, k->dbg));
+                        json_object_set_new(o, "final_jit_debug_images", figure_or_null(final_dbg, k->last.dbg_images));
+                        json_object_set_new(o, "final_jit_debug_bytes", figure_or_null(final_dbg, k->last.dbg));
                 }
                 if (!o || json_array_append_new(arr, o) < 0) {
                         json_decref(arr);
