@@ -185,6 +185,31 @@ static int scale(uint64_t in, uint64_t fr, uint64_t den, uint64_t mult, uint64_t
         return 0;
 }
 
+int util_parse_number(const char *s, double *ret)
+{
+        size_t digits = 0, i = 0;
+        char *end;
+        double v;
+
+        if (!s)
+                return -EINVAL;
+        for (; s[i] >= '0' && s[i] <= '9'; i++)
+                digits++;
+        if (s[i] == '.')
+                for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+                        digits++;
+        if (digits == 0 || s[i] != '\0')
+                return -EINVAL; /* a sign, an exponent, "inf", "nan", "0x", a space, a unit */
+        errno = 0;
+        v = strtod(s, &end);
+        if (end != s + i)
+                return -EINVAL;
+        if (errno == ERANGE || !isfinite(v))
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
 struct unit {
         const char *suffix;
         uint64_t mult;

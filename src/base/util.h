@@ -32,6 +32,12 @@ int util_field_x64(const char *f, size_t len, uint64_t *ret);
  * *cap are left as they were. Use: `T *p = util_grow(a, &cap, n + 1, sizeof(*a), 256);`. */
 void *util_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 
+/* Parses a whole string as a plain decimal number: digits with at most one '.' ("2", "0.5",
+ * ".5", "5."), nothing else: no sign, exponent, space, "inf", "nan" or hexadecimal, so that
+ * what an option or a file holds reads the same everywhere. Returns 0, or -EINVAL (not such a
+ * number) / -ERANGE (too large for a double). *ret is written only on success. */
+int util_parse_number(const char *s, double *ret);
+
 /* Parses a whole string as a size: "384M", "1.5G", "4096", "64k", "2GiB", "100MB".
  * Suffixes are binary (K = 1024). Returns 0, or -EINVAL / -ERANGE. */
 int util_parse_size(const char *s, uint64_t *ret_bytes);

@@ -508,10 +508,9 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
                 s->python = optarg;
                 break;
         case 's': {
-                char *end;
-                double v = strtod(optarg, &end);
-                if (*end || !(v > 0) || v > 1000)
-                        return cli_usage_error("compare", "bad --scale '%s': expected a number above 0", optarg);
+                double v;
+                if (util_parse_number(optarg, &v) < 0 || !(v > 0) || v > 1000)
+                        return cli_usage_error("compare", "bad --scale '%s': expected a number above 0, at most 1000", optarg);
                 s->scale = optarg;
                 break;
         }
@@ -527,10 +526,9 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
                 s->o.max_runs = (int)u;
                 break;
         case 'T': {
-                char *end;
-                double v = strtod(optarg, &end);
-                if (*end || !(v > 0) || v > 100)
-                        return cli_usage_error("compare", "bad --target-width '%s': expected a percentage above 0", optarg);
+                double v;
+                if (util_parse_number(optarg, &v) < 0 || !(v > 0) || v > 100)
+                        return cli_usage_error("compare", "bad --target-width '%s': expected a percentage above 0, at most 100", optarg);
                 s->o.target_width = v / 100;
                 break;
         }
@@ -600,9 +598,8 @@ static int parse_verdict_option(struct compare_cli *s, int c, int *ret_mine)
                 break;
         case 'H':
         case 'D': {
-                char *end;
-                double v = strtod(optarg, &end);
-                if (*end || v < 0 || v > 100)
+                double v;
+                if (util_parse_number(optarg, &v) < 0 || v > 100)
                         return cli_usage_error("compare", "bad --%s '%s': expected a percentage from 0 to 100",
                                                c == 'H' ? "min-headroom" : "max-delta", optarg);
                 if (c == 'H')
@@ -632,10 +629,9 @@ static int parse_http_option(struct compare_cli *s, int c, int *ret_mine)
                 s->mix = optarg;
                 break;
         case 'q': {
-                char *end;
-                h->rate = strtod(optarg, &end);
-                if (*end || !(h->rate > 0))
-                        return cli_usage_error("compare", "bad --rate '%s': expected requests per second", optarg);
+                if (util_parse_number(optarg, &h->rate) < 0 || h->rate < LOAD_MIN_RATE || h->rate > LOAD_MAX_RATE)
+                        return cli_usage_error("compare", "bad --rate '%s': expected requests per second from %g to %.0f",
+                                               optarg, LOAD_MIN_RATE, LOAD_MAX_RATE);
                 break;
         }
         case 'c':

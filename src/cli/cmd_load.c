@@ -23,7 +23,7 @@ static void load_usage(FILE *f)
               "a closed model: each connection sends again as soon as it has its answer.\n"
               "\n"
               "Options:\n"
-              "  -r, --rate R            requests per second (open model)\n"
+              "  -r, --rate R            requests per second (open model), 0.01 to 10000000\n"
               "  -c, --connections N     connections (default 10; up to 1024)\n"
               "  -d, --duration DUR      how long to send (default 10s unless --count)\n"
               "  -n, --count N           how many requests to send (a connection that cannot be made\n"
@@ -79,13 +79,12 @@ static int parse_option(struct load_cmd *L, int c, char **argv)
 {
         struct load_options *o = &L->o;
         uint64_t u;
-        char *end;
 
         switch (c) {
         case 'r':
-                o->rate = strtod(optarg, &end);
-                if (*end || !(o->rate > 0) || o->rate > 1e7)
-                        return cli_usage_error("load", "bad --rate '%s': expected requests per second above 0", optarg);
+                if (util_parse_number(optarg, &o->rate) < 0 || o->rate < LOAD_MIN_RATE || o->rate > LOAD_MAX_RATE)
+                        return cli_usage_error("load", "bad --rate '%s': expected requests per second from %g to %.0f",
+                                               optarg, LOAD_MIN_RATE, LOAD_MAX_RATE);
                 return GO_ON;
         case 'c':
                 if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)

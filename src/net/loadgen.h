@@ -12,6 +12,10 @@
 
 #define LOAD_HIST_BUCKETS 2176 /* 1 us to 2^37 us, ~0.8% steps */
 #define LOAD_MAX_CONNECTIONS 1024
+/* The --rate taken (requests per second): from one every 100 s, so that a request's due time
+ * in nanoseconds stays far within uint64_t, to one every 100 ns, past what one thread sends. */
+#define LOAD_MIN_RATE 0.01
+#define LOAD_MAX_RATE 1e7
 #define LOAD_MAX_REQUESTS 1024  /* lines of a mix */
 #define LOAD_MAX_HEAD 16384     /* a response's status line and headers */
 

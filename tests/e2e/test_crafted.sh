@@ -41,4 +41,21 @@ crafted limit
 clean limit-kept 0 -- "$JITMEM" analyze --json --limit 1G "$TMP/limit"
 check_eq "--limit over meta.json's" "$(jget "$TMP/limit-kept.out" 'd["limit_bytes"]')" 1073741824
 
+# Numbers in options: a plain decimal within the option's range, or a usage error (2) that
+# names the option; never a NaN, an infinity or a negative taken.
+for v in nan inf -inf 1e3 -1 0x10 '' ' 5' '5 ' 5% 1.2.3 1e400 \
+        99999999999999999999999999999999999999999999999999999999999999999999999999999999; do
+        for opt in "load --rate" "compare --scale" "compare --target-width" "compare --min-headroom" \
+                "compare --max-delta" "compare --rate"; do
+                set -- $opt
+                clean "opt$2-$v" 2 -- "$JITMEM" "$1" "$2" "$v" http://127.0.0.1:9/
+                check "$1 $2 '$v': the option named" grep -q -- "bad $2 '$v'" "$TMP/opt$2-$v.err"
+        done
+done
+for opt in "load --rate 0.001" "load --rate 20000000" "compare --rate 0.001" "compare --scale 1001" \
+        "compare --max-delta 101" "compare --target-width 0"; do
+        set -- $opt
+        clean "range$2-$3" 2 -- "$JITMEM" "$1" "$2" "$3" http://127.0.0.1:9/
+done
+
 finish test_crafted

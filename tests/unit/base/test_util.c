@@ -121,6 +121,34 @@ static void check_size(const char *s, int want_r, uint64_t want)
         CHECK_EQ_U64(v, want_r == 0 ? want : SENTINEL);
 }
 
+/* A plain decimal number, and every other form strtod would take refused. */
+static void test_parse_number(void)
+{
+        static const char *const bad[] = { "", ".", "-1", "+1", "1e3", "1E3", "inf", "nan", "NaN", "0x10",
+                                           " 1", "1 ", "1.2.3", "1,5", "5%", "1..2", "--1", "\t2" };
+        char huge[400];
+        double v = 42;
+
+        CHECK_EQ_INT(util_parse_number("2", &v), 0);
+        CHECK(v == 2);
+        CHECK_EQ_INT(util_parse_number("0.25", &v), 0);
+        CHECK(v == 0.25);
+        CHECK_EQ_INT(util_parse_number(".5", &v), 0);
+        CHECK(v == 0.5);
+        CHECK_EQ_INT(util_parse_number("7.", &v), 0);
+        CHECK(v == 7);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                v = 42;
+                CHECK_EQ_INT(util_parse_number(bad[i], &v), -EINVAL);
+                CHECK(v == 42);
+        }
+        CHECK_EQ_INT(util_parse_number(NULL, &v), -EINVAL);
+        memset(huge, '9', sizeof(huge) - 1);
+        huge[sizeof(huge) - 1] = '\0';
+        CHECK_EQ_INT(util_parse_number(huge, &v), -ERANGE); /* 10^399: past a double */
+        CHECK(v == 42);
+}
+
 static void test_parse_size(void)
 {
         uint64_t v = SENTINEL;
@@ -556,6 +584,7 @@ int main(void)
         test_parse_x64_and_fields();
         test_parse_u64();
         test_parse_i64();
+        test_parse_number();
         test_parse_size();
         test_parse_duration();
         test_format_bytes();
