@@ -37,7 +37,8 @@ static void analyze_usage(FILE *f)
               "  -h, --help         this help\n"
               "\n"
               "A comparison directory (jitmem compare --out) is not a run: analyze its runs one at\n"
-              "a time, OUT/runs/01-off and so on.\n"
+              "a time, OUT/runs/01-off and so on. A value jitmem does not write (an edited or\n"
+              "damaged file) reads as not recorded, with a warning naming its line and column.\n"
               "\n"
               "Exit status: 0; 1 the directory holds no readable run; 2 usage.\n",
               f);
@@ -233,6 +234,23 @@ static uint64_t meta_limit(json_t *meta)
         return (uint64_t)x;
 }
 
+/* Says what samples.csv held that jitmem does not write, by line and column: the analysis goes
+ * on without it (runfile_oddity states the rule), and whoever reads it knows that it did. */
+static void say_oddities(const char *dir, const struct runfile_oddity *o)
+{
+        if (o->cells > 0)
+                cli_error("warning: %s/samples.csv line %ld, column %s: \"%s\" is not a value jitmem writes there: "
+                          "read as not recorded (%zu such cell%s in the file)", dir, o->cell_line, o->column, o->value,
+                          o->cells, o->cells == 1 ? "" : "s");
+        if (o->rows > 0 && o->row_fields < 0)
+                cli_error("warning: %s/samples.csv line %ld: a quote left open; the row is left out (%zu row%s of "
+                          "the wrong shape in the file)", dir, o->row_line, o->rows, o->rows == 1 ? "" : "s");
+        else if (o->rows > 0)
+                cli_error("warning: %s/samples.csv line %ld: %d fields where the header has %d; the row is left out "
+                          "(%zu row%s of the wrong shape in the file)", dir, o->row_line, o->row_fields,
+                          o->header_fields, o->rows, o->rows == 1 ? "" : "s");
+}
+
 /* Reads the run directory. Returns 0, or -1 when it said why it cannot. */
 static int analyze_read(struct analyze *z)
 {
@@ -241,6 +259,8 @@ static int analyze_read(struct analyze *z)
         if (not_a_run(z->dir))
                 return -1;
         r = runfile_read(z->dir, &z->s, &z->pr);
+        if (r == 0)
+                say_oddities(z->dir, &z->s.odd);
         if (r < 0 || z->s.n == 0) {
                 cli_error("%s: %s", z->dir, r == -ENOENT ? "no samples.csv: not a jitmem run directory"
                                             : r == -EINVAL ? "samples.csv is not a jitmem recording"
@@ -264,7 +284,8 @@ static int analyze_judge(struct analyze *z)
         int r;
 
         z->load_phase = analysis_load_window(&z->s, &z->rs, &z->lo, &z->hi, &z->load_from, &z->load_to);
-        z->win = (struct runfile_series){ z->s.p + z->lo, z->hi - z->lo, z->hi - z->lo, z->s.p[z->hi - 1].t, -1 };
+        z->win = (struct runfile_series){ .p = z->s.p + z->lo, .n = z->hi - z->lo, .ticks = z->hi - z->lo,
+                                          .t_end = z->s.p[z->hi - 1].t, .program_t = -1 };
         r = analysis_tree_growth(&z->win, (double)z->limit, &z->tree);
         if (r < 0) {
                 cli_error("%s: %s", z->dir, r == -ENOMEM ? "out of memory" : "the samples' times do not increase");

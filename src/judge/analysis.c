@@ -499,7 +499,7 @@ static void analyse_run_figures(const struct runfile_series *s, const struct run
  * steady state. */
 static void analyse_trend(const struct runfile_series *s, size_t lo, size_t hi, struct analysis *a)
 {
-        struct runfile_series w = { s->p + lo, hi - lo, hi - lo, s->p[hi - 1].t, -1 };
+        struct runfile_series w = { .p = s->p + lo, .n = hi - lo, .ticks = hi - lo, .t_end = s->p[hi - 1].t, .program_t = -1 };
         struct growth_result g;
 
         if (analysis_tree_growth(&w, 0, &g) < 0) {

@@ -165,21 +165,21 @@ struct csv {
         struct reader *rd;        /* NULL: process rows are not kept */
 };
 
+static const char *const COLUMN_NAMES[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
+                                                "jit_code_bytes", "processes", "progress_units",
+                                                "pid", "ppid", "comm", "uss_bytes", "execs",
+                                                "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
+                                                "anon_outside_bytes", "jit_mappings", "jit_pss_bytes",
+                                                "jit_debug_images", "read_t_s", "read_err_s" };
+
 /* The header: each column's index by name. Returns 0, or -EINVAL when a required one is missing. */
 static int read_header(int col[C_MAX], char **fields, int nf)
 {
-        static const char *const names[C_MAX] = { "t_s", "scope", "rss_bytes", "vsz_bytes", "pss_bytes",
-                                                  "jit_code_bytes", "processes", "progress_units",
-                                                  "pid", "ppid", "comm", "uss_bytes", "execs",
-                                                  "jit_debug_bytes", "pss_anon_bytes", "anon_pagemap_bytes",
-                                                  "anon_outside_bytes", "jit_mappings", "jit_pss_bytes",
-                                                  "jit_debug_images", "read_t_s", "read_err_s" };
-
         for (int i = 0; i < C_MAX; i++)
                 col[i] = -1;
         for (int i = 0; i < nf; i++)
                 for (int k = 0; k < C_MAX; k++)
-                        if (strcmp(fields[i], names[k]) == 0)
+                        if (strcmp(fields[i], COLUMN_NAMES[k]) == 0)
                                 col[k] = i;
         for (int k = 0; k < C_REQUIRED; k++)
                 if (col[k] < 0)
@@ -187,67 +187,117 @@ static int read_header(int col[C_MAX], char **fields, int nf)
         return 0;
 }
 
-/* A time in seconds as jitmem writes it (a number from 0 to a year), or -1. */
-static double cell_seconds(const char *f)
+/* A body line being read into a row: its fields by the header's columns, and where what is not
+ * as jitmem writes it is noted. */
+struct cells {
+        const int *col;
+        char **fields;
+        int nf;
+        long line;
+        struct runfile_oddity *odd; /* NULL: not noted */
+};
+
+static const char *cell(const struct cells *x, int k)
 {
-        char *end;
+        return x->col[k] >= 0 && x->col[k] < x->nf ? x->fields[x->col[k]] : NULL;
+}
+
+/* Notes that column k of this line holds f, which jitmem does not write there. */
+static void note_cell(const struct cells *x, int k, const char *f)
+{
+        struct runfile_oddity *o = x->odd;
+        size_t i;
+
+        if (!o || o->cells++ > 0)
+                return;
+        o->cell_line = x->line;
+        snprintf(o->column, sizeof(o->column), "%s", COLUMN_NAMES[k]);
+        for (i = 0; f[i] && i + 1 < sizeof(o->value); i++)
+                o->value[i] = f[i] >= 0x20 && f[i] < 0x7f ? f[i] : '?';
+        o->value[i] = '\0';
+}
+
+/* A time in seconds as jitmem writes it (a plain decimal from 0 to a year), empty when the cell
+ * is empty or absent, else -1 (noted). */
+static double cell_seconds(const struct cells *x, int k, double empty)
+{
+        const char *f = cell(x, k);
         double v;
 
         if (!f || !*f)
+                return empty;
+        if (util_parse_number(f, &v) < 0 || v > 366.0 * 86400) {
+                note_cell(x, k, f);
                 return -1;
-        errno = 0;
-        v = strtod(f, &end);
-        if (errno != 0 || end == f || *end != '\0' || !(v >= 0 && v <= 366.0 * 86400))
-                return -1;
+        }
         return v;
 }
 
-/* A whole number as jitmem writes it, or dflt (empty, not one, or past max). */
-static double cell_count(const char *f, double dflt, uint64_t max)
+/* A whole number as jitmem writes it (decimal digits only, at most max), else dflt: when the
+ * cell is empty or absent, and when it holds anything else (noted). */
+static double cell_count(const struct cells *x, int k, double dflt, uint64_t max)
 {
+        const char *f = cell(x, k);
         uint64_t v;
 
-        if (!f || !*f || util_field_u64(f, strlen(f), &v) < 0 || v > max)
+        if (!f || !*f)
                 return dflt;
+        if (util_field_u64(f, strlen(f), &v) < 0 || v > max) {
+                note_cell(x, k, f);
+                return dflt;
+        }
         return (double)v;
 }
 
 /* One line of the body as a row. Returns 0, or -EINVAL for a line that is not a row. */
-static int parse_row(const int col[C_MAX], char **fields, int nf, struct runfile_row *r)
+static int parse_row(const struct cells *x, struct runfile_row *r)
 {
-#define F(k) (col[k] >= 0 && col[k] < nf ? fields[col[k]] : NULL)
-#define BYTES(k) cell_count(F(k), -1, RUNFILE_FIGURE_MAX)
-        const char *scope = F(C_SCOPE);
+#define BYTES(k) cell_count(x, k, -1, RUNFILE_FIGURE_MAX)
+        const char *scope = cell(x, C_SCOPE);
 
-        if (!scope || (strcmp(scope, "tree") != 0 && strcmp(scope, "process") != 0))
+        if (!scope || (strcmp(scope, "tree") != 0 && strcmp(scope, "process") != 0)) {
+                note_cell(x, C_SCOPE, scope ? scope : "");
                 return -EINVAL;
+        }
         memset(r, 0, sizeof(*r));
         r->tree = scope[0] == 't';
-        r->pid = (int)cell_count(F(C_PID), -1, INT32_MAX);
-        r->ppid = (int)cell_count(F(C_PPID), r->tree ? -1 : 0, INT32_MAX);
-        r->comm = F(C_COMM) ? F(C_COMM) : "";
-        r->execs = (long)cell_count(F(C_EXECS), 0, INT32_MAX);
-        r->read_t = F(C_READ_T) && *F(C_READ_T) ? cell_seconds(F(C_READ_T)) : RUNFILE_NOT_RECORDED;
-        r->read_err = F(C_READ_ERR) && *F(C_READ_ERR) ? cell_seconds(F(C_READ_ERR)) : RUNFILE_NOT_RECORDED;
+        r->pid = (int)cell_count(x, C_PID, -1, INT32_MAX);
+        r->ppid = (int)cell_count(x, C_PPID, r->tree ? -1 : 0, INT32_MAX);
+        r->comm = cell(x, C_COMM) ? cell(x, C_COMM) : "";
+        r->execs = (long)cell_count(x, C_EXECS, 0, INT32_MAX);
+        r->read_t = cell_seconds(x, C_READ_T, RUNFILE_NOT_RECORDED);
+        r->read_err = cell_seconds(x, C_READ_ERR, RUNFILE_NOT_RECORDED);
         r->p = (struct runfile_point){
-                .t = cell_seconds(F(C_T)), .rss = BYTES(C_RSS), .vsz = BYTES(C_VSZ), .pss = BYTES(C_PSS),
+                .t = cell_seconds(x, C_T, -1), .rss = BYTES(C_RSS), .vsz = BYTES(C_VSZ), .pss = BYTES(C_PSS),
                 .uss = BYTES(C_USS), .jit = BYTES(C_JIT), .progress = BYTES(C_PROGRESS), .dbg = BYTES(C_DEBUG),
                 .pss_anon = BYTES(C_PSS_ANON), .anon_pagemap = BYTES(C_ANON_PAGEMAP),
                 .anon_outside = BYTES(C_ANON_OUTSIDE), .jit_mappings = BYTES(C_JIT_MAPPINGS),
                 .jit_pss = BYTES(C_JIT_PSS), .dbg_images = BYTES(C_DEBUG_IMAGES),
-                .processes = (int)cell_count(F(C_PROCS), 0, INT32_MAX),
+                .processes = (int)cell_count(x, C_PROCS, 0, INT32_MAX),
         };
+        if (r->p.t < 0 && !*cell(x, C_T))
+                note_cell(x, C_T, ""); /* every row jitmem writes has its time */
+        if (!r->tree && r->pid < 0 && (!cell(x, C_PID) || !*cell(x, C_PID)))
+                note_cell(x, C_PID, ""); /* and every process row its PID */
         return 0;
 #undef BYTES
-#undef F
 }
 
 int runfile_each_row(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx)
 {
+        return runfile_each_row_noting(dir, each, ctx, NULL);
+}
+
+int runfile_each_row_noting(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx,
+                            struct runfile_oddity *odd)
+{
         char path[KFILE_PATH_MAX], line[LINE_MAX_LEN];
-        int col[C_MAX], header = 1, r = 0;
+        int col[C_MAX], header = 1, header_nf = 0, r = 0;
+        long lineno = 0;
         FILE *f;
 
+        if (odd)
+                memset(odd, 0, sizeof(*odd));
         snprintf(path, sizeof(path), "%s/samples.csv", dir);
         f = fopen(path, "re");
         if (!f)
@@ -258,20 +308,33 @@ int runfile_each_row(const char *dir, int (*each)(const struct runfile_row *row,
                 size_t len = strlen(line);
                 int nf;
 
+                lineno++;
                 if (len == 0 || line[len - 1] != '\n')
                         break; /* an over-long line, or a last line cut short: stop there */
                 line[len - 1] = '\0';
                 nf = runfile_split_csv(line, fields, MAX_FIELDS);
-                if (nf < 0)
-                        continue;
                 if (header) {
-                        r = read_header(col, fields, nf);
+                        r = nf < 0 ? -EINVAL : read_header(col, fields, nf);
                         if (r < 0)
                                 break;
                         header = 0;
+                        header_nf = nf;
                         continue;
                 }
-                if (parse_row(col, fields, nf, &row) < 0)
+                /* A row of another number of fields than the header (an unquoted comma shifts
+                 * every column after it), or with a quote left open, is not one jitmem wrote:
+                 * none of its cells can be trusted to be in its column. */
+                if (nf != header_nf) {
+                        nf = nf < 0 ? -1 : nf;
+                        if (odd && odd->rows++ == 0) {
+                                odd->row_line = lineno;
+                                odd->row_fields = nf;
+                                odd->header_fields = header_nf;
+                        }
+                        continue;
+                }
+                struct cells x = { col, fields, nf, lineno, odd };
+                if (parse_row(&x, &row) < 0)
                         continue;
                 r = each(&row, ctx);
                 if (r != 0)
@@ -364,7 +427,7 @@ static void finish_lives(struct csv *c)
 
 int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct runfile_procs *procs, size_t max_points)
 {
-        struct csv c = { .s = { NULL, 0, 0, -1, -1 }, .pr = { .stride = 1 } };
+        struct csv c = { .s = { .t_end = -1, .program_t = -1 }, .pr = { .stride = 1 } };
         int r;
 
         if (procs) {
@@ -374,7 +437,7 @@ int runfile_read_bounded(const char *dir, struct runfile_series *tree, struct ru
                 c.rd->pr = &c.pr;
                 c.rd->max_points = max_points > 1 ? max_points : 2;
         }
-        r = runfile_each_row(dir, read_row, &c);
+        r = runfile_each_row_noting(dir, read_row, &c, &c.s.odd);
         if (r == 0)
                 finish_lives(&c);
         free(c.rd);
@@ -477,10 +540,27 @@ void runfile_series_free(struct runfile_series *s)
         s->n = 0;
 }
 
-static double json_num(json_t *o, const char *key, double dflt)
+/* A figure of summary.json: a number from 0 to max, else dflt. Every figure jitmem writes there
+ * is a size, a count, a time or a ratio, none negative; one that is negative, past what a double
+ * holds exactly, or not a number was not written by jitmem, and reads as not measured (the
+ * rule docs/run-directory.md states for files read back). */
+static double json_figure(json_t *o, const char *key, double dflt, double max)
 {
         json_t *v = json_object_get(o, key);
-        return json_is_number(v) ? json_number_value(v) : dflt;
+        double x = json_number_value(v);
+
+        return json_is_number(v) && x >= 0 && x <= max ? x : dflt;
+}
+
+static double json_num(json_t *o, const char *key, double dflt)
+{
+        return json_figure(o, key, dflt, (double)RUNFILE_FIGURE_MAX);
+}
+
+/* A CLOCK_MONOTONIC time in nanoseconds: past 2^53 after 104 days of uptime, so up to 2^63. */
+static double json_ns(json_t *o, const char *key)
+{
+        return json_figure(o, key, -1, 0x1p63);
 }
 
 /* Where each figure of summary.json goes: its key, and the double it is read into (absent or
@@ -623,9 +703,9 @@ int runfile_summary_of(json_t *summary, struct runfile_summary *ret)
         int e;
 
         memset(&r, 0, sizeof(r));
-        r.t0_monotonic_ns = json_num(summary, "t0_monotonic_ns", -1);
-        r.load_start_ns = json_num(driver, "load_start_monotonic_ns", -1);
-        r.load_end_ns = json_num(driver, "load_end_monotonic_ns", -1);
+        r.t0_monotonic_ns = json_ns(summary, "t0_monotonic_ns");
+        r.load_start_ns = json_ns(driver, "load_start_monotonic_ns");
+        r.load_end_ns = json_ns(driver, "load_end_monotonic_ns");
         r.driven = json_is_object(load);
         r.duration_s = json_num(summary, "duration_s", -1);
         r.units = json_num(progress, "units", -1);

@@ -22,6 +22,26 @@ struct runfile_point {
 };
 
 
+/* What a reader of samples.csv found that jitmem does not write, the first of each kind kept to
+ * name it by line (1: the header) and column. The rule for a file read back: a cell that is
+ * not empty and not as jitmem writes it (a figure that is not decimal digits or is past
+ * RUNFILE_FIGURE_MAX, a time that is not a plain decimal from 0 to a year, a PID past
+ * INT32_MAX; so any sign, exponent, nan, inf or junk) reads as not recorded, as an empty cell
+ * does; a row without a time, or a process row without a PID, is then not used; a row with a
+ * scope other than tree or process, or with another number of fields than the header (an
+ * unquoted comma shifts every column after it), is left out whole. The file is refused only
+ * when it has no header with the required columns. */
+struct runfile_oddity {
+        size_t cells;              /* cells read as not recorded although not empty (and empty
+                                    * times and PIDs, and scopes that are neither) */
+        long cell_line;            /* the first one's line; 0: none */
+        char column[24];           /* its column's name */
+        char value[40];            /* its text, cut, bytes outside printable ASCII as '?' */
+        size_t rows;               /* rows left out for their number of fields */
+        long row_line;             /* the first one's line; 0: none */
+        int row_fields, header_fields; /* its fields (< 0: a quote left open) and the header's */
+};
+
 struct runfile_series {
         struct runfile_point *p;
         size_t n;
@@ -30,6 +50,7 @@ struct runfile_series {
         double program_t;  /* when the command's process last exec'd, after its first row (a
                             * launcher exec'ing its program: pyenv's shim, `uv run`, `sh -c`);
                             * < 0 when it did not, or the process rows were not read */
+        struct runfile_oddity odd; /* what the file held that jitmem does not write */
 };
 
 /* At most this many tree rows are read (a week at 1 s); the rest are dropped, not an error. */
@@ -125,6 +146,11 @@ struct runfile_row {
  * -EINVAL (not a jitmem samples.csv: no header, or a required column missing), another -errno,
  * or what each failed with. */
 int runfile_each_row(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx);
+
+/* The same, noting into *odd (cleared first; may be NULL) what the file held that jitmem does
+ * not write (struct runfile_oddity states the rule). */
+int runfile_each_row_noting(const char *dir, int (*each)(const struct runfile_row *row, void *ctx), void *ctx,
+                            struct runfile_oddity *odd);
 
 /* runfile_read_tree, and with procs non-NULL the process rows too. */
 int runfile_read(const char *dir, struct runfile_series *tree, struct runfile_procs *procs);

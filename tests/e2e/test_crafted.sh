@@ -58,4 +58,79 @@ for opt in "load --rate 0.001" "load --rate 20000000" "compare --rate 0.001" "co
         clean "range$2-$3" 2 -- "$JITMEM" "$1" "$2" "$3" http://127.0.0.1:9/
 done
 
+# Every number of summary.json replaced (out of range, negative, of another type): the figures
+# read as not measured, the analysis is of the samples.
+for v in 1e300 -1e300 -1 9223372036854775807 '"x"'; do
+        crafted summary
+        "$PY" - "$TMP/summary/summary.json" "$v" <<'PYEOF'
+import json, sys
+v = json.loads(sys.argv[2])
+def walk(o):
+    for k, x in (o.items() if isinstance(o, dict) else enumerate(o)):
+        if isinstance(x, (dict, list)): walk(x)
+        elif isinstance(x, (int, float)) and not isinstance(x, bool): o[k] = v
+s = json.load(open(sys.argv[1])); walk(s); json.dump(s, open(sys.argv[1], "w"))
+PYEOF
+        clean "summary-$v" 0 -- "$JITMEM" analyze "$TMP/summary"
+        clean "summary-json-$v" 0 -- "$JITMEM" analyze --json "$TMP/summary"
+done
+
+# samples.csv rows with numbers no jitmem writes: the first named by line and column, the rest
+# of the file analysed.
+crafted rows
+"$PY" - "$TMP/rows/samples.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+h = rows[0]
+for i, v in zip(range(1, 9), ["1e20", "-1", "nan", "inf", "1e400", "99999999999999999999", "", "0x10"]):
+    r = rows[i]
+    r[h.index("pid")] = v; r[h.index("ppid")] = v; r[h.index("rss_bytes")] = v
+    if r[1] == "tree": r[h.index("processes")] = v
+rows[9] = rows[9] + ["extra"]
+rows[10] = rows[10][:3]
+csv.writer(open(sys.argv[1], "w"), lineterminator="\n").writerows(rows)
+PYEOF
+clean rows 0 -- "$JITMEM" analyze "$TMP/rows"
+check "a crafted cell named by line and column" grep -q 'samples.csv line 2, column pid: "1e20" is not a value jitmem writes there' "$TMP/rows.err"
+check "a row of the wrong shape named by its line" grep -q 'samples.csv line 10: 24 fields where the header has 23' "$TMP/rows.err"
+check "the rest analysed" grep -q '^tree: ' "$TMP/rows.out"
+clean rows-json 0 -- "$JITMEM" analyze --json "$TMP/rows"
+# Nothing readable: a clear message, exit status 1.
+crafted none
+"$PY" - "$TMP/none/samples.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+for r in rows[1:]: r[rows[0].index("rss_bytes")] = "1e400"
+csv.writer(open(sys.argv[1], "w"), lineterminator="\n").writerows(rows)
+PYEOF
+clean none 1 -- "$JITMEM" analyze "$TMP/none"
+check "nothing readable said" grep -q 'no sample with a process in samples.csv' "$TMP/none.err"
+
+# compare --resume reads its runs back: a run's summary.json and samples.csv crafted as above.
+if [ -x "$FIX/fakejit" ]; then
+        rm -rf "$TMP/cmp"
+        cp -r tests/data/compare/fakejit-debug "$TMP/cmp"
+        "$PY" - "$TMP/cmp/runs" <<'PYEOF'
+import csv, json, sys
+d = sys.argv[1]
+def walk(o):
+    for k, x in (o.items() if isinstance(o, dict) else enumerate(o)):
+        if isinstance(x, (dict, list)): walk(x)
+        elif isinstance(x, (int, float)) and not isinstance(x, bool) and k not in ("exit_status", "code"): o[k] = 1e300
+s = json.load(open(d + "/01-off/summary.json")); walk(s); json.dump(s, open(d + "/01-off/summary.json", "w"))
+rows = list(csv.reader(open(d + "/02-on/samples.csv")))
+h = rows[0]
+for r in rows[1:]:
+    r[h.index("pid")] = "1e20"; r[h.index("jit_code_bytes")] = "-1"
+    if r[1] == "tree": r[h.index("processes")] = "nan"
+csv.writer(open(d + "/02-on/samples.csv", "w"), lineterminator="\n").writerows(rows)
+PYEOF
+        clean compare-resume "0|1" -- "$JITMEM" compare --resume --runs 3 --interval 100ms --limit 512M --out "$TMP/cmp" \
+                -- "$FIX/fakejit" --units 200 --debug-image 32768
+        check "compare --resume ran nothing" test "$(grep -c 'already done' "$TMP/compare-resume.err")" -eq 6
+        check "comparison.json written" "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$TMP/cmp/comparison.json"
+else
+        skip "compare --resume of crafted runs: no $FIX/fakejit"
+fi
+
 finish test_crafted

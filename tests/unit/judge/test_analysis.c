@@ -38,7 +38,7 @@ static json_t *summary(double duration, double units)
 
 static void test_warmup_then_plateau(void)
 {
-        struct runfile_series s = { pts, N, N, -1, -1 };
+        struct runfile_series s = { .p = pts, .n = N, .ticks = N, .t_end = -1, .program_t = -1 };
         struct analysis a;
         json_t *sum = summary(40, 400);
 
@@ -74,7 +74,7 @@ static void test_warmup_then_plateau(void)
 
 static void test_leak(void)
 {
-        struct runfile_series s = { pts, N, N, -1, -1 };
+        struct runfile_series s = { .p = pts, .n = N, .ticks = N, .t_end = -1, .program_t = -1 };
         struct analysis a;
         json_t *sum = summary(40, 0);
 
@@ -105,7 +105,7 @@ static void test_leak(void)
 
 static void test_too_short(void)
 {
-        struct runfile_series s = { pts, 2, 2, -1, -1 };
+        struct runfile_series s = { .p = pts, .n = 2, .ticks = 2, .t_end = -1, .program_t = -1 };
         struct analysis a;
         /* Two ticks: peaks, no trend (a start-up run). */
         pts[0] = (struct runfile_point){ .t = 0.0, .rss = 10 * MiB, .vsz = 50 * MiB, .pss = -1, .uss = -1, .jit = 0, .progress = 1, .processes = 1 };
@@ -475,7 +475,7 @@ static void test_launcher_exec(void)
  * near the load's end. Every figure comes from the load; the points at equal counts. */
 static void test_load_phase(void)
 {
-        struct runfile_series s = { pts, 100, 100, -1, -1 };
+        struct runfile_series s = { .p = pts, .n = 100, .ticks = 100, .t_end = -1, .program_t = -1 };
         struct analysis a;
         json_t *sum;
         const double t0_ns = 5e9;

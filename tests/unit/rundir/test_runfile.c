@@ -83,6 +83,28 @@ static void test_summary_of(void)
         CHECK(strlen(r.tree.anon_method) == sizeof(r.tree.anon_method) - 1);
         runfile_summary_free(&r);
         json_decref(j);
+        /* Figures no jitmem writes (negative, past 2^53, huge): not measured, none added up. */
+        j = json_loads("{\"duration_s\": -3, \"t0_monotonic_ns\": 1e16, \"driver\": {\"load_start_monotonic_ns\": 1e19,"
+                       " \"load_end_monotonic_ns\": -1}, \"progress\": {\"units\": 1e300, \"units_per_s\": 9007199254740992},"
+                       " \"tree\": {\"peak_rss_bytes\": 1e17, \"max_processes\": -5, \"peak_pss_bytes\": 4096},"
+                       " \"jit\": {\"executors_compiled\": -7, \"cross_check\": {\"samples\": 1e300,"
+                       "  \"first_disagreement\": {\"pid\": -1e300}}},"
+                       " \"limit\": {\"bytes\": 1e19, \"peak_rss_fraction\": -0.5},"
+                       " \"processes\": [{\"cpu_user_s\": -100, \"cpu_sys_s\": 1e300, \"peak_rss_bytes\": -2,"
+                       "  \"maxrss_bytes\": 1e20}, {\"cpu_user_s\": 0.5}]}", 0, NULL);
+        CHECK(j != NULL);
+        CHECK_EQ_INT(runfile_summary_of(j, &r), 0);
+        CHECK(r.duration_s == -1 && r.t0_monotonic_ns == 1e16 && r.load_start_ns == -1 && r.load_end_ns == -1);
+        CHECK(r.units == -1 && r.units_per_s == 9007199254740992.0);
+        CHECK(r.tree.peak_rss == -1 && r.tree.max_processes == -1 && r.tree.peak_pss == 4096);
+        CHECK(r.executors_compiled == -1 && r.trace.samples == -1 && r.trace.first_pid == -1);
+        CHECK(r.limit_bytes == -1 && r.limit_rss_fraction == -1);
+        CHECK(r.cpu_s == 0.5);
+        CHECK_EQ_U64(r.nprocs, 2);
+        if (r.nprocs == 2)
+                CHECK(r.procs[0].peak_rss == -1 && r.procs[0].maxrss == -1);
+        runfile_summary_free(&r);
+        json_decref(j);
         /* A summary without recording_error is not known to be whole. */
         j = json_loads("{\"exit_status\": 0}", 0, NULL);
         runfile_summary_of(j, &r);
@@ -180,10 +202,11 @@ static void test_rows(void)
                    "1e12,process,1e20,-3,x,12.5,0x10,-1,9007199254740993,99999999999,,nan,-0.1,-4\n"
                    "0.2,other,7,1,x,1,1,1,1,1,,,,\n"
                    "0.3,tree,7\n");
-        CHECK_EQ_INT(runfile_each_row(dir, keep_row, &R), 0);
-        CHECK_EQ_INT(R.n, 4); /* the scope "other" is not a row */
-        if (R.n == 4) {
-                const struct runfile_row *p = &R.r[0], *t = &R.r[1], *h = &R.r[2], *s = &R.r[3];
+        struct runfile_oddity odd;
+        CHECK_EQ_INT(runfile_each_row_noting(dir, keep_row, &R, &odd), 0);
+        CHECK_EQ_INT(R.n, 3); /* the scope "other" is not a row, nor a line of 3 fields */
+        if (R.n == 3) {
+                const struct runfile_row *p = &R.r[0], *t = &R.r[1], *h = &R.r[2];
                 CHECK(!p->tree && p->pid == 7 && p->ppid == 1 && strcmp(p->comm, "a,\"b") == 0 && p->execs == 2);
                 CHECK(p->p.t == 0.1 && p->p.rss == 4096 && p->p.vsz == 8192 && p->p.pss == -1 && p->p.jit == 0);
                 CHECK(p->read_t == 0.099 && p->read_err == 0.001);
@@ -193,8 +216,11 @@ static void test_rows(void)
                 CHECK(h->p.t == -1 && h->pid == -1 && h->ppid == 0 && h->execs == 0);
                 CHECK(h->p.rss == -1 && h->p.vsz == -1 && h->p.pss == -1 && h->p.jit == -1 && h->p.processes == 0);
                 CHECK(h->read_t == -1 && h->read_err == -1);
-                CHECK(s->tree && s->p.t == 0.3 && s->p.rss == -1 && s->p.processes == 0);
         }
+        /* noted: the first cell by line and column, the rows of the wrong shape */
+        CHECK_EQ_U64(odd.cells, 12); /* the hostile row's 11, and the scope "other" */
+        CHECK(odd.cell_line == 4 && strcmp(odd.column, "pid") == 0 && strcmp(odd.value, "1e20") == 0);
+        CHECK(odd.rows == 1 && odd.row_line == 6 && odd.row_fields == 3 && odd.header_fields == 14);
         /* each stops the reading (> 0) or fails it (< 0) */
         R.n = 15;
         CHECK_EQ_INT(runfile_each_row(dir, keep_row, &R), 0);
@@ -203,9 +229,74 @@ static void test_rows(void)
         rmdir(dir);
 }
 
+/* A whole recording with crafted rows: nothing out of range is converted, a figure not as
+ * jitmem writes it is not recorded, a row of the wrong shape is left out, and what is left is
+ * read exactly. */
+static void test_crafted_rows(void)
+{
+        char dir[] = "/tmp/jitmem-runfile-crafted.XXXXXX";
+        struct runfile_series s;
+        struct runfile_procs pr;
+
+        if (!mkdtemp(dir)) {
+                CHECK(0);
+                return;
+        }
+        write_file(dir, "samples.csv",
+                   "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n"
+                   "0.1,process,7,1,p,1000,1,,0,,\n"
+                   "0.1,tree,7,,,1000,1,,0,1,\n"
+                   "0.2,process,1e20,1,p,1000,1,,0,,\n"
+                   "0.2,process,8,-1,q,2000,1,,0,,\n"
+                   "0.2,tree,1e20,,,3000,1,,0,1e20,\n"
+                   "0.3,process,7,1,p,nan,1,,inf,,\n"
+                   "0.3,tree,7,,,inf,1,,0,1,\n"
+                   "0.4,process,7,1,p,1e400,1,,-1,,\n"
+                   "0.4,tree,7,,,18446744073709551616,1,,0,-1,\n"
+                   "0.5,process,7,1,p,5000,1,,0,,,extra\n"
+                   "0.5,tree,7\n"
+                   "0.5,process,\"7,1,p,5000,1,,0,,\n"
+                   "0.5,tree,7,,,5000,99999999999999999999999,,0,1,\n"
+                   "0.6,process,7,1,p,,,,,,\n"
+                   ",process,7,1,p,6000,1,,0,,\n"
+                   "0.6,tree,7,,,6000,,,,1,\n");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK_EQ_U64(s.ticks, 6);
+        CHECK_EQ_U64(s.n, 3);
+        if (s.n == 3) {
+                CHECK(s.p[0].t == 0.1 && s.p[0].rss == 1000 && s.p[0].processes == 1);
+                CHECK(s.p[1].t == 0.5 && s.p[1].rss == 5000 && s.p[1].vsz == -1);
+                CHECK(s.p[2].t == 0.6 && s.p[2].rss == 6000 && s.p[2].jit == -1 && s.p[2].vsz == -1);
+        }
+        CHECK(pr.root_pid == 7);
+        CHECK_EQ_U64(pr.n, 2);
+        if (pr.n == 2) {
+                CHECK(pr.l[0].pid == 7 && pr.l[0].ppid == 1 && pr.l[0].n == 1 && pr.l[0].peaks.rss == 1000);
+                CHECK(pr.l[1].pid == 8 && pr.l[1].ppid == 0 && pr.l[1].peaks.rss == 2000);
+        }
+        CHECK_EQ_U64(s.odd.cells, 13);
+        CHECK(s.odd.cell_line == 4 && strcmp(s.odd.column, "pid") == 0 && strcmp(s.odd.value, "1e20") == 0);
+        CHECK(s.odd.rows == 3 && s.odd.row_line == 11 && s.odd.row_fields == 12 && s.odd.header_fields == 11);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+
+        /* The value kept to name is cut and printable. */
+        write_file(dir, "samples.csv",
+                   "t_s,scope,pid,ppid,comm,rss_bytes,vsz_bytes,pss_bytes,jit_code_bytes,processes,progress_units\n"
+                   "0.1,tree,7,,,\033[2J\007" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,1,,0,1,\n");
+        CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
+        CHECK(s.n == 0 && s.ticks == 1 && s.odd.cells == 1 && strcmp(s.odd.column, "rss_bytes") == 0);
+        CHECK(strncmp(s.odd.value, "?[2J?aaa", 8) == 0 && strlen(s.odd.value) == sizeof(s.odd.value) - 1);
+        runfile_series_free(&s);
+        runfile_procs_free(&pr);
+        remove_file(dir, "samples.csv");
+        rmdir(dir);
+}
+
 int main(void)
 {
         test_rows();
+        test_crafted_rows();
         test_summary_of();
         test_files();
         return unit_finish("test_runfile");
