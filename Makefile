@@ -1,5 +1,6 @@
 # jitmem build.  `make` builds build/jitmem; `make test` runs every test, then again
-# under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan/).
+# under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan/; float-to-integer conversions
+# checked too, which GCC's -fsanitize=undefined leaves out).
 #
 #   make                 build/jitmem
 #   make test            unit + end-to-end tests, plain and sanitized

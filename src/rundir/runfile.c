@@ -321,10 +321,11 @@ int runfile_each_row_noting(const char *dir, int (*each)(const struct runfile_ro
                         header_nf = nf;
                         continue;
                 }
-                /* A row of another number of fields than the header (an unquoted comma shifts
-                 * every column after it), or with a quote left open, is not one jitmem wrote:
-                 * none of its cells can be trusted to be in its column. */
-                if (nf != header_nf) {
+                /* A row of more fields than the header (an unquoted comma shifts every column
+                 * after it), or with a quote left open, is not one jitmem wrote: none of its
+                 * cells can be trusted to be in its column. One of fewer fields has its cells
+                 * in their columns, and the missing ones read as empty. */
+                if (nf < 0 || nf > header_nf) {
                         nf = nf < 0 ? -1 : nf;
                         if (odd && odd->rows++ == 0) {
                                 odd->row_line = lineno;

@@ -27,9 +27,10 @@ struct runfile_point {
  * not empty and not as jitmem writes it (a figure that is not decimal digits or is past
  * RUNFILE_FIGURE_MAX, a time that is not a plain decimal from 0 to a year, a PID past
  * INT32_MAX; so any sign, exponent, nan, inf or junk) reads as not recorded, as an empty cell
- * does; a row without a time, or a process row without a PID, is then not used; a row with a
- * scope other than tree or process, or with another number of fields than the header (an
- * unquoted comma shifts every column after it), is left out whole. The file is refused only
+ * does, as do the cells a row of fewer fields than the header lacks; a row without a time, or a
+ * process row without a PID, is then not used; a row with a scope other than tree or process,
+ * or with more fields than the header (an unquoted comma shifts every column after it) or a
+ * quote left open, is left out whole. The file is refused only
  * when it has no header with the required columns. */
 struct runfile_oddity {
         size_t cells;              /* cells read as not recorded although not empty (and empty
@@ -37,7 +38,7 @@ struct runfile_oddity {
         long cell_line;            /* the first one's line; 0: none */
         char column[24];           /* its column's name */
         char value[40];            /* its text, cut, bytes outside printable ASCII as '?' */
-        size_t rows;               /* rows left out for their number of fields */
+        size_t rows;               /* rows left out for their fields (too many, a quote open) */
         long row_line;             /* the first one's line; 0: none */
         int row_fields, header_fields; /* its fields (< 0: a quote left open) and the header's */
 };

@@ -204,9 +204,9 @@ static void test_rows(void)
                    "0.3,tree,7\n");
         struct runfile_oddity odd;
         CHECK_EQ_INT(runfile_each_row_noting(dir, keep_row, &R, &odd), 0);
-        CHECK_EQ_INT(R.n, 3); /* the scope "other" is not a row, nor a line of 3 fields */
-        if (R.n == 3) {
-                const struct runfile_row *p = &R.r[0], *t = &R.r[1], *h = &R.r[2];
+        CHECK_EQ_INT(R.n, 4); /* the scope "other" is not a row */
+        if (R.n == 4) {
+                const struct runfile_row *p = &R.r[0], *t = &R.r[1], *h = &R.r[2], *s = &R.r[3];
                 CHECK(!p->tree && p->pid == 7 && p->ppid == 1 && strcmp(p->comm, "a,\"b") == 0 && p->execs == 2);
                 CHECK(p->p.t == 0.1 && p->p.rss == 4096 && p->p.vsz == 8192 && p->p.pss == -1 && p->p.jit == 0);
                 CHECK(p->read_t == 0.099 && p->read_err == 0.001);
@@ -216,11 +216,13 @@ static void test_rows(void)
                 CHECK(h->p.t == -1 && h->pid == -1 && h->ppid == 0 && h->execs == 0);
                 CHECK(h->p.rss == -1 && h->p.vsz == -1 && h->p.pss == -1 && h->p.jit == -1 && h->p.processes == 0);
                 CHECK(h->read_t == -1 && h->read_err == -1);
+                /* fewer fields than the header: the cells it lacks are empty */
+                CHECK(s->tree && s->p.t == 0.3 && s->p.rss == -1 && s->p.processes == 0);
         }
         /* noted: the first cell by line and column, the rows of the wrong shape */
         CHECK_EQ_U64(odd.cells, 12); /* the hostile row's 11, and the scope "other" */
         CHECK(odd.cell_line == 4 && strcmp(odd.column, "pid") == 0 && strcmp(odd.value, "1e20") == 0);
-        CHECK(odd.rows == 1 && odd.row_line == 6 && odd.row_fields == 3 && odd.header_fields == 14);
+        CHECK(odd.rows == 0 && odd.row_line == 0);
         /* each stops the reading (> 0) or fails it (< 0) */
         R.n = 15;
         CHECK_EQ_INT(runfile_each_row(dir, keep_row, &R), 0);
@@ -261,7 +263,7 @@ static void test_crafted_rows(void)
                    ",process,7,1,p,6000,1,,0,,\n"
                    "0.6,tree,7,,,6000,,,,1,\n");
         CHECK_EQ_INT(runfile_read(dir, &s, &pr), 0);
-        CHECK_EQ_U64(s.ticks, 6);
+        CHECK_EQ_U64(s.ticks, 7); /* "0.5,tree,7" too, a tick with no figure */
         CHECK_EQ_U64(s.n, 3);
         if (s.n == 3) {
                 CHECK(s.p[0].t == 0.1 && s.p[0].rss == 1000 && s.p[0].processes == 1);
@@ -276,7 +278,7 @@ static void test_crafted_rows(void)
         }
         CHECK_EQ_U64(s.odd.cells, 13);
         CHECK(s.odd.cell_line == 4 && strcmp(s.odd.column, "pid") == 0 && strcmp(s.odd.value, "1e20") == 0);
-        CHECK(s.odd.rows == 3 && s.odd.row_line == 11 && s.odd.row_fields == 12 && s.odd.header_fields == 11);
+        CHECK(s.odd.rows == 2 && s.odd.row_line == 11 && s.odd.row_fields == 12 && s.odd.header_fields == 11);
         runfile_series_free(&s);
         runfile_procs_free(&pr);
 
