@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -649,7 +650,7 @@ static int replay_mmap(struct replay *R, size_t ei)
         i = span_after(R, lo);
         if (span_insert(R, i, (struct span){ lo, hi, PROT_NONE, R->perf_flag ? (unsigned char)R->perf_flag[ei] : 0, 0, NO_EXE }) < 0)
                 return -ENOMEM;
-        return span_protect(R, &R->sp[i], (int)e->a);
+        return span_protect(R, &R->sp[i], (int)(e->a & INT_MAX));
 }
 
 /* mprotect: every known page of the range takes the new protection. Returns 0, 1 when the call
@@ -665,7 +666,7 @@ static int replay_mprotect(struct replay *R)
         if (span_cut(R, lo, hi, &i, &j) < 0)
                 return -ENOMEM;
         for (size_t k = i; k < j; k++)
-                if (span_protect(R, &R->sp[k], (int)e->a) < 0)
+                if (span_protect(R, &R->sp[k], (int)(e->a & INT_MAX)) < 0)
                         return -ENOMEM;
         return 0;
 }
