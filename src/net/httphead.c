@@ -83,29 +83,76 @@ static int version(const char *p, size_t n, struct httphead *h)
         return 0;
 }
 
+/* Whether c can be byte k of "HTTP/D.D" (D a digit). */
+static int version_byte(size_t k, unsigned char c)
+{
+        static const char form[] = "HTTP/D.D";
+
+        return form[k] == 'D' ? c >= '0' && c <= '9' : c == (unsigned char)form[k];
+}
+
+int httphead_line_feed(struct httphead_line *l, const char *buf, size_t len)
+{
+        for (; l->pos < len && l->part != HTTPHEAD_LINE_DONE; l->pos++) {
+                unsigned char c = (unsigned char)buf[l->pos];
+                size_t vpos;
+
+                switch (l->part) {
+                case HTTPHEAD_LINE_METHOD:
+                        if (c == ' ' && l->method_len)
+                                l->part = HTTPHEAD_LINE_TARGET;
+                        else if (tchar(c))
+                                l->method_len++;
+                        else
+                                return -EINVAL;
+                        break;
+                case HTTPHEAD_LINE_TARGET:
+                        if (c == ' ' && l->target_len)
+                                l->part = HTTPHEAD_LINE_VERSION;
+                        else if (c > 0x20 && c < 0x7f)
+                                l->target_len++;
+                        else
+                                return -EINVAL; /* a line end here is HTTP/0.9's request */
+                        break;
+                case HTTPHEAD_LINE_VERSION:
+                        vpos = l->pos - l->method_len - l->target_len - 2;
+                        if (vpos < 8 && version_byte(vpos, c))
+                                break;
+                        if (vpos == 8 && c == '\r')
+                                l->part = HTTPHEAD_LINE_CR;
+                        else if (vpos == 8 && c == '\n')
+                                l->part = HTTPHEAD_LINE_DONE;
+                        else
+                                return -EINVAL;
+                        break;
+                case HTTPHEAD_LINE_CR:
+                        if (c != '\n')
+                                return -EINVAL;
+                        l->part = HTTPHEAD_LINE_DONE;
+                        break;
+                case HTTPHEAD_LINE_DONE:
+                case HTTPHEAD_LINE_PART_MAX:
+                        return -EINVAL;
+                }
+        }
+        return l->part == HTTPHEAD_LINE_DONE ? 1 : 0;
+}
+
 int httphead_parse_request(const char *buf, size_t len, struct httphead *ret)
 {
-        const char *line;
-        size_t n, i, j, pos = 0;
+        struct httphead_line l;
         int r;
 
         memset(ret, 0, sizeof(*ret));
-        if (!next_line(buf, len, &pos, &line, &n))
+        memset(&l, 0, sizeof(l));
+        if (httphead_line_feed(&l, buf, len) != 1)
                 return -EINVAL;
-        for (i = 0; i < n && tchar((unsigned char)line[i]); i++)
-                ;
-        if (i == 0 || i >= n || line[i] != ' ')
-                return -EINVAL;
-        for (j = i + 1; j < n && line[j] != ' '; j++)
-                if ((unsigned char)line[j] <= 0x20 || (unsigned char)line[j] >= 0x7f)
-                        return -EINVAL;
-        if (j == i + 1 || j >= n || n - j - 1 != 8 || version(line + j + 1, 8, ret) < 0)
-                return -EINVAL;
-        ret->method = line;
-        ret->method_len = i;
-        ret->target = line + i + 1;
-        ret->target_len = j - i - 1;
-        r = parse_fields(buf, len, pos, ret);
+        ret->method = buf;
+        ret->method_len = l.method_len;
+        ret->target = buf + l.method_len + 1;
+        ret->target_len = l.target_len;
+        (void)version(buf + l.method_len + l.target_len + 2, 8, ret); /* well-formed: judged above */
+        r = parse_fields(buf, len, l.pos, ret);
         if (r < 0)
                 return r;
         return ret->major == 1 ? 0 : -EPROTONOSUPPORT;

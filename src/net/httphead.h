@@ -23,8 +23,34 @@ struct httphead {
         struct httphead_field fields[HTTPHEAD_MAX_FIELDS];
 };
 
+/* Where a request line judged as it arrives has got to (httphead_line_feed). */
+enum httphead_line_part {
+        HTTPHEAD_LINE_METHOD,
+        HTTPHEAD_LINE_TARGET,
+        HTTPHEAD_LINE_VERSION,
+        HTTPHEAD_LINE_CR,       /* the CR that may come before the LF */
+        HTTPHEAD_LINE_DONE,     /* whole and well-formed */
+        HTTPHEAD_LINE_PART_MAX
+};
+
+/* A request line judged byte by byte as it arrives, so that a server can answer one that can
+ * never be well-formed (HTTP/0.9's "GET /path" with no version, a TLS handshake, a binary
+ * protocol) at once, rather than wait for a head that will not come. Zeroed to start. */
+struct httphead_line {
+        size_t pos;                  /* bytes judged so far */
+        enum httphead_line_part part;
+        size_t method_len, target_len;
+};
+
+/* Judges buf[l->pos..len) as the next bytes of the request line that buf starts with (buf
+ * holding the same bytes at every call, and more). Returns 1 when the line is whole and
+ * well-formed as httphead_parse_request wants it, l->pos then past its LF; 0 while more bytes
+ * could still make it so; -EINVAL when no bytes can (again at every later call). Each byte
+ * is judged once, whatever the number of calls. */
+int httphead_line_feed(struct httphead_line *l, const char *buf, size_t len);
+
 /* Parses a request head: "METHOD SP TARGET SP HTTP/D.D" (a token, then bytes from '!' to '~',
- * with single spaces), then the fields. Returns 0; -EINVAL when malformed (answered 400): a
+ * with single spaces; the line judged by httphead_line_feed), then the fields. Returns 0; -EINVAL when malformed (answered 400): a
  * field line folded (starting with a space or a tab, RFC 9112 5.2), without a ':', or whose name
  * is not a token; -EPROTONOSUPPORT for a well-formed request of an HTTP other than 1.x (505);
  * -E2BIG for more than HTTPHEAD_MAX_FIELDS fields. ret is written in all cases, whole on 0. */
