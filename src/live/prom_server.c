@@ -53,6 +53,7 @@ struct prom_conn {
         uint32_t events;       /* the epoll interest set now */
         char *in;              /* PROM_SERVER_MAX_HEAD bytes */
         size_t inlen, scan;
+        struct httphead_line line; /* the request line at the start of in, judged so far */
         char head[512];        /* the status line and headers of the answer being sent */
         size_t hlen, hoff;
         const char *body;
@@ -489,6 +490,7 @@ static void conn_request(struct prom_server *s, struct prom_conn *c, size_t end,
         memmove(c->in, c->in + end, c->inlen - end);
         c->inlen -= end;
         c->scan = 0;
+        memset(&c->line, 0, sizeof(c->line));
 }
 
 /* The length of the complete request head at the start of c->in, or 0 while it is not all
@@ -503,6 +505,7 @@ static size_t conn_head_end(struct prom_conn *c)
                 memmove(c->in, c->in + k, c->inlen - k);
                 c->inlen -= k;
                 c->scan = 0;
+                memset(&c->line, 0, sizeof(c->line));
         }
         for (i = c->scan; i < c->inlen; i++) {
                 if (c->in[i] != '\n')
@@ -599,8 +602,9 @@ static int conn_write_step(struct prom_server *s, struct prom_conn *c, uint64_t 
         return 1;
 }
 
-/* CONN_READ: answers a complete request head in the buffer (431 for one too long), else reads
- * more, up to the round's bound. Returns 1 to go on, 0 to stop for now. */
+/* CONN_READ: answers a complete request head in the buffer; 400 at once for one that cannot
+ * become a request (its line cannot be one, or the client has sent all it will), 431 for one too
+ * long; else reads more, up to the round's bound. Returns 1 to go on, 0 to stop for now. */
 static int conn_read_step(struct prom_server *s, struct prom_conn *c, uint64_t now, struct conn_round *w)
 {
         size_t end = conn_head_end(c);
@@ -608,6 +612,12 @@ static int conn_read_step(struct prom_server *s, struct prom_conn *c, uint64_t n
 
         if (end) {
                 conn_request(s, c, end, now);
+                w->answered++;
+                return 1;
+        }
+        if (httphead_line_feed(&c->line, c->in, c->inlen) < 0) {
+                /* HTTP/0.9's "GET /path", a TLS handshake, garbage: waiting for more is no use */
+                conn_error(s, c, 400, now);
                 w->answered++;
                 return 1;
         }
@@ -623,6 +633,12 @@ static int conn_read_step(struct prom_server *s, struct prom_conn *c, uint64_t n
                 return 0;
         }
         n = recv(c->fd, c->in + c->inlen, PROM_SERVER_MAX_HEAD - c->inlen, 0);
+        if (n == 0 && c->inlen > 0) {
+                /* a half-close in the middle of a head: the client can still read the answer */
+                conn_error(s, c, 400, now);
+                w->answered++;
+                return 1;
+        }
         if (n <= 0)
                 return conn_recv_none(s, c, n);
         c->inlen += (size_t)n;
@@ -727,6 +743,7 @@ static int accept_some(struct prom_server *s, uint64_t now)
                 c->state = CONN_READ;
                 c->events = EPOLLIN;
                 c->inlen = c->scan = 0;
+                memset(&c->line, 0, sizeof(c->line));
                 c->hlen = c->hoff = c->blen = c->boff = 0;
                 c->body = NULL;
                 c->close_after = 0;

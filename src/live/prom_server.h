@@ -10,9 +10,12 @@
 /* HTTP/1.0 and 1.1 on non-blocking sockets, served from one epoll fd that the caller polls.
  * GET and HEAD of /metrics answer the exposition (text/plain; version=0.0.4), of / a page
  * pointing at it; other paths 404, other methods 405, a malformed request 400, another HTTP
- * version 505, a request head over PROM_SERVER_MAX_HEAD bytes 431. Keep-alive as HTTP/1.1
- * says (and for 1.0 when asked), up to PROM_SERVER_MAX_REQUESTS requests a connection; a
- * request with a body is answered and the connection closed, its body never read.
+ * version 505, a request head over PROM_SERVER_MAX_HEAD bytes 431. A head that can no longer
+ * become a request is answered 400 at once rather than waited for: a request line no bytes
+ * can make well-formed (HTTP/0.9's "GET /path" without a version, a TLS handshake, garbage:
+ * httphead_line_feed), or a head cut short by the client's half-close or EOF. Keep-alive as
+ * HTTP/1.1 says (and for 1.0 when asked), up to PROM_SERVER_MAX_REQUESTS requests a
+ * connection; a request with a body is answered and the connection closed, its body never read.
  *
  * Limits, so that memory stays bounded whatever clients do: at most PROM_SERVER_MAX_CONNS
  * connections, each with a PROM_SERVER_MAX_HEAD input buffer. When all are taken, a new

@@ -1314,6 +1314,98 @@ static void test_server_clock(void)
         prom_server_close(s);
 }
 
+/* Heads that can no longer become a request are answered 400 at once, on the server's clock
+ * (so that the answer cannot come from a deadline): HTTP/0.9's request line, a line no bytes
+ * can make well-formed, and 1 to 100 bytes of a head ended by the client's half-close. A
+ * half-close with nothing pending, or after a whole request, is no error. */
+static void test_server_early_answers(void)
+{
+        struct prom_server *s = NULL;
+        struct prom_server_stats st;
+        struct client c;
+        char err[256];
+        char head[128];
+
+        CHECK_EQ_INT(prom_server_open("127.0.0.1:0", &s, err, sizeof(err)), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+
+        static const char *const never[] = {
+                "GET /metrics\r\n",   /* HTTP/0.9: no version, no blank line to come */
+                "GET /metrics\n",
+                "\x16\x03\x01\x02",     /* a TLS handshake */
+                "GET /metrics HTTP/1.1 x",
+                "GET\t/",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(never); i++) {
+                ask_at(s, &c, never[i], 0, 0, T0);
+                CHECK(c.eof);
+                CHECK_EQ_INT(status_of(c.in), 400);
+                CHECK(has_header(c.in, "Connection: close"));
+                if (status_of(c.in) != 400)
+                        fprintf(stderr, "  request %zu answered: %.40s\n", i, c.in);
+                client_close(&c);
+        }
+
+        /* a well-formed start is waited for; a half-close ends the wait with a 400 */
+        memset(head, 'a', sizeof(head));
+        memcpy(head, "GET /metrics?", 13);
+        memcpy(head + 90, " HTTP/1.1\r\nHost: x", 18); /* a line end at 100 and 101 */
+        for (size_t n = 1; n <= 100; n++) {
+                char part[128];
+
+                memcpy(part, head, n);
+                part[n] = '\0';
+                CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, part, n), 0);
+                for (int i = 0; i < 200 && c.outoff < c.outlen; i++) {
+                        struct pollfd pf = { .fd = c.fd, .events = POLLOUT };
+                        poll(&pf, 1, 10);
+                        client_io(&c);
+                }
+                CHECK_EQ_INT(c.outoff, n);
+                if (n == 1 || n == 100) {
+                        settle_at(s, &c, T0);
+                        CHECK(!c.eof); /* waited for */
+                        CHECK_EQ_INT(c.inlen, 0);
+                }
+                shutdown(c.fd, SHUT_WR);
+                serve_at(s, &c, T0, 0, 0);
+                CHECK(c.eof);
+                CHECK_EQ_INT(status_of(c.in), 400);
+                if (status_of(c.in) != 400)
+                        fprintf(stderr, "  %zu bytes then a half-close answered: %.40s\n", n, c.in);
+                client_close(&c);
+        }
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.requests, ARRAY_SIZE(never) + 100);
+        CHECK_EQ_INT(st.errors, ARRAY_SIZE(never) + 100);
+        CHECK_EQ_INT(st.timed_out, 0);
+
+        /* a half-close with nothing pending: closed, unanswered */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
+        settle_at(s, &c, T0);
+        shutdown(c.fd, SHUT_WR);
+        serve_at(s, &c, T0, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(c.inlen, 0);
+        client_close(&c);
+        /* and after a whole request: answered, then closed */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, GET_KEEP, strlen(GET_KEEP)), 0);
+        serve_at(s, &c, T0, 1, 0);
+        shutdown(c.fd, SHUT_WR);
+        serve_at(s, &c, T0, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(responses(c.in, c.inlen, 0, NULL, NULL), 1);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        client_close(&c);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.errors, ARRAY_SIZE(never) + 100);
+        settle_at(s, NULL, T0);
+        CHECK_EQ_INT(live_of(s), 0);
+        prom_server_close(s);
+}
+
 /* One response in r[0..len) with this status line's code, this header line or none starting
  * with "Connection:", and this body. */
 static void check_response(const char *r, int status, const char *connection, const char *body)
@@ -1446,6 +1538,7 @@ int main(void)
         test_server_slow();
         test_server_flood();
         test_server_clock();
+        test_server_early_answers();
         test_server_requests();
         CHECK(!service_failed);
         rmdir(tmpdir);
