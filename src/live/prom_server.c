@@ -51,6 +51,7 @@ struct prom_conn {
         int fd;
         uint32_t gen;          /* tells a stale epoll event from one for the slot's new connection */
         uint32_t events;       /* the epoll interest set now */
+        struct in6_addr peer;  /* the client's address (IPv4 as ::ffff:a.b.c.d) */
         char *in;              /* PROM_SERVER_MAX_HEAD bytes */
         size_t inlen, scan;
         struct httphead_line line; /* the request line at the start of in, judged so far */
@@ -62,7 +63,7 @@ struct prom_conn {
         int close_after;
         unsigned nreq;
         uint64_t deadline;
-        uint64_t idle_seq;     /* order in which connections began waiting; eviction takes the lowest */
+        uint64_t idle_seq;     /* order in which connections began waiting for a request */
 };
 
 struct prom_server {
@@ -570,6 +571,15 @@ static int conn_recv_none(struct prom_server *s, struct prom_conn *c, ssize_t n)
         return 0;
 }
 
+/* The first byte of a request head is in: the whole head must follow within
+ * PROM_SERVER_HEAD_TIMEOUT_NS of it, and the connection's time waiting for it is not
+ * lengthened. */
+static void conn_head_begins(struct prom_conn *c, uint64_t now)
+{
+        if (now + PROM_SERVER_HEAD_TIMEOUT_NS < c->deadline)
+                c->deadline = now + PROM_SERVER_HEAD_TIMEOUT_NS;
+}
+
 /* CONN_WRITE: sends what the socket takes; once the answer is all sent, waits for the next
  * request, or lingers after an answer that ends the connection. Returns 1 to go on with the
  * connection's new state, 0 to stop for now. */
@@ -598,6 +608,8 @@ static int conn_write_step(struct prom_server *s, struct prom_conn *c, uint64_t 
                 c->state = CONN_LINGER;
         } else {
                 c->state = CONN_READ;
+                if (c->inlen)
+                        conn_head_begins(c, now); /* pipelined */
         }
         return 1;
 }
@@ -641,6 +653,8 @@ static int conn_read_step(struct prom_server *s, struct prom_conn *c, uint64_t n
         }
         if (n <= 0)
                 return conn_recv_none(s, c, n);
+        if (c->inlen == 0)
+                conn_head_begins(c, now);
         c->inlen += (size_t)n;
         w->received += (size_t)n;
         return 1;
@@ -681,19 +695,64 @@ static int conn_work(struct prom_server *s, struct prom_conn *c, uint64_t now)
         return w.answered;
 }
 
-/* The connection to give up for a newcomer when all slots are taken: the one that has waited
- * longest without a byte of a request, or a closing one. NULL when every connection is busy. */
-static struct prom_conn *oldest_idle(struct prom_server *s)
+/* The client's address, IPv4 written as IPv4-mapped IPv6, so that one comparison serves both. */
+static void peer_of(const struct sockaddr_storage *ss, struct in6_addr *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        if (ss->ss_family == AF_INET) {
+                ret->s6_addr[10] = ret->s6_addr[11] = 0xff;
+                memcpy(&ret->s6_addr[12], &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        } else if (ss->ss_family == AF_INET6) {
+                *ret = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+        }
+}
+
+/* The connection to give up for a newcomer, among those from peer (NULL: among all): one
+ * answered and closing (CONN_LINGER) first; else the one that has waited longest for its request, idle or
+ * in the middle of its head (the slowest: a client that sends its request at once never waits
+ * long, and a newcomer has waited least of all). NULL when every one is busy with an answer,
+ * which PROM_SERVER_TIMEOUT_NS bounds. */
+static struct prom_conn *victim(struct prom_server *s, const struct in6_addr *peer)
 {
         struct prom_conn *best = NULL;
 
         for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++) {
                 struct prom_conn *c = &s->conns[i];
-                int idle = c->state == CONN_LINGER || (c->state == CONN_READ && c->inlen == 0);
-                if (idle && (!best || c->idle_seq < best->idle_seq))
+                int linger = c->state == CONN_LINGER, best_linger = best && best->state == CONN_LINGER;
+
+                if (c->state != CONN_READ && !linger)
+                        continue; /* free, or sending an answer */
+                if (peer && memcmp(&c->peer, peer, sizeof(*peer)) != 0)
+                        continue;
+                if (!best || linger > best_linger || (linger == best_linger && c->idle_seq < best->idle_seq))
                         best = c;
         }
         return best;
+}
+
+/* A slot for a new connection from peer: a free one, unless peer holds
+ * PROM_SERVER_MAX_PER_PEER connections already; then one of peer's own given up for it, or,
+ * when every slot is taken, anyone's (victim). NULL when none can be given up. */
+static struct prom_conn *slot_for(struct prom_server *s, const struct in6_addr *peer)
+{
+        struct prom_conn *free_slot = NULL, *c;
+        unsigned mine = 0;
+
+        for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++) {
+                c = &s->conns[i];
+                if (c->state == CONN_FREE)
+                        free_slot = free_slot ? free_slot : c;
+                else
+                        mine += memcmp(&c->peer, peer, sizeof(*peer)) == 0;
+        }
+        if (mine < PROM_SERVER_MAX_PER_PEER && free_slot)
+                return free_slot;
+        c = victim(s, mine >= PROM_SERVER_MAX_PER_PEER ? peer : NULL);
+        if (c) {
+                conn_close(s, c);
+                s->stats.evicted++;
+        }
+        return c;
 }
 
 static void pause_accepting(struct prom_server *s, uint64_t now)
@@ -713,8 +772,14 @@ static int accept_some(struct prom_server *s, uint64_t now)
         int answered = 0;
 
         for (int k = 0; k < ACCEPTS_PER_SERVICE; k++) {
-                struct prom_conn *c = NULL;
-                int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct sockaddr_storage ss;
+                socklen_t sl = sizeof(ss);
+                struct in6_addr peer;
+                struct prom_conn *c;
+                int fd;
+
+                memset(&ss, 0, sizeof(ss)); /* a family of 0 should no address come back */
+                fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
                 if (fd < 0) {
                         if (errno == EINTR || errno == ECONNABORTED)
@@ -724,22 +789,15 @@ static int accept_some(struct prom_server *s, uint64_t now)
                         break;
                 }
                 s->stats.accepted++;
-                for (size_t i = 0; i < PROM_SERVER_MAX_CONNS && !c; i++)
-                        if (s->conns[i].state == CONN_FREE)
-                                c = &s->conns[i];
-                if (!c) {
-                        c = oldest_idle(s);
-                        if (c) {
-                                conn_close(s, c);
-                                s->stats.evicted++;
-                        }
-                }
+                peer_of(&ss, &peer);
+                c = slot_for(s, &peer);
                 if (!c || !(c->in = malloc(PROM_SERVER_MAX_HEAD))) {
                         close(fd);
                         s->stats.refused++;
                         continue;
                 }
                 c->fd = fd;
+                c->peer = peer;
                 c->state = CONN_READ;
                 c->events = EPOLLIN;
                 c->inlen = c->scan = 0;

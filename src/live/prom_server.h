@@ -17,23 +17,29 @@
  * HTTP/1.1 says (and for 1.0 when asked), up to PROM_SERVER_MAX_REQUESTS requests a
  * connection; a request with a body is answered and the connection closed, its body never read.
  *
- * Limits, so that memory stays bounded whatever clients do: at most PROM_SERVER_MAX_CONNS
- * connections, each with a PROM_SERVER_MAX_HEAD input buffer. When all are taken, a new
- * connection replaces the one that has waited longest without a byte of a request (or is
- * closing); when every one is in the middle of a request or an answer, the newcomer is
- * closed at once. One timeout (PROM_SERVER_TIMEOUT_NS) bounds a whole request head from the
- * moment the connection starts waiting for it (an idle keep-alive connection included), and a
- * whole answer from the moment it is queued: a client that stalls, or reads too slowly, is
- * dropped. An answer holds a reference to the exposition it started with, so at most one
- * exposition per connection, and the current one, are alive. Errors are answered with
- * Connection: close, after which input is read and discarded until the client closes (within
- * the timeout), so the answer is not lost to a reset. SIGPIPE is never raised. */
+ * Limits, so that memory stays bounded and a scrape gets through whatever other clients do: at
+ * most PROM_SERVER_MAX_CONNS connections, PROM_SERVER_MAX_PER_PEER of them from one address,
+ * each with a PROM_SERVER_MAX_HEAD input buffer. A new connection from an address that holds
+ * its share takes the place of one of that address's own; when all slots are taken, of
+ * anyone's. The one given up is a connection answered and closing, else the one that has
+ * waited longest for its request, idle or in the middle of its head: a slow head is given up
+ * before a newcomer, which has waited least of all, so a slowloris cannot keep a scrape out.
+ * Only when every candidate is sending an answer is the newcomer closed at once. A request
+ * head must be whole within PROM_SERVER_HEAD_TIMEOUT_NS of its first byte, and a connection
+ * waits at most PROM_SERVER_TIMEOUT_NS for a request (an idle keep-alive connection included);
+ * that timeout also bounds a whole answer from the moment it is queued: a client that stalls,
+ * or reads too slowly, is dropped. An answer holds a reference to the exposition it started
+ * with, so at most one exposition per connection, and the current one, are alive. Errors are
+ * answered with Connection: close, after which input is read and discarded until the client
+ * closes (within the timeout), so the answer is not lost to a reset. SIGPIPE is never raised. */
 
 #define PROM_SERVER_MAX_CONNS 64         /* connections open at once */
+#define PROM_SERVER_MAX_PER_PEER 16      /* of them from one address */
 #define PROM_SERVER_MAX_HEAD 8192        /* a request's line and headers; longer: 431 */
 #define PROM_SERVER_MAX_REQUESTS 100     /* requests answered on one connection */
 #define PROM_SERVER_MAX_BODY (64u << 20) /* largest exposition prom_server_set_body takes */
-#define PROM_SERVER_TIMEOUT_NS 5000000000ULL
+#define PROM_SERVER_TIMEOUT_NS 5000000000ULL      /* waiting for a request; sending an answer */
+#define PROM_SERVER_HEAD_TIMEOUT_NS 2000000000ULL /* a request head, from its first byte */
 
 struct prom_server;
 
@@ -42,8 +48,8 @@ struct prom_server_stats {
         unsigned live;          /* connections open now */
         unsigned live_max;      /* most open at once */
         uint64_t accepted;      /* connections accepted (refused ones included) */
-        uint64_t refused;       /* closed at once: the table was full of busy connections */
-        uint64_t evicted;       /* idle connections closed to make room for a new one */
+        uint64_t refused;       /* closed at once: no connection it could replace */
+        uint64_t evicted;       /* connections closed to make room for a new one */
         uint64_t timed_out;     /* closed for a request head or a response not done in time */
         uint64_t requests;      /* requests answered, errors included */
         uint64_t errors;        /* answered 4xx or 5xx */
@@ -80,9 +86,9 @@ int prom_server_service(struct prom_server *s, uint64_t now_ns);
  * 503. Returns 0, -E2BIG (over PROM_SERVER_MAX_BODY), -ENOMEM. */
 int prom_server_set_body(struct prom_server *s, const char *text, size_t len);
 
-/* Sets the time a connection has to send a whole request head, and to take a whole
- * answer, before it is closed (0: PROM_SERVER_TIMEOUT_NS, the default). Applies to
- * deadlines set from now on. */
+/* Sets the time a connection has to send a whole request head (and no more than
+ * PROM_SERVER_HEAD_TIMEOUT_NS from its first byte), and to take a whole answer, before it is
+ * closed (0: PROM_SERVER_TIMEOUT_NS, the default). Applies to deadlines set from now on. */
 void prom_server_set_timeout_ns(struct prom_server *s, uint64_t ns);
 
 /* Copies the counters into *ret. */

@@ -583,7 +583,9 @@ struct client {
         int reading;       /* 0: leaves what arrives in its socket */
 };
 
-static int client_open(struct client *c, int port, int rcvbuf, const char *req, size_t reqlen)
+/* Connects to the server from the loopback address src (host order; 0: the kernel's choice,
+ * 127.0.0.1), so that tests can be several clients' addresses. */
+static int client_open_from(struct client *c, uint32_t src, int port, int rcvbuf, const char *req, size_t reqlen)
 {
         struct sockaddr_in a;
 
@@ -594,6 +596,13 @@ static int client_open(struct client *c, int port, int rcvbuf, const char *req, 
         if (rcvbuf)
                 setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
         memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(src);
+        if (src && bind(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                close(c->fd);
+                c->fd = -1;
+                return -1;
+        }
         a.sin_family = AF_INET;
         a.sin_port = htons((uint16_t)port);
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -608,6 +617,11 @@ static int client_open(struct client *c, int port, int rcvbuf, const char *req, 
         c->in = malloc(c->incap + 1);
         c->reading = 1;
         return c->in ? 0 : -1;
+}
+
+static int client_open(struct client *c, int port, int rcvbuf, const char *req, size_t reqlen)
+{
+        return client_open_from(c, 0, port, rcvbuf, req, reqlen);
 }
 
 static void client_close(struct client *c)
@@ -1117,8 +1131,9 @@ static void test_server_flood(void)
                 return;
         }
         CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+        /* from five addresses, so that the table fills (one address holds PROM_SERVER_MAX_PER_PEER) */
         for (int i = 0; i < N; i++)
-                if (client_open(&cl[i], prom_server_port(s), 0, NULL, 0) == 0)
+                if (client_open_from(&cl[i], 0x7f000001 + (uint32_t)(i % 5), prom_server_port(s), 0, NULL, 0) == 0)
                         opened++;
         CHECK_EQ_INT(opened, N);
         uint64_t end = util_now_ns() + 500000000ULL;
@@ -1141,41 +1156,8 @@ static void test_server_flood(void)
         CHECK_STR(body_of(c.in), "a 1\n");
         client_close(&c);
 
-        /* busy connections (half a request each) are not evicted: a newcomer is refused */
         for (int i = 0; i < N; i++)
                 client_close(&cl[i]);
-        end = util_now_ns() + 3000000000ULL;
-        do {
-                step(s, NULL, 0, 10);
-                prom_server_get_stats(s, &st);
-        } while (st.live > 0 && util_now_ns() < end);
-        CHECK_EQ_INT(st.live, 0);
-        for (int i = 0; i < PROM_SERVER_MAX_CONNS; i++)
-                client_open(&cl[i], prom_server_port(s), 0, "GET /", 5);
-        end = util_now_ns() + 3000000000ULL;
-        do {
-                step(s, cl, PROM_SERVER_MAX_CONNS, 5);
-                prom_server_get_stats(s, &st);
-        } while (st.live < PROM_SERVER_MAX_CONNS && util_now_ns() < end);
-        /* every one has sent its bytes and the server has read them */
-        for (int i = 0; i < 20; i++)
-                step(s, cl, PROM_SERVER_MAX_CONNS, 5);
-        uint64_t refused = st.refused;
-        exchange(s, &c, GET_CLOSE, strlen(GET_CLOSE), 0, 0, 3000);
-        CHECK(c.eof);
-        CHECK_EQ_INT(c.inlen, 0);
-        client_close(&c);
-        prom_server_get_stats(s, &st);
-        CHECK(st.refused >= refused + 1);
-        CHECK(st.live <= PROM_SERVER_MAX_CONNS);
-        for (int i = 0; i < PROM_SERVER_MAX_CONNS; i++)
-                client_close(&cl[i]);
-        /* and once they are gone, it serves again */
-        for (int i = 0; i < 20; i++)
-                step(s, NULL, 0, 5);
-        exchange(s, &c, GET_CLOSE, strlen(GET_CLOSE), 0, 0, 3000);
-        CHECK_EQ_INT(status_of(c.in), 200);
-        client_close(&c);
         free(cl);
         prom_server_close(s);
 }
@@ -1314,6 +1296,189 @@ static void test_server_clock(void)
         prom_server_close(s);
 }
 
+/* Services the server at `now`, moving the clients' bytes, until it has accepted `accepted`
+ * connections in all (or 200 rounds of nothing), then a few rounds more for bytes in flight. */
+static void accept_at(struct prom_server *s, struct client *cl, size_t n, uint64_t now, uint64_t accepted)
+{
+        struct prom_server_stats st;
+        int more = 3;
+
+        for (int i = 0; i < 200 && more > 0; i++) {
+                struct pollfd pf = { .fd = prom_server_fd(s), .events = POLLIN };
+
+                for (size_t k = 0; k < n; k++)
+                        client_io(&cl[k]);
+                prom_server_get_stats(s, &st);
+                if (st.accepted >= accepted)
+                        more--;
+                poll(&pf, 1, st.accepted >= accepted ? 1 : 10);
+                if (prom_server_service(s, now) < 0)
+                        service_failed = 1;
+        }
+        for (size_t k = 0; k < n; k++)
+                client_io(&cl[k]);
+}
+
+/* Opens n clients from the addresses src + k * n / per, each sending req, one at a time: each is
+ * accepted before the next connects, so that the server sees them in order. */
+static void open_in_order(struct prom_server *s, struct client *cl, size_t n, size_t per, uint32_t src,
+                          const char *req, uint64_t now)
+{
+        struct prom_server_stats st;
+
+        for (size_t k = 0; k < n; k++) {
+                prom_server_get_stats(s, &st);
+                uint32_t from = src + (uint32_t)(k / per);
+
+                if (client_open_from(&cl[k], from, prom_server_port(s), 0, req, req ? strlen(req) : 0) < 0)
+                        CHECK(!"client_open_from");
+                accept_at(s, cl, k + 1, now, st.accepted + 1);
+        }
+}
+
+/* Closes the clients and services the server until it has no connection left. */
+static void close_all(struct prom_server *s, struct client *cl, size_t n, uint64_t now)
+{
+        for (size_t k = 0; k < n; k++)
+                client_close(&cl[k]);
+        for (int i = 0; i < 20 && live_of(s) > 0; i++)
+                settle_at(s, NULL, now);
+        CHECK_EQ_INT(live_of(s), 0);
+}
+
+/* The most a TCP socket's send buffer grows to (the third figure of tcp_wmem), or 4 MiB. */
+static size_t tcp_wmem_max(void)
+{
+        unsigned long lo, def, max;
+        FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "re");
+        int n = f ? fscanf(f, "%lu %lu %lu", &lo, &def, &max) : 0;
+
+        if (f)
+                fclose(f);
+        return n == 3 ? (size_t)max : 4u << 20;
+}
+
+/* A slowloris, on the server's clock (so that no deadline passes): connections that each hold
+ * half a request head never keep a scrape out. One address keeps PROM_SERVER_MAX_PER_PEER
+ * connections, a newcomer from it taking the place of its connection that has waited longest
+ * (not of a newer one, even one that has sent nothing yet); with the table full from several
+ * addresses, a newcomer from another takes the place of the one that has waited longest of
+ * all; only when every candidate is sending an answer is a newcomer closed at once. */
+static void test_server_slowloris(void)
+{
+        enum { N = PROM_SERVER_MAX_CONNS, PER = PROM_SERVER_MAX_PER_PEER };
+        struct prom_server *s = NULL;
+        struct prom_server_stats st;
+        struct client cl[N], c, d;
+        char err[256];
+        const uint32_t lo = 0x7f000001; /* 127.0.0.1 */
+
+        CHECK_EQ_INT(prom_server_open("127.0.0.1:0", &s, err, sizeof(err)), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+
+        /* one address: its newest PER kept, the others closed unanswered */
+        open_in_order(s, cl, N, N, lo, "GET /metr", T0);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.live, PER);
+        CHECK_EQ_INT(st.evicted, N - PER);
+        CHECK_EQ_INT(st.refused, 0);
+        for (int k = 0; k < N; k++) {
+                CHECK_EQ_INT(cl[k].eof, k < N - PER);
+                CHECK_EQ_INT(cl[k].inlen, 0);
+        }
+        /* a scrape from the same address is answered, in place of the oldest kept */
+        ask_at(s, &c, GET_CLOSE, 0, 0, T0);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        CHECK_STR(body_of(c.in), "a 1\n");
+        client_close(&c);
+        settle_at(s, NULL, T0);
+        for (int k = N - PER; k < N; k++)
+                client_io(&cl[k]);
+        CHECK(cl[N - PER].eof);
+        for (int k = N - PER + 1; k < N; k++)
+                CHECK(!cl[k].eof);
+        /* a newcomer that has sent nothing yet is newer than every head: the next newcomer
+         * takes the place of the oldest head, not of it */
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
+        accept_at(s, &c, 1, T0, st.accepted + 1);
+        ask_at(s, &d, GET_CLOSE, 0, 0, T0);
+        CHECK_EQ_INT(status_of(d.in), 200);
+        client_close(&d);
+        settle_at(s, &c, T0);
+        CHECK(!c.eof);
+        client_io(&cl[N - PER + 1]);
+        CHECK(cl[N - PER + 1].eof);
+        client_close(&c);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.refused, 0);
+        close_all(s, cl, N, T0);
+
+        /* four addresses fill the table: a fifth's scrape takes the place of the oldest head */
+        open_in_order(s, cl, N, PER, lo + 1, "GET /metr", 2 * T0);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.live, N);
+        uint64_t evicted = st.evicted;
+        CHECK_EQ_INT(client_open_from(&c, lo + 5, prom_server_port(s), 0, GET_CLOSE, strlen(GET_CLOSE)), 0);
+        serve_at(s, &c, 2 * T0, 0, 0);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        client_close(&c);
+        settle_at(s, NULL, 2 * T0);
+        for (int k = 0; k < N; k++) {
+                client_io(&cl[k]);
+                CHECK_EQ_INT(cl[k].eof, k == 0);
+        }
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.evicted, evicted + 1);
+        CHECK_EQ_INT(st.refused, 0);
+        close_all(s, cl, N, 2 * T0);
+
+        /* an address whose connections are all sending an answer (to clients that do not read
+         * it, an answer larger than the socket buffers can hold): its newcomer is closed at
+         * once; another address's is answered */
+        size_t big = 2 * tcp_wmem_max() + (1u << 20);
+        if (big > PROM_SERVER_MAX_BODY)
+                big = PROM_SERVER_MAX_BODY;
+        char *body = malloc(big);
+        CHECK(body != NULL);
+        if (body) {
+                prom_server_get_stats(s, &st);
+                uint64_t requests = st.requests;
+                memset(body, 'x', big);
+                body[big - 1] = '\n';
+                CHECK_EQ_INT(prom_server_set_body(s, body, big), 0);
+                for (int k = 0; k < PER; k++) {
+                        prom_server_get_stats(s, &st);
+                        CHECK_EQ_INT(client_open_from(&cl[k], lo + 6, prom_server_port(s), 4096, GET_KEEP,
+                                                      strlen(GET_KEEP)), 0);
+                        cl[k].reading = 0;
+                        accept_at(s, cl, (size_t)k + 1, 3 * T0, st.accepted + 1);
+                }
+                prom_server_get_stats(s, &st);
+                CHECK_EQ_INT(st.live, PER);
+                CHECK_EQ_INT(st.requests, requests + PER); /* every one is being answered */
+                uint64_t refused = st.refused;
+                CHECK_EQ_INT(client_open_from(&c, lo + 6, prom_server_port(s), 0, GET_CLOSE, strlen(GET_CLOSE)), 0);
+                serve_at(s, &c, 3 * T0, 0, 0);
+                CHECK(c.eof);
+                CHECK_EQ_INT(c.inlen, 0);
+                client_close(&c);
+                prom_server_get_stats(s, &st);
+                CHECK_EQ_INT(st.refused, refused + 1);
+                CHECK_EQ_INT(client_open_from(&c, lo + 7, prom_server_port(s), 0, GET_CLOSE, strlen(GET_CLOSE)), 0);
+                for (int i = 0; i < 20 && !c.eof; i++)
+                        serve_at(s, &c, 3 * T0, 0, 0);
+                CHECK_EQ_INT(status_of(c.in), 200);
+                CHECK_EQ_INT(strlen(body_of(c.in)), big);
+                client_close(&c);
+                close_all(s, cl, PER, 3 * T0);
+                free(body);
+        }
+        prom_server_close(s);
+}
+
 /* Heads that can no longer become a request are answered 400 at once, on the server's clock
  * (so that the answer cannot come from a deadline): HTTP/0.9's request line, a line no bytes
  * can make well-formed, and 1 to 100 bytes of a head ended by the client's half-close. A
@@ -1403,6 +1568,78 @@ static void test_server_early_answers(void)
         CHECK_EQ_INT(st.errors, ARRAY_SIZE(never) + 100);
         settle_at(s, NULL, T0);
         CHECK_EQ_INT(live_of(s), 0);
+        prom_server_close(s);
+}
+
+/* The deadlines of a head, with the default timeouts, on the server's clock: a connection waits
+ * PROM_SERVER_TIMEOUT_NS for a request, and a head must be whole PROM_SERVER_HEAD_TIMEOUT_NS
+ * after its first byte, whichever comes first; after an answer, bytes of the next request
+ * already there start its head at once. */
+static void test_server_head_deadline(void)
+{
+        const uint64_t IDLE = PROM_SERVER_TIMEOUT_NS, HEAD = PROM_SERVER_HEAD_TIMEOUT_NS;
+        struct prom_server *s = NULL;
+        struct prom_server_stats st;
+        struct client c;
+        char err[256];
+
+        CHECK(HEAD < IDLE);
+        CHECK_EQ_INT(prom_server_open("127.0.0.1:0", &s, err, sizeof(err)), 0);
+        if (!s)
+                return;
+        CHECK_EQ_INT(prom_server_set_body(s, "a 1\n", 4), 0);
+
+        /* nothing sent: the idle bound */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
+        settle_at(s, &c, T0);
+        CHECK_EQ_INT(live_of(s), 1);
+        settle_at(s, &c, T0 + IDLE - 1);
+        CHECK_EQ_INT(live_of(s), 1);
+        serve_at(s, &c, T0 + IDLE, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(live_of(s), 0);
+        client_close(&c);
+
+        /* a head begun a second after the connection: HEAD from its first byte */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
+        settle_at(s, &c, 2 * T0);
+        c.out = "GET /me";
+        c.outlen = strlen(c.out);
+        settle_at(s, &c, 2 * T0 + SEC);
+        settle_at(s, &c, 2 * T0 + SEC + HEAD - 1);
+        CHECK_EQ_INT(live_of(s), 1);
+        CHECK(!c.eof);
+        serve_at(s, &c, 2 * T0 + SEC + HEAD, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(c.inlen, 0); /* closed unanswered */
+        client_close(&c);
+
+        /* a head begun late: still no later than the idle bound */
+        CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
+        settle_at(s, &c, 3 * T0);
+        c.out = "GET /me";
+        c.outlen = strlen(c.out);
+        settle_at(s, &c, 3 * T0 + IDLE - SEC);
+        settle_at(s, &c, 3 * T0 + IDLE - 1);
+        CHECK_EQ_INT(live_of(s), 1);
+        serve_at(s, &c, 3 * T0 + IDLE, 0, 0);
+        CHECK(c.eof);
+        client_close(&c);
+
+        /* a whole request and half the next: the second head's time starts with the answer */
+        const char one_and_half[] = GET_KEEP "GET /me";
+        ask_at(s, &c, one_and_half, 1, 0, 4 * T0);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        settle_at(s, &c, 4 * T0 + HEAD - 1);
+        CHECK_EQ_INT(live_of(s), 1);
+        CHECK(!c.eof);
+        serve_at(s, &c, 4 * T0 + HEAD, 0, 0);
+        CHECK(c.eof);
+        CHECK_EQ_INT(responses(c.in, c.inlen, 0, NULL, NULL), 1);
+        client_close(&c);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(st.timed_out, 4);
+        CHECK_EQ_INT(st.live, 0);
         prom_server_close(s);
 }
 
@@ -1538,7 +1775,9 @@ int main(void)
         test_server_slow();
         test_server_flood();
         test_server_clock();
+        test_server_slowloris();
         test_server_early_answers();
+        test_server_head_deadline();
         test_server_requests();
         CHECK(!service_failed);
         rmdir(tmpdir);
