@@ -707,25 +707,38 @@ static void peer_of(const struct sockaddr_storage *ss, struct in6_addr *ret)
         }
 }
 
+/* How readily a connection is given up for a newcomer, most readily first: 0 answered and
+ * closing (CONN_LINGER), 1 in the middle of a request head, 2 waiting without a byte of one; 3
+ * never (free, or being sent an answer). */
+static int expendable(const struct prom_conn *c)
+{
+        if (c->state == CONN_LINGER)
+                return 0;
+        if (c->state == CONN_READ)
+                return c->inlen > 0 ? 1 : 2;
+        return 3;
+}
+
 /* The connection to give up for a newcomer, among those from peer (NULL: among all): one
- * answered and closing (CONN_LINGER) first; else the one that has waited longest for its request, idle or
- * in the middle of its head (the slowest: a client that sends its request at once never waits
- * long, and a newcomer has waited least of all). NULL when every one is busy with an answer,
- * which PROM_SERVER_TIMEOUT_NS bounds. */
+ * answered and closing first; else the unfinished head that has waited longest, the slowest
+ * (a client that sends its request as it connects never waits long); else the connection that
+ * has waited longest without a byte of a request. A newcomer has waited least of all. NULL when
+ * every one is being sent an answer, which PROM_SERVER_TIMEOUT_NS bounds. */
 static struct prom_conn *victim(struct prom_server *s, const struct in6_addr *peer)
 {
         struct prom_conn *best = NULL;
+        int best_rank = 3;
 
         for (size_t i = 0; i < PROM_SERVER_MAX_CONNS; i++) {
                 struct prom_conn *c = &s->conns[i];
-                int linger = c->state == CONN_LINGER, best_linger = best && best->state == CONN_LINGER;
+                int rank = expendable(c);
 
-                if (c->state != CONN_READ && !linger)
-                        continue; /* free, or sending an answer */
-                if (peer && memcmp(&c->peer, peer, sizeof(*peer)) != 0)
+                if (rank == 3 || (peer && memcmp(&c->peer, peer, sizeof(*peer)) != 0))
                         continue;
-                if (!best || linger > best_linger || (linger == best_linger && c->idle_seq < best->idle_seq))
+                if (rank < best_rank || (rank == best_rank && c->idle_seq < best->idle_seq)) {
                         best = c;
+                        best_rank = rank;
+                }
         }
         return best;
 }

@@ -21,17 +21,18 @@
  * most PROM_SERVER_MAX_CONNS connections, PROM_SERVER_MAX_PER_PEER of them from one address,
  * each with a PROM_SERVER_MAX_HEAD input buffer. A new connection from an address that holds
  * its share takes the place of one of that address's own; when all slots are taken, of
- * anyone's. The one given up is a connection answered and closing, else the one that has
- * waited longest for its request, idle or in the middle of its head: a slow head is given up
- * before a newcomer, which has waited least of all, so a slowloris cannot keep a scrape out.
- * Only when every candidate is sending an answer is the newcomer closed at once. A request
- * head must be whole within PROM_SERVER_HEAD_TIMEOUT_NS of its first byte, and a connection
- * waits at most PROM_SERVER_TIMEOUT_NS for a request (an idle keep-alive connection included);
- * that timeout also bounds a whole answer from the moment it is queued: a client that stalls,
- * or reads too slowly, is dropped. An answer holds a reference to the exposition it started
- * with, so at most one exposition per connection, and the current one, are alive. Errors are
- * answered with Connection: close, after which input is read and discarded until the client
- * closes (within the timeout), so the answer is not lost to a reset. SIGPIPE is never raised. */
+ * anyone's. The one given up is a connection answered and closing; else the unfinished request
+ * head that has waited longest, the slowest; else the connection that has waited longest
+ * without a byte of a request. A scrape sends its request as it connects, so a slowloris's
+ * heads go before it, and a newcomer has waited least of all: a slowloris cannot keep a scrape
+ * out. Only when every candidate is being sent an answer is the newcomer closed at once. A
+ * request head must be whole within PROM_SERVER_HEAD_TIMEOUT_NS of its first byte, and a
+ * connection waits at most PROM_SERVER_TIMEOUT_NS for a request (an idle keep-alive connection
+ * included); that timeout also bounds a whole answer from the moment it is queued: a client
+ * that stalls, or reads too slowly, is dropped. An answer holds a reference to the exposition
+ * it started with, so at most one exposition per connection, and the current one, are alive.
+ * Errors are answered with Connection: close, after which input is read and discarded until
+ * the client closes (within the timeout), so the answer is not lost to a reset. SIGPIPE is never raised. */
 
 #define PROM_SERVER_MAX_CONNS 64         /* connections open at once */
 #define PROM_SERVER_MAX_PER_PEER 16      /* of them from one address */

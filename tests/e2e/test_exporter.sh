@@ -35,7 +35,7 @@ WL=$!; pids+=($WL)
 while IFS=$'\t' read -r status message; do
         ok "$status" "$message"
 done < <("$PY" - "$MP" "$WL" "$MAX_CONNS" "$PER_PEER" <<'PYEOF' || printf '1\tthe checks did not run to the end\n'
-import os, socket, sys, threading, time
+import os, signal, socket, sys, threading, time
 
 port, pid, nslow, per_peer = (int(a) for a in sys.argv[1:5])
 ADDR = ("127.0.0.1", port)
@@ -107,16 +107,17 @@ while time.monotonic() < deadline and scrape(1.0) is None:
 time.sleep(0.3)
 base = fds()
 
-# The slowloris: nslow connections from 127.0.0.1, each sending a byte of a head that never
-# ends every 200 ms, each opened again as soon as the server closes or answers it.
+# The slowloris, in a process of its own as an attacker is: nslow connections from 127.0.0.1,
+# each sending a byte of a head that never ends every 200 ms, each opened again as soon as the
+# server closes or answers it. It stops at SIGTERM (or when this process is gone, or after 30 s)
+# and writes how many it opened to a pipe.
 HEAD = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100000
-stop = threading.Event()
-opened = [0]
 
-def slowloris():
+def slowloris(stopped):
     socks = [None] * nslow
     sent = [0] * nslow
-    while not stop.is_set():
+    opened = 0
+    while not stopped():
         for i in range(nslow):
             s = socks[i]
             if s is not None:
@@ -136,37 +137,47 @@ def slowloris():
                     continue
                 s.setblocking(False)
                 socks[i], sent[i] = s, 0
-                opened[0] += 1
+                opened += 1
             try:
                 s.send(HEAD[sent[i]:sent[i] + 1])
                 sent[i] += 1
             except OSError:
                 pass
-        stop.wait(0.2)
-    for s in socks:
-        if s is not None:
-            s.close()
+        time.sleep(0.2)
+    return opened
+
+rfd, wfd = os.pipe()
+parent, end = os.getpid(), time.monotonic() + 30
+attacker = os.fork()
+if attacker == 0:
+    os.close(rfd)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    n = slowloris(lambda: stop or os.getppid() != parent or time.monotonic() > end)
+    os.write(wfd, b"%d" % n)
+    os._exit(0)
+os.close(wfd)
 
 # Beside it, from another address, a head that never ends: closed unanswered at its deadline.
 slow_head = []
 def never_ending():
     slow_head.append(bad(b"GET /metr", False, "127.0.0.2"))
 
-threads = [threading.Thread(target=f, daemon=True) for f in (slowloris, never_ending)]
-for t in threads:
-    t.start()
+slow = threading.Thread(target=never_ending, daemon=True)
+slow.start()
 time.sleep(0.5)
 held, times = [], []
 for _ in range(10):
     held.append(fds() - base)
     times.append(scrape())
     time.sleep(0.2)
-stop.set()
-for t in threads:
-    t.join(15)
-check(per_peer <= max(held) <= nslow and opened[0] >= nslow,
+os.kill(attacker, signal.SIGTERM)
+opened = int(os.read(rfd, 32) or b"0")
+os.waitpid(attacker, 0)
+slow.join(15)
+check(per_peer <= max(held) <= nslow and opened >= nslow,
       "the slowloris held the server's connections (%d from one address at most, never over %d): %d to %d held, %d opened"
-      % (per_peer, nslow, min(held), max(held), opened[0]))
+      % (per_peer, nslow, min(held), max(held), opened))
 ok = [t for t in times if t is not None]
 check(len(ok) == 10 and max(ok) < 3, "scrapes during the slowloris: %d of 10 answered, each within 3 s (slowest %.3f s)"
       % (len(ok), max(ok) if ok else -1))

@@ -1399,8 +1399,9 @@ static void test_server_slowloris(void)
         CHECK(cl[N - PER].eof);
         for (int k = N - PER + 1; k < N; k++)
                 CHECK(!cl[k].eof);
-        /* a newcomer that has sent nothing yet is newer than every head: the next newcomer
-         * takes the place of the oldest head, not of it */
+        /* a newcomer that has sent nothing yet is newer than every head, and a head goes before
+         * a connection without a byte of one: the next newcomer takes the place of the oldest
+         * head, not of it */
         prom_server_get_stats(s, &st);
         CHECK_EQ_INT(client_open(&c, prom_server_port(s), 0, NULL, 0), 0);
         accept_at(s, &c, 1, T0, st.accepted + 1);
@@ -1415,6 +1416,24 @@ static void test_server_slowloris(void)
         prom_server_get_stats(s, &st);
         CHECK_EQ_INT(st.refused, 0);
         close_all(s, cl, N, T0);
+
+        /* an unfinished head goes before an older connection that has sent nothing */
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(client_open_from(&cl[0], lo + 8, prom_server_port(s), 0, NULL, 0), 0);
+        accept_at(s, cl, 1, T0, st.accepted + 1);
+        open_in_order(s, cl + 1, PER - 1, PER, lo + 8, "GET /metr", T0);
+        CHECK_EQ_INT(live_of(s), PER);
+        prom_server_get_stats(s, &st);
+        CHECK_EQ_INT(client_open_from(&c, lo + 8, prom_server_port(s), 0, GET_CLOSE, strlen(GET_CLOSE)), 0);
+        serve_at(s, &c, T0, 0, 0);
+        CHECK_EQ_INT(status_of(c.in), 200);
+        client_close(&c);
+        settle_at(s, NULL, T0);
+        for (int k = 0; k < PER; k++) {
+                client_io(&cl[k]);
+                CHECK_EQ_INT(cl[k].eof, k == 1);
+        }
+        close_all(s, cl, PER, T0);
 
         /* four addresses fill the table: a fifth's scrape takes the place of the oldest head */
         open_in_order(s, cl, N, PER, lo + 1, "GET /metr", 2 * T0);
