@@ -275,7 +275,7 @@ static int parse_row(const struct cells *x, struct runfile_row *r)
                 .jit_pss = BYTES(C_JIT_PSS), .dbg_images = BYTES(C_DEBUG_IMAGES),
                 .processes = (int)cell_count(x, C_PROCS, 0, INT32_MAX),
         };
-        if (r->p.t < 0 && !*cell(x, C_T))
+        if (r->p.t < 0 && (!cell(x, C_T) || !*cell(x, C_T)))
                 note_cell(x, C_T, ""); /* every row jitmem writes has its time */
         if (!r->tree && r->pid < 0 && (!cell(x, C_PID) || !*cell(x, C_PID)))
                 note_cell(x, C_PID, ""); /* and every process row its PID */
