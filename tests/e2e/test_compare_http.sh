@@ -105,8 +105,9 @@ for i in "${!JIT_PYTHONS[@]}"; do
         jcheck "real JIT: probed" "$TMP/real/comparison.json" "d['python']['jit']['machine_code'] is True"
         "$JITMEM" compare --workload webapp --python "$JIT_PY" --runs 1 --duration 1s --workers 2 --out "$TMP/realweb" > /dev/null 2>&1
         jcheck "real JIT: the web service under load compiles JIT code in its workers" "$TMP/realweb/comparison.json" "d['metrics']['peak_jit_code_bytes']['on'] > 0 and d['metrics']['peak_jit_code_bytes']['off'] == 0"
+        # (by the last point: at 25% of a 1 s load beside busy CPUs a worker may not have compiled yet)
         jcheck "real JIT: JIT code per worker at equal requests served, none off" "$TMP/realweb/comparison.json" \
-                "all(p['worker_jit_code_bytes']['on'] > 0 and p['worker_jit_code_bytes']['off'] == 0 for p in d['equivalent_points'])"
+                "d['equivalent_points'][-1]['worker_jit_code_bytes']['on'] > 0 and all(p['worker_jit_code_bytes']['off'] == 0 for p in d['equivalent_points'])"
 done
 jit_end
 jit_none && skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): the comparison on a JIT-enabled CPython did not run"

@@ -63,7 +63,8 @@ set -m # (else a command started with & ignores SIGINT, as Ctrl-C at a terminal 
 BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=2 bash tests/run >"$TMP/int.out" 2>&1 &
 runner=$!
 set +m
-for _ in $(seq 100); do [ "$(pgrep -fc "^$mark")" -ge 2 ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ "$(pgrep -fc "^$mark")" -ge 2 ] && break; sleep 0.05; done
+check_eq "interrupted: two scripts had started" "$(pgrep -fc "^$mark")" 2
 kill -INT "$runner"
 for _ in $(seq 100); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$runner" 2>/dev/null
