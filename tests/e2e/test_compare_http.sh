@@ -88,7 +88,8 @@ for r in d["runs"]:
     logged = open(r["dir"] + "/output.log").read().count("restarted as")
     got = r["figures"]["worker_restarts"]
     # a replacement started just before the stop may live less than one tick: never sampled
-    assert logged >= 3 and logged - 1 <= got <= logged, (r["dir"], logged, got)
+    # (how many crash requests a 2 s load gets through depends on the machine's load: at least one)
+    assert logged >= 1 and logged - 1 <= got <= logged, (r["dir"], logged, got)
     assert r["figures"]["workers_at_once"] == 2, r["figures"]
 assert d["workers"]["on"]["restarts_in_all_runs"] == d["runs"][1]["figures"]["worker_restarts"], d["workers"]
 assert d["control"] and d["verdict"]["rules"] == [], d["verdict"]  # a control: no rule to apply it to

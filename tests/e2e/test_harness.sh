@@ -59,8 +59,11 @@ mark="jitmem-harness-$$-$RANDOM"
 for n in a b c; do
         printf 'exec -a %s sleep 300\n' "$mark" >"$par/e2e/test_$n.sh"
 done
-set -m # (else a command started with & ignores SIGINT, as Ctrl-C at a terminal would not have it)
-BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=2 bash tests/run >"$TMP/int.out" 2>&1 &
+# (else a command started with & ignores SIGINT, as Ctrl-C at a terminal would not have it; and
+# env restores SIGINT where this script was itself started with it ignored, as a background job
+# of a shell without job control is, which no trap in tests/run could undo)
+set -m
+BUILD="$par" E2E_DIR="$par/e2e" JITMEM_TEST_JOBS=2 env --default-signal=INT bash tests/run >"$TMP/int.out" 2>&1 &
 runner=$!
 set +m
 for _ in $(seq 600); do [ "$(pgrep -fc "^$mark")" -ge 2 ] && break; sleep 0.05; done
