@@ -503,6 +503,7 @@ void runner_options_default(struct runner_options *o)
         o->interval_ns = 100000000ULL;
         o->grace_ns = 10000000000ULL;
         o->probe = 1;
+        o->cgroup_procs_fd = -1;
 }
 
 void runner_result_free(struct runner_result *ret)
@@ -803,7 +804,7 @@ static int prepare_trace(struct run *R)
 static int start_command(struct run *R)
 {
         struct rusage ru0;
-        int logfd = -1, r;
+        int logfd = -1, cgfd = 0, r;
 
         if (R->o.capture_output) {
                 logfd = openat(R->dirfd, "output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -813,10 +814,22 @@ static int start_command(struct run *R)
                         return r;
                 }
         }
+        if (R->o.cgroup_procs_fd >= 0) {
+                /* above 2, where the child's dup2()s onto 0, 1 and 2 cannot reach it */
+                cgfd = fcntl(R->o.cgroup_procs_fd, F_DUPFD_CLOEXEC, 3);
+                if (cgfd < 0) {
+                        r = -errno;
+                        if (logfd >= 0)
+                                close(logfd);
+                        set_error(R->res, "cannot use the cgroup's cgroup.procs: %s", strerror(-r));
+                        return r;
+                }
+        }
         struct spawn_options sp = {
                 .path = R->path, .argv = R->argv, .envp = R->envp ? R->envp : environ,
                 .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
                 .keep_fd = R->progress_pipe[1] > 2 ? R->progress_pipe[1] : 0,
+                .cgroup_procs_fd = cgfd,
         };
         /* Run from an interactive shell, the command gets the terminal (it may read it, and ^C
          * and ^Z reach it directly), as a shell gives it to a job. */
@@ -830,17 +843,22 @@ static int start_command(struct run *R)
         r = spawn_start(&sp, &R->child);
         if (logfd >= 0)
                 close(logfd);
+        if (cgfd > 2)
+                close(cgfd);
         if (r < 0) {
                 char path[sizeof(R->res->error)];
                 util_escape_text(R->path, strlen(R->path), path, sizeof(path));
-                set_error(R->res, "cannot execute %s: %s%s", path, util_strerror(r),
-                          r == -ENOEXEC ? " (not a binary, and no #! line)" : "");
+                if (cgfd > 2 && access(R->path, X_OK) == 0 && r != -ENOEXEC)
+                        set_error(R->res, "cannot execute %s: %s (or cannot enter its cgroup)", path, util_strerror(r));
+                else
+                        set_error(R->res, "cannot execute %s: %s%s", path, util_strerror(r),
+                                  r == -ENOEXEC ? " (not a binary, and no #! line)" : "");
                 R->code = r == -ENOENT ? EXIT_CODE_NOT_FOUND : EXIT_CODE_NOT_EXEC;
                 return r;
         }
         R->res->started = 1;
         /* The command's own children in its group die with jitmem too (SIGKILL included). */
-        r = spawn_guard_start(R->child.pid, &R->guard);
+        r = spawn_guard_start_cgroup(R->child.pid, R->o.cgroup_dir, &R->guard);
         if (r < 0)
                 warnf(R, "cannot start the guard of the command's process group: %s (if jitmem is killed, "
                       "the command's children may outlive it)", util_strerror(r));

@@ -36,6 +36,14 @@ struct runner_options {
                                      * its events go to OUT/trace/, then OUT/events.jsonl and the
                                      * summary's "jit" object (jittrace.h) */
         void (*warn)(const char *message); /* told what goes wrong during the run; may be NULL */
+        /* A cgroup to run the command in (jitmem fit): its cgroup.procs open for writing, which
+         * the child writes "0\n" to between fork and exec, so the command and all it starts are
+         * in the cgroup from their first instruction (a failed write fails the run as an exec
+         * would); -1: none (the default; 0 is a valid fd). The guard (spawn.h) is given
+         * cgroup_dir (a full path, the kfile root included; NULL: none) to empty and remove
+         * should jitmem be killed. Nothing else jitmem starts goes into the cgroup. */
+        int cgroup_procs_fd;
+        const char *cgroup_dir;
         /* A driver run in a thread of its own once the command has started (an HTTP load, say):
          * it may count work done in *progress (then recorded as progress_units, in place of the
          * progress pipe), should stop soon after *command_ended becomes 1, and when it returns

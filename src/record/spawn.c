@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static int check_exec(const char *path)
@@ -123,6 +124,17 @@ static void child_exec(const struct spawn_options *o, int err_fd, pid_t parent)
                 if (fl < 0 || fcntl(o->keep_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
                         goto fail;
         }
+        if (o->cgroup_procs_fd > 2) {
+                ssize_t w;
+                do
+                        w = write(o->cgroup_procs_fd, "0\n", 2);
+                while (w < 0 && errno == EINTR);
+                if (w != 2) {
+                        if (w >= 0)
+                                errno = EIO;
+                        goto fail;
+                }
+        }
         execve(o->path, o->argv, o->envp);
 fail:
         e = errno;
@@ -169,9 +181,74 @@ int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
         return 0;
 }
 
+/* A pause of ms milliseconds (async-signal-safe). */
+static void guard_sleep_ms(long ms)
+{
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Sends SIGKILL to each PID listed in path (a cgroup.procs). Returns how many it listed, or -1
+ * when it cannot be read. Only async-signal-safe calls; a line longer than a PID is skipped. */
+static int guard_kill_listed(const char *path)
+{
+        char buf[4096];
+        long pid = 0;
+        int n = 0, fd, digits = 0, bad = 0;
+        ssize_t k;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        while ((k = read(fd, buf, sizeof(buf))) > 0 || (k < 0 && errno == EINTR)) {
+                for (ssize_t i = 0; i < k; i++) {
+                        if (buf[i] >= '0' && buf[i] <= '9' && digits < 9) {
+                                pid = pid * 10 + (buf[i] - '0');
+                                digits++;
+                        } else if (buf[i] == '\n') {
+                                if (digits && !bad && pid > 0) {
+                                        kill((pid_t)pid, SIGKILL);
+                                        n++;
+                                }
+                                pid = digits = bad = 0;
+                        } else {
+                                bad = 1;
+                        }
+                }
+        }
+        close(fd);
+        return n;
+}
+
+/* Empties the cgroup at dir (SIGKILL to what it holds until none is left) and removes it, each
+ * bounded to about 5 s. Only async-signal-safe calls. */
+static void guard_clean_cgroup(const char *dir)
+{
+        char procs[4096 + 32];
+        size_t len = strlen(dir);
+
+        if (len == 0 || len >= 4096)
+                return;
+        memcpy(procs, dir, len);
+        memcpy(procs + len, "/cgroup.procs", sizeof("/cgroup.procs"));
+        for (int i = 0; i < 500; i++) {
+                int n = guard_kill_listed(procs);
+                if (n <= 0)
+                        break;
+                guard_sleep_ms(10);
+        }
+        for (int i = 0; i < 500; i++) {
+                if (rmdir(dir) == 0 || errno != EBUSY)
+                        break;
+                guard_kill_listed(procs);
+                guard_sleep_ms(10);
+        }
+}
+
 /* The guard's body: only async-signal-safe calls (jitmem may have threads). fd is its end of
- * the socket pair. */
-static void guard_main(int fd, int pgid)
+ * the socket pair; cgroup_dir the trial's cgroup to empty and remove, or NULL. */
+static void guard_main(int fd, int pgid, const char *cgroup_dir)
 {
         static const int quiet[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
         struct rlimit rl;
@@ -202,12 +279,22 @@ static void guard_main(int fd, int pgid)
         do
                 n = read(3, &c, 1);
         while (n < 0 && errno == EINTR);
-        if (n != 1)
-                kill(0, SIGKILL); /* jitmem ended without a word: the group goes, the guard with it */
+        if (n != 1) {
+                /* jitmem ended without a word: its cgroup's processes go, then the group, the
+                 * guard with it */
+                if (cgroup_dir)
+                        guard_clean_cgroup(cgroup_dir);
+                kill(0, SIGKILL);
+        }
         _exit(0);
 }
 
 int spawn_guard_start(int pgid, struct spawn_guard *ret)
+{
+        return spawn_guard_start_cgroup(pgid, NULL, ret);
+}
+
+int spawn_guard_start_cgroup(int pgid, const char *cgroup_dir, struct spawn_guard *ret)
 {
         int sv[2], e;
         pid_t pid;
@@ -224,7 +311,7 @@ int spawn_guard_start(int pgid, struct spawn_guard *ret)
                 return -e;
         }
         if (pid == 0)
-                guard_main(sv[1], pgid);
+                guard_main(sv[1], pgid, cgroup_dir && *cgroup_dir ? cgroup_dir : NULL);
         close(sv[1]);
         ret->pid = (int)pid;
         ret->fd = sv[0];

@@ -24,6 +24,11 @@ struct spawn_options {
         int stderr_fd;         /* -1 to inherit, else dup2()'d onto 2 */
         int keep_fd;           /* an fd above 2 that the program inherits (its close-on-exec flag
                                 * is cleared in the child); 0: none */
+        int cgroup_procs_fd;   /* an fd above 2 on a cgroup's cgroup.procs, open for writing: the
+                                * child writes "0\n" to it before the exec, so the program and all
+                                * it starts run in that cgroup from their first instruction (a
+                                * failed write fails the start as an exec would); 0: none, as
+                                * keep_fd (runner.c moves a lower fd above 2) */
 };
 
 struct spawn_child {
@@ -54,6 +59,13 @@ struct spawn_guard {
         int fd;         /* jitmem's end of the pair; -1: none */
 };
 int spawn_guard_start(int pgid, struct spawn_guard *ret);
+
+/* The same guard, which also empties and removes the cgroup directory cgroup_dir (a full path,
+ * the kfile root included) before it kills the group when jitmem dies without telling it: each
+ * PID of its cgroup.procs is sent SIGKILL until the file reads empty, then the directory is
+ * removed (both bounded to a few seconds). The guard itself stays outside the cgroup.
+ * cgroup_dir NULL or "": spawn_guard_start(). */
+int spawn_guard_start_cgroup(int pgid, const char *cgroup_dir, struct spawn_guard *ret);
 
 /* Tells the guard that jitmem ends the run itself (it exits without killing anything) and
  * reaps it, unless it was reaped already (g->pid 0). Accepts NULL. Returns 0. */

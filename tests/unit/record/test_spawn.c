@@ -373,6 +373,77 @@ static void test_guard(void)
         CHECK_EQ_INT(spawn_guard_stop(NULL), 0);
 }
 
+/* cgroup_procs_fd: the child writes "0\n" to it before the exec (here a plain file stands in
+ * for cgroup.procs); one it cannot write to fails the start as an exec would. The guard given a
+ * cgroup directory kills what its cgroup.procs lists, then the group. */
+static void test_cgroup_fd(void)
+{
+        static char a_sleep2[] = "sleep", a_60[] = "60";
+        char *argv_true[] = { a_true, NULL };
+        char *argv_sleep[] = { a_sleep2, a_60, NULL };
+        struct spawn_options o = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        struct spawn_child c, other;
+        struct spawn_guard g;
+        char path[256], dir[256], buf[32];
+        int fd, rfd, st;
+        ssize_t n;
+
+        path_in(path, sizeof(path), tmpdir, "procs");
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        CHECK(fd > 2);
+        o.path = "/bin/true";
+        o.argv = argv_true;
+        o.envp = environ;
+        o.cgroup_procs_fd = fd;
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        st = reap(c.pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        close(fd);
+        rfd = open(path, O_RDONLY | O_CLOEXEC);
+        n = read(rfd, buf, sizeof(buf) - 1);
+        close(rfd);
+        CHECK_EQ_INT((int)n, 2);
+        CHECK(n == 2 && buf[0] == '0' && buf[1] == '\n');
+
+        rfd = open(path, O_RDONLY | O_CLOEXEC); /* not writable: the start fails */
+        o.cgroup_procs_fd = rfd;
+        CHECK_EQ_INT(spawn_start(&o, &c), -EBADF);
+        close(rfd);
+
+        /* the guard with a cgroup: what its cgroup.procs lists is killed too */
+        memset(&o, 0, sizeof(o));
+        o.stdin_fd = o.stdout_fd = o.stderr_fd = -1;
+        o.path = "/bin/sleep";
+        o.argv = argv_sleep;
+        o.envp = environ;
+        o.new_pgrp = 1;
+        CHECK_EQ_INT(spawn_start(&o, &other), 0); /* a process of the "cgroup", outside the group */
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        path_in(dir, sizeof(dir), tmpdir, "cg");
+        CHECK_EQ_INT(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        dprintf(fd, "%d\n", other.pid);
+        close(fd);
+        CHECK_EQ_INT(spawn_guard_start_cgroup(c.pid, dir, &g), 0);
+        close(g.fd); /* as when jitmem is killed */
+        st = reap(g.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        st = reap(other.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        st = reap(c.pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        for (int i = 0; i < 2; i++) {
+                int pfd = i ? c.pidfd : other.pidfd;
+                if (pfd >= 0)
+                        close(pfd);
+        }
+        unlink(path);
+        rmdir(dir);
+}
+
 /* Reads fd to EOF into buf (NUL-terminated). Returns the length. */
 static size_t drain(int fd, char *buf, size_t size)
 {
@@ -621,6 +692,7 @@ int main(void)
         test_pgrp();
         test_deathsig();
         test_guard();
+        test_cgroup_fd();
         test_redirect();
         test_signals();
         test_pidfd_open();
