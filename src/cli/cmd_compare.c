@@ -8,6 +8,7 @@
 #include "python_probe.h"
 #include "spawn.h"
 #include "util.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -103,40 +104,6 @@ static void on_stop_signal(int sig)
 static void status_cb(const char *line)
 {
         cli_error("%s", line);
-}
-
-/* The bundled workloads' directory: $JITMEM_WORKLOADS, or beside the binary (the build tree's
- * ../workloads, an install's ../share/jitmem/workloads). */
-static int find_workloads(char *out, size_t size)
-{
-        static const char *const rel[] = { "../workloads/_common.py", "../share/jitmem/workloads/_common.py", NULL };
-        const char *tail = "/_common.py";
-        size_t n, t = strlen(tail);
-
-        if (util_find_beside_binary("JITMEM_WORKLOADS", rel, out, size) < 0)
-                return -ENOENT;
-        n = strlen(out);
-        if (n > t && strcmp(out + n - t, tail) == 0)
-                out[n - t] = '\0'; /* the directory (JITMEM_WORKLOADS names it already) */
-        return 0;
-}
-
-/* A TCP port free on 127.0.0.1 now (the kernel's choice), or -1. */
-static int free_port(void)
-{
-        struct sockaddr_in a;
-        socklen_t l = sizeof(a);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-        if (fd < 0)
-                return -1;
-        memset(&a, 0, sizeof(a));
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-                port = ntohs(a.sin_port);
-        close(fd);
-        return port;
 }
 
 static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
@@ -422,23 +389,14 @@ static void print_summary(const struct compare_result *c)
  * what they point into. */
 struct compare_cli {
         struct compare_options o;
-        struct httpdrive http;
-        struct load_target target;
-        struct load_request *reqs;
-        size_t nreqs;
-        const char *http_url, *mix;     /* --http, --requests */
+        struct cli_workload w;          /* the command and its load (workload.h) */
         struct python_info *pi;         /* the probed interpreter */
-        const char *python, *scale;     /* --python, --scale */
-        int force, json, interval_set, workers_set;
-        int probe;                      /* interp is a Python interpreter to probe */
-        char default_out[64], wdir[KFILE_PATH_MAX], script[KFILE_PATH_MAX + 64], interp[KFILE_PATH_MAX],
-                resolved[KFILE_PATH_MAX], err[1024], workers_s[16];
-        char webapp_url[64], webapp_mix[KFILE_PATH_MAX + 32], port_s[16];
-        char *wargv[8];                 /* a bundled workload's command */
+        int force, json, interval_set;
+        char default_out[64], err[1024];
 };
 
 /* Returned by the steps below to go on to the next one; anything else is the exit status. */
-#define GO_ON (-1)
+#define GO_ON CLI_WORKLOAD_GO_ON
 
 static const struct option compare_opts[] = {
         { "workload", required_argument, NULL, 'w' },
@@ -476,14 +434,7 @@ static const struct option compare_opts[] = {
 static void compare_cli_init(struct compare_cli *s)
 {
         memset(s, 0, sizeof(*s));
-        s->python = "python3";
-        s->scale = "1";
-        snprintf(s->workers_s, sizeof(s->workers_s), "1");
-        s->http.connections = 16;
-        s->http.duration_ns = 30000000000ULL;
-        s->http.ready_timeout_ns = 30000000000ULL;
-        s->http.timeout_ns = 10000000000ULL;
-        s->http.seed = 1;
+        cli_workload_init(&s->w);
         runner_options_default(&s->o.run);
         s->o.run.interval_ns = 50000000ULL;
         s->o.runs = COMPARE_RUNS_DEFAULT;
@@ -501,17 +452,17 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
 
         *ret_mine = 1;
         switch (c) {
-        case 'w': s->o.workload = optarg; break;
+        case 'w': s->o.workload = s->w.name = optarg; break;
         case 'p':
                 if (cli_empty_value("compare", "--python", optarg, "an interpreter"))
                         return CLI_EXIT_USAGE;
-                s->python = optarg;
+                s->w.python = optarg;
                 break;
         case 's': {
                 double v;
                 if (util_parse_number(optarg, &v) < 0 || !(v > 0) || v > 1000)
                         return cli_usage_error("compare", "bad --scale '%s': expected a number above 0, at most 1000", optarg);
-                s->scale = optarg;
+                s->w.scale = optarg;
                 break;
         }
         case 'n':
@@ -583,9 +534,9 @@ static int parse_verdict_option(struct compare_cli *s, int c, int *ret_mine)
         case 'k':
                 if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > 1024)
                         return cli_usage_error("compare", "bad --workers '%s': expected a whole number from 1 to 1024", optarg);
-                s->o.workers = (int)u;
-                s->workers_set = 1;
-                snprintf(s->workers_s, sizeof(s->workers_s), "%d", s->o.workers);
+                s->o.workers = s->w.workers = (int)u;
+                s->w.workers_set = 1;
+                snprintf(s->w.workers_s, sizeof(s->w.workers_s), "%d", s->o.workers);
                 break;
         case 'r':
                 if (util_parse_duration(optarg, &s->o.restart_ns) < 0 || s->o.restart_ns == 0)
@@ -614,49 +565,6 @@ static int parse_verdict_option(struct compare_cli *s, int c, int *ret_mine)
         return GO_ON;
 }
 
-/* The options of the HTTP load. */
-static int parse_http_option(struct compare_cli *s, int c, int *ret_mine)
-{
-        struct httpdrive *h = &s->http;
-        uint64_t u;
-
-        *ret_mine = 1;
-        switch (c) {
-        case 'U': s->http_url = optarg; break;
-        case 'Q':
-                if (cli_empty_value("compare", "--requests", optarg, "a file of requests"))
-                        return CLI_EXIT_USAGE;
-                s->mix = optarg;
-                break;
-        case 'q': {
-                if (util_parse_number(optarg, &h->rate) < 0 || h->rate < LOAD_MIN_RATE || h->rate > LOAD_MAX_RATE)
-                        return cli_usage_error("compare", "bad --rate '%s': expected requests per second from %g to %.0f",
-                                               optarg, LOAD_MIN_RATE, LOAD_MAX_RATE);
-                break;
-        }
-        case 'c':
-                if (util_parse_u64(optarg, strlen(optarg), &u) != (int)strlen(optarg) || u < 1 || u > LOAD_MAX_CONNECTIONS)
-                        return cli_usage_error("compare", "bad --connections '%s'", optarg);
-                h->connections = (int)u;
-                break;
-        case 'd':
-                if (util_parse_duration(optarg, &h->duration_ns) < 0 || h->duration_ns == 0)
-                        return cli_usage_error("compare", "bad --duration '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                break;
-        case 'w' + 256:
-                if (util_parse_duration(optarg, &h->warmup_ns) < 0)
-                        return cli_usage_error("compare", "bad --http-warmup '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                break;
-        case 'y':
-                if (util_parse_duration(optarg, &h->ready_timeout_ns) < 0 || h->ready_timeout_ns == 0)
-                        return cli_usage_error("compare", "bad --ready-timeout '%s': expected a duration such as 30s; units: " UTIL_DURATION_UNITS, optarg);
-                break;
-        default:
-                *ret_mine = 0;
-        }
-        return GO_ON;
-}
-
 static int parse_options(struct compare_cli *s, int argc, char **argv)
 {
         int c, code, mine;
@@ -674,7 +582,7 @@ static int parse_options(struct compare_cli *s, int argc, char **argv)
                         if (!mine)
                                 code = parse_verdict_option(s, c, &mine);
                         if (!mine)
-                                code = parse_http_option(s, c, &mine);
+                                code = cli_workload_http_option("compare", &s->w, c, optarg, &mine);
                         if (!mine)
                                 return cli_option_error("compare", c, argv);
                 }
@@ -684,164 +592,37 @@ static int parse_options(struct compare_cli *s, int argc, char **argv)
         return GO_ON;
 }
 
-/* The bundled web service: a pre-forking server on a free loopback port, driven with its
- * default request mix. */
-static int setup_webapp(struct compare_cli *s)
-{
-        if (!s->o.workload || strcmp(s->o.workload, "webapp") != 0)
-                return GO_ON;
-        if (find_workloads(s->wdir, sizeof(s->wdir)) < 0) {
-                cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
-                return CLI_EXIT_FAILURE;
-        }
-        int port = free_port();
-        if (port < 0) {
-                cli_error("cannot find a free port on 127.0.0.1");
-                return CLI_EXIT_FAILURE;
-        }
-        snprintf(s->port_s, sizeof(s->port_s), "%d", port);
-        snprintf(s->webapp_url, sizeof(s->webapp_url), "http://127.0.0.1:%d/", port);
-        snprintf(s->webapp_mix, sizeof(s->webapp_mix), "%s/webapp-mix.txt", s->wdir);
-        if (!s->http_url)
-                s->http_url = s->webapp_url;
-        if (!s->mix)
-                s->mix = s->webapp_mix;
-        return GO_ON;
-}
-
-/* --http: the target and its request mix. */
-static int setup_http(struct compare_cli *s)
-{
-        int r;
-
-        if (!s->http_url) {
-                if (s->mix)
-                        return cli_usage_error("compare", "--requests goes with --http");
-                return GO_ON;
-        }
-        r = load_parse_url(s->http_url, &s->target);
-        if (r == -EINVAL)
-                return cli_usage_error("compare", "bad --http '%s': expected http://HOST[:PORT][/PATH]", s->http_url);
-        if (r < 0) {
-                char safe[CLI_TEXT_SIZE];
-                cli_error("%s: host not found", cli_text(s->http_url, safe, sizeof(safe)));
-                return CLI_EXIT_FAILURE;
-        }
-        r = load_requests_build(&s->target, s->mix, &s->reqs, &s->nreqs, s->err, sizeof(s->err));
-        if (r < 0) {
-                char safe[CLI_TEXT_SIZE];
-                cli_error("%s", cli_text(s->err, safe, sizeof(safe)));
-                return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
-        }
-        s->http.url = s->http_url;
-        s->http.target = &s->target;
-        s->http.requests = s->reqs;
-        s->http.nrequests = s->nreqs;
-        s->o.http = &s->http;
-        return GO_ON;
-}
-
-/* A bundled workload's command: the interpreter running the workload's script. */
-static int setup_workload(struct compare_cli *s)
-{
-        static const char *const known[] = { "numeric", "dynamic", "orm", "broad", "startup", "webapp" };
-        struct compare_options *o = &s->o;
-        int ok = 0, r;
-
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-                ok |= strcmp(o->workload, known[i]) == 0;
-        if (!ok)
-                return cli_usage_error("compare", "unknown workload '%s': numeric, dynamic, orm, broad, startup or webapp",
-                                       o->workload);
-        if (find_workloads(s->wdir, sizeof(s->wdir)) < 0) {
-                cli_error("cannot find the bundled workloads: set JITMEM_WORKLOADS to their directory");
-                return CLI_EXIT_FAILURE;
-        }
-        r = spawn_resolve(s->python, s->resolved, sizeof(s->resolved));
-        if (r < 0) {
-                char safe[CLI_TEXT_SIZE];
-                cli_error("%s: %s", cli_text(s->python, safe, sizeof(safe)), r == -ENOENT ? "not found" : util_strerror(r));
-                return CLI_EXIT_FAILURE;
-        }
-        snprintf(s->script, sizeof(s->script), "%s/%s.py", s->wdir, o->workload);
-        if (strcmp(o->workload, "startup") == 0 && !s->interval_set) {
-                o->run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
-                o->run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
-        }
-        s->wargv[0] = s->resolved;
-        s->wargv[1] = s->script;
-        s->wargv[2] = (char *)"--scale";
-        s->wargv[3] = (char *)s->scale;
-        s->wargv[4] = (char *)"--workers";
-        s->wargv[5] = s->workers_s;
-        s->wargv[6] = NULL;
-        if (strcmp(o->workload, "webapp") == 0) {
-                s->wargv[2] = (char *)"--port";
-                s->wargv[3] = s->port_s;
-                if (o->workers == 1 && !s->workers_set) { /* a web service: 4 workers unless told */
-                        o->workers = 4;
-                        snprintf(s->workers_s, sizeof(s->workers_s), "4");
-                }
-        }
-        o->argv = s->wargv;
-        snprintf(s->interp, sizeof(s->interp), "%s", s->resolved);
-        s->probe = 1;
-        return GO_ON;
-}
-
-/* The command: a bundled workload, or the one given (and the interpreter it runs, if any). */
-static int setup_command(struct compare_cli *s, int argc, char **argv)
-{
-        int r;
-
-        if (s->o.workload && optind < argc)
-                return cli_usage_error("compare", "give either --workload or a command, not both");
-        if (!s->o.workload && optind >= argc)
-                return cli_usage_error("compare", "no workload: --workload NAME or -- COMMAND [ARG...]");
-        if (s->o.workload)
-                return setup_workload(s);
-        s->o.argv = argv + optind;
-        r = spawn_resolve(s->o.argv[0], s->resolved, sizeof(s->resolved));
-        if (r < 0) {
-                char safe[CLI_TEXT_SIZE];
-                cli_error("%s: command not found", cli_text(s->o.argv[0], safe, sizeof(safe)));
-                return CLI_EXIT_FAILURE;
-        }
-        s->probe = python_find_interpreter(s->resolved, s->interp, sizeof(s->interp)) == 1;
-        return GO_ON;
-}
-
 /* Is there a JIT to compare? */
 static int check_jit(struct compare_cli *s)
 {
         char safe[CLI_TEXT_SIZE];
 
-        if (!s->probe) {
+        if (!s->w.probe) {
                 cli_error("note: %s is not a Python interpreter jitmem can probe; comparing PYTHON_JIT=0 and =1 as given",
                           cli_text(s->o.argv[0], safe, sizeof(safe)));
                 return GO_ON;
         }
         s->pi = calloc(1, sizeof(*s->pi));
-        if (!s->pi || python_probe(s->interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
-                cli_error("cannot probe %s: %s", cli_text(s->interp, safe, sizeof(safe)), s->err[0] ? s->err : "out of memory");
+        if (!s->pi || python_probe(s->w.interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, s->pi, s->err, sizeof(s->err)) < 0) {
+                cli_error("cannot probe %s: %s", cli_text(s->w.interp, safe, sizeof(safe)), s->err[0] ? s->err : "out of memory");
                 return CLI_EXIT_FAILURE;
         }
         s->o.python = s->pi;
         /* A bundled workload runs on the interpreter itself, not through a launcher (a pyenv
          * shim is a shell script whose helpers would be measured too). */
         if (s->o.workload && s->pi->executable[0] && access(s->pi->executable, X_OK) == 0)
-                s->wargv[0] = s->pi->executable;
+                s->w.wargv[0] = s->pi->executable;
         int machine_code = s->pi->build == PY_JIT_BUILT_ON || s->pi->build == PY_JIT_BUILT_OFF;
         if (!machine_code && !s->force) {
                 cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
                           "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
                           "to run the comparison as a control experiment.",
-                          cli_text(s->interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
+                          cli_text(s->w.interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
                 return CLI_EXIT_FAILURE;
         }
         if (!machine_code)
                 cli_error("control experiment: %s has no JIT machine code, no difference is expected",
-                          cli_text(s->interp, safe, sizeof(safe)));
+                          cli_text(s->w.interp, safe, sizeof(safe)));
         return GO_ON;
 }
 
@@ -890,16 +671,21 @@ int cmd_compare(int argc, char **argv)
         compare_cli_init(&s);
         code = parse_options(&s, argc, argv);
         if (code == GO_ON)
-                code = setup_webapp(&s);
-        if (code == GO_ON)
-                code = setup_http(&s);
-        if (code == GO_ON)
-                code = setup_command(&s, argc, argv);
-        if (code == GO_ON)
+                code = cli_workload_setup("compare", &s.w, argc, argv, optind);
+        if (code == GO_ON) {
+                s.o.argv = s.w.argv;
+                s.o.workers = s.w.workers;
+                if (s.w.have_http)
+                        s.o.http = &s.w.http;
+                if (s.w.startup && !s.interval_set) {
+                        s.o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
+                        s.o.run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
+                }
                 code = check_jit(&s);
+        }
         if (code == GO_ON)
                 code = run_comparison(&s);
-        load_requests_free(s.reqs, s.nreqs);
+        cli_workload_free(&s.w);
         free(s.pi);
         return code;
 }
