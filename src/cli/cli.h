@@ -21,7 +21,8 @@ enum {
 #define CLI_EXIT_CODES_HELP                                                                         \
         "Exit status:\n"                                                                            \
         "  0    success (run: the command's own status is returned; 128+N when killed by signal N)\n" \
-        "  1    env: the interpreter could not be probed; compare: it could not be run; load: no\n"  \
+        "  1    env: the interpreter could not be probed; compare: it could not be run; fit: a limit\n" \
+        "       was not found; load: no\n"                                                           \
         "       request completed; watch: nothing to watch, or it cannot listen; analyze: not a\n"    \
         "       run directory\n"                                                                    \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
@@ -29,7 +30,7 @@ enum {
         "       failed (--trace-jit: the trace disagrees with /proc)\n"                            \
         "  126  run: the command was found but cannot be executed\n"                                \
         "  127  run: the command was not found\n"                                                   \
-        "  130  compare: interrupted (completed runs are kept: rerun with --resume)\n"
+        "  130  compare, fit: interrupted (completed runs are kept: rerun with --resume)\n"
 
 /* s (a command, a path, a process's name: any bytes) made safe to print by util_escape_text
  * into buf, which CLI_TEXT_SIZE bytes make enough for a path (a longer s is cut). Returns buf. */
@@ -64,6 +65,7 @@ int cmd_run(int argc, char **argv);
 struct json_t;
 void cmd_run_print_summary(FILE *f, struct json_t *summary, const char *cmd, const char *out, int quiet);
 int cmd_compare(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 

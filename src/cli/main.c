@@ -17,6 +17,8 @@ static void usage(FILE *f)
               "            start-up RSS with the JIT off and on, the cgroup's limits, the machine\n"
               "  run       run a command and sample its whole process tree until it exits\n"
               "  compare   run it with the JIT off and on, interleaved, and decide with statistics\n"
+              "  fit       the smallest memory limit that survives, JIT off and on, found by running\n"
+              "            the command in memory cgroups jitmem creates and removes\n"
               "  load      identical HTTP load: a constant rate or N connections, latency percentiles\n"
               "  watch     watch running processes live: warm-up or leak, time to the limit, restarts;\n"
               "            a terminal view, JSON ticks, or Prometheus metrics\n"
@@ -29,6 +31,7 @@ static void usage(FILE *f)
               "  jitmem run --jit on --interval 20ms --out runs/r2 -- gunicorn -w 4 app:app\n"
               "  jitmem compare --python python3.14 --workload dynamic\n"
               "  jitmem compare --runs 7 --limit 384M --workers 4 -- python3.14 worker.py\n"
+              "  jitmem fit --python python3.14 --workload webapp --workers 4 --rate 100 --duration 10s\n"
               "  jitmem watch --match 'gunicorn' --limit 384M --listen 127.0.0.1:9464\n"
               "  jitmem analyze runs/r1\n"
               "\n"
@@ -61,6 +64,8 @@ int main(int argc, char **argv)
                 r = cmd_run(argc - 1, argv + 1);
         else if (strcmp(cmd, "compare") == 0)
                 r = cmd_compare(argc - 1, argv + 1);
+        else if (strcmp(cmd, "fit") == 0)
+                r = cmd_fit(argc - 1, argv + 1);
         else if (strcmp(cmd, "load") == 0)
                 r = cmd_load(argc - 1, argv + 1);
         else if (strcmp(cmd, "watch") == 0)

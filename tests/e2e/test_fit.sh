@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# jitmem fit: usage errors; the refusals, each with a sentence saying what to do; on the real
+# memory cgroup (root, v1 or v2), the fixture that needs 64 MiB gets a limit within a page-
+# rounded bound of that, the trial just below it OOM-killed; --json and fit.json's keys; resume
+# after a bound; and jitmem fit interrupted (SIGINT, SIGTERM) or killed (SIGKILL) in the middle
+# of a trial leaves no cgroup and no process of the workload behind.
+. "$(dirname "$0")/lib.sh"
+
+NEED=$((64 * 1024 * 1024))
+
+# 1. Usage errors: exit 2, nothing created.
+for bad in "--precision 0" "--precision 60%" "--precision x" "--margin -1" "--modes both" "--max-trials 1" \
+           "--budget 0" "--cgroup-parent rel/dir" "--resume" "--resume --force --out $TMP/u"; do
+        # shellcheck disable=SC2086
+        "$JITMEM" fit $bad -- true >/dev/null 2>&1
+        check_eq "fit $bad: usage error" $? 2
+done
+"$JITMEM" fit --out "$TMP/u" >/dev/null 2>&1
+check_eq "fit without a command: usage error" $? 2
+check "usage errors create nothing" -- test ! -e "$TMP/u"
+"$JITMEM" fit --help | grep -q -- "--precision SIZE|PCT"
+check_eq "fit --help names --precision" $? 0
+
+# 2. Refusals, with what to do, before anything is created.
+err=$("$JITMEM" fit --modes off --cgroup-parent "$TMP" --out "$TMP/r1" -- true 2>&1); st=$?
+check_eq "a parent that is no memory cgroup: exit 1" $st 1
+check "it says to name one ($err)" -- grep -q -- "--cgroup-parent DIR" <<<"$err"
+check "no fit directory made" -- test ! -e "$TMP/r1"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        chmod 755 "$TMP"
+        err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$JITMEM" fit --modes off --out "$TMP/r2" -- true 2>&1); st=$?
+        check_eq "not root: exit 1" $st 1
+        check "not root: says to run as root or delegate ($err)" -- grep -q "run as root.*Delegate=yes" <<<"$err"
+        check "not root: no fit directory made" -- test ! -e "$TMP/r2"
+else
+        skip "the refusal of another user needs root and setpriv"
+fi
+
+# 3. The real cgroup: root with a writable memory hierarchy.
+if [ "$(id -u)" != 0 ] || ! "$JITMEM" fit --modes off --max-trials 2 --out "$TMP/probe" -- true >/dev/null 2>&1 \
+        && ! [ -e "$TMP/probe/fit.json" ]; then
+        skip "no memory cgroup jitmem can create here (root on cgroup v1, or v2 with the memory controller): the fits did not run"
+        finish test_fit
+        exit
+fi
+PARENT=$(jget "$TMP/probe/fit.json" "d['cgroup']['parent']")
+# leftovers PID: the jitmem-fit cgroups of that jitmem left under the parent.
+leftovers() { find "$PARENT" -maxdepth 1 -name "jitmem-fit-$1-*" 2>/dev/null | tr '\n' ' '; }
+check "the probe's cgroups are gone ($(leftovers '*'))" -- test -z "$(leftovers '*')"
+
+out="$TMP/need"
+"$JITMEM" fit --modes off --precision 64K --interval 20ms --json --out "$out" -- "$FIX/memneed" 64M >"$TMP/need.json" 2>"$TMP/need.err"
+st=$?
+check_eq "memneed 64M: exit 0 (found) [$(tail -3 "$TMP/need.err")]" $st 0
+cmp -s "$TMP/need.json" "$out/fit.json"
+check_eq "--json prints fit.json" $? 0
+jcheck "fit.json: the schema's required keys" "$TMP/need.json" \
+        "d['schema'] == 'jitmem.fit/1' and d['complete'] is True and all(k in d for k in ('command', 'python', 'cgroup', 'search', 'modes', 'difference')) and set(d['modes']) == {'off'} and all(k in d['modes']['off'] for k in ('found', 'end', 'why', 'limit_bytes', 'highest_failed_bytes', 'precision_bytes', 'trials', 'trial_list', 'per_worker_limit_bytes', 'reference_peak_bytes'))"
+jcheck "fit.json: each trial's keys" "$TMP/need.json" \
+        "all(all(k in t for k in ('index', 'mode', 'limit_bytes', 'outcome', 'reason', 'oom_kills', 'exit_code', 'cgroup_peak_bytes', 'peak_pss_bytes', 'peak_rss_bytes', 'duration_s', 'dir')) for t in d['modes']['off']['trial_list'])"
+base=$(jget "$out/fit.json" "d['modes']['off']['trial_list'][0]['cgroup_peak_bytes'] - $NEED")
+L=$(jget "$out/fit.json" "d['modes']['off']['limit_bytes']")
+F=$(jget "$out/fit.json" "d['modes']['off']['highest_failed_bytes']")
+check "the unlimited trial's baseline beyond 64 MiB is measured ($base)" -- test "$base" -ge 0
+check "64 MiB <= limit $L <= 64 MiB + baseline $base + 64K" -- test "$L" -ge $NEED -a "$L" -le $((NEED + base + 65536))
+check "the highest failure $F is within 64K below $L" -- test "$F" -lt "$L" -a $((L - F)) -le 65536
+jcheck "the trial at $F failed with an OOM kill" "$out/fit.json" \
+        "[t for t in d['modes']['off']['trial_list'] if t['limit_bytes'] == $F][0]['oom_kills'] >= 1 and [t for t in d['modes']['off']['trial_list'] if t['limit_bytes'] == $F][0]['reason'].startswith('oom_kill')"
+jcheck "limits are page-aligned" "$out/fit.json" \
+        "all(t['limit_bytes'] is None or t['limit_bytes'] % 4096 == 0 for t in d['modes']['off']['trial_list'])"
+check "every trial is a run directory with its trial.json" -- \
+        test "$(ls "$out"/trials/*/trial.json | wc -l)" = "$(ls "$out"/trials/*/summary.json | wc -l)"
+check "the first trial is unlimited" -- test -d "$out/trials/01-off-unlimited"
+check "no cgroup left ($(leftovers '*'))" -- test -z "$(leftovers '*')"
+"$JITMEM" fit --modes off --out "$out" -- "$FIX/memneed" 64M >/dev/null 2>&1
+check_eq "an OUT with a fit is refused without --resume or --force" $? 1
+
+# 4. A bound stops the search with the bracket reached; --resume goes on to the same answer.
+out="$TMP/resume"
+"$JITMEM" fit --modes off --precision 64K --interval 20ms --max-trials 4 --out "$out" -- "$FIX/memneed" 64M >"$TMP/b.out" 2>&1
+check_eq "--max-trials 4: exit 1" $? 1
+jcheck "--max-trials 4: stopped by the bound, with a bracket" "$out/fit.json" \
+        "d['modes']['off']['end'] == 'bound' and d['modes']['off']['trials'] == 4 and d['modes']['off']['limit_bytes'] is not None and 'max-trials' in d['modes']['off']['why']"
+check "it says so ($(tail -1 "$TMP/b.out"))" -- grep -q "no limit found with the JIT off: stopped by --max-trials" "$TMP/b.out"
+first=$(ls "$out/trials")
+"$JITMEM" fit --modes off --precision 64K --interval 20ms --resume --out "$out" -- "$FIX/memneed" 64M >"$TMP/r.out" 2>&1
+check_eq "--resume: exit 0" $? 0
+check "--resume: says what it resumes" -- grep -q "resuming: 4 finished trials with the JIT off" "$TMP/r.out"
+check "--resume: the first trials kept" -- test "$(ls "$out/trials" | head -4)" = "$first"
+L2=$(jget "$out/fit.json" "d['modes']['off']['limit_bytes']")
+check "--resume: a limit within the same bound ($L2)" -- test "$L2" -ge $NEED -a "$L2" -le $((NEED + base + 65536))
+
+# 5. Interrupted or killed in the middle of a trial: no cgroup, no process left.
+for sig in INT TERM KILL; do
+        mark=$((400000 + ($$ + ${#sig} * 7919) % 100000))
+        out="$TMP/kill-$sig"
+        "$JITMEM" fit --modes off --interval 50ms --out "$out" -- \
+                sh -c "\"$FIX/memneed\" 8M $mark & \"$FIX/memneed\" 8M $mark; :" >"$TMP/kill-$sig.out" 2>&1 &
+        jpid=$!
+        for i in $(seq 1 100); do
+                [ "$(pgrep -f -- "memneed 8M $mark" | wc -l)" -ge 2 ] && [ -n "$(leftovers $jpid)" ] && break
+                sleep 0.1
+        done
+        check "SIG$sig: the trial was running (its cgroup $(leftovers $jpid))" -- test -n "$(leftovers $jpid)"
+        kill -$sig $jpid
+        wait $jpid 2>/dev/null
+        st=$?
+        if [ $sig = KILL ]; then
+                check_eq "SIGKILL: killed" $st 137
+        else
+                check_eq "SIG$sig: exit 130" $st 130
+                check "SIG$sig: says how to resume ($(tail -1 "$TMP/kill-$sig.out"))" -- grep -q "add --resume" "$TMP/kill-$sig.out"
+                jcheck "SIG$sig: fit.json says not complete" "$out/fit.json" "d['complete'] is False"
+        fi
+        for i in $(seq 1 50); do
+                [ -z "$(pgrep -f -- "memneed 8M $mark")" ] && [ -z "$(leftovers $jpid)" ] && break
+                sleep 0.1
+        done
+        check "SIG$sig: no process of the workload left ($(pgrep -f -- "memneed 8M $mark" | tr '\n' ' '))" -- \
+                test -z "$(pgrep -f -- "memneed 8M $mark")"
+        check "SIG$sig: no cgroup left ($(leftovers $jpid))" -- test -z "$(leftovers $jpid)"
+done
+
+finish test_fit
