@@ -4,7 +4,7 @@
 # tests/e2e/test_install.sh checks these lists against them and against the getopt tables
 # in src/cmd_*.c, so change them together.
 
-_jitmem_commands='env run compare load watch analyze'
+_jitmem_commands='env run compare fit load watch analyze'
 _jitmem_workloads='numeric dynamic orm broad startup webapp'
 
 # _jitmem_options SUB KIND: SUB's options; KIND "flags" (no argument) or "args" (one argument).
@@ -24,6 +24,11 @@ _jitmem_options()
                       --workers --restart-every --min-per-worker --min-headroom --max-delta
                       -i --interval --http --rate --duration --connections --requests
                       --http-warmup --ready-timeout' ;;
+        fit)
+                flags='--resume --force --json -h --help'
+                args='--workload --python --scale --workers --modes --precision --margin --max-trials
+                      --budget --cgroup-parent -o --out -i --interval --http --rate --duration
+                      --connections --requests --http-warmup --ready-timeout' ;;
         load)
                 flags='--json -h --help'
                 args='-r --rate -c --connections -d --duration -n --count --requests --seed --timeout' ;;
@@ -76,7 +81,7 @@ _jitmem()
         sub=${COMP_WORDS[1]}
         case " $_jitmem_commands " in *" $sub "*) ;; *) return 0 ;; esac
 
-        # Where the command of run and compare begins: after "--", or at the first word that is
+        # Where the command of run, compare and fit begins: after "--", or at the first word that is
         # neither an option nor an option's argument.
         for ((i = 2; i < cword; i++)); do
                 w=${COMP_WORDS[i]}
@@ -87,7 +92,7 @@ _jitmem()
                 --*=*) ;;
                 -?*) _jitmem_takes_arg "$sub" "$w" && skip=1 ;;
                 *)
-                        if [[ $sub == run || $sub == compare ]]; then
+                        if [[ $sub == run || $sub == compare || $sub == fit ]]; then
                                 cmd_at=$i
                                 break
                         fi ;;
@@ -121,6 +126,7 @@ _jitmem()
                 case $opt in
                 --jit) mapfile -t COMPREPLY < <(compgen -W 'on off inherit' -- "$cur") ;;
                 --workload) mapfile -t COMPREPLY < <(compgen -W "$_jitmem_workloads" -- "$cur") ;;
+                --modes) mapfile -t COMPREPLY < <(compgen -W 'off on off,on' -- "$cur") ;;
                 --pss-interval) mapfile -t COMPREPLY < <(compgen -W 'auto' -- "$cur") ;;
                 --python)
                         if [[ $cur == */* ]]; then
@@ -128,7 +134,7 @@ _jitmem()
                         else
                                 _jitmem_compgen -c "${cur:-python}"
                         fi ;;
-                -o | --out | --root | --cgroup) _jitmem_compgen -d "$cur" ;;
+                -o | --out | --root | --cgroup | --cgroup-parent) _jitmem_compgen -d "$cur" ;;
                 --requests | --textfile) _jitmem_compgen -f "$cur" ;;
                 esac
                 return 0
@@ -139,7 +145,7 @@ _jitmem()
                 return 0
         fi
         case $sub in
-        run | compare) _jitmem_compgen -c "$cur" ;;
+        run | compare | fit) _jitmem_compgen -c "$cur" ;;
         analyze) _jitmem_compgen -d "$cur" ;;
         watch) mapfile -t COMPREPLY < <(compgen -W "$(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur") ;;
         esac
