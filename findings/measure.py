@@ -106,6 +106,28 @@ class Interp:
             return json.load(f)
 
 
+    def fit(self, key, args):
+        """jitmem fit into OUT/key; returns fit.json (found or not: the page says which)."""
+        d = os.path.join(self.out, key)
+        cmd = [self.jitmem, "fit", "--python", self.path, "--force", "--out", d] + args
+        self.commands[key] = shown(["jitmem", "fit", "--python", self.path] + args)
+        st, so, se = run(cmd)
+        path = os.path.join(d, "fit.json")
+        if st not in (0, 1) or not os.path.exists(path):
+            sys.exit("findings: %s failed (%d): %s" % (shown(cmd), st, se.strip()[-500:]))
+        with open(path) as f:
+            return json.load(f)
+
+
+def fit_limit(m, workers):
+    """'61.25 MiB (15.31 MiB a worker)', or the bracket reached and why the search stopped."""
+    if m is None:
+        return "n/a"
+    if m["found"]:
+        return "%s (%s a worker)" % (mib(m["limit_bytes"]), mib(m["limit_bytes"] / workers))
+    return "not found (%s): passed at %s, failed at %s" % (m["why"], mib(m["limit_bytes"]), mib(m["highest_failed_bytes"]))
+
+
 def metric(c, name):
     m = c["metrics"].get(name) or {}
     return m
@@ -211,6 +233,21 @@ def measure(ip, scale, web_s):
     dbg = metric(c, "peak_jit_debug_bytes")
     v[k + "jit_debug"] = mib(dbg.get("on")) if dbg.get("on") is not None else "none (no interface)"
     v[k + "vsz_lead"] = secs((c.get("vsz_leads_rss_s") or {}).get("on"))
+
+    # The article's question itself: the smallest limit at which the four workers survive the
+    # load, found by running them under real cgroup limits (jitmem fit), JIT off and on.
+    fit_args = ["--workload", "webapp", "--workers", "4", "--rate", "100" if ip.quick else "300", "--duration", web_s,
+                "--precision", "5%" if ip.quick else "1%"]
+    f = ip.fit("fit", fit_args)
+    k = t + "_fit_"
+    modes = f["modes"]
+    v[k + "cmd"] = ip.commands["fit"]
+    v[k + "off"] = fit_limit(modes.get("off"), 4)
+    v[k + "on"] = fit_limit(modes.get("on"), 4)
+    v[k + "trials"] = "%s off, %s on" % ((modes.get("off") or {}).get("trials", 0), (modes.get("on") or {}).get("trials", 0))
+    v[k + "precision"] = mib((modes.get("off") or {}).get("precision_bytes"))
+    diff = f.get("difference")
+    v[k + "diff"] = "n/a (a limit was not found)" if not diff else "%+.2f MiB (%+.1f%%)" % (diff["bytes"] / MiB, diff["percent"])
 
     # The same service with workers that crash now and then (1 request in about 900 is /crash):
     # each restarted worker compiles again.
