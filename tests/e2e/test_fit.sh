@@ -2,7 +2,7 @@
 # jitmem fit: usage errors; the refusals, each with a sentence saying what to do; on the real
 # memory cgroup (root, v1 or v2), the fixture that needs 64 MiB gets a limit within a page-
 # rounded bound of that, the trial just below it OOM-killed; --json and fit.json's keys; resume
-# after a bound; and jitmem fit interrupted (SIGINT, SIGTERM) or killed (SIGKILL) in the middle
+# after a bound; and jitmem fit interrupted (SIGINT, SIGTERM, SIGHUP) or killed (SIGKILL) in the middle
 # of a trial leaves no cgroup and no process of the workload behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -91,8 +91,10 @@ L2=$(jget "$out/fit.json" "d['modes']['off']['limit_bytes']")
 check "--resume: a limit within the same bound ($L2)" -- test "$L2" -ge $NEED -a "$L2" -le $((NEED + base + 65536))
 
 # 5. Interrupted or killed in the middle of a trial: no cgroup, no process left.
-for sig in INT TERM KILL; do
-        mark=$((400000 + ($$ + ${#sig} * 7919) % 100000))
+n=0
+for sig in INT TERM HUP KILL; do
+        n=$((n + 1))
+        mark=$((400000 + ($$ * 4 + n) % 100000)) # memneed's hold in ms, a marker of this case
         out="$TMP/kill-$sig"
         "$JITMEM" fit --modes off --interval 50ms --out "$out" -- \
                 sh -c "\"$FIX/memneed\" 8M $mark & \"$FIX/memneed\" 8M $mark; :" >"$TMP/kill-$sig.out" 2>&1 &

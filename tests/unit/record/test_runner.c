@@ -122,6 +122,8 @@ static void test_defaults(void)
         CHECK_EQ_INT(o.probe, 1);
         CHECK_EQ_INT(o.jit, RUNNER_JIT_INHERIT);
         CHECK(o.out == NULL && o.trace_shim == NULL && o.driver == NULL && o.warn == NULL);
+        CHECK_EQ_INT(o.cgroup_procs_fd, -1); /* 0 is a valid fd: none is -1 */
+        CHECK(o.cgroup_dir == NULL);
         CHECK_EQ_INT(o.force + o.progress + o.capture_output + o.have_limit + o.no_pagemap, 0);
         runner_result_free(NULL);
         memset(&res, 0, sizeof(res));
@@ -180,6 +182,51 @@ static void test_not_executed(void)
         CHECK(exists(out, "meta.json"));
         CHECK(strncmp(file_text(out, "samples.csv"), "t_s,scope,pid,", 14) == 0);
         CHECK(!exists(out, "summary.json"));
+}
+
+/* cgroup_procs_fd: the command writes "0\n" to it before its exec (a plain file stands in for
+ * cgroup.procs here), whatever fd number it has, 0 included; one it cannot write to fails the
+ * run as an exec would, before the command runs. */
+static void test_cgroup_fd(void)
+{
+        struct runner_options o;
+        struct runner_result res;
+        char *argv[] = { (char *)"true", NULL };
+        const char *procs = in_tmp("procs");
+        int fd, saved;
+
+        unit_write_file(procs, "", 0644);
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        options(&o, in_tmp("cgfd"));
+        o.cgroup_procs_fd = fd;
+        CHECK_EQ_INT(runner_record(&o, argv, &res), 0);
+        CHECK_EQ_INT(res.exit_code, 0);
+        runner_result_free(&res);
+        CHECK_STR(file_text(tmpdir, "procs"), "0\n");
+
+        /* on fd 0, which the child's stdin would otherwise take over */
+        close(fd);
+        unit_write_file(procs, "", 0644);
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        saved = dup(0);
+        CHECK(dup2(fd, 0) == 0);
+        close(fd);
+        o.cgroup_procs_fd = 0;
+        o.force = 1;
+        CHECK_EQ_INT(runner_record(&o, argv, &res), 0);
+        runner_result_free(&res);
+        dup2(saved, 0);
+        close(saved);
+        CHECK_STR(file_text(tmpdir, "procs"), "0\n");
+
+        fd = open(procs, O_RDONLY | O_CLOEXEC);
+        o.cgroup_procs_fd = fd;
+        CHECK_EQ_INT(runner_record(&o, argv, &res), -EBADF);
+        CHECK_EQ_INT(res.started, 0);
+        CHECK(strstr(res.error, "cannot execute") != NULL && strstr(res.error, "cgroup") != NULL);
+        runner_result_free(&res);
+        close(fd);
 }
 
 static void test_run_dir(void)
@@ -531,6 +578,7 @@ int main(void)
         test_defaults();
         test_not_run();
         test_not_executed();
+        test_cgroup_fd();
         test_run_dir();
         test_exit_status();
         test_environment();
