@@ -90,6 +90,13 @@ check "--resume: the first trials kept" -- test "$(ls "$out/trials" | head -4)" 
 L2=$(jget "$out/fit.json" "d['modes']['off']['limit_bytes']")
 check "--resume: a limit within the same bound ($L2)" -- test "$L2" -ge $NEED -a "$L2" -le $((NEED + base + 65536))
 
+# --budget: no trial is started that would not end within it; nothing is made up.
+out="$TMP/budget"
+"$JITMEM" fit --modes off --interval 20ms --budget 300ms --out "$out" -- "$FIX/memneed" 64M >"$TMP/budget.out" 2>&1
+check_eq "--budget 300ms: exit 1" $? 1
+jcheck "--budget 300ms: one trial, stopped by the budget, no limit claimed" "$out/fit.json" \
+        "d['modes']['off']['trials'] == 1 and d['modes']['off']['end'] == 'bound' and 'budget' in d['modes']['off']['why'] and d['modes']['off']['limit_bytes'] is None and d['modes']['off']['highest_failed_bytes'] is None"
+
 # 5. Interrupted or killed in the middle of a trial: no cgroup, no process left.
 n=0
 for sig in INT TERM HUP KILL; do
