@@ -644,7 +644,11 @@ static int run_mode(struct fit_run *F, int on)
                 fit_bracket_of(&F->o->params, steps, m->ntrials, &m->bracket);
                 m->end = k;
                 if (k != FIT_TRY && k != FIT_TRY_UNLIMITED) {
-                        snprintf(m->why, sizeof(m->why), "%s", fit_stop_text(k));
+                        if (k == FIT_STOP_REFERENCE && m->ntrials && m->trials[0].reason[0])
+                                snprintf(m->why, sizeof(m->why), "%s (%s; see %s/output.log)", fit_stop_text(k),
+                                         m->trials[0].reason, m->trials[0].dir);
+                        else
+                                snprintf(m->why, sizeof(m->why), "%s", fit_stop_text(k));
                         break;
                 }
                 if (F->o->stop && *F->o->stop) {

@@ -91,7 +91,7 @@ struct fit_mode_result {
         size_t ntrials;
         struct fit_bracket bracket;
         enum fit_next_kind end; /* FIT_DONE, a FIT_STOP_*, or FIT_TRY* when cut short */
-        char why[256];          /* when the search did not end FIT_DONE, why */
+        char why[4600];         /* how the search ended (a path may be in it) */
 };
 
 struct fit_options {

@@ -97,6 +97,12 @@ check_eq "--budget 300ms: exit 1" $? 1
 jcheck "--budget 300ms: one trial, stopped by the budget, no limit claimed" "$out/fit.json" \
         "d['modes']['off']['trials'] == 1 and d['modes']['off']['end'] == 'bound' and 'budget' in d['modes']['off']['why'] and d['modes']['off']['limit_bytes'] is None and d['modes']['off']['highest_failed_bytes'] is None"
 
+# A command that fails with no limit: nothing to fit, and why.
+err=$("$JITMEM" fit --modes off --interval 20ms --out "$TMP/ref" -- sh -c 'exit 3' 2>&1); st=$?
+check_eq "a command failing with no limit: exit 1" $st 1
+check "it says why (${err##*$'\n'})" -- grep -q "no limit found with the JIT off: the trial with no limit failed: there is no limit to find (exit status 3" <<<"$err"
+jcheck "its fit.json: failed, no limit" "$TMP/ref/fit.json" "d['modes']['off']['end'] == 'failed' and d['modes']['off']['limit_bytes'] is None"
+
 # 5. Interrupted or killed in the middle of a trial: no cgroup, no process left.
 n=0
 for sig in INT TERM HUP KILL; do
