@@ -33,9 +33,9 @@ _jitmem_options()
                 flags='--json -h --help'
                 args='-r --rate -c --connections -d --duration -n --count --requests --seed --timeout' ;;
         watch)
-                flags='--json -h --help'
+                flags='--json --force -h --help'
                 args='--match --cgroup --limit -i --interval --window --rescan --pss-interval
-                      --listen --textfile --max-series -n --count --duration' ;;
+                      --listen --textfile --max-series -n --count --duration --record' ;;
         analyze)
                 flags='--json -h --help'
                 args='--limit' ;;

@@ -7,6 +7,7 @@
 #include "prom_textfile.h"
 #include "util.h"
 #include "watch.h"
+#include "watchrec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -64,6 +65,10 @@ static void watch_usage(FILE *f)
               "      --max-series N      processes exported one by one, the largest (default 64);\n"
               "                          the totals count them all\n"
               "      --json              one JSON object per tick on stdout (jitmem.watch/1)\n"
+              "      --record DIR        also write what is sampled to DIR as a run directory\n"
+              "                          (meta.json, samples.csv, summary.json at the end), which\n"
+              "                          jitmem analyze reads; a DIR holding a run is refused\n"
+              "      --force             with --record, replace the run DIR holds\n"
               "  -n, --count N           stop after N ticks\n"
               "      --duration DUR      stop after this long\n"
               "  -h, --help              this help\n"
@@ -72,13 +77,15 @@ static void watch_usage(FILE *f)
               "  jitmem watch 4211 4212\n"
               "  jitmem watch --match 'gunicorn: worker' --limit 384M\n"
               "  jitmem watch --match uvicorn --listen 127.0.0.1:9464\n"
+              "  jitmem watch --match 'gunicorn: worker' --duration 1h --record watch-run\n"
               "  jitmem watch --cgroup /sys/fs/cgroup/kubepods.slice/... --textfile /var/lib/node_exporter/jitmem.prom\n"
               "\n"
               "Processes of another user can be read only by root (or with CAP_SYS_PTRACE): they are\n"
               "reported once, left out and counted as untracked. jitmem never watches itself. Stops\n"
               "on SIGINT or SIGTERM. Exit status: 0, 1 when nothing can be watched (no such process,\n"
               "bad cgroup, only another user's processes named), nothing was ever watched (no\n"
-              "process matched --match, none in --cgroup) or the endpoint cannot listen, 2 usage.\n",
+              "process matched --match, none in --cgroup), the endpoint cannot listen or the\n"
+              "recording cannot be written, 2 usage.\n",
               f);
 }
 
@@ -273,6 +280,13 @@ struct watch_run {
         struct watch w;
         uint64_t start;
         int stop, watched_any;
+        /* --record */
+        const char *record_dir;
+        int force;
+        struct watchrec *rec;
+        enum watchrec_end end;          /* how the loop ended */
+        int stop_signal;
+        char error[512];                /* what stopped it, with WATCHREC_END_ERROR */
 };
 
 /* One option. Returns -1 to go on, or the exit status (a usage error, or --help shown). */
@@ -336,6 +350,12 @@ static int parse_option(struct watch_run *run, int c, char **argv)
                 o->max_series = (int)v;
                 break;
         case 'j': run->json = 1; break;
+        case 'R':
+                if (cli_empty_value("watch", "--record", optarg, "a directory"))
+                        return CLI_EXIT_USAGE;
+                run->record_dir = optarg;
+                break;
+        case 'F': run->force = 1; break;
         case 'n':
                 if (util_parse_u64(optarg, strlen(optarg), &run->count) != (int)strlen(optarg) || run->count == 0)
                         return cli_usage_error("watch", "bad --count '%s': expected a whole number of ticks", optarg);
@@ -368,6 +388,8 @@ static int parse_args(struct watch_run *run, int argc, char **argv)
                 { "textfile", required_argument, NULL, 't' },
                 { "max-series", required_argument, NULL, 'S' },
                 { "json", no_argument, NULL, 'j' },
+                { "record", required_argument, NULL, 'R' },
+                { "force", no_argument, NULL, 'F' },
                 { "count", required_argument, NULL, 'n' },
                 { "duration", required_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
@@ -396,6 +418,8 @@ static int parse_args(struct watch_run *run, int argc, char **argv)
         o->pids = run->pids;
         if (o->npids == 0 && !o->match && !o->cgroup_dir)
                 return cli_usage_error("watch", "nothing to watch: give PIDs, --match REGEX or --cgroup DIR");
+        if (run->force && !run->record_dir)
+                return cli_usage_error("watch", "--force replaces a recording: it goes with --record DIR");
         return -1;
 }
 
@@ -438,6 +462,36 @@ static int start_watch(struct watch_run *run)
         return -1;
 }
 
+/* The recording, when --record asks for one. Returns 0, or -1 said on stderr. */
+static int open_record(struct watch_run *run)
+{
+        char err[2 * KFILE_PATH_MAX + 256];
+
+        if (!run->record_dir)
+                return 0;
+        if (watchrec_open(run->record_dir, run->force, &run->w, &run->rec, err, sizeof(err)) < 0) {
+                cli_error("%s", err);
+                return -1;
+        }
+        return 0;
+}
+
+/* summary.json written, how the watch ended said in it. Returns the exit status. */
+static int finish_record(struct watch_run *run, int code)
+{
+        char err[2 * KFILE_PATH_MAX + 256];
+
+        if (!run->rec)
+                return code;
+        if (watchrec_finish(run->rec, &run->w, run->end, run->stop_signal, run->error, code, err, sizeof(err)) < 0) {
+                cli_error("%s", err);
+                if (code == CLI_EXIT_OK)
+                        code = CLI_EXIT_FAILURE;
+        }
+        run->rec = NULL;
+        return code;
+}
+
 /* The /metrics endpoint, when --listen asks for one. Returns 0, or -1 said on stderr. */
 static int open_endpoint(struct watch_run *run)
 {
@@ -465,8 +519,11 @@ static int wait_for_tick(struct watch_run *run)
                 return -1;
         if (pf[1].revents & POLLIN) {
                 struct signalfd_siginfo si;
-                while (read(run->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                while (read(run->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                         run->stop = 1;
+                        run->stop_signal = (int)si.ssi_signo;
+                        run->end = WATCHREC_END_SIGNAL;
+                }
         }
         if (run->srv && (pf[2].revents & POLLIN))
                 (void)prom_server_service(run->srv, util_now_ns());
@@ -547,23 +604,36 @@ static int nothing_at_first_tick(const struct watch_run *run)
         return CLI_EXIT_OK;
 }
 
-/* One tick: sampled, exported and printed (a first tick with nothing to watch too: its events
- * name the processes that cannot be read). Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE said. */
+/* One tick: sampled, recorded, exported and printed (a first tick with nothing to watch too:
+ * its events name the processes that cannot be read). Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE
+ * said (and run->end set). */
 static int one_tick(struct watch_run *run)
 {
         int r = watch_tick(&run->w), code = CLI_EXIT_OK;
 
+        run->end = WATCHREC_END_ERROR;
         if (r < 0) {
-                cli_error("sampling failed: %s", util_strerror(r));
+                snprintf(run->error, sizeof(run->error), "sampling failed: %s", util_strerror(r));
+                cli_error("%s", run->error);
                 return CLI_EXIT_FAILURE;
         }
-        if (export_metrics(run) < 0)
+        if (run->rec && watchrec_tick(run->rec, &run->w, run->error, sizeof(run->error)) < 0) {
+                cli_error("%s", run->error);
                 return CLI_EXIT_FAILURE;
+        }
+        if (export_metrics(run) < 0) {
+                snprintf(run->error, sizeof(run->error), "the metrics could not be written");
+                return CLI_EXIT_FAILURE;
+        }
         print_tick(run);
         if (run->w.tot.processes > 0)
                 run->watched_any = 1;
         else if (run->w.ticks == 1)
                 code = nothing_at_first_tick(run);
+        if (code != CLI_EXIT_OK)
+                run->end = WATCHREC_END_NOTHING;
+        else if (ferror(stdout))
+                snprintf(run->error, sizeof(run->error), "stdout cannot be written");
         return ferror(stdout) ? CLI_EXIT_FAILURE : code;
 }
 
@@ -578,15 +648,23 @@ static int run_loop(struct watch_run *run)
         run->tty = !run->json && isatty(STDOUT_FILENO);
         run->start = util_now_ns();
         while (!run->stop) {
-                if ((due = wait_for_tick(run)) < 0)
+                if ((due = wait_for_tick(run)) < 0) {
+                        run->end = WATCHREC_END_ERROR;
+                        snprintf(run->error, sizeof(run->error), "poll failed: %s", strerror(errno));
                         break;
+                }
                 if (!due)
                         continue;
                 if ((code = one_tick(run)) != CLI_EXIT_OK)
                         break;
-                if ((run->count && run->w.ticks >= run->count) ||
-                    (run->duration_ns && util_now_ns() - run->start >= run->duration_ns))
+                run->end = WATCHREC_END_SIGNAL;
+                if (run->count && run->w.ticks >= run->count) {
                         run->stop = 1;
+                        run->end = WATCHREC_END_COUNT;
+                } else if (run->duration_ns && util_now_ns() - run->start >= run->duration_ns) {
+                        run->stop = 1;
+                        run->end = WATCHREC_END_DURATION;
+                }
         }
         return code;
 }
@@ -628,9 +706,14 @@ int cmd_watch(int argc, char **argv)
         prom_text_init(&run.text, 0);
         if (open_endpoint(&run) < 0)
                 goto out_watch;
+        if (open_record(&run) < 0) {
+                prom_server_close(run.srv);
+                goto out_watch;
+        }
         code = run_loop(&run);
         if (code == CLI_EXIT_OK && !run.watched_any)
                 code = nothing_watched(&run);
+        code = finish_record(&run, code);
         prom_server_close(run.srv);
 out_watch:
         prom_text_free(&run.text);

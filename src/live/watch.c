@@ -185,6 +185,7 @@ static int rebuild_sampler(struct watch *w)
                 return r;
         }
         sampler_free(old);
+        w->sampler_rebuilds++;
         for (size_t i = 0; i < w->opt.npids; i++)
                 (void)sampler_add_root(w->sampler, w->opt.pids[i]);
         for (int i = 0; i < WATCH_MAX_PROCS; i++)
@@ -605,8 +606,9 @@ int watch_tick(struct watch *w)
         uint32_t seen_before;
 
         w->nev = 0;
+        w->have_last_tick = 0;
         rescan_when_due(w, first);
-        if (sampler_nprocs(w->sampler) > sampler_nlive(w->sampler) + REBUILD_SLACK)
+        if (sampler_nprocs(w->sampler) > sampler_nlive(w->sampler) + (w->opt.rebuild_slack ? w->opt.rebuild_slack : REBUILD_SLACK))
                 (void)rebuild_sampler(w);
         seen_before = sampler_nprocs(w->sampler);
         r = sampler_tick(w->sampler, first, &tk);
@@ -615,6 +617,8 @@ int watch_tick(struct watch *w)
         w->t = note_clock(w);
         report_unreadable(w, first ? 0 : seen_before);
         w->unreadable_now = tk.unreadable;
+        w->last_tick = tk;
+        w->have_last_tick = 1;
         watch_apply(w, w->t, tk.samples, tk.n, tk.untracked + tk.unreadable);
         note_self(w);
         return 0;

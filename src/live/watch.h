@@ -18,6 +18,7 @@
 #include "growth.h"
 #include "procfs.h"
 #include "runfile.h"
+#include "sampler.h"
 
 #define WATCH_RING 240          /* history points per process and for the total */
 #define WATCH_MAX_PROCS 256     /* processes with state at once */
@@ -74,6 +75,7 @@ struct watch_options {
         uint64_t limit_bytes;   /* 0: the cgroup's */
         uint64_t heavy_interval_ns; /* 0: automatic */
         int max_series;         /* processes exported one by one (the largest); the rest only in totals */
+        unsigned rebuild_slack; /* processes seen but gone before the sampler is rebuilt (0: 256) */
 };
 
 struct watch_totals {
@@ -118,6 +120,12 @@ struct watch {
         unsigned long unreadable;       /* processes that could not be read, reported once each */
         double self_cpu_s;
         uint64_t self_rss;
+        /* the sampler's last tick, as watch_tick took it (its samples are the sampler's, valid
+         * until the next watch_tick), for a recording (watchrec.h); and how many times the
+         * sampler was rebuilt, each time with new indices and a new clock (sampler_t0_ns) */
+        struct sampler_tick last_tick;
+        int have_last_tick;
+        unsigned long sampler_rebuilds;
 };
 
 /* Seconds from a watched process's start (stat's starttime) to t (seconds since the watch

@@ -530,6 +530,13 @@ json_t *record_processes_json(const struct record *r, const struct sampler *s)
         return arr;
 }
 
+void record_forget_processes(struct record *r)
+{
+        free(r->procs);
+        r->procs = NULL;
+        r->nprocs = 0;
+}
+
 int record_close(struct record *r)
 {
         int e = 0;

@@ -91,6 +91,10 @@ uint64_t record_kernel_peak(const struct record_proc *p);
  * peaks are taken from, here and by jitmem watch. */
 struct runfile_point record_point_of_sample(double t, const struct sample *x);
 
+/* Forgets the per-process figures (record_proc, record_processes_json), keeping the tree's and
+ * the rows written: for a sampler replaced by a new one, whose indices start again at 0. */
+void record_forget_processes(struct record *r);
+
 /* Closes samples.csv and frees. Returns 0 or the -errno of close(). Accepts NULL. */
 int record_close(struct record *r);
 
