@@ -4,9 +4,12 @@
  * The input's parts (FUZZ_SEP between them): mountinfo, cgroup, the limit files (memory.max,
  * memory.limit_in_bytes, ...), the counters (memory.current, ...), the "key value" files
  * (memory.stat, memory.events, memory.oom_control), the CPU files. Each is written in a v2
- * directory and its parent, and in v1 memory and cpu directories. */
+ * directory and its parent, and in v1 memory and cpu directories. The same directories are read
+ * as cgroups jitmem fit made (cglimit.h: the OOM events, the peak, cgroup.procs counted); only
+ * what reads, never what writes or signals. */
 #include "fuzz.h"
 #include "cgroup.h"
+#include "cglimit.h"
 
 enum { P_MOUNTINFO, P_CGROUP, P_LIMIT, P_COUNT, P_KEYS, P_CPU, P_MAX };
 
@@ -26,6 +29,7 @@ static const struct file_of files[] = {
         { "sys/fs/cgroup/a", "memory.stat", P_KEYS },
         { "sys/fs/cgroup/a", "memory.events", P_KEYS },
         { "sys/fs/cgroup/a", "cpu.max", P_CPU },
+        { "sys/fs/cgroup/a", "cgroup.procs", P_COUNT },
         { "sys/fs/cgroup/memory/a", "memory.limit_in_bytes", P_LIMIT },
         { "sys/fs/cgroup/memory/a", "memory.memsw.limit_in_bytes", P_LIMIT },
         { "sys/fs/cgroup/memory/a", "memory.usage_in_bytes", P_COUNT },
@@ -33,6 +37,9 @@ static const struct file_of files[] = {
         { "sys/fs/cgroup/memory/a", "memory.memsw.usage_in_bytes", P_COUNT },
         { "sys/fs/cgroup/memory/a", "memory.stat", P_KEYS },
         { "sys/fs/cgroup/memory/a", "memory.oom_control", P_KEYS },
+        { "sys/fs/cgroup/memory/a", "memory.failcnt", P_COUNT },
+        { "sys/fs/cgroup/memory/a", "memory.memsw.failcnt", P_COUNT },
+        { "sys/fs/cgroup/memory/a", "cgroup.procs", P_CGROUP },
         { "sys/fs/cgroup/cpu/a", "cpu.cfs_quota_us", P_CPU },
         { "sys/fs/cgroup/cpu/a", "cpu.cfs_period_us", P_COUNT },
 };
@@ -78,5 +85,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_info(&info);
         if (cgroup_read_dir("/sys/fs/cgroup/memory/a", &info) == 0)
                 check_info(&info);
+
+        static const struct cglimit made[] = { { CGROUP_V2, "/sys/fs/cgroup/a" }, { CGROUP_V1, "/sys/fs/cgroup/memory/a" } };
+        for (size_t i = 0; i < 2; i++) {
+                struct cglimit_events ev;
+                int n;
+
+                memset(&ev, 0x5a, sizeof(ev));
+                if (cglimit_read_events(&made[i], &ev) == 0) {
+                        FUZZ_ASSERT((ev.have & ~(unsigned)(CGLIMIT_HAVE_OOM_KILLS | CGLIMIT_HAVE_OOM | CGLIMIT_HAVE_MAX_HITS |
+                                                           CGLIMIT_HAVE_PEAK)) == 0);
+                        FUZZ_ASSERT((ev.have & CGLIMIT_HAVE_OOM_KILLS) || ev.oom_kills == 0);
+                        FUZZ_ASSERT((ev.have & CGLIMIT_HAVE_PEAK) || ev.peak_bytes == 0);
+                }
+                n = cglimit_count_procs(&made[i]);
+                FUZZ_ASSERT(n >= -4095);
+        }
         return 0;
 }
