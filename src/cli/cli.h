@@ -74,5 +74,6 @@ int cmd_watch(int argc, char **argv);
 struct watch;
 void cmd_watch_print(FILE *f, const struct watch *w, int view, double interval_s, const char *clock);
 int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

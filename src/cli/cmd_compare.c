@@ -6,6 +6,7 @@
 #include "kfile.h"
 #include "loadgen.h"
 #include "python_probe.h"
+#include "report.h"
 #include "spawn.h"
 #include "util.h"
 #include "workload.h"
@@ -32,7 +33,8 @@ static void compare_usage(FILE *f)
               "recorded run (see jitmem run) under OUT/runs/. Then compares the modes: medians, the\n"
               "shift with a 95% confidence interval (Hodges-Lehmann) and a Mann-Whitney p-value for\n"
               "every figure, memory at equal work done, warm-up and growth, and a verdict from the\n"
-              "operators' checklist with the number behind each rule. Writes OUT/comparison.json.\n"
+              "operators' checklist with the number behind each rule. Writes OUT/comparison.json, and\n"
+              "OUT/report.html, a page with charts of it (jitmem report), whose path it prints.\n"
               "\n"
               "When the command is a master with pre-forked workers (its children), each worker is\n"
               "followed too: memory per worker at equal work done, workers at once, restarts (a\n"
@@ -82,6 +84,7 @@ static void compare_usage(FILE *f)
               "      --control           compare even when the interpreter has no JIT machine code (a\n"
               "                          control experiment: no difference expected, no verdict)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
+              "      --no-report         do not write OUT/report.html (the HTML report, see jitmem report)\n"
               "      --no-pagemap        count the tree's anonymous memory (the JIT's cost) by Pss_Anon\n"
               "                          even as root, where it is read exactly from the page tables\n"
               "                          (see docs/measurements.md)\n"
@@ -392,6 +395,7 @@ struct compare_cli {
         struct cli_workload w;          /* the command and its load (workload.h) */
         struct python_info *pi;         /* the probed interpreter */
         int force, json, interval_set;
+        int no_report;                  /* --no-report */
         char default_out[64], err[1024];
 };
 
@@ -427,6 +431,7 @@ static const struct option compare_opts[] = {
         { "ready-timeout", required_argument, NULL, 'y' },
         { "json", no_argument, NULL, 'j' },
         { "no-pagemap", no_argument, NULL, 'g' + 256 },
+        { "no-report", no_argument, NULL, 'r' + 256 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -498,6 +503,7 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
         case 'f': s->force = 1; break;
         case 'F': s->o.force = 1; break;
         case 'j': s->json = 1; break;
+        case 'r' + 256: s->no_report = 1; break;
         case 'g' + 256: s->o.run.no_pagemap = 1; break;
         default:
                 *ret_mine = 0;
@@ -626,6 +632,20 @@ static int check_jit(struct compare_cli *s)
         return GO_ON;
 }
 
+/* OUT/report.html, after comparison.json: its path on stderr, or a warning (a comparison
+ * whose report cannot be written has not failed). */
+static void write_report(const char *out)
+{
+        char path[KFILE_PATH_MAX + 16], err[1024], safe[CLI_TEXT_SIZE];
+
+        snprintf(path, sizeof(path), "%s/report.html", out);
+        fflush(stdout);
+        if (report_write(out, path, err, sizeof(err)) < 0)
+                cli_error("warning: no report.html: %s", cli_text(err, safe, sizeof(safe)));
+        else
+                fprintf(stderr, "report: %s\n", cli_text(path, safe, sizeof(safe)));
+}
+
 /* Runs the comparison and prints it (the summary, or comparison.json with --json). */
 static int run_comparison(struct compare_cli *s)
 {
@@ -655,6 +675,8 @@ static int run_comparison(struct compare_cli *s)
                         print_summary(result);
                 }
         }
+        if (result && result->runs_completed > 0 && !s->no_report)
+                write_report(s->o.out);
         if (cli_close_stdout() < 0)
                 cli_error("cannot write to stdout");
         else

@@ -23,6 +23,7 @@ static void usage(FILE *f)
               "  watch     watch running processes live: warm-up or leak, time to the limit, restarts;\n"
               "            a terminal view, JSON ticks, or Prometheus metrics\n"
               "  analyze   the same growth analysis, offline, on a recorded run\n"
+              "  report    an HTML page with charts of a recorded run, comparison or watch recording\n"
               "\n"
               "Examples:\n"
               "  jitmem env\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
               "  jitmem fit --python python3.14 --workload webapp --workers 4 --rate 100 --duration 10s\n"
               "  jitmem watch --match 'gunicorn' --limit 384M --listen 127.0.0.1:9464\n"
               "  jitmem analyze runs/r1\n"
+              "  jitmem report runs/r1\n"
               "\n"
               "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual;\n"
               "'jitmem --version' for the version.\n"
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
                 r = cmd_watch(argc - 1, argv + 1);
         else if (strcmp(cmd, "analyze") == 0)
                 r = cmd_analyze(argc - 1, argv + 1);
+        else if (strcmp(cmd, "report") == 0)
+                r = cmd_report(argc - 1, argv + 1);
         else
                 return cli_usage_error(NULL, "unknown command '%s'", cmd);
         return r;

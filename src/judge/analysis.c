@@ -414,6 +414,23 @@ out:
         free(ws.w);
 }
 
+size_t analysis_workers(const struct runfile_series *s, const struct runfile_procs *procs, size_t *sel,
+                        int *restarted)
+{
+        size_t n, earliest_end = SIZE_MAX;
+
+        if (!s || !procs || s->n == 0 || procs->n == 0)
+                return 0;
+        n = select_workers(s, procs, sel);
+        for (size_t j = 0; j < n; j++)
+                if (procs->l[sel[j]].last_tick < earliest_end)
+                        earliest_end = procs->l[sel[j]].last_tick;
+        if (restarted)
+                for (size_t j = 0; j < n; j++)
+                        restarted[j] = procs->l[sel[j]].first_tick > earliest_end;
+        return n;
+}
+
 int analysis_warmup_ended(const struct growth_result *g)
 {
         return (g->cls == GROWTH_PLATEAU || g->cls == GROWTH_COPY_ON_WRITE || g->cls == GROWTH_SAWTOOTH) &&

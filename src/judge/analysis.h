@@ -99,6 +99,12 @@ int analysis_of(const struct runfile_series *s, const struct runfile_procs *proc
 int analysis_of_at(const struct runfile_series *s, const struct runfile_procs *procs, const struct runfile_summary *sum,
                    double units, struct analysis *ret);
 
+/* The workers among a run's lives, by the rule above (over the whole run): writes their indices
+ * into sel (room for procs->n) and, when restarted is not NULL, whether each started after one
+ * of them had ended (a restart) into restarted[j]. Returns how many (0: none, or no memory). */
+size_t analysis_workers(const struct runfile_series *s, const struct runfile_procs *procs, size_t *sel,
+                        int *restarted);
+
 /* Whether the class says the warm-up is over and no trend follows it (plateau, copy-on-write,
  * sawtooth): then g->warmup_s, from the first point, is where it ended (0: none was needed). */
 int analysis_warmup_ended(const struct growth_result *g);

@@ -14,7 +14,8 @@ declare -A MAY=(
         [net]="net base"
         [experiment]="experiment net judge record rundir kernel base"
         [live]="live net judge record rundir kernel base"
-        [cli]="cli live experiment net judge record rundir kernel base"
+        [report]="report experiment live net judge record rundir kernel base"
+        [cli]="cli report live experiment net judge record rundir kernel base"
 )
 layers=$(cd src && ls -d */ | tr -d /)
 check_eq "src/ holds the layers the table names, and nothing else" "$(echo $layers | tr ' ' '\n' | sort | tr '\n' ' ')" \

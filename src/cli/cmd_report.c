@@ -1,0 +1,88 @@
+/* jitmem report: the HTML report of a recorded run, comparison or watch recording. */
+#include "cli.h"
+#include "report.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void report_usage(FILE *f)
+{
+        fputs("Usage: jitmem report [OPTIONS] DIR\n"
+              "\n"
+              "Writes one HTML page that shows what DIR recorded, to read in a browser or attach to a\n"
+              "ticket. DIR is a run directory (jitmem run --out), a comparison directory (jitmem\n"
+              "compare --out) or a recording of jitmem watch; each is recognised by its files. The\n"
+              "page works offline and alone: its charts are inline SVG, nothing is fetched.\n"
+              "\n"
+              "A comparison: the verdict and each rule with its value and threshold; memory over time\n"
+              "(or work done) for each mode, the median run as a line and all runs as a band, for RSS,\n"
+              "PSS, JIT code and debug images; the delta at equal work done with 95% intervals; each\n"
+              "worker's memory with restarts marked; executors compiled and freed (--trace-jit);\n"
+              "throughput and latency; the interpreter, the machine and the cgroup; every figure.\n"
+              "A run: the same for one run. A watch recording adds each process's growth class and\n"
+              "the projection of the tree's memory to the limit.\n"
+              "\n"
+              "Options:\n"
+              "  -o, --out FILE   where to write the page (default DIR/report.html)\n"
+              "  -h, --help       this help\n"
+              "\n"
+              "Prints the path written on stdout. jitmem compare writes OUT/report.html by itself.\n"
+              "\n"
+              "Examples:\n"
+              "  jitmem report runs/r1\n"
+              "  jitmem report jitmem-compare-20260101-120000 -o /tmp/jit.html\n"
+              "\n"
+              "Exit status: 0; 1 DIR is not a run, comparison or watch directory, or cannot be read,\n"
+              "or the page cannot be written; 2 usage.\n",
+              f);
+}
+
+int cmd_report(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "out", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *out = NULL, *dir;
+        char path[4352], err[1024], safe[CLI_TEXT_SIZE];
+        int c, r;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'o':
+                        if (cli_empty_value("report", "--out", optarg, "a file"))
+                                return CLI_EXIT_USAGE;
+                        out = optarg;
+                        break;
+                case 'h':
+                        report_usage(stdout);
+                        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+                default:
+                        return cli_option_error("report", c, argv);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error("report", "a directory is required");
+        if (optind + 1 < argc)
+                return cli_usage_error("report", "one directory only (got '%s' too)",
+                                       cli_text(argv[optind + 1], safe, sizeof(safe)));
+        dir = argv[optind];
+        if (!*dir)
+                return cli_usage_error("report", "empty directory: expected a run or comparison directory");
+        if (!out) {
+                if (snprintf(path, sizeof(path), "%s/report.html", dir) >= (int)sizeof(path))
+                        return cli_usage_error("report", "directory name too long");
+                out = path;
+        }
+        r = report_write(dir, out, err, sizeof(err));
+        if (r < 0) {
+                cli_error("%s", cli_text(err, safe, sizeof(safe)));
+                return CLI_EXIT_FAILURE;
+        }
+        printf("%s\n", out);
+        return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}

@@ -1,0 +1,1255 @@
+/* The HTML report (report.h): the page's parts, and the directory kinds it is written for. */
+#include "report.h"
+
+#include "analysis.h"
+#include "growth.h"
+#include "runfile.h"
+#include "svg.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PATH_SIZE 4352
+#define META_MAX_BYTES (4 << 20)      /* meta.json and comparison.json are read only up to this size */
+#define EVENTS_MAX 2000000            /* executors' events read from events.jsonl */
+#define EVENT_LINE_MAX 4096
+#define PROC_LINES 12                 /* per-process lines drawn (the largest, or the workers) */
+#define BAND_GRID 400                 /* x values at which the spread of the runs is taken */
+#define RUNS_MAX 256
+
+static const char *const MODE_COLOR[2] = { "#1f6fb4", "#e3650b" };
+static const char *const MODE_NAME[2] = { "off", "on" };
+static const char *const PALETTE[] = { "#1f6fb4", "#e3650b", "#2a9d3a", "#c8272b", "#8a5cc2", "#8c564b",
+                                       "#d9489e", "#666666", "#a6a20f", "#12a3b8", "#0b3d91", "#b35806" };
+
+/* One recorded run, read back by the readers. */
+struct run {
+        char name[72];                /* "01-off", or the directory's last component */
+        int mode;                     /* 0 off, 1 on, -1 a run on its own */
+        struct runfile_series s;
+        struct runfile_procs p;
+        struct runfile_summary sum;
+        int has_sum;
+        struct analysis a;
+        int has_a;
+        json_t *meta;
+        double *ev_t;                 /* events.jsonl: when each executor was compiled or freed */
+        char *ev_free;                /* ... 1: freed */
+        size_t nev;
+        int traced;                   /* events.jsonl was read */
+};
+
+static void set_err(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err || size == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, size, fmt, ap);
+        va_end(ap);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+        char path[PATH_SIZE];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* dir/name parsed, when it is a regular file of at most META_MAX_BYTES; else NULL. */
+static json_t *read_json(const char *dir, const char *name)
+{
+        char path[PATH_SIZE];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > META_MAX_BYTES)
+                return NULL;
+        return json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+}
+
+static double jreal(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+        return json_string_value(json_object_get(o, key));
+}
+
+/* events.jsonl, one JSON object a line: the executors compiled and freed, by time. A line that
+ * is not such an object is passed over; the file is read up to EVENTS_MAX events. */
+static void read_events(const char *dir, struct run *r)
+{
+        char path[PATH_SIZE], *line = malloc(EVENT_LINE_MAX);
+        size_t cap = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+        f = fopen(path, "re");
+        if (!f || !line)
+                goto out;
+        r->traced = 1;
+        while (r->nev < EVENTS_MAX && fgets(line, EVENT_LINE_MAX, f)) {
+                size_t len = strlen(line);
+                json_t *e;
+                const char *kind;
+                double t;
+
+                if (len == EVENT_LINE_MAX - 1 && line[len - 1] != '\n') {
+                        int c;
+                        while ((c = fgetc(f)) != EOF && c != '\n')
+                                ;
+                        continue;
+                }
+                e = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+                kind = jstr(e, "event");
+                t = jreal(e, "t_s");
+                if (kind && isfinite(t) && t >= 0 && (strcmp(kind, "compile") == 0 || strcmp(kind, "free") == 0)) {
+                        if (r->nev == cap) {
+                                size_t ncap = cap ? 2 * cap : 1024;
+                                double *nt = realloc(r->ev_t, ncap * sizeof(*nt));
+                                char *nf = nt ? realloc(r->ev_free, ncap) : NULL;
+                                if (nt)
+                                        r->ev_t = nt;
+                                if (!nt || !nf) {
+                                        json_decref(e);
+                                        break;
+                                }
+                                r->ev_free = nf;
+                                cap = ncap;
+                        }
+                        r->ev_t[r->nev] = t;
+                        r->ev_free[r->nev] = kind[0] == 'f';
+                        r->nev++;
+                }
+                json_decref(e);
+        }
+out:
+        if (f)
+                fclose(f);
+        free(line);
+}
+
+static void run_free(struct run *r)
+{
+        runfile_series_free(&r->s);
+        runfile_procs_free(&r->p);
+        if (r->has_sum)
+                runfile_summary_free(&r->sum);
+        json_decref(r->meta);
+        free(r->ev_t);
+        free(r->ev_free);
+        memset(r, 0, sizeof(*r));
+}
+
+/* Reads the run in dir. Returns 0, or -errno with err set. */
+static int run_load(const char *dir, const char *name, int mode, struct run *r, char *err, size_t err_size)
+{
+        int rc;
+
+        memset(r, 0, sizeof(*r));
+        snprintf(r->name, sizeof(r->name), "%s", name);
+        r->mode = mode;
+        rc = runfile_read(dir, &r->s, &r->p);
+        if (rc < 0) {
+                set_err(err, err_size, "cannot read %s/samples.csv: %s", dir, util_strerror(rc));
+                return rc;
+        }
+        r->has_sum = runfile_read_summary(dir, &r->sum) == 0;
+        r->has_a = analysis_of(&r->s, &r->p, r->has_sum ? &r->sum : NULL, &r->a) == 0;
+        r->meta = read_json(dir, "meta.json");
+        read_events(dir, r);
+        return 0;
+}
+
+/* ---- the page's frame ---- */
+
+static const char PAGE_CSS[] =
+        "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;margin:0 auto;"
+        "max-width:960px;padding:16px 24px;background:#fff}\n"
+        "h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}\n"
+        "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;"
+        "text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+        ".verdict{font-size:18px;font-weight:600;padding:10px 14px;border-radius:6px;margin:10px 0}\n"
+        ".v-go{background:#e3f4e5}.v-cond{background:#fff4d6}.v-nogo{background:#fbe0e0}.v-none{background:#eee}\n"
+        ".pass{color:#1d7a2c}.fail{color:#b3261e}.na{color:#777}.absent{color:#888;font-style:italic}\n"
+        "figure.chart{margin:14px 0}figcaption{font-weight:600;margin-bottom:2px}\n"
+        "svg.plot{display:block;max-width:100%;height:auto;font:11px sans-serif}\n"
+        "svg.plot .grid line{stroke:#e6e6e6}svg.plot .frame{fill:none;stroke:#999}\n"
+        "svg.plot .tx{text-anchor:middle;fill:#444}svg.plot .ty{text-anchor:end;fill:#444}\n"
+        "svg.plot .xl,svg.plot .yl{text-anchor:middle;fill:#222}\n"
+        "svg.plot .line{fill:none;stroke-width:1.6}svg.plot .dashed{stroke-dasharray:6 4}\n"
+        "svg.plot .seg{stroke-width:1.6}svg.plot .band{opacity:.22;stroke:none}svg.plot .err line{stroke-width:1.5}\n"
+        "svg.plot .hidden{display:none}\n"
+        ".legend{font-size:12px;margin:2px 0 0 80px}.key{margin-right:14px;cursor:pointer;white-space:nowrap}\n"
+        ".key i{display:inline-block;width:18px;border-top:3px solid;vertical-align:middle;margin-right:4px}\n"
+        ".key i.dashed{border-top-style:dashed}.key.dim{opacity:.35}\n"
+        ".note{font-size:12px;color:#555;margin:2px 0 0 80px}.readout{font-size:12px;color:#333;min-height:1.2em;"
+        "margin-left:80px}\n"
+        "dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px;font-size:13px}dt{color:#555}dd{margin:0}\n"
+        "code{font-size:12px;background:#f6f6f6;padding:1px 3px;word-break:break-all}\n";
+
+/* Hover read-outs and series toggles. The page reads the same without it: nothing is hidden
+ * until a reader clicks a legend entry. */
+static const char PAGE_SCRIPT[] =
+        "(function(){\n"
+        "function num(e,k){return parseFloat(e.getAttribute('data-'+k));}\n"
+        "function pts(p){if(!p._pts){p._pts=p.getAttribute('points').trim().split(/\\s+/).map(function(s){"
+        "var a=s.split(',');return [parseFloat(a[0]),parseFloat(a[1])];});}return p._pts;}\n"
+        "function fmt(v,scale,unit){var x=v/scale;return (Math.abs(x)>=100?x.toFixed(0):x.toFixed(2))+(unit?' '+unit:'');}\n"
+        "document.querySelectorAll('svg.plot').forEach(function(svg){\n"
+        " var fig=svg.parentNode,out=document.createElement('div');out.className='readout';fig.appendChild(out);\n"
+        " var x0=num(svg,'x0'),x1=num(svg,'x1'),px0=num(svg,'px0'),px1=num(svg,'px1');\n"
+        " var y0=num(svg,'y0'),y1=num(svg,'y1'),py0=num(svg,'py0'),py1=num(svg,'py1');\n"
+        " svg.addEventListener('mousemove',function(ev){\n"
+        "  var r=svg.getBoundingClientRect(),px=(ev.clientX-r.left)*svg.viewBox.baseVal.width/r.width;\n"
+        "  var x=x0+(px-px0)*(x1-x0)/(px1-px0),parts=[];\n"
+        "  svg.querySelectorAll('polyline').forEach(function(p){if(p.classList.contains('hidden'))return;\n"
+        "   var best=null;pts(p).forEach(function(q){if(!best||Math.abs(q[0]-px)<Math.abs(best[0]-px))best=q;});\n"
+        "   if(!best)return;var y=y0+(best[1]-py0)*(y1-y0)/(py1-py0);\n"
+        "   parts.push((p.getAttribute('data-label')||p.getAttribute('data-series'))+': '+fmt(y,num(svg,'yscale'),svg.getAttribute('data-yunit')));});\n"
+        "  out.textContent=fmt(x,num(svg,'xscale'),svg.getAttribute('data-xunit'))+' \\u2014 '+parts.join(' \\u00b7 ');});\n"
+        "});\n"
+        "document.querySelectorAll('.legend .key').forEach(function(k){k.addEventListener('click',function(){\n"
+        " var g=k.getAttribute('data-group'),fig=k.closest('figure');k.classList.toggle('dim');\n"
+        " fig.querySelectorAll('[data-group]').forEach(function(e){if(e!==k&&e.getAttribute('data-group')===g&&!e.classList.contains('key'))"
+        "e.classList.toggle('hidden');});});});\n"
+        "})();\n";
+
+static void page_begin(FILE *f, const char *title)
+{
+        fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+              f);
+        svg_put_text(f, title);
+        fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", PAGE_CSS);
+}
+
+static void page_end(FILE *f)
+{
+        fprintf(f, "<p class=\"note\">Written by jitmem %s. Every figure shown was measured; one that was not is "
+                   "shown as not measured.</p>\n<script>\n%s</script>\n</body>\n</html>\n",
+                JITMEM_VERSION, PAGE_SCRIPT);
+}
+
+static void put(FILE *f, const char *s)
+{
+        svg_put_text(f, s ? s : "");
+}
+
+/* A figure in a table cell: "not measured" (in its own style) when it is not. */
+static void cell_value(FILE *f, double v, enum svg_unit unit)
+{
+        char b[64];
+
+        if (!isfinite(v) || v < 0) {
+                fputs("<td class=\"absent\">not measured</td>", f);
+                return;
+        }
+        svg_format(v, unit, b, sizeof(b));
+        fprintf(f, "<td class=\"n\">%s</td>", b);
+}
+
+/* comparison.json's units: "bytes", "seconds", "us", "count", "fraction", "units/s". */
+static void format_unit(double v, const char *unit, int sign, char *b, size_t size)
+{
+        char m[64];
+        const char *sg = sign && v > 0 ? "+" : v < 0 ? "-" : "";
+        double a = fabs(v);
+
+        if (!isfinite(v)) {
+                snprintf(b, size, "not measured");
+                return;
+        }
+        if (!unit)
+                unit = "";
+        if (strcmp(unit, "bytes") == 0)
+                svg_format(a, SVG_BYTES, m, sizeof(m));
+        else if (strcmp(unit, "seconds") == 0)
+                svg_format(a, SVG_SECONDS, m, sizeof(m));
+        else if (strcmp(unit, "us") == 0)
+                snprintf(m, sizeof(m), "%.0f us", a);
+        else if (strcmp(unit, "fraction") == 0)
+                snprintf(m, sizeof(m), "%.1f%%", a * 100);
+        else if (strcmp(unit, "units/s") == 0)
+                snprintf(m, sizeof(m), "%.1f /s", a);
+        else
+                svg_format(a, SVG_COUNT, m, sizeof(m));
+        snprintf(b, size, "%s%s", sg, m);
+}
+
+static void cell_unit(FILE *f, double v, const char *unit, int sign)
+{
+        char b[64];
+
+        if (!isfinite(v)) {
+                fputs("<td class=\"absent\">not measured</td>", f);
+                return;
+        }
+        format_unit(v, unit, sign, b, sizeof(b));
+        fprintf(f, "<td class=\"n\">%s</td>", b);
+}
+
+/* A comparison.json statistic ({off, on, delta, ci95, p_value, unit}) as cells. */
+static void cells_stat(FILE *f, json_t *st)
+{
+        const char *unit = jstr(st, "unit");
+        json_t *ci = json_object_get(st, "ci95");
+        double lo = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
+        double hi = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
+        double p = jreal(st, "p_value");
+        char a[64], b[64];
+
+        cell_unit(f, jreal(st, "off"), unit, 0);
+        cell_unit(f, jreal(st, "on"), unit, 0);
+        cell_unit(f, jreal(st, "delta"), unit, 1);
+        if (isfinite(lo) && isfinite(hi)) {
+                format_unit(lo, unit, 1, a, sizeof(a));
+                format_unit(hi, unit, 1, b, sizeof(b));
+                fprintf(f, "<td class=\"n\">%s to %s</td>", a, b);
+        } else {
+                fputs("<td class=\"absent\">", f);
+                put(f, jstr(st, "finding") ? jstr(st, "finding") : "not measured");
+                fputs("</td>", f);
+        }
+        if (isfinite(p))
+                fprintf(f, "<td class=\"n\">%.3g</td>", p);
+        else
+                fputs("<td class=\"absent\">not measured</td>", f);
+}
+
+/* The command a run ran, from its meta.json ("command": its arguments). */
+static void put_command(FILE *f, json_t *cmd)
+{
+        size_t i;
+        json_t *v;
+
+        fputs("<code>", f);
+        json_array_foreach(cmd, i, v)
+        {
+                if (i)
+                        fputc(' ', f);
+                put(f, json_string_value(v));
+        }
+        fputs("</code>", f);
+}
+
+static void dl_text(FILE *f, const char *label, const char *v)
+{
+        fprintf(f, "<dt>%s</dt>", label);
+        if (v) {
+                fputs("<dd>", f);
+                put(f, v);
+                fputs("</dd>\n", f);
+        } else {
+                fputs("<dd class=\"absent\">not recorded</dd>\n", f);
+        }
+}
+
+static void dl_value(FILE *f, const char *label, json_t *v, enum svg_unit unit)
+{
+        char b[64];
+
+        if (json_is_string(v)) {
+                dl_text(f, label, json_string_value(v));
+                return;
+        }
+        if (!json_is_number(v) || json_number_value(v) < 0) {
+                dl_text(f, label, NULL);
+                return;
+        }
+        svg_format(json_number_value(v), unit, b, sizeof(b));
+        dl_text(f, label, b);
+}
+
+/* The interpreter, the machine and the cgroup, from a run's meta.json. */
+static void section_environment(FILE *f, json_t *meta)
+{
+        json_t *py = json_object_get(meta, "python"), *m = json_object_get(meta, "machine");
+        json_t *cg = json_object_get(meta, "cgroup"), *jit = json_object_get(py, "jit");
+
+        fputs("<h2>Interpreter, machine, cgroup</h2>\n<dl>\n", f);
+        dl_text(f, "interpreter", jstr(py, "executable"));
+        dl_text(f, "version", jstr(py, "version_full"));
+        dl_text(f, "JIT build", jstr(jit, "build_text"));
+        dl_text(f, "kernel", jstr(m, "kernel"));
+        dl_text(f, "architecture", jstr(m, "arch"));
+        dl_value(f, "CPUs online", json_object_get(m, "cpus_online"), SVG_COUNT);
+        dl_value(f, "memory", json_object_get(m, "mem_total_bytes"), SVG_BYTES);
+        dl_value(f, "swap", json_object_get(m, "swap_total_bytes"), SVG_BYTES);
+        dl_text(f, "transparent huge pages", jstr(m, "thp_enabled"));
+        dl_text(f, "cgroup", jstr(cg, "path"));
+        dl_text(f, "cgroup version", jstr(cg, "version"));
+        dl_value(f, "cgroup memory limit", json_object_get(cg, "memory_limit_bytes"), SVG_BYTES);
+        dl_value(f, "limit judged against", json_object_get(meta, "limit_bytes"), SVG_BYTES);
+        fputs("</dl>\n", f);
+}
+
+/* ---- the charts of runs ---- */
+
+enum figure { FIG_RSS, FIG_PSS, FIG_JIT, FIG_DBG, FIG_MAX };
+static const char *const FIG_ID[FIG_MAX] = { "rss", "pss", "jit", "dbg" };
+static const char *const FIG_TITLE[FIG_MAX] = { "RSS of the tree (sum)", "PSS of the tree (sum)", "JIT code",
+                                                "GDB JIT interface debug images" };
+
+static double fig_value(const struct runfile_point *p, enum figure fig)
+{
+        switch (fig) {
+        case FIG_RSS: return p->rss;
+        case FIG_PSS: return p->pss;
+        case FIG_JIT: return p->jit;
+        case FIG_DBG: return p->dbg;
+        default: return -1;
+        }
+}
+
+/* The x of a point: its time, or the work done by then (-1: none reported yet). */
+static double point_x(const struct runfile_point *p, int by_work)
+{
+        return by_work ? p->progress : p->t;
+}
+
+/* A run's points of one figure as arrays (x, y; y = -1 where not measured or x is none).
+ * Returns 0 or -ENOMEM. */
+static int run_xy(const struct run *r, enum figure fig, int by_work, double **ret_x, double **ret_y)
+{
+        size_t n = r->s.n ? r->s.n : 1;
+        double *x = malloc(n * sizeof(*x)), *y = malloc(n * sizeof(*y));
+
+        if (!x || !y) {
+                free(x);
+                free(y);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < r->s.n; i++) {
+                x[i] = point_x(&r->s.p[i], by_work);
+                y[i] = x[i] >= 0 ? fig_value(&r->s.p[i], fig) : -1;
+        }
+        *ret_x = x;
+        *ret_y = y;
+        return 0;
+}
+
+static int figure_measured(const struct run *runs, size_t n, enum figure fig)
+{
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < runs[k].s.n; i++)
+                        if (fig_value(&runs[k].s.p[i], fig) >= 0 && (fig != FIG_DBG || runs[k].s.p[i].dbg_images >= 0))
+                                return 1;
+        return 0;
+}
+
+static void range_of(const struct run *runs, size_t n, enum figure fig, int by_work, double *xmax, double *ymax)
+{
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < runs[k].s.n; i++) {
+                        double x = point_x(&runs[k].s.p[i], by_work), y = fig_value(&runs[k].s.p[i], fig);
+                        if (x < 0 || y < 0)
+                                continue;
+                        if (x > *xmax)
+                                *xmax = x;
+                        if (y > *ymax)
+                                *ymax = y;
+                }
+}
+
+/* The lowest and highest of the runs (the mode's) at each of BAND_GRID x values: each run's
+ * last measured point at or before x, where x is within the run. */
+static void band_of(const struct run **runs, size_t n, enum figure fig, int by_work, double xmax, double *gx,
+                    double *lo, double *hi)
+{
+        for (size_t g = 0; g < BAND_GRID; g++) {
+                gx[g] = xmax * (double)g / (BAND_GRID - 1);
+                lo[g] = hi[g] = -1;
+        }
+        for (size_t k = 0; k < n; k++) {
+                const struct runfile_series *s = &runs[k]->s;
+                double last_x = -1, cur = -1;
+                size_t i = 0;
+
+                for (size_t j = 0; j < s->n; j++)
+                        if (point_x(&s->p[j], by_work) > last_x)
+                                last_x = point_x(&s->p[j], by_work);
+                for (size_t g = 0; g < BAND_GRID; g++) {
+                        for (; i < s->n && point_x(&s->p[i], by_work) <= gx[g]; i++)
+                                if (point_x(&s->p[i], by_work) >= 0 && fig_value(&s->p[i], fig) >= 0)
+                                        cur = fig_value(&s->p[i], fig);
+                        if (cur < 0 || gx[g] > last_x)
+                                continue;
+                        if (lo[g] < 0 || cur < lo[g])
+                                lo[g] = cur;
+                        if (cur > hi[g])
+                                hi[g] = cur;
+                }
+        }
+}
+
+/* One figure over time (or work done) for one run or the runs of each mode: for a mode, the
+ * spread of its runs as a band and its median run as a line. */
+static void chart_figure(FILE *f, const struct run *runs, size_t n, const struct run *const median[2],
+                         const struct run **const by_mode[2], const size_t n_mode[2], enum figure fig, int by_work)
+{
+        struct svg_chart c;
+        double xmax = 0, ymax = 0, gx[BAND_GRID], lo[BAND_GRID], hi[BAND_GRID];
+        char id[32], series[64], label[96];
+
+        range_of(runs, n, fig, by_work, &xmax, &ymax);
+        snprintf(id, sizeof(id), "chart-%s", FIG_ID[fig]);
+        svg_chart_begin(&c, f, id, FIG_TITLE[fig], 0, xmax, by_work ? SVG_COUNT : SVG_SECONDS,
+                        by_work ? "work done (units, requests served)" : "time", 0, ymax, SVG_BYTES, FIG_TITLE[fig]);
+        for (int m = 0; m < 2; m++) {
+                double *x, *y;
+                if (!median[m])
+                        continue;
+                if (n_mode[m] > 1) {
+                        band_of(by_mode[m], n_mode[m], fig, by_work, xmax, gx, lo, hi);
+                        snprintf(series, sizeof(series), "%s-%s-band", FIG_ID[fig], MODE_NAME[m]);
+                        svg_band(&c, series, MODE_NAME[m], MODE_COLOR[m], gx, lo, hi, BAND_GRID);
+                }
+                if (run_xy(median[m], fig, by_work, &x, &y) < 0)
+                        continue;
+                snprintf(series, sizeof(series), "%s-%s-median", FIG_ID[fig], MODE_NAME[m]);
+                snprintf(label, sizeof(label), "JIT %s: median run %s%s", MODE_NAME[m], median[m]->name,
+                         n_mode[m] > 1 ? " (band: all runs, lowest to highest)" : "");
+                svg_line(&c, series, MODE_NAME[m], label, MODE_COLOR[m], 0, x, y, median[m]->s.n);
+                free(x);
+                free(y);
+        }
+        svg_chart_end(&c);
+}
+
+/* A run's own lines: RSS and PSS sums, and JIT code with debug images. */
+static void chart_run_lines(FILE *f, const struct run *r, const enum figure *figs, int nfig, const char *id,
+                            const char *title)
+{
+        struct svg_chart c;
+        double xmax = 0, ymax = 0;
+
+        for (int k = 0; k < nfig; k++)
+                range_of(r, 1, figs[k], 0, &xmax, &ymax);
+        svg_chart_begin(&c, f, id, title, 0, xmax, SVG_SECONDS, "time", 0, ymax, SVG_BYTES, "bytes");
+        for (int k = 0; k < nfig; k++) {
+                double *x, *y;
+                if (!figure_measured(r, 1, figs[k]) || run_xy(r, figs[k], 0, &x, &y) < 0)
+                        continue;
+                svg_line(&c, FIG_ID[figs[k]], FIG_ID[figs[k]], FIG_TITLE[figs[k]], PALETTE[k], 0, x, y, r->s.n);
+                free(x);
+                free(y);
+        }
+        svg_chart_end(&c);
+}
+
+static int cmp_peak_desc(const void *a, const void *b, void *ctx)
+{
+        const struct runfile_procs *p = ctx;
+        double x = p->l[*(const size_t *)a].peaks.rss, y = p->l[*(const size_t *)b].peaks.rss;
+        return (x < y) - (x > y);
+}
+
+/* The lives drawn for a run: its workers (restarted[] says which restarted), or when it has
+ * none the PROC_LINES largest by peak RSS. Returns how many (in sel). */
+static size_t lives_drawn(const struct run *r, size_t *sel, int *restarted, int *workers)
+{
+        size_t n = analysis_workers(&r->s, &r->p, sel, restarted);
+
+        *workers = n > 0;
+        if (n == 0) {
+                for (size_t i = 0; i < r->p.n; i++) {
+                        sel[n] = i;
+                        restarted[n++] = 0;
+                }
+                qsort_r(sel, n, sizeof(*sel), cmp_peak_desc, (void *)&r->p);
+        }
+        return n > PROC_LINES ? PROC_LINES : n;
+}
+
+/* Per-process RSS lines of a run, restarts marked. */
+static void chart_processes(FILE *f, const struct run *r, const char *id, const char *title)
+{
+        size_t *sel = malloc((r->p.n ? r->p.n : 1) * sizeof(*sel)), n;
+        int *restarted = malloc((r->p.n ? r->p.n : 1) * sizeof(*restarted)), workers = 0, marked = 0;
+        double xmax = 0, ymax = 0;
+        struct svg_chart c;
+        char series[64], label[200];
+
+        if (!sel || !restarted)
+                goto out;
+        n = lives_drawn(r, sel, restarted, &workers);
+        if (n == 0) {
+                fputs("<p class=\"absent\">No process rows were recorded.</p>\n", f);
+                goto out;
+        }
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &r->p.l[sel[j]];
+                for (size_t i = 0; i < l->n; i++) {
+                        if (l->p[i].t > xmax)
+                                xmax = l->p[i].t;
+                        if (l->p[i].rss > ymax)
+                                ymax = l->p[i].rss;
+                }
+        }
+        svg_chart_begin(&c, f, id, title, 0, xmax, SVG_SECONDS, "time", 0, ymax, SVG_BYTES, "RSS");
+        for (size_t j = 0; j < n; j++) {
+                const struct runfile_life *l = &r->p.l[sel[j]];
+                double *x = malloc((l->n ? l->n : 1) * sizeof(*x)), *y = malloc((l->n ? l->n : 1) * sizeof(*y));
+                if (!x || !y) {
+                        free(x);
+                        free(y);
+                        continue;
+                }
+                for (size_t i = 0; i < l->n; i++) {
+                        x[i] = l->p[i].t;
+                        y[i] = l->p[i].rss;
+                }
+                snprintf(series, sizeof(series), "proc-%d-%zu", l->pid, sel[j]);
+                snprintf(label, sizeof(label), "%s (PID %d)%s", l->last_comm, l->pid, restarted[j] ? ", restarted" : "");
+                svg_line(&c, series, series, label, PALETTE[j % (sizeof(PALETTE) / sizeof(PALETTE[0]))], 0, x, y, l->n);
+                if (restarted[j] && l->n > 0) {
+                        snprintf(label, sizeof(label), "restart: PID %d started at %.2f s", l->pid, l->first_t);
+                        svg_marker(&c, "restart", series, "#b3261e", x[0], y[0], label);
+                        marked++;
+                }
+                free(x);
+                free(y);
+        }
+        svg_chart_end(&c);
+        fprintf(f, "<p class=\"note\">%s%s</p>\n",
+                workers ? "Workers (children of one parent running one program, alive together), as the analysis finds them."
+                        : "No workers found: the largest processes by peak RSS.",
+                marked ? " A triangle marks a worker that started after another had ended (a restart)." : "");
+out:
+        free(sel);
+        free(restarted);
+}
+
+/* Executors compiled and freed over time (events.jsonl), for each run given. */
+static void chart_executors(FILE *f, const struct run *const *runs, size_t n, const char *id)
+{
+        struct svg_chart c;
+        double xmax = 0, ymax = 0;
+
+        for (size_t k = 0; k < n; k++) {
+                size_t comp = 0, fr = 0;
+                for (size_t i = 0; i < runs[k]->nev; i++) {
+                        comp += !runs[k]->ev_free[i];
+                        fr += runs[k]->ev_free[i];
+                        if (runs[k]->ev_t[i] > xmax)
+                                xmax = runs[k]->ev_t[i];
+                }
+                if (comp > ymax)
+                        ymax = (double)comp;
+                if (fr > ymax)
+                        ymax = (double)fr;
+        }
+        svg_chart_begin(&c, f, id, "Executors compiled and freed (--trace-jit)", 0, xmax, SVG_SECONDS, "time", 0, ymax,
+                        SVG_COUNT, "executors");
+        for (size_t k = 0; k < n; k++) {
+                const struct run *r = runs[k];
+                double *x = malloc((2 * r->nev + 1) * sizeof(*x)), *yc = malloc((2 * r->nev + 1) * sizeof(*yc)),
+                       *yf = malloc((2 * r->nev + 1) * sizeof(*yf));
+                size_t m = 0, comp = 0, fr = 0;
+                char series[64], label[96];
+                int color = r->mode >= 0 ? r->mode : 0;
+
+                if (!x || !yc || !yf)
+                        goto next;
+                /* cumulative counts as steps: the count before and after each event */
+                for (size_t i = 0; i < r->nev; i++) {
+                        x[m] = r->ev_t[i];
+                        yc[m] = (double)comp;
+                        yf[m++] = (double)fr;
+                        comp += !r->ev_free[i];
+                        fr += r->ev_free[i];
+                        x[m] = r->ev_t[i];
+                        yc[m] = (double)comp;
+                        yf[m++] = (double)fr;
+                }
+                snprintf(series, sizeof(series), "compiled-%s", r->name);
+                snprintf(label, sizeof(label), "compiled (%s)", r->name);
+                svg_line(&c, series, series, label, r->mode >= 0 ? MODE_COLOR[color] : PALETTE[0], 0, x, yc, m);
+                snprintf(series, sizeof(series), "freed-%s", r->name);
+                snprintf(label, sizeof(label), "freed (%s)", r->name);
+                svg_line(&c, series, series, label, r->mode >= 0 ? MODE_COLOR[color] : PALETTE[1], 1, x, yf, m);
+        next:
+                free(x);
+                free(yc);
+                free(yf);
+        }
+        svg_chart_end(&c);
+}
+
+/* ---- a run ---- */
+
+static void run_figures_table(FILE *f, const struct run *r)
+{
+        const struct analysis *a = &r->a;
+        const struct runfile_summary *s = &r->sum;
+        char b[96];
+
+        fputs("<h2>Figures</h2>\n<table>\n<tr><th>figure</th><th>value</th></tr>\n", f);
+#define ROW(name, v, unit)                                   \
+        do {                                                 \
+                fputs("<tr><td>" name "</td>", f);           \
+                cell_value(f, r->has_a ? (v) : -1, unit);    \
+                fputs("</tr>\n", f);                         \
+        } while (0)
+        ROW("peak RSS of the tree", a->peak_rss, SVG_BYTES);
+        ROW("peak PSS of the tree", a->peak_pss, SVG_BYTES);
+        ROW("anonymous memory at its peak (counted once)", a->peak_anon, SVG_BYTES);
+        ROW("steady RSS (after the warm-up)", a->steady_rss, SVG_BYTES);
+        ROW("steady PSS (after the warm-up)", a->steady_pss, SVG_BYTES);
+        ROW("peak JIT code", a->peak_jit, SVG_BYTES);
+        ROW("peak debug images", a->peak_dbg, SVG_BYTES);
+        ROW("start-up RSS", a->startup_rss, SVG_BYTES);
+        ROW("warm-up end", a->warmup_end_s, SVG_SECONDS);
+        ROW("wall time", a->wall_s, SVG_SECONDS);
+        ROW("CPU time", a->cpu_s, SVG_SECONDS);
+        ROW("work done (units)", a->units_total, SVG_COUNT);
+        ROW("throughput (units/s)", a->throughput, SVG_COUNT);
+        ROW("latency p50 (us)", a->latency_p50_us, SVG_COUNT);
+        ROW("latency p99 (us)", a->latency_p99_us, SVG_COUNT);
+        ROW("workers at once", a->workers_max, SVG_COUNT);
+        ROW("worker restarts", a->restarts, SVG_COUNT);
+        ROW("executors compiled (--trace-jit)", r->has_sum ? s->executors_compiled : -1, SVG_COUNT);
+        ROW("executors freed (--trace-jit)", r->has_sum ? s->executors_freed : -1, SVG_COUNT);
+#undef ROW
+        snprintf(b, sizeof(b), "%s", r->has_a ? growth_class_name(a->growth_class) : "not measured");
+        fputs("<tr><td>growth class of the tree's RSS</td><td>", f);
+        put(f, b);
+        fputs("</td></tr>\n<tr><td>slope after the warm-up</td>", f);
+        if (r->has_a && isfinite(a->slope)) {
+                svg_format(fabs(a->slope), SVG_BYTES, b, sizeof(b));
+                fprintf(f, "<td class=\"n\">%s%s/s</td>", a->slope < 0 ? "-" : "", b);
+        } else {
+                fputs("<td class=\"absent\">not measured</td>", f);
+        }
+        fputs("</tr>\n</table>\n", f);
+}
+
+static double meta_limit(json_t *meta)
+{
+        double x = jreal(meta, "limit_bytes");
+        return isfinite(x) && x >= 1 && x <= (double)RUNFILE_FIGURE_MAX ? x : 0;
+}
+
+/* What jitmem watch's recording adds: each process's growth class, slope and time to the
+ * limit, and the tree's projection to the limit. */
+static void section_watch(FILE *f, const struct run *r)
+{
+        double limit = meta_limit(r->meta), xmax = 0, ymax = 0;
+        struct growth_result g;
+        struct svg_chart c;
+        char b[64], series[64];
+        int have_g = analysis_tree_growth(&r->s, limit, &g) == 0;
+        double *x = NULL, *y = NULL;
+
+        fputs("<h2>Growth and the limit</h2>\n", f);
+        if (have_g) {
+                fputs("<p>The tree: <b>", f);
+                put(f, growth_class_name(g.cls));
+                fputs("</b>. ", f);
+                put(f, g.explanation);
+                fputs("</p>\n", f);
+        }
+        range_of(r, 1, FIG_RSS, 0, &xmax, &ymax);
+        int project = have_g && limit > 0 && isfinite(g.time_to_limit_s) && g.time_to_limit_s > 0 && r->s.n > 0;
+        double tl = xmax, rl = -1;
+        if (r->s.n > 0) {
+                tl = r->s.p[r->s.n - 1].t;
+                rl = r->s.p[r->s.n - 1].rss;
+        }
+        double xend = xmax;
+        if (project)
+                xend = fmin(tl + g.time_to_limit_s, tl + 2 * (xmax > 0 ? xmax : 1)); /* a far limit is cut at 3x the span */
+        if (limit > 0 && limit > ymax)
+                ymax = limit;
+        svg_chart_begin(&c, f, "chart-projection", "RSS of the tree and its projection to the limit", 0,
+                        project ? xend : xmax, SVG_SECONDS, "time", 0, ymax, SVG_BYTES, "RSS");
+        if (run_xy(r, FIG_RSS, 0, &x, &y) == 0)
+                svg_line(&c, "watch-rss", "watch-rss", "RSS of the tree (sum)", PALETTE[0], 0, x, y, r->s.n);
+        if (limit > 0) {
+                svg_format(limit, SVG_BYTES, b, sizeof(b));
+                svg_segment(&c, "limit", "limit", "#b3261e", 0, 0, limit, project ? xend : xmax, limit);
+        }
+        if (project && rl >= 0) {
+                double yend = rl + g.slope * (xend - tl);
+                snprintf(series, sizeof(series), "projection");
+                svg_segment(&c, series, series, "#555555", 1, tl, rl, xend, yend > limit ? limit : yend);
+        }
+        svg_chart_end(&c);
+        free(x);
+        free(y);
+        if (limit > 0) {
+                svg_format(limit, SVG_BYTES, b, sizeof(b));
+                fprintf(f, "<p>The limit: %s (red line).", b);
+        } else {
+                fputs("<p>No limit was recorded: no projection.", f);
+        }
+        if (project) {
+                svg_format(g.time_to_limit_s, SVG_SECONDS, b, sizeof(b));
+                fprintf(f, " At the slope judged, the tree reaches it in %s after the last point (dashed line).", b);
+        } else if (limit > 0) {
+                fputs(" The tree is not growing significantly: no time to the limit.", f);
+        }
+        fputs("</p>\n<table>\n<tr><th>process</th><th>PID</th><th>growth class</th><th>slope</th><th>time to the limit</th></tr>\n", f);
+        for (size_t i = 0; i < r->p.n && i < 64; i++) {
+                const struct runfile_life *l = &r->p.l[i];
+                double *t = malloc((l->n ? l->n : 1) * sizeof(*t)), *v = malloc((l->n ? l->n : 1) * sizeof(*v));
+                struct growth_input in = { 0 };
+                struct growth_result pg;
+                size_t m = 0;
+
+                if (!t || !v)
+                        goto next;
+                for (size_t k = 0; k < l->n; k++)
+                        if (l->p[k].rss >= 0 && (m == 0 || l->p[k].t > t[m - 1])) {
+                                t[m] = l->p[k].t;
+                                v[m++] = l->p[k].rss;
+                        }
+                in.t = t;
+                in.rss = v;
+                in.n = m;
+                in.limit = limit;
+                in.current = -1;
+                fputs("<tr><td>", f);
+                put(f, l->last_comm);
+                fprintf(f, "</td><td class=\"n\">%d</td>", l->pid);
+                if (growth_classify(&in, &pg) == 0) {
+                        fputs("<td>", f);
+                        put(f, growth_class_name(pg.cls));
+                        fputs("</td>", f);
+                        if (isfinite(pg.slope)) {
+                                svg_format(fabs(pg.slope), SVG_BYTES, b, sizeof(b));
+                                fprintf(f, "<td class=\"n\">%s%s/s</td>", pg.slope < 0 ? "-" : "", b);
+                        } else {
+                                fputs("<td class=\"absent\">not measured</td>", f);
+                        }
+                        if (isfinite(pg.time_to_limit_s)) {
+                                svg_format(pg.time_to_limit_s, SVG_SECONDS, b, sizeof(b));
+                                fprintf(f, "<td class=\"n\">%s</td>", b);
+                        } else {
+                                fprintf(f, "<td class=\"absent\">%s</td>",
+                                        isinf(pg.time_to_limit_s) ? "not growing" : "no limit, or not measured");
+                        }
+                } else {
+                        fputs("<td class=\"absent\">not measured</td><td></td><td></td>", f);
+                }
+                fputs("</tr>\n", f);
+        next:
+                free(t);
+                free(v);
+        }
+        fputs("</table>\n", f);
+}
+
+static int page_run(FILE *f, const char *dir, char *err, size_t err_size)
+{
+        struct run r;
+        const char *slash = strrchr(dir, '/'), *name = slash && slash[1] ? slash + 1 : dir;
+        static const enum figure mem[] = { FIG_RSS, FIG_PSS }, jit[] = { FIG_JIT, FIG_DBG };
+        const struct run *one[1];
+        int rc, watch;
+
+        rc = run_load(dir, name, -1, &r, err, err_size);
+        if (rc < 0)
+                return rc;
+        watch = jstr(r.meta, "source") && strcmp(jstr(r.meta, "source"), "watch") == 0;
+        page_begin(f, watch ? "jitmem report: watch recording" : "jitmem report: run");
+        fprintf(f, "<h1>%s: ", watch ? "Watch recording" : "Run");
+        put(f, name);
+        fputs("</h1>\n<p>", f);
+        if (json_is_array(json_object_get(r.meta, "command"))) {
+                fputs("Command: ", f);
+                put_command(f, json_object_get(r.meta, "command"));
+                fputs(". ", f);
+        }
+        if (jstr(r.meta, "started_at")) {
+                fputs("Started at ", f);
+                put(f, jstr(r.meta, "started_at"));
+                fputs(". ", f);
+        }
+        fprintf(f, "%zu ticks.</p>\n", r.s.ticks);
+        if (watch)
+                section_watch(f, &r);
+        fputs("<h2>Memory over time</h2>\n", f);
+        chart_run_lines(f, &r, mem, 2, "chart-memory", "Memory of the tree (sums over its processes)");
+        chart_run_lines(f, &r, jit, figure_measured(&r, 1, FIG_DBG) ? 2 : 1, "chart-jit", "JIT code and debug images");
+        if (!figure_measured(&r, 1, FIG_DBG))
+                fputs("<p class=\"absent\">Debug images: not measured.</p>\n", f);
+        fputs("<h2>Processes</h2>\n", f);
+        chart_processes(f, &r, "chart-processes", "RSS of each process");
+        if (r.traced) {
+                fputs("<h2>Executors</h2>\n", f);
+                one[0] = &r;
+                chart_executors(f, one, 1, "chart-executors");
+        }
+        run_figures_table(f, &r);
+        section_environment(f, r.meta);
+        page_end(f);
+        run_free(&r);
+        return 0;
+}
+
+/* ---- a comparison ---- */
+
+static const char *verdict_class(const char *overall)
+{
+        if (!overall)
+                return "v-none";
+        if (strcmp(overall, "GO") == 0)
+                return "v-go";
+        if (strncmp(overall, "NO", 2) == 0)
+                return "v-nogo";
+        return "v-cond";
+}
+
+static void section_verdict(FILE *f, json_t *cmp)
+{
+        json_t *v = json_object_get(cmp, "verdict"), *rules = json_object_get(v, "rules"), *rule;
+        size_t i;
+
+        fprintf(f, "<div class=\"verdict %s\">", verdict_class(jstr(v, "overall")));
+        put(f, jstr(v, "sentence") ? jstr(v, "sentence") : "No verdict (a control experiment, or an unfinished comparison).");
+        fputs("</div>\n", f);
+        if (!json_is_array(rules))
+                return;
+        fputs("<table>\n<tr><th>rule</th><th>status</th><th>value</th><th>threshold</th><th>reason</th></tr>\n", f);
+        json_array_foreach(rules, i, rule)
+        {
+                const char *st = jstr(rule, "status"), *unit = jstr(rule, "unit");
+                json_t *passed = json_object_get(rule, "passed");
+                fputs("<tr><td>", f);
+                put(f, jstr(rule, "name"));
+                fprintf(f, "</td><td class=\"%s\">", json_is_true(passed) ? "pass" : json_is_false(passed) ? "fail" : "na");
+                put(f, st);
+                fputs("</td>", f);
+                cell_unit(f, jreal(rule, "value"), unit, 0);
+                cell_unit(f, jreal(rule, "threshold"), unit, 0);
+                fputs("<td>", f);
+                put(f, jstr(rule, "reason"));
+                fputs("</td></tr>\n", f);
+        }
+        fputs("</table>\n", f);
+}
+
+static const char *const POINT_FIG[] = { "rss_bytes", "pss_bytes", "anon_bytes", "jit_code_bytes", "jit_debug_bytes" };
+static const char *const POINT_TITLE[] = { "RSS", "PSS", "anonymous memory", "JIT code", "debug images" };
+#define POINT_FIGS (sizeof(POINT_FIG) / sizeof(POINT_FIG[0]))
+
+/* The delta (on - off) at equal work done, with its 95% interval, at each equivalent point. */
+static void section_points(FILE *f, json_t *cmp)
+{
+        json_t *pts = json_object_get(cmp, "equivalent_points"), *pt;
+        double ylo = 0, yhi = 0;
+        struct svg_chart c;
+        size_t i;
+        int by_work = 0;
+
+        fputs("<h2>The JIT's cost at equal work done</h2>\n", f);
+        if (!json_is_array(pts) || json_array_size(pts) == 0) {
+                fputs("<p class=\"absent\">No equivalent points: not measured.</p>\n", f);
+                return;
+        }
+        json_array_foreach(pts, i, pt)
+        {
+                by_work |= jstr(pt, "basis") && strcmp(jstr(pt, "basis"), "work") == 0;
+                for (size_t k = 0; k < POINT_FIGS; k++) {
+                        json_t *st = json_object_get(pt, POINT_FIG[k]), *ci = json_object_get(st, "ci95");
+                        double d = jreal(st, "delta");
+                        double vals[3] = { d, json_number_value(json_array_get(ci, 0)), json_number_value(json_array_get(ci, 1)) };
+                        for (int q = 0; q < 3; q++)
+                                if (isfinite(vals[q]) && (q == 0 || json_is_number(json_array_get(ci, q - 1)))) {
+                                        ylo = fmin(ylo, vals[q]);
+                                        yhi = fmax(yhi, vals[q]);
+                                }
+                }
+        }
+        svg_chart_begin(&c, f, "chart-points", "Delta with the JIT on (on - off), medians, 95% intervals", 0, 105,
+                        SVG_COUNT, by_work ? "work done (% of the work)" : "time (% of the run)", ylo, yhi, SVG_BYTES,
+                        "delta");
+        svg_segment(&c, "zero", "zero", "#999999", 0, 0, 0, 100, 0);
+        for (size_t k = 0; k < POINT_FIGS; k++) {
+                char series[64], title[200];
+                int any = 0;
+                json_array_foreach(pts, i, pt)
+                {
+                        json_t *st = json_object_get(pt, POINT_FIG[k]), *ci = json_object_get(st, "ci95");
+                        double d = jreal(st, "delta"), pc = jreal(pt, "percent");
+                        double lo = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
+                        double hi = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
+                        char a[64];
+                        if (!isfinite(d) || !isfinite(pc))
+                                continue;
+                        format_unit(d, "bytes", 1, a, sizeof(a));
+                        snprintf(title, sizeof(title), "%s at %.0f%%: %s%s", POINT_TITLE[k], pc, a,
+                                 isfinite(lo) ? "" : " (no 95% interval: too few runs)");
+                        snprintf(series, sizeof(series), "delta-%s", POINT_FIG[k]);
+                        svg_errorbar(&c, series, series, PALETTE[k], pc + 1.5 * ((double)k - 2), d, lo, hi, title);
+                        any = 1;
+                }
+                if (any && c.legend_n < SVG_LEGEND_MAX) {
+                        snprintf(c.legend[c.legend_n].group, sizeof(c.legend[0].group), "delta-%s", POINT_FIG[k]);
+                        snprintf(c.legend[c.legend_n].label, sizeof(c.legend[0].label), "%s", POINT_TITLE[k]);
+                        c.legend[c.legend_n].color = PALETTE[k];
+                        c.legend[c.legend_n++].dashed = 0;
+                }
+        }
+        svg_chart_end(&c);
+        fputs("<table>\n<tr><th>point</th><th>work done</th><th>figure</th><th>JIT off</th><th>JIT on</th><th>delta</th>"
+              "<th>95% interval</th><th>p</th></tr>\n",
+              f);
+        json_array_foreach(pts, i, pt)
+        {
+                for (size_t k = 0; k < POINT_FIGS; k++) {
+                        json_t *st = json_object_get(pt, POINT_FIG[k]);
+                        if (!st)
+                                continue;
+                        fprintf(f, "<tr><td class=\"n\">%.0f%%</td>", jreal(pt, "percent"));
+                        cell_value(f, jreal(pt, "units"), SVG_COUNT);
+                        fprintf(f, "<td>%s</td>", POINT_TITLE[k]);
+                        cells_stat(f, st);
+                        fputs("</tr>\n", f);
+                }
+        }
+        fputs("</table>\n", f);
+}
+
+static void section_metrics(FILE *f, json_t *cmp, const char *const *names, size_t n, const char *title)
+{
+        json_t *metrics = json_object_get(cmp, "metrics"), *st;
+        const char *key;
+
+        fprintf(f, "<h2>%s</h2>\n<table>\n<tr><th>figure</th><th>JIT off (median)</th><th>JIT on (median)</th>"
+                   "<th>delta</th><th>95%% interval</th><th>p</th></tr>\n",
+                title);
+        json_object_foreach(metrics, key, st)
+        {
+                int want = names == NULL;
+                for (size_t k = 0; k < n && !want; k++)
+                        want = strcmp(names[k], key) == 0;
+                if (!want)
+                        continue;
+                fputs("<tr><td>", f);
+                put(f, key);
+                fputs("</td>", f);
+                cells_stat(f, st);
+                fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+}
+
+static int cmp_run_peak(const void *a, const void *b)
+{
+        const struct run *x = *(const struct run *const *)a, *y = *(const struct run *const *)b;
+        double p = x->has_a ? x->a.peak_rss : -1, q = y->has_a ? y->a.peak_rss : -1;
+        return (p > q) - (p < q);
+}
+
+/* A run's directory name as comparison.json's "dir" ends, when it is one compare writes
+ * ("01-off"): a plain name, nothing that leaves runs/. */
+static int plain_name(const char *s)
+{
+        if (!*s || strlen(s) > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+                      *s == '_' || *s == '.'))
+                        return 0;
+        return 1;
+}
+
+static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
+{
+        json_t *cmp = read_json(dir, "comparison.json"), *runs_j, *rj;
+        struct run *runs = NULL;
+        const struct run **by_mode[2] = { NULL, NULL }, *median[2] = { NULL, NULL };
+        size_t n = 0, n_mode[2] = { 0, 0 }, i;
+        int by_work = 1, traced = 0, rc = 0;
+        static const char *const speed[] = { "throughput_units_per_s", "latency_p50_us", "latency_p99_us", "wall_s",
+                                             "cpu_s", "cpu_s_per_unit" };
+
+        if (!cmp) {
+                set_err(err, err_size, "cannot read %s/comparison.json: not a comparison jitmem wrote", dir);
+                return -EINVAL;
+        }
+        runs_j = json_object_get(cmp, "runs");
+        runs = calloc(RUNS_MAX, sizeof(*runs));
+        by_mode[0] = calloc(RUNS_MAX, sizeof(*by_mode[0]));
+        by_mode[1] = calloc(RUNS_MAX, sizeof(*by_mode[1]));
+        if (!runs || !by_mode[0] || !by_mode[1]) {
+                rc = -ENOMEM;
+                set_err(err, err_size, "out of memory");
+                goto out;
+        }
+        json_array_foreach(runs_j, i, rj)
+        {
+                const char *d = jstr(rj, "dir"), *mode = jstr(rj, "mode"), *base;
+                char path[PATH_SIZE], e[256];
+                int m = mode && strcmp(mode, "on") == 0 ? 1 : mode && strcmp(mode, "off") == 0 ? 0 : -1;
+
+                if (n >= RUNS_MAX || !d || m < 0)
+                        continue;
+                base = strrchr(d, '/') ? strrchr(d, '/') + 1 : d;
+                if (!plain_name(base))
+                        continue;
+                snprintf(path, sizeof(path), "%s/runs/%s", dir, base);
+                if (run_load(path, base, m, &runs[n], e, sizeof(e)) < 0)
+                        continue;
+                by_work &= runs[n].has_a && runs[n].a.by_progress;
+                traced |= runs[n].traced;
+                by_mode[m][n_mode[m]++] = &runs[n];
+                n++;
+        }
+        if (n == 0)
+                by_work = 0;
+        for (int m = 0; m < 2; m++) {
+                qsort(by_mode[m], n_mode[m], sizeof(*by_mode[m]), cmp_run_peak);
+                if (n_mode[m] > 0)
+                        median[m] = by_mode[m][(n_mode[m] - 1) / 2];
+        }
+        page_begin(f, "jitmem report: comparison");
+        fputs("<h1>Comparison: the JIT off and on</h1>\n<p>", f);
+        if (json_is_array(json_object_get(cmp, "command"))) {
+                fputs("Command: ", f);
+                put_command(f, json_object_get(cmp, "command"));
+                fputs(". ", f);
+        }
+        fprintf(f, "%zu runs read (%zu with the JIT off, %zu on).</p>\n", n, n_mode[0], n_mode[1]);
+        section_verdict(f, cmp);
+        fprintf(f, "<h2>Memory over %s</h2>\n<p>For each mode, the run of median peak RSS as a line, and the lowest "
+                   "to highest of all its runs as a band.</p>\n",
+                by_work ? "work done" : "time");
+        for (int fig = 0; fig < FIG_MAX; fig++) {
+                if (!figure_measured(runs, n, (enum figure)fig)) {
+                        fprintf(f, "<p class=\"absent\">%s: not measured.</p>\n", FIG_TITLE[fig]);
+                        continue;
+                }
+                chart_figure(f, runs, n, median, by_mode, n_mode, (enum figure)fig,
+                             by_work);
+        }
+        section_points(f, cmp);
+        fputs("<h2>Workers and restarts (the median run of each mode)</h2>\n", f);
+        for (int m = 0; m < 2; m++) {
+                char id[32], title[128];
+                if (!median[m])
+                        continue;
+                snprintf(id, sizeof(id), "chart-processes-%s", MODE_NAME[m]);
+                snprintf(title, sizeof(title), "RSS of each process, JIT %s (run %s)", MODE_NAME[m], median[m]->name);
+                chart_processes(f, median[m], id, title);
+        }
+        if (traced) {
+                const struct run *tr[2];
+                size_t nt = 0;
+                for (int m = 0; m < 2; m++)
+                        if (median[m] && median[m]->traced)
+                                tr[nt++] = median[m];
+                fputs("<h2>Executors (the median run of each mode)</h2>\n", f);
+                chart_executors(f, tr, nt, "chart-executors");
+        }
+        section_metrics(f, cmp, speed, sizeof(speed) / sizeof(speed[0]), "Throughput and latency");
+        section_environment(f, n > 0 ? runs[0].meta : NULL);
+        section_metrics(f, cmp, NULL, 0, "Every figure compared");
+        page_end(f);
+out:
+        for (size_t k = 0; k < n; k++)
+                run_free(&runs[k]);
+        free(runs);
+        free(by_mode[0]);
+        free(by_mode[1]);
+        json_decref(cmp);
+        return rc;
+}
+
+/* ---- the kinds of directory ---- */
+
+/* Each kind a report is written for: recognised by its files, the first that matches wins
+ * (a comparison holds runs, not samples). Another kind is one more entry. */
+static const struct report_kind {
+        const char *what;
+        const char *file;         /* the file that marks it */
+        int (*page)(FILE *f, const char *dir, char *err, size_t err_size);
+} KINDS[] = {
+        { "comparison", "comparison.json", page_comparison },
+        { "run", "samples.csv", page_run },
+};
+
+int report_write(const char *dir, const char *html_path, char *err, size_t err_size)
+{
+        const struct report_kind *kind = NULL;
+        char tmp[PATH_SIZE];
+        struct stat st;
+        FILE *f;
+        int fd, rc;
+
+        if (stat(dir, &st) < 0) {
+                rc = -errno;
+                set_err(err, err_size, "cannot read %s: %s", dir, util_strerror(rc));
+                return rc;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                set_err(err, err_size, "%s is not a directory", dir);
+                return -ENOTDIR;
+        }
+        for (size_t k = 0; k < sizeof(KINDS) / sizeof(KINDS[0]) && !kind; k++)
+                if (file_exists(dir, KINDS[k].file))
+                        kind = &KINDS[k];
+        if (!kind) {
+                set_err(err, err_size, "%s is neither a run directory (samples.csv) nor a comparison directory "
+                                       "(comparison.json)", dir);
+                return -EINVAL;
+        }
+        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", html_path) >= (int)sizeof(tmp)) {
+                set_err(err, err_size, "%s: path too long", html_path);
+                return -ENAMETOOLONG;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                rc = -errno;
+                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                return rc;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+                rc = -errno;
+                close(fd);
+                unlink(tmp);
+                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                return rc;
+        }
+        fchmod(fd, 0644);
+        rc = kind->page(f, dir, err, err_size);
+        if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0) {
+                if (rc == 0) {
+                        rc = -(errno ? errno : EIO);
+                        set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                }
+        }
+        if (fclose(f) != 0 && rc == 0) {
+                rc = -errno;
+                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+        }
+        if (rc == 0 && rename(tmp, html_path) < 0) {
+                rc = -errno;
+                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+        }
+        if (rc < 0)
+                unlink(tmp);
+        return rc;
+}
