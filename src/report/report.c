@@ -406,6 +406,7 @@ static void section_environment(FILE *f, json_t *meta)
 
 enum figure { FIG_RSS, FIG_PSS, FIG_JIT, FIG_DBG, FIG_MAX };
 static const char *const FIG_ID[FIG_MAX] = { "rss", "pss", "jit", "dbg" };
+static const char *const FIG_COLUMN[FIG_MAX] = { "rss_bytes", "pss_bytes", "jit_code_bytes", "jit_debug_bytes" };
 static const char *const FIG_TITLE[FIG_MAX] = { "RSS of the tree (sum)", "PSS of the tree (sum)", "JIT code",
                                                 "GDB JIT interface debug images" };
 
@@ -508,7 +509,7 @@ static void chart_figure(FILE *f, const struct run *runs, size_t n, const struct
 {
         struct svg_chart c;
         double xmax = 0, ymax = 0, gx[BAND_GRID], lo[BAND_GRID], hi[BAND_GRID];
-        char id[32], series[64], label[96];
+        char id[32], series[64], label[96], attrs[160];
 
         range_of(runs, n, fig, by_work, &xmax, &ymax);
         snprintf(id, sizeof(id), "chart-%s", FIG_ID[fig]);
@@ -528,6 +529,10 @@ static void chart_figure(FILE *f, const struct run *runs, size_t n, const struct
                 snprintf(series, sizeof(series), "%s-%s-median", FIG_ID[fig], MODE_NAME[m]);
                 snprintf(label, sizeof(label), "JIT %s: median run %s%s", MODE_NAME[m], median[m]->name,
                          n_mode[m] > 1 ? " (band: all runs, lowest to highest)" : "");
+                /* where the line's points come from: the run, and samples.csv's columns */
+                snprintf(attrs, sizeof(attrs), "data-run=\"%s\" data-xcol=\"%s\" data-ycol=\"%s\"", median[m]->name,
+                         by_work ? "progress_units" : "t_s", FIG_COLUMN[fig]);
+                c.line_attrs = attrs;
                 svg_line(&c, series, MODE_NAME[m], label, MODE_COLOR[m], 0, x, y, median[m]->s.n);
                 free(x);
                 free(y);
@@ -547,8 +552,11 @@ static void chart_run_lines(FILE *f, const struct run *r, const enum figure *fig
         svg_chart_begin(&c, f, id, title, 0, xmax, SVG_SECONDS, "time", 0, ymax, SVG_BYTES, "bytes");
         for (int k = 0; k < nfig; k++) {
                 double *x, *y;
+                char attrs[96];
                 if (!figure_measured(r, 1, figs[k]) || run_xy(r, figs[k], 0, &x, &y) < 0)
                         continue;
+                snprintf(attrs, sizeof(attrs), "data-xcol=\"t_s\" data-ycol=\"%s\"", FIG_COLUMN[figs[k]]);
+                c.line_attrs = attrs;
                 svg_line(&c, FIG_ID[figs[k]], FIG_ID[figs[k]], FIG_TITLE[figs[k]], PALETTE[k], 0, x, y, r->s.n);
                 free(x);
                 free(y);
@@ -587,7 +595,7 @@ static void chart_processes(FILE *f, const struct run *r, const char *id, const 
         int *restarted = malloc((r->p.n ? r->p.n : 1) * sizeof(*restarted)), workers = 0, marked = 0;
         double xmax = 0, ymax = 0;
         struct svg_chart c;
-        char series[64], label[200];
+        char series[64], label[200], attrs[192];
 
         if (!sel || !restarted)
                 goto out;
@@ -619,6 +627,9 @@ static void chart_processes(FILE *f, const struct run *r, const char *id, const 
                         y[i] = l->p[i].rss;
                 }
                 snprintf(series, sizeof(series), "proc-%d-%zu", l->pid, sel[j]);
+                snprintf(attrs, sizeof(attrs), "data-pid=\"%d\" data-xcol=\"t_s\" data-ycol=\"rss_bytes\"%s%s%s", l->pid,
+                         r->mode >= 0 ? " data-run=\"" : "", r->mode >= 0 ? r->name : "", r->mode >= 0 ? "\"" : "");
+                c.line_attrs = attrs;
                 snprintf(label, sizeof(label), "%s (PID %d)%s", l->last_comm, l->pid, restarted[j] ? ", restarted" : "");
                 svg_line(&c, series, series, label, PALETTE[j % (sizeof(PALETTE) / sizeof(PALETTE[0]))], 0, x, y, l->n);
                 if (restarted[j] && l->n > 0) {
@@ -782,6 +793,7 @@ static void section_watch(FILE *f, const struct run *r)
                 ymax = limit;
         svg_chart_begin(&c, f, "chart-projection", "RSS of the tree and its projection to the limit", 0,
                         project ? xend : xmax, SVG_SECONDS, "time", 0, ymax, SVG_BYTES, "RSS");
+        c.line_attrs = "data-xcol=\"t_s\" data-ycol=\"rss_bytes\"";
         if (run_xy(r, FIG_RSS, 0, &x, &y) == 0)
                 svg_line(&c, "watch-rss", "watch-rss", "RSS of the tree (sum)", PALETTE[0], 0, x, y, r->s.n);
         if (limit > 0) {

@@ -319,6 +319,8 @@ void svg_line(struct svg_chart *c, const char *series, const char *group, const 
         for (size_t i = 0; i < k; i++)
                 fprintf(c->f, "%s%.1f,%.1f", i ? " " : "", svg_px(c, x[keep[i]]), svg_py(c, y[keep[i]]));
         fputs("\"", c->f);
+        if (c->line_attrs)
+                fprintf(c->f, " %s", c->line_attrs);
         if (label) {
                 fputs(" data-label=\"", c->f);
                 svg_put_text(c->f, label);

@@ -71,6 +71,8 @@ struct svg_chart {
         struct svg_ticks xt, yt;
         enum svg_unit xunit, yunit;
         size_t reduced_n, reduced_shown; /* the most reduced series: its points, and those shown */
+        const char *line_attrs;     /* attributes written as they are into the next lines' elements
+                                     * (the caller's own, never text from outside); NULL: none */
         int legend_n;
         struct { char group[32]; char label[96]; const char *color; int dashed; } legend[SVG_LEGEND_MAX];
 };
