@@ -4,7 +4,7 @@
 # tests/e2e/test_install.sh checks these lists against them and against the getopt tables
 # in src/cmd_*.c, so change them together.
 
-_jitmem_commands='env run compare fit load watch analyze'
+_jitmem_commands='env run compare fit load watch analyze report'
 _jitmem_workloads='numeric dynamic orm broad startup webapp'
 
 # _jitmem_options SUB KIND: SUB's options; KIND "flags" (no argument) or "args" (one argument).
@@ -39,6 +39,9 @@ _jitmem_options()
         analyze)
                 flags='--json -h --help'
                 args='--limit' ;;
+        report)
+                flags='-h --help'
+                args='-o --out' ;;
         esac
         # Unquoted: the lists are split into words.
         # shellcheck disable=SC2086
@@ -146,7 +149,7 @@ _jitmem()
         fi
         case $sub in
         run | compare | fit) _jitmem_compgen -c "$cur" ;;
-        analyze) _jitmem_compgen -d "$cur" ;;
+        analyze | report) _jitmem_compgen -d "$cur" ;;
         watch) mapfile -t COMPREPLY < <(compgen -W "$(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur") ;;
         esac
         return 0

@@ -24,7 +24,7 @@ enum {
         "  1    env: the interpreter could not be probed; compare: it could not be run; fit: a limit\n" \
         "       was not found; load: no\n"                                                           \
         "       request completed; watch: nothing to watch, or it cannot listen; analyze: not a\n"    \
-        "       run directory\n"                                                                    \
+        "       run directory; report: not a run, comparison or watch directory\n"                  \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
         "  125  run: jitmem failed (output directory unwritable, disk full, ...), or a measurement\n"  \
         "       failed (--trace-jit: the trace disagrees with /proc)\n"                            \

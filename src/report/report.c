@@ -380,9 +380,9 @@ static void dl_value(FILE *f, const char *label, json_t *v, enum svg_unit unit)
 }
 
 /* The interpreter, the machine and the cgroup, from a run's meta.json. */
-static void section_environment(FILE *f, json_t *meta)
+static void section_environment(FILE *f, json_t *meta, json_t *python)
 {
-        json_t *py = json_object_get(meta, "python"), *m = json_object_get(meta, "machine");
+        json_t *py = python ? python : json_object_get(meta, "python"), *m = json_object_get(meta, "machine");
         json_t *cg = json_object_get(meta, "cgroup"), *jit = json_object_get(py, "jit");
 
         fputs("<h2>Interpreter, machine, cgroup</h2>\n<dl>\n", f);
@@ -398,7 +398,10 @@ static void section_environment(FILE *f, json_t *meta)
         dl_text(f, "cgroup", jstr(cg, "path"));
         dl_text(f, "cgroup version", jstr(cg, "version"));
         dl_value(f, "cgroup memory limit", json_object_get(cg, "memory_limit_bytes"), SVG_BYTES);
-        dl_value(f, "limit judged against", json_object_get(meta, "limit_bytes"), SVG_BYTES);
+        if (json_is_null(json_object_get(meta, "limit_bytes")))
+                dl_text(f, "limit judged against", "none given");
+        else
+                dl_value(f, "limit judged against", json_object_get(meta, "limit_bytes"), SVG_BYTES);
         fputs("</dl>\n", f);
 }
 
@@ -913,7 +916,7 @@ static int page_run(FILE *f, const char *dir, char *err, size_t err_size)
                 chart_executors(f, one, 1, "chart-executors");
         }
         run_figures_table(f, &r);
-        section_environment(f, r.meta);
+        section_environment(f, r.meta, NULL);
         page_end(f);
         run_free(&r);
         return 0;
@@ -1176,7 +1179,9 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                 chart_executors(f, tr, nt, "chart-executors");
         }
         section_metrics(f, cmp, speed, sizeof(speed) / sizeof(speed[0]), "Throughput and latency");
-        section_environment(f, n > 0 ? runs[0].meta : NULL);
+        /* the interpreter as compare probed it (comparison.json's "python"), else as the run did */
+        section_environment(f, n > 0 ? runs[0].meta : NULL,
+                            json_is_object(json_object_get(cmp, "python")) ? json_object_get(cmp, "python") : NULL);
         section_metrics(f, cmp, NULL, 0, "Every figure compared");
         page_end(f);
 out:
