@@ -255,6 +255,21 @@ static void test_workers(void)
         CHECK(fabs(a.restart_warmup_s - 0.8) < 1e-9);     /* 13: ticks 17 to 25 */
         CHECK(fabs(a.restart_jit - 9 * 65536 / 2.0) < 1); /* 13: 576 KiB, 11 again: none */
         CHECK(fabs(a.worker_peak_rss - 21.95 * MiB) < 1); /* median of 19, 21.5, 22.4, 23.9 MiB */
+        /* analysis_workers names them, and which restarted: 13 and 11 again, not 11 and 12 */
+        size_t sel[8];
+        int restarted[8], nres = 0, pid13 = 0;
+        CHECK_EQ_INT(analysis_workers(&s, &pr, sel, restarted), 4);
+        for (int j = 0; j < 4; j++) {
+                nres += restarted[j];
+                if (pr.l[sel[j]].pid == 13)
+                        pid13 = restarted[j];
+                if (pr.l[sel[j]].pid == 12)
+                        CHECK(!restarted[j]);
+        }
+        CHECK_EQ_INT(nres, a.restarts);
+        CHECK(pid13);
+        CHECK_EQ_INT(analysis_workers(&s, &pr, sel, NULL), 4);
+        CHECK_EQ_INT(analysis_workers(&s, NULL, sel, NULL), 0);
 
         /* Thinned to at most 40 points: the lives and their peaks are the same. */
         struct runfile_procs th;
