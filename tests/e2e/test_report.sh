@@ -131,6 +131,20 @@ ok $? "compare --no-report exits 0"
 check "compare --no-report writes no report.html" -- test ! -e "$TMP/fnone/report.html"
 check "compare --no-report prints no report line" -- sh -c '! grep -q "^report:" "$1"' _ "$TMP/fnone.err"
 
+# an interrupted comparison with a completed run still gets its report
+"$JITMEM" compare --runs 3 --interval 50ms --out "$TMP/fint" -- "$FJ" --units 40 --iters 100000 --wait-us 50000 \
+        >/dev/null 2>"$TMP/fint.err" &
+pid=$!
+for _ in $(seq 1 300); do
+        [ -f "$TMP/fint/runs/01-off/summary.json" ] && break
+        sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+check_eq "an interrupted comparison exits 130" "$?" 130
+check "an interrupted comparison with a completed run writes its report" -- test -s "$TMP/fint/report.html"
+check "... and says where" -- grep -qx "report: $TMP/fint/report.html" "$TMP/fint.err"
+
 # exit statuses
 "$JITMEM" report "$TMP/nonexistent" >/dev/null 2>"$TMP/e1"
 check_eq "a directory that does not exist: exit 1" "$?" 1
