@@ -19,7 +19,7 @@ _jitmem_options()
                 flags='--no-probe --no-pagemap --progress --trace-jit --force -q --quiet -h --help'
                 args='-o --out --jit -i --interval --pss-interval --grace --limit' ;;
         compare)
-                flags='--warmup --resume --force --control --trace-jit --json --no-pagemap -h --help'
+                flags='--warmup --resume --force --control --trace-jit --json --no-pagemap --no-report -h --help'
                 args='--workload --python --scale --runs --max-runs --target-width -o --out --limit
                       --workers --restart-every --min-per-worker --min-headroom --max-delta
                       -i --interval --http --rate --duration --connections --requests
