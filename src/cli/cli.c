@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "kfile.h"
+#include "report.h"
 #include "util.h"
 
 #include <errno.h>
@@ -69,4 +71,16 @@ int cli_option_error(const char *cmd, int c, char *const argv[])
         if (c == ':')
                 return cli_usage_error(cmd, "option '%s' needs a value", name);
         return cli_usage_error(cmd, "unknown option '%s'", name);
+}
+
+void cli_write_report(const char *dir)
+{
+        char path[KFILE_PATH_MAX + 16], err[1024], safe[CLI_TEXT_SIZE];
+
+        snprintf(path, sizeof(path), "%s/report.html", dir);
+        fflush(stdout);
+        if (report_write(dir, path, err, sizeof(err)) < 0)
+                cli_error("warning: no report.html: %s", cli_text(err, safe, sizeof(safe)));
+        else
+                fprintf(stderr, "report: %s\n", cli_text(path, safe, sizeof(safe)));
 }

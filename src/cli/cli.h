@@ -76,4 +76,8 @@ void cmd_watch_print(FILE *f, const struct watch *w, int view, double interval_s
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+/* Writes DIR/report.html (jitmem report) and prints its path on stderr ("report: PATH"), or a
+ * warning: a comparison or a fit whose report cannot be written has not failed. */
+void cli_write_report(const char *dir);
+
 #endif

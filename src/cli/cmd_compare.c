@@ -6,7 +6,6 @@
 #include "kfile.h"
 #include "loadgen.h"
 #include "python_probe.h"
-#include "report.h"
 #include "spawn.h"
 #include "util.h"
 #include "workload.h"
@@ -632,20 +631,6 @@ static int check_jit(struct compare_cli *s)
         return GO_ON;
 }
 
-/* OUT/report.html, after comparison.json: its path on stderr, or a warning (a comparison
- * whose report cannot be written has not failed). */
-static void write_report(const char *out)
-{
-        char path[KFILE_PATH_MAX + 16], err[1024], safe[CLI_TEXT_SIZE];
-
-        snprintf(path, sizeof(path), "%s/report.html", out);
-        fflush(stdout);
-        if (report_write(out, path, err, sizeof(err)) < 0)
-                cli_error("warning: no report.html: %s", cli_text(err, safe, sizeof(safe)));
-        else
-                fprintf(stderr, "report: %s\n", cli_text(path, safe, sizeof(safe)));
-}
-
 /* Runs the comparison and prints it (the summary, or comparison.json with --json). */
 static int run_comparison(struct compare_cli *s)
 {
@@ -676,7 +661,7 @@ static int run_comparison(struct compare_cli *s)
                 }
         }
         if (result && result->runs_completed > 0 && !s->no_report)
-                write_report(s->o.out);
+                cli_write_report(s->o.out);
         if (cli_close_stdout() < 0)
                 cli_error("cannot write to stdout");
         else

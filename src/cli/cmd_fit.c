@@ -29,7 +29,8 @@ static void fit_usage(FILE *f)
               "and bisects until the bracket is within --precision. A trial passes when no OOM kill\n"
               "happened in its cgroup, the command ended as it did with no limit, and with --http\n"
               "every request of the load was answered. Each trial is a run directory under\n"
-              "OUT/trials/ (with its trial.json); OUT/fit.json holds the result (docs/fit.md).\n"
+              "OUT/trials/ (with its trial.json); OUT/fit.json holds the result (docs/fit.md) and\n"
+              "OUT/report.html shows it (jitmem report), whose path it prints.\n"
               "Needs root, or a cgroup v2 subtree delegated to you with the memory controller.\n"
               "\n"
               "Options:\n"
@@ -64,6 +65,7 @@ static void fit_usage(FILE *f)
               "      --http-warmup DUR   an unmeasured load first (default none)\n"
               "      --ready-timeout DUR how long to wait for URL to answer (default 30s)\n"
               "      --json              print fit.json on stdout instead of the summary\n"
+              "      --no-report         do not write OUT/report.html (the HTML report, see jitmem report)\n"
               "  -h, --help              this help\n"
               "\n"
               "Exit status: 0 every limit asked for was found; 1 not (a bound stopped the search, the\n"
@@ -92,6 +94,7 @@ struct fit_cli {
         struct python_info *pi;
         const char *parent_dir, *modes_text;
         int json, modes_set;
+        int no_report;                  /* --no-report */
         char default_out[64], err[1024];
 };
 
@@ -118,6 +121,7 @@ static const struct option fit_opts[] = {
         { "http-warmup", required_argument, NULL, 'w' + 256 },
         { "ready-timeout", required_argument, NULL, 'y' },
         { "json", no_argument, NULL, 'j' },
+        { "no-report", no_argument, NULL, 'r' + 256 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -219,6 +223,7 @@ static int parse_fit_option(struct fit_cli *s, int c, int *ret_mine)
         case 'R': s->o.resume = 1; break;
         case 'F': s->o.force = 1; break;
         case 'j': s->json = 1; break;
+        case 'r' + 256: s->no_report = 1; break;
         case 'i':
                 if (util_parse_duration(optarg, &s->o.run.interval_ns) < 0 || s->o.run.interval_ns < 1000000ULL ||
                     s->o.run.interval_ns > 3600000000000ULL)
@@ -394,6 +399,8 @@ static int run_fit(struct fit_cli *s)
                 } else {
                         print_summary(s, result);
                 }
+                if (!s->no_report)
+                        cli_write_report(s->o.out);
         }
         if (cli_close_stdout() < 0) {
                 cli_error("cannot write to stdout");

@@ -612,10 +612,11 @@ static void probe_command(struct run *R, struct python_info **ret_pi, char *prob
         snprintf(problem, size, "cannot probe %s: %s", interp, err[0] ? err : "out of memory");
 }
 
-/* The cgroup the run is in, and the limit to judge against: --limit, else the cgroup's. */
+/* The cgroup the run is in (the one the command is put in, else jitmem's own), and the limit to
+ * judge against: --limit, else the cgroup's. */
 static void find_limit(struct run *R)
 {
-        if (cgroup_detect(0, &R->cg) == 0)
+        if (R->o.cgroup_dir ? cgroup_read_dir(R->o.cgroup_dir, &R->cg) == 0 : cgroup_detect(0, &R->cg) == 0)
                 R->have_cg = 1;
         if (R->o.have_limit) {
                 R->have_limit = 1;

@@ -41,7 +41,8 @@ struct runner_options {
          * in the cgroup from their first instruction (a failed write fails the run as an exec
          * would); -1: none (the default; 0 is a valid fd). The guard (spawn.h) is given
          * cgroup_dir (a full path, the kfile root included; NULL: none) to empty and remove
-         * should jitmem be killed. Nothing else jitmem starts goes into the cgroup. */
+         * should jitmem be killed; its usage and limit are the run's cgroup figures (meta.json, samples.csv's
+         * cgroup_usage_bytes) in place of jitmem's own cgroup's. Nothing else jitmem starts goes into it. */
         int cgroup_procs_fd;
         const char *cgroup_dir;
         /* A driver run in a thread of its own once the command has started (an HTTP load, say):

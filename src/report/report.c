@@ -1194,6 +1194,306 @@ out:
         return rc;
 }
 
+/* ---- a fit ---- */
+
+/* A trial of fit.json's trial_list, or NULL. */
+static json_t *fit_trials(json_t *fit, int on)
+{
+        return json_object_get(json_object_get(json_object_get(fit, "modes"), MODE_NAME[on]), "trial_list");
+}
+
+static void fit_cell_bytes(FILE *f, json_t *v)
+{
+        cell_value(f, json_is_number(v) ? json_number_value(v) : -1, SVG_BYTES);
+}
+
+/* The result of each mode, side by side. */
+static void section_fit_result(FILE *f, json_t *fit)
+{
+        static const char *const rows[][2] = {
+                { "limit_bytes", "smallest limit that passed" },
+                { "highest_failed_bytes", "highest limit that failed" },
+                { "precision_bytes", "precision" },
+                { "per_worker_limit_bytes", "a worker's share of the limit" },
+                { "reference_cgroup_peak_bytes", "cgroup's peak with no limit" },
+                { "reference_peak_pss_bytes", "tree's peak PSS with no limit" },
+        };
+        json_t *modes = json_object_get(fit, "modes"), *d = json_object_get(fit, "difference");
+        char b[64];
+
+        fputs("<h2>Smallest limit</h2>\n<table>\n<tr><th></th>", f);
+        for (int on = 0; on < 2; on++)
+                if (json_object_get(modes, MODE_NAME[on]))
+                        fprintf(f, "<th class=\"n\">JIT %s</th>", MODE_NAME[on]);
+        fputs("</tr>\n", f);
+        for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+                int any = 0;
+                for (int on = 0; on < 2; on++)
+                        any |= json_is_number(json_object_get(json_object_get(modes, MODE_NAME[on]), rows[k][0]));
+                if (!any && strcmp(rows[k][0], "per_worker_limit_bytes") == 0)
+                        continue;  /* no workers */
+                fprintf(f, "<tr><td>%s</td>", rows[k][1]);
+                for (int on = 0; on < 2; on++) {
+                        json_t *m = json_object_get(modes, MODE_NAME[on]);
+                        if (m)
+                                fit_cell_bytes(f, json_object_get(m, rows[k][0]));
+                }
+                fputs("</tr>\n", f);
+        }
+        fputs("<tr><td>trials</td>", f);
+        for (int on = 0; on < 2; on++) {
+                json_t *m = json_object_get(modes, MODE_NAME[on]);
+                if (m)
+                        fprintf(f, "<td class=\"n\">%zu</td>", json_array_size(json_object_get(m, "trial_list")));
+        }
+        fputs("</tr>\n<tr><td>the search</td>", f);
+        for (int on = 0; on < 2; on++) {
+                json_t *m = json_object_get(modes, MODE_NAME[on]);
+                if (!m)
+                        continue;
+                fputs("<td>", f);
+                put(f, jstr(m, "end"));
+                if (jstr(m, "why") && jstr(m, "why")[0]) {
+                        fputs(": ", f);
+                        put(f, jstr(m, "why"));
+                }
+                fputs("</td>", f);
+        }
+        fputs("</tr>\n</table>\n<p>", f);
+        if (json_is_object(d) && json_is_number(json_object_get(d, "bytes"))) {
+                double v = json_number_value(json_object_get(d, "bytes"));
+                svg_format(fabs(v), SVG_BYTES, b, sizeof(b));
+                fprintf(f, "<b>JIT on needs %s%s", v < 0 ? "-" : "+", b);
+                if (json_is_number(json_object_get(d, "percent")))
+                        fprintf(f, " (%+.1f%%)", json_number_value(json_object_get(d, "percent")));
+                fputs("</b> of limit compared with the JIT off, each to within its precision.", f);
+        } else if (!json_object_get(modes, "off") || !json_object_get(modes, "on")) {
+                fputs("One mode only was tried: no difference is given.", f);
+        } else {
+                fputs("No difference is given: a limit was not found in both modes.", f);
+        }
+        if (json_is_false(json_object_get(fit, "complete")))
+                fputs(" The fit was interrupted: these are its finished trials (jitmem fit --resume goes on).", f);
+        fputs("</p>\n", f);
+}
+
+/* Each trial's limit, by trial number within its mode: passed (dots) and failed (triangles), the
+ * unlimited trial at its cgroup's peak, and each mode's limit found as a dashed line. */
+static void chart_fit_trials(FILE *f, json_t *fit)
+{
+        struct svg_chart c;
+        double xmax = 1, ymax = 0;
+        size_t i;
+        json_t *t;
+
+        for (int on = 0; on < 2; on++)
+                json_array_foreach(fit_trials(fit, on), i, t)
+                {
+                        double l = jreal(t, "limit_bytes"), pk = jreal(t, "cgroup_peak_bytes");
+                        if ((double)(i + 1) > xmax)
+                                xmax = (double)(i + 1);
+                        if (isfinite(l) && l > ymax)
+                                ymax = l;
+                        if (isfinite(pk) && pk > ymax)
+                                ymax = pk;
+                }
+        if (ymax <= 0)
+                return;
+        svg_chart_begin(&c, f, "chart-trials", "The limit of each trial (no limit: the cgroup's peak)", 0,
+                        xmax + 1, SVG_COUNT, "trial of the mode", 0, ymax, SVG_BYTES, "limit");
+        for (int on = 0; on < 2; on++) {
+                json_t *m = json_object_get(json_object_get(fit, "modes"), MODE_NAME[on]);
+                char series[32], label[96], title[256], lim[64];
+                json_array_foreach(fit_trials(fit, on), i, t)
+                {
+                        double l = jreal(t, "limit_bytes"), y = isfinite(l) ? l : jreal(t, "cgroup_peak_bytes");
+                        const char *outcome = jstr(t, "outcome"), *reason = jstr(t, "reason");
+                        int pass = outcome && strcmp(outcome, "pass") == 0;
+                        if (!isfinite(y))
+                                continue;
+                        svg_format(y, SVG_BYTES, lim, sizeof(lim));
+                        snprintf(title, sizeof(title), "trial %zu (JIT %s) %s %s: %s%s%s", i + 1, MODE_NAME[on],
+                                 isfinite(l) ? "at" : "with no limit, peak", lim, pass ? "pass" : "fail",
+                                 reason && reason[0] ? ", " : "", reason ? reason : "");
+                        snprintf(series, sizeof(series), "trials-%s-%s", MODE_NAME[on], pass ? "pass" : "fail");
+                        if (pass)
+                                svg_errorbar(&c, series, MODE_NAME[on], MODE_COLOR[on], (double)(i + 1), y, NAN, NAN,
+                                             title);
+                        else
+                                svg_marker(&c, series, MODE_NAME[on], MODE_COLOR[on], (double)(i + 1), y, title);
+                }
+                if (m && json_is_number(json_object_get(m, "limit_bytes"))) {
+                        double l = json_number_value(json_object_get(m, "limit_bytes"));
+                        snprintf(series, sizeof(series), "limit-%s", MODE_NAME[on]);
+                        svg_segment(&c, series, MODE_NAME[on], MODE_COLOR[on], 1, 0, l, xmax + 1, l);
+                }
+                if (m && c.legend_n < SVG_LEGEND_MAX) {
+                        snprintf(label, sizeof(label), "JIT %s: dot passed, triangle failed, dashed the limit found",
+                                 MODE_NAME[on]);
+                        snprintf(c.legend[c.legend_n].group, sizeof(c.legend[0].group), "%s", MODE_NAME[on]);
+                        snprintf(c.legend[c.legend_n].label, sizeof(c.legend[0].label), "%s", label);
+                        c.legend[c.legend_n].color = MODE_COLOR[on];
+                        c.legend[c.legend_n].dashed = 0;
+                        c.legend_n++;
+                }
+        }
+        svg_chart_end(&c);
+}
+
+/* The memory of each mode's trial at the limit found, with the limit. */
+static void chart_fit_at_limit(FILE *f, const char *dir, json_t *fit)
+{
+        struct run r[2];
+        int have[2] = { 0, 0 };
+        double lim[2] = { -1, -1 }, xmax = 0, ymax = 0;
+        struct svg_chart c;
+        char path[PATH_SIZE], err[256];
+
+        for (int on = 0; on < 2; on++) {
+                json_t *m = json_object_get(json_object_get(fit, "modes"), MODE_NAME[on]), *t;
+                size_t i;
+                if (!m || !json_is_number(json_object_get(m, "limit_bytes")))
+                        continue;
+                lim[on] = json_number_value(json_object_get(m, "limit_bytes"));
+                json_array_foreach(json_object_get(m, "trial_list"), i, t)
+                {
+                        const char *d = jstr(t, "dir"), *o = jstr(t, "outcome");
+                        if (have[on] || !d || !plain_name(d) || !o || strcmp(o, "pass") != 0 ||
+                            jreal(t, "limit_bytes") != lim[on])
+                                continue;
+                        if (snprintf(path, sizeof(path), "%s/trials/%s", dir, d) >= (int)sizeof(path))
+                                continue;
+                        have[on] = run_load(path, d, on, &r[on], err, sizeof(err)) == 0;
+                }
+                if (have[on]) {
+                        range_of(&r[on], 1, FIG_RSS, 0, &xmax, &ymax);
+                        range_of(&r[on], 1, FIG_PSS, 0, &xmax, &ymax);
+                        if (lim[on] > ymax)
+                                ymax = lim[on];
+                }
+        }
+        if (!have[0] && !have[1])
+                return;
+        fputs("<h2>Memory at the limit found</h2>\n<p>The trial that passed at each mode's limit: the tree's RSS "
+              "and PSS (sums over its processes) against the limit (dashed). The limit is charged with the "
+              "cgroup's own pages, which neither sum is exactly.</p>\n", f);
+        svg_chart_begin(&c, f, "chart-at-limit", "Memory of the trial at the limit found", 0, xmax, SVG_SECONDS, "time",
+                        0, ymax, SVG_BYTES, "bytes");
+        for (int on = 0; on < 2; on++) {
+                static const enum figure figs[] = { FIG_RSS, FIG_PSS };
+                char series[48], label[96], attrs[160];
+                if (!have[on])
+                        continue;
+                for (size_t k = 0; k < 2; k++) {
+                        double *x, *y;
+                        if (!figure_measured(&r[on], 1, figs[k]) || run_xy(&r[on], figs[k], 0, &x, &y) < 0)
+                                continue;
+                        snprintf(series, sizeof(series), "%s-%s-at-limit", FIG_ID[figs[k]], MODE_NAME[on]);
+                        snprintf(label, sizeof(label), "%s, JIT %s", figs[k] == FIG_RSS ? "RSS" : "PSS", MODE_NAME[on]);
+                        snprintf(attrs, sizeof(attrs), "data-run=\"trials/%s\" data-xcol=\"t_s\" data-ycol=\"%s\"",
+                                 r[on].name, FIG_COLUMN[figs[k]]);
+                        c.line_attrs = attrs;
+                        svg_line(&c, series, MODE_NAME[on], label, MODE_COLOR[on], figs[k] == FIG_PSS, x, y, r[on].s.n);
+                        c.line_attrs = NULL;
+                        free(x);
+                        free(y);
+                }
+                snprintf(series, sizeof(series), "limit-%s-at-limit", MODE_NAME[on]);
+                svg_segment(&c, series, MODE_NAME[on], MODE_COLOR[on], 1, 0, lim[on], xmax, lim[on]);
+        }
+        svg_chart_end(&c);
+        for (int on = 0; on < 2; on++)
+                if (have[on])
+                        run_free(&r[on]);
+}
+
+static void table_fit_trials(FILE *f, json_t *fit)
+{
+        size_t i;
+        json_t *t;
+
+        fputs("<h2>Trials</h2>\n<table>\n<tr><th>trial</th><th>JIT</th><th class=\"n\">limit</th><th>outcome</th>"
+              "<th class=\"n\">OOM kills</th><th class=\"n\">cgroup peak</th><th class=\"n\">peak PSS</th>"
+              "<th class=\"n\">a worker's peak PSS</th><th class=\"n\">duration</th><th class=\"n\">requests/s</th>"
+              "<th class=\"n\">p99 latency</th><th>run directory</th></tr>\n", f);
+        for (int on = 0; on < 2; on++)
+                json_array_foreach(fit_trials(fit, on), i, t)
+                {
+                        const char *reason = jstr(t, "reason"), *outcome = jstr(t, "outcome");
+                        double l = jreal(t, "limit_bytes"), thr = jreal(t, "throughput_per_s"),
+                               p99 = jreal(t, "latency_p99_us");
+                        fprintf(f, "<tr><td class=\"n\">%zu</td><td>%s</td>", i + 1, MODE_NAME[on]);
+                        if (isfinite(l))
+                                cell_value(f, l, SVG_BYTES);
+                        else
+                                fputs("<td class=\"n\">none</td>", f);
+                        fputs("<td>", f);
+                        put(f, outcome);
+                        if (reason && reason[0]) {
+                                fputs(": ", f);
+                                put(f, reason);
+                        }
+                        fputs("</td>", f);
+                        cell_value(f, jreal(t, "oom_kills"), SVG_COUNT);
+                        cell_value(f, jreal(t, "cgroup_peak_bytes"), SVG_BYTES);
+                        cell_value(f, jreal(t, "peak_pss_bytes"), SVG_BYTES);
+                        cell_value(f, jreal(t, "worker_peak_pss_bytes"), SVG_BYTES);
+                        cell_value(f, jreal(t, "duration_s"), SVG_SECONDS);
+                        if (isfinite(thr) && thr >= 0)
+                                fprintf(f, "<td class=\"n\">%.1f</td>", thr);
+                        else
+                                fputs("<td class=\"absent\">not measured</td>", f);
+                        if (isfinite(p99) && p99 >= 0)
+                                fprintf(f, "<td class=\"n\">%.0f us</td>", p99);
+                        else
+                                fputs("<td class=\"absent\">not measured</td>", f);
+                        fputs("<td><code>trials/", f);
+                        put(f, jstr(t, "dir"));
+                        fputs("</code></td></tr>\n", f);
+                }
+        fputs("</table>\n", f);
+}
+
+static int page_fit(FILE *f, const char *dir, char *err, size_t err_size)
+{
+        json_t *fit = read_json(dir, "fit.json"), *first = NULL, *meta = NULL;
+        char path[PATH_SIZE];
+
+        if (!json_is_object(fit)) {
+                json_decref(fit);
+                set_err(err, err_size, "cannot read %s/fit.json", dir);
+                return -EINVAL;
+        }
+        page_begin(f, "jitmem report: memory limit fit");
+        fputs("<h1>The smallest memory limit, JIT off and on</h1>\n<p>", f);
+        if (json_is_array(json_object_get(fit, "command"))) {
+                fputs("Command: ", f);
+                put_command(f, json_object_get(fit, "command"));
+                fputs(". ", f);
+        }
+        fputs("Each trial ran the command in a memory cgroup of its own with the limit shown and swap at 0; it "
+              "passed when no process was OOM-killed, it ended as it did with no limit, and under a load every "
+              "request was answered.</p>\n", f);
+        section_fit_result(f, fit);
+        fputs("<h2>The search</h2>\n", f);
+        chart_fit_trials(f, fit);
+        chart_fit_at_limit(f, dir, fit);
+        table_fit_trials(f, fit);
+        first = json_array_get(fit_trials(fit, 0), 0);
+        if (!first)
+                first = json_array_get(fit_trials(fit, 1), 0);
+        if (jstr(first, "dir") && plain_name(jstr(first, "dir")) &&
+            snprintf(path, sizeof(path), "%s/trials/%s", dir, jstr(first, "dir")) < (int)sizeof(path))
+                meta = read_json(path, "meta.json");
+        if (meta)
+                section_environment(f, meta, json_is_object(json_object_get(fit, "python")) ?
+                                                     json_object_get(fit, "python") : NULL);
+        page_end(f);
+        json_decref(meta);
+        json_decref(fit);
+        return 0;
+}
+
 /* ---- the kinds of directory ---- */
 
 /* Each kind a report is written for: recognised by its files, the first that matches wins
@@ -1203,6 +1503,7 @@ static const struct report_kind {
         const char *file;         /* the file that marks it */
         int (*page)(FILE *f, const char *dir, char *err, size_t err_size);
 } KINDS[] = {
+        { "fit", "fit.json", page_fit },
         { "comparison", "comparison.json", page_comparison },
         { "run", "samples.csv", page_run },
 };
@@ -1228,8 +1529,8 @@ int report_write(const char *dir, const char *html_path, char *err, size_t err_s
                 if (file_exists(dir, KINDS[k].file))
                         kind = &KINDS[k];
         if (!kind) {
-                set_err(err, err_size, "%s is neither a run directory (samples.csv) nor a comparison directory "
-                                       "(comparison.json)", dir);
+                set_err(err, err_size, "%s is not a run directory (samples.csv), a comparison directory "
+                                       "(comparison.json) or a fit directory (fit.json)", dir);
                 return -EINVAL;
         }
         if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", html_path) >= (int)sizeof(tmp)) {

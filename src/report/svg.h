@@ -97,7 +97,7 @@ void svg_line(struct svg_chart *c, const char *series, const char *group, const 
 void svg_band(struct svg_chart *c, const char *series, const char *group, const char *color, const double *x,
               const double *lo, const double *hi, size_t n);
 
-/* A point at (x, y) with an error bar from lo to hi (lo or hi negative: no bar), titled. */
+/* A point at (x, y) with an error bar from lo to hi (lo or hi not finite: no bar), titled. */
 void svg_errorbar(struct svg_chart *c, const char *series, const char *group, const char *color, double x, double y,
                   double lo, double hi, const char *title);
 

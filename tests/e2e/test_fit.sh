@@ -72,6 +72,49 @@ check "every trial is a run directory with its trial.json" -- \
         test "$(ls "$out"/trials/*/trial.json | wc -l)" = "$(ls "$out"/trials/*/summary.json | wc -l)"
 check "the first trial is unlimited" -- test -d "$out/trials/01-off-unlimited"
 check "no cgroup left ($(leftovers '*'))" -- test -z "$(leftovers '*')"
+# Its report: written beside fit.json and named on stderr; each trial's limit drawn where fit.json
+# says; the trial at the limit drawn point by point from its samples.csv (report_check.py).
+check "report.html written and named" -- grep -q "^report: $out/report.html" "$TMP/need.err"
+cat >"$TMP/trials.py" <<'PY'
+import html.parser, json, re, sys
+fit = json.load(open(sys.argv[2]))
+class P(html.parser.HTMLParser):
+    svg, series, pts = None, None, []
+    def handle_starttag(self, tag, a):
+        a = dict(a)
+        if tag == "svg" and a.get("id") == "chart-trials":
+            self.svg = a
+        if self.svg is None:
+            return
+        if tag == "g" and a.get("data-series", "").startswith("trials-"):
+            self.series = a["data-series"]
+        if tag == "circle" and self.series:
+            self.pts.append((self.series, float(a["cx"]), float(a["cy"])))
+        if tag == "path" and a.get("data-series", "").startswith("trials-"):
+            m = re.match(r"M([0-9.]+) ([0-9.]+)", a["d"])
+            self.pts.append((a["data-series"], float(m.group(1)), float(m.group(2))))
+    def handle_endtag(self, tag):
+        if tag == "g":
+            self.series = None
+        if tag == "svg":
+            self.svg = None if not self.pts else self.svg
+p = P()
+p.feed(open(sys.argv[1]).read())
+s = p.svg
+y = lambda py: float(s["data-y0"]) + (py - float(s["data-py0"])) * (float(s["data-y1"]) - float(s["data-y0"])) / (float(s["data-py1"]) - float(s["data-py0"]))
+ty = abs((float(s["data-y1"]) - float(s["data-y0"])) / (float(s["data-py1"]) - float(s["data-py0"]))) * 0.5
+want = [("trials-off-" + t["outcome"], t["limit_bytes"] if t["limit_bytes"] is not None else t["cgroup_peak_bytes"])
+        for t in fit["modes"]["off"]["trial_list"]]
+got = [(n, y(py)) for n, px, py in p.pts]
+ok = len(got) == len(want) and all(a[0] == b[0] and abs(a[1] - b[1]) <= ty for a, b in zip(got, want))
+print(f"{len(got)} points, {len(want)} trials" + ("" if ok else f": got {got}, want {want}"))
+sys.exit(0 if ok else 1)
+PY
+check "report: each trial's limit and outcome drawn as fit.json says ($(python3 "$TMP/trials.py" "$out/report.html" "$out/fit.json" 2>&1 | tail -1))" -- \
+        python3 "$TMP/trials.py" "$out/report.html" "$out/fit.json"
+check "report: the trial at the limit drawn from its samples.csv" -- \
+        python3 "$(dirname "$0")/report_check.py" "$out/report.html" "$out" --min-lines 2
+check "report: nothing fetched from the network" -- sh -c '! grep -q "https\?://" "$1"' _ "$out/report.html"
 "$JITMEM" fit --modes off --out "$out" -- "$FIX/memneed" 64M >/dev/null 2>&1
 check_eq "an OUT with a fit is refused without --resume or --force" $? 1
 

@@ -151,7 +151,7 @@ check_eq "a directory that does not exist: exit 1" "$?" 1
 mkdir -p "$TMP/empty"
 "$JITMEM" report "$TMP/empty" >/dev/null 2>"$TMP/e2"
 check_eq "a directory that is no run or comparison: exit 1" "$?" 1
-check "... saying so" -- grep -q 'neither a run directory' "$TMP/e2"
+check "... saying so" -- grep -q 'is not a run directory' "$TMP/e2"
 check "... and writing nothing" -- test ! -e "$TMP/empty/report.html"
 "$JITMEM" report >/dev/null 2>&1
 check_eq "no directory: exit 2" "$?" 2
