@@ -25,7 +25,7 @@ _jitmem_options()
                       -i --interval --http --rate --duration --connections --requests
                       --http-warmup --ready-timeout' ;;
         fit)
-                flags='--resume --force --json -h --help'
+                flags='--resume --force --json --no-report -h --help'
                 args='--workload --python --scale --workers --modes --precision --margin --max-trials
                       --budget --cgroup-parent -o --out -i --interval --http --rate --duration
                       --connections --requests --http-warmup --ready-timeout' ;;
