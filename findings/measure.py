@@ -236,8 +236,8 @@ def measure(ip, scale, web_s):
 
     # The article's question itself: the smallest limit at which the four workers survive the
     # load, found by running them under real cgroup limits (jitmem fit), JIT off and on.
-    fit_args = ["--workload", "webapp", "--workers", "4", "--rate", "100" if ip.quick else "300", "--duration", web_s,
-                "--precision", "5%" if ip.quick else "1%"]
+    fit_args = ["--workload", "webapp", "--workers", "4", "--rate", "100" if ip.quick else "300",
+                "--duration", "5s" if ip.quick else "30s"] + (["--precision", "5%"] if ip.quick else [])
     f = ip.fit("fit", fit_args)
     k = t + "_fit_"
     modes = f["modes"]
