@@ -408,8 +408,21 @@ static void analyze_print_text(const struct analyze *z)
         char a[32], b[32], d[32], safe[CLI_TEXT_SIZE];
         size_t i;
 
-        printf("run %s:", cli_text(z->dir, safe, sizeof(safe)));
-        json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? cli_text(json_string_value(x), safe, sizeof(safe)) : "?");
+        if (json_is_string(json_object_get(z->meta, "source")) &&
+            strcmp(json_string_value(json_object_get(z->meta, "source")), "watch") == 0) {
+                /* A recording of jitmem watch: what was watched, not a command. */
+                json_t *w = json_object_get(z->meta, "watched");
+                printf("watch recording %s:", cli_text(z->dir, safe, sizeof(safe)));
+                json_array_foreach(json_object_get(w, "pids"), i, x) printf(" %s%lld", i ? "" : "PIDs ",
+                                                                             (long long)json_integer_value(x));
+                if (json_is_string(json_object_get(w, "match")))
+                        printf(" --match %s", cli_text(json_string_value(json_object_get(w, "match")), safe, sizeof(safe)));
+                if (json_is_string(json_object_get(w, "cgroup")))
+                        printf(" --cgroup %s", cli_text(json_string_value(json_object_get(w, "cgroup")), safe, sizeof(safe)));
+        } else {
+                printf("run %s:", cli_text(z->dir, safe, sizeof(safe)));
+                json_array_foreach(cmd, i, x) printf(" %s", json_string_value(x) ? cli_text(json_string_value(x), safe, sizeof(safe)) : "?");
+        }
         printf("\n%zu ticks over %.1f s, %zu processes\n", s->ticks, (s->t_end >= 0 ? s->t_end : s->p[s->n - 1].t) - s->p[0].t,
                z->pr.n);
         if (z->load_phase)

@@ -54,6 +54,7 @@ check_eq "analyze reads the recording" $? 0
 jcheck "analyze sees the 5 ticks and the 3 processes" "$TMP/an.json" "d['ticks'] == 5 and len(d['processes']) == 3"
 "$JITMEM" analyze "$D" > "$TMP/an.txt"
 check "analyze's table lists the processes" -- grep -q "jitlike" "$TMP/an.txt"
+check "analyze says what was watched ($(head -1 "$TMP/an.txt"))" -- grep -q "^watch recording $D: PIDs [0-9]" "$TMP/an.txt"
 
 # 3. A directory holding a run: refused, then replaced with --force.
 before=$(cksum < "$D/samples.csv")
