@@ -1,6 +1,9 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -370,6 +373,38 @@ int util_mkdir_p(const char *path, char *failed, size_t size)
         size_t created;
 
         return util_mkdir_p_created(path, failed, size, &created);
+}
+
+void util_say(char *buf, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!buf || size == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+}
+
+int util_dir_each(const char *dir, void (*fn)(int dfd, const char *name, void *ctx), void *ctx)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+        DIR *d;
+        struct dirent *de;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        fn(dirfd(d), de->d_name, ctx);
+        closedir(d);
+        return 0;
 }
 
 int util_rmdir_created(const char *path, size_t created)

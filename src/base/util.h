@@ -70,6 +70,14 @@ uint64_t util_wall_ns(void);
 /* CPU time (user and system) of the calling thread, in nanoseconds. */
 uint64_t util_thread_cpu_ns(void);
 
+/* Writes a message into buf (nothing when buf is NULL or size 0), as snprintf. */
+void util_say(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Calls fn(dfd, name, ctx) for each entry of the directory dir but "." and "..", dfd being the
+ * directory's own fd (for unlinkat and the like), in readdir's order. Returns 0, or -errno when
+ * dir cannot be opened. */
+int util_dir_each(const char *dir, void (*fn)(int dfd, const char *name, void *ctx), void *ctx);
+
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 

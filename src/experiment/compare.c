@@ -81,15 +81,8 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
                 ro.have_limit = 1;
                 ro.limit_bytes = o->limit_bytes;
         }
-        if (o->http) {
-                drive = *o->http;
-                drive.ready = drive.have_result = 0;
-                drive.error[0] = '\0';
-                ro.driver = httpdrive_main;
-                ro.driver_summary = httpdrive_summary;
-                ro.driver_ctx = &drive;
-                ro.progress = 0;
-        }
+        if (o->http)
+                compare_attach_http(&ro, &drive, o->http);
         r = runner_record(&ro, o->argv, &res);
         *interrupted = res.interrupted;
         if (o->http && r == 0 && res.summary && !res.interrupted) {
@@ -1233,4 +1226,15 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
 out:
         experiment_close(&x);
         return r;
+}
+
+void compare_attach_http(struct runner_options *ro, struct httpdrive *drive, const struct httpdrive *http)
+{
+        *drive = *http;
+        drive->ready = drive->have_result = 0;
+        drive->error[0] = '\0';
+        ro->driver = httpdrive_main;
+        ro->driver_summary = httpdrive_summary;
+        ro->driver_ctx = drive;
+        ro->progress = 0;
 }

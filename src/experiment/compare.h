@@ -186,6 +186,10 @@ json_t *compare_stat_json(const struct compare_stat *m, const char *unit);
  * memory ran out (*ret untouched). */
 int compare_experiment(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size);
 
+/* Makes a run drive the server with a copy of http (in drive, which must outlive the run): the
+ * load in the run's driver thread, its requests served as the run's progress. */
+void compare_attach_http(struct runner_options *ro, struct httpdrive *drive, const struct httpdrive *http);
+
 /* Frees r and its JSON; NULL is fine. */
 void compare_result_free(struct compare_result *r);
 

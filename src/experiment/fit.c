@@ -1,7 +1,10 @@
 #include "fit.h"
 #include "analysis.h"
+#include "compare.h"
+#include "exitcode.h"
 #include "jsonout.h"
 #include "kfile.h"
+#include "machine.h"
 #include "runfile.h"
 #include "util.h"
 
@@ -402,23 +405,16 @@ static void remove_tree(int parent, const char *name, int depth)
         unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+static void remove_trial(int dfd, const char *name, void *ctx)
+{
+        (void)ctx;
+        if (name[0] >= '0' && name[0] <= '9')
+                remove_tree(dfd, name, 0);
+}
+
 static void remove_trials(struct fit_run *F)
 {
-        int fd = open(F->trials_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
-        struct dirent *de;
-
-        if (fd < 0)
-                return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        while ((de = readdir(d)))
-                if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
-                        remove_tree(dirfd(d), de->d_name, 0);
-        closedir(d);
+        util_dir_each(F->trials_dir, remove_trial, NULL);
 }
 
 /* The figures of a finished run: its summary's, and the workers' from its samples. */
@@ -461,6 +457,14 @@ static int same_exit(const struct fit_run *F, int code, int ref)
         return F->o->http && (code == 0 || code == 128 + 15) && (ref == 0 || ref == 128 + 15);
 }
 
+/* Whether this machine has swap (SwapTotal above 0; 0 when it cannot be read). */
+static int machine_has_swap(void)
+{
+        struct machine_info m;
+
+        return machine_read(&m) == 0 && m.have_meminfo && m.meminfo.swap_total > 0;
+}
+
 /* One trial: a cgroup made for it (limited unless unlimited), the command recorded in it, the
  * outcome judged, the cgroup removed, trial.json written. Returns 0, -EINTR (interrupted: the
  * trial is not kept) or -errno with F->err set. */
@@ -496,6 +500,15 @@ static int run_trial(struct fit_run *F, struct fit_mode_result *m, int on, const
                 cglimit_destroy(&cg, FIT_DESTROY_MS);
                 return r;
         }
+        if (r == 1 && machine_has_swap()) {
+                /* Its processes would be swapped out where the pod's are OOM-killed: the limit found
+                 * would be too small. */
+                snprintf(F->err, F->err_size, "the cgroup %s cannot limit swap (swap accounting is off: no "
+                         "memory.swap.max or memory.memsw.limit_in_bytes) and this machine has swap; turn "
+                         "swap off (swapoff -a) or boot with swap accounting (swapaccount=1 on v1)", cg.dir);
+                cglimit_destroy(&cg, FIT_DESTROY_MS);
+                return -ENOTSUP;
+        }
         memset(&e0, 0, sizeof(e0));
         cglimit_read_events(&cg, &e0);
         fd = cglimit_open_procs(&cg);
@@ -520,36 +533,39 @@ static int run_trial(struct fit_run *F, struct fit_mode_result *m, int on, const
                 ro.have_limit = 1;
                 ro.limit_bytes = want->limit_bytes;
         }
-        if (o->http) {
-                drive = *o->http;
-                drive.ready = drive.have_result = 0;
-                drive.error[0] = '\0';
-                ro.driver = httpdrive_main;
-                ro.driver_summary = httpdrive_summary;
-                ro.driver_ctx = &drive;
-                ro.progress = 0;
-        }
+        if (o->http)
+                compare_attach_http(&ro, &drive, o->http);
         r = runner_record(&ro, o->argv, &res);
         close(fd);
         memset(&e1, 0, sizeof(e1));
         int have_events = cglimit_read_events(&cg, &e1) == 0;
         int d = cglimit_destroy(&cg, FIT_DESTROY_MS);
-        if (res.interrupted) {
-                runner_result_free(&res);
-                return -EINTR;
-        }
-        if (r < 0 || !res.summary) {
-                snprintf(F->err, F->err_size, "%s", res.error[0] ? res.error : "the trial was not recorded");
-                runner_result_free(&res);
-                return r < 0 ? r : -EIO;
-        }
         if (d < 0) {
+                /* Said first, whatever else happened: a cgroup left behind is never silent. */
                 snprintf(F->err, F->err_size, "cannot remove the cgroup %s: %s", cg.dir, util_strerror(d));
                 runner_result_free(&res);
                 return d;
         }
+        if (res.interrupted) {
+                runner_result_free(&res);
+                return -EINTR;
+        }
+        if (r < 0 || !res.summary || (res.exit_code == EXIT_CODE_RUN_FAILED && res.error[0])) {
+                /* jitmem's own failure (a full disk, say) is no outcome of the limit: the search stops. */
+                snprintf(F->err, F->err_size, "%s", res.error[0] ? res.error : "the trial was not recorded");
+                runner_result_free(&res);
+                return r < 0 ? r : -EIO;
+        }
+        if (!have_events || !(e1.have & CGLIMIT_HAVE_OOM_KILLS) || !(e0.have & CGLIMIT_HAVE_OOM_KILLS)) {
+                /* Without the count an OOM kill that the command survives (a worker replaced, a pool's
+                 * child) would pass: no outcome is judged. */
+                snprintf(F->err, F->err_size, "cannot read the OOM kills of the cgroup %s (memory.events oom_kill, "
+                         "or memory.oom_control's oom_kill, Linux 4.13+)", cg.dir);
+                runner_result_free(&res);
+                return -ENOTSUP;
+        }
         t.exit_code = res.exit_code;
-        t.oom_kills = have_events && (e1.have & CGLIMIT_HAVE_OOM_KILLS) ? (double)(e1.oom_kills - e0.oom_kills) : -1;
+        t.oom_kills = (double)(e1.oom_kills - e0.oom_kills);
         t.step.peak_cgroup = have_events && (e1.have & CGLIMIT_HAVE_PEAK) ? (double)e1.peak_bytes : -1;
         trial_figures(t.dir, res.summary, &t);
         runner_result_free(&res);
@@ -569,6 +585,10 @@ static int run_trial(struct fit_run *F, struct fit_mode_result *m, int on, const
                         snprintf(t.reason, sizeof(t.reason), "load failed: %llu of %llu requests not answered "
                                  "(connection errors or timeouts)", (unsigned long long)errs,
                                  (unsigned long long)drive.result.sent);
+                } else if (drive.result.status[5]) {
+                        t.step.passed = 0;
+                        snprintf(t.reason, sizeof(t.reason), "load failed: %llu of %llu requests answered 5xx",
+                                 (unsigned long long)drive.result.status[5], (unsigned long long)drive.result.sent);
                 }
         }
         if (t.step.passed) {

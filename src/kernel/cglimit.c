@@ -20,18 +20,6 @@
 /* How long cglimit_sweep_stale() gives each stale group. */
 #define SWEEP_TIMEOUT_MS 2000
 
-static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!why || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(why, size, fmt, ap);
-        va_end(ap);
-}
 
 /* dir + "/" + name into buf, without the kfile root. */
 static int join(char *buf, size_t size, const char *dir, const char *name)
@@ -155,11 +143,11 @@ static int v2_parent(const char *dir, char *why, size_t why_size)
 
         n = read_file(dir, "cgroup.controllers", buf, sizeof(buf));
         if (n < 0) {
-                say(why, why_size, "cannot read %s/cgroup.controllers (%s)", dir, strerror((int)-n));
+                util_say(why, why_size, "cannot read %s/cgroup.controllers (%s)", dir, strerror((int)-n));
                 return (int)n;
         }
         if (!has_word(buf, "memory")) {
-                say(why, why_size,
+                util_say(why, why_size,
                     "the memory controller is not available in %s: enable it in its parent's "
                     "cgroup.subtree_control (echo +memory > PARENT/cgroup.subtree_control), or name a "
                     "cgroup that has it with --cgroup-parent DIR",
@@ -173,18 +161,18 @@ static int v2_parent(const char *dir, char *why, size_t why_size)
         if (r == 0)
                 return 0;
         if (r == -EACCES || r == -EPERM) {
-                say(why, why_size,
+                util_say(why, why_size,
                     "cannot enable the memory controller for the children of %s (%s): run as root, or "
-                    "in a delegated cgroup (systemd-run --user --scope -p Delegate=yes jitmem fit ...), or "
-                    "name one with --cgroup-parent DIR",
+                    "name with --cgroup-parent DIR an empty cgroup delegated to you (one with no process of "
+                    "its own, memory in its cgroup.controllers)",
                     dir, strerror(-r));
                 return r;
         }
-        say(why, why_size,
+        util_say(why, why_size,
             "cannot enable the memory controller in %s/cgroup.subtree_control (%s; a cgroup with "
-            "processes of its own cannot have it): name a cgroup whose children may have it with "
-            "--cgroup-parent DIR, or run in a delegated cgroup (systemd-run --user --scope -p "
-            "Delegate=yes jitmem fit ...)",
+            "processes of its own cannot have it, and jitmem is in it): name an empty cgroup with "
+            "--cgroup-parent DIR (as root: mkdir /sys/fs/cgroup/jitmem-fit, then --cgroup-parent "
+            "/sys/fs/cgroup/jitmem-fit)",
             dir, strerror(-r));
         return -ENOTSUP;
 }
@@ -197,21 +185,21 @@ static int judge_parent(const char *dir, enum cgroup_version hint, struct cglimi
         int r;
 
         if (strlen(dir) >= sizeof(ret->dir)) {
-                say(why, why_size, "the cgroup path is too long");
+                util_say(why, why_size, "the cgroup path is too long");
                 return -ENAMETOOLONG;
         }
         r = full_path(path, sizeof(path), dir, NULL);
         if (r < 0) {
-                say(why, why_size, "the cgroup path is too long");
+                util_say(why, why_size, "the cgroup path is too long");
                 return r;
         }
         if (stat(path, &st) < 0) {
                 r = -errno;
-                say(why, why_size, "cannot use %s as the cgroup parent: %s", dir, strerror(-r));
+                util_say(why, why_size, "cannot use %s as the cgroup parent: %s", dir, strerror(-r));
                 return r;
         }
         if (!S_ISDIR(st.st_mode)) {
-                say(why, why_size, "cannot use %s as the cgroup parent: not a directory", dir);
+                util_say(why, why_size, "cannot use %s as the cgroup parent: not a directory", dir);
                 return -ENOTDIR;
         }
         if (hint != CGROUP_V1 && exists(dir, "cgroup.controllers")) {
@@ -222,7 +210,7 @@ static int judge_parent(const char *dir, enum cgroup_version hint, struct cglimi
         } else if (exists(dir, "memory.limit_in_bytes")) {
                 ret->version = CGROUP_V1;
         } else {
-                say(why, why_size,
+                util_say(why, why_size,
                     "%s is not a memory cgroup (no cgroup.controllers, no memory.limit_in_bytes): name "
                     "one with --cgroup-parent DIR",
                     dir);
@@ -230,10 +218,10 @@ static int judge_parent(const char *dir, enum cgroup_version hint, struct cglimi
         }
         if (access(path, W_OK) < 0) {
                 r = -errno;
-                say(why, why_size,
-                    "cannot create a cgroup in %s (%s): run as root, or in a delegated cgroup "
-                    "(systemd-run --user --scope -p Delegate=yes jitmem fit ...), or name a writable "
-                    "one with --cgroup-parent DIR",
+                util_say(why, why_size,
+                    "cannot create a cgroup in %s (%s): run as root, or name with --cgroup-parent DIR "
+                    "an empty cgroup delegated to you (on v2: no process of its own, memory in its "
+                    "cgroup.controllers)",
                     dir, strerror(-r));
                 return r;
         }
@@ -247,13 +235,13 @@ int cglimit_find_parent(const char *parent_dir, struct cglimit_parent *ret, char
         struct cglimit_parent p;
         int r;
 
-        say(why, why_size, "%s", "");
+        util_say(why, why_size, "%s", "");
         if (!ret)
                 return -EINVAL;
         memset(&p, 0, sizeof(p));
         if (parent_dir) {
                 if (!path_ok(parent_dir)) {
-                        say(why, why_size, "the cgroup parent must be an absolute path without \"..\": %s",
+                        util_say(why, why_size, "the cgroup parent must be an absolute path without \"..\": %s",
                             parent_dir);
                         return -EINVAL;
                 }
@@ -261,17 +249,17 @@ int cglimit_find_parent(const char *parent_dir, struct cglimit_parent *ret, char
         } else {
                 r = cgroup_detect(0, &info);
                 if (r < 0) {
-                        say(why, why_size, "cannot find jitmem's own cgroup (%s): name a parent with "
+                        util_say(why, why_size, "cannot find jitmem's own cgroup (%s): name a parent with "
                             "--cgroup-parent DIR", strerror(-r));
                         return r;
                 }
                 if (info.version == CGROUP_NONE) {
-                        say(why, why_size, "no memory cgroup hierarchy is mounted: mount one, or name a "
+                        util_say(why, why_size, "no memory cgroup hierarchy is mounted: mount one, or name a "
                             "parent with --cgroup-parent DIR");
                         return -ENOTSUP;
                 }
                 if (!info.dir[0]) {
-                        say(why, why_size, "jitmem's own cgroup (%s) cannot be reached from here: name a "
+                        util_say(why, why_size, "jitmem's own cgroup (%s) cannot be reached from here: name a "
                             "parent with --cgroup-parent DIR", info.path);
                         return -ENOENT;
                 }
@@ -306,11 +294,11 @@ int cglimit_create(const struct cglimit_parent *p, const char *name, struct cgli
         struct cglimit cg;
         int r;
 
-        say(why, why_size, "%s", "");
+        util_say(why, why_size, "%s", "");
         if (!p || !ret || !p->dir[0])
                 return -EINVAL;
         if (!name_ok(name)) {
-                say(why, why_size, "a cgroup name is 1 to %d letters, digits, '.', '_' or '-', not starting "
+                util_say(why, why_size, "a cgroup name is 1 to %d letters, digits, '.', '_' or '-', not starting "
                     "with '.'", CGLIMIT_NAME_MAX);
                 return -EINVAL;
         }
@@ -320,20 +308,20 @@ int cglimit_create(const struct cglimit_parent *p, const char *name, struct cgli
         if (r == 0)
                 r = kfile_path(path, sizeof(path), cg.dir);
         if (r < 0) {
-                say(why, why_size, "the cgroup path %s/%s is too long", p->dir, name);
+                util_say(why, why_size, "the cgroup path %s/%s is too long", p->dir, name);
                 return r;
         }
         if (mkdir(path, 0755) < 0) {
                 r = -errno;
                 if (r == -EEXIST)
-                        say(why, why_size, "the cgroup %s exists already", cg.dir);
+                        util_say(why, why_size, "the cgroup %s exists already", cg.dir);
                 else if (r == -EACCES || r == -EPERM)
-                        say(why, why_size,
-                            "cannot create the cgroup %s (%s): run as root, or in a delegated cgroup "
-                            "(systemd-run --user --scope -p Delegate=yes jitmem fit ...)",
+                        util_say(why, why_size,
+                            "cannot create the cgroup %s (%s): run as root, or name with --cgroup-parent "
+                            "DIR an empty cgroup delegated to you",
                             cg.dir, strerror(-r));
                 else
-                        say(why, why_size, "cannot create the cgroup %s: %s", cg.dir, strerror(-r));
+                        util_say(why, why_size, "cannot create the cgroup %s: %s", cg.dir, strerror(-r));
                 return r;
         }
         *ret = cg;
@@ -357,7 +345,7 @@ int cglimit_set_limit(const struct cglimit *cg, uint64_t limit_bytes)
                 if (r < 0)
                         return r;
                 r = write_file(cg->dir, "memory.swap.max", "0");
-                return r == -ENOENT ? 0 : r;
+                return r == -ENOENT ? 1 : r;
         }
         if (limit_bytes == CGROUP_NO_LIMIT)
                 snprintf(value, sizeof(value), "-1");
@@ -366,8 +354,10 @@ int cglimit_set_limit(const struct cglimit *cg, uint64_t limit_bytes)
         /* The kernel keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes: lowering writes
          * the memory limit first, raising writes memsw first. "max" reads as -ERANGE: no limit. */
         r = read_u64_file(cg->dir, "memory.memsw.limit_in_bytes", &memsw);
-        if (r == -ENOENT)
-                return write_file(cg->dir, "memory.limit_in_bytes", value);
+        if (r == -ENOENT) {
+                r = write_file(cg->dir, "memory.limit_in_bytes", value);
+                return r < 0 ? r : 1;
+        }
         if (r == -ERANGE)
                 memsw = CGROUP_NO_LIMIT;
         else if (r < 0)

@@ -47,7 +47,7 @@ struct cglimit_events {
  * cgroup (cgroup.h's cgroup_detect(0)): v1/hybrid: its directory in the memory hierarchy; v2: its directory when
  * "memory" is in its cgroup.subtree_control or can be added there (a delegated or the root cgroup), else refused.
  * On refusal returns -EACCES/-EPERM/-ENOTSUP/-ENOENT with `why` a sentence saying what to do (run as root;
- * `systemd-run --user --scope -p Delegate=yes jitmem fit ...`; `--cgroup-parent DIR`; enable the memory controller
+ * `--cgroup-parent DIR` naming an empty delegated cgroup; enable the memory controller
  * in the parent's cgroup.subtree_control). A directory is v2 when it has cgroup.controllers, v1 when it has
  * memory.limit_in_bytes. -EINVAL (why said too) for a parent_dir that is not absolute or has "..". */
 int cglimit_find_parent(const char *parent_dir, struct cglimit_parent *ret, char *why, size_t why_size);
@@ -56,11 +56,11 @@ int cglimit_find_parent(const char *parent_dir, struct cglimit_parent *ret, char
  * 1 to CGLIMIT_NAME_MAX bytes of letters, digits, '.', '_' and '-', not starting with '.': else -EINVAL. */
 int cglimit_create(const struct cglimit_parent *p, const char *name, struct cglimit *ret, char *why, size_t why_size);
 
-/* Sets the memory limit with swap at 0 (v2 memory.max + memory.swap.max=0 (absent swap file is fine);
- * v1 memory.limit_in_bytes + memory.memsw.limit_in_bytes = the same, written in the order the kernel accepts:
- * the memory limit first when the new limit is not above the current memsw limit, else memsw first; an absent
- * memsw file, swap accounting off, is fine); CGROUP_NO_LIMIT: "max" / -1. Returns 0 or -errno (-EINVAL for a
- * limit of 0). */
+/* Sets the memory limit with swap at 0 (v2 memory.max + memory.swap.max=0; v1 memory.limit_in_bytes +
+ * memory.memsw.limit_in_bytes = the same, written in the order the kernel accepts: the memory limit first when
+ * the new limit is not above the current memsw limit, else memsw first); CGROUP_NO_LIMIT: "max" / -1. Returns 0,
+ * 1 when the memory limit was set but swap could not be limited (no swap file: swap accounting is off, which
+ * matters only on a machine with swap), or -errno (-EINVAL for a limit of 0). */
 int cglimit_set_limit(const struct cglimit *cg, uint64_t limit_bytes);
 
 /* Opens cgroup.procs for writing (O_WRONLY|O_CLOEXEC): a child writes "0\n" to it between fork and exec to move

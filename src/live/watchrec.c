@@ -28,18 +28,6 @@ struct watchrec {
         size_t copy_cap;
 };
 
-static void say(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-}
 
 const char *watchrec_dir(const struct watchrec *r)
 {
@@ -91,7 +79,7 @@ static int open_dir(struct watchrec *r, int force, char *err, size_t errsize)
 
         e = util_mkdir_p_created(r->dir, failed, sizeof(failed), &created);
         if (e == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why))) {
-                say(err, errsize, "cannot use %s as the run directory: %s", r->dir, why);
+                util_say(err, errsize, "cannot use %s as the run directory: %s", r->dir, why);
                 return e;
         }
         if (e == 0) {
@@ -102,12 +90,12 @@ static int open_dir(struct watchrec *r, int force, char *err, size_t errsize)
         if (e == 0 && faccessat(r->dirfd, ".", W_OK, AT_EACCESS) != 0)
                 e = -errno;
         if (e < 0) {
-                say(err, errsize, "cannot use %s as the run directory: %s", r->dir, util_strerror(e));
+                util_say(err, errsize, "cannot use %s as the run directory: %s", r->dir, util_strerror(e));
                 return e;
         }
         if (!force && (faccessat(r->dirfd, "samples.csv", F_OK, 0) == 0 ||
                        faccessat(r->dirfd, "summary.json", F_OK, 0) == 0)) {
-                say(err, errsize, "%s already holds a run: choose another --record, or add --force to replace it",
+                util_say(err, errsize, "%s already holds a run: choose another --record, or add --force to replace it",
                     r->dir);
                 return -EEXIST;
         }
@@ -125,7 +113,7 @@ int watchrec_open(const char *dir, int force, const struct watch *w, struct watc
         if (!dir || !*dir || !w || !ret)
                 return -EINVAL;
         if (strlen(dir) >= KFILE_PATH_MAX) {
-                say(err, errsize, "the run directory's path is too long");
+                util_say(err, errsize, "the run directory's path is too long");
                 return -ENAMETOOLONG;
         }
         r = calloc(1, sizeof(*r));
@@ -143,14 +131,14 @@ int watchrec_open(const char *dir, int force, const struct watch *w, struct watc
                 e = meta ? jsonout_write_atomic(r->dirfd, "meta.json", meta) : -EINVAL;
                 json_decref(meta);
                 if (!meta)
-                        say(err, errsize, "cannot write %s/meta.json: it could not be encoded as JSON (%s)", dir, jerr.text);
+                        util_say(err, errsize, "cannot write %s/meta.json: it could not be encoded as JSON (%s)", dir, jerr.text);
                 else if (e < 0)
-                        say(err, errsize, "cannot write %s/meta.json: %s", dir, util_strerror(e));
+                        util_say(err, errsize, "cannot write %s/meta.json: %s", dir, util_strerror(e));
         }
         if (e == 0) {
                 e = record_open(r->dirfd, &r->rec);
                 if (e < 0)
-                        say(err, errsize, "cannot write %s/samples.csv: %s", dir, util_strerror(e));
+                        util_say(err, errsize, "cannot write %s/samples.csv: %s", dir, util_strerror(e));
         }
         if (e < 0) {
                 if (r->dirfd >= 0)
@@ -217,7 +205,7 @@ int watchrec_tick(struct watchrec *r, const struct watch *w, char *err, size_t e
         if (e < 0) {
                 r->failed = 1;
                 snprintf(r->error, sizeof(r->error), "%s", util_strerror(e));
-                say(err, errsize, "cannot write %s/samples.csv: %s (the ticks written before stay)", r->dir,
+                util_say(err, errsize, "cannot write %s/samples.csv: %s (the ticks written before stay)", r->dir,
                     util_strerror(e));
         }
         return e;
@@ -308,15 +296,15 @@ int watchrec_finish(struct watchrec *r, const struct watch *w, enum watchrec_end
         e = sum ? jsonout_write_atomic(r->dirfd, "summary.json", sum) : -EINVAL;
         json_decref(sum);
         if (!sum)
-                say(err, errsize, "cannot write %s/summary.json: it could not be encoded as JSON (%s; samples.csv "
+                util_say(err, errsize, "cannot write %s/summary.json: it could not be encoded as JSON (%s; samples.csv "
                     "holds every tick written)", r->dir, jerr.text);
         else if (e < 0)
-                say(err, errsize, "cannot write %s/summary.json: %s (samples.csv holds every tick written)", r->dir,
+                util_say(err, errsize, "cannot write %s/summary.json: %s (samples.csv holds every tick written)", r->dir,
                     util_strerror(e));
         c = record_close(r->rec);
         if (c < 0 && e == 0) {
                 e = c;
-                say(err, errsize, "cannot write %s/samples.csv: %s", r->dir, util_strerror(c));
+                util_say(err, errsize, "cannot write %s/samples.csv: %s", r->dir, util_strerror(c));
         }
         close(r->dirfd);
         free(r->copy);

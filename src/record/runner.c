@@ -749,24 +749,17 @@ static int open_sampler(struct run *R)
         return 0;
 }
 
+static void unlink_events(int dfd, const char *name, void *ctx)
+{
+        (void)ctx;
+        if (strncmp(name, "events.", 7) == 0)
+                unlinkat(dfd, name, 0);
+}
+
 /* Removes the events of an earlier run from the trace directory, so that none mix in. */
 static void clear_trace_events(const char *dir)
 {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
-        struct dirent *de;
-
-        if (fd < 0)
-                return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        while ((de = readdir(d)) != NULL)
-                if (strncmp(de->d_name, "events.", 7) == 0)
-                        unlinkat(fd, de->d_name, 0);
-        closedir(d);
+        util_dir_each(dir, unlink_events, NULL);
 }
 
 /* --trace-jit: OUT/trace made and emptied of old events, the shim preloaded ahead of any

@@ -49,18 +49,6 @@ struct run {
         int traced;                   /* events.jsonl was read */
 };
 
-static void set_err(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-}
-
 static int file_exists(const char *dir, const char *name)
 {
         char path[PATH_SIZE];
@@ -169,7 +157,7 @@ static int run_load(const char *dir, const char *name, int mode, struct run *r, 
         r->mode = mode;
         rc = runfile_read(dir, &r->s, &r->p);
         if (rc < 0) {
-                set_err(err, err_size, "cannot read %s/samples.csv: %s", dir, util_strerror(rc));
+                util_say(err, err_size, "cannot read %s/samples.csv: %s", dir, util_strerror(rc));
                 return rc;
         }
         r->has_sum = runfile_read_summary(dir, &r->sum) == 0;
@@ -1101,7 +1089,7 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                                              "cpu_s", "cpu_s_per_unit" };
 
         if (!cmp) {
-                set_err(err, err_size, "cannot read %s/comparison.json: not a comparison jitmem wrote", dir);
+                util_say(err, err_size, "cannot read %s/comparison.json: not a comparison jitmem wrote", dir);
                 return -EINVAL;
         }
         runs_j = json_object_get(cmp, "runs");
@@ -1110,7 +1098,7 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
         by_mode[1] = calloc(RUNS_MAX, sizeof(*by_mode[1]));
         if (!runs || !by_mode[0] || !by_mode[1]) {
                 rc = -ENOMEM;
-                set_err(err, err_size, "out of memory");
+                util_say(err, err_size, "out of memory");
                 goto out;
         }
         json_array_foreach(runs_j, i, rj)
@@ -1214,7 +1202,7 @@ static void section_fit_result(FILE *f, json_t *fit)
                 { "limit_bytes", "smallest limit that passed" },
                 { "highest_failed_bytes", "highest limit that failed" },
                 { "precision_bytes", "precision" },
-                { "per_worker_limit_bytes", "a worker's share of the limit" },
+                { "per_worker_limit_bytes", "the limit / workers (arithmetic)" },
                 { "reference_cgroup_peak_bytes", "cgroup's peak with no limit" },
                 { "reference_peak_pss_bytes", "tree's peak PSS with no limit" },
         };
@@ -1461,7 +1449,7 @@ static int page_fit(FILE *f, const char *dir, char *err, size_t err_size)
 
         if (!json_is_object(fit)) {
                 json_decref(fit);
-                set_err(err, err_size, "cannot read %s/fit.json", dir);
+                util_say(err, err_size, "cannot read %s/fit.json", dir);
                 return -EINVAL;
         }
         page_begin(f, "jitmem report: memory limit fit");
@@ -1518,29 +1506,29 @@ int report_write(const char *dir, const char *html_path, char *err, size_t err_s
 
         if (stat(dir, &st) < 0) {
                 rc = -errno;
-                set_err(err, err_size, "cannot read %s: %s", dir, util_strerror(rc));
+                util_say(err, err_size, "cannot read %s: %s", dir, util_strerror(rc));
                 return rc;
         }
         if (!S_ISDIR(st.st_mode)) {
-                set_err(err, err_size, "%s is not a directory", dir);
+                util_say(err, err_size, "%s is not a directory", dir);
                 return -ENOTDIR;
         }
         for (size_t k = 0; k < sizeof(KINDS) / sizeof(KINDS[0]) && !kind; k++)
                 if (file_exists(dir, KINDS[k].file))
                         kind = &KINDS[k];
         if (!kind) {
-                set_err(err, err_size, "%s is not a run directory (samples.csv), a comparison directory "
+                util_say(err, err_size, "%s is not a run directory (samples.csv), a comparison directory "
                                        "(comparison.json) or a fit directory (fit.json)", dir);
                 return -EINVAL;
         }
         if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", html_path) >= (int)sizeof(tmp)) {
-                set_err(err, err_size, "%s: path too long", html_path);
+                util_say(err, err_size, "%s: path too long", html_path);
                 return -ENAMETOOLONG;
         }
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
                 rc = -errno;
-                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                util_say(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
                 return rc;
         }
         f = fdopen(fd, "w");
@@ -1548,7 +1536,7 @@ int report_write(const char *dir, const char *html_path, char *err, size_t err_s
                 rc = -errno;
                 close(fd);
                 unlink(tmp);
-                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                util_say(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
                 return rc;
         }
         fchmod(fd, 0644);
@@ -1556,16 +1544,16 @@ int report_write(const char *dir, const char *html_path, char *err, size_t err_s
         if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0) {
                 if (rc == 0) {
                         rc = -(errno ? errno : EIO);
-                        set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                        util_say(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
                 }
         }
         if (fclose(f) != 0 && rc == 0) {
                 rc = -errno;
-                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                util_say(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
         }
         if (rc == 0 && rename(tmp, html_path) < 0) {
                 rc = -errno;
-                set_err(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
+                util_say(err, err_size, "cannot write %s: %s", html_path, util_strerror(rc));
         }
         if (rc < 0)
                 unlink(tmp);

@@ -305,6 +305,16 @@ static void note_reduced(struct svg_chart *c, size_t measured_n, size_t shown)
         }
 }
 
+/* ' data-series="..." data-group="..."', escaped: a series may be named after a run's directory. */
+static void put_names(FILE *f, const char *series, const char *group)
+{
+        fputs(" data-series=\"", f);
+        svg_put_text(f, series);
+        fputs("\" data-group=\"", f);
+        svg_put_text(f, group);
+        fputs("\"", f);
+}
+
 void svg_line(struct svg_chart *c, const char *series, const char *group, const char *label, const char *color,
               int dashed, const double *x, const double *y, size_t n)
 {
@@ -314,8 +324,9 @@ void svg_line(struct svg_chart *c, const char *series, const char *group, const 
                 return;
         k = svg_reduce(x, y, n, SVG_MAX_POINTS, keep, &m);
         note_reduced(c, m, k);
-        fprintf(c->f, "<polyline class=\"line%s\" data-series=\"%s\" data-group=\"%s\" data-n=\"%zu\" stroke=\"%s\" points=\"",
-                dashed ? " dashed" : "", series, group, m, color);
+        fprintf(c->f, "<polyline class=\"line%s\"", dashed ? " dashed" : "");
+        put_names(c->f, series, group);
+        fprintf(c->f, " data-n=\"%zu\" stroke=\"%s\" points=\"", m, color);
         for (size_t i = 0; i < k; i++)
                 fprintf(c->f, "%s%.1f,%.1f", i ? " " : "", svg_px(c, x[keep[i]]), svg_py(c, y[keep[i]]));
         fputs("\"", c->f);
@@ -362,8 +373,9 @@ void svg_band(struct svg_chart *c, const char *series, const char *group, const 
                 }
         }
         note_reduced(c, m, 2 * k < 2 * m ? 2 * k : 2 * m);
-        fprintf(c->f, "<polygon class=\"band\" data-series=\"%s\" data-group=\"%s\" fill=\"%s\" points=\"", series, group,
-                color);
+        fputs("<polygon class=\"band\"", c->f);
+        put_names(c->f, series, group);
+        fprintf(c->f, " fill=\"%s\" points=\"", color);
         for (size_t i = 0; i < k; i++)
                 fprintf(c->f, "%s%.1f,%.1f", i ? " " : "", svg_px(c, bx[i]), svg_py(c, bhi[i]));
         for (size_t i = k; i-- > 0;)
@@ -380,8 +392,9 @@ void svg_errorbar(struct svg_chart *c, const char *series, const char *group, co
 {
         double px = svg_px(c, x);
 
-        fprintf(c->f, "<g class=\"err\" data-series=\"%s\" data-group=\"%s\" stroke=\"%s\" fill=\"%s\">", series, group,
-                color, color);
+        fputs("<g class=\"err\"", c->f);
+        put_names(c->f, series, group);
+        fprintf(c->f, " stroke=\"%s\" fill=\"%s\">", color, color);
         if (isfinite(lo) && isfinite(hi))
                 fprintf(c->f, "<line class=\"bar\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                               "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
@@ -397,8 +410,9 @@ void svg_marker(struct svg_chart *c, const char *series, const char *group, cons
 {
         double px = svg_px(c, x), py = svg_py(c, y);
 
-        fprintf(c->f, "<path class=\"marker\" data-series=\"%s\" data-group=\"%s\" fill=\"%s\" d=\"M%.1f %.1fl-6 -10h12z\"><title>",
-                series, group, color, px, py);
+        fputs("<path class=\"marker\"", c->f);
+        put_names(c->f, series, group);
+        fprintf(c->f, " fill=\"%s\" d=\"M%.1f %.1fl-6 -10h12z\"><title>", color, px, py);
         svg_put_text(c->f, title);
         fputs("</title></path>\n", c->f);
 }
@@ -406,8 +420,10 @@ void svg_marker(struct svg_chart *c, const char *series, const char *group, cons
 void svg_segment(struct svg_chart *c, const char *series, const char *group, const char *color, int dashed, double x0,
                  double y0, double x1, double y1)
 {
-        fprintf(c->f, "<line class=\"seg%s\" data-series=\"%s\" data-group=\"%s\" stroke=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-                dashed ? " dashed" : "", series, group, color, svg_px(c, x0), svg_py(c, y0), svg_px(c, x1), svg_py(c, y1));
+        fprintf(c->f, "<line class=\"seg%s\"", dashed ? " dashed" : "");
+        put_names(c->f, series, group);
+        fprintf(c->f, " stroke=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", color, svg_px(c, x0),
+                svg_py(c, y0), svg_px(c, x1), svg_py(c, y1));
 }
 
 void svg_chart_end(struct svg_chart *c)
@@ -418,8 +434,10 @@ void svg_chart_end(struct svg_chart *c)
         if (c->legend_n > 0) {
                 fputs("<div class=\"legend\">", f);
                 for (int i = 0; i < c->legend_n; i++) {
-                        fprintf(f, "<span class=\"key\" data-group=\"%s\"><i class=\"%s\" style=\"border-color:%s\"></i>",
-                                c->legend[i].group, c->legend[i].dashed ? "dashed" : "solid", c->legend[i].color);
+                        fputs("<span class=\"key\" data-group=\"", f);
+                        svg_put_text(f, c->legend[i].group);
+                        fprintf(f, "\"><i class=\"%s\" style=\"border-color:%s\"></i>",
+                                c->legend[i].dashed ? "dashed" : "solid", c->legend[i].color);
                         svg_put_text(f, c->legend[i].label);
                         fputs("</span>", f);
                 }

@@ -576,8 +576,49 @@ static void test_mkdir_created(void)
         CHECK_EQ_INT(util_rmdir_created(path, 0), -EINVAL);
 }
 
+static void count_entry(int dfd, const char *name, void *ctx)
+{
+        int *n = ctx;
+
+        CHECK(dfd >= 0);
+        CHECK(strcmp(name, ".") != 0 && strcmp(name, "..") != 0);
+        if (strncmp(name, "gone.", 5) == 0)
+                CHECK_EQ_INT(unlinkat(dfd, name, 0), 0);
+        (*n)++;
+}
+
+static void test_dir_each_and_say(void)
+{
+        char top[] = "/tmp/jitmem-util-XXXXXX", file[300], buf[8];
+        int n = 0;
+
+        if (!mkdtemp(top)) {
+                CHECK(0);
+                return;
+        }
+        for (int i = 0; i < 3; i++) {
+                snprintf(file, sizeof(file), "%s/%s%d", top, i ? "gone." : "kept.", i);
+                CHECK_EQ_INT(unit_write_file(file, "x", 0644), 0);
+        }
+        CHECK_EQ_INT(util_dir_each(top, count_entry, &n), 0);
+        CHECK_EQ_INT(n, 3); /* every entry but . and .. */
+        n = 0;
+        CHECK_EQ_INT(util_dir_each(top, count_entry, &n), 0);
+        CHECK_EQ_INT(n, 1); /* the two unlinked through dfd are gone */
+        snprintf(file, sizeof(file), "%s/kept.0", top);
+        CHECK_EQ_INT(util_dir_each(file, count_entry, &n), -ENOTDIR);
+        CHECK_EQ_INT(unlink(file), 0);
+        CHECK_EQ_INT(rmdir(top), 0);
+        CHECK_EQ_INT(util_dir_each(top, count_entry, &n), -ENOENT);
+
+        util_say(buf, sizeof(buf), "%s %d", "abcdef", 12);
+        CHECK_STR(buf, "abcdef "); /* cut to the buffer, terminated */
+        util_say(NULL, 0, "%d", 1); /* nowhere to say it: nothing happens */
+}
+
 int main(void)
 {
+        test_dir_each_and_say();
         test_mkdir_created();
         test_format_figures();
         test_grow();

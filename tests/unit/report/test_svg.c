@@ -164,6 +164,12 @@ static void test_chart(void)
         CHECK(fabs(svg_py(&c, 12 * MiB) - c.py1) < 1e-9);
         CHECK(fabs(svg_px(&c, 1800) - (c.px0 + c.px1) / 2) < 1e-9);
         svg_line(&c, "rss", "rss", "RSS <b>", "#000", 0, x, y, N);
+        /* a series named after a directory ("x\" onmouseover=...") stays inside its attribute */
+        svg_line(&c, "c-x\" onmouseover=\"alert(1)", "g\"<", "run x\"", "#000", 0, x, y, 2);
+        svg_band(&c, "b\"", "g\"<", "#000", x, y, y, 2);
+        svg_errorbar(&c, "e\"", "g\"<", "#000", 1, 1, NAN, NAN, "t");
+        svg_marker(&c, "m\"", "g\"<", "#000", 1, 1, "t");
+        svg_segment(&c, "s\"", "g\"<", "#000", 1, 0, 1, 2, 1);
         svg_chart_end(&c);
         fclose(f);
         CHECK(strstr(out, "data-series=\"rss\"") != NULL);
@@ -171,6 +177,10 @@ static void test_chart(void)
         CHECK(strstr(out, "A &lt;title&gt;") != NULL && strstr(out, "<title>A <") == NULL);
         CHECK(strstr(out, "RSS &lt;b&gt;") != NULL);
         CHECK(strstr(out, "http") == NULL);
+        CHECK(strstr(out, "c-x&quot; onmouseover=&quot;alert(1)") != NULL);
+        CHECK(strstr(out, "onmouseover=\"") == NULL);
+        CHECK(strstr(out, "data-group=\"g&quot;&lt;\"") != NULL);
+        CHECK(strstr(out, "data-group=\"g\"") == NULL);
         free(out);
         free(x);
         free(y);
