@@ -248,6 +248,9 @@ def measure(ip, scale, web_s):
     v[k + "precision"] = mib((modes.get("off") or {}).get("precision_bytes"))
     diff = f.get("difference")
     v[k + "diff"] = "n/a (a limit was not found)" if not diff else "%+.2f MiB (%+.1f%%)" % (diff["bytes"] / MiB, diff["percent"])
+    if diff and "low_bytes" in diff:
+        v[k + "diff"] += ", between %+.2f and %+.2f MiB from the brackets%s" % (
+            diff["low_bytes"] / MiB, diff["high_bytes"] / MiB, "" if diff["established"] else ": no difference established")
 
     # The same service with workers that crash now and then (1 request in about 900 is /crash):
     # each restarted worker compiles again.

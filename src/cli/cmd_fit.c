@@ -367,8 +367,13 @@ static void print_summary(const struct fit_cli *s, const struct fit_result *r)
         }
         if (r->have_difference) {
                 char d[32];
+                char lo[32], hi[32];
                 util_format_signed_bytes(r->difference_bytes, "+", d, sizeof(d));
-                printf("JIT on - off: %s (%+.1f%%)\n", d, r->difference_pct);
+                util_format_signed_bytes(r->difference_low_bytes, "+", lo, sizeof(lo));
+                util_format_signed_bytes(r->difference_high_bytes, "+", hi, sizeof(hi));
+                printf("JIT on - off: %s (%+.1f%%); from the brackets, between %s and %s%s\n", d, r->difference_pct, lo, hi,
+                       r->difference_low_bytes < 0 && r->difference_high_bytes > 0
+                               ? ": no difference established at this precision" : "");
         }
         printf("trials in %s/trials, the result in %s/fit.json\n", s->o.out, s->o.out);
 }

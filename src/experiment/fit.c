@@ -759,7 +759,10 @@ static json_t *result_json(const struct fit_options *o, const struct fit_result 
         json_object_set_new(j, "modes", modes);
         json_object_set_new(j, "difference",
                             res->have_difference
-                                    ? json_pack("{s:f, s:f}", "bytes", res->difference_bytes, "percent", res->difference_pct)
+                                    ? json_pack("{s:f, s:f, s:f, s:f, s:b}", "bytes", res->difference_bytes, "percent",
+                                                res->difference_pct, "low_bytes", res->difference_low_bytes, "high_bytes",
+                                                res->difference_high_bytes, "established",
+                                                res->difference_low_bytes >= 0 || res->difference_high_bytes <= 0)
                                     : json_null());
         return j;
 }
@@ -833,6 +836,8 @@ int fit_experiment(const struct fit_options *o, struct fit_result **ret, char *e
                 F.res->have_difference = 1;
                 F.res->difference_bytes = (double)b1->pass_bytes - (double)b0->pass_bytes;
                 F.res->difference_pct = 100.0 * F.res->difference_bytes / (double)b0->pass_bytes;
+                F.res->difference_low_bytes = (double)b1->fail_bytes - (double)b0->pass_bytes;
+                F.res->difference_high_bytes = (double)b1->pass_bytes - (double)b0->fail_bytes;
         }
         if (r == -EINTR)
                 snprintf(err, err_size, "interrupted: the finished trials are kept in %s: add --resume to the same "

@@ -117,6 +117,10 @@ struct fit_result {
         struct fit_mode_result mode[2];
         int have_difference;
         double difference_bytes, difference_pct;
+        /* What the brackets allow: the smallest limit each mode needs lies above its highest
+         * failure and at most at its smallest pass, so the true difference lies between these
+         * (above low, below high): no difference is established when they hold 0. */
+        double difference_low_bytes, difference_high_bytes;
         json_t *json;               /* fit.json's content */
 };
 

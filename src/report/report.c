@@ -1254,7 +1254,18 @@ static void section_fit_result(FILE *f, json_t *fit)
                 fprintf(f, "<b>JIT on needs %s%s", v < 0 ? "-" : "+", b);
                 if (json_is_number(json_object_get(d, "percent")))
                         fprintf(f, " (%+.1f%%)", json_number_value(json_object_get(d, "percent")));
-                fputs("</b> of limit compared with the JIT off, each to within its precision.", f);
+                fputs("</b> of limit compared with the JIT off.", f);
+                if (json_is_number(json_object_get(d, "low_bytes")) && json_is_number(json_object_get(d, "high_bytes"))) {
+                        double lo = json_number_value(json_object_get(d, "low_bytes")),
+                               hi = json_number_value(json_object_get(d, "high_bytes"));
+                        char a[64], z[64];
+                        svg_format(fabs(lo), SVG_BYTES, a, sizeof(a));
+                        svg_format(fabs(hi), SVG_BYTES, z, sizeof(z));
+                        fprintf(f, " Each mode's smallest limit lies above its highest failure and at most at its "
+                                   "smallest pass, so the difference lies between %s%s and %s%s%s.",
+                                lo < 0 ? "-" : "+", a, hi < 0 ? "-" : "+", z,
+                                lo < 0 && hi > 0 ? ": no difference is established at this precision" : "");
+                }
         } else if (!json_object_get(modes, "off") || !json_object_get(modes, "on")) {
                 fputs("One mode only was tried: no difference is given.", f);
         } else {

@@ -126,6 +126,26 @@ check "report: nothing fetched from the network" -- sh -c '! grep -q "https\?://
 "$JITMEM" fit --modes off --out "$out" -- "$FIX/memneed" 64M >/dev/null 2>&1
 check_eq "an OUT with a fit is refused without --resume or --force" $? 1
 
+# Both modes of a command the JIT changes nothing in: the difference's range comes from the
+# brackets (each limit above its highest failure, at most its smallest pass), holds the
+# difference of the two limits, and a difference is claimed only when the range excludes 0 (at
+# the threshold a page or two of the kernel's own can tip one trial either way, so the outcome
+# itself is not asserted: what is said must match it).
+"$JITMEM" fit --precision 256K --interval 20ms --out "$TMP/both" -- "$FIX/memneed" 32M >"$TMP/both.out" 2>&1
+check_eq "both modes of memneed 32M: exit 0" $? 0
+jcheck "both modes: the range is the brackets' and holds the difference" "$TMP/both/fit.json" \
+        "(lambda x, m: x['low_bytes'] == m['on']['highest_failed_bytes'] - m['off']['limit_bytes'] and x['high_bytes'] == m['on']['limit_bytes'] - m['off']['highest_failed_bytes'] and x['low_bytes'] < x['bytes'] < x['high_bytes'])(d['difference'], d['modes'])"
+jcheck "both modes: established only when the range excludes 0" "$TMP/both/fit.json" \
+        "(lambda x: x['established'] == (x['low_bytes'] >= 0 or x['high_bytes'] <= 0))(d['difference'])"
+if [ "$(jget "$TMP/both/fit.json" "d['difference']['established']")" = False ]; then
+        check "both modes: the summary says no difference is established ($(grep 'JIT on - off' "$TMP/both.out"))" -- \
+                grep -q "no difference established at this precision" "$TMP/both.out"
+        check "both modes: the report says so too" -- grep -q "no difference is established at this precision" "$TMP/both/report.html"
+else
+        check "both modes: a difference the brackets establish is not called unestablished" -- \
+                sh -c '! grep -q "no difference" "$1" "$2"' _ "$TMP/both.out" "$TMP/both/report.html"
+fi
+
 # 4. A bound stops the search with the bracket reached; --resume goes on to the same answer.
 out="$TMP/resume"
 "$JITMEM" fit --modes off --precision 64K --interval 20ms --max-trials 4 --out "$out" -- "$FIX/memneed" 64M >"$TMP/b.out" 2>&1
