@@ -47,6 +47,9 @@ struct run {
         char *ev_free;                /* ... 1: freed */
         size_t nev;
         int traced;                   /* events.jsonl was read */
+        int windowed;                 /* driven by an HTTP load: over work done, only the points of */
+        size_t win_lo, win_hi;        /* [win_lo, win_hi) are drawn, the measured load's, as the
+                                       * figures are taken (start-up and shutdown left out) */
 };
 
 static int file_exists(const char *dir, const char *name)
@@ -162,6 +165,11 @@ static int run_load(const char *dir, const char *name, int mode, struct run *r, 
         }
         r->has_sum = runfile_read_summary(dir, &r->sum) == 0;
         r->has_a = analysis_of(&r->s, &r->p, r->has_sum ? &r->sum : NULL, &r->a) == 0;
+        if (r->has_sum) {
+                double from, to;
+                r->windowed = analysis_load_window(&r->s, &r->sum, &r->win_lo, &r->win_hi, &from, &to) == 1 &&
+                              r->win_lo < r->win_hi;
+        }
         r->meta = read_json(dir, "meta.json");
         read_events(dir, r);
         return 0;
@@ -418,6 +426,14 @@ static double point_x(const struct runfile_point *p, int by_work)
         return by_work ? p->progress : p->t;
 }
 
+/* The x of a run's point i as drawn: over work done, -1 (not drawn) outside the measured load. */
+static double run_x(const struct run *r, size_t i, int by_work)
+{
+        if (by_work && r->windowed && (i < r->win_lo || i >= r->win_hi))
+                return -1;
+        return point_x(&r->s.p[i], by_work);
+}
+
 /* A run's points of one figure as arrays (x, y; y = -1 where not measured or x is none).
  * Returns 0 or -ENOMEM. */
 static int run_xy(const struct run *r, enum figure fig, int by_work, double **ret_x, double **ret_y)
@@ -431,7 +447,7 @@ static int run_xy(const struct run *r, enum figure fig, int by_work, double **re
                 return -ENOMEM;
         }
         for (size_t i = 0; i < r->s.n; i++) {
-                x[i] = point_x(&r->s.p[i], by_work);
+                x[i] = run_x(r, i, by_work);
                 y[i] = x[i] >= 0 ? fig_value(&r->s.p[i], fig) : -1;
         }
         *ret_x = x;
@@ -452,7 +468,7 @@ static void range_of(const struct run *runs, size_t n, enum figure fig, int by_w
 {
         for (size_t k = 0; k < n; k++)
                 for (size_t i = 0; i < runs[k].s.n; i++) {
-                        double x = point_x(&runs[k].s.p[i], by_work), y = fig_value(&runs[k].s.p[i], fig);
+                        double x = run_x(&runs[k], i, by_work), y = fig_value(&runs[k].s.p[i], fig);
                         if (x < 0 || y < 0)
                                 continue;
                         if (x > *xmax)
@@ -477,11 +493,11 @@ static void band_of(const struct run **runs, size_t n, enum figure fig, int by_w
                 size_t i = 0;
 
                 for (size_t j = 0; j < s->n; j++)
-                        if (point_x(&s->p[j], by_work) > last_x)
-                                last_x = point_x(&s->p[j], by_work);
+                        if (run_x(runs[k], j, by_work) > last_x)
+                                last_x = run_x(runs[k], j, by_work);
                 for (size_t g = 0; g < BAND_GRID; g++) {
-                        for (; i < s->n && point_x(&s->p[i], by_work) <= gx[g]; i++)
-                                if (point_x(&s->p[i], by_work) >= 0 && fig_value(&s->p[i], fig) >= 0)
+                        for (; i < s->n && run_x(runs[k], i, by_work) <= gx[g]; i++)
+                                if (run_x(runs[k], i, by_work) >= 0 && fig_value(&s->p[i], fig) >= 0)
                                         cur = fig_value(&s->p[i], fig);
                         if (cur < 0 || gx[g] > last_x)
                                 continue;
@@ -523,6 +539,9 @@ static void chart_figure(FILE *f, const struct run *runs, size_t n, const struct
                 /* where the line's points come from: the run, and samples.csv's columns */
                 snprintf(attrs, sizeof(attrs), "data-run=\"%s\" data-xcol=\"%s\" data-ycol=\"%s\"", median[m]->name,
                          by_work ? "progress_units" : "t_s", FIG_COLUMN[fig]);
+                if (by_work && median[m]->windowed) /* the rows drawn: those of the measured load */
+                        snprintf(attrs + strlen(attrs), sizeof(attrs) - strlen(attrs), " data-t0=\"%.6f\" data-t1=\"%.6f\"",
+                                 median[m]->s.p[median[m]->win_lo].t, median[m]->s.p[median[m]->win_hi - 1].t);
                 c.line_attrs = attrs;
                 svg_line(&c, series, MODE_NAME[m], label, MODE_COLOR[m], 0, x, y, median[m]->s.n);
                 free(x);
@@ -972,7 +991,8 @@ static void section_points(FILE *f, json_t *cmp)
         }
         json_array_foreach(pts, i, pt)
         {
-                by_work |= jstr(pt, "basis") && strcmp(jstr(pt, "basis"), "work") == 0;
+                by_work |= jstr(pt, "basis") && (strcmp(jstr(pt, "basis"), "work") == 0 ||
+                                                 strcmp(jstr(pt, "basis"), "requests") == 0);
                 for (size_t k = 0; k < POINT_FIGS; k++) {
                         json_t *st = json_object_get(pt, POINT_FIG[k]), *ci = json_object_get(st, "ci95");
                         double d = jreal(st, "delta");
@@ -1025,7 +1045,10 @@ static void section_points(FILE *f, json_t *cmp)
                         if (!st)
                                 continue;
                         fprintf(f, "<tr><td class=\"n\">%.0f%%</td>", jreal(pt, "percent"));
-                        cell_value(f, jreal(pt, "units"), SVG_COUNT);
+                        if (isfinite(jreal(pt, "units")) && jreal(pt, "units") >= 0)
+                                fprintf(f, "<td class=\"n\">%.0f</td>", jreal(pt, "units"));
+                        else
+                                fputs("<td class=\"absent\">not measured</td>", f);
                         fprintf(f, "<td>%s</td>", POINT_TITLE[k]);
                         cells_stat(f, st);
                         fputs("</tr>\n", f);

@@ -6,7 +6,9 @@
 RUNS-DIR is the directory holding the runs named by each line's data-run (a comparison's
 runs/), or the run itself when the lines name none. Each chart's <svg> says how to turn
 pixels back into data (data-x0, data-x1, data-px0, data-px1, the same for y); each line
-names the samples.csv columns it plots (data-xcol, data-ycol) and, for a process, its PID.
+names the samples.csv columns it plots (data-xcol, data-ycol) and, for a process, its PID; a
+line over work done of a run driven by a load draws only the rows of the measured load, from
+data-t0 to data-t1 (samples.csv's t_s).
 Every plotted point must be a row of samples.csv within a pixel's rounding; a line not
 reduced must hold every measured row, in order; a reduced one must keep the largest value.
 Prints one line per problem and exits 1 if there is any."""
@@ -89,7 +91,11 @@ def main():
             pts.append((x0 + (px - px0) * xs, y0 + (py - py0) * ys))
         run_dir = os.path.join(runs, line["data-run"]) if line.get("data-run") else runs
         want = []
+        t0 = float(line["data-t0"]) - 1e-6 if "data-t0" in line else None
+        t1 = float(line["data-t1"]) + 1e-6 if "data-t1" in line else None
         for r in rows(run_dir, line.get("data-pid")):
+            if t0 is not None and not (t0 <= float(r["t_s"]) <= t1):
+                continue  # outside the window the line says it draws (a measured load)
             if r[xcol] and r[ycol] and float(r[xcol]) >= 0:
                 want.append((float(r[xcol]), float(r[ycol])))
         name = f"{svg.get('id')}/{line.get('data-series')}"
