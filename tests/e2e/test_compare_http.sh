@@ -22,6 +22,10 @@ PYEOF
         ok $? "requests served are each run's progress"
         jcheck "latency and throughput compared" "$TMP/http/comparison.json" "d['metrics']['latency_p99_us']['off'] > 0 and d['metrics']['throughput_units_per_s']['on'] > 0"
         jcheck "memory at equal requests served" "$TMP/http/comparison.json" "d['equivalent_points'][0]['basis'] == 'requests'"
+        # Its report draws memory over requests served within the measured load only, as the
+        # figures are taken, and says which rows (report_check.py checks them against samples.csv).
+        check "report: the lines over requests served name the measured load's rows" -- grep -q 'data-xcol="progress_units" data-ycol="rss_bytes" data-t0=' "$TMP/http/report.html"
+        check "report: those lines are samples.csv's rows of the load" -- python3 "$(dirname "$0")/report_check.py" "$TMP/http/report.html" "$TMP/http/runs" --min-lines 2
         # The load phase only: the start-up (pyenv's shim and its helpers, the server's imports)
         # and the shutdown tail are left out; the points are at equal request COUNTS, the
         # smallest total any run served bounding them.
