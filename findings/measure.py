@@ -124,7 +124,7 @@ def fit_limit(m, workers):
     if m is None:
         return "n/a"
     if m["found"]:
-        return "%s (%s a worker)" % (mib(m["limit_bytes"]), mib(m["limit_bytes"] / workers))
+        return "%s (%s a worker: the limit / %d)" % (mib(m["limit_bytes"]), mib(m["limit_bytes"] / workers), workers)
     return "not found (%s): passed at %s, failed at %s" % (m["why"], mib(m["limit_bytes"]), mib(m["highest_failed_bytes"]))
 
 
