@@ -1,4 +1,4 @@
-/* jitmem report: the HTML report of a recorded run, comparison or watch recording. */
+/* jitmem report: the HTML report of a recorded run, comparison, fit or watch recording. */
 #include "cli.h"
 #include "report.h"
 
@@ -12,8 +12,9 @@ static void report_usage(FILE *f)
               "\n"
               "Writes one HTML page that shows what DIR recorded, to read in a browser or attach to a\n"
               "ticket. DIR is a run directory (jitmem run --out), a comparison directory (jitmem\n"
-              "compare --out) or a recording of jitmem watch; each is recognised by its files. The\n"
-              "page works offline and alone: its charts are inline SVG, nothing is fetched.\n"
+              "compare --out), a fit directory (jitmem fit --out) or a recording of jitmem watch\n"
+              "(--record); each is recognised by its files. The page works offline and alone: its\n"
+              "charts are inline SVG, nothing is fetched.\n"
               "\n"
               "A comparison: the verdict and each rule with its value and threshold; memory over time\n"
               "(or work done) for each mode, the median run as a line and all runs as a band, for RSS,\n"
@@ -21,19 +22,21 @@ static void report_usage(FILE *f)
               "worker's memory with restarts marked; executors compiled and freed (--trace-jit);\n"
               "throughput and latency; the interpreter, the machine and the cgroup; every figure.\n"
               "A run: the same for one run. A watch recording adds each process's growth class and\n"
-              "the projection of the tree's memory to the limit.\n"
+              "the projection of the tree's memory to the limit. A fit: both limits and their\n"
+              "difference, each trial's limit and outcome, the memory of the trial at each limit.\n"
               "\n"
               "Options:\n"
               "  -o, --out FILE   where to write the page (default DIR/report.html)\n"
               "  -h, --help       this help\n"
               "\n"
-              "Prints the path written on stdout. jitmem compare writes OUT/report.html by itself.\n"
+              "Prints the path written on stdout. jitmem compare and jitmem fit write OUT/report.html\n"
+              "by themselves.\n"
               "\n"
               "Examples:\n"
               "  jitmem report runs/r1\n"
               "  jitmem report jitmem-compare-20260101-120000 -o /tmp/jit.html\n"
               "\n"
-              "Exit status: 0; 1 DIR is not a run, comparison or watch directory, or cannot be read,\n"
+              "Exit status: 0; 1 DIR is not a run, comparison, fit or watch directory, or cannot be read,\n"
               "or the page cannot be written; 2 usage.\n",
               f);
 }
@@ -72,7 +75,7 @@ int cmd_report(int argc, char **argv)
                                        cli_text(argv[optind + 1], safe, sizeof(safe)));
         dir = argv[optind];
         if (!*dir)
-                return cli_usage_error("report", "empty directory: expected a run or comparison directory");
+                return cli_usage_error("report", "empty directory: expected a run, comparison, fit or watch directory");
         if (!out) {
                 if (snprintf(path, sizeof(path), "%s/report.html", dir) >= (int)sizeof(path))
                         return cli_usage_error("report", "directory name too long");
