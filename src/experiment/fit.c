@@ -805,7 +805,9 @@ int fit_experiment(const struct fit_options *o, struct fit_result **ret, char *e
         }
         r = util_mkdir_p(F.trials_dir, failed, sizeof(failed));
         if (r < 0) {
-                snprintf(err, err_size, "cannot create %s: %s", failed, util_strerror(r));
+                char why[512];
+                snprintf(err, err_size, "cannot create %s: %s", failed,
+                         r == -ENOENT && util_mkdir_enoent_reason(failed, why, sizeof(why)) ? why : util_strerror(r));
                 fit_result_free(F.res);
                 return r;
         }

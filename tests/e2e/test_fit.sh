@@ -55,6 +55,9 @@ stale() {
         done
 }
 check "the probe's cgroups are gone ($(stale))" -- test -z "$(stale)"
+err=$("$JITMEM" fit --modes off --out /proc/jitmem-fit-out -- true 2>&1); st=$?
+check_eq "an OUT that cannot be made: exit 1" $st 1
+check "... saying why ($err)" -- grep -q "/proc is the proc file system" <<<"$err"
 
 out="$TMP/need"
 "$JITMEM" fit --modes off --precision 64K --interval 20ms --json --out "$out" -- "$FIX/memneed" 64M >"$TMP/need.json" 2>"$TMP/need.err"
