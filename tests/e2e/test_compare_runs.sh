@@ -106,7 +106,7 @@ jcheck "frameworks: none where none is imported" "$TMP/dj/none/comparison.json" 
         "[r for r in d['verdict']['rules'] if r['name'] == 'dynamic_frameworks'][0]['passed']"
 
 # 6d. jitmem's own CPU is each run's, not what the process spent since the comparison began:
-#     the runs' figures add up to no more than jitmem used, and do not grow run after run.
+#     the runs' figures add up to no more than jitmem used, and do not climb run after run.
 "$PY" - "$JITMEM" "$TMP/selfcpu" <<'PYEOF'
 import glob, json, resource, subprocess, sys
 subprocess.run([sys.argv[1], "compare", "--control", "--runs", "2", "--interval", "2ms", "--out", sys.argv[2], "--", "sleep", "1"],
@@ -114,7 +114,9 @@ subprocess.run([sys.argv[1], "compare", "--control", "--runs", "2", "--interval"
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = [json.load(open(f))["observer"]["cpu_s"] for f in sorted(glob.glob(sys.argv[2] + "/runs/*/summary.json"))]
 assert len(cpu) == 4 and sum(cpu) <= ru.ru_utime + ru.ru_stime, (cpu, ru.ru_utime + ru.ru_stime)
-assert max(cpu) < 2.5 * min(cpu), cpu
+# accumulated, the figures would climb run after run to about 4 times the first; one run slowed
+# by a busy machine (more ticks in its second) is no such climb
+assert not (cpu[0] < cpu[1] < cpu[2] < cpu[3] and cpu[3] > 3 * cpu[0]), cpu
 PYEOF
 ok $? "observer CPU per run: each run's own, not accumulated across the comparison"
 
