@@ -275,41 +275,44 @@ static void print_verdict(const struct compare_result *c)
                 printf("  %-13s %-22s %s\n", verdict_status_name(v->rules[i].status), v->rules[i].name, v->rules[i].reason);
 }
 
-/* A figure measured in one mode only (none: nothing). */
-static void print_one_mode(const char *name, const char *unit, const struct compare_stat *m)
+/* A figure measured in one mode (of: "mode") or interpreter only (none: nothing). */
+static void print_one_mode(const char *name, const char *unit, const struct compare_stat *m, const char *of)
 {
         char a[32], b[32];
 
         /* figures this kind of run never has (latency without --http ...) are left out */
         if (m->n_off > 0 || m->n_on > 0)
-                printf("  %-32s %12s %12s  (measured in one mode only)\n", name,
+                printf("  %-32s %12s %12s  (measured in one %s only)\n", name,
                        fmt_value(compare_stat_median(m, 0), unit, a, sizeof(a)),
-                       fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)));
+                       fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)), of);
 }
 
-/* Every figure compared: medians, delta, the interval of the shift and p. */
-static void print_metrics(const struct compare_result *c)
+/* One figure compared: medians, delta, the interval of the shift and p. */
+static void print_stat_row(const char *name, const char *unit, const struct compare_stat *m, const char *of)
 {
         char a[32], b[32], d[32], lo[32], hi[32], interval[96];
 
+        if (!m->ok) {
+                print_one_mode(name, unit, m, of);
+                return;
+        }
+        /* each end in [ ] belongs to the interval, in ( ) not; unbounded: infinite */
+        snprintf(interval, sizeof(interval), "%c%s, %s%c%s", m->s.ci_low_closed ? '[' : '(',
+                 isfinite(m->s.ci_low) ? fmt_value(m->s.ci_low, unit, lo, sizeof(lo)) : "-inf",
+                 isfinite(m->s.ci_high) ? fmt_value(m->s.ci_high, unit, hi, sizeof(hi)) : "+inf",
+                 m->s.ci_high_closed ? ']' : ')', mark(m));
+        printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", name, fmt_value(compare_stat_median(m, 0), unit, a, sizeof(a)),
+               fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)), fmt_value(m->s.delta, unit, d, sizeof(d)),
+               interval, m->s.p_value);
+}
+
+/* Every figure compared. */
+static void print_metrics(const struct compare_result *c)
+{
         printf("\n  %-32s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta", "95% interval of the shift",
                "p");
-        for (int k = 0; k < COMPARE_METRIC_MAX; k++) {
-                const char *name = compare_metrics[k].name, *unit = compare_metrics[k].unit;
-                const struct compare_stat *m = &c->metrics[k];
-                if (!m->ok) {
-                        print_one_mode(name, unit, m);
-                        continue;
-                }
-                /* each end in [ ] belongs to the interval, in ( ) not; unbounded: infinite */
-                snprintf(interval, sizeof(interval), "%c%s, %s%c%s", m->s.ci_low_closed ? '[' : '(',
-                         isfinite(m->s.ci_low) ? fmt_value(m->s.ci_low, unit, lo, sizeof(lo)) : "-inf",
-                         isfinite(m->s.ci_high) ? fmt_value(m->s.ci_high, unit, hi, sizeof(hi)) : "+inf",
-                         m->s.ci_high_closed ? ']' : ')', mark(m));
-                printf("  %-32s %12s %12s %12s  %-27s %7.3f\n", name, fmt_value(compare_stat_median(m, 0), unit, a, sizeof(a)),
-                       fmt_value(compare_stat_median(m, 1), unit, b, sizeof(b)), fmt_value(m->s.delta, unit, d, sizeof(d)),
-                       interval, m->s.p_value);
-        }
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                print_stat_row(compare_metrics[k].name, compare_metrics[k].unit, &c->metrics[k], "mode");
 }
 
 /* Growth after warm-up per mode, and the class most runs have. */
@@ -387,12 +390,96 @@ static void print_summary(const struct compare_result *c)
         print_notes(c);
 }
 
+
+/* The figures a matrix shows on the terminal (comparison.json has every one), and their
+ * columns' headings. */
+static const enum compare_metric matrix_figures[] = {
+        COMPARE_PEAK_PSS, COMPARE_PEAK_ANON, COMPARE_STEADY_PSS, COMPARE_PEAK_JIT, COMPARE_PEAK_DEBUG,
+        COMPARE_CPU_PER_UNIT, COMPARE_WALL, COMPARE_THROUGHPUT, COMPARE_LATENCY_P50, COMPARE_LATENCY_P99,
+};
+static const char *const matrix_heads[] = {
+        "peak PSS", "peak anon", "steady PSS", "JIT code", "debug images", "CPU/unit", "wall", "units/s", "p50", "p99",
+};
+#define MATRIX_FIGURES (sizeof(matrix_figures) / sizeof(matrix_figures[0]))
+
+/* The matrix's columns: the figures some cell measured (debug images: where some were). */
+static int matrix_column_shown(const struct compare_result *c, enum compare_metric f)
+{
+        for (int k = 0; k < c->n_interp; k++)
+                for (int on = 0; on <= 1; on++) {
+                        double v = compare_stat_median(&c->interp[k]->metrics[f], on);
+                        if (isfinite(v) && (f != COMPARE_PEAK_DEBUG || v > 0))
+                                return 1;
+                }
+        return 0;
+}
+
+/* A matrix: a row per interpreter and mode with the medians; each interpreter's JIT, on - off,
+ * and its verdict; each interpreter against the first, per mode. */
+static void print_matrix(const struct compare_result *c, const struct compare_interp *in)
+{
+        char v[32], head[64];
+
+        printf("%d interpreters, %s; medians of the runs of each (names as in comparison.json below):\n\n  %-22s %-4s %4s", c->n_interp,
+               c->complete ? "every run completed" : "NOT every run completed", "interpreter", "JIT", "runs");
+        for (size_t f = 0; f < MATRIX_FIGURES; f++)
+                if (matrix_column_shown(c, matrix_figures[f]))
+                        printf(" %12s", matrix_heads[f]);
+        printf("\n");
+        for (int k = 0; k < c->n_interp; k++)
+                for (int on = 0; on <= in[k].jit; on++) {
+                        const struct compare_stat *any = &c->interp[k]->metrics[COMPARE_WALL];
+                        printf("  %-22s %-4s %4zu", in[k].label, on ? "on" : "off", on ? any->n_on : any->n_off);
+                        for (size_t f = 0; f < MATRIX_FIGURES; f++)
+                                if (matrix_column_shown(c, matrix_figures[f]))
+                                        printf(" %12s", fmt_value(compare_stat_median(&c->interp[k]->metrics[matrix_figures[f]], on),
+                                                                  compare_metrics[matrix_figures[f]].unit, v, sizeof(v)));
+                        printf("\n");
+                }
+        for (int k = 0; k < c->n_interp; k++) {
+                const struct compare_result *r = c->interp[k];
+                if (!in[k].jit) {
+                        printf("\n%s: no JIT machine code (JIT: %s), run with the JIT off only: no verdict\n", in[k].label,
+                               python_jit_build_text(in[k].python->build));
+                        continue;
+                }
+                printf("\n%s, the JIT on against off: %s\n", in[k].label, r->verdict.sentence);
+                printf("  %-32s %12s %12s %12s  %-27s %7s\n", "figure (median)", "JIT off", "JIT on", "delta",
+                       "95% interval of the shift", "p");
+                for (size_t f = 0; f < MATRIX_FIGURES; f++)
+                        print_stat_row(compare_metrics[matrix_figures[f]].name, compare_metrics[matrix_figures[f]].unit,
+                                       &r->metrics[matrix_figures[f]], "mode");
+        }
+        for (int b = 0; b < c->n_between; b++) {
+                const struct compare_between *d = &c->between[b];
+                printf("\n%s against %s, both with the JIT %s:\n", in[d->other].label, in[d->base].label, d->on ? "on" : "off");
+                snprintf(head, sizeof(head), "%.12s", in[d->base].label);
+                printf("  %-32s %12s", "figure (median)", head);
+                snprintf(head, sizeof(head), "%.12s", in[d->other].label);
+                printf(" %12s %12s  %-27s %7s\n", head, "delta", "95% interval of the shift", "p");
+                for (size_t f = 0; f < MATRIX_FIGURES; f++)
+                        print_stat_row(compare_metrics[matrix_figures[f]].name, compare_metrics[matrix_figures[f]].unit,
+                                       &d->metrics[matrix_figures[f]], "interpreter");
+        }
+        printf("\n  ~0: the interval holds 0, no measurable difference (exactly when p >= 0.05); ?: too few runs for\n"
+               "  a 95%% interval (4 per cell at least). An end in [ ] is in the interval, in ( ) it is not.\n"
+               "  Every figure, each interpreter's comparison in full and its runs: comparison.json\n");
+}
+
 /* jitmem compare's command line as it is read and resolved: the options for compare_experiment and
  * what they point into. */
 struct compare_cli {
         struct compare_options o;
         struct cli_workload w;          /* the command and its load (workload.h) */
         struct python_info *pi;         /* the probed interpreter */
+        /* several --python: a matrix */
+        const char *pythons[COMPARE_INTERP_MAX + 1];
+        int n_pythons;
+        struct python_info *pis[COMPARE_INTERP_MAX];
+        struct compare_interp interps[COMPARE_INTERP_MAX];
+        char **argvs[COMPARE_INTERP_MAX + 1]; /* each interpreter's command, then the template */
+        char **first_argv;              /* a command's, with the first interpreter, for the setup */
+        char resolved[COMPARE_INTERP_MAX][KFILE_PATH_MAX]; /* each --python found on PATH */
         int force, json, interval_set;
         int no_report;                  /* --no-report */
         char default_out[64], err[1024];
@@ -460,7 +547,12 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
         case 'p':
                 if (cli_empty_value("compare", "--python", optarg, "an interpreter"))
                         return CLI_EXIT_USAGE;
-                s->w.python = optarg;
+                if (s->n_pythons == COMPARE_INTERP_MAX)
+                        return cli_usage_error("compare", "too many --python: at most %d interpreters in one comparison",
+                                               COMPARE_INTERP_MAX);
+                s->pythons[s->n_pythons++] = optarg;
+                if (s->n_pythons == 1)
+                        s->w.python = optarg;
                 break;
         case 's': {
                 double v;
@@ -631,6 +723,131 @@ static int check_jit(struct compare_cli *s)
         return GO_ON;
 }
 
+/* In a command, the argument that stands for each --python. */
+#define PY_TOKEN "{python}"
+
+/* A copy of argv (the array; the strings are argv's) with each argument PY_TOKEN replaced by py
+ * (NULL: none replaced) and, with first, argv[0] replaced by it; *ret_found counts PY_TOKEN.
+ * NULL when out of memory. */
+static char **argv_with(char *const *argv, const char *py, int first, int *ret_found)
+{
+        size_t n = 0;
+        char **a;
+
+        while (argv[n])
+                n++;
+        a = calloc(n + 1, sizeof(*a));
+        if (!a)
+                return NULL;
+        *ret_found = 0;
+        for (size_t i = 0; i < n; i++) {
+                int token = strcmp(argv[i], PY_TOKEN) == 0;
+                *ret_found += token;
+                a[i] = (token && py) || (first && i == 0) ? (char *)py : argv[i];
+        }
+        return a;
+}
+
+/* Several --python with a command: it says where the interpreter goes ({python}); the setup
+ * reads the command with the first interpreter there. With one --python, {python} is replaced
+ * by it too. Returns GO_ON or an exit status. */
+static int command_with_python(struct compare_cli *s, int argc, char **argv)
+{
+        int found = 0;
+
+        if (s->o.workload || optind >= argc || s->n_pythons == 0)
+                return GO_ON;
+        s->first_argv = argv_with(argv + optind, s->pythons[0], 0, &found);
+        if (!s->first_argv) {
+                cli_error("out of memory");
+                return CLI_EXIT_FAILURE;
+        }
+        if (!found && s->n_pythons > 1)
+                return cli_usage_error("compare", "with several --python, the command says where the interpreter goes: "
+                                       "-- " PY_TOKEN " app.py ...");
+        s->argvs[COMPARE_INTERP_MAX] = argv_with(argv + optind, NULL, 0, &found); /* the template */
+        if (!s->argvs[COMPARE_INTERP_MAX]) {
+                cli_error("out of memory");
+                return CLI_EXIT_FAILURE;
+        }
+        return GO_ON;
+}
+
+/* A label for interpreter k of the matrix: its version, with " (2)" ... when another has it. */
+static void matrix_label(struct compare_cli *s, int k)
+{
+        char version[40];
+        int same = 0;
+
+        /* the version is the interpreter's word: made safe to print (and so valid in JSON too) */
+        util_escape_text(s->pis[k]->version, strlen(s->pis[k]->version), version, sizeof(version));
+        for (int j = 0; j < k; j++)
+                same += strcmp(s->pis[j]->version, s->pis[k]->version) == 0;
+        if (same)
+                snprintf(s->interps[k].label, sizeof(s->interps[k].label), "%s (%d)", version, same + 1);
+        else
+                snprintf(s->interps[k].label, sizeof(s->interps[k].label), "%s", version);
+}
+
+/* Several --python: each interpreter found, probed and given its command; one without JIT
+ * machine code runs with the JIT off only. Returns GO_ON or an exit status. */
+static int check_matrix(struct compare_cli *s)
+{
+        char safe[CLI_TEXT_SIZE], interp[KFILE_PATH_MAX];
+        int found;
+
+        for (int k = 0; k < s->n_pythons; k++) {
+                const char *py = s->pythons[k];
+                char *resolved = s->resolved[k];
+                int r = spawn_resolve(py, resolved, sizeof(s->resolved[k]));
+                if (r < 0) {
+                        cli_error("--python %s: %s", cli_text(py, safe, sizeof(safe)), r == -ENOENT ? "not found" : util_strerror(r));
+                        return CLI_EXIT_FAILURE;
+                }
+                if (python_find_interpreter(resolved, interp, sizeof(interp)) != 1) {
+                        cli_error("--python %s is not a Python interpreter jitmem can probe", cli_text(py, safe, sizeof(safe)));
+                        return CLI_EXIT_FAILURE;
+                }
+                s->pis[k] = calloc(1, sizeof(*s->pis[k]));
+                if (!s->pis[k] || python_probe(interp, PYTHON_PROBE_TIMEOUT_NS, 0, 0, s->pis[k], s->err, sizeof(s->err)) < 0) {
+                        cli_error("cannot probe %s: %s", cli_text(interp, safe, sizeof(safe)), s->err[0] ? s->err : "out of memory");
+                        return CLI_EXIT_FAILURE;
+                }
+                struct compare_interp *in = &s->interps[k];
+                in->python = s->pis[k];
+                in->jit = s->pis[k]->build == PY_JIT_BUILT_ON || s->pis[k]->build == PY_JIT_BUILT_OFF;
+                matrix_label(s, k);
+                /* a bundled workload runs on the interpreter itself (not a launcher), a command
+                 * with the interpreter named where {python} is */
+                if (s->o.workload)
+                        s->argvs[k] = argv_with(s->w.argv, s->pis[k]->executable[0] && access(s->pis[k]->executable, X_OK) == 0
+                                                ? s->pis[k]->executable : resolved, 1, &found);
+                else
+                        s->argvs[k] = argv_with(s->argvs[COMPARE_INTERP_MAX], resolved, 0, &found);
+                if (!s->argvs[k]) {
+                        cli_error("out of memory");
+                        return CLI_EXIT_FAILURE;
+                }
+                in->argv = s->argvs[k];
+                if (!in->jit)
+                        cli_error("note: %s (Python %s) has no JIT machine code (JIT: %s): it runs with the JIT off only",
+                                  cli_text(s->pythons[k], safe, sizeof(safe)), s->pis[k]->version,
+                                  python_jit_build_text(s->pis[k]->build));
+        }
+        if (s->o.workload) {
+                s->argvs[COMPARE_INTERP_MAX] = argv_with(s->w.argv, PY_TOKEN, 1, &found);
+                if (!s->argvs[COMPARE_INTERP_MAX]) {
+                        cli_error("out of memory");
+                        return CLI_EXIT_FAILURE;
+                }
+        }
+        s->o.argv = s->argvs[COMPARE_INTERP_MAX];
+        s->o.python = NULL;
+        s->o.interp = s->interps;
+        s->o.n_interp = s->n_pythons;
+        return GO_ON;
+}
+
 /* Runs the comparison and prints it (the summary, or comparison.json with --json). */
 static int run_comparison(struct compare_cli *s)
 {
@@ -656,6 +873,8 @@ static int run_comparison(struct compare_cli *s)
                 if (s->json) {
                         if (jsonout_dumpf(result->json, stdout, JSONOUT_DUMP_FLAGS) == 0)
                                 fputc('\n', stdout);
+                } else if (r == 0 && result->n_interp > 1) {
+                        print_matrix(result, s->interps);
                 } else if (r == 0) {
                         print_summary(result);
                 }
@@ -677,8 +896,18 @@ int cmd_compare(int argc, char **argv)
 
         compare_cli_init(&s);
         code = parse_options(&s, argc, argv);
+        if (code == GO_ON && s.n_pythons > 1 && s.o.max_runs > s.o.runs)
+                code = cli_usage_error("compare", "--max-runs takes one interpreter; with several, give --runs");
         if (code == GO_ON)
+                code = command_with_python(&s, argc, argv);
+        if (code == GO_ON && s.first_argv) {
+                int n = 0;
+                while (s.first_argv[n])
+                        n++;
+                code = cli_workload_setup("compare", &s.w, n, s.first_argv, 0);
+        } else if (code == GO_ON) {
                 code = cli_workload_setup("compare", &s.w, argc, argv, optind);
+        }
         if (code == GO_ON) {
                 s.o.argv = s.w.argv;
                 s.o.workers = s.w.workers;
@@ -688,11 +917,16 @@ int cmd_compare(int argc, char **argv)
                         s.o.run.interval_ns = 2000000ULL; /* it lasts tens of milliseconds: */
                         s.o.run.heavy_ns = 2000000ULL;    /* PSS every tick too, or its peak is luck */
                 }
-                code = check_jit(&s);
+                code = s.n_pythons > 1 ? check_matrix(&s) : check_jit(&s);
         }
         if (code == GO_ON)
                 code = run_comparison(&s);
         cli_workload_free(&s.w);
         free(s.pi);
+        for (int k = 0; k < COMPARE_INTERP_MAX; k++)
+                free(s.pis[k]);
+        for (int k = 0; k <= COMPARE_INTERP_MAX; k++)
+                free(s.argvs[k]);
+        free(s.first_argv);
         return code;
 }

@@ -23,11 +23,10 @@
 #define RUNS_MAX COMPARE_RUNS_MAX
 #define LEVEL 0.95
 
-/* The interleaving: run i of the comparison is JIT on when this is 1 (A B B A A B B A ...). */
-static int mode_on(int i)
-{
-        return ((i + 1) / 2) % 2 == 1;
-}
+/* What a comparison runs: cells of an interpreter and a mode, each run once per round. */
+struct cell {
+        int interp, on;
+};
 
 static void status(const struct compare_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void status(const struct compare_options *o, const char *fmt, ...)
@@ -62,8 +61,8 @@ static int completed(const char *dir, struct runfile_summary *ret)
         return 0;
 }
 
-static int do_one(const struct compare_options *o, const char *dir, int on, json_t **ret_summary, char *err,
-                  size_t err_size, int *interrupted)
+static int do_one(const struct compare_options *o, char *const *argv, const char *dir, int on, json_t **ret_summary,
+                  char *err, size_t err_size, int *interrupted)
 {
         struct runner_options ro = o->run;
         struct runner_result res;
@@ -83,7 +82,7 @@ static int do_one(const struct compare_options *o, const char *dir, int on, json
         }
         if (o->http)
                 compare_attach_http(&ro, &drive, o->http);
-        r = runner_record(&ro, o->argv, &res);
+        r = runner_record(&ro, argv, &res);
         *interrupted = res.interrupted;
         if (o->http && r == 0 && res.summary && !res.interrupted) {
                 /* a server: stopped by us once the load was over, whatever its status */
@@ -502,17 +501,26 @@ static void detect_frameworks(char *const *argv, const char *workload, char *out
         (void)workload;
 }
 
-/* A name compare gives an entry of OUT/runs: NN-on, NN-off, warmup-on, warmup-off. */
+/* A name compare gives an entry of OUT/runs: NN-on, NN-off, warmup-on, warmup-off, and in a
+ * matrix NN-pyK-on, warmup-pyK-off ... (NN: two digits or more). */
 static int is_run_name(const char *n)
 {
         const char *mode;
 
-        if (!strncmp(n, "warmup-", 7))
+        if (!strncmp(n, "warmup-", 7)) {
                 mode = n + 7;
-        else if (n[0] >= '0' && n[0] <= '9' && n[1] >= '0' && n[1] <= '9' && n[2] == '-')
-                mode = n + 3;
-        else
-                return 0;
+        } else {
+                size_t d = strspn(n, "0123456789");
+                if (d < 2 || n[d] != '-')
+                        return 0;
+                mode = n + d + 1;
+        }
+        if (!strncmp(mode, "py", 2)) {
+                size_t d = strspn(mode + 2, "0123456789");
+                if (d < 1 || mode[2 + d] != '-')
+                        return 0;
+                mode += 2 + d + 1;
+        }
         return !strcmp(mode, "on") || !strcmp(mode, "off");
 }
 
@@ -603,7 +611,54 @@ struct experiment {
         struct verdict_inputs in;
         struct compare_result *res;     /* what is computed from the runs */
         size_t out_created;             /* OUT's prefix that this comparison created (0: none) */
+        struct cell cells[2 * COMPARE_INTERP_MAX]; /* what a round runs, in its order */
+        int ncells;
+        int modes;                      /* modes per interpreter: 2, or 1 for one without a JIT in a matrix */
+        int borrowed;                   /* a view of one interpreter of a matrix: place[]'s summaries
+                                         * are the matrix's */
 };
+
+static int is_matrix(const struct compare_options *o)
+{
+        return o->n_interp > 1;
+}
+
+/* Run i's cell: rounds of every cell, every other round in reverse (off on, on off, off on ...;
+ * with several interpreters A-off A-on B-off B-on, B-on B-off A-on A-off ...), so that drift
+ * hits every cell alike. */
+static const struct cell *cell_at(const struct experiment *x, int i)
+{
+        int round = i / x->ncells, pos = i % x->ncells;
+
+        return &x->cells[round % 2 ? x->ncells - 1 - pos : pos];
+}
+
+static char *const *argv_of(const struct compare_options *o, int interp)
+{
+        return is_matrix(o) ? o->interp[interp].argv : o->argv;
+}
+
+/* "JIT on", or in a matrix "3.15.0rc1, JIT on". */
+static const char *cell_name(const struct compare_options *o, const struct cell *c, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s%sJIT %s", is_matrix(o) ? o->interp[c->interp].label : "", is_matrix(o) ? ", " : "",
+                 c->on ? "on" : "off");
+        return buf;
+}
+
+/* A run's directory name below OUT/runs (number: from 1; 0 a warm-up run). */
+static void run_dir(const struct compare_options *o, int number, const struct cell *c, char *buf, size_t size)
+{
+        char num[16], py[16] = "";
+
+        if (number > 0)
+                snprintf(num, sizeof(num), "%02d", number);
+        else
+                snprintf(num, sizeof(num), "warmup");
+        if (is_matrix(o))
+                snprintf(py, sizeof(py), "py%d-", c->interp + 1);
+        snprintf(buf, size, "%s/runs/%s-%s%s", o->out, num, py, c->on ? "on" : "off");
+}
 
 /* Checks the plan, prepares OUT and allocates the runs. Returns 0, or -errno with err set
  * (nothing to close then). */
@@ -616,12 +671,22 @@ static int experiment_open(struct experiment *x, const struct compare_options *o
         x->o = o;
         x->err = err;
         x->err_size = err_size;
-        x->total = 2 * o->runs;
-        x->cap = 2 * max_runs;
+        x->modes = 2;
         if (o->runs < 1 || o->runs > RUNS_MAX / 2 || max_runs > RUNS_MAX / 2) {
                 snprintf(err, err_size, "--runs must be between 1 and %d", RUNS_MAX / 2);
                 return -EINVAL;
         }
+        if (o->n_interp > COMPARE_INTERP_MAX || (is_matrix(o) && max_runs > o->runs)) {
+                snprintf(err, err_size, o->n_interp > COMPARE_INTERP_MAX ? "at most %d interpreters in one comparison"
+                                                                         : "adaptive runs (--max-runs) take one interpreter",
+                         COMPARE_INTERP_MAX);
+                return -EINVAL;
+        }
+        for (int k = 0; k < (is_matrix(o) ? o->n_interp : 1); k++)
+                for (int on = 0; on <= (is_matrix(o) ? o->interp[k].jit : 1); on++)
+                        x->cells[x->ncells++] = (struct cell){ k, on };
+        x->total = x->ncells * o->runs;
+        x->cap = x->ncells * max_runs;
         r = prepare_out(o, &x->out_created, err, err_size);
         if (r < 0)
                 return r;
@@ -640,7 +705,7 @@ static int experiment_open(struct experiment *x, const struct compare_options *o
 
 static void experiment_close(struct experiment *x)
 {
-        if (x->place)
+        if (x->place && !x->borrowed)
                 for (int i = 0; i < x->cap; i++)
                         runfile_summary_free(&x->place[i].summary);
         free(x->place);
@@ -652,6 +717,9 @@ void compare_result_free(struct compare_result *r)
 {
         if (!r)
                 return;
+        for (int k = 0; k < r->n_interp; k++)
+                compare_result_free(r->interp[k]);
+        free(r->between);
         json_decref(r->json);
         free(r);
 }
@@ -663,13 +731,14 @@ static int run_warmups(struct experiment *x)
 
         if (!o->warmup || o->resume)
                 return 0;
-        for (int on = 0; on <= 1; on++) {
+        for (int c = 0; c < x->ncells; c++) {
+                const struct cell *cell = &x->cells[c];
                 json_t *s = NULL;
-                char dir[4200];
+                char dir[4200], name[96];
                 int intr = 0, r;
-                snprintf(dir, sizeof(dir), "%s/runs/warmup-%s", o->out, on ? "on" : "off");
-                status(o, "warm-up run, JIT %s (not counted)", on ? "on" : "off");
-                r = do_one(o, dir, on, &s, x->err, x->err_size, &intr);
+                run_dir(o, 0, cell, dir, sizeof(dir));
+                status(o, "warm-up run, %s (not counted)", cell_name(o, cell, name, sizeof(name)));
+                r = do_one(o, argv_of(o, cell->interp), dir, cell->on, &s, x->err, x->err_size, &intr);
                 json_decref(s);
                 if (r < 0) {
                         x->interrupted = intr;
@@ -708,7 +777,10 @@ static void mark_failed_runs(struct experiment *x)
                         continue;
                 res->measurement_failed++;
                 char one[48];
-                int n = snprintf(one, sizeof(one), "%s%d (JIT %s)", len ? ", " : "", i + 1, x->runs[i].on ? "on" : "off");
+                const char *base = strrchr(x->place[i].dir, '/');
+                /* the run's number, as its directory has it */
+                int n = snprintf(one, sizeof(one), "%s%d (JIT %s)", len ? ", " : "", base ? atoi(base + 1) : i + 1,
+                                 x->runs[i].on ? "on" : "off");
                 if (len + (size_t)n + 4 < sizeof(res->measurement_failed_runs)) {
                         memcpy(res->measurement_failed_runs + len, one, (size_t)n + 1);
                         len += (size_t)n;
@@ -726,19 +798,21 @@ static int run_next(struct experiment *x, int i)
         const struct compare_options *o = x->o;
         struct compare_sample *s = &x->runs[i];
         struct run_place *p = &x->place[i];
-        const char *mode;
+        const struct cell *c = cell_at(x, i);
+        char mode[96];
 
-        s->on = mode_on(i);
-        mode = s->on ? "on" : "off";
-        snprintf(p->dir, sizeof(p->dir), "%s/runs/%02d-%s", o->out, i + 1, mode);
+        s->on = c->on;
+        s->interp = c->interp;
+        cell_name(o, c, mode, sizeof(mode));
+        run_dir(o, i + 1, c, p->dir, sizeof(p->dir));
         x->attempted++;
         if (o->resume && (p->have_summary = completed(p->dir, &p->summary))) {
-                status(o, "run %d of %d, JIT %s: already done", i + 1, x->total, mode);
+                status(o, "run %d of %d, %s: already done", i + 1, x->total, mode);
         } else {
                 int intr = 0, r;
-                status(o, "run %d of %d, JIT %s", i + 1, x->total, mode);
+                status(o, "run %d of %d, %s", i + 1, x->total, mode);
                 json_t *sum = NULL;
-                r = do_one(o, p->dir, s->on, &sum, x->err, x->err_size, &intr);
+                r = do_one(o, argv_of(o, c->interp), p->dir, s->on, &sum, x->err, x->err_size, &intr);
                 if (r < 0) {
                         x->interrupted = intr;
                         return r;
@@ -753,7 +827,7 @@ static int run_next(struct experiment *x, int i)
         }
         analyse_run(s, p);
         if (s->measurement_failed)
-                status(o, "run %d of %d, JIT %s: MEASUREMENT FAILED (the JIT trace disagrees with /proc or could not be read: %s/summary.json)",
+                status(o, "run %d of %d, %s: MEASUREMENT FAILED (the JIT trace disagrees with /proc or could not be read: %s/summary.json)",
                        i + 1, x->total, mode, p->dir);
         return 0;
 }
@@ -764,7 +838,7 @@ static void extend_if_wide(struct experiment *x)
 {
         const struct compare_options *o = x->o;
 
-        if (x->done != x->total || x->total >= x->cap || x->done % 2 != 0)
+        if (is_matrix(o) || x->done != x->total || x->total >= x->cap || x->done % 2 != 0)
                 return;
         struct compare_stat m = compare_stat_of(x->runs, x->done, compare_metrics[COMPARE_PEAK_PSS].get, 0);
         if (!m.ok)
@@ -1071,7 +1145,7 @@ static json_t *order_json(const struct experiment *x)
         json_t *order = json_array();
 
         for (int i = 0; i < x->attempted; i++)
-                json_array_append_new(order, json_string(mode_on(i) ? "on" : "off"));
+                json_array_append_new(order, json_string(x->runs[i].on ? "on" : "off"));
         return order;
 }
 
@@ -1103,7 +1177,7 @@ static json_t *comparison_json(const struct experiment *x)
                       "python", o->python ? jsonout_python(o->python) : json_null(),
                       "command", command_json(o->argv),
                       "workload", jsonout_text(o->workload),
-                      "runs_per_mode", res->runs_completed / 2,
+                      "runs_per_mode", res->runs_completed / x->modes,
                       "runs_completed", res->runs_completed,
                       "order", order_json(x),
                       "runs", runs_json(x),
@@ -1186,6 +1260,209 @@ static void remove_unrecorded(struct experiment *x)
                          o->out);
 }
 
+
+/* One interpreter of a matrix as a comparison of its own: its runs (copies; the places' summaries
+ * stay the matrix's), its options (vo: its command and interpreter), the matrix's equal work
+ * and way of counting anonymous memory. Returns 0 or -ENOMEM (v closed). */
+static int view_open(struct experiment *v, struct compare_options *vo, const struct experiment *x, int k)
+{
+        const struct compare_interp *in = &x->o->interp[k];
+
+        *vo = *x->o;
+        vo->argv = in->argv;
+        vo->python = in->python;
+        vo->interp = NULL;
+        vo->n_interp = 0;
+        memset(v, 0, sizeof(*v));
+        v->o = vo;
+        v->err = x->err;
+        v->err_size = x->err_size;
+        v->borrowed = 1;
+        v->modes = in->jit ? 2 : 1;
+        v->total = v->modes * x->o->runs;
+        v->units = x->units;
+        v->anon_pagemap = x->anon_pagemap;
+        v->runs = calloc((size_t)x->attempted + 1, sizeof(*v->runs));
+        v->place = calloc((size_t)x->attempted + 1, sizeof(*v->place));
+        v->res = calloc(1, sizeof(*v->res));
+        if (!v->runs || !v->place || !v->res) {
+                experiment_close(v);
+                return -ENOMEM;
+        }
+        for (int i = 0; i < x->attempted; i++) {
+                if (x->runs[i].interp != k)
+                        continue;
+                v->runs[v->attempted] = x->runs[i];
+                v->place[v->attempted] = x->place[i];
+                v->attempted++;
+                v->done += i < x->done;
+        }
+        v->cap = v->attempted;
+        return 0;
+}
+
+/* One interpreter's comparison of its own runs, as a comparison of one interpreter computes it
+ * (the matrix has aligned the work and chosen how anonymous memory is counted): its result,
+ * its comparison.json in res->json. */
+static int view_compute(struct experiment *v)
+{
+        struct compare_result *res = v->res;
+
+        res->complete = v->done == v->total;
+        res->runs_completed = v->done;
+        mark_failed_runs(v);
+        compute_statistics(v);
+        decide(v);
+        describe_modes(v);
+        find_sharers(v);
+        res->json = comparison_json(v);
+        return res->json ? 0 : -ENOMEM;
+}
+
+/* The difference between interpreters base and other in one mode: base's runs as "off",
+ * other's as "on". Returns 0, or -ENOENT when either has no run in that mode. */
+static int between_of(const struct experiment *x, int base, int other, int on, struct compare_between *b)
+{
+        struct compare_sample *s = calloc((size_t)x->done + 1, sizeof(*s));
+        int n = 0, nb = 0, no = 0;
+
+        if (!s)
+                return -ENOMEM;
+        for (int i = 0; i < x->done; i++) {
+                const struct compare_sample *r = &x->runs[i];
+                if (r->on != on || (r->interp != base && r->interp != other))
+                        continue;
+                s[n] = *r;
+                s[n].on = r->interp == other;
+                nb += !s[n].on;
+                no += s[n].on;
+                n++;
+        }
+        memset(b, 0, sizeof(*b));
+        b->base = base;
+        b->other = other;
+        b->on = on;
+        if (nb > 0 && no > 0)
+                for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                        b->metrics[k] = compare_stat_of(s, n, compare_metrics[k].get, 0);
+        free(s);
+        return nb > 0 && no > 0 ? 0 : -ENOENT;
+}
+
+/* A figure of one interpreter against another, as comparison.json's "between" has it: the keys
+ * of compare_stat_json, "off" and "on" named "base" and "other", and its finding in those words. */
+static json_t *between_stat_json(const struct compare_stat *m, const char *unit)
+{
+        json_t *j = compare_stat_json(m, unit);
+        static const char *const names[][2] = { { "off", "base" }, { "on", "other" }, { "n_off", "n_base" }, { "n_on", "n_other" } };
+
+        if (!j)
+                return NULL;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                json_t *v = json_object_get(j, names[i][0]);
+                if (v) {
+                        json_object_set(j, names[i][1], v);
+                        json_object_del(j, names[i][0]);
+                }
+        }
+        if (m->ok && compare_stat_significant(m) && !compare_stat_too_few(m))
+                json_object_set_new(j, "finding", json_string(m->s.ci_low >= 0 ? "higher with the other" : "lower with the other"));
+        return j;
+}
+
+/* comparison.json of a matrix (jitmem.compare/2, docs/schemas.md): each interpreter's own
+ * comparison, the medians of every cell and the differences between interpreters. */
+static json_t *matrix_json(const struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+        const struct compare_result *res = x->res;
+        json_t *interps = json_array(), *cells = json_array(), *between = json_array(), *order = json_array();
+
+        for (int i = 0; i < x->attempted; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "py%d/%s", x->runs[i].interp + 1, x->runs[i].on ? "on" : "off");
+                json_array_append_new(order, json_string(name));
+        }
+        for (int k = 0; k < res->n_interp; k++) {
+                const struct compare_interp *in = &o->interp[k];
+                const struct compare_result *r = res->interp[k];
+                json_array_append_new(interps, json_pack("{s:o, s:o, s:b, s:o, s:O}", "label", jsonout_text(in->label), "python",
+                                                         jsonout_python(in->python), "jit", in->jit, "modes",
+                                                         in->jit ? json_pack("[s, s]", "off", "on") : json_pack("[s]", "off"),
+                                                         "comparison", r->json));
+                for (int on = 0; on <= in->jit; on++) {
+                        json_t *fig = json_object();
+                        int n = 0;
+                        for (int i = 0; i < x->done; i++)
+                                n += x->runs[i].interp == k && x->runs[i].on == on && x->runs[i].analysed;
+                        for (int m = 0; m < COMPARE_METRIC_MAX; m++)
+                                json_object_set_new(fig, compare_metrics[m].name,
+                                                    jsonout_real_or_null(compare_stat_median(&r->metrics[m], on)));
+                        json_array_append_new(cells, json_pack("{s:i, s:s, s:i, s:o}", "interpreter", k, "mode", on ? "on" : "off",
+                                                               "runs", n, "figures", fig));
+                }
+        }
+        for (int b = 0; b < res->n_between; b++) {
+                const struct compare_between *d = &res->between[b];
+                json_t *mj = json_object();
+                for (int m = 0; m < COMPARE_METRIC_MAX; m++)
+                        json_object_set_new(mj, compare_metrics[m].name, between_stat_json(&d->metrics[m], compare_metrics[m].unit));
+                json_array_append_new(between, json_pack("{s:i, s:i, s:s, s:o}", "base", d->base, "other", d->other, "mode",
+                                                         d->on ? "on" : "off", "metrics", mj));
+        }
+        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o}",
+                         "schema", COMPARE_MATRIX_SCHEMA,
+                         "jitmem_version", JITMEM_VERSION,
+                         "complete", res->complete,
+                         "command", command_json(o->argv),
+                         "workload", jsonout_text(o->workload),
+                         "runs_per_cell", o->runs,
+                         "runs_completed", res->runs_completed,
+                         "order", order,
+                         "interpreters", interps,
+                         "matrix", cells,
+                         "between", between);
+}
+
+/* What a matrix found: the work aligned and anonymous memory counted one way over every run,
+ * then each interpreter's comparison of its own runs, and every interpreter against the first,
+ * per mode. Returns 0 or -ENOMEM. */
+static int matrix_compute(struct experiment *x)
+{
+        const struct compare_options *o = x->o;
+        struct compare_result *res = x->res;
+
+        align_equal_work(x);
+        count_anon_one_way(x);
+        res->n_interp = o->n_interp;
+        for (int k = 0; k < o->n_interp; k++) {
+                struct experiment v;
+                struct compare_options vo;
+                int r = view_open(&v, &vo, x, k);
+                if (r == 0)
+                        r = view_compute(&v);
+                if (r == 0) {
+                        res->interp[k] = v.res;
+                        v.res = NULL;
+                }
+                experiment_close(&v);
+                if (r < 0)
+                        return r;
+        }
+        res->between = calloc(2 * (size_t)o->n_interp, sizeof(*res->between));
+        if (!res->between)
+                return -ENOMEM;
+        for (int on = 0; on <= 1; on++)
+                for (int k = 1; k < o->n_interp; k++) {
+                        int r = between_of(x, 0, k, on, &res->between[res->n_between]);
+                        if (r == -ENOMEM)
+                                return r;
+                        res->n_between += r == 0;
+                }
+        res->json = matrix_json(x);
+        return res->json ? 0 : -ENOMEM;
+}
+
 int compare_experiment(const struct compare_options *o, struct compare_result **ret, char *err, size_t err_size)
 {
         struct experiment x;
@@ -1203,6 +1480,17 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
         r = run_planned(&x);
         x.res->complete = x.done == x.total;
         x.res->runs_completed = x.done;
+        if (is_matrix(o)) {
+                int m = matrix_compute(&x);
+                if (m < 0) {
+                        r = m;
+                        snprintf(err, err_size, "out of memory");
+                        goto out;
+                }
+                c = x.res->json;
+                x.res->json = NULL;
+                goto write;
+        }
         mark_failed_runs(&x);
         align_equal_work(&x);
         count_anon_one_way(&x);
@@ -1216,6 +1504,7 @@ int compare_experiment(const struct compare_options *o, struct compare_result **
                 snprintf(err, err_size, "the comparison could not be encoded as JSON");
                 goto out;
         }
+write:
         r = write_comparison(&x, c, r);
         r = outcome(&x, r);
         if (r < 0)

@@ -17,7 +17,19 @@
 #include "verdict.h"
 
 #define COMPARE_SCHEMA "jitmem.compare/1"
+#define COMPARE_MATRIX_SCHEMA "jitmem.compare/2"
 #define COMPARE_RUNS_DEFAULT 5
+
+/* At most this many interpreters in one comparison. */
+#define COMPARE_INTERP_MAX 8
+
+/* One interpreter of a comparison of several (compare --python A --python B ...). */
+struct compare_interp {
+        char *const *argv;              /* the command with this interpreter */
+        const struct python_info *python; /* probed */
+        int jit;                        /* it has JIT machine code: it runs with the JIT on too */
+        char label[64];                 /* its name in the matrix: its version, made unique */
+};
 
 struct compare_options {
         char *const *argv;            /* the command */
@@ -42,6 +54,10 @@ struct compare_options {
         volatile int *stop;           /* set (by a signal handler) to stop before the next run; may be NULL */
         const struct httpdrive *http; /* the command is a server: drive it with this load (a copy per
                                        * run), then stop it; NULL: the command is the workload */
+        const struct compare_interp *interp; /* n_interp > 1: a matrix of these interpreters (argv and
+                                       * python above are then unused), each with the JIT off and,
+                                       * when it has one, on; comparison.json is jitmem.compare/2 */
+        int n_interp;
 };
 
 /* At most this many runs in a comparison (both modes). */
@@ -50,6 +66,7 @@ struct compare_options {
 /* One run as the statistics see it: its mode, its analysis and the figures beside it. */
 struct compare_sample {
         int on;                         /* JIT on */
+        int interp;                     /* which of compare_options.interp (0 when there is one) */
         int analysed;                   /* a holds the run's analysis */
         struct analysis a;
         double cpu_per_unit;            /* CPU seconds of the tree per unit of work (request served); < 0 none */
@@ -127,6 +144,14 @@ struct compare_workers {
         double restarts_per_run;        /* median */
 };
 
+/* The difference between two interpreters in one mode: every figure of compare_metrics, the
+ * base interpreter's runs in the place of "off", the other's in the place of "on". */
+struct compare_between {
+        int base, other;                /* indices into compare_options.interp */
+        int on;                         /* the mode compared */
+        struct compare_stat metrics[COMPARE_METRIC_MAX];
+};
+
 /* What the comparison found, computed once from the runs; comparison.json says the same. */
 struct compare_result {
         int control;                    /* no verdict: the interpreter has no JIT machine code */
@@ -154,6 +179,13 @@ struct compare_result {
         double anon_outside_max;        /* the most anonymous memory mapped from outside (< 0: not counted) */
         int anon_outside_runs;          /* runs where some was */
         json_t *json;                   /* comparison.json, as written */
+        /* A matrix (n_interp > 1): each interpreter's comparison of its own runs (the fields above
+         * are then unset but for complete, runs_completed and json), and the differences between
+         * interpreters, each against the first, per mode. */
+        int n_interp;
+        struct compare_result *interp[COMPARE_INTERP_MAX];
+        int n_between;
+        struct compare_between *between;
 };
 
 /* Compares figure get (at point k) over the analysed runs of runs[0..n) (n at most
