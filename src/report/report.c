@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "analysis.h"
+#include "compare.h"
 #include "growth.h"
 #include "runfile.h"
 #include "svg.h"
@@ -82,6 +83,19 @@ static double jreal(json_t *o, const char *key)
 static const char *jstr(json_t *o, const char *key)
 {
         return json_string_value(json_object_get(o, key));
+}
+
+/* A whole number at or above 0, else -1. */
+static long long jcount(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_integer(v) && json_integer_value(v) >= 0 ? (long long)json_integer_value(v) : -1;
+}
+
+/* The label of interpreter k of a matrix's "interpreters" (NULL: none). */
+static const char *interp_label(json_t *interps, long long k)
+{
+        return k < 0 ? NULL : jstr(json_array_get(interps, (size_t)k), "label");
 }
 
 /* events.jsonl, one JSON object a line: the executors compiled and freed, by time. A line that
@@ -303,8 +317,9 @@ static void cell_unit(FILE *f, double v, const char *unit, int sign)
         fprintf(f, "<td class=\"n\">%s</td>", b);
 }
 
-/* A comparison.json statistic ({off, on, delta, ci95, p_value, unit}) as cells. */
-static void cells_stat(FILE *f, json_t *st)
+/* A comparison.json statistic ({off, on, delta, ci95, p_value, unit}) as cells; a and b name
+ * the medians ("off" and "on", or between interpreters "base" and "other"). */
+static void cells_stat_of(FILE *f, json_t *st, const char *a_key, const char *b_key)
 {
         const char *unit = jstr(st, "unit");
         json_t *ci = json_object_get(st, "ci95");
@@ -313,8 +328,8 @@ static void cells_stat(FILE *f, json_t *st)
         double p = jreal(st, "p_value");
         char a[64], b[64];
 
-        cell_unit(f, jreal(st, "off"), unit, 0);
-        cell_unit(f, jreal(st, "on"), unit, 0);
+        cell_unit(f, jreal(st, a_key), unit, 0);
+        cell_unit(f, jreal(st, b_key), unit, 0);
         cell_unit(f, jreal(st, "delta"), unit, 1);
         if (isfinite(lo) && isfinite(hi)) {
                 format_unit(lo, unit, 1, a, sizeof(a));
@@ -329,6 +344,11 @@ static void cells_stat(FILE *f, json_t *st)
                 fprintf(f, "<td class=\"n\">%.3g</td>", p);
         else
                 fputs("<td class=\"absent\">not measured</td>", f);
+}
+
+static void cells_stat(FILE *f, json_t *st)
+{
+        cells_stat_of(f, st, "off", "on");
 }
 
 /* The command a run ran, from its meta.json ("command": its arguments). */
@@ -512,14 +532,15 @@ static void band_of(const struct run **runs, size_t n, enum figure fig, int by_w
 /* One figure over time (or work done) for one run or the runs of each mode: for a mode, the
  * spread of its runs as a band and its median run as a line. */
 static void chart_figure(FILE *f, const struct run *runs, size_t n, const struct run *const median[2],
-                         const struct run **const by_mode[2], const size_t n_mode[2], enum figure fig, int by_work)
+                         const struct run **const by_mode[2], const size_t n_mode[2], enum figure fig, int by_work,
+                         const char *idp)
 {
         struct svg_chart c;
         double xmax = 0, ymax = 0, gx[BAND_GRID], lo[BAND_GRID], hi[BAND_GRID];
-        char id[32], series[64], label[96], attrs[160];
+        char id[64], series[64], label[96], attrs[160];
 
         range_of(runs, n, fig, by_work, &xmax, &ymax);
-        snprintf(id, sizeof(id), "chart-%s", FIG_ID[fig]);
+        snprintf(id, sizeof(id), "%schart-%s", idp, FIG_ID[fig]);
         svg_chart_begin(&c, f, id, FIG_TITLE[fig], 0, xmax, by_work ? SVG_COUNT : SVG_SECONDS,
                         by_work ? "work done (units, requests served)" : "time", 0, ymax, SVG_BYTES, FIG_TITLE[fig]);
         for (int m = 0; m < 2; m++) {
@@ -976,7 +997,7 @@ static const char *const POINT_TITLE[] = { "RSS", "PSS", "anonymous memory", "JI
 #define POINT_FIGS (sizeof(POINT_FIG) / sizeof(POINT_FIG[0]))
 
 /* The delta (on - off) at equal work done, with its 95% interval, at each equivalent point. */
-static void section_points(FILE *f, json_t *cmp)
+static void section_points(FILE *f, json_t *cmp, const char *idp)
 {
         json_t *pts = json_object_get(cmp, "equivalent_points"), *pt;
         double ylo = 0, yhi = 0;
@@ -1004,7 +1025,9 @@ static void section_points(FILE *f, json_t *cmp)
                                 }
                 }
         }
-        svg_chart_begin(&c, f, "chart-points", "Delta with the JIT on (on - off), medians, 95% intervals", 0, 105,
+        char id[64];
+        snprintf(id, sizeof(id), "%schart-points", idp);
+        svg_chart_begin(&c, f, id, "Delta with the JIT on (on - off), medians, 95% intervals", 0, 105,
                         SVG_COUNT, by_work ? "work done (% of the work)" : "time (% of the run)", ylo, yhi, SVG_BYTES,
                         "delta");
         svg_segment(&c, "zero", "zero", "#999999", 0, 0, 0, 100, 0);
@@ -1101,9 +1124,11 @@ static int plain_name(const char *s)
         return 1;
 }
 
-static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
+/* A comparison of one interpreter (cmp: its jitmem.compare/1 document; charts' ids begin with
+ * idp), its runs read from DIR/runs. */
+static int comparison_body(FILE *f, const char *dir, json_t *cmp, const char *idp, char *err, size_t err_size)
 {
-        json_t *cmp = read_json(dir, "comparison.json"), *runs_j, *rj;
+        json_t *runs_j, *rj;
         struct run *runs = NULL;
         const struct run **by_mode[2] = { NULL, NULL }, *median[2] = { NULL, NULL };
         size_t n = 0, n_mode[2] = { 0, 0 }, i;
@@ -1111,10 +1136,6 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
         static const char *const speed[] = { "throughput_units_per_s", "latency_p50_us", "latency_p99_us", "wall_s",
                                              "cpu_s", "cpu_s_per_unit" };
 
-        if (!cmp) {
-                util_say(err, err_size, "cannot read %s/comparison.json: not a comparison jitmem wrote", dir);
-                return -EINVAL;
-        }
         runs_j = json_object_get(cmp, "runs");
         runs = calloc(RUNS_MAX, sizeof(*runs));
         by_mode[0] = calloc(RUNS_MAX, sizeof(*by_mode[0]));
@@ -1150,8 +1171,7 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                 if (n_mode[m] > 0)
                         median[m] = by_mode[m][(n_mode[m] - 1) / 2];
         }
-        page_begin(f, "jitmem report: comparison");
-        fputs("<h1>Comparison: the JIT off and on</h1>\n<p>", f);
+        fputs("<p>", f);
         if (json_is_array(json_object_get(cmp, "command"))) {
                 fputs("Command: ", f);
                 put_command(f, json_object_get(cmp, "command"));
@@ -1168,15 +1188,15 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                         continue;
                 }
                 chart_figure(f, runs, n, median, by_mode, n_mode, (enum figure)fig,
-                             by_work);
+                             by_work, idp);
         }
-        section_points(f, cmp);
+        section_points(f, cmp, idp);
         fputs("<h2>Workers and restarts (the median run of each mode)</h2>\n", f);
         for (int m = 0; m < 2; m++) {
                 char id[32], title[128];
                 if (!median[m])
                         continue;
-                snprintf(id, sizeof(id), "chart-processes-%s", MODE_NAME[m]);
+                snprintf(id, sizeof(id), "%schart-processes-%s", idp, MODE_NAME[m]);
                 snprintf(title, sizeof(title), "RSS of each process, JIT %s (run %s)", MODE_NAME[m], median[m]->name);
                 chart_processes(f, median[m], id, title);
         }
@@ -1186,21 +1206,148 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                 for (int m = 0; m < 2; m++)
                         if (median[m] && median[m]->traced)
                                 tr[nt++] = median[m];
+                char id[64];
+                snprintf(id, sizeof(id), "%schart-executors", idp);
                 fputs("<h2>Executors (the median run of each mode)</h2>\n", f);
-                chart_executors(f, tr, nt, "chart-executors");
+                chart_executors(f, tr, nt, id);
         }
         section_metrics(f, cmp, speed, sizeof(speed) / sizeof(speed[0]), "Throughput and latency");
         /* the interpreter as compare probed it (comparison.json's "python"), else as the run did */
         section_environment(f, n > 0 ? runs[0].meta : NULL,
                             json_is_object(json_object_get(cmp, "python")) ? json_object_get(cmp, "python") : NULL);
         section_metrics(f, cmp, NULL, 0, "Every figure compared");
-        page_end(f);
 out:
         for (size_t k = 0; k < n; k++)
                 run_free(&runs[k]);
         free(runs);
         free(by_mode[0]);
         free(by_mode[1]);
+        return rc;
+}
+
+/* The figures of a matrix's table (comparison.json has every one). */
+static const char *const MATRIX_FIG[][2] = {
+        { "peak_pss_bytes", "peak PSS" }, { "peak_anon_bytes", "peak anonymous" }, { "steady_pss_bytes", "steady PSS" },
+        { "peak_jit_code_bytes", "JIT code" }, { "peak_jit_debug_bytes", "JIT debug images" },
+        { "cpu_s_per_unit", "CPU per unit" }, { "wall_s", "wall" }, { "throughput_units_per_s", "throughput" },
+        { "latency_p50_us", "latency p50" }, { "latency_p99_us", "latency p99" },
+};
+#define MATRIX_FIGS (sizeof(MATRIX_FIG) / sizeof(MATRIX_FIG[0]))
+
+/* The unit of a figure, from an interpreter's comparison. */
+static const char *matrix_unit(json_t *interps, const char *name)
+{
+        return jstr(json_object_get(json_object_get(json_object_get(json_array_get(interps, 0), "comparison"), "metrics"),
+                                    name), "unit");
+}
+
+/* The medians of every cell, the JIT's verdict per interpreter, each interpreter against the
+ * first; then each interpreter's comparison of its own runs. */
+static int page_matrix(FILE *f, const char *dir, json_t *cmp, char *err, size_t err_size)
+{
+        json_t *interps = json_object_get(cmp, "interpreters"), *cells = json_object_get(cmp, "matrix"), *cell, *in, *b;
+        size_t i, k;
+        int rc = 0;
+
+        page_begin(f, "jitmem report: interpreters compared");
+        fprintf(f, "<h1>Comparison: %zu interpreters, the JIT off and on</h1>\n<p>", json_array_size(interps));
+        if (json_is_array(json_object_get(cmp, "command"))) {
+                fputs("Command ({python}: each interpreter): ", f);
+                put_command(f, json_object_get(cmp, "command"));
+                fputs(". ", f);
+        }
+        fprintf(f, "%lld runs completed%s.</p>\n", jcount(cmp, "runs_completed"),
+                json_is_false(json_object_get(cmp, "complete")) ? ", not every run planned" : "");
+        fputs("<h2>Every interpreter and mode (medians of their runs)</h2>\n<table>\n<tr><th>interpreter</th><th>JIT</th>"
+              "<th>runs</th>", f);
+        for (k = 0; k < MATRIX_FIGS; k++)
+                fprintf(f, "<th>%s</th>", MATRIX_FIG[k][1]);
+        fputs("</tr>\n", f);
+        json_array_foreach(cells, i, cell)
+        {
+                json_t *fig = json_object_get(cell, "figures");
+                fputs("<tr><td>", f);
+                put(f, interp_label(interps, jcount(cell, "interpreter")));
+                fputs("</td><td>", f);
+                put(f, jstr(cell, "mode"));
+                fprintf(f, "</td><td class=\"n\">%lld</td>", jcount(cell, "runs"));
+                for (k = 0; k < MATRIX_FIGS; k++)
+                        cell_unit(f, jreal(fig, MATRIX_FIG[k][0]), matrix_unit(interps, MATRIX_FIG[k][0]), 0);
+                fputs("</tr>\n", f);
+        }
+        fputs("</table>\n<h2>The JIT, per interpreter</h2>\n<ul>\n", f);
+        json_array_foreach(interps, i, in)
+        {
+                fputs("<li><b>", f);
+                put(f, jstr(in, "label"));
+                fputs("</b>: ", f);
+                if (json_is_true(json_object_get(in, "jit")))
+                        put(f, jstr(json_object_get(json_object_get(in, "comparison"), "verdict"), "sentence"));
+                else
+                        fputs("no JIT machine code: run with the JIT off only, no verdict", f);
+                fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
+        json_array_foreach(json_object_get(cmp, "between"), i, b)
+        {
+                json_t *metrics = json_object_get(b, "metrics");
+                const char *base = interp_label(interps, jcount(b, "base"));
+                const char *other = interp_label(interps, jcount(b, "other"));
+                fputs("<h2>", f);
+                put(f, other);
+                fputs(" against ", f);
+                put(f, base);
+                fputs(", both with the JIT ", f);
+                put(f, jstr(b, "mode"));
+                fputs("</h2>\n<table>\n<tr><th>figure</th><th>", f);
+                put(f, base);
+                fputs(" (median)</th><th>", f);
+                put(f, other);
+                fputs(" (median)</th><th>delta</th><th>95% interval</th><th>p</th></tr>\n", f);
+                for (k = 0; k < MATRIX_FIGS; k++) {
+                        json_t *st = json_object_get(metrics, MATRIX_FIG[k][0]);
+                        if (!json_is_number(json_object_get(st, "base")) && !json_is_number(json_object_get(st, "other")))
+                                continue;
+                        fprintf(f, "<tr><td>%s</td>", MATRIX_FIG[k][1]);
+                        cells_stat_of(f, st, "base", "other");
+                        fputs("</tr>\n", f);
+                }
+                fputs("</table>\n", f);
+        }
+        json_array_foreach(interps, i, in)
+        {
+                char idp[32];
+                snprintf(idp, sizeof(idp), "py%zu-", i + 1);
+                fputs("<h1>", f);
+                put(f, jstr(in, "label"));
+                fputs(": the JIT off and on</h1>\n", f);
+                rc = comparison_body(f, dir, json_object_get(in, "comparison"), idp, err, err_size);
+                if (rc < 0)
+                        break;
+        }
+        page_end(f);
+        return rc;
+}
+
+static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
+{
+        json_t *cmp = read_json(dir, "comparison.json");
+        const char *schema;
+        int rc;
+
+        if (!cmp) {
+                util_say(err, err_size, "cannot read %s/comparison.json: not a comparison jitmem wrote", dir);
+                return -EINVAL;
+        }
+        schema = jstr(cmp, "schema");
+        if (schema && strcmp(schema, COMPARE_MATRIX_SCHEMA) == 0) {
+                rc = page_matrix(f, dir, cmp, err, err_size);
+        } else {
+                page_begin(f, "jitmem report: comparison");
+                fputs("<h1>Comparison: the JIT off and on</h1>\n", f);
+                rc = comparison_body(f, dir, cmp, "", err, err_size);
+                page_end(f);
+        }
         json_decref(cmp);
         return rc;
 }

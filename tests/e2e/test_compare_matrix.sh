@@ -60,6 +60,15 @@ check "summary: no verdict without a JIT" -- grep -q "^$ver: no JIT machine code
 check "summary: the second against the first" -- grep -q "^$ver (2) against $ver, both with the JIT off:" "$TMP/m1.txt"
 check "a note on stderr for each interpreter without a JIT" -- test "$(grep -c "has no JIT machine code.*it runs with the JIT off only" "$TMP/m1.err")" = 2
 
+# The report of a matrix: the table of cells, each interpreter's comparison with its charts drawn
+# from its runs' samples (report_check.py), every chart's id once.
+"$JITMEM" report "$out" -o "$TMP/m1.html" >/dev/null 2>&1
+check_eq "report of a matrix: exits 0" $? 0
+"$PY" "$(dirname "$0")/report_check.py" "$TMP/m1.html" "$out/runs" --min-lines 4 >"$TMP/m1.check" 2>&1
+ok $? "report of a matrix: every line drawn is its run's samples ($(tail -n 1 "$TMP/m1.check"))"
+check "report of a matrix: the table of cells and the difference" -- grep -q "<h2>$ver (2) against $ver, both with the JIT off</h2>" "$TMP/m1.html"
+check "report of a matrix: each interpreter's charts, ids unique" -- test "$(grep -o ' id="[^"]*"' "$TMP/m1.html" | sort | uniq -d | wc -l)" = 0
+
 # 3. --resume finds every run done; --json prints the same document; --force replaces it.
 "$JITMEM" compare --python "$PY" --python "$PY" --runs 3 --interval 20ms --no-report --resume --json --out "$out" -- {python} "$TMP/work.py" \
         >"$TMP/m1r.json" 2>"$TMP/m1r.err"
@@ -91,7 +100,8 @@ if [ ${#JIT_PYTHONS[@]} -ge 1 ]; then
                 check "summary: $v with the JIT on" -- grep -Eq "^  $v +on +2 " "$TMP/m2.txt"
                 check "summary: $v's verdict" -- grep -q "^$v, the JIT on against off: " "$TMP/m2.txt"
         done
-        check "the report of a matrix" -- test -s "$out/report.html"
+        "$PY" "$(dirname "$0")/report_check.py" "$out/report.html" "$out/runs" --min-lines 8 >"$TMP/m2.check" 2>&1
+        ok $? "the report of the matrix: every line drawn is its run's samples ($(tail -n 1 "$TMP/m2.check"))"
 else
         skip "JITMEM_TEST_PYTHON is not set (one JIT-enabled interpreter, or several separated by ':'): interpreters with a JIT side by side did not run"
 fi
