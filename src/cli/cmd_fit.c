@@ -93,7 +93,7 @@ struct fit_cli {
         struct cglimit_parent parent;
         struct python_info *pi;
         const char *parent_dir, *modes_text;
-        int json, modes_set;
+        int json, modes_set, python_set;
         int no_report;                  /* --no-report */
         char default_out[64], err[1024];
 };
@@ -162,6 +162,9 @@ static int parse_fit_option(struct fit_cli *s, int c, int *ret_mine)
         case 'p':
                 if (cli_empty_value("fit", "--python", optarg, "an interpreter"))
                         return CLI_EXIT_USAGE;
+                if (s->python_set++)
+                        return cli_usage_error("fit", "one --python: a fit finds the limits of one interpreter "
+                                               "(jitmem compare --python A --python B puts interpreters side by side)");
                 s->w.python = optarg;
                 break;
         case 's':

@@ -10,7 +10,7 @@ NEED=$((64 * 1024 * 1024))
 
 # 1. Usage errors: exit 2, nothing created.
 for bad in "--precision 0" "--precision 60%" "--precision x" "--margin -1" "--modes both" "--max-trials 1" \
-           "--budget 0" "--cgroup-parent rel/dir" "--resume" "--resume --force --out $TMP/u"; do
+           "--budget 0" "--cgroup-parent rel/dir" "--resume" "--resume --force --out $TMP/u" "--python python3 --python python3"; do
         # shellcheck disable=SC2086
         "$JITMEM" fit $bad -- true >/dev/null 2>&1
         check_eq "fit $bad: usage error" $? 2
