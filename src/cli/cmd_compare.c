@@ -439,8 +439,12 @@ static void print_matrix(const struct compare_result *c, const struct compare_in
         printf("\n");
         for (int k = 0; k < c->n_interp; k++)
                 for (int on = 0; on <= in[k].jit; on++) {
-                        const struct compare_stat *any = &c->interp[k]->metrics[COMPARE_WALL];
-                        printf("  %-22s %-4s %4zu", in[k].label, on ? "on" : "off", on ? any->n_on : any->n_off);
+                        size_t runs = 0; /* the runs of the cell with a figure */
+                        for (int m = 0; m < COMPARE_METRIC_MAX; m++) {
+                                const struct compare_stat *st = &c->interp[k]->metrics[m];
+                                runs = (on ? st->n_on : st->n_off) > runs ? (on ? st->n_on : st->n_off) : runs;
+                        }
+                        printf("  %-22s %-4s %4zu", in[k].label, on ? "on" : "off", runs);
                         for (size_t f = 0; f < MATRIX_FIGURES; f++)
                                 if (matrix_column_shown(c, matrix_figures[f]))
                                         printf(" %12s", fmt_value(compare_stat_median(&c->interp[k]->metrics[matrix_figures[f]], on),

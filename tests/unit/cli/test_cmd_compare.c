@@ -56,7 +56,10 @@ static void compare_runs(struct compare_result *c, const struct compare_sample *
         c->anon_outside_max = -1;
 }
 
-/* What print_summary writes on stdout, in a buffer the caller frees. */
+/* The interpreters print_matrix is given (printed() prints a matrix when it has them). */
+static const struct compare_interp *matrix_interps;
+
+/* What print_summary (or print_matrix) writes on stdout, in a buffer the caller frees. */
 static char *printed(const struct compare_result *c)
 {
         FILE *f = tmpfile();
@@ -67,7 +70,10 @@ static char *printed(const struct compare_result *c)
                 return buf;
         fflush(stdout);
         dup2(fileno(f), STDOUT_FILENO);
-        print_summary(c);
+        if (c->n_interp > 1)
+                print_matrix(c, matrix_interps);
+        else
+                print_summary(c);
         fflush(stdout);
         dup2(saved, STDOUT_FILENO);
         close(saved);
@@ -233,9 +239,81 @@ static void test_too_few_control(void)
         free(c);
 }
 
+/* Two interpreters: one with a JIT (10 MiB off, 11 MiB on), one without (12 MiB, the JIT off
+ * only); the matrix's rows, the JIT's verdict for the first, none for the second, the second
+ * against the first with the JIT off (+2 MiB), and no row of a mode an interpreter did not run. */
+static void test_matrix(void)
+{
+        struct compare_sample runs[15], mine[10], between[10];
+        struct compare_result *c = calloc(1, sizeof(*c));
+        struct compare_interp in[2];
+        struct python_info py[2];
+        char line[512];
+        int n = 0;
+
+        memset(in, 0, sizeof(in));
+        memset(py, 0, sizeof(py));
+        py[0].build = PY_JIT_BUILT_OFF;
+        py[1].build = PY_JIT_NOT_BUILT;
+        in[0] = (struct compare_interp){ .python = &py[0], .jit = 1, .label = "3.15.0rc1" };
+        in[1] = (struct compare_interp){ .python = &py[1], .jit = 0, .label = "3.13.1" };
+        blank_runs(runs, 15);
+        for (int i = 0; i < 15; i++) {
+                runs[i].interp = i < 10 ? 0 : 1;
+                runs[i].on = i < 10 ? i % 2 : 0;
+                runs[i].a.peak_pss = (runs[i].interp ? 12 : runs[i].on ? 11 : 10) * MIB + 4096 * (i % 3);
+                runs[i].a.peak_jit = runs[i].on ? 655360 : 0;
+        }
+        c->n_interp = 2;
+        c->complete = 1;
+        for (int k = 0; k < 2; k++) {
+                c->interp[k] = calloc(1, sizeof(*c->interp[k]));
+                n = 0;
+                for (int i = 0; i < 15; i++)
+                        if (runs[i].interp == k)
+                                mine[n++] = runs[i];
+                compare_runs(c->interp[k], mine, n);
+                snprintf(c->interp[k]->verdict.sentence, sizeof(c->interp[k]->verdict.sentence), "GO: the JIT of %s",
+                         in[k].label);
+        }
+        n = 0;
+        for (int i = 0; i < 15; i++)
+                if (!runs[i].on) {
+                        between[n] = runs[i];
+                        between[n++].on = runs[i].interp == 1;
+                }
+        c->between = calloc(1, sizeof(*c->between));
+        c->n_between = 1;
+        c->between[0] = (struct compare_between){ .base = 0, .other = 1, .on = 0 };
+        for (int k = 0; k < COMPARE_METRIC_MAX; k++)
+                c->between[0].metrics[k] = compare_stat_of(between, n, compare_metrics[k].get, 0);
+        matrix_interps = in;
+        char *out = printed(c);
+        CHECK(has(out, "2 interpreters, every run completed;"));
+        CHECK(line_of(out, "  3.15.0rc1              off     5 ", line, sizeof(line)) && has(line, "10.0 MiB") && has(line, " 0 B"));
+        CHECK(line_of(out, "  3.15.0rc1              on      5 ", line, sizeof(line)) && has(line, "11.0 MiB") && has(line, "640 KiB"));
+        CHECK(line_of(out, "  3.13.1                 off     5 ", line, sizeof(line)) && has(line, "12.0 MiB"));
+        CHECK(!line_of(out, "  3.13.1                 on", line, sizeof(line)));
+        CHECK(has(out, "\n3.15.0rc1, the JIT on against off: GO: the JIT of 3.15.0rc1\n"));
+        CHECK(has(out, "\n3.13.1: no JIT machine code (JIT: not built in), run with the JIT off only: no verdict\n"));
+        CHECK(!has(out, "the JIT of 3.13.1"));
+        CHECK(has(out, "\n3.13.1 against 3.15.0rc1, both with the JIT off:\n"));
+        const char *after = strstr(out ? out : "", "against 3.15.0rc1");
+        /* base first, then the other, then the shift: +2 MiB, measurable with 5 v 5 */
+        CHECK(after && line_of(after, "  peak_pss_bytes ", line, sizeof(line)) && has(line, "10.0 MiB     12.0 MiB     2.00 MiB") &&
+              !has(line, "~0") && !has(line, "?"));
+        free(out);
+        for (int k = 0; k < 2; k++)
+                free(c->interp[k]);
+        c->n_interp = 0;
+        free(c->between);
+        free(c);
+}
+
 int main(void)
 {
         test_summary();
         test_too_few_control();
+        test_matrix();
         return unit_finish("test_cmd_compare");
 }
