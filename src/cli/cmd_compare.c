@@ -125,6 +125,8 @@ static const char *fmt_value(double v, const char *unit, char *buf, size_t size)
                 snprintf(buf, size, "-");
         else if (strcmp(unit, "bytes") == 0)
                 util_format_signed_bytes(v, "", buf, size);
+        else if (strcmp(unit, "us") == 0)
+                fmt_value(v / 1e6, "seconds", buf, size);
         else if (strcmp(unit, "seconds") == 0) {
                 if (fabs(v) >= 0.01 || v == 0)
                         snprintf(buf, size, "%.3f s", v);
