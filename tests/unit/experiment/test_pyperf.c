@@ -1,5 +1,6 @@
 /* Comparisons in pyperf's JSON format: a recorded comparison (tests/data/compare/fakejit-debug),
- * the same comparison as jitmem writes it now (tests/data/golden, with steady figures and start
+ * the same comparison as jitmem writes it now (tests/data/pyperf/current.json: the part of
+ * tests/data/golden/compare-fakejit-debug.json the export reads, with steady figures and start
  * times per run), edited copies of it, and a comparison of three interpreters
  * (tests/data/pyperf/matrix.json, jitmem.compare/2, made by hand from those two). Run from the
  * repository's root. */
@@ -178,7 +179,7 @@ static void test_recorded(void)
  * counted and said), start times as pyperf's dates, and the value counts that differ warned of. */
 static void test_current(void)
 {
-        json_t *doc = load("tests/data/golden/compare-fakejit-debug.json");
+        json_t *doc = load("tests/data/pyperf/current.json");
         json_t *ex, *on, *b, *m;
         int r;
 
@@ -208,7 +209,7 @@ static void test_current(void)
  * values all equal on both sides, a single run a side. */
 static void test_edited(void)
 {
-        json_t *doc = load("tests/data/golden/compare-fakejit-debug.json");
+        json_t *doc = load("tests/data/pyperf/current.json");
         json_t *runs, *ex, *off, *on, *b;
         int r;
 
@@ -315,7 +316,7 @@ static void test_matrix(void)
 static void test_several(void)
 {
         json_t *rec = load("tests/data/compare/fakejit-debug/comparison.json");
-        json_t *cur = load("tests/data/golden/compare-fakejit-debug.json");
+        json_t *cur = load("tests/data/pyperf/current.json");
         json_t *docs[3] = { rec, cur, NULL }, *ex = NULL;
         char err[256];
         int r;
