@@ -363,6 +363,48 @@ static void test_several(void)
         json_decref(cur);
 }
 
+/* The machine, when a document has it (a /2 document's stands for its interpreters'), as pyperf
+ * names it; a command too long cut, and said to be. */
+static void test_machine(void)
+{
+        json_t *doc = load("tests/data/pyperf/current.json");
+        json_t *ex, *m;
+        char big[5001];
+        int r;
+
+        if (!doc)
+                return;
+        json_object_set_new(doc, "machine", json_pack("{s:s, s:s, s:s, s:i}", "hostname", "box", "kernel", "6.1.0-13-amd64",
+                                                      "arch", "x86_64", "cpus_online", 2));
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        json_array_append_new(json_object_get(doc, "command"), json_string(big));
+        ex = export1(doc, NULL, &r);
+        CHECK_EQ_INT(r, 0);
+        if (!ex)
+                return;
+        check_rules(ex);
+        m = json_object_get(json_object_get(file_of(ex, "on"), "suite"), "metadata");
+        CHECK_STR(json_string_value(json_object_get(m, "hostname")), "box");
+        CHECK_STR(json_string_value(json_object_get(m, "platform")), "Linux-6.1.0-13-amd64-x86_64");
+        CHECK_EQ_INT(json_integer_value(json_object_get(m, "cpu_count")), 2);
+        const char *cmd = json_string_value(json_object_get(m, "jitmem_command"));
+        CHECK(cmd && strlen(cmd) == 4004 && strcmp(cmd + 4000, " ...") == 0 && strncmp(cmd, "BUILD/fixtures/fakejit --units 200 --debug-image 32768 aaa", 58) == 0);
+        json_decref(ex);
+
+        json_t *two = json_pack("{s:s, s:{s:s}, s:[{s:s, s:O}]}", "schema", "jitmem.compare/2", "machine", "hostname", "host2",
+                                "interpreters", "label", "3.14.7", "comparison", doc);
+        json_object_del(doc, "machine");
+        ex = export1(two, NULL, &r);
+        CHECK(r == 0 && ex);
+        m = json_object_get(json_object_get(file_of(ex, "3.14.7-off"), "suite"), "metadata");
+        CHECK_STR(json_string_value(json_object_get(m, "hostname")), "host2");
+        CHECK(json_object_get(m, "platform") == NULL);
+        json_decref(ex);
+        json_decref(two);
+        json_decref(doc);
+}
+
 int main(void)
 {
         test_recorded();
@@ -370,5 +412,6 @@ int main(void)
         test_edited();
         test_matrix();
         test_several();
+        test_machine();
         return unit_finish("test_pyperf");
 }
