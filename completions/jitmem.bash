@@ -23,7 +23,7 @@ _jitmem_options()
                 args='--workload --python --scale --runs --max-runs --target-width -o --out --limit
                       --workers --restart-every --min-per-worker --min-headroom --max-delta
                       -i --interval --http --rate --duration --connections --requests
-                      --http-warmup --ready-timeout' ;;
+                      --http-warmup --ready-timeout --pyperf' ;;
         fit)
                 flags='--resume --force --json --no-report -h --help'
                 args='--workload --python --scale --workers --modes --precision --margin --max-trials

@@ -76,6 +76,18 @@ void cmd_watch_print(FILE *f, const struct watch *w, int view, double interval_s
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+/* --pyperf PREFIX: whether the files can be made there (PREFIX's directory opens, its last
+ * component is not too long); else says the usage error. Returns 0 or -errno. */
+int cli_pyperf_check(const char *prefix);
+
+/* Writes what pyperf_export (pyperf.h) makes of docs[0..n) (labels: NULL or one per document),
+ * each file PREFIX-SUFFIX.json (DIR/SUFFIX.json when PREFIX ends with '/'; a final ".json" of
+ * PREFIX dropped) written atomically; prints each path on stderr ("pyperf: PATH"), what was left
+ * out and the warnings. A file that cannot be written is a warning. Returns the number of files
+ * written, or -errno when none could be made. */
+struct json_t;
+int cli_write_pyperf(struct json_t *const *docs, const char *const *labels, size_t n, const char *prefix);
+
 /* Writes DIR/report.html (jitmem report) and prints its path on stderr ("report: PATH"), or a
  * warning: a comparison or a fit whose report cannot be written has not failed. */
 void cli_write_report(const char *dir);

@@ -95,6 +95,9 @@ static void compare_usage(FILE *f)
               "                          control experiment: no difference expected, no verdict)\n"
               "      --json              print comparison.json on stdout instead of the summary\n"
               "      --no-report         do not write OUT/report.html (the HTML report, see jitmem report)\n"
+              "      --pyperf PREFIX     also write the runs' memory figures in pyperf's JSON format,\n"
+              "                          PREFIX-off.json and PREFIX-on.json, for python -m pyperf\n"
+              "                          compare_to PREFIX-off.json PREFIX-on.json (docs/pyperf.md)\n"
               "      --no-pagemap        count the tree's anonymous memory (the JIT's cost) by Pss_Anon\n"
               "                          even as root, where it is read exactly from the page tables\n"
               "                          (see docs/measurements.md)\n"
@@ -499,6 +502,7 @@ struct compare_cli {
         char resolved[COMPARE_INTERP_MAX][KFILE_PATH_MAX]; /* each --python found on PATH */
         int force, json, interval_set;
         int no_report;                  /* --no-report */
+        const char *pyperf;             /* --pyperf PREFIX */
         char default_out[64], err[1024];
 };
 
@@ -535,6 +539,7 @@ static const struct option compare_opts[] = {
         { "json", no_argument, NULL, 'j' },
         { "no-pagemap", no_argument, NULL, 'g' + 256 },
         { "no-report", no_argument, NULL, 'r' + 256 },
+        { "pyperf", required_argument, NULL, 'P' + 256 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -612,6 +617,11 @@ static int parse_run_option(struct compare_cli *s, int c, int *ret_mine)
         case 'F': s->o.force = 1; break;
         case 'j': s->json = 1; break;
         case 'r' + 256: s->no_report = 1; break;
+        case 'P' + 256:
+                if (cli_empty_value("compare", "--pyperf", optarg, "a file name prefix") || cli_pyperf_check(optarg) < 0)
+                        return CLI_EXIT_USAGE;
+                s->pyperf = optarg;
+                break;
         case 'g' + 256: s->o.run.no_pagemap = 1; break;
         default:
                 *ret_mine = 0;
@@ -896,6 +906,8 @@ static int run_comparison(struct compare_cli *s)
                         print_summary(result);
                 }
         }
+        if (result && result->json && result->runs_completed > 0 && s->pyperf)
+                cli_write_pyperf(&result->json, NULL, 1, s->pyperf);
         if (result && result->runs_completed > 0 && !s->no_report)
                 cli_write_report(s->o.out);
         if (cli_close_stdout() < 0)

@@ -167,8 +167,8 @@ const struct compare_metric_def compare_metrics[COMPARE_METRIC_MAX] = {
         [COMPARE_PEAK_PSS] = { "peak_pss_bytes", "bytes", g_peak_pss, 1 },
         [COMPARE_PEAK_ANON] = { "peak_anon_bytes", "bytes", g_peak_anon, 1 },
         [COMPARE_PEAK_ANON_PSS] = { "peak_anon_pss_bytes", "bytes", g_peak_anon_pss, 0 },
-        [COMPARE_STEADY_RSS] = { "steady_rss_bytes", "bytes", g_steady_rss, 0 },
-        [COMPARE_STEADY_PSS] = { "steady_pss_bytes", "bytes", g_steady_pss, 0 },
+        [COMPARE_STEADY_RSS] = { "steady_rss_bytes", "bytes", g_steady_rss, 1 },
+        [COMPARE_STEADY_PSS] = { "steady_pss_bytes", "bytes", g_steady_pss, 1 },
         [COMPARE_WORKER_PEAK_RSS] = { "worker_peak_rss_bytes", "bytes", g_wrss, 0 },
         [COMPARE_WORKER_PEAK_PSS] = { "worker_peak_pss_bytes", "bytes", g_wpss, 0 },
         [COMPARE_PEAK_JIT] = { "peak_jit_code_bytes", "bytes", g_peak_jit, 1 },
@@ -1093,6 +1093,31 @@ static void find_sharers(struct experiment *x)
                 }
 }
 
+/* When the run in dir started: its meta.json's "started_at" (read up to META_MAX bytes), or null. */
+#define META_MAX (1 << 20)
+static json_t *run_started_at(const char *dir)
+{
+        char path[4096 + 16];
+        json_t *meta, *at = NULL;
+        char *buf;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/meta.json", dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return json_null();
+        buf = malloc(META_MAX);
+        n = buf ? read(fd, buf, META_MAX) : -1;
+        close(fd);
+        meta = n > 0 && n < META_MAX ? json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        free(buf);
+        if (json_is_string(json_object_get(meta, "started_at")))
+                at = json_copy(json_object_get(meta, "started_at"));
+        json_decref(meta);
+        return at ? at : json_null();
+}
+
 /* Every completed run, as it was analysed; figures it did not measure are null. */
 static json_t *runs_json(const struct experiment *x)
 {
@@ -1100,8 +1125,9 @@ static json_t *runs_json(const struct experiment *x)
 
         for (int i = 0; i < x->done; i++) {
                 const struct compare_sample *s = &x->runs[i];
-                json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
-                                                   jsonout_text(x->place[i].dir), "analysed", s->analysed, "measurement_failed",
+                json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b, s:o}", "mode", s->on ? "on" : "off", "dir",
+                                                   jsonout_text(x->place[i].dir), "started_at", run_started_at(x->place[i].dir),
+                                                   "analysed", s->analysed, "measurement_failed",
                                                    s->measurement_failed, "figures", s->analysed ? run_figures(s) : json_null()));
         }
         return a;
