@@ -36,10 +36,12 @@ L "$U/ok" --rate 200 --duration 2s -c 4
 jcheck "rate 200/s for 2 s: 400 requests, within 1%" "$TMP/out.json" "abs(d['requests']['completed'] - 400) <= 4"
 # Connections are opened when a request is due and none is free: one suffices for a keep-alive
 # server at a low rate (sixteen opened ahead would hold sixteen workers of a server that serves
-# one connection at a time); each request needs its own when the server closes after it.
+# one connection at a time); each request needs its own when the server closes after it. On an
+# idle machine 1 or 2 are opened; a busy one that delays an answer past the next send time (a
+# request every 20 ms) makes a few more (5 seen with a load average of 4): at most half.
 conns() { "$PY" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/conns").read().decode())' "$U"; }
 c0=$(conns); L "$U/ok" --rate 50 --duration 1s -c 16; c1=$(conns)
-check "open model, keep-alive, 50/s: at most 2 connections of 16 opened ($((c1 - c0 - 1)))" -- test $((c1 - c0 - 1)) -le 2
+check "open model, keep-alive, 50/s: connections opened on demand, at most 8 of 16 ($((c1 - c0 - 1)))" -- test $((c1 - c0 - 1)) -le 8
 jcheck "open model, keep-alive: every request answered" "$TMP/out.json" "d['status']['2xx'] == 50"
 c0=$(conns); L "$U/close" --rate 50 --duration 1s -c 16; c1=$(conns)
 check_eq "open model, the server closes: one connection per request" $((c1 - c0 - 1)) 50
