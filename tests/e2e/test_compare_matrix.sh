@@ -69,12 +69,18 @@ ok $? "report of a matrix: every line drawn is its run's samples ($(tail -n 1 "$
 check "report of a matrix: the table of cells and the difference" -- grep -q "<h2>$ver (2) against $ver, both with the JIT off</h2>" "$TMP/m1.html"
 check "report of a matrix: each interpreter's charts, ids unique" -- test "$(grep -o ' id="[^"]*"' "$TMP/m1.html" | sort | uniq -d | wc -l)" = 0
 
-# 3. --resume finds every run done; --json prints the same document; --force replaces it.
-"$JITMEM" compare --python "$PY" --python "$PY" --runs 3 --interval 20ms --no-report --resume --json --out "$out" -- {python} "$TMP/work.py" \
-        >"$TMP/m1r.json" 2>"$TMP/m1r.err"
+# 3. --resume finds every run done; --json prints the same document; --force replaces it. With
+#    --pyperf, a file per interpreter and mode, named by its label, that pyperf reads.
+mkdir -p "$TMP/pp"
+"$JITMEM" compare --python "$PY" --python "$PY" --runs 3 --interval 20ms --no-report --resume --json --pyperf "$TMP/pp/" \
+        --out "$out" -- {python} "$TMP/work.py" >"$TMP/m1r.json" 2>"$TMP/m1r.err"
 check_eq "resume: exits 0" $? 0
 check "resume: every run already done" -- test "$(grep -c "already done" "$TMP/m1r.err")" = 6
 jcheck "resume --json: the matrix on stdout" "$TMP/m1r.json" "d['schema'] == 'jitmem.compare/2' and d['runs_completed'] == 6"
+check "pyperf: a file per interpreter, the JIT off only" -- test "$(cd "$TMP/pp" && ls | tr '\n' ' ')" = "${ver}-off.json ${ver}__2_-off.json "
+"$PY" "$(dirname "$0")/pyperf_check.py" "$TMP/pp/${ver}-off.json" "$TMP/pp/${ver}__2_-off.json" >"$TMP/pp.check" 2>&1
+ok $? "pyperf: both files keep pyperf's rules ($(tr '\n' ' ' <"$TMP/pp.check"))"
+jcheck "pyperf: each interpreter's own runs, 3 of them" "$TMP/pp/${ver}__2_-off.json" "all(len(b['runs']) == 3 for b in d['benchmarks']) and all(r['metadata']['jitmem_run_dir'].split('/')[-1].endswith('-py2-off') for b in d['benchmarks'] for r in b['runs'])"
 "$JITMEM" compare --python "$PY" --python "$PY" --runs 1 --interval 20ms --no-report --force --out "$out" -- {python} "$TMP/work.py" >/dev/null 2>&1
 check_eq "force: exits 0" $? 0
 check "force: the earlier matrix's runs are gone" -- test "$(ls "$out/runs" | tr '\n' ' ')" = "01-py1-off 02-py2-off "
