@@ -3,6 +3,7 @@
 
 #include "analysis.h"
 #include "growth.h"
+#include "history.h"
 #include "runfile.h"
 #include "svg.h"
 #include "util.h"
@@ -1101,6 +1102,8 @@ static int plain_name(const char *s)
         return 1;
 }
 
+static void section_history(FILE *f, json_t *cmp, const char *dir);
+
 static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
 {
         json_t *cmp = read_json(dir, "comparison.json"), *runs_j, *rj;
@@ -1194,6 +1197,7 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
         section_environment(f, n > 0 ? runs[0].meta : NULL,
                             json_is_object(json_object_get(cmp, "python")) ? json_object_get(cmp, "python") : NULL);
         section_metrics(f, cmp, NULL, 0, "Every figure compared");
+        section_history(f, cmp, dir);
         page_end(f);
 out:
         for (size_t k = 0; k < n; k++)
@@ -1203,6 +1207,84 @@ out:
         free(by_mode[1]);
         json_decref(cmp);
         return rc;
+}
+
+/* The history database report_write_db was given (NULL: the default path). */
+static const char *report_history_db;
+
+static void cell_signed_bytes(FILE *f, double v)
+{
+        char b[64];
+
+        if (!isfinite(v)) {
+                fputs("<td class=\"absent\">not measured</td>", f);
+                return;
+        }
+        svg_format(fabs(v), SVG_BYTES, b, sizeof(b));
+        fprintf(f, "<td class=\"n\">%s%s</td>", v < 0 ? "-" : "+", b);
+}
+
+/* The other comparisons of the same workload in the history, read only: none, or no
+ * database, is no section. */
+static void section_history(FILE *f, json_t *cmp, const char *dir)
+{
+        struct history_filter flt = { 0 };
+        struct history *h = NULL;
+        char path[PATH_SIZE], subject[1024], err[512];
+        json_t *rows = NULL, *row;
+        size_t i;
+
+        if (report_history_db)
+                snprintf(path, sizeof(path), "%s", report_history_db);
+        else if (history_default_path(path, sizeof(path), err, sizeof(err)) < 0)
+                return;
+        history_subject_of(cmp, NULL, subject, sizeof(subject));
+        if (!subject[0] || history_open(path, HISTORY_READONLY, &h, err, sizeof(err)) < 0)
+                return;
+        flt.subject = subject;
+        flt.kind = "compare";
+        flt.dir = dir;
+        flt.limit = 50;
+        if (history_query(h, &flt, &rows, err, sizeof(err)) == 0 && json_array_size(rows) > 0) {
+                fputs("<h2>History of this workload</h2>\n<p>The other comparisons of ", f);
+                put(f, subject);
+                fprintf(f, " in the history (%zu, oldest first; <code>jitmem history --workload</code> shows them "
+                           "too).</p>\n<table>\n<tr><th>date</th><th>Python</th><th>machine</th><th class=\"n\">peak PSS, "
+                           "JIT off</th><th class=\"n\">peak PSS, JIT on</th><th class=\"n\">JIT delta</th>"
+                           "<th>95%% interval</th><th>verdict</th></tr>\n",
+                        json_array_size(rows));
+                json_array_foreach(rows, i, row)
+                {
+                        json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                        json_t *ci = json_object_get(fig, "ci95");
+                        const char *ver = jstr(json_object_get(row, "python"), "version");
+                        fputs("<tr><td>", f);
+                        put(f, jstr(row, "created") ? jstr(row, "created") : "");
+                        fputs("</td><td>", f);
+                        put(f, ver ? ver : (jstr(row, "label") ? jstr(row, "label") : "unknown"));
+                        fputs("</td><td>", f);
+                        put(f, jstr(json_object_get(row, "machine"), "hostname") ? jstr(json_object_get(row, "machine"), "hostname") : "");
+                        fputs("</td>", f);
+                        cell_value(f, jreal(fig, "off"), SVG_BYTES);
+                        cell_value(f, jreal(fig, "on"), SVG_BYTES);
+                        cell_signed_bytes(f, jreal(fig, "delta"));
+                        if (json_is_number(json_array_get(ci, 0)) && json_is_number(json_array_get(ci, 1))) {
+                                char a[64], z[64];
+                                double lo = json_number_value(json_array_get(ci, 0)), hi = json_number_value(json_array_get(ci, 1));
+                                svg_format(fabs(lo), SVG_BYTES, a, sizeof(a));
+                                svg_format(fabs(hi), SVG_BYTES, z, sizeof(z));
+                                fprintf(f, "<td>%s%s to %s%s</td>", lo < 0 ? "-" : "+", a, hi < 0 ? "-" : "+", z);
+                        } else {
+                                fputs("<td class=\"absent\">none (too few runs)</td>", f);
+                        }
+                        fputs("<td>", f);
+                        put(f, jstr(row, "verdict") ? jstr(row, "verdict") : "");
+                        fputs("</td></tr>\n", f);
+                }
+                fputs("</table>\n", f);
+        }
+        json_decref(rows);
+        history_close(h);
 }
 
 /* ---- a fit ---- */
@@ -1529,6 +1611,16 @@ static const struct report_kind {
         { "comparison", "comparison.json", page_comparison },
         { "run", "samples.csv", page_run },
 };
+
+int report_write_db(const char *dir, const char *html_path, const char *history_db, char *err, size_t err_size)
+{
+        int r;
+
+        report_history_db = history_db;
+        r = report_write(dir, html_path, err, err_size);
+        report_history_db = NULL;
+        return r;
+}
 
 int report_write(const char *dir, const char *html_path, char *err, size_t err_size)
 {
