@@ -1224,6 +1224,62 @@ static void cell_signed_bytes(FILE *f, double v)
         fprintf(f, "<td class=\"n\">%s%s</td>", v < 0 ? "-" : "+", b);
 }
 
+/* The history's peak PSS, JIT off and on, by result (oldest first): each median with the
+ * interval of its runs (docs/history.md), for two results or more. */
+static void chart_history(FILE *f, json_t *rows)
+{
+        size_t n = json_array_size(rows), i;
+        double *x = calloc(n ? n : 1, sizeof(double)), *y[2] = { calloc(n ? n : 1, sizeof(double)), calloc(n ? n : 1, sizeof(double)) };
+        double ymax = 0;
+        struct svg_chart c;
+        json_t *row;
+
+        if (n < 2 || !x || !y[0] || !y[1])
+                goto out;
+        json_array_foreach(rows, i, row)
+        {
+                json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                x[i] = (double)(i + 1);
+                for (int m = 0; m < 2; m++) {
+                        json_t *iv = json_object_get(fig, m ? "on_interval" : "off_interval");
+                        y[m][i] = jreal(fig, MODE_NAME[m]);
+                        if (isfinite(y[m][i]) && y[m][i] > ymax)
+                                ymax = y[m][i];
+                        if (isfinite(jreal(iv, "high")) && jreal(iv, "high") > ymax)
+                                ymax = jreal(iv, "high");
+                }
+        }
+        if (!(ymax > 0))
+                goto out;
+        svg_chart_begin(&c, f, "chart-history", "Peak PSS of the workload's earlier comparisons", 0, (double)n + 1,
+                        SVG_COUNT, "result (oldest first)", 0, ymax, SVG_BYTES, "peak PSS (median)");
+        for (int m = 0; m < 2; m++) {
+                char series[32], label[32];
+                snprintf(series, sizeof(series), "history-%s", MODE_NAME[m]);
+                snprintf(label, sizeof(label), "JIT %s", MODE_NAME[m]);
+                svg_line(&c, series, MODE_NAME[m], label, MODE_COLOR[m], 0, x, y[m], n);
+                json_array_foreach(rows, i, row)
+                {
+                        json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                        json_t *iv = json_object_get(fig, m ? "on_interval" : "off_interval");
+                        const char *ver = jstr(json_object_get(row, "python"), "version");
+                        char title[160], b[64];
+                        if (!isfinite(y[m][i]))
+                                continue;
+                        svg_format(y[m][i], SVG_BYTES, b, sizeof(b));
+                        snprintf(title, sizeof(title), "result %zu, Python %s, JIT %s: %s (median of its runs)", i + 1,
+                                 ver ? ver : "unknown", MODE_NAME[m], b);
+                        svg_errorbar(&c, series, MODE_NAME[m], MODE_COLOR[m], x[i], y[m][i], jreal(iv, "low"),
+                                     jreal(iv, "high"), title);
+                }
+        }
+        svg_chart_end(&c);
+out:
+        free(x);
+        free(y[0]);
+        free(y[1]);
+}
+
 /* The other comparisons of the same workload in the history, read only: none, or no
  * database, is no section. */
 static void section_history(FILE *f, json_t *cmp, const char *dir)
@@ -1249,7 +1305,7 @@ static void section_history(FILE *f, json_t *cmp, const char *dir)
                 fputs("<h2>History of this workload</h2>\n<p>The other comparisons of ", f);
                 put(f, subject);
                 fprintf(f, " in the history (%zu, oldest first; <code>jitmem history --workload</code> shows them "
-                           "too).</p>\n<table>\n<tr><th>date</th><th>Python</th><th>machine</th><th class=\"n\">peak PSS, "
+                           "too).</p>\n<table>\n<tr><th>date (UTC)</th><th>Python</th><th>machine</th><th class=\"n\">peak PSS, "
                            "JIT off</th><th class=\"n\">peak PSS, JIT on</th><th class=\"n\">JIT delta</th>"
                            "<th>95%% interval</th><th>verdict</th></tr>\n",
                         json_array_size(rows));
@@ -1258,8 +1314,13 @@ static void section_history(FILE *f, json_t *cmp, const char *dir)
                         json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
                         json_t *ci = json_object_get(fig, "ci95");
                         const char *ver = jstr(json_object_get(row, "python"), "version");
+                        char date[17];
+                        /* "2026-12-04T20:57:34.815Z" as "2026-12-04 20:57" (the heading says UTC) */
+                        snprintf(date, sizeof(date), "%s", jstr(row, "created") ? jstr(row, "created") : "");
+                        if (strlen(date) > 10)
+                                date[10] = ' ';
                         fputs("<tr><td>", f);
-                        put(f, jstr(row, "created") ? jstr(row, "created") : "");
+                        put(f, date);
                         fputs("</td><td>", f);
                         put(f, ver ? ver : (jstr(row, "label") ? jstr(row, "label") : "unknown"));
                         fputs("</td><td>", f);
@@ -1282,6 +1343,7 @@ static void section_history(FILE *f, json_t *cmp, const char *dir)
                         fputs("</td></tr>\n", f);
                 }
                 fputs("</table>\n", f);
+                chart_history(f, rows);
         }
         json_decref(rows);
         history_close(h);
