@@ -91,6 +91,23 @@ else
         skip "the read-only database checks need root (to act as another user) and setpriv"
 fi
 
+# ---- locked past the busy timeout (5 s) by another writer: said, the run kept ----
+"$JITMEM" history --db "$TMP/locked.db" --add "$C1" 2>/dev/null
+"$PY" -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$TMP/locked.db" "$TMP/locking" &
+locker=$!
+for _ in $(seq 300); do [ -e "$TMP/locking" ] && break; sleep 0.1; done
+"$JITMEM" run --history --db "$TMP/locked.db" --out "$TMP/l1" -- true >/dev/null 2>"$TMP/l.err"
+ok $? "a database locked by another writer: run's exit status unchanged (0)"
+check "... the warning says it is locked" -- grep -q "not added to the history (.*is locked by another process for more than 5 s" "$TMP/l.err"
+check "... the result directory is whole" -- test -s "$TMP/l1/summary.json"
+{ kill "$locker"; wait "$locker"; } 2>/dev/null
+check_eq "... and once free, the database holds its one result" "$(dbq "$TMP/locked.db" 'SELECT count(*) FROM results')" 1
+
 # ---- a corrupt file, a newer schema: said, left alone ----
 printf 'not a database at all, just some bytes\n%.0s' 1 2 3 >"$TMP/garbage.db"
 sum=$(cksum <"$TMP/garbage.db")
@@ -137,6 +154,14 @@ check "--workload shows the trend by version, with the change" -- grep -qE "^ +2
 check_eq "--python-version 3.150 selects nothing (not 3.15.0rc1)" "$(jget "$TMP/none.json" "len(d['results'])")" 0
 "$JITMEM" history --db "$db" --python-version 3.15 --json >"$TMP/v315.json" 2>/dev/null
 check_eq "--python-version 3.15 selects 3.15.0rc1" "$(jget "$TMP/v315.json" "[r['python']['version'] for r in d['results']]")" "['3.15.0rc1']"
+# the report of a copy of the fixture: its two earlier results in the history, a table and a chart
+cp -r "$C1" "$TMP/fj"
+"$JITMEM" report --db "$db" "$TMP/fj" >/dev/null 2>&1
+check_eq "the report lists the two earlier results of the same command" \
+        "$(sed -n '/History of this workload/,/<\/table>/p' "$TMP/fj/report.html" | grep -c '^<tr><td>')" 2
+check "... and charts them" -- grep -q 'id="chart-history"' "$TMP/fj/report.html"
+"$JITMEM" report --db "$db" "$C1" -o "$TMP/self.html" >/dev/null 2>&1
+check "a result's own rows are not its history" -- sh -c "! grep -q 'History of this workload' '$TMP/self.html'"
 "$JITMEM" history --db "$db" --kind nope >/dev/null 2>&1
 check_eq "a bad --kind is a usage error" $? 2
 
