@@ -469,6 +469,28 @@ static json_t *first_run_meta(json_t *doc, const char *dir)
         return NULL;
 }
 
+/* The meta.json of a fit's first trial (dir/trials/NAME/meta.json), or NULL. */
+static json_t *first_trial_meta(json_t *fit, const char *dir)
+{
+        char path[PATH_SIZE * 2];
+        json_t *t;
+        size_t i;
+
+        for (int on = 0; on < 2; on++)
+                json_array_foreach(json_object_get(json_object_get(json_object_get(fit, "modes"), on ? "on" : "off"),
+                                                   "trial_list"), i, t)
+                {
+                        const char *d = jstr(t, "dir");
+                        json_t *m;
+                        if (!d || !d[0] || d[0] == '.' || strchr(d, '/'))
+                                continue;
+                        snprintf(path, sizeof(path), "%s/trials/%s/meta.json", dir, d);
+                        if ((m = load_bounded(path)))
+                                return m;
+                }
+        return NULL;
+}
+
 /* ---- one result row ---- */
 
 /* What a row of results holds but its document. Strings are borrowed. */
@@ -563,7 +585,10 @@ static int insert_row(struct history *h, const struct row *r, int64_t *ret_id, c
                 bind_text(st, 5, r->label);
                 bind_text(st, 6, r->workload);
                 bind_text(st, 7, r->subject);
-                bind_json(st, 8, r->command ? r->command : json_array());
+                if (r->command)
+                        bind_json(st, 8, r->command);
+                else
+                        bind_text(st, 8, "[]");
                 bind_json(st, 9, r->options);
                 bind_text(st, 10, r->jit_mode);
                 bind_text(st, 11, py ? (jstr(py, "path") ? jstr(py, "path") : jstr(py, "executable")) : NULL);
@@ -995,7 +1020,7 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
                     size_t err_size)
 {
         static const char *const names[] = { "limit_bytes", "reference_peak_pss_bytes", "reference_cgroup_peak_bytes" };
-        json_t *modes = json_object_get(doc, "modes"), *diff = json_object_get(doc, "difference");
+        json_t *modes = json_object_get(doc, "modes"), *diff = json_object_get(doc, "difference"), *meta;
         char experiment[64];
         sqlite3_stmt *st = NULL;
         struct row rw;
@@ -1021,7 +1046,9 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
                       : json_object_get(modes, "on")                                  ? "on"
                                                                                      : "off";
         rw.python = json_object_get(doc, "python");
-        fill_machine(&rw, NULL);
+        meta = first_trial_meta(doc, dir);
+        fill_machine(&rw, meta);
+        json_decref(meta);
         rw.cgroup = json_object_get(doc, "cgroup");
         rw.document = doc;
         row_dir(&rw, dir);

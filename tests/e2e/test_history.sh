@@ -198,4 +198,13 @@ check_eq "... its peak PSS as its summary has it" \
         "$(dbq "$JITMEM_HISTORY_DB" "SELECT CAST(value AS INTEGER) FROM figures f JOIN results r ON r.id = f.result_id WHERE r.kind = 'run' AND name = 'peak_pss_bytes'")" \
         "$(jget "$TMP/run2/summary.json" "d['tree']['peak_pss_bytes']")"
 
+if "$JITMEM" fit --modes off --precision 1M --interval 20ms --db "$TMP/fit.db" --no-report --out "$TMP/fit1" -- "$FIX/memneed" 32M >/dev/null 2>"$TMP/fit.err"; then
+        check_eq "fit adds its result" "$(dbq "$TMP/fit.db" "SELECT kind || ' ' || jit_mode FROM results")" "fit off"
+        check_eq "... its limit, as fit.json has it" "$(dbq "$TMP/fit.db" "SELECT CAST(off_median AS INTEGER) FROM figures WHERE name = 'limit_bytes'")" \
+                "$(jget "$TMP/fit1/fit.json" "d['modes']['off']['limit_bytes']")"
+        check_eq "... on the machine of its trials" "$(dbq "$TMP/fit.db" "SELECT hostname FROM results")" "$(jget "$TMP/fit1/trials/$(ls "$TMP/fit1/trials" | head -n 1)/meta.json" "d['machine']['hostname']")"
+else
+        skip "fit could not run here ($(tail -n 1 "$TMP/fit.err")): its append to the history is not checked"
+fi
+
 finish test_history
