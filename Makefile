@@ -41,11 +41,11 @@ JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 # The layers of src/, lowest first (docs/ARCHITECTURE.md says what each may include;
 # tests/e2e/test_layers.sh checks it). Headers are included by name: every layer is on the path.
-LAYERS   := base kernel rundir record judge net experiment live report cli
+LAYERS   := base kernel rundir record history judge net experiment live report cli
 CPPFLAGS += -D_GNU_SOURCE -DJITMEM_VERSION='"$(VERSION)"' $(LAYERS:%=-Isrc/%) $(JANSSON_CFLAGS)
 CFLAGS   += $(OPT) $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(JANSSON_LIBS) -lm
+LDLIBS   += $(JANSSON_LIBS) -lsqlite3 -lm
 
 LIB_SRC := $(filter-out src/cli/main.c,$(wildcard $(LAYERS:%=src/%/*.c)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

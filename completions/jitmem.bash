@@ -4,7 +4,7 @@
 # tests/e2e/test_install.sh checks these lists against them and against the getopt tables
 # in src/cmd_*.c, so change them together.
 
-_jitmem_commands='env run compare fit load watch analyze report'
+_jitmem_commands='env run compare fit load watch analyze report history'
 _jitmem_workloads='numeric dynamic orm broad startup webapp'
 
 # _jitmem_options SUB KIND: SUB's options; KIND "flags" (no argument) or "args" (one argument).
@@ -16,19 +16,20 @@ _jitmem_options()
                 flags='--json --no-startup -h --help'
                 args='--python --runs --timeout --root' ;;
         run)
-                flags='--no-probe --no-pagemap --progress --trace-jit --force -q --quiet -h --help'
-                args='-o --out --jit -i --interval --pss-interval --grace --limit' ;;
+                flags='--no-probe --no-pagemap --progress --trace-jit --force -q --quiet --history -h --help'
+                args='-o --out --jit -i --interval --pss-interval --grace --limit --db' ;;
         compare)
-                flags='--warmup --resume --force --control --trace-jit --json --no-pagemap --no-report -h --help'
+                flags='--warmup --resume --force --control --trace-jit --json --no-pagemap --no-report
+                       --no-history -h --help'
                 args='--workload --python --scale --runs --max-runs --target-width -o --out --limit
                       --workers --restart-every --min-per-worker --min-headroom --max-delta
                       -i --interval --http --rate --duration --connections --requests
-                      --http-warmup --ready-timeout --pyperf' ;;
+                      --http-warmup --ready-timeout --pyperf --db' ;;
         fit)
-                flags='--resume --force --json --no-report -h --help'
+                flags='--resume --force --json --no-report --no-history -h --help'
                 args='--workload --python --scale --workers --modes --precision --margin --max-trials
                       --budget --cgroup-parent -o --out -i --interval --http --rate --duration
-                      --connections --requests --http-warmup --ready-timeout' ;;
+                      --connections --requests --http-warmup --ready-timeout --db' ;;
         load)
                 flags='--json -h --help'
                 args='-r --rate -c --connections -d --duration -n --count --requests --seed --timeout' ;;
@@ -41,7 +42,10 @@ _jitmem_options()
                 args='--limit' ;;
         report)
                 flags='-h --help'
-                args='-o --out' ;;
+                args='-o --out --db' ;;
+        history)
+                flags='--json --check -h --help'
+                args='--db -w --workload -p --python-version -k --kind -n --limit --add' ;;
         esac
         # Unquoted: the lists are split into words.
         # shellcheck disable=SC2086
@@ -130,6 +134,7 @@ _jitmem()
                 --jit) mapfile -t COMPREPLY < <(compgen -W 'on off inherit' -- "$cur") ;;
                 --workload) mapfile -t COMPREPLY < <(compgen -W "$_jitmem_workloads" -- "$cur") ;;
                 --modes) mapfile -t COMPREPLY < <(compgen -W 'off on off,on' -- "$cur") ;;
+                --kind) mapfile -t COMPREPLY < <(compgen -W 'compare fit run' -- "$cur") ;;
                 --pss-interval) mapfile -t COMPREPLY < <(compgen -W 'auto' -- "$cur") ;;
                 --python)
                         if [[ $cur == */* ]]; then
@@ -138,7 +143,8 @@ _jitmem()
                                 _jitmem_compgen -c "${cur:-python}"
                         fi ;;
                 -o | --out | --root | --cgroup | --cgroup-parent) _jitmem_compgen -d "$cur" ;;
-                --requests | --textfile) _jitmem_compgen -f "$cur" ;;
+                --requests | --textfile | --db) _jitmem_compgen -f "$cur" ;;
+                --add) _jitmem_compgen -d "$cur" ;;
                 esac
                 return 0
         fi

@@ -24,7 +24,8 @@ enum {
         "  1    env: the interpreter could not be probed; compare: it could not be run; fit: a limit\n" \
         "       was not found; load: no\n"                                                           \
         "       request completed; watch: nothing to watch, or it cannot listen; analyze: not a\n"    \
-        "       run directory; report: not a run, comparison or watch directory\n"                  \
+        "       run directory; report: not a run, comparison or watch directory; history: the\n"     \
+        "       database cannot be read, or --check found a workload worse than before\n"           \
         "  2    usage error: unknown option, bad size, duration or value\n"                          \
         "  125  run: jitmem failed (output directory unwritable, disk full, ...), or a measurement\n"  \
         "       failed (--trace-jit: the trace disagrees with /proc)\n"                            \
@@ -91,5 +92,29 @@ int cli_write_pyperf(struct json_t *const *docs, const char *const *labels, size
 /* Writes DIR/report.html (jitmem report) and prints its path on stderr ("report: PATH"), or a
  * warning: a comparison or a fit whose report cannot be written has not failed. */
 void cli_write_report(const char *dir);
+
+/* The history options of compare, fit and run (docs/history.md): --db PATH names the database
+ * (else JITMEM_HISTORY_DB, else the default path), --no-history leaves it alone, --history
+ * (run) adds to it. Each subcommand names them in its long options with these values and
+ * passes them to cli_history_option(). */
+#define CLI_OPT_DB 0x3000
+#define CLI_OPT_NO_HISTORY 0x3001
+#define CLI_OPT_HISTORY 0x3002
+
+/* Takes c when it is one of the history options: returns -1 (go on) or an exit status, with
+ * *ret_mine 1; else *ret_mine 0. */
+int cli_history_option(const char *cmd, int c, const char *arg, int *ret_mine);
+
+/* The history's path as the options and the environment give it, or NULL (err says why). */
+const char *cli_history_path(char *buf, size_t size, char *err, size_t err_size);
+
+/* Appends the complete result in DIR to the history (doc: its comparison.json or fit.json
+ * document; NULL: read from DIR, a run's), when the options want it: compare and fit by
+ * default (by_default 1), run only with --history or --db. Prints "history: PATH" on success,
+ * or the warning that the result was not added and is kept in DIR; never changes the exit
+ * status. workload: the bundled workload's name, or NULL. */
+struct json_t;
+void cli_history_add(const char *dir, struct json_t *doc, const char *workload, int by_default);
+int cmd_history(int argc, char **argv);
 
 #endif

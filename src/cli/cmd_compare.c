@@ -98,6 +98,10 @@ static void compare_usage(FILE *f)
               "      --pyperf PREFIX     also write the runs' memory figures in pyperf's JSON format,\n"
               "                          PREFIX-off.json and PREFIX-on.json, for python -m pyperf\n"
               "                          compare_to PREFIX-off.json PREFIX-on.json (docs/pyperf.md)\n"
+              "      --db PATH           the history database the complete result is added to (default:\n"
+              "                          $JITMEM_HISTORY_DB, else $XDG_DATA_HOME/jitmem/history.db, else\n"
+              "                          ~/.local/share/jitmem/history.db; see jitmem history)\n"
+              "      --no-history        do not add the result to the history\n"
               "      --no-pagemap        count the tree's anonymous memory (the JIT's cost) by Pss_Anon\n"
               "                          even as root, where it is read exactly from the page tables\n"
               "                          (see docs/measurements.md)\n"
@@ -540,6 +544,8 @@ static const struct option compare_opts[] = {
         { "no-pagemap", no_argument, NULL, 'g' + 256 },
         { "no-report", no_argument, NULL, 'r' + 256 },
         { "pyperf", required_argument, NULL, 'P' + 256 },
+        { "db", required_argument, NULL, CLI_OPT_DB },
+        { "no-history", no_argument, NULL, CLI_OPT_NO_HISTORY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -707,6 +713,8 @@ static int parse_options(struct compare_cli *s, int argc, char **argv)
                                 code = parse_verdict_option(s, c, &mine);
                         if (!mine)
                                 code = cli_workload_http_option("compare", &s->w, c, optarg, &mine);
+                        if (!mine)
+                                code = cli_history_option("compare", c, optarg, &mine);
                         if (!mine)
                                 return cli_option_error("compare", c, argv);
                 }
@@ -908,6 +916,8 @@ static int run_comparison(struct compare_cli *s)
         }
         if (result && result->json && result->runs_completed > 0 && s->pyperf)
                 cli_write_pyperf(&result->json, NULL, 1, s->pyperf);
+        if (r == 0 && result)
+                cli_history_add(s->o.out, result->json, s->w.name, 1);
         if (result && result->runs_completed > 0 && !s->no_report)
                 cli_write_report(s->o.out);
         if (cli_close_stdout() < 0)

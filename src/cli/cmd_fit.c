@@ -66,6 +66,10 @@ static void fit_usage(FILE *f)
               "      --ready-timeout DUR how long to wait for URL to answer (default 30s)\n"
               "      --json              print fit.json on stdout instead of the summary\n"
               "      --no-report         do not write OUT/report.html (the HTML report, see jitmem report)\n"
+              "      --db PATH           the history database the complete result is added to (default:\n"
+              "                          $JITMEM_HISTORY_DB, else $XDG_DATA_HOME/jitmem/history.db, else\n"
+              "                          ~/.local/share/jitmem/history.db; see jitmem history)\n"
+              "      --no-history        do not add the result to the history\n"
               "  -h, --help              this help\n"
               "\n"
               "Exit status: 0 every limit asked for was found; 1 not (a bound stopped the search, the\n"
@@ -122,6 +126,8 @@ static const struct option fit_opts[] = {
         { "ready-timeout", required_argument, NULL, 'y' },
         { "json", no_argument, NULL, 'j' },
         { "no-report", no_argument, NULL, 'r' + 256 },
+        { "db", required_argument, NULL, CLI_OPT_DB },
+        { "no-history", no_argument, NULL, CLI_OPT_NO_HISTORY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -252,6 +258,8 @@ static int parse_options(struct fit_cli *s, int argc, char **argv)
                 code = parse_fit_option(s, c, &mine);
                 if (!mine)
                         code = cli_workload_http_option("fit", &s->w, c, optarg, &mine);
+                if (!mine)
+                        code = cli_history_option("fit", c, optarg, &mine);
                 if (!mine)
                         return cli_option_error("fit", c, argv);
                 if (code != GO_ON)
@@ -407,6 +415,8 @@ static int run_fit(struct fit_cli *s)
                 } else {
                         print_summary(s, result);
                 }
+                if (r == 0)
+                        cli_history_add(s->o.out, result->json, s->w.name, 1);
                 if (!s->no_report)
                         cli_write_report(s->o.out);
         }

@@ -20,13 +20,18 @@ static void report_usage(FILE *f)
               "(or work done) for each mode, the median run as a line and all runs as a band, for RSS,\n"
               "PSS, JIT code and debug images; the delta at equal work done with 95% intervals; each\n"
               "worker's memory with restarts marked; executors compiled and freed (--trace-jit);\n"
-              "throughput and latency; the interpreter, the machine and the cgroup; every figure.\n"
+              "throughput and latency; the interpreter, the machine and the cgroup; every figure;\n"
+              "the other comparisons of the same workload kept in the history (jitmem history), when\n"
+              "there are any.\n"
               "A run: the same for one run. A watch recording adds each process's growth class and\n"
               "the projection of the tree's memory to the limit. A fit: both limits and their\n"
               "difference, each trial's limit and outcome, the memory of the trial at each limit.\n"
               "\n"
               "Options:\n"
               "  -o, --out FILE   where to write the page (default DIR/report.html)\n"
+              "      --db PATH    the history database a comparison's history is read from (default:\n"
+              "                   $JITMEM_HISTORY_DB, else $XDG_DATA_HOME/jitmem/history.db, else\n"
+              "                   ~/.local/share/jitmem/history.db); read only, none is no section\n"
               "  -h, --help       this help\n"
               "\n"
               "Prints the path written on stdout. jitmem compare and jitmem fit write OUT/report.html\n"
@@ -45,10 +50,11 @@ int cmd_report(int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "out", required_argument, NULL, 'o' },
+                { "db", required_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        const char *out = NULL, *dir;
+        const char *out = NULL, *db = NULL, *dir;
         char path[4352], err[1024], safe[CLI_TEXT_SIZE];
         int c, r;
 
@@ -60,6 +66,11 @@ int cmd_report(int argc, char **argv)
                         if (cli_empty_value("report", "--out", optarg, "a file"))
                                 return CLI_EXIT_USAGE;
                         out = optarg;
+                        break;
+                case 'd':
+                        if (cli_empty_value("report", "--db", optarg, "a file"))
+                                return CLI_EXIT_USAGE;
+                        db = optarg;
                         break;
                 case 'h':
                         report_usage(stdout);
@@ -81,7 +92,7 @@ int cmd_report(int argc, char **argv)
                         return cli_usage_error("report", "directory name too long");
                 out = path;
         }
-        r = report_write(dir, out, err, sizeof(err));
+        r = report_write_db(dir, out, db, err, sizeof(err));
         if (r < 0) {
                 cli_error("%s", cli_text(err, safe, sizeof(safe)));
                 return CLI_EXIT_FAILURE;

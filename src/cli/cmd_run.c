@@ -49,6 +49,10 @@ static void run_usage(FILE *f)
               "                          docs/run-directory.md); counted in samples.csv and summary.json\n"
               "      --force             reuse a --out directory that already holds a run\n"
               "  -q, --quiet             no summary table\n"
+              "      --history           add the run to the history database (see jitmem history)\n"
+              "      --db PATH           that database, and --history implied (default:\n"
+              "                          $JITMEM_HISTORY_DB, else $XDG_DATA_HOME/jitmem/history.db, else\n"
+              "                          ~/.local/share/jitmem/history.db)\n"
               "  -h, --help              this help\n"
               "\n"
               "Sizes: 4096, 64K, 384M, 1.5G (binary units). Durations need a unit: 250ms, 30s, 5m, 1h.\n"
@@ -318,6 +322,8 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                 { "trace-jit", no_argument, NULL, 'T' },
                 { "force", no_argument, NULL, 'f' },
                 { "quiet", no_argument, NULL, 'q' },
+                { "history", no_argument, NULL, CLI_OPT_HISTORY },
+                { "db", required_argument, NULL, CLI_OPT_DB },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -372,6 +378,13 @@ static int parse_args(int argc, char **argv, struct runner_options *o, int *quie
                 case 'h':
                         run_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : -1;
+                case CLI_OPT_HISTORY:
+                case CLI_OPT_DB: {
+                        int mine, code = cli_history_option("run", c, optarg, &mine);
+                        if (code != -1)
+                                return code;
+                        break;
+                }
                 default:
                         return cli_option_error("run", c, argv);
                 }
@@ -414,8 +427,10 @@ int cmd_run(int argc, char **argv)
         r = runner_record(&o, argv + cmd_index, &res);
         if (res.error[0])
                 cli_error("%s", res.error);
-        if (r == 0 && res.summary)
+        if (r == 0 && res.summary) {
                 cmd_run_print_summary(stderr, res.summary, argv[cmd_index], o.out, quiet);
+                cli_history_add(o.out, NULL, NULL, 0);
+        }
         r = res.exit_code;
         if (res.measurement_failed && r != CLI_EXIT_RUN_FAILED) {
                 /* the command's own status is in the summary, and said above */

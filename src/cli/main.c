@@ -25,6 +25,8 @@ static void usage(FILE *f)
               "  analyze   the same growth analysis, offline, on a recorded run\n"
               "  report    an HTML page with charts of a recorded run, comparison, fit or watch\n"
               "            recording\n"
+              "  history   the results kept from earlier comparisons, fits and runs; a workload's\n"
+              "            trend across interpreter versions; --check for CI\n"
               "\n"
               "Examples:\n"
               "  jitmem env\n"
@@ -37,6 +39,7 @@ static void usage(FILE *f)
               "  jitmem watch --match 'gunicorn' --limit 384M --listen 127.0.0.1:9464\n"
               "  jitmem analyze runs/r1\n"
               "  jitmem report runs/r1\n"
+              "  jitmem history --workload broad\n"
               "\n"
               "Run 'jitmem COMMAND --help' for a command's options; 'man jitmem' for the whole manual;\n"
               "'jitmem --version' for the version.\n"
@@ -77,6 +80,8 @@ int main(int argc, char **argv)
                 r = cmd_analyze(argc - 1, argv + 1);
         else if (strcmp(cmd, "report") == 0)
                 r = cmd_report(argc - 1, argv + 1);
+        else if (strcmp(cmd, "history") == 0)
+                r = cmd_history(argc - 1, argv + 1);
         else
                 return cli_usage_error(NULL, "unknown command '%s'", cmd);
         return r;

@@ -4,6 +4,7 @@
 #include "analysis.h"
 #include "compare.h"
 #include "growth.h"
+#include "history.h"
 #include "runfile.h"
 #include "svg.h"
 #include "util.h"
@@ -1124,6 +1125,8 @@ static int plain_name(const char *s)
         return 1;
 }
 
+static void section_history(FILE *f, json_t *cmp, const char *dir);
+
 /* A comparison of one interpreter (cmp: its jitmem.compare/1 document; charts' ids begin with
  * idp), its runs read from DIR/runs. */
 static int comparison_body(FILE *f, const char *dir, json_t *cmp, const char *idp, char *err, size_t err_size)
@@ -1325,6 +1328,7 @@ static int page_matrix(FILE *f, const char *dir, json_t *cmp, char *err, size_t 
                 if (rc < 0)
                         break;
         }
+        section_history(f, json_object_get(json_array_get(interps, 0), "comparison"), dir);
         page_end(f);
         return rc;
 }
@@ -1346,10 +1350,151 @@ static int page_comparison(FILE *f, const char *dir, char *err, size_t err_size)
                 page_begin(f, "jitmem report: comparison");
                 fputs("<h1>Comparison: the JIT off and on</h1>\n", f);
                 rc = comparison_body(f, dir, cmp, "", err, err_size);
+                section_history(f, cmp, dir);
                 page_end(f);
         }
         json_decref(cmp);
         return rc;
+}
+
+/* The history database report_write_db was given (NULL: the default path). */
+static const char *report_history_db;
+
+static void cell_signed_bytes(FILE *f, double v)
+{
+        char b[64];
+
+        if (!isfinite(v)) {
+                fputs("<td class=\"absent\">not measured</td>", f);
+                return;
+        }
+        svg_format(fabs(v), SVG_BYTES, b, sizeof(b));
+        fprintf(f, "<td class=\"n\">%s%s</td>", v < 0 ? "-" : "+", b);
+}
+
+/* The history's peak PSS, JIT off and on, by result (oldest first): each median with the
+ * interval of its runs (docs/history.md), for two results or more. */
+static void chart_history(FILE *f, json_t *rows)
+{
+        size_t n = json_array_size(rows), i;
+        double *x = calloc(n ? n : 1, sizeof(double)), *y[2] = { calloc(n ? n : 1, sizeof(double)), calloc(n ? n : 1, sizeof(double)) };
+        double ymax = 0;
+        struct svg_chart c;
+        json_t *row;
+
+        if (n < 2 || !x || !y[0] || !y[1])
+                goto out;
+        json_array_foreach(rows, i, row)
+        {
+                json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                x[i] = (double)(i + 1);
+                for (int m = 0; m < 2; m++) {
+                        json_t *iv = json_object_get(fig, m ? "on_interval" : "off_interval");
+                        y[m][i] = jreal(fig, MODE_NAME[m]);
+                        if (isfinite(y[m][i]) && y[m][i] > ymax)
+                                ymax = y[m][i];
+                        if (isfinite(jreal(iv, "high")) && jreal(iv, "high") > ymax)
+                                ymax = jreal(iv, "high");
+                }
+        }
+        if (!(ymax > 0))
+                goto out;
+        svg_chart_begin(&c, f, "chart-history", "Peak PSS of the workload's earlier comparisons", 0, (double)n + 1,
+                        SVG_COUNT, "result (oldest first)", 0, ymax, SVG_BYTES, "peak PSS (median)");
+        for (int m = 0; m < 2; m++) {
+                char series[32], label[32];
+                snprintf(series, sizeof(series), "history-%s", MODE_NAME[m]);
+                snprintf(label, sizeof(label), "JIT %s", MODE_NAME[m]);
+                svg_line(&c, series, MODE_NAME[m], label, MODE_COLOR[m], 0, x, y[m], n);
+                json_array_foreach(rows, i, row)
+                {
+                        json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                        json_t *iv = json_object_get(fig, m ? "on_interval" : "off_interval");
+                        const char *ver = jstr(json_object_get(row, "python"), "version");
+                        char title[160], b[64];
+                        if (!isfinite(y[m][i]))
+                                continue;
+                        svg_format(y[m][i], SVG_BYTES, b, sizeof(b));
+                        snprintf(title, sizeof(title), "result %zu, Python %s, JIT %s: %s (median of its runs)", i + 1,
+                                 ver ? ver : "unknown", MODE_NAME[m], b);
+                        svg_errorbar(&c, series, MODE_NAME[m], MODE_COLOR[m], x[i], y[m][i], jreal(iv, "low"),
+                                     jreal(iv, "high"), title);
+                }
+        }
+        svg_chart_end(&c);
+out:
+        free(x);
+        free(y[0]);
+        free(y[1]);
+}
+
+/* The other comparisons of the same workload in the history, read only: none, or no
+ * database, is no section. */
+static void section_history(FILE *f, json_t *cmp, const char *dir)
+{
+        struct history_filter flt = { 0 };
+        struct history *h = NULL;
+        char path[PATH_SIZE], subject[1024], err[512];
+        json_t *rows = NULL, *row;
+        size_t i;
+
+        if (report_history_db)
+                snprintf(path, sizeof(path), "%s", report_history_db);
+        else if (history_default_path(path, sizeof(path), err, sizeof(err)) < 0)
+                return;
+        history_subject_of(cmp, NULL, subject, sizeof(subject));
+        if (!subject[0] || history_open(path, HISTORY_READONLY, &h, err, sizeof(err)) < 0)
+                return;
+        flt.subject = subject;
+        flt.kind = "compare";
+        flt.dir = dir;
+        flt.limit = 50;
+        if (history_query(h, &flt, &rows, err, sizeof(err)) == 0 && json_array_size(rows) > 0) {
+                fputs("<h2>History of this workload</h2>\n<p>The other comparisons of ", f);
+                put(f, subject);
+                fprintf(f, " in the history (%zu, oldest first; <code>jitmem history --workload</code> shows them "
+                           "too).</p>\n<table>\n<tr><th>date (UTC)</th><th>Python</th><th>machine</th><th class=\"n\">peak PSS, "
+                           "JIT off</th><th class=\"n\">peak PSS, JIT on</th><th class=\"n\">JIT delta</th>"
+                           "<th>95%% interval</th><th>verdict</th></tr>\n",
+                        json_array_size(rows));
+                json_array_foreach(rows, i, row)
+                {
+                        json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes");
+                        json_t *ci = json_object_get(fig, "ci95");
+                        const char *ver = jstr(json_object_get(row, "python"), "version");
+                        char date[17];
+                        /* "2026-12-04T20:57:34.815Z" as "2026-12-04 20:57" (the heading says UTC) */
+                        snprintf(date, sizeof(date), "%s", jstr(row, "created") ? jstr(row, "created") : "");
+                        if (strlen(date) > 10)
+                                date[10] = ' ';
+                        fputs("<tr><td>", f);
+                        put(f, date);
+                        fputs("</td><td>", f);
+                        put(f, ver ? ver : (jstr(row, "label") ? jstr(row, "label") : "unknown"));
+                        fputs("</td><td>", f);
+                        put(f, jstr(json_object_get(row, "machine"), "hostname") ? jstr(json_object_get(row, "machine"), "hostname") : "");
+                        fputs("</td>", f);
+                        cell_value(f, jreal(fig, "off"), SVG_BYTES);
+                        cell_value(f, jreal(fig, "on"), SVG_BYTES);
+                        cell_signed_bytes(f, jreal(fig, "delta"));
+                        if (json_is_number(json_array_get(ci, 0)) && json_is_number(json_array_get(ci, 1))) {
+                                char a[64], z[64];
+                                double lo = json_number_value(json_array_get(ci, 0)), hi = json_number_value(json_array_get(ci, 1));
+                                svg_format(fabs(lo), SVG_BYTES, a, sizeof(a));
+                                svg_format(fabs(hi), SVG_BYTES, z, sizeof(z));
+                                fprintf(f, "<td>%s%s to %s%s</td>", lo < 0 ? "-" : "+", a, hi < 0 ? "-" : "+", z);
+                        } else {
+                                fputs("<td class=\"absent\">none (too few runs)</td>", f);
+                        }
+                        fputs("<td>", f);
+                        put(f, jstr(row, "verdict") ? jstr(row, "verdict") : "");
+                        fputs("</td></tr>\n", f);
+                }
+                fputs("</table>\n", f);
+                chart_history(f, rows);
+        }
+        json_decref(rows);
+        history_close(h);
 }
 
 /* ---- a fit ---- */
@@ -1676,6 +1821,16 @@ static const struct report_kind {
         { "comparison", "comparison.json", page_comparison },
         { "run", "samples.csv", page_run },
 };
+
+int report_write_db(const char *dir, const char *html_path, const char *history_db, char *err, size_t err_size)
+{
+        int r;
+
+        report_history_db = history_db;
+        r = report_write(dir, html_path, err, err_size);
+        report_history_db = NULL;
+        return r;
+}
 
 int report_write(const char *dir, const char *html_path, char *err, size_t err_size)
 {

@@ -11,4 +11,8 @@
  * html_path atomically. Returns 0, or -errno with err set to one sentence. */
 int report_write(const char *dir, const char *html_path, char *err, size_t err_size);
 
+/* report_write(), the history of a comparison's workload read from history_db (NULL: the
+ * default path, history_default_path()); no database, or none readable, is no section. */
+int report_write_db(const char *dir, const char *html_path, const char *history_db, char *err, size_t err_size);
+
 #endif

@@ -13,6 +13,8 @@ passed=0
 failed=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitmem-e2e.XXXXXX")
 trap 'rm -rf "$TMP_TOP"' EXIT
+# compare and fit append to the history: the test's own, never the user's (docs/history.md)
+export JITMEM_HISTORY_DB="$TMP/history.db"
 
 # The JIT-enabled interpreters the JIT checks run against: JITMEM_TEST_PYTHON names one, or
 # several separated by ':'. A script runs its JIT checks once per interpreter between

@@ -10,12 +10,13 @@ declare -A MAY=(
         [kernel]="kernel base"
         [rundir]="rundir kernel base"
         [record]="record rundir kernel base"
+        [history]="history record rundir kernel base"
         [judge]="judge rundir base"
         [net]="net base"
         [experiment]="experiment net judge record rundir kernel base"
         [live]="live net judge record rundir kernel base"
-        [report]="report experiment live net judge record rundir kernel base"
-        [cli]="cli report live experiment net judge record rundir kernel base"
+        [report]="report history experiment live net judge record rundir kernel base"
+        [cli]="cli report history live experiment net judge record rundir kernel base"
 )
 layers=$(cd src && ls -d */ | tr -d /)
 check_eq "src/ holds the layers the table names, and nothing else" "$(echo $layers | tr ' ' '\n' | sort | tr '\n' ' ')" \
