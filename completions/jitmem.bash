@@ -45,7 +45,7 @@ _jitmem_options()
                 args='-o --out --db' ;;
         history)
                 flags='--json --check -h --help'
-                args='--db -w --workload -p --python-version -k --kind -n --limit --add' ;;
+                args='--db -w --workload -p --python-version -k --kind -n --limit --add --pyperf' ;;
         esac
         # Unquoted: the lists are split into words.
         # shellcheck disable=SC2086

@@ -47,6 +47,9 @@ static void history_usage(FILE *f)
               "                             95% interval; says which figure and by how much\n"
               "      --add DIR              adds the result in DIR (a comparison, fit or run directory)\n"
               "                             to the history, as compare and fit do when they end\n"
+              "      --pyperf PREFIX        writes the selected comparisons' runs in pyperf's JSON format,\n"
+              "                             a file per result and mode, PREFIX-ID-VERSION-off.json and\n"
+              "                             -on.json, for python3 -m pyperf compare_to (docs/pyperf.md)\n"
               "  -h, --help                 this help\n"
               "\n"
               "Examples:\n"
@@ -54,6 +57,7 @@ static void history_usage(FILE *f)
               "  jitmem history --workload broad --python-version 3.15\n"
               "  jitmem history --check --workload broad    # in CI, after jitmem compare\n"
               "  jitmem history --add jitmem-compare-20260101-120000\n"
+              "  jitmem history --workload broad --pyperf out/broad-\n"
               "\n"
               "Exit status: 0; 1 the database cannot be read (or, --add, written), or --check found a\n"
               "workload worse than before; 2 usage.\n",
@@ -61,7 +65,7 @@ static void history_usage(FILE *f)
 }
 
 struct history_cli {
-        const char *db, *add;
+        const char *db, *add, *pyperf;
         struct history_filter flt;
         int json, check;
         char path[4096];
@@ -228,6 +232,7 @@ static int parse(struct history_cli *s, int argc, char **argv)
                 { "json", no_argument, NULL, 'j' },
                 { "check", no_argument, NULL, 'c' },
                 { "add", required_argument, NULL, 'a' },
+                { "pyperf", required_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -270,6 +275,11 @@ static int parse(struct history_cli *s, int argc, char **argv)
                                 return CLI_EXIT_USAGE;
                         s->add = optarg;
                         break;
+                case 'P':
+                        if (cli_empty_value("history", "--pyperf", optarg, "a file prefix"))
+                                return CLI_EXIT_USAGE;
+                        s->pyperf = optarg;
+                        break;
                 case 'h':
                         history_usage(stdout);
                         return cli_close_stdout() < 0 ? CLI_EXIT_FAILURE : -2;
@@ -281,6 +291,10 @@ static int parse(struct history_cli *s, int argc, char **argv)
                 return cli_usage_error("history", "unexpected argument '%s'", argv[optind]);
         if (s->add && (s->check || s->json || s->flt.subject || s->flt.python_version || s->flt.kind || s->flt.limit))
                 return cli_usage_error("history", "--add takes no other option but --db");
+        if (s->pyperf && (s->check || s->json || s->add))
+                return cli_usage_error("history", "--pyperf takes the options that select results, not --check, --json or --add");
+        if (s->pyperf && s->flt.kind && strcmp(s->flt.kind, "compare") != 0)
+                return cli_usage_error("history", "--pyperf exports comparisons: --kind compare or none");
         return -1;
 }
 
@@ -301,6 +315,56 @@ static int add(struct history_cli *s)
         fprintf(stderr, "history: %d result%s of %s added to %s\n", r, r == 1 ? "" : "s",
                 cli_text(s->add, safe2, sizeof(safe2)), cli_text(s->path, safe, sizeof(safe)));
         return CLI_EXIT_OK;
+}
+
+/* --pyperf: the selected comparisons' runs in pyperf's format, each result labelled by its id and
+ * its interpreter's version. Returns the exit status. */
+static int export_pyperf(struct history_cli *s, struct history *h)
+{
+        json_t *rows = NULL, *docs = NULL, *row;
+        const char **labels = NULL;
+        json_t **items = NULL;
+        char err[1024], safe[CLI_TEXT_SIZE], (*text)[64] = NULL;
+        size_t i, n;
+        int r, code = CLI_EXIT_FAILURE;
+
+        s->flt.kind = "compare";
+        r = history_query(h, &s->flt, &rows, err, sizeof(err));
+        if (r == 0)
+                r = history_documents(h, &s->flt, &docs, err, sizeof(err));
+        if (r < 0) {
+                cli_error("%s", cli_text(err, safe, sizeof(safe)));
+                goto out;
+        }
+        n = json_array_size(docs);
+        if (n == 0 || n != json_array_size(rows)) {
+                cli_error(n == 0 ? "no comparison in the history matches: nothing to export"
+                                 : "the history changed while it was read: try again");
+                goto out;
+        }
+        labels = calloc(n, sizeof(*labels));
+        text = calloc(n, sizeof(*text));
+        items = calloc(n, sizeof(*items));
+        if (!labels || !text || !items) {
+                cli_error("out of memory");
+                goto out;
+        }
+        json_array_foreach(rows, i, row)
+        {
+                const char *v = jstr(json_object_get(row, "python"), "version");
+                snprintf(text[i], sizeof(text[i]), "%lld-%.40s", (long long)json_integer_value(json_object_get(row, "id")),
+                         v ? v : "unknown");
+                labels[i] = text[i];
+                items[i] = json_array_get(docs, i);
+        }
+        code = cli_write_pyperf(items, labels, n, s->pyperf) > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+out:
+        free(items);
+        free(labels);
+        free(text);
+        json_decref(rows);
+        json_decref(docs);
+        return code;
 }
 
 int cmd_history(int argc, char **argv)
@@ -328,6 +392,10 @@ int cmd_history(int argc, char **argv)
                 rows = json_array(); /* no history yet: nothing to show, not an error */
                 if (!s.json)
                         fprintf(stderr, "history: no results yet in %s\n", cli_text(s.path, safe, sizeof(safe)));
+        } else if (r == 0 && s.pyperf) {
+                code = export_pyperf(&s, h);
+                history_close(h);
+                return code;
         } else if (r == 0) {
                 r = history_query(h, &s.flt, &rows, err, sizeof(err));
         }

@@ -207,4 +207,26 @@ else
         skip "fit could not run here ($(tail -n 1 "$TMP/fit.err")): its append to the history is not checked"
 fi
 
+# ---- --pyperf: the selected comparisons in pyperf's format, a file per result and mode ----
+db="$TMP/pyperf.db"
+"$JITMEM" history --db "$db" --add "$C1" 2>/dev/null
+"$JITMEM" history --db "$db" --add "$C2" 2>/dev/null
+mkdir -p "$TMP/pp"
+"$JITMEM" history --db "$db" --pyperf "$TMP/pp/h" >/dev/null 2>"$TMP/pp.err"
+check_eq "history --pyperf: exits 0" $? 0
+names=$(cd "$TMP/pp" && ls | tr '\n' ' ')
+v1=$(jget "$C1/comparison.json" "(d['python'] or {}).get('version', 'unknown')")
+check "history --pyperf: files named by each result's id and version ($names)" -- \
+        test "$(cd "$TMP/pp" && ls h-1-"$v1"-off.json h-1-"$v1"-on.json | wc -l)" = 2
+check "history --pyperf: the matrix's interpreters, a result each (results 2 and 3)" -- \
+        test "$(cd "$TMP/pp" && ls h-2-*-off.json h-3-*-off.json | wc -l)" = 2
+"$PY" "$(dirname "$0")/pyperf_check.py" "$TMP"/pp/*.json >"$TMP/pp.check" 2>&1
+ok $? "history --pyperf: every file keeps pyperf's rules ($(tr '\n' ' ' <"$TMP/pp.check" | cut -c1-200))"
+jcheck "history --pyperf: the first result's runs, the JIT on" "$TMP/pp/h-1-$v1-on.json" "d['metadata']['python_jit'] == '1' and len(d['benchmarks'][0]['runs']) == 3"
+"$JITMEM" history --db "$db" --workload no-such-workload --pyperf "$TMP/pp/none" >/dev/null 2>"$TMP/pp0.err"
+check_eq "history --pyperf with nothing selected: exits 1" $? 1
+check "history --pyperf with nothing selected: says so" -- grep -q "no comparison in the history matches: nothing to export" "$TMP/pp0.err"
+"$JITMEM" history --db "$db" --pyperf "$TMP/pp/x" --check >/dev/null 2>&1
+check_eq "history --pyperf with --check: usage error" $? 2
+
 finish test_history
