@@ -818,6 +818,34 @@ static void row_dir(struct row *r, const char *dir)
                 snprintf(r->dir, sizeof(r->dir), "%s", dir);
 }
 
+/* A result directory holds one result: what the history has of dir (a kind's) is removed in the
+ * transaction that adds it again (a comparison resumed once complete, a result --add'ed twice),
+ * with its figures, experiment and differences. Returns 0 or -errno with err set. */
+static int replace_dir(struct history *h, const char *dir, const char *kind, char *err, size_t err_size)
+{
+        static const char *const sql[] = {
+                "DELETE FROM differences WHERE experiment IN (SELECT experiment FROM results WHERE dir = ?1 AND kind = ?2)",
+                "DELETE FROM experiments WHERE id IN (SELECT experiment FROM results WHERE dir = ?1 AND kind = ?2)",
+                "DELETE FROM results WHERE dir = ?1 AND kind = ?2", /* figures: ON DELETE CASCADE */
+        };
+        struct row r;
+
+        row_dir(&r, dir);
+        for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+                sqlite3_stmt *st = NULL;
+                int rc = sqlite3_prepare_v2(h->db, sql[i], -1, &st, NULL);
+                if (rc == SQLITE_OK) {
+                        bind_text(st, 1, r.dir);
+                        bind_text(st, 2, kind);
+                        rc = sqlite3_step(st);
+                }
+                sqlite3_finalize(st);
+                if (rc != SQLITE_DONE)
+                        return say(h->db, rc, h->path, "replacing the directory's earlier result", err, err_size);
+        }
+        return 0;
+}
+
 /* The options of a compare/1 document: what decides how it ran and what it judged. */
 static json_t *compare_options(json_t *doc)
 {
@@ -832,8 +860,9 @@ static json_t *compare_options(json_t *doc)
 }
 
 /* One interpreter's compare/1 document as a row, its figures with it. */
-static int add_compare_row(struct history *h, json_t *doc, json_t *python, const char *label, const char *experiment,
-                           json_t *meta, const char *dir, const struct history_extra *x, char *err, size_t err_size)
+static int add_compare_row(struct history *h, json_t *doc, json_t *python, const char *label, int both_modes,
+                           const char *experiment, json_t *meta, const char *dir, const struct history_extra *x, char *err,
+                           size_t err_size)
 {
         struct row r;
         int64_t id = 0;
@@ -847,7 +876,7 @@ static int add_compare_row(struct history *h, json_t *doc, json_t *python, const
         history_subject_of(doc, r.workload, r.subject, sizeof(r.subject));
         r.command = json_object_get(doc, "command");
         r.options = x && x->options ? json_incref(x->options) : compare_options(doc);
-        r.jit_mode = "off,on";
+        r.jit_mode = both_modes ? "off,on" : "off";
         r.python = python ? python : json_object_get(doc, "python");
         if (!json_is_object(r.python))
                 r.python = json_object_get(meta, "python");
@@ -970,7 +999,9 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                 meta = first_run_meta(doc, dir);
                 r = begin(h, err, err_size);
                 if (r == 0)
-                        r = add_compare_row(h, doc, NULL, NULL, experiment, meta, dir, x, err, err_size);
+                        r = replace_dir(h, dir, "compare", err, err_size);
+                if (r == 0)
+                        r = add_compare_row(h, doc, NULL, NULL, 1, experiment, meta, dir, x, err, err_size);
                 n = 1;
         } else if (is_schema(doc, "jitmem.compare/2")) {
                 if ((r = not_complete(doc, "comparison", err, err_size)) < 0)
@@ -980,7 +1011,8 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                 {
                         json_t *c = json_object_get(it, "comparison");
                         if (!is_schema(c, "jitmem.compare/1")) {
-                                util_say(err, err_size, "interpreter %zu of the comparison has no jitmem.compare/1 document", i);
+                                util_say(err, err_size, "interpreter %zu of the comparison has no jitmem.compare/1 document", i + 1);
+                                json_decref(meta);
                                 return -EINVAL;
                         }
                         if (!meta)
@@ -991,6 +1023,8 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                         return -EINVAL;
                 }
                 r = begin(h, err, err_size);
+                if (r == 0)
+                        r = replace_dir(h, dir, "compare", err, err_size);
                 json_array_foreach(interps, i, it)
                 {
                         json_t *c = json_object_get(it, "comparison");
@@ -999,8 +1033,10 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                                 break;
                         if (!xx.workload)
                                 xx.workload = jstr(doc, "workload");
-                        r = add_compare_row(h, c, json_object_get(it, "python"), jstr(it, "label"), experiment, meta, dir,
-                                            &xx, err, err_size);
+                        /* an interpreter without a JIT ran with it off only */
+                        r = add_compare_row(h, c, json_object_get(it, "python"), jstr(it, "label"),
+                                            !json_is_false(json_object_get(it, "jit")), experiment, meta, dir, &xx, err,
+                                            err_size);
                         n++;
                 }
                 if (r == 0)
@@ -1053,6 +1089,8 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
         rw.document = doc;
         row_dir(&rw, dir);
         r = begin(h, err, err_size);
+        if (r == 0)
+                r = replace_dir(h, dir, "fit", err, err_size);
         if (r == 0)
                 r = insert_row(h, &rw, &id, err, err_size);
         if (r == 0)
@@ -1133,6 +1171,8 @@ int history_add_run(struct history *h, json_t *summary, json_t *meta, const char
         rw.document = summary;
         row_dir(&rw, dir);
         r = begin(h, err, err_size);
+        if (r == 0)
+                r = replace_dir(h, dir, "run", err, err_size);
         if (r == 0)
                 r = insert_row(h, &rw, &id, err, err_size);
         if (r == 0)

@@ -7,13 +7,17 @@
 
 C1=tests/data/compare/fakejit-debug
 C2=tests/data/compare/matrix-v2
+# A result directory holds one result, and adding it again replaces it: each append below adds
+# a copy of its own (copy_of SRC NAME prints the copy's path).
+copy_of() { cp -r "$1" "$TMP/copy-$2" && echo "$TMP/copy-$2"; }
 # rows and integrity through Python's sqlite3, apart from jitmem's own reading
 dbq() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
 
 # ---- kill -9 inside the transaction: earlier results whole, the new one absent ----
 db="$TMP/kill.db"
-for i in 1 2 3; do "$JITMEM" history --db "$db" --add "$C1" 2>/dev/null; done
-JITMEM_HISTORY_TEST_PAUSE="$TMP/paused" "$JITMEM" history --db "$db" --add "$C2" 2>/dev/null &
+for i in 1 2 3; do "$JITMEM" history --db "$db" --add "$(copy_of "$C1" k$i)" 2>/dev/null; done
+k4=$(copy_of "$C2" k4)
+JITMEM_HISTORY_TEST_PAUSE="$TMP/paused" "$JITMEM" history --db "$db" --add "$k4" 2>/dev/null &
 pid=$!
 for _ in $(seq 300); do [ -e "$TMP/paused" ] && break; sleep 0.1; done
 check "the writer reached its pause inside the transaction" -- test -e "$TMP/paused"
@@ -25,13 +29,14 @@ check_eq "... no experiment of the killed writer" "$(dbq "$db" 'SELECT count(*) 
 "$JITMEM" history --db "$db" >"$TMP/kill.txt" 2>&1
 ok $? "jitmem history reads it after the kill"
 check_eq "jitmem history lists the three" "$(grep -c 'GO WITH CONDITIONS' "$TMP/kill.txt")" 3
-"$JITMEM" history --db "$db" --add "$C2" 2>/dev/null
+"$JITMEM" history --db "$db" --add "$k4" 2>/dev/null
 ok $? "an append after the kill works"
 check_eq "... and adds both interpreters" "$(dbq "$db" 'SELECT count(*) FROM results')" 5
 
 # killed at arbitrary points (no pause): each matrix append is whole (2 rows) or absent
 for i in $(seq 12); do
-        "$JITMEM" history --db "$db" --add "$C2" 2>/dev/null &
+        kr=$(copy_of "$C2" kr$i)
+        "$JITMEM" history --db "$db" --add "$kr" 2>/dev/null &
         pid=$!
         sleep "0.0$((RANDOM % 10))"
         { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
@@ -44,11 +49,11 @@ check_eq "... and every experiment with its rows" \
 
 # ---- two writers at once: every append there, none refused as locked ----
 db="$TMP/two.db"
-"$JITMEM" history --db "$db" --add "$C1" 2>/dev/null
-writer() { for _ in $(seq 15); do "$JITMEM" history --db "$db" --add "$1" 2>>"$TMP/two.err" || echo fail >>"$TMP/two.fail"; done; }
-writer "$C1" &
+"$JITMEM" history --db "$db" --add "$(copy_of "$C1" t0)" 2>/dev/null
+writer() { for i in $(seq 15); do "$JITMEM" history --db "$db" --add "$(copy_of "$1" "$2$i")" 2>>"$TMP/two.err" || echo fail >>"$TMP/two.fail"; done; }
+writer "$C1" w1- &
 w1=$!
-writer "$C2" &
+writer "$C2" w2- &
 w2=$!
 wait "$w1" "$w2"
 check "two writers: no append failed" -- test ! -e "$TMP/two.fail"
@@ -140,11 +145,11 @@ check_eq "--check --json: the worse figure" "$(jget "$TMP/ck1.json" "[f['by'] fo
 "$JITMEM" history --db "$db" --check --python-version 3.14 >"$TMP/ck2.txt" 2>&1
 check_eq "--check of 3.14 alone: one result, exit 0" $? 0
 check "... says there is no previous result" -- grep -q "no previous result on the same machine" "$TMP/ck2.txt"
-"$JITMEM" history --db "$db" --add "$C1" 2>/dev/null
-"$JITMEM" history --db "$db" --add "$C1" 2>/dev/null
-subj="$FIX/fakejit"
+ck1=$(copy_of "$C1" ck1)
+"$JITMEM" history --db "$db" --add "$ck1" 2>/dev/null
+"$JITMEM" history --db "$db" --add "$(copy_of "$C1" ck2)" 2>/dev/null
 "$JITMEM" history --db "$db" --check --workload "/work/main/build/fixtures/fakejit --units 200 --debug-image 32768" >"$TMP/ck3.txt" 2>&1
-check_eq "--check of the same result twice: exit 0" $? 0
+check_eq "--check of two copies of the same result: exit 0" $? 0
 check "... says it is fine" -- grep -q "fine, no figure worse by more than its interval" "$TMP/ck3.txt"
 "$JITMEM" history --db "$db" --check >/dev/null 2>&1
 check_eq "--check of every workload: broad is worse, exit 1" $? 1
@@ -160,8 +165,13 @@ cp -r "$C1" "$TMP/fj"
 check_eq "the report lists the two earlier results of the same command" \
         "$(sed -n '/History of this workload/,/<\/table>/p' "$TMP/fj/report.html" | grep -c '^<tr><td>')" 2
 check "... and charts them" -- grep -q 'id="chart-history"' "$TMP/fj/report.html"
-"$JITMEM" report --db "$db" "$C1" -o "$TMP/self.html" >/dev/null 2>&1
-check "a result's own rows are not its history" -- sh -c "! grep -q 'History of this workload' '$TMP/self.html'"
+"$JITMEM" report --db "$db" "$ck1" -o "$TMP/self.html" >/dev/null 2>&1
+check_eq "a result's own rows are not its history (the other copy is)" \
+        "$(sed -n '/History of this workload/,/<\/table>/p' "$TMP/self.html" | grep -c '^<tr><td>')" 1
+n=$(dbq "$db" 'SELECT count(*) FROM results')
+"$JITMEM" history --db "$db" --add "$ck1" 2>/dev/null
+check_eq "a directory added again replaces its result (rows: $n)" "$(dbq "$db" 'SELECT count(*) FROM results')" "$n"
+check_eq "... its figures with it" "$(dbq "$db" 'SELECT count(*) FROM figures WHERE result_id NOT IN (SELECT id FROM results)')" 0
 "$JITMEM" history --db "$db" --kind nope >/dev/null 2>&1
 check_eq "a bad --kind is a usage error" $? 2
 
@@ -176,6 +186,9 @@ check_eq "... with its directory" "$(dbq "$JITMEM_HISTORY_DB" "SELECT dir FROM r
 check_eq "... and its peak PSS with the JIT on, as comparison.json has it" \
         "$(dbq "$JITMEM_HISTORY_DB" "SELECT CAST(on_median AS INTEGER) FROM figures WHERE name = 'peak_pss_bytes'")" \
         "$(jget "$TMP/cmp1/comparison.json" "int(d['metrics']['peak_pss_bytes']['on'])")"
+"$JITMEM" compare --runs 3 --interval 20ms --resume --no-report --out "$TMP/cmp1" -- "$FJ" --units 100 >/dev/null 2>&1
+ok $? "compare --resume of the complete comparison"
+check_eq "... replaces its result, not a second one" "$(dbq "$JITMEM_HISTORY_DB" "SELECT count(*) FROM results WHERE kind = 'compare'")" 1
 "$JITMEM" compare --runs 3 --interval 20ms --no-history --no-report --out "$TMP/cmp2" -- "$FJ" --units 100 >/dev/null 2>&1
 check_eq "--no-history adds nothing" "$(dbq "$JITMEM_HISTORY_DB" "SELECT count(*) FROM results")" 1
 "$JITMEM" compare --runs 3 --interval 20ms --out "$TMP/cmp3" -- "$FJ" --units 100 >/dev/null 2>&1
