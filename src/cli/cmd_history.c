@@ -82,6 +82,13 @@ static double jnum(json_t *o, const char *key)
         return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A string of a stored document (its bytes are the history's, any bytes) made safe to print
+ * into b (cut to fit), or dash when there is none. */
+static const char *safe_or_dash(const char *s, char *b, size_t size)
+{
+        return s ? cli_text(s, b, size) : "-";
+}
+
 /* A figure in its unit: bytes for people, seconds with 4 digits, else the number. */
 static const char *fmt(double v, const char *unit, int sign, char *b, size_t size)
 {
@@ -118,10 +125,11 @@ static void print_table(json_t *rows)
         {
                 json_t *py = json_object_get(row, "python"), *fig = row_peak(row), *ci = json_object_get(fig, "ci95");
                 char date[17], off[32], on[32], d[32], lo[32], hi[32], delta[96], subj[4 * 20 + 1], s2[CLI_TEXT_SIZE];
+                char t_ver[64], t_jit[64], t_kind[32], t_verdict[64], t_date[64];
                 size_t cols;
                 const char *ver = jstr(py, "version") ? jstr(py, "version") : jstr(row, "label");
 
-                snprintf(date, sizeof(date), "%s", jstr(row, "created") ? jstr(row, "created") : "");
+                snprintf(date, sizeof(date), "%s", safe_or_dash(jstr(row, "created"), t_date, sizeof(t_date)));
                 if (strlen(date) > 10)
                         date[10] = ' ';
                 cols = util_fit_command(jstr(row, "subject") ? jstr(row, "subject") : "", 20, subj, sizeof(subj));
@@ -133,11 +141,12 @@ static void print_table(json_t *rows)
                 else
                         snprintf(delta, sizeof(delta), "%s", d);
                 printf("%4lld  %-16s  %-7s  %s%*s  %-10s  %-9s  %10s  %10s  %-34s  %-18s  %s\n",
-                       (long long)jnum(row, "id"), date, jstr(row, "kind") ? jstr(row, "kind") : "", subj,
-                       (int)(cols < 20 ? 20 - cols : 0), "", ver ? ver : "-", jstr(py, "jit") ? jstr(py, "jit") : "-",
+                       (long long)jnum(row, "id"), date, safe_or_dash(jstr(row, "kind"), t_kind, sizeof(t_kind)), subj,
+                       (int)(cols < 20 ? 20 - cols : 0), "", safe_or_dash(ver, t_ver, sizeof(t_ver)),
+                       safe_or_dash(jstr(py, "jit"), t_jit, sizeof(t_jit)),
                        fmt(jnum(fig, "off"), "bytes", 0, off, sizeof(off)),
                        fmt(jnum(fig, "on"), "bytes", 0, on, sizeof(on)), delta,
-                       jstr(row, "verdict") ? jstr(row, "verdict") : "-",
+                       safe_or_dash(jstr(row, "verdict"), t_verdict, sizeof(t_verdict)),
                        cli_text(jstr(row, "dir") ? jstr(row, "dir") : "", s2, sizeof(s2)));
         }
 }
@@ -160,15 +169,15 @@ static void print_trend(json_t *trend, const char *subject)
         {
                 json_t *fig = json_object_get(json_object_get(row, "figures"), "peak_pss_bytes"),
                        *ch = json_object_get(row, "change");
-                char date[17], on[32], c1[32], d[32], c2[32];
+                char date[17], on[32], c1[32], d[32], c2[32], t_ver[64], t_date[64];
                 const char *ver = jstr(json_object_get(row, "python"), "version");
                 if (!jstr(row, "kind") || strcmp(jstr(row, "kind"), "compare") != 0)
                         continue;
-                snprintf(date, sizeof(date), "%s", jstr(row, "created") ? jstr(row, "created") : "");
+                snprintf(date, sizeof(date), "%s", safe_or_dash(jstr(row, "created"), t_date, sizeof(t_date)));
                 if (strlen(date) > 10)
                         date[10] = ' ';
                 printf("%4lld  %-10s  %-16s  %10s  %12s  %12s  %12s\n", (long long)jnum(row, "id"),
-                       ver ? ver : (jstr(row, "label") ? jstr(row, "label") : "-"), date,
+                       safe_or_dash(ver ? ver : jstr(row, "label"), t_ver, sizeof(t_ver)), date,
                        fmt(jnum(fig, "on"), "bytes", 0, on, sizeof(on)), fmt(jnum(ch, "peak_pss_on_bytes"), "bytes", 1, c1, sizeof(c1)),
                        fmt(jnum(fig, "delta"), "bytes", 1, d, sizeof(d)), fmt(jnum(ch, "jit_delta_bytes"), "bytes", 1, c2, sizeof(c2)));
         }
@@ -177,8 +186,9 @@ static void print_trend(json_t *trend, const char *subject)
 static void print_ref(json_t *ref)
 {
         const char *ver = jstr(ref, "python_version") ? jstr(ref, "python_version") : jstr(ref, "label");
-        printf("result %lld (%s, %s)", (long long)jnum(ref, "id"), ver ? ver : "unknown Python",
-               jstr(ref, "created") ? jstr(ref, "created") : "");
+        char t_ver[64], t_date[64];
+        printf("result %lld (%s, %s)", (long long)jnum(ref, "id"), ver ? cli_text(ver, t_ver, sizeof(t_ver)) : "unknown Python",
+               jstr(ref, "created") ? cli_text(jstr(ref, "created"), t_date, sizeof(t_date)) : "");
 }
 
 static void print_check(json_t *findings)
@@ -192,7 +202,9 @@ static void print_check(json_t *findings)
         json_array_foreach(findings, i, fd)
         {
                 const char *status = jstr(fd, "status");
-                printf("%s on %s: ", cli_text(jstr(fd, "subject"), safe, sizeof(safe)), jstr(fd, "machine"));
+                char t_machine[256];
+                printf("%s on %s: ", cli_text(jstr(fd, "subject") ? jstr(fd, "subject") : "", safe, sizeof(safe)),
+                       safe_or_dash(jstr(fd, "machine"), t_machine, sizeof(t_machine)));
                 print_ref(json_object_get(fd, "newer"));
                 if (json_is_null(json_object_get(fd, "older"))) {
                         printf(": no previous result on the same machine, nothing to check against\n");
@@ -321,7 +333,7 @@ static int add(struct history_cli *s)
  * its interpreter's version. Returns the exit status. */
 static int export_pyperf(struct history_cli *s, struct history *h)
 {
-        json_t *rows = NULL, *docs = NULL, *row;
+        json_t *docs = NULL, *row;
         const char **labels = NULL;
         json_t **items = NULL;
         char err[1024], safe[CLI_TEXT_SIZE], (*text)[64] = NULL;
@@ -329,17 +341,14 @@ static int export_pyperf(struct history_cli *s, struct history *h)
         int r, code = CLI_EXIT_FAILURE;
 
         s->flt.kind = "compare";
-        r = history_query(h, &s->flt, &rows, err, sizeof(err));
-        if (r == 0)
-                r = history_documents(h, &s->flt, &docs, err, sizeof(err));
+        r = history_documents(h, &s->flt, &docs, err, sizeof(err));
         if (r < 0) {
                 cli_error("%s", cli_text(err, safe, sizeof(safe)));
                 goto out;
         }
         n = json_array_size(docs);
-        if (n == 0 || n != json_array_size(rows)) {
-                cli_error(n == 0 ? "no comparison in the history matches: nothing to export"
-                                 : "the history changed while it was read: try again");
+        if (n == 0) {
+                cli_error("no comparison in the history matches: nothing to export");
                 goto out;
         }
         labels = calloc(n, sizeof(*labels));
@@ -349,20 +358,19 @@ static int export_pyperf(struct history_cli *s, struct history *h)
                 cli_error("out of memory");
                 goto out;
         }
-        json_array_foreach(rows, i, row)
+        json_array_foreach(docs, i, row)
         {
-                const char *v = jstr(json_object_get(row, "python"), "version");
+                const char *v = jstr(row, "python_version");
                 snprintf(text[i], sizeof(text[i]), "%lld-%.40s", (long long)json_integer_value(json_object_get(row, "id")),
                          v ? v : "unknown");
                 labels[i] = text[i];
-                items[i] = json_array_get(docs, i);
+                items[i] = json_object_get(row, "document");
         }
         code = cli_write_pyperf(items, labels, n, s->pyperf) > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 out:
         free(items);
         free(labels);
         free(text);
-        json_decref(rows);
         json_decref(docs);
         return code;
 }
@@ -388,6 +396,11 @@ int cmd_history(int argc, char **argv)
         if (s.add)
                 return add(&s);
         r = history_open(s.path, HISTORY_READONLY, &h, err, sizeof(err));
+        if (r == -ENOENT && s.pyperf) {
+                cli_error("no comparison in the history matches: nothing to export (%s does not exist)",
+                          cli_text(s.path, safe, sizeof(safe)));
+                return CLI_EXIT_FAILURE;
+        }
         if (r == -ENOENT) {
                 rows = json_array(); /* no history yet: nothing to show, not an error */
                 if (!s.json)

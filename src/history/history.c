@@ -1473,13 +1473,15 @@ int history_documents(struct history *h, const struct history_filter *f, json_t 
                 ff = *f;
         if (!ff.kind)
                 ff.kind = "compare";
-        r = select_rows(h, &ff, "python_version, document", &st, err, err_size);
+        r = select_rows(h, &ff, "python_version, document, id", &st, err, err_size);
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (ff.python_version && !history_version_matches((const char *)sqlite3_column_text(st, 0), ff.python_version))
+                const char *v = (const char *)sqlite3_column_text(st, 0);
+                if (ff.python_version && !history_version_matches(v, ff.python_version))
                         continue;
                 if (ff.limit && n >= ff.limit)
                         break;
-                prepend(docs, col_json(st, 1));
+                prepend(docs, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 2), "python_version",
+                                        v ? jsonout_text(v) : json_null(), "document", col_json(st, 1)));
                 n++;
         }
         if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)

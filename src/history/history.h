@@ -85,8 +85,9 @@ struct history_filter {
  * "results"): each row's columns and its "figures" object. Returns 0 with *ret, or -errno. */
 int history_query(struct history *h, const struct history_filter *f, json_t **ret, char *err, size_t err_size);
 
-/* The stored documents of the selected results (each a jitmem.compare/1, fit or run summary),
- * oldest first, as a new JSON array; kind defaults to compare. For exporters. */
+/* The stored documents of the selected results, oldest first, as a new JSON array of
+ * {"id", "python_version", "document" (a jitmem.compare/1, fit.json or a run's summary)}, read in
+ * one query; kind defaults to compare. For exporters. */
 int history_documents(struct history *h, const struct history_filter *f, json_t **ret, char *err, size_t err_size);
 
 /* Whether version is prefix or begins with it followed by a non-digit. */

@@ -242,4 +242,24 @@ check "history --pyperf with nothing selected: says so" -- grep -q "no compariso
 "$JITMEM" history --db "$db" --pyperf "$TMP/pp/x" --check >/dev/null 2>&1
 check_eq "history --pyperf with --check: usage error" $? 2
 
+# ---- text from the stored documents is escaped on the terminal ----
+db="$TMP/esc.db"
+esc=$(copy_of "$C2" esc)
+"$PY" - "$esc/comparison.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+c = d["interpreters"][1]["comparison"]
+c["python"]["version"] = "3.15\x1b]0;title\x07"
+c["verdict"]["overall"] = "GO\x1b[2J"
+d["interpreters"][1]["python"]["version"] = c["python"]["version"]
+json.dump(d, open(p, "w"))
+PY
+"$JITMEM" history --db "$db" --add "$esc" 2>/dev/null
+"$JITMEM" history --db "$db" --workload broad >"$TMP/esc.txt" 2>&1
+check "the table and the trend print no escape byte from a document" -- sh -c "! grep -q \"\$(printf '\033')\" '$TMP/esc.txt'"
+check "... they show it escaped" -- grep -q '3.15\\x1b\]0;title\\x07' "$TMP/esc.txt"
+"$JITMEM" history --db "$TMP/none.db" --pyperf "$TMP/pp/none" >/dev/null 2>"$TMP/ppn.err"
+check_eq "history --pyperf with no database: exits 1" $? 1
+check "... and says why" -- grep -q "nothing to export (.*none.db does not exist)" "$TMP/ppn.err"
+
 finish test_history
