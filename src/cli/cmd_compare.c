@@ -440,6 +440,15 @@ static void print_matrix(const struct compare_result *c, const struct compare_in
 {
         char v[32], head[64];
 
+        for (int k = 0; k < c->n_interp; k++) {
+                const struct compare_result *r = c->interp[k];
+                if (r->measurement_failed > 0)
+                        printf("MEASUREMENT FAILED in %d of %s's %d runs: %s. The JIT trace of %s disagrees with /proc (or\n"
+                               "could not be read): its figures (executors compiled and freed, churn) are not to be trusted;\n"
+                               "the memory figures, read from /proc, stand. Each run's summary.json says more.\n\n",
+                               r->measurement_failed, in[k].label, r->runs_completed, r->measurement_failed_runs,
+                               r->measurement_failed == 1 ? "that run" : "those runs");
+        }
         printf("%d interpreters, %s; medians of the runs of each (names as in comparison.json below):\n\n  %-22s %-4s %4s", c->n_interp,
                c->complete ? "every run completed" : "NOT every run completed", "interpreter", "JIT", "runs");
         for (size_t f = 0; f < MATRIX_FIGURES; f++)
@@ -727,7 +736,7 @@ static int parse_options(struct compare_cli *s, int argc, char **argv)
 /* Is there a JIT to compare? */
 static int check_jit(struct compare_cli *s)
 {
-        char safe[CLI_TEXT_SIZE];
+        char safe[CLI_TEXT_SIZE], vsafe[4 * 64 + 1]; /* the version is the interpreter's word */
 
         if (!s->w.probe) {
                 cli_error("note: %s is not a Python interpreter jitmem can probe; comparing PYTHON_JIT=0 and =1 as given",
@@ -749,7 +758,7 @@ static int check_jit(struct compare_cli *s)
                 cli_error("%s (Python %s) has no JIT machine code (JIT: %s): comparing PYTHON_JIT=0 and =1 "
                           "would measure nothing. Use a JIT-enabled build (see README.md), or add --control "
                           "to run the comparison as a control experiment.",
-                          cli_text(s->w.interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
+                          cli_text(s->w.interp, safe, sizeof(safe)), cli_text(s->pi->version, vsafe, sizeof(vsafe)), python_jit_build_text(s->pi->build));
                 return CLI_EXIT_FAILURE;
         }
         if (!machine_code)
@@ -866,7 +875,7 @@ static int check_matrix(struct compare_cli *s)
                 in->argv = s->argvs[k];
                 if (!in->jit)
                         cli_error("note: %s (Python %s) has no JIT machine code (JIT: %s): it runs with the JIT off only",
-                                  cli_text(s->pythons[k], safe, sizeof(safe)), s->pis[k]->version,
+                                  cli_text(s->pythons[k], safe, sizeof(safe)), s->interps[k].label,
                                   python_jit_build_text(s->pis[k]->build));
         }
         if (s->o.workload) {

@@ -275,7 +275,7 @@ static int parse_options(struct fit_cli *s, int argc, char **argv)
 /* The modes: both unless told, off only where the interpreter has no JIT machine code. */
 static int check_jit(struct fit_cli *s)
 {
-        char safe[CLI_TEXT_SIZE];
+        char safe[CLI_TEXT_SIZE], vsafe[4 * 64 + 1]; /* the version is the interpreter's word */
 
         if (!s->w.probe)
                 return GO_ON;
@@ -291,12 +291,12 @@ static int check_jit(struct fit_cli *s)
                 return GO_ON;
         if (s->modes_set && (s->o.modes & 2)) {
                 cli_error("%s (Python %s) has no JIT machine code (JIT: %s): --modes on would measure nothing",
-                          cli_text(s->w.interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
+                          cli_text(s->w.interp, safe, sizeof(safe)), cli_text(s->pi->version, vsafe, sizeof(vsafe)), python_jit_build_text(s->pi->build));
                 return CLI_EXIT_FAILURE;
         }
         s->o.modes = 1;
         cli_error("note: %s (Python %s) has no JIT machine code (JIT: %s): fitting with the JIT off only",
-                  cli_text(s->w.interp, safe, sizeof(safe)), s->pi->version, python_jit_build_text(s->pi->build));
+                  cli_text(s->w.interp, safe, sizeof(safe)), cli_text(s->pi->version, vsafe, sizeof(vsafe)), python_jit_build_text(s->pi->build));
         return GO_ON;
 }
 

@@ -224,11 +224,25 @@ static int date_of(const char *s, char *buf, size_t size)
         return 1;
 }
 
+/* A run's number in the comparison, as its directory's name begins ("07-py2-on": 7; in a
+ * comparison of several interpreters the runs of one are not numbered 1, 2 ...), else its place
+ * among the document's runs, from 1. */
+static size_t run_number(json_t *run, size_t index)
+{
+        const char *dir = str_of(run, "dir"), *base = dir ? strrchr(dir, '/') : NULL;
+        size_t n = 0, k;
+
+        base = base ? base + 1 : dir;
+        for (k = 0; base && k < 6 && base[k] >= '0' && base[k] <= '9'; k++)
+                n = n * 10 + (size_t)(base[k] - '0');
+        return k >= 2 && k < 6 && base[k] == '-' && n > 0 ? n : index + 1;
+}
+
 /* A run's own metadata: its duration (without it pyperf takes the sum of the values as seconds),
  * its start, its number and directory in the comparison. */
 static json_t *run_metadata(struct export *x, json_t *run, size_t index, double wall, const char *who)
 {
-        json_t *m = json_pack("{s:f, s:I}", "duration", wall, "jitmem_run", (json_int_t)index + 1);
+        json_t *m = json_pack("{s:f, s:I}", "duration", wall, "jitmem_run", (json_int_t)run_number(run, index));
         char date[64];
 
         if (!m) {
@@ -257,10 +271,10 @@ static size_t usable_runs(struct export *x, json_t *runs, const char *mode, cons
                         continue;
                 count++;
                 if (!json_is_object(fig))
-                        note(x, x->left_out, "%s: run %zu left out: it was not analysed", who, i + 1);
+                        note(x, x->left_out, "%s: run %zu left out: it was not analysed", who, run_number(run, i));
                 else if (!json_is_number(wall) || !(json_number_value(wall) >= 0))
                         note(x, x->left_out, "%s: run %zu left out: its wall time was not measured, and pyperf "
-                             "needs each run's duration", who, i + 1);
+                             "needs each run's duration", who, run_number(run, i));
                 else
                         usable[i] = 1;
         }

@@ -80,7 +80,7 @@ jcheck "resume --json: the matrix on stdout" "$TMP/m1r.json" "d['schema'] == 'ji
 check "pyperf: a file per interpreter, the JIT off only" -- test "$(cd "$TMP/pp" && ls | tr '\n' ' ')" = "${ver}-off.json ${ver}__2_-off.json "
 "$PY" "$(dirname "$0")/pyperf_check.py" "$TMP/pp/${ver}-off.json" "$TMP/pp/${ver}__2_-off.json" >"$TMP/pp.check" 2>&1
 ok $? "pyperf: both files keep pyperf's rules ($(tr '\n' ' ' <"$TMP/pp.check"))"
-jcheck "pyperf: each interpreter's own runs, 3 of them" "$TMP/pp/${ver}__2_-off.json" "all(len(b['runs']) == 3 for b in d['benchmarks']) and all(r['metadata']['jitmem_run_dir'].split('/')[-1].endswith('-py2-off') for b in d['benchmarks'] for r in b['runs'])"
+jcheck "pyperf: each interpreter's own runs, 3 of them, numbered as in the comparison (2, 3, 6)" "$TMP/pp/${ver}__2_-off.json" "all(len(b['runs']) == 3 for b in d['benchmarks']) and all(r['metadata']['jitmem_run_dir'].split('/')[-1] == '%02d-py2-off' % r['metadata']['jitmem_run'] for b in d['benchmarks'] for r in b['runs']) and sorted(r['metadata']['jitmem_run'] for r in d['benchmarks'][0]['runs']) == [2, 3, 6]"
 "$JITMEM" compare --python "$PY" --python "$PY" --runs 1 --interval 20ms --no-report --force --out "$out" -- {python} "$TMP/work.py" >/dev/null 2>&1
 check_eq "force: exits 0" $? 0
 check "force: the earlier matrix's runs are gone" -- test "$(ls "$out/runs" | tr '\n' ' ')" = "01-py1-off 02-py2-off "

@@ -287,8 +287,13 @@ static void test_matrix(void)
         c->between[0] = (struct compare_between){ .base = 0, .other = 1, .on = 0 };
         for (int k = 0; k < COMPARE_METRIC_MAX; k++)
                 c->between[0].metrics[k] = compare_stat_of(between, n, compare_metrics[k].get, 0);
+        c->interp[1]->measurement_failed = 1;
+        c->interp[1]->runs_completed = 5;
+        snprintf(c->interp[1]->measurement_failed_runs, sizeof(c->interp[1]->measurement_failed_runs), "12 (JIT off)");
         matrix_interps = in;
         char *out = printed(c);
+        CHECK(has(out, "MEASUREMENT FAILED in 1 of 3.13.1's 5 runs: 12 (JIT off). The JIT trace of that run disagrees"));
+        CHECK(!has(out, "of 3.15.0rc1's"));
         CHECK(has(out, "2 interpreters, every run completed;"));
         CHECK(line_of(out, "  3.15.0rc1              off     5 ", line, sizeof(line)) && has(line, "10.0 MiB") && has(line, " 0 B"));
         CHECK(line_of(out, "  3.15.0rc1              on      5 ", line, sizeof(line)) && has(line, "11.0 MiB") && has(line, "640 KiB"));
