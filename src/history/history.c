@@ -861,8 +861,8 @@ static json_t *compare_options(json_t *doc)
 
 /* One interpreter's compare/1 document as a row, its figures with it. */
 static int add_compare_row(struct history *h, json_t *doc, json_t *python, const char *label, int both_modes,
-                           const char *experiment, json_t *meta, const char *dir, const struct history_extra *x, char *err,
-                           size_t err_size)
+                           const char *subject, const char *experiment, json_t *meta, const char *dir,
+                           const struct history_extra *x, char *err, size_t err_size)
 {
         struct row r;
         int64_t id = 0;
@@ -873,7 +873,10 @@ static int add_compare_row(struct history *h, json_t *doc, json_t *python, const
         r.experiment = experiment;
         r.label = label;
         r.workload = x && x->workload ? x->workload : jstr(doc, "workload");
-        history_subject_of(doc, r.workload, r.subject, sizeof(r.subject));
+        if (subject)
+                snprintf(r.subject, sizeof(r.subject), "%s", subject);
+        else
+                history_subject_of(doc, r.workload, r.subject, sizeof(r.subject));
         r.command = json_object_get(doc, "command");
         r.options = x && x->options ? json_incref(x->options) : compare_options(doc);
         r.jit_mode = both_modes ? "off,on" : "off";
@@ -1001,7 +1004,7 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                 if (r == 0)
                         r = replace_dir(h, dir, "compare", err, err_size);
                 if (r == 0)
-                        r = add_compare_row(h, doc, NULL, NULL, 1, experiment, meta, dir, x, err, err_size);
+                        r = add_compare_row(h, doc, NULL, NULL, 1, NULL, experiment, meta, dir, x, err, err_size);
                 n = 1;
         } else if (is_schema(doc, "jitmem.compare/2")) {
                 if ((r = not_complete(doc, "comparison", err, err_size)) < 0)
@@ -1022,6 +1025,10 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                         util_say(err, err_size, "the comparison names no interpreter");
                         return -EINVAL;
                 }
+                /* the interpreters' rows share one subject: the workload, or the command with
+                 * "{python}" where each interpreter went */
+                char subject[sizeof(((struct row *)0)->subject)];
+                history_subject_of(doc, x ? x->workload : NULL, subject, sizeof(subject));
                 r = begin(h, err, err_size);
                 if (r == 0)
                         r = replace_dir(h, dir, "compare", err, err_size);
@@ -1035,8 +1042,8 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
                                 xx.workload = jstr(doc, "workload");
                         /* an interpreter without a JIT ran with it off only */
                         r = add_compare_row(h, c, json_object_get(it, "python"), jstr(it, "label"),
-                                            !json_is_false(json_object_get(it, "jit")), experiment, meta, dir, &xx, err,
-                                            err_size);
+                                            !json_is_false(json_object_get(it, "jit")), subject, experiment, meta, dir, &xx,
+                                            err, err_size);
                         n++;
                 }
                 if (r == 0)

@@ -60,6 +60,10 @@ check "summary: no verdict without a JIT" -- grep -q "^$ver: no JIT machine code
 check "summary: the second against the first" -- grep -q "^$ver (2) against $ver, both with the JIT off:" "$TMP/m1.txt"
 check "a note on stderr for each interpreter without a JIT" -- test "$(grep -c "has no JIT machine code.*it runs with the JIT off only" "$TMP/m1.err")" = 2
 
+# The history: a row per interpreter, one subject for both (the command with {python} in it).
+"$JITMEM" history --workload "{python} $TMP/work.py" --json >"$TMP/m1h.json" 2>/dev/null
+jcheck "history: both interpreters under the command with {python}" "$TMP/m1h.json" "[(r['label'], r['jit_mode']) for r in d['results']] == [('$ver', 'off'), ('$ver (2)', 'off')] and len(set(r['experiment'] for r in d['results'])) == 1"
+
 # The report of a matrix: the table of cells, each interpreter's comparison with its charts drawn
 # from its runs' samples (report_check.py), every chart's id once.
 "$JITMEM" report "$out" -o "$TMP/m1.html" >/dev/null 2>&1
@@ -101,8 +105,11 @@ if [ ${#JIT_PYTHONS[@]} -ge 1 ]; then
         jcheck "between: each against the first, off for all, on for the JIT ones" "$c" "sorted((b['other'], b['mode']) for b in d['between']) == sorted([(k, 'off') for k in range(1, $n + 1)] + [(k, 'on') for k in range(1, $n)])"
         jcheck "between, JIT on: base is the first's JIT code" "$c" "all(b['metrics']['peak_jit_code_bytes']['base'] == d['interpreters'][0]['comparison']['metrics']['peak_jit_code_bytes']['on'] for b in d['between'] if b['mode'] == 'on')"
         jcheck "a bundled workload runs on each interpreter itself" "$c" "all(i['comparison']['command'][0] == i['python']['executable'] for i in d['interpreters'])"
+        "$JITMEM" history --workload numeric >"$TMP/m2h.txt" 2>&1
+        ok $? "jitmem history --workload numeric"
         for p in "${JIT_PYTHONS[@]}"; do
                 v=$("$p" -c 'import platform; print(platform.python_version())')
+                check "history: $v's comparison in the table and in the trend" -- test "$(grep -cE "^ +[0-9]+ .*compare +numeric +$v |^ +[0-9]+ +$v " "$TMP/m2h.txt")" = 2
                 check "summary: $v with the JIT on" -- grep -Eq "^  $v +on +2 " "$TMP/m2.txt"
                 check "summary: $v's verdict" -- grep -q "^$v, the JIT on against off: " "$TMP/m2.txt"
         done
