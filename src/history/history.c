@@ -5,6 +5,7 @@
 
 #include "jsonout.h"
 #include "machine.h"
+#include "runfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -409,12 +410,7 @@ static double jnum(json_t *o, const char *key)
 /* path parsed, when a regular file of at most HISTORY_DOC_MAX bytes; else NULL. */
 static json_t *load_bounded(const char *path)
 {
-        struct stat st;
-        json_error_t e;
-
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HISTORY_DOC_MAX)
-                return NULL;
-        return json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+        return runfile_load_json(path, HISTORY_DOC_MAX);
 }
 
 void history_subject_of(json_t *doc, const char *workload, char *buf, size_t size)

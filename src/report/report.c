@@ -67,12 +67,9 @@ static int file_exists(const char *dir, const char *name)
 static json_t *read_json(const char *dir, const char *name)
 {
         char path[PATH_SIZE];
-        struct stat st;
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > META_MAX_BYTES)
-                return NULL;
-        return json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+        return runfile_load_json(path, META_MAX_BYTES);
 }
 
 static double jreal(json_t *o, const char *key)

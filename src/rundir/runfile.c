@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_FIELDS 64
@@ -753,6 +754,34 @@ void runfile_summary_free(struct runfile_summary *s)
         free(s->procs);
         s->procs = NULL;
         s->nprocs = 0;
+}
+
+json_t *runfile_load_json(const char *path, size_t max)
+{
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO put in its place never blocks */
+        struct stat st;
+        char *buf = NULL;
+        size_t len = 0;
+        json_t *j = NULL;
+
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max || !(buf = malloc(max + 1)))
+                goto out;
+        while (len <= max) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len <= max)
+                j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+out:
+        free(buf);
+        close(fd);
+        return j;
 }
 
 int runfile_read_summary(const char *dir, struct runfile_summary *ret)

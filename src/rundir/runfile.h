@@ -232,6 +232,11 @@ struct runfile_summary {
  * runfile_summary_free frees. Returns 0 or -ENOMEM (then ret holds no process). */
 int runfile_summary_of(json_t *summary, struct runfile_summary *ret);
 
+/* A JSON document of at most max bytes read from path (a file jitmem wrote, perhaps altered or
+ * replaced since: any bytes), through one descriptor: a regular file, read up to max + 1 bytes
+ * whatever its size said, duplicate keys refused. NULL when it is not such a file or document. */
+json_t *runfile_load_json(const char *path, size_t max);
+
 /* Reads DIR/summary.json. Returns 0, -ENOENT (none: jitmem was killed), -EINVAL or -ENOMEM. */
 int runfile_read_summary(const char *dir, struct runfile_summary *ret);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -295,8 +296,45 @@ static void test_crafted_rows(void)
         rmdir(dir);
 }
 
+/* runfile_load_json: a document within its bound; one over it (whatever grew after its size was
+ * read), a duplicate key, a directory and a FIFO (read without blocking) refused. */
+static void test_load_json(void)
+{
+        char dir[] = "/tmp/jitmem-runfile-json.XXXXXX", path[128];
+        json_t *j;
+
+        if (!mkdtemp(dir)) {
+                CHECK(0);
+                return;
+        }
+        write_file(dir, "a.json", "{\"a\": [1, 2, 3]}");
+        snprintf(path, sizeof(path), "%s/a.json", dir);
+        j = runfile_load_json(path, 64);
+        CHECK(j && json_array_size(json_object_get(j, "a")) == 3);
+        json_decref(j);
+        CHECK(runfile_load_json(path, 15) == NULL);  /* 16 bytes, over a bound of 15 */
+        CHECK((j = runfile_load_json(path, 16)) != NULL);
+        json_decref(j);
+        write_file(dir, "dup.json", "{\"a\": 1, \"a\": 2}");
+        snprintf(path, sizeof(path), "%s/dup.json", dir);
+        CHECK(runfile_load_json(path, 64) == NULL);
+        CHECK(runfile_load_json(dir, 64) == NULL);
+        snprintf(path, sizeof(path), "%s/fifo.json", dir);
+        CHECK(mkfifo(path, 0600) == 0);
+        CHECK(runfile_load_json(path, 64) == NULL);
+        snprintf(path, sizeof(path), "%s/none.json", dir);
+        CHECK(runfile_load_json(path, 64) == NULL);
+        static const char *const names[] = { "a.json", "dup.json", "fifo.json" };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+                unlink(path);
+        }
+        rmdir(dir);
+}
+
 int main(void)
 {
+        test_load_json();
         test_rows();
         test_crafted_rows();
         test_summary_of();
