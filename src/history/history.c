@@ -1055,6 +1055,22 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
         return r < 0 ? r : n;
 }
 
+/* The transaction of a fit's or a run's row: begun, what the history had of dir replaced, the row
+ * inserted (*ret_id), the statement of its figures prepared (*ret_st, finalized by the caller). */
+static int begin_row(struct history *h, struct row *rw, const char *dir, int64_t *ret_id, sqlite3_stmt **ret_st,
+                     char *err, size_t err_size)
+{
+        int r = begin(h, err, err_size);
+
+        if (r == 0)
+                r = replace_dir(h, dir, rw->kind, err, err_size);
+        if (r == 0)
+                r = insert_row(h, rw, ret_id, err, err_size);
+        if (r == 0)
+                r = prepare_figure(h, ret_st, err, err_size);
+        return r;
+}
+
 int history_add_fit(struct history *h, json_t *doc, const char *dir, const struct history_extra *x, char *err,
                     size_t err_size)
 {
@@ -1091,13 +1107,7 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
         rw.cgroup = json_object_get(doc, "cgroup");
         rw.document = doc;
         row_dir(&rw, dir);
-        r = begin(h, err, err_size);
-        if (r == 0)
-                r = replace_dir(h, dir, "fit", err, err_size);
-        if (r == 0)
-                r = insert_row(h, &rw, &id, err, err_size);
-        if (r == 0)
-                r = prepare_figure(h, &st, err, err_size);
+        r = begin_row(h, &rw, dir, &id, &st, err, err_size);
         for (size_t k = 0; r == 0 && k < sizeof(names) / sizeof(names[0]); k++) {
                 json_t *off = json_object_get(modes, "off"), *on = json_object_get(modes, "on");
                 struct figure f;
@@ -1173,13 +1183,7 @@ int history_add_run(struct history *h, json_t *summary, json_t *meta, const char
         rw.cgroup = json_object_get(meta, "cgroup");
         rw.document = summary;
         row_dir(&rw, dir);
-        r = begin(h, err, err_size);
-        if (r == 0)
-                r = replace_dir(h, dir, "run", err, err_size);
-        if (r == 0)
-                r = insert_row(h, &rw, &id, err, err_size);
-        if (r == 0)
-                r = prepare_figure(h, &st, err, err_size);
+        r = begin_row(h, &rw, dir, &id, &st, err, err_size);
         json_object_foreach(tree, name, v)
         {
                 struct figure f;
