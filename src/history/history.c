@@ -1055,6 +1055,20 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
         return r < 0 ? r : n;
 }
 
+/* A fit's or a run's row begun: a new experiment id, the workload, subject and command of src
+ * (fit.json, a run's meta.json). */
+static void row_start(struct row *rw, const char *kind, char *experiment, size_t size, json_t *src,
+                      const struct history_extra *x)
+{
+        new_experiment_id(experiment, size);
+        memset(rw, 0, sizeof(*rw));
+        rw->kind = kind;
+        rw->experiment = experiment;
+        rw->workload = x && x->workload ? x->workload : jstr(src, "workload");
+        history_subject_of(src, rw->workload, rw->subject, sizeof(rw->subject));
+        rw->command = json_object_get(src, "command");
+}
+
 /* The transaction of a fit's or a run's row: begun, what the history had of dir replaced, the row
  * inserted (*ret_id), the statement of its figures prepared (*ret_st, finalized by the caller). */
 static int begin_row(struct history *h, struct row *rw, const char *dir, int64_t *ret_id, sqlite3_stmt **ret_st,
@@ -1089,13 +1103,7 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
         }
         if ((r = not_complete(doc, "fit", err, err_size)) < 0)
                 return r;
-        new_experiment_id(experiment, sizeof(experiment));
-        memset(&rw, 0, sizeof(rw));
-        rw.kind = "fit";
-        rw.experiment = experiment;
-        rw.workload = x && x->workload ? x->workload : jstr(doc, "workload");
-        history_subject_of(doc, rw.workload, rw.subject, sizeof(rw.subject));
-        rw.command = json_object_get(doc, "command");
+        row_start(&rw, "fit", experiment, sizeof(experiment), doc, x);
         rw.options = x && x->options ? json_incref(x->options) : json_incref(json_object_get(doc, "search"));
         rw.jit_mode = json_object_get(modes, "off") && json_object_get(modes, "on") ? "off,on"
                       : json_object_get(modes, "on")                                  ? "on"
@@ -1153,13 +1161,7 @@ int history_add_run(struct history *h, json_t *summary, json_t *meta, const char
                          "and jitmem.run.meta/1)");
                 return -EINVAL;
         }
-        new_experiment_id(experiment, sizeof(experiment));
-        memset(&rw, 0, sizeof(rw));
-        rw.kind = "run";
-        rw.experiment = experiment;
-        rw.workload = x && x->workload ? x->workload : jstr(meta, "workload");
-        history_subject_of(meta, rw.workload, rw.subject, sizeof(rw.subject));
-        rw.command = json_object_get(meta, "command");
+        row_start(&rw, "run", experiment, sizeof(experiment), meta, x);
         if (x && x->options) {
                 rw.options = json_incref(x->options);
         } else {
