@@ -824,6 +824,7 @@ static int start_command(struct run *R)
                 .new_pgrp = 1, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
                 .keep_fd = R->progress_pipe[1] > 2 ? R->progress_pipe[1] : 0,
                 .cgroup_procs_fd = cgfd,
+                .hold = 1, /* the exec waits for the group's guard */
         };
         /* Run from an interactive shell, the command gets the terminal (it may read it, and ^C
          * and ^Z reach it directly), as a shell gives it to a job. */
@@ -839,6 +840,20 @@ static int start_command(struct run *R)
                 close(logfd);
         if (cgfd > 2)
                 close(cgfd);
+        if (r == 0) {
+                /* The command's own children in its group die with jitmem too (SIGKILL
+                 * included): the guard joins the group before the command runs, so that none
+                 * can be forked before it is there. */
+                int g = spawn_guard_start_cgroup(R->child.pid, R->o.cgroup_dir, &R->guard);
+                if (g < 0)
+                        warnf(R, "cannot start the guard of the command's process group: %s (if jitmem is killed, "
+                              "the command's children may outlive it)", util_strerror(g));
+                else
+                        sampler_exclude(R->sampler, R->guard.pid);
+                r = spawn_release(&R->child);
+                if (r < 0)
+                        spawn_guard_stop(&R->guard);
+        }
         if (r < 0) {
                 char path[sizeof(R->res->error)];
                 util_escape_text(R->path, strlen(R->path), path, sizeof(path));
@@ -851,13 +866,6 @@ static int start_command(struct run *R)
                 return r;
         }
         R->res->started = 1;
-        /* The command's own children in its group die with jitmem too (SIGKILL included). */
-        r = spawn_guard_start_cgroup(R->child.pid, R->o.cgroup_dir, &R->guard);
-        if (r < 0)
-                warnf(R, "cannot start the guard of the command's process group: %s (if jitmem is killed, "
-                      "the command's children may outlive it)", util_strerror(r));
-        else
-                sampler_exclude(R->sampler, R->guard.pid);
         if (R->progress_pipe[1] >= 0) {
                 close(R->progress_pipe[1]); /* the command's copies remain: EOF once they all end */
                 R->progress_pipe[1] = -1;

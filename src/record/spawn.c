@@ -92,7 +92,7 @@ int spawn_pidfd_open(int pid)
 #endif
 }
 
-static void child_exec(const struct spawn_options *o, int err_fd, pid_t parent)
+static void child_exec(const struct spawn_options *o, int err_fd, int go_fd, pid_t parent)
 {
         sigset_t none;
         int e;
@@ -135,6 +135,15 @@ static void child_exec(const struct spawn_options *o, int err_fd, pid_t parent)
                         goto fail;
                 }
         }
+        if (go_fd >= 0) { /* held: the exec waits for spawn_release(); EOF: jitmem is gone */
+                char go;
+                ssize_t n;
+                do
+                        n = read(go_fd, &go, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        _exit(EXIT_CODE_NOT_FOUND);
+        }
         execve(o->path, o->argv, o->envp);
 fail:
         e = errno;
@@ -143,42 +152,78 @@ fail:
         _exit(EXIT_CODE_NOT_FOUND); /* as a shell says it; the parent reads errno from err_fd */
 }
 
+int spawn_release(struct spawn_child *c)
+{
+        int e = 0;
+        ssize_t n;
+
+        if (c->go_fd >= 0) {
+                do
+                        n = write(c->go_fd, "g", 1);
+                while (n < 0 && errno == EINTR);
+                close(c->go_fd);
+                c->go_fd = -1;
+        }
+        if (c->err_fd < 0)
+                return 0;
+        do
+                n = read(c->err_fd, &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        close(c->err_fd);
+        c->err_fd = -1;
+        if (n == (ssize_t)sizeof(e)) {
+                while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                if (c->pidfd >= 0)
+                        close(c->pidfd);
+                c->pidfd = -1;
+                return -(e ? e : EIO);
+        }
+        return 0;
+}
+
 int spawn_start(const struct spawn_options *o, struct spawn_child *ret)
 {
-        int pipefd[2], e = 0;
-        ssize_t n;
+        int pipefd[2], gofd[2] = { -1, -1 }, e = 0;
         pid_t pid, parent = getpid();
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
-        pid = fork();
-        if (pid < 0) {
+        if (o->hold && pipe2(gofd, O_CLOEXEC) < 0) {
                 e = errno;
                 close(pipefd[0]);
                 close(pipefd[1]);
                 return -e;
         }
+        pid = fork();
+        if (pid < 0) {
+                e = errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                if (o->hold) {
+                        close(gofd[0]);
+                        close(gofd[1]);
+                }
+                return -e;
+        }
         if (pid == 0) {
                 close(pipefd[0]);
-                child_exec(o, pipefd[1], parent);
+                if (o->hold)
+                        close(gofd[1]);
+                child_exec(o, pipefd[1], gofd[0], parent);
         }
         close(pipefd[1]);
+        if (o->hold)
+                close(gofd[0]);
         if (o->new_pgrp)
                 setpgid(pid, pid); /* also here, so the group exists before we signal it */
-        do
-                n = read(pipefd[0], &e, sizeof(e));
-        while (n < 0 && errno == EINTR);
-        close(pipefd[0]);
-        if (n == (ssize_t)sizeof(e)) {
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                return -(e ? e : EIO);
-        }
-        ret->pid = (int)pid;
-        ret->pidfd = spawn_pidfd_open((int)pid);
-        if (ret->pidfd < 0)
-                ret->pidfd = -1;
-        return 0;
+        struct spawn_child c = { .pid = (int)pid, .pidfd = spawn_pidfd_open((int)pid), .go_fd = gofd[1], .err_fd = pipefd[0] };
+        if (c.pidfd < 0)
+                c.pidfd = -1;
+        e = o->hold ? 0 : spawn_release(&c);
+        if (e == 0)
+                *ret = c; /* a failed start leaves *ret alone */
+        return e;
 }
 
 /* A pause of ms milliseconds (async-signal-safe). */

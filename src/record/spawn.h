@@ -29,11 +29,15 @@ struct spawn_options {
                                 * it starts run in that cgroup from their first instruction (a
                                 * failed write fails the start as an exec would); 0: none, as
                                 * keep_fd (runner.c moves a lower fd above 2) */
+        int hold;              /* the child waits, all set up, for spawn_release() before its exec:
+                                * what must exist before the program starts (the group's guard)
+                                * is made in between; when jitmem dies first, it exits unexec'd */
 };
 
 struct spawn_child {
         int pid;
         int pidfd; /* -1 where the kernel has no pidfd_open (before Linux 5.3) */
+        int go_fd, err_fd; /* a held child's pipes (-1: none) */
 };
 
 /* Starts the program. In the child every signal goes back to its default disposition and the
@@ -45,6 +49,11 @@ struct spawn_child {
  * set-group-ID program, or of one with file capabilities, clears it. Returns 0 and *ret once
  * the exec has succeeded, or the exec's -errno (the failed child is already reaped). */
 int spawn_start(const struct spawn_options *o, struct spawn_child *ret);
+
+/* With o->hold, spawn_start() returns 0 once the child is forked, in its group, and waiting;
+ * spawn_release() lets it exec and returns 0 once the exec has succeeded, or the exec's -errno
+ * (the failed child is then reaped). Either way the child's pipes are closed. */
+int spawn_release(struct spawn_child *c);
 
 /* A guard of a process group: a small process forked from jitmem (no exec) that joins the
  * group pgid and holds one end of a socket pair. When jitmem ends without stopping it first

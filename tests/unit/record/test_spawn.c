@@ -373,6 +373,52 @@ static void test_guard(void)
         CHECK_EQ_INT(spawn_guard_stop(NULL), 0);
 }
 
+/* hold: the child is forked, in its own group, and waits before its exec until spawn_release()
+ * (a guard can join the group before the program can fork anything); the write of a marker
+ * file shows when the program ran. When jitmem is gone before the release (its end of the
+ * pipe closed), the child exits without the exec. A failed exec is told by spawn_release(). */
+static void test_hold(void)
+{
+        char marker[256], script[300];
+        char *argv_mark[] = { a_sh, a_c, script, NULL };
+        struct spawn_options o = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .new_pgrp = 1, .hold = 1 };
+        struct spawn_child c;
+        int st;
+
+        path_in(marker, sizeof(marker), tmpdir, "held-ran");
+        snprintf(script, sizeof(script), "echo ran > %s", marker);
+        o.path = "/bin/sh";
+        o.argv = argv_mark;
+        o.envp = environ;
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        CHECK(c.go_fd >= 0 && c.err_fd >= 0);
+        CHECK_EQ_INT(getpgid(c.pid), c.pid); /* its group is there before the exec */
+        usleep(200 * 1000);
+        CHECK(access(marker, F_OK) < 0); /* held: the program has not run */
+        CHECK_EQ_INT(spawn_release(&c), 0);
+        CHECK(c.go_fd < 0 && c.err_fd < 0);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        st = reap(c.pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK_EQ_INT(access(marker, F_OK), 0);
+        unlink(marker);
+        /* jitmem gone before the release: no exec */
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        close(c.go_fd);
+        close(c.err_fd);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        st = reap(c.pid);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+        CHECK(access(marker, F_OK) < 0);
+        /* a failed exec comes back from the release, the child reaped */
+        o.path = "/nonexistent/prog";
+        CHECK_EQ_INT(spawn_start(&o, &c), 0);
+        CHECK_EQ_INT(spawn_release(&c), -ENOENT);
+        no_children_left();
+}
+
 /* cgroup_procs_fd: the child writes "0\n" to it before the exec (here a plain file stands in
  * for cgroup.procs); one it cannot write to fails the start as an exec would. The guard given a
  * cgroup directory kills what its cgroup.procs lists, then the group. */
@@ -692,6 +738,7 @@ int main(void)
         test_pgrp();
         test_deathsig();
         test_guard();
+        test_hold();
         test_cgroup_fd();
         test_redirect();
         test_signals();
