@@ -1241,6 +1241,18 @@ static const char *matrix_unit(json_t *interps, const char *name)
                                     name), "unit");
 }
 
+/* Whether some cell of the matrix measured figure name. */
+static int matrix_column_measured(json_t *cells, const char *name)
+{
+        json_t *cell;
+        size_t i;
+
+        json_array_foreach(cells, i, cell)
+                if (json_is_number(json_object_get(json_object_get(cell, "figures"), name)))
+                        return 1;
+        return 0;
+}
+
 /* The medians of every cell, the JIT's verdict per interpreter, each interpreter against the
  * first; then each interpreter's comparison of its own runs. */
 static int page_matrix(FILE *f, const char *dir, json_t *cmp, char *err, size_t err_size)
@@ -1260,8 +1272,9 @@ static int page_matrix(FILE *f, const char *dir, json_t *cmp, char *err, size_t 
                 json_is_false(json_object_get(cmp, "complete")) ? ", not every run planned" : "");
         fputs("<h2>Every interpreter and mode (medians of their runs)</h2>\n<table>\n<tr><th>interpreter</th><th>JIT</th>"
               "<th>runs</th>", f);
-        for (k = 0; k < MATRIX_FIGS; k++)
-                fprintf(f, "<th>%s</th>", MATRIX_FIG[k][1]);
+        for (k = 0; k < MATRIX_FIGS; k++) /* the figures some cell measured */
+                if (matrix_column_measured(cells, MATRIX_FIG[k][0]))
+                        fprintf(f, "<th>%s</th>", MATRIX_FIG[k][1]);
         fputs("</tr>\n", f);
         json_array_foreach(cells, i, cell)
         {
@@ -1272,7 +1285,8 @@ static int page_matrix(FILE *f, const char *dir, json_t *cmp, char *err, size_t 
                 put(f, jstr(cell, "mode"));
                 fprintf(f, "</td><td class=\"n\">%lld</td>", jcount(cell, "runs"));
                 for (k = 0; k < MATRIX_FIGS; k++)
-                        cell_unit(f, jreal(fig, MATRIX_FIG[k][0]), matrix_unit(interps, MATRIX_FIG[k][0]), 0);
+                        if (matrix_column_measured(cells, MATRIX_FIG[k][0]))
+                                cell_unit(f, jreal(fig, MATRIX_FIG[k][0]), matrix_unit(interps, MATRIX_FIG[k][0]), 0);
                 fputs("</tr>\n", f);
         }
         fputs("</table>\n<h2>The JIT, per interpreter</h2>\n<ul>\n", f);
