@@ -1643,9 +1643,14 @@ int history_check(json_t *rows, const char *subject, json_t **ret)
                 if (seen)
                         continue;
                 key = jstr(json_object_get(row, "machine"), "key");
+                /* the previous result is of an earlier experiment: the interpreters of one matrix
+                 * are not each other's history */
+                const char *exp = jstr(row, "experiment");
                 for (size_t k = i; k-- > 0 && !prev;) {
                         json_t *earlier = json_array_get(rows, k);
                         const char *ek = jstr(json_object_get(earlier, "machine"), "key");
+                        if (exp && jstr(earlier, "experiment") && strcmp(exp, jstr(earlier, "experiment")) == 0)
+                                continue;
                         if (jstr(earlier, "subject") && strcmp(jstr(earlier, "subject"), subj) == 0 &&
                             strcmp(jstr(earlier, "kind") ? jstr(earlier, "kind") : "", "compare") == 0 && key && ek &&
                             strcmp(key, ek) == 0)

@@ -137,14 +137,29 @@ db="$TMP/check.db"
 check_eq "--check of no history: exit 0" $? 0
 "$JITMEM" history --db "$db" --add "$C2" 2>/dev/null
 "$JITMEM" history --db "$db" --check --workload broad >"$TMP/ck1.txt" 2>&1
-check_eq "--check, 3.15.0rc1 above 3.14.7's range of peaks with the JIT on: exit 1" $? 1
+check_eq "--check of one matrix: its interpreters are not each other's previous result, exit 0" $? 0
+check "... says there is no previous result" -- grep -q "no previous result on the same machine" "$TMP/ck1.txt"
+# an earlier comparison of 3.14.7 alone (the matrix's first interpreter, as a comparison of its
+# own), then the matrix again: its newest row, 3.15.0rc1, against that earlier 3.14.7
+db="$TMP/check2.db"
+one=$(copy_of "$C2" one314)
+"$PY" - "$one/comparison.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+json.dump(d["interpreters"][0]["comparison"], open(p, "w"))
+PY
+"$JITMEM" history --db "$db" --add "$one" 2>/dev/null
+"$JITMEM" history --db "$db" --add "$C2" 2>/dev/null
+"$JITMEM" history --db "$db" --check --workload broad >"$TMP/ck1.txt" 2>&1
+check_eq "--check, 3.15.0rc1 above the earlier 3.14.7's range of peaks with the JIT on: exit 1" $? 1
+check "... against the earlier experiment, not the matrix's own 3.14.7" -- grep -q "^broad on .*: result 3 (3.15.0rc1, .*) against result 1 (3.14.7, " "$TMP/ck1.txt"
 check "... says which figure and by how much" -- grep -q "peak PSS with the JIT on: 1.20 MiB is above the older result's range of runs .*: worse by 110 KiB" "$TMP/ck1.txt"
 check "... and what it could not judge" -- grep -q "the JIT's delta of peak PSS: not judged: the older result's delta has no 95% interval" "$TMP/ck1.txt"
 "$JITMEM" history --db "$db" --check --json --workload broad >"$TMP/ck1.json" 2>/dev/null
 check_eq "--check --json: the worse figure" "$(jget "$TMP/ck1.json" "[f['by'] for f in d['findings'][0]['figures'] if f['worse']]")" "[112128]"
 "$JITMEM" history --db "$db" --check --python-version 3.14 >"$TMP/ck2.txt" 2>&1
-check_eq "--check of 3.14 alone: one result, exit 0" $? 0
-check "... says there is no previous result" -- grep -q "no previous result on the same machine" "$TMP/ck2.txt"
+check_eq "--check of 3.14 alone: the matrix's 3.14.7 against the earlier one, the same figures, exit 0" $? 0
+check "... says it is fine" -- grep -q "result 2 (3.14.7, .*) against result 1 (3.14.7, .*): fine" "$TMP/ck2.txt"
 ck1=$(copy_of "$C1" ck1)
 "$JITMEM" history --db "$db" --add "$ck1" 2>/dev/null
 "$JITMEM" history --db "$db" --add "$(copy_of "$C1" ck2)" 2>/dev/null
@@ -154,7 +169,7 @@ check "... says it is fine" -- grep -q "fine, no figure worse by more than its i
 "$JITMEM" history --db "$db" --check >/dev/null 2>&1
 check_eq "--check of every workload: broad is worse, exit 1" $? 1
 "$JITMEM" history --db "$db" --workload broad >"$TMP/trend.txt" 2>&1
-check "--workload shows the trend by version, with the change" -- grep -qE "^ +2 +3.15.0rc1 .*\+112 KiB" "$TMP/trend.txt"
+check "--workload shows the trend by version, with the change" -- grep -qE "^ +3 +3.15.0rc1 .*\+112 KiB" "$TMP/trend.txt"
 "$JITMEM" history --db "$db" --python-version 3.150 --json >"$TMP/none.json" 2>/dev/null
 check_eq "--python-version 3.150 selects nothing (not 3.15.0rc1)" "$(jget "$TMP/none.json" "len(d['results'])")" 0
 "$JITMEM" history --db "$db" --python-version 3.15 --json >"$TMP/v315.json" 2>/dev/null
