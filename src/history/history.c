@@ -1055,6 +1055,17 @@ int history_add_comparison(struct history *h, json_t *doc, const char *dir, cons
         return r < 0 ? r : n;
 }
 
+/* The transaction of a fit's or a run's row ended (committed when r is 0, else rolled back), its
+ * statement and row freed. Returns 1 (the rows added) or -errno. */
+static int end_row(struct history *h, struct row *rw, sqlite3_stmt *st, int r, char *err, size_t err_size)
+{
+        sqlite3_finalize(st);
+        json_decref(rw->options);
+        json_decref(rw->machine);
+        r = end(h, r, err, err_size);
+        return r < 0 ? r : 1;
+}
+
 /* A fit's or a run's row begun: a new experiment id, the workload, subject and command of src
  * (fit.json, a run's meta.json). */
 static void row_start(struct row *rw, const char *kind, char *experiment, size_t size, json_t *src,
@@ -1136,11 +1147,7 @@ int history_add_fit(struct history *h, json_t *doc, const char *dir, const struc
                 if (isfinite(f.off) || isfinite(f.on))
                         r = insert_figure(h, st, id, &f, err, err_size);
         }
-        sqlite3_finalize(st);
-        json_decref(rw.options);
-        json_decref(rw.machine);
-        r = end(h, r, err, err_size);
-        return r < 0 ? r : 1;
+        return end_row(h, &rw, st, r, err, err_size);
 }
 
 int history_add_run(struct history *h, json_t *summary, json_t *meta, const char *dir, const struct history_extra *x,
@@ -1208,11 +1215,7 @@ int history_add_run(struct history *h, json_t *summary, json_t *meta, const char
                 }
                 r = insert_figure(h, st, id, &f, err, err_size);
         }
-        sqlite3_finalize(st);
-        json_decref(rw.options);
-        json_decref(rw.machine);
-        r = end(h, r, err, err_size);
-        return r < 0 ? r : 1;
+        return end_row(h, &rw, st, r, err, err_size);
 }
 
 int history_add_dir(struct history *h, const char *dir, const struct history_extra *x, char *err, size_t err_size)
